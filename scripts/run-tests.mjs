@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs every compiled test file under dist/ with node's own test runner.
+// Node 20 does not glob test paths, so the list is built here; usage:
+//   node scripts/run-tests.mjs            all tests
+//   node scripts/run-tests.mjs redaction  only files whose path contains "redaction"
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (name.endsWith(".test.js")) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = walk("dist", [])
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files found under dist/ (did the build run?)");
+  process.exit(1);
+}
+if (process.env.CI === "true" && !process.env.TEST_DATABASE_URL) {
+  console.error("CI=true but TEST_DATABASE_URL is unset: the PostgreSQL suite would be skipped");
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ["--test", "--test-concurrency=2", "--test-timeout=120000", "--enable-source-maps", ...files],
+  { stdio: "inherit" },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,190 @@
+/**
+ * Opens the database: SQLite (embedded default, a file in the data dir) or PostgreSQL (DATABASE_URL).
+ * One Kysely schema and one set of queries serve both; the few places where the dialects differ ask
+ * `store.dialect`.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction, sql } from "kysely";
+import pg from "pg";
+import { migrateToLatest } from "./migrations.js";
+import type { Database } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database> | Kysely<Database>;
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** Where the data lives, for start-up messages; never includes a password. */
+  readonly description: string;
+  /** Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, so concurrent writers queue instead of failing). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: LISTEN on a channel with a dedicated connection that reconnects on failure (calling
+   * onReset, since notices may have been missed). Returns a function that stops listening.
+   */
+  listen?(channel: string, handlers: { onMessage(payload: string): void; onReset(): void }): () => Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** postgres://... ; SQLite in `dataDir` when unset. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL schema to use (tests use a fresh one per run); created when missing. */
+  pgSchema?: string;
+  migrate?: boolean;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.pgSchema) : openSqlite(options.dataDir);
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(store.db as Kysely<unknown>);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+function openSqlite(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, "cloakroom.db");
+  const database = new SQLite(file);
+  database.pragma("journal_mode = WAL");
+  // FULL: an acknowledged write survives power loss and SIGKILL, not only a process crash.
+  database.pragma("synchronous = FULL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  // Deleted rows (a destroyed secret's ciphertexts, S6) are overwritten, not left in free pages.
+  database.pragma("secure_delete = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: "sqlite",
+    description: `SQLite ${file}`,
+    async transaction(fn) {
+      return db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw error;
+        }
+      });
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, schema: string | undefined): Promise<Store> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error("invalid PostgreSQL schema name");
+  const types = {
+    getTypeParser(oid: number, format?: "text" | "binary") {
+      // int8 (count(*), sums) as a JS number: every count here is far below 2^53.
+      if (oid === 20) return (value: string) => Number(value);
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // A pool error (the server restarted) must not crash the node; the next query reconnects.
+  pool.on("error", () => {});
+  if (schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`create schema if not exists ${schema}`);
+    } finally {
+      client.release();
+    }
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = safeUrl(url);
+  return {
+    db,
+    dialect: "postgres",
+    description: `PostgreSQL ${parsed}${schema ? ` (schema ${schema})` : ""}`,
+    transaction: (fn) => db.transaction().execute(fn),
+    listen: (channel, handlers) => listenPostgres(url, schema, channel, handlers),
+    close: () => db.destroy(),
+  };
+}
+
+function listenPostgres(
+  url: string,
+  schema: string | undefined,
+  channel: string,
+  handlers: { onMessage(payload: string): void; onReset(): void },
+): () => Promise<void> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let connected = false;
+  const connect = async () => {
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    client = c;
+    c.on("notification", (n) => {
+      if (n.channel === channel && n.payload) handlers.onMessage(n.payload);
+    });
+    c.on("error", () => reconnect());
+    c.on("end", () => reconnect());
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+      if (connected) handlers.onReset();
+      connected = true;
+    } catch {
+      reconnect();
+    }
+  };
+  const reconnect = () => {
+    if (stopped || retry) return;
+    handlers.onReset();
+    const old = client;
+    client = undefined;
+    old?.removeAllListeners();
+    old?.end().catch(() => {});
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect();
+    }, 1000);
+    retry.unref();
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    c?.removeAllListeners();
+    await c?.end().catch(() => {});
+  };
+}
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** True when a write failed on a unique index: the database, not a prior read, decides `name_taken`. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}

@@ -1,0 +1,70 @@
+/**
+ * Test support: the same suite runs against SQLite (a temporary data dir) and PostgreSQL (a fresh schema
+ * per run in TEST_DATABASE_URL). Without TEST_DATABASE_URL the PostgreSQL half is skipped locally; in CI
+ * (CI=true) a missing URL is a failure, never a silent skip.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type Store, openStore } from "./db.js";
+
+export interface TestDatabase {
+  name: "sqlite" | "postgres";
+  /** Opens a fresh, migrated, empty store. */
+  open(): Promise<TestStore>;
+}
+
+export interface TestStore extends Store {
+  /** The settings a server process needs to open the same database. */
+  config: { databaseUrl?: string; dataDir: string; pgSchema?: string };
+  /** Closes and removes the database. */
+  dispose(): Promise<void>;
+}
+
+export function testDatabases(): TestDatabase[] {
+  const list: TestDatabase[] = [{ name: "sqlite", open: openSqliteTestStore }];
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) list.push({ name: "postgres", open: () => openPostgresTestStore(url) });
+  else if (process.env.CI === "true") throw new Error("TEST_DATABASE_URL must be set in CI");
+  return list;
+}
+
+export function tempDir(prefix = "cloakroom-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+async function openSqliteTestStore(): Promise<TestStore> {
+  const dataDir = tempDir();
+  const store = await openStore({ dataDir });
+  return {
+    ...store,
+    config: { dataDir },
+    async dispose() {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openPostgresTestStore(url: string): Promise<TestStore> {
+  const dataDir = tempDir();
+  const pgSchema = `t_${randomBytes(6).toString("hex")}`;
+  const store = await openStore({ databaseUrl: url, dataDir, pgSchema });
+  return {
+    ...store,
+    config: { databaseUrl: url, dataDir, pgSchema },
+    async dispose() {
+      await store.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists ${pgSchema} cascade`);
+      } finally {
+        await client.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
