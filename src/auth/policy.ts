@@ -1,0 +1,60 @@
+/**
+ * The whole permission table of SPEC S11, in one place a reviewer can read top to bottom.
+ * Deny by default: an action missing from a role's list is refused.
+ */
+import type { OrgRecord, Role } from "./types.js";
+
+export const actions = [
+  "org.read",
+  "org.settings.write",
+  "member.read",
+  "member.write",
+  "token.read",
+  "token.write",
+  "project.read",
+  "project.write",
+  "secret.read", // names and metadata
+  "secret.write", // create, update, archive, restore, delete, roll back
+  "secret.reveal", // masked secrets only; checked again by the secrets service
+  "consumer.read",
+  "consumer.write", // build consumers and attach existing secrets
+  "consumer.run", // test an integration, run a logic function
+  "event.publish",
+  "logs.read",
+  "audit.read",
+] as const;
+export type Action = (typeof actions)[number];
+
+const viewer: Action[] = ["org.read", "project.read", "secret.read", "consumer.read", "logs.read"];
+const editor: Action[] = [...viewer, "consumer.write", "consumer.run", "event.publish"];
+const admin: Action[] = [
+  ...editor,
+  "secret.write",
+  "secret.reveal",
+  "member.read",
+  "member.write",
+  "token.read",
+  "token.write",
+  "project.write",
+  "org.settings.write",
+  "audit.read",
+];
+const owner: Action[] = [...admin];
+
+const table: Record<Role, ReadonlySet<Action>> = {
+  owner: new Set(owner),
+  admin: new Set(admin),
+  editor: new Set(editor),
+  viewer: new Set(viewer),
+};
+
+/** seed 002's model: an organization may let editors manage secrets (never reveal them). */
+const editorExtrasWhenAllowed: ReadonlySet<Action> = new Set(["secret.write"]);
+
+export function can(role: Role, action: Action, org: Pick<OrgRecord, "editorsManageSecrets">): boolean {
+  if (table[role].has(action)) return true;
+  return role === "editor" && org.editorsManageSecrets && editorExtrasWhenAllowed.has(action);
+}
+
+/** Owners outrank admins: only an owner may grant, change or remove the owner role. */
+export const roleRank: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };

@@ -1,0 +1,137 @@
+/**
+ * The Fastify instance: error shape, authentication, rate limits, metrics, health and OpenAPI. Domain
+ * routes arrive as RouteDef lists; nothing here knows about secrets.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Actor, RequestContext } from "../auth/types.js";
+import { AppError } from "../errors.js";
+import { errorBody, invalidRequest, toHttpError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+import { buildOpenApi } from "./openapi.js";
+import type { RouteDef } from "./route.js";
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface HttpDeps {
+  logger: Logger;
+  routes: RouteDef[];
+  metrics: Metrics;
+  version: string;
+  /** Resolves the caller from the Authorization header or session cookie; null when none was sent. */
+  authenticate(request: FastifyRequest): Promise<Actor | null>;
+  /** Records a refused request (A1: every denied request is audited). */
+  recordDenied(ctx: RequestContext, action: string, reason: string): Promise<void>;
+  /** Readiness: the database answers. */
+  ready(): Promise<boolean>;
+  trustProxy?: boolean;
+  /** Extra plugins (the web console). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: deps.trustProxy ?? false,
+    // Request logs carry method, route and status; never headers, query values or bodies.
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body, internal } = toHttpError(error);
+    if (internal) {
+      const e = error as Error;
+      request.log.error({ err: { type: e?.name, message: e?.message, stack: e?.stack } }, "request failed");
+    }
+    void reply.status(status).type("application/json").send(body);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.status(404).send(errorBody("not_found", "no such route"));
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    deps.metrics.httpRequests
+      .labels(request.method, route, String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+    request.log.info(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+  });
+
+  const limiter = createRateLimiter();
+
+  for (const route of deps.routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const ctx: RequestContext = { actor: null, sourceIp: request.ip, requestId: String(request.id) };
+        if (route.rateLimitPerMinute && !limiter.take(`${route.url}|${request.ip}`, route.rateLimitPerMinute)) {
+          await deps.recordDenied(ctx, `${route.method} ${route.url}`, "rate_limited");
+          throw new AppError("rate_limited", "too many requests; try again in a minute");
+        }
+        ctx.actor = await deps.authenticate(request);
+        if (route.auth !== "none" && !ctx.actor) {
+          await deps.recordDenied(ctx, `${route.method} ${route.url}`, "unauthenticated");
+          throw new AppError("unauthenticated", "sign in or send a valid bearer token");
+        }
+        const params = parse(route.params, request.params, "params");
+        const query = parse(route.query, request.query, "query");
+        const body = parse(route.body, request.body, "body");
+        const answer = await route.handler({ params, query, body, ctx, request, reply });
+        if (answer.headers) void reply.headers(answer.headers);
+        void reply.status(answer.status);
+        return answer.body === undefined ? reply.send() : answer.body;
+      },
+    });
+  }
+
+  const openapi = buildOpenApi(deps.routes, { version: deps.version });
+  app.get("/v1/openapi.json", async () => openapi);
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const ready = await deps.ready().catch(() => false);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable" });
+  });
+  app.get("/metrics", async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+  return app;
+}
+
+function parse<T>(schema: import("zod").ZodType<T> | undefined, value: unknown, where: "body" | "query" | "params"): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
+  if (!result.success) throw invalidRequest(where, result.error);
+  return result.data;
+}
+
+/** Fixed-window counter per key; enough to slow down password guessing on one node. */
+function createRateLimiter() {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    take(key: string, perMinute: number): boolean {
+      const now = Date.now();
+      if (windows.size > 10_000) {
+        for (const [k, w] of windows) if (now - w.start > 60_000) windows.delete(k);
+      }
+      const w = windows.get(key);
+      if (!w || now - w.start > 60_000) {
+        windows.set(key, { start: now, count: 1 });
+        return true;
+      }
+      w.count += 1;
+      return w.count <= perMinute;
+    },
+  };
+}
