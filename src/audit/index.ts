@@ -1,0 +1,11 @@
+export { type AuditRoutesAuth, auditEntrySchema, auditRoutes } from "./routes.js";
+export { createAuditLog } from "./service.js";
+export type {
+  AuditEntry,
+  AuditEntryInput,
+  AuditLog,
+  AuditOutcome,
+  SystemActor,
+  VerifyResult,
+} from "./types.js";
+export { verifyAuditChain } from "./verify.js";

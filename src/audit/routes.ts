@@ -1,0 +1,56 @@
+/** GET /v1/orgs/:org/audit (admins and owners, `audit.read`). */
+import { z } from "zod";
+import type { OrgAccess, RequestContext } from "../auth/types.js";
+import { defineRoute, ok, type RouteDef } from "../http/route.js";
+import { MAX_PAGE } from "./service.js";
+import type { AuditLog } from "./types.js";
+
+/** The slice of the auth service these routes use; typed here so audit does not import auth's service. */
+export interface AuditRoutesAuth {
+  orgAccess(ctx: RequestContext, orgSlug: string): Promise<OrgAccess>;
+  authorize(access: OrgAccess, action: "audit.read"): Promise<void>;
+}
+
+export const auditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  orgId: z.string().nullable(),
+  actor: z.object({
+    type: z.enum(["user", "token", "system", "anonymous"]),
+    id: z.string().nullable(),
+    name: z.string().nullable(),
+  }),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string().nullable(), name: z.string().nullable() }).nullable(),
+  outcome: z.enum(["success", "denied", "failure"]),
+  sourceIp: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const params = z.object({ org: z.string().min(1).max(63) });
+const query = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+    before: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export function auditRoutes(deps: { audit: AuditLog; auth: AuditRoutesAuth }): RouteDef[] {
+  return [
+    defineRoute({
+      method: "GET",
+      url: "/v1/orgs/:org/audit",
+      summary: "List the organization's audit log, newest first",
+      tags: ["audit"],
+      params,
+      query,
+      responses: { 200: z.object({ entries: z.array(auditEntrySchema) }) },
+      async handler({ params, query, ctx }) {
+        const access = await deps.auth.orgAccess(ctx, params.org);
+        await deps.auth.authorize(access, "audit.read");
+        const entries = await deps.audit.list(access.org.id, { limit: query.limit, before: query.before });
+        return ok({ entries });
+      },
+    }),
+  ];
+}
