@@ -1,0 +1,24 @@
+export {
+  createWebhookClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  type DeliveryErrorCode,
+  type DeliveryOptions,
+  type DeliveryResult,
+  TRUNCATION_NOTE,
+  type WebhookClient,
+} from "./client.js";
+export { isTargetForbidden, RenderError, type RenderErrorCode, TargetForbiddenError } from "./errors.js";
+export { createTargetGuard, type TargetGuard } from "./guard.js";
+export {
+  ALLOWED_METHODS,
+  MAX_RENDER_STEPS,
+  MAX_RENDERED_CHARS,
+  type RenderedRequest,
+  referencedSecretNames,
+  renderWebhookRequest,
+  type TemplateEvent,
+  type TemplateSecrets,
+  validateTemplates,
+  type WebhookRequestTemplate,
+} from "./template.js";

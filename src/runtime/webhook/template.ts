@@ -1,0 +1,559 @@
+import Mustache from "mustache";
+import { RenderError } from "./errors.js";
+
+/** An integration's request as saved (SPEC X2); every string but the header and query names is a template. */
+export interface WebhookRequestTemplate {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  body: string | null;
+  basicAuth: { username: string; password: string } | null;
+}
+
+/** Resolved secret values by name: token → string, username_password → object, json → object. */
+export interface TemplateSecrets {
+  [name: string]: string | { username: string; password: string } | Record<string, unknown>;
+}
+
+export interface TemplateEvent {
+  id: string;
+  name: string;
+  data: unknown;
+  publishedAt: string;
+}
+
+/** The request to send. The query is already part of `url`; basic auth is already an Authorization header. */
+export interface RenderedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+export const ALLOWED_METHODS: readonly string[] = [
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "HEAD",
+  "OPTIONS",
+];
+
+/** Headers the HTTP client owns; a template that sets them would desynchronise framing or the connection. */
+const RESERVED_HEADERS = new Set([
+  "connection",
+  "content-length",
+  "expect",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const LINE_BREAK_OR_NUL = /[\r\n\0]/;
+// What undici (and Node's http) accept in a header value; anything else would fail at send time.
+const INVALID_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Deeper data is refused rather than copied: the copy is recursive and event data comes from users. */
+const MAX_VIEW_DEPTH = 128;
+
+/**
+ * Per request. Sections over event arrays multiply: three nested sections over a 1 000-item array would
+ * take 10^9 steps on the event loop, and each step may insert all of `event.data`. The budget ends such a
+ * render early instead.
+ */
+export const MAX_RENDER_STEPS = 100_000;
+export const MAX_RENDERED_CHARS = 4 * 1024 * 1024;
+
+type Escape = (text: string) => string;
+
+const asIs: Escape = (text) => text;
+const percentEncode: Escape = (text) => encodeURIComponent(toWellFormed(text));
+const jsonStringEscape: Escape = (text) => JSON.stringify(text).slice(1, -1);
+
+/** encodeURIComponent throws on a lone surrogate; a user's data must not be able to crash a run that way. */
+function toWellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mustache, made safe for user templates
+
+type Token = [type: string, value: string, start: number, end: number, children?: Token[]];
+
+/**
+ * Mustache's own cache is an unbounded plain object keyed by template text: user templates would grow it
+ * forever. This one keeps the most recently used parses within a count and a character budget.
+ */
+class BoundedTemplateCache {
+  private readonly entries = new Map<string, unknown>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxChars: number,
+  ) {}
+
+  get(key: string): unknown {
+    const tokens = this.entries.get(key);
+    if (tokens !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, tokens);
+    }
+    return tokens;
+  }
+
+  set(key: string, tokens: unknown): void {
+    if (key.length * 8 > this.maxChars || this.entries.has(key)) return;
+    this.entries.set(key, tokens);
+    this.chars += key.length;
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries && this.chars <= this.maxChars) break;
+      this.entries.delete(oldest);
+      this.chars -= oldest.length;
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.chars = 0;
+  }
+}
+
+function ownProperty(value: unknown, key: string): { found: boolean; value?: unknown } {
+  if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return { found: false };
+  return { found: true, value: (value as Record<string, unknown>)[key] };
+}
+
+/**
+ * Lookups follow own properties only and never call what they find, so no template reaches a prototype
+ * (`{{constructor}}`, `{{#x}}{{constructor.name}}{{/x}}` on a string) whatever the view holds. The views
+ * are null-prototype copies as well; either measure alone would do, both make a slip in one harmless.
+ */
+class ViewContext extends Mustache.Context {
+  override push(view: unknown): Mustache.Context {
+    return new ViewContext(view, this);
+  }
+
+  override lookup(name: string): unknown {
+    if (name === ".") return this.view;
+    const path = name.split(".");
+    for (let context: Mustache.Context | undefined = this; context; context = context.parent) {
+      let current: { found: boolean; value?: unknown } = { found: true, value: context.view };
+      for (const key of path) {
+        current = ownProperty(current.value, key);
+        if (!current.found) break;
+      }
+      if (current.found) return current.value;
+    }
+    return undefined;
+  }
+}
+
+function toText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** What one request's render may still spend; shared by its fields, carried in Mustache's config. */
+interface Budget {
+  field: string;
+  steps: number;
+  chars: number;
+}
+
+type RenderConfig = Mustache.RenderOptions & { budget: Budget };
+
+class WebhookWriter extends Mustache.Writer {
+  // Declared, not defined: a class field would reset the cache Writer's constructor sets.
+  declare templateCache: BoundedTemplateCache;
+
+  /**
+   * Mustache's loop, with the budget counted on every token and every piece of output; a section's result
+   * is not counted again, its pieces were. Partials are never rendered (no partials are ever passed).
+   */
+  override renderTokens(
+    tokens: string[][],
+    context: Mustache.Context,
+    partials?: Mustache.PartialsOrLookupFn,
+    originalTemplate?: string,
+    config?: Mustache.RenderOptions,
+  ): string {
+    const { budget } = config as RenderConfig;
+    let buffer = "";
+    for (const token of tokens) {
+      if (--budget.steps < 0) {
+        throw new RenderError("template_error", budget.field, `takes more than ${MAX_RENDER_STEPS} steps`);
+      }
+      const type = token[0];
+      let piece: string | undefined;
+      if (type === "#") {
+        buffer += this.renderSection(token, context, partials, originalTemplate, config) ?? "";
+      } else if (type === "^") {
+        buffer += this.renderInverted(token, context, partials, originalTemplate, config) ?? "";
+      } else if (type === "&") {
+        piece = this.unescapedValue(token, context);
+      } else if (type === "name") {
+        piece = this.escapedValue(token, context, config);
+      } else if (type === "text") {
+        piece = token[1];
+      }
+      if (piece !== undefined) {
+        budget.chars -= piece.length;
+        if (budget.chars < 0) {
+          throw new RenderError(
+            "template_error",
+            budget.field,
+            `renders more than ${MAX_RENDERED_CHARS} characters`,
+          );
+        }
+        buffer += piece;
+      }
+    }
+    return buffer;
+  }
+
+  // An object becomes JSON text, not "[object Object]"; the escape comes from the render's own config.
+  override escapedValue(token: string[], context: Mustache.Context, config?: Mustache.RenderOptions): string {
+    const escapeFor = config?.escape ?? asIs;
+    return escapeFor(toText(context.lookup(token[1] ?? "")));
+  }
+
+  override unescapedValue(token: string[], context: Mustache.Context): string {
+    return toText(context.lookup(token[1] ?? ""));
+  }
+}
+
+// A pure memo of parses, bounded: the only module state, invisible to callers.
+const writer = new WebhookWriter();
+writer.templateCache = new BoundedTemplateCache(512, 1 << 20);
+
+/** For tests: the parse cache's entry count. */
+export const templateCacheSize = (): number => writer.templateCache.size;
+
+function parse(field: string, template: string): Token[] {
+  try {
+    return writer.parse(template) as Token[];
+  } catch (err) {
+    // Mustache's parse errors name a position or a section name from the template, never view data.
+    throw new RenderError("template_error", field, err instanceof Error ? err.message : "does not parse");
+  }
+}
+
+function render(field: string, template: string, context: RenderContext, escapeFor: Escape): string {
+  const tokens = parse(field, template);
+  context.budget.field = field;
+  const config: RenderConfig = { escape: escapeFor, budget: context.budget };
+  try {
+    return writer.renderTokens(tokens as unknown as string[][], context.view, undefined, template, config);
+  } catch (err) {
+    if (err instanceof RenderError) throw err;
+    throw new RenderError("template_error", field, "could not be rendered");
+  }
+}
+
+interface RenderContext {
+  view: ViewContext;
+  budget: Budget;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The view
+
+function copyValue(value: unknown, field: string, depth: number): unknown {
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (value === null) return null;
+  if (typeof value !== "object") return undefined;
+  if (depth >= MAX_VIEW_DEPTH) {
+    throw new RenderError("template_error", field, `is nested deeper than ${MAX_VIEW_DEPTH} levels`);
+  }
+  if (Array.isArray(value)) {
+    const copy: unknown[] = value.map((item) => copyValue(item, field, depth + 1));
+    return Object.setPrototypeOf(copy, null);
+  }
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(value)) {
+    const item = copyValue((value as Record<string, unknown>)[key], field, depth + 1);
+    if (item !== undefined) copy[key] = item;
+  }
+  return copy;
+}
+
+/**
+ * Secrets sit both at the top level (`{{{NAME}}}`) and under `secrets` (`{{{secrets.NAME}}}`). `event` and
+ * `secrets` are set last, so a secret with one of those names is only reachable as `secrets.<name>`.
+ */
+function buildView(ctx: { secrets: TemplateSecrets; event: TemplateEvent }): Record<string, unknown> {
+  const secrets: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(ctx.secrets)) {
+    secrets[name] = copyValue(ctx.secrets[name], `secrets.${name}`, 0);
+  }
+  const event: Record<string, unknown> = Object.create(null);
+  event.id = String(ctx.event.id);
+  event.name = String(ctx.event.name);
+  event.data = copyValue(ctx.event.data, "event.data", 0);
+  event.publishedAt = String(ctx.event.publishedAt);
+  const view: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(secrets)) view[name] = secrets[name];
+  view.secrets = secrets;
+  view.event = event;
+  return view;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fields
+
+interface TemplateField {
+  field: string;
+  template: string;
+}
+
+function templateFields(t: WebhookRequestTemplate): TemplateField[] {
+  const fields: TemplateField[] = [
+    { field: "request.method", template: t.method },
+    { field: "request.url", template: t.url },
+  ];
+  for (const [name, template] of Object.entries(t.headers)) {
+    fields.push({ field: `request.headers.${name}`, template });
+  }
+  for (const [name, template] of Object.entries(t.query)) {
+    fields.push({ field: `request.query.${name}`, template });
+  }
+  if (t.body !== null) fields.push({ field: "request.body", template: t.body });
+  if (t.basicAuth !== null) {
+    fields.push({ field: "request.basicAuth.username", template: t.basicAuth.username });
+    fields.push({ field: "request.basicAuth.password", template: t.basicAuth.password });
+  }
+  return fields;
+}
+
+interface HeaderNameProblem {
+  field: string;
+  code: RenderError["code"];
+  message: string;
+}
+
+/** The problems with header names, which are literal: each one would fail every run. */
+function headerNameProblems(headers: Record<string, string>): HeaderNameProblem[] {
+  const problems: HeaderNameProblem[] = [];
+  const seen = new Set<string>();
+  for (const name of Object.keys(headers)) {
+    const field = `request.headers.${JSON.stringify(name).slice(1, -1)}`;
+    const lower = name.toLowerCase();
+    if (LINE_BREAK_OR_NUL.test(name)) {
+      problems.push({ field, code: "header_injection", message: "the name contains a line break or NUL" });
+    } else if (!HEADER_NAME.test(name)) {
+      problems.push({ field, code: "template_error", message: "is not a valid header name" });
+    } else if (RESERVED_HEADERS.has(lower)) {
+      problems.push({ field, code: "template_error", message: "is set by Cloakroom itself" });
+    } else if (seen.has(lower)) {
+      problems.push({ field, code: "template_error", message: "is given twice (names ignore case)" });
+    }
+    seen.add(lower);
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Public API
+
+/**
+ * Renders an integration's request for one event. Each field escapes `{{x}}` its own way (percent-encoding
+ * in the URL, JSON string escaping in a JSON body, nothing elsewhere); `{{{x}}}` always inserts as is.
+ * Throws `RenderError` ("template_error", "header_injection"); its message names the field, never a value.
+ *
+ * The view holds exactly `ctx.secrets`: the caller passes only the secrets the consumer declares.
+ */
+export function renderWebhookRequest(
+  t: WebhookRequestTemplate,
+  ctx: { secrets: TemplateSecrets; event: TemplateEvent },
+): RenderedRequest {
+  const context: RenderContext = {
+    view: new ViewContext(buildView(ctx)),
+    budget: { field: "", steps: MAX_RENDER_STEPS, chars: MAX_RENDERED_CHARS },
+  };
+
+  const method = render("request.method", t.method, context, asIs).trim().toUpperCase();
+  if (!ALLOWED_METHODS.includes(method)) {
+    throw new RenderError("template_error", "request.method", `must be one of ${ALLOWED_METHODS.join(", ")}`);
+  }
+
+  const { url, userinfo } = renderUrl(t, context);
+
+  const [nameProblem] = headerNameProblems(t.headers);
+  if (nameProblem) throw new RenderError(nameProblem.code, nameProblem.field, nameProblem.message);
+  const headers = new Map<string, [name: string, value: string]>();
+  for (const [name, template] of Object.entries(t.headers)) {
+    const field = `request.headers.${name}`;
+    const value = render(field, template, context, asIs);
+    if (LINE_BREAK_OR_NUL.test(value)) {
+      throw new RenderError("header_injection", field, "the rendered value contains a line break or NUL");
+    }
+    if (INVALID_HEADER_VALUE_CHAR.test(value)) {
+      throw new RenderError(
+        "template_error",
+        field,
+        "the rendered value has characters a header cannot carry",
+      );
+    }
+    headers.set(name.toLowerCase(), [name, value]);
+  }
+
+  // basicAuth wins over credentials in the URL, which win over a hand-written Authorization header.
+  const credentials =
+    t.basicAuth !== null
+      ? {
+          username: render("request.basicAuth.username", t.basicAuth.username, context, asIs),
+          password: render("request.basicAuth.password", t.basicAuth.password, context, asIs),
+        }
+      : userinfo;
+  if (credentials) {
+    const token = Buffer.from(`${credentials.username}:${credentials.password}`, "utf8").toString("base64");
+    headers.set("authorization", ["Authorization", `Basic ${token}`]);
+  }
+
+  let body: string | null = null;
+  if (t.body !== null) {
+    const json = isJsonBody(parse("request.body", t.body));
+    body = render("request.body", t.body, context, json ? jsonStringEscape : asIs);
+    if (body !== "" && !headers.has("content-type")) {
+      headers.set("content-type", ["Content-Type", json ? "application/json" : "text/plain; charset=utf-8"]);
+    }
+  }
+
+  // fromEntries defines own properties, so a header named __proto__ stays a header.
+  return { method, url, headers: Object.fromEntries(headers.values()), body };
+}
+
+function renderUrl(
+  t: WebhookRequestTemplate,
+  context: RenderContext,
+): { url: string; userinfo: { username: string; password: string } | null } {
+  const rendered = render("request.url", t.url, context, percentEncode).trim();
+  let url: URL;
+  try {
+    url = new URL(rendered);
+  } catch {
+    throw new RenderError("template_error", "request.url", "does not render to a valid absolute URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RenderError("template_error", "request.url", "must be an http or https URL");
+  }
+  let userinfo: { username: string; password: string } | null = null;
+  if (url.username !== "" || url.password !== "") {
+    userinfo = { username: percentDecode(url.username), password: percentDecode(url.password) };
+    url.username = "";
+    url.password = "";
+  }
+  url.hash = "";
+
+  // Query values are values, not URL text: both {{x}} and {{{x}}} give the value, which is encoded once,
+  // here, as a whole. Appending to `search` keeps the URL template's own query exactly as written.
+  const query = Object.entries(t.query).map(([name, template]): [string, string] => [
+    name,
+    render(`request.query.${name}`, template, context, asIs),
+  ]);
+  if (query.length > 0) {
+    const encoded = new URLSearchParams(query).toString();
+    const existing = url.search.slice(1);
+    url.search = existing === "" ? encoded : `${existing}&${encoded}`;
+  }
+  return { url: url.href, userinfo };
+}
+
+function percentDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** JSON if the first non-blank literal character is `{` or `[` (tags do not count: `{{x}}` is no object). */
+function isJsonBody(tokens: Token[]): boolean {
+  const first = firstLiteralChar(tokens);
+  return first === "{" || first === "[";
+}
+
+function firstLiteralChar(tokens: Token[]): string | undefined {
+  for (const [type, value, , , children] of tokens) {
+    if (type === "text") {
+      const found = value.trimStart()[0];
+      if (found !== undefined) return found;
+    } else if ((type === "#" || type === "^") && children) {
+      const found = firstLiteralChar(children);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Names of the secrets a template set refers to: `{{{NAME}}}`, `{{{secrets.NAME}}}`, `{{{CREDS.username}}}`
+ * (CREDS), `{{#NAME}}` sections. Inside a section, bare names resolve against the section's value first
+ * (`{{#CREDS}}{{username}}{{/CREDS}}`), so only `secrets.NAME` counts there. Fields that do not parse are
+ * skipped; `validateTemplates` reports them.
+ */
+export function referencedSecretNames(t: WebhookRequestTemplate): string[] {
+  const names = new Set<string>();
+  const visit = (tokens: Token[], inSection: boolean): void => {
+    for (const [type, value, , , children] of tokens) {
+      if (type === "name" || type === "&" || type === "#" || type === "^") {
+        const [first, second] = value.split(".");
+        if (first === "secrets") {
+          if (second) names.add(second);
+        } else if (first && first !== "event" && !inSection) {
+          names.add(first);
+        }
+      }
+      // An inverted section renders in the surrounding context; only a section pushes a new one.
+      if (type === "#" && children) visit(children, true);
+      if (type === "^" && children) visit(children, inSection);
+    }
+  };
+  for (const { field, template } of templateFields(t)) {
+    let tokens: Token[];
+    try {
+      tokens = parse(field, template);
+    } catch {
+      continue;
+    }
+    visit(tokens, false);
+  }
+  return [...names].sort();
+}
+
+/** Parse-checks every template and header name; one entry per problem, `message` without the field. */
+export function validateTemplates(t: WebhookRequestTemplate): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  for (const { field, template } of templateFields(t)) {
+    let tokens: Token[];
+    try {
+      tokens = writer.parse(template) as Token[];
+    } catch (err) {
+      problems.push({ field, message: err instanceof Error ? err.message : "does not parse" });
+      continue;
+    }
+    if (containsPartial(tokens)) problems.push({ field, message: "partials ({{>name}}) are not supported" });
+  }
+  for (const { field, message } of headerNameProblems(t.headers)) problems.push({ field, message });
+  return problems;
+}
+
+function containsPartial(tokens: Token[]): boolean {
+  return tokens.some(
+    ([type, , , , children]) => type === ">" || (children ? containsPartial(children) : false),
+  );
+}
