@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction, sql } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.js";
 import type { Database } from "./schema.js";
@@ -26,7 +26,10 @@ export interface Store {
    * PostgreSQL only: LISTEN on a channel with a dedicated connection that reconnects on failure (calling
    * onReset, since notices may have been missed). Returns a function that stops listening.
    */
-  listen?(channel: string, handlers: { onMessage(payload: string): void; onReset(): void }): () => Promise<void>;
+  listen?(
+    channel: string,
+    handlers: { onMessage(payload: string): void; onReset(): void },
+  ): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,10 +43,16 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.pgSchema) : openSqlite(options.dataDir);
+  const store = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, options.pgSchema)
+    : openSqlite(options.dataDir);
   if (options.migrate !== false) {
     try {
-      await migrateToLatest(store.db as Kysely<unknown>);
+      const schema =
+        store.dialect === "postgres"
+          ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s
+          : undefined;
+      await migrateToLatest(store.db as Kysely<unknown>, schema);
     } catch (error) {
       await store.close();
       throw error;
@@ -86,7 +95,8 @@ function openSqlite(dataDir: string): Store {
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Store> {
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error("invalid PostgreSQL schema name");
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error("invalid PostgreSQL schema name");
   const types = {
     getTypeParser(oid: number, format?: "text" | "binary") {
       // int8 (count(*), sums) as a JS number: every count here is far below 2^53.
@@ -134,7 +144,10 @@ function listenPostgres(
   let connected = false;
   const connect = async () => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    const c = new pg.Client({
+      connectionString: url,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
     client = c;
     c.on("notification", (n) => {
       if (n.channel === channel && n.payload) handlers.onMessage(n.payload);

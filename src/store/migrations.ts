@@ -134,7 +134,11 @@ const initial: Migration = {
       .addColumn("created_at", "text", (c) => c.notNull())
       .addColumn("updated_at", "text", (c) => c.notNull())
       .execute();
-    await db.schema.createIndex("consumers_project").on("consumers").columns(["project_id", "kind"]).execute();
+    await db.schema
+      .createIndex("consumers_project")
+      .on("consumers")
+      .columns(["project_id", "kind"])
+      .execute();
 
     await db.schema
       .createTable("consumer_secrets")
@@ -143,7 +147,11 @@ const initial: Migration = {
       .addColumn("name", "text", (c) => c.notNull())
       .addPrimaryKeyConstraint("consumer_secrets_pk", ["consumer_id", "secret_id"])
       .execute();
-    await db.schema.createIndex("consumer_secrets_secret").on("consumer_secrets").column("secret_id").execute();
+    await db.schema
+      .createIndex("consumer_secrets_secret")
+      .on("consumer_secrets")
+      .column("secret_id")
+      .execute();
 
     await db.schema
       .createTable("events")
@@ -221,12 +229,24 @@ const migrations: Record<string, Migration> = { "0001_initial": initial };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: "cloakroom_migrations", migrationLockTableName: "cloakroom_migrations_lock" });
+/**
+ * `schema`: on PostgreSQL, the schema the tables live in. Kysely looks for its bookkeeping tables in every
+ * schema unless told which one, so two Cloakroom databases in one PostgreSQL database would confuse it.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: "cloakroom_migrations",
+    migrationLockTableName: "cloakroom_migrations_lock",
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
     const name = failed?.migrationName ?? "unknown";
-    throw new Error(`database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -3,12 +3,13 @@
  * per run in TEST_DATABASE_URL). Without TEST_DATABASE_URL the PostgreSQL half is skipped locally; in CI
  * (CI=true) a missing URL is a failure, never a silent skip.
  */
+
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { type Store, openStore } from "./db.js";
+import { openStore, type Store } from "./db.js";
 
 export interface TestDatabase {
   name: "sqlite" | "postgres";

@@ -1,0 +1,180 @@
+/**
+ * Data keys of each organization, wrapped by the root key (S10). A node keeps unwrapped data keys in memory
+ * after first use, so a root-key rotation by `cloakroom keys rotate` does not interrupt running nodes.
+ */
+import {
+  createDataKey,
+  type DataKey,
+  makeKeyCheck,
+  type RootKey,
+  rewrapDataKey,
+  unwrapDataKey,
+  verifyKeyCheck,
+} from "../crypto/index.js";
+import { AppError } from "../errors.js";
+import type { Store, Tx } from "../store/db.js";
+import { nowIso } from "../store/ids.js";
+
+export interface Keyring {
+  readonly rootKeyId: string;
+  /** The organization's active data key, created (wrapped, stored) in `tx` on first use. */
+  activeKey(tx: Tx, orgId: string): Promise<DataKey>;
+  /** A data key by the id a ciphertext header names. */
+  keyById(keyId: string): Promise<DataKey>;
+  /** Forgets cached keys of an organization (tests, org deletion). */
+  forget(orgId: string): void;
+}
+
+export class RootKeyMismatchError extends Error {
+  override readonly name = "RootKeyMismatchError";
+}
+
+const KCV = "root_key_check";
+const KCV_ID = "root_key_id";
+
+/** Checks the root key against the database's key-check value; writes one on a fresh database. */
+export async function checkRootKey(store: Store, root: RootKey): Promise<"verified" | "initialized"> {
+  const row = await store.db.selectFrom("meta").select("value").where("key", "=", KCV).executeTakeFirst();
+  if (row) {
+    if (verifyKeyCheck(root, row.value)) return "verified";
+    const expected = await store.db
+      .selectFrom("meta")
+      .select("value")
+      .where("key", "=", KCV_ID)
+      .executeTakeFirst();
+    throw new RootKeyMismatchError(
+      `the root key (id ${root.id}) does not match this database (expects key id ${expected?.value ?? "unknown"}); ` +
+        "pass the right CLOAKROOM_ROOT_KEY or key file. Nothing was changed.",
+    );
+  }
+  await store.transaction(async (tx) => {
+    await tx
+      .insertInto("meta")
+      .values([
+        { key: KCV, value: makeKeyCheck(root) },
+        { key: KCV_ID, value: root.id },
+      ])
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute();
+  });
+  // Another node may have initialized first with another key: what is stored now must verify.
+  await checkRootKey(store, root);
+  return "initialized";
+}
+
+/** True when the database already has a key-check value (so a missing key file must not be re-created). */
+export async function hasKeyCheck(store: Store): Promise<boolean> {
+  const row = await store.db.selectFrom("meta").select("key").where("key", "=", KCV).executeTakeFirst();
+  return row !== undefined;
+}
+
+export function createKeyring(deps: { store: Store; rootKey: RootKey }): Keyring {
+  const { store, rootKey } = deps;
+  const byId = new Map<string, DataKey>();
+  const activeByOrg = new Map<string, string>();
+
+  async function loadActive(tx: Tx, orgId: string): Promise<DataKey | undefined> {
+    const row = await tx
+      .selectFrom("data_keys")
+      .selectAll()
+      .where("org_id", "=", orgId)
+      .where("active", "=", 1)
+      .orderBy("created_at", "desc")
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const dk = unwrapDataKey(rootKey, {
+      keyId: row.id,
+      orgId: row.org_id,
+      wrapped: row.wrapped,
+      rootKeyId: row.root_key_id,
+    });
+    byId.set(dk.keyId, dk);
+    activeByOrg.set(orgId, dk.keyId);
+    return dk;
+  }
+
+  return {
+    rootKeyId: rootKey.id,
+    async activeKey(tx, orgId) {
+      const cachedId = activeByOrg.get(orgId);
+      const cached = cachedId ? byId.get(cachedId) : undefined;
+      if (cached) return cached;
+      const existing = await loadActive(tx, orgId);
+      if (existing) return existing;
+      const { dataKey, wrapped } = createDataKey(rootKey, orgId);
+      await tx
+        .insertInto("data_keys")
+        .values({
+          id: wrapped.keyId,
+          org_id: orgId,
+          wrapped: wrapped.wrapped,
+          root_key_id: wrapped.rootKeyId,
+          created_at: nowIso(),
+          active: 1,
+        })
+        .execute();
+      // Cached only after commit would be stricter; a rolled-back key is simply never referenced.
+      byId.set(dataKey.keyId, dataKey);
+      activeByOrg.set(orgId, dataKey.keyId);
+      return dataKey;
+    },
+    async keyById(keyId) {
+      const cached = byId.get(keyId);
+      if (cached) return cached;
+      const row = await store.db
+        .selectFrom("data_keys")
+        .selectAll()
+        .where("id", "=", keyId)
+        .executeTakeFirst();
+      if (!row) throw new AppError("internal", `data key ${keyId} is missing`);
+      const dk = unwrapDataKey(rootKey, {
+        keyId: row.id,
+        orgId: row.org_id,
+        wrapped: row.wrapped,
+        rootKeyId: row.root_key_id,
+      });
+      byId.set(keyId, dk);
+      return dk;
+    },
+    forget(orgId) {
+      for (const [id, dk] of byId) if (dk.orgId === orgId) byId.delete(id);
+      activeByOrg.delete(orgId);
+    },
+  };
+}
+
+/**
+ * Rewraps every data key under a new root key in one transaction and moves the key-check value with it.
+ * Running nodes keep their unwrapped data keys, so they go on serving; they need the new root key only when
+ * they next start (or to unwrap a key they have never seen).
+ */
+export async function rotateRootKey(
+  store: Store,
+  oldRoot: RootKey,
+  newRoot: RootKey,
+): Promise<{ rewrapped: number }> {
+  await checkRootKey(store, oldRoot);
+  return store.transaction(async (tx) => {
+    const rows = await tx.selectFrom("data_keys").selectAll().execute();
+    for (const row of rows) {
+      const next = rewrapDataKey(oldRoot, newRoot, {
+        keyId: row.id,
+        orgId: row.org_id,
+        wrapped: row.wrapped,
+        rootKeyId: row.root_key_id,
+      });
+      await tx
+        .updateTable("data_keys")
+        .set({ wrapped: next.wrapped, root_key_id: next.rootKeyId })
+        .where("id", "=", row.id)
+        .execute();
+    }
+    await tx
+      .updateTable("meta")
+      .set({ value: makeKeyCheck(newRoot) })
+      .where("key", "=", KCV)
+      .execute();
+    await tx.updateTable("meta").set({ value: newRoot.id }).where("key", "=", KCV_ID).execute();
+    return { rewrapped: rows.length };
+  });
+}

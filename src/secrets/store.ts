@@ -1,0 +1,97 @@
+/** Data access of the secrets domain (Kysely; the same queries serve SQLite and PostgreSQL). */
+import type { Selectable } from "kysely";
+import type { Tx } from "../store/db.js";
+import type { SecretsTable } from "../store/schema.js";
+import type { ConsumerRef, Scope } from "./types.js";
+
+export type SecretRow = Selectable<SecretsTable>;
+
+export function secretsStore() {
+  return {
+    /** The secret of exactly this scope. */
+    async findInScope(tx: Tx, scope: Scope, key: string): Promise<SecretRow | undefined> {
+      let q = tx
+        .selectFrom("secrets")
+        .selectAll()
+        .where("org_id", "=", scope.orgId)
+        .where("name_key", "=", key);
+      q =
+        scope.projectId === null
+          ? q.where("project_id", "is", null)
+          : q.where("project_id", "=", scope.projectId);
+      return q.executeTakeFirst();
+    },
+
+    /** Secrets of this scope; for a project also the organization's (the caller decides which wins). */
+    async listVisible(tx: Tx, scope: Scope, names?: string[]): Promise<SecretRow[]> {
+      let q = tx.selectFrom("secrets").selectAll().where("org_id", "=", scope.orgId);
+      q =
+        scope.projectId === null
+          ? q.where("project_id", "is", null)
+          : q.where((eb) => eb.or([eb("project_id", "is", null), eb("project_id", "=", scope.projectId)]));
+      if (names) {
+        if (names.length === 0) return [];
+        q = q.where("name_key", "in", names);
+      }
+      return q.orderBy("name_key").execute();
+    },
+
+    async usage(tx: Tx, secretIds: string[]): Promise<Map<string, ConsumerRef[]>> {
+      const out = new Map<string, ConsumerRef[]>();
+      if (secretIds.length === 0) return out;
+      const rows = await tx
+        .selectFrom("consumer_secrets")
+        .innerJoin("consumers", "consumers.id", "consumer_secrets.consumer_id")
+        .select(["consumer_secrets.secret_id", "consumers.id", "consumers.kind", "consumers.name"])
+        .where("consumer_secrets.secret_id", "in", secretIds)
+        .orderBy("consumers.name")
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.secret_id) ?? [];
+        list.push({ kind: r.kind, id: r.id, name: r.name });
+        out.set(r.secret_id, list);
+      }
+      return out;
+    },
+
+    async versionRow(tx: Tx, secretId: string, version: number) {
+      return tx
+        .selectFrom("secret_versions")
+        .selectAll()
+        .where("secret_id", "=", secretId)
+        .where("version", "=", version)
+        .executeTakeFirst();
+    },
+
+    async versions(tx: Tx, secretId: string) {
+      return tx
+        .selectFrom("secret_versions")
+        .select(["version", "created_at", "created_by"])
+        .where("secret_id", "=", secretId)
+        .orderBy("version", "desc")
+        .execute();
+    },
+
+    /** Destroys the ciphertexts of versions older than the newest `keep` (S9). */
+    async pruneVersions(tx: Tx, secretId: string, currentVersion: number, keep: number): Promise<void> {
+      await tx
+        .deleteFrom("secret_versions")
+        .where("secret_id", "=", secretId)
+        .where("version", "<=", currentVersion - keep)
+        .execute();
+    },
+
+    /** When a project secret shadows an organization secret, the project's consumers now use it. */
+    async repointProjectConsumers(tx: Tx, projectId: string, fromSecretId: string, toSecretId: string) {
+      const ids = tx.selectFrom("consumers").select("id").where("project_id", "=", projectId);
+      await tx
+        .updateTable("consumer_secrets")
+        .set({ secret_id: toSecretId })
+        .where("secret_id", "=", fromSecretId)
+        .where("consumer_id", "in", ids)
+        .execute();
+    },
+  };
+}
+
+export type SecretsStore = ReturnType<typeof secretsStore>;

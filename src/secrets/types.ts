@@ -1,0 +1,78 @@
+/** Types the secrets domain shares with the runtime (consumers, runs) and the HTTP layer. */
+import type { Tx } from "../store/db.js";
+
+export const secretTypes = ["token", "username_password", "json"] as const;
+export type SecretType = (typeof secretTypes)[number];
+export const visibilities = ["restricted", "masked"] as const;
+export type Visibility = (typeof visibilities)[number];
+
+/** A decrypted value as consumers see it: token → string, username_password → pair, json → object. */
+export type SecretValue = string | { username: string; password: string } | { [key: string]: unknown };
+
+/** Where a secret lives: the organization (shared by its projects) or one project. */
+export interface Scope {
+  orgId: string;
+  projectId: string | null;
+}
+
+/** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
+export interface ConsumerRef {
+  kind: "integration" | "logic";
+  id: string;
+  name: string;
+}
+
+export interface SecretMetadata {
+  name: string;
+  type: SecretType;
+  visibility: Visibility;
+  description: string;
+  scope: "org" | "project";
+  /** True when a project secret shadows an organization secret of the same name. */
+  overrides?: boolean;
+  usageCount: number;
+  usedBy?: ConsumerRef[];
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string;
+  lastAccessedAt: string | null;
+  lastAccessedBy: ConsumerRef | null;
+  version: number;
+  archived: boolean;
+}
+
+/** What a consumer's declared names point at, as seen from its project (a project secret wins). */
+export interface DeclaredSecrets {
+  refs: { name: string; secretId: string }[];
+  /** Declared names with no secret in the project or its organization. */
+  missing: string[];
+}
+
+/**
+ * The runtime's view of secrets. Values are decrypted once per version into a bounded cache that an
+ * update, rollback, archive or delete invalidates (S4), on this node at once and on other nodes at commit.
+ */
+export interface SecretResolver {
+  /** Resolves a consumer's declared secrets for a run; a run needing an archived secret fails (S7). */
+  resolveForRun(
+    scope: { orgId: string; projectId: string },
+    names: string[],
+    consumer: ConsumerRef,
+  ): Promise<{ values: Record<string, SecretValue> }>;
+  /** Every value of every live secret of the organization and project, as strings to redact (X6). */
+  redactionValues(scope: { orgId: string; projectId: string }): Promise<string[]>;
+  /** Save-time lookup of declared names, inside the consumer's transaction. */
+  declared(tx: Tx, scope: { orgId: string; projectId: string }, names: string[]): Promise<DeclaredSecrets>;
+}
+
+/** Splits a value into the strings that must never appear in a log: every string leaf, usernames included. */
+export function sensitiveStrings(value: SecretValue): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x);
+  };
+  walk(value);
+  return out;
+}
