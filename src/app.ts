@@ -60,7 +60,14 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     await checkRootKey(store, loaded.rootKey);
 
     const metrics = createMetrics();
-    const keyring = createKeyring({ store, rootKey: loaded.rootKey });
+    const keyring = createKeyring({
+      store,
+      rootKey: loaded.rootKey,
+      reloadRootKey: async () =>
+        (await loadRootKey({ envValue: config.rootKey, dataDir: config.dataDir, createIfMissing: false }))
+          .rootKey,
+    });
+    await keyring.preload();
     const audit = createAuditLog({ store });
     const auth = createAuthService({ store, audit });
     const secrets = createSecretsService({

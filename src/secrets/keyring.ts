@@ -2,6 +2,8 @@
  * Data keys of each organization, wrapped by the root key (S10). A node keeps unwrapped data keys in memory
  * after first use, so a root-key rotation by `cloakroom keys rotate` does not interrupt running nodes.
  */
+
+import type { Selectable } from "kysely";
 import {
   createDataKey,
   type DataKey,
@@ -14,6 +16,7 @@ import {
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
 import { nowIso } from "../store/ids.js";
+import type { DataKeysTable } from "../store/schema.js";
 
 export interface Keyring {
   readonly rootKeyId: string;
@@ -23,6 +26,8 @@ export interface Keyring {
   keyById(keyId: string): Promise<DataKey>;
   /** Forgets cached keys of an organization (tests, org deletion). */
   forget(orgId: string): void;
+  /** Unwraps every data key at start, so a later root-key rotation cannot interrupt this node. */
+  preload(): Promise<void>;
 }
 
 export class RootKeyMismatchError extends Error {
@@ -68,40 +73,83 @@ export async function hasKeyCheck(store: Store): Promise<boolean> {
   return row !== undefined;
 }
 
-export function createKeyring(deps: { store: Store; rootKey: RootKey }): Keyring {
-  const { store, rootKey } = deps;
+export interface KeyringDeps {
+  store: Store;
+  rootKey: RootKey;
+  /**
+   * Reads the root key again from where it came from (the key file). After `cloakroom keys rotate`, a node
+   * that meets a data key wrapped by the new root, or must wrap a new one, picks the new root up this way.
+   */
+  reloadRootKey?: () => Promise<RootKey>;
+}
+
+export function createKeyring(deps: KeyringDeps): Keyring {
+  const { store } = deps;
+  let root = deps.rootKey;
   const byId = new Map<string, DataKey>();
   const activeByOrg = new Map<string, string>();
 
-  async function loadActive(tx: Tx, orgId: string): Promise<DataKey | undefined> {
-    const row = await tx
-      .selectFrom("data_keys")
-      .selectAll()
-      .where("org_id", "=", orgId)
-      .where("active", "=", 1)
-      .orderBy("created_at", "desc")
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const dk = unwrapDataKey(rootKey, {
+  /** Makes `root` the key with id `wanted`, reloading it once; refuses when this node cannot have it. */
+  async function rootFor(wanted: string): Promise<RootKey> {
+    if (root.id === wanted) return root;
+    const reloaded = deps.reloadRootKey ? await deps.reloadRootKey().catch(() => undefined) : undefined;
+    if (reloaded?.id === wanted) {
+      root = reloaded;
+      return root;
+    }
+    throw new AppError(
+      "unavailable",
+      `the root key was rotated (now ${wanted}); restart this node with the new key (it has ${root.id})`,
+    );
+  }
+
+  function unwrap(row: Selectable<DataKeysTable>, with_: RootKey): DataKey {
+    const dk = unwrapDataKey(with_, {
       keyId: row.id,
       orgId: row.org_id,
       wrapped: row.wrapped,
       rootKeyId: row.root_key_id,
     });
     byId.set(dk.keyId, dk);
-    activeByOrg.set(orgId, dk.keyId);
     return dk;
   }
 
   return {
-    rootKeyId: rootKey.id,
+    get rootKeyId() {
+      return root.id;
+    },
+    async preload() {
+      const rows = await store.db.selectFrom("data_keys").selectAll().execute();
+      for (const row of rows) {
+        if (row.root_key_id !== root.id) continue;
+        const dk = unwrap(row, root);
+        if (row.active === 1) activeByOrg.set(row.org_id, dk.keyId);
+      }
+    },
     async activeKey(tx, orgId) {
       const cachedId = activeByOrg.get(orgId);
       const cached = cachedId ? byId.get(cachedId) : undefined;
       if (cached) return cached;
-      const existing = await loadActive(tx, orgId);
-      if (existing) return existing;
-      const { dataKey, wrapped } = createDataKey(rootKey, orgId);
+      const row = await tx
+        .selectFrom("data_keys")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("active", "=", 1)
+        .orderBy("created_at", "desc")
+        .executeTakeFirst();
+      if (row) {
+        const dk = unwrap(row, await rootFor(row.root_key_id));
+        activeByOrg.set(orgId, dk.keyId);
+        return dk;
+      }
+      // A new data key must be wrapped by the root key the database expects now, never by a rotated one.
+      const expected = await tx
+        .selectFrom("meta")
+        .select("value")
+        .where("key", "=", KCV_ID)
+        .executeTakeFirst();
+      const current = expected ? await rootFor(expected.value) : root;
+      const { dataKey, wrapped } = createDataKey(current, orgId);
       await tx
         .insertInto("data_keys")
         .values({
@@ -113,7 +161,7 @@ export function createKeyring(deps: { store: Store; rootKey: RootKey }): Keyring
           active: 1,
         })
         .execute();
-      // Cached only after commit would be stricter; a rolled-back key is simply never referenced.
+      // Cached before commit: a rolled-back key is simply never referenced by a ciphertext.
       byId.set(dataKey.keyId, dataKey);
       activeByOrg.set(orgId, dataKey.keyId);
       return dataKey;
@@ -127,14 +175,7 @@ export function createKeyring(deps: { store: Store; rootKey: RootKey }): Keyring
         .where("id", "=", keyId)
         .executeTakeFirst();
       if (!row) throw new AppError("internal", `data key ${keyId} is missing`);
-      const dk = unwrapDataKey(rootKey, {
-        keyId: row.id,
-        orgId: row.org_id,
-        wrapped: row.wrapped,
-        rootKeyId: row.root_key_id,
-      });
-      byId.set(keyId, dk);
-      return dk;
+      return unwrap(row, await rootFor(row.root_key_id));
     },
     forget(orgId) {
       for (const [id, dk] of byId) if (dk.orgId === orgId) byId.delete(id);
