@@ -137,6 +137,20 @@ for (const database of testDatabases()) {
       assert.equal(wrongType.status, 400);
     });
 
+    it("concurrent updates without expectedVersion all succeed, each with its own version", async () => {
+      await call("POST", base, owner, { name: "BUSY", type: "token", value: "s3cr3t-busy-0" });
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          call("PUT", `${base}/BUSY/value`, owner, { value: `s3cr3t-busy-${i + 1}` }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200, 200, 200, 200, 200],
+      );
+      assert.deepEqual(results.map((r) => r.body.version).sort(), [2, 3, 4, 5, 6, 7]);
+    });
+
     it("name, type and visibility cannot be changed after creation", async () => {
       for (const body of [
         { name: "OTHER" },

@@ -90,7 +90,7 @@ interface ScopeView {
 
 export function createSecretsService(deps: SecretsDeps): SecretsService {
   const { store, audit, auth, keyring, logger } = deps;
-  const q = secretsStore();
+  const q = secretsStore(store.dialect);
 
   // ---- caches: values by (secret, version); scope views by (org, project), dropped on any change ----
   const values = new Map<string, SecretValue>();
@@ -209,8 +209,9 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   // ---- helpers for the management API ----
   const scopeOf = (t: ScopeTarget): Scope => ({ orgId: t.access.org.id, projectId: t.project?.id ?? null });
 
+  /** The secret of exactly this scope, locked for the rest of the (write) transaction. */
   async function findExact(tx: Tx, t: ScopeTarget, name: string): Promise<SecretRow> {
-    const row = await q.findInScope(tx, scopeOf(t), nameKey(name));
+    const row = await q.findInScope(tx, scopeOf(t), nameKey(name), true);
     if (!row) throw new AppError("not_found", `no secret named ${safeName(name)} in this scope`);
     return row;
   }

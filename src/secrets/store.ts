@@ -1,15 +1,19 @@
 /** Data access of the secrets domain (Kysely; the same queries serve SQLite and PostgreSQL). */
 import type { Selectable } from "kysely";
-import type { Tx } from "../store/db.js";
+import type { Dialect, Tx } from "../store/db.js";
 import type { SecretsTable } from "../store/schema.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
 export type SecretRow = Selectable<SecretsTable>;
 
-export function secretsStore() {
+export function secretsStore(dialect: Dialect) {
   return {
-    /** The secret of exactly this scope. */
-    async findInScope(tx: Tx, scope: Scope, key: string): Promise<SecretRow | undefined> {
+    /**
+     * The secret of exactly this scope. `lock`: hold the row until the transaction ends, so concurrent
+     * updates queue instead of failing their version check (SQLite's write transactions already exclude
+     * each other).
+     */
+    async findInScope(tx: Tx, scope: Scope, key: string, lock = false): Promise<SecretRow | undefined> {
       let q = tx
         .selectFrom("secrets")
         .selectAll()
@@ -19,6 +23,7 @@ export function secretsStore() {
         scope.projectId === null
           ? q.where("project_id", "is", null)
           : q.where("project_id", "=", scope.projectId);
+      if (lock && dialect === "postgres") q = q.forUpdate();
       return q.executeTakeFirst();
     },
 

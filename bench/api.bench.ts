@@ -1,0 +1,118 @@
+/**
+ * The secrets API's throughput: create, update and list (req/s with autocannon) on SQLite and PostgreSQL,
+ * each as a ratio to a bare Fastify route answering the same JSON in the same run (the machine is noisy;
+ * only the ratios compare across runs).
+ *
+ *   npx tsx bench/api.bench.ts        (SQLite; TEST_DATABASE_URL=postgres://... adds PostgreSQL)
+ */
+import autocannon from "autocannon";
+import Fastify from "fastify";
+import { testDatabases } from "../src/store/testing.js";
+import { startTestServer } from "../src/testing/server.js";
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 4);
+const CONNECTIONS = 10;
+const LISTED = 100;
+
+interface Load {
+  method: "GET" | "POST" | "PUT";
+  path: string;
+  headers?: Record<string, string>;
+  /** Builds each request's body (a fresh name per create). */
+  body?: () => string;
+}
+
+async function measure(url: string, load: Load): Promise<{ rps: number; p99: number; errors: number }> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: load.method,
+        path: load.path,
+        headers: { "content-type": "application/json", ...load.headers },
+        ...(load.body ? { setupRequest: (req) => ({ ...req, body: load.body!() }) } : {}),
+      },
+    ],
+  });
+  const errors = result.errors + result.non2xx;
+  return { rps: result.requests.average, p99: result.latency.p99, errors };
+}
+
+/** The floor: Fastify answering a stored metadata document, no auth, no database. */
+async function startBare(sample: unknown) {
+  const app = Fastify({ logger: false });
+  app.get("/bare", async () => ({ secrets: Array.from({ length: LISTED }, () => sample) }));
+  app.post("/bare", async (request, reply) => {
+    void request.body;
+    return reply.status(201).send(sample);
+  });
+  app.put("/bare", async () => sample);
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  return { url, close: () => app.close() };
+}
+
+const rows: string[][] = [["database", "operation", "req/s", "p99 ms", "bare req/s", "ratio", "errors"]];
+
+for (const database of testDatabases()) {
+  const server = await startTestServer(database, { CLOAKROOM_LOG_LEVEL: "silent" });
+  const { token } = await server.setup();
+  const auth = { authorization: `Bearer ${token}` };
+  const base = "/v1/orgs/acme/secrets";
+  let sample: unknown;
+  for (let i = 0; i < LISTED; i++) {
+    const res = await server.request("POST", base, {
+      token,
+      body: { name: `LISTED_${i}`, type: "token", value: `bench-value-${i}-0123456789abcdef` },
+    });
+    sample = res.body;
+  }
+  const bare = await startBare(sample);
+  let n = 0;
+  const loads: [string, Load, Load][] = [
+    [
+      "create",
+      {
+        method: "POST",
+        path: base,
+        headers: auth,
+        body: () =>
+          JSON.stringify({ name: `BENCH_${n++}`, type: "token", value: "bench-value-0123456789abcdef" }),
+      },
+      { method: "POST", path: "/bare", body: () => JSON.stringify({ name: `BENCH_${n++}`, type: "token" }) },
+    ],
+    [
+      "update",
+      {
+        method: "PUT",
+        path: `${base}/LISTED_0/value`,
+        headers: auth,
+        body: () => JSON.stringify({ value: `bench-rotated-${n++}-0123456789` }),
+      },
+      { method: "PUT", path: "/bare", body: () => JSON.stringify({ value: `bench-rotated-${n++}` }) },
+    ],
+    [`list (${LISTED})`, { method: "GET", path: base, headers: auth }, { method: "GET", path: "/bare" }],
+  ];
+  for (const [name, load, floor] of loads) {
+    const bareRun = await measure(bare.url, floor);
+    const run = await measure(server.url, load);
+    rows.push([
+      database.name,
+      name,
+      run.rps.toFixed(0),
+      run.p99.toFixed(1),
+      bareRun.rps.toFixed(0),
+      (run.rps / bareRun.rps).toFixed(3),
+      String(run.errors),
+    ]);
+  }
+  await bare.close();
+  await server.close();
+}
+
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+console.log(
+  `\n${CONNECTIONS} connections, ${DURATION_S} s per measurement; ratio = Cloakroom req/s / bare Fastify req/s`,
+);
