@@ -2,7 +2,12 @@
  * The Fastify instance: error shape, authentication, rate limits, metrics, health and OpenAPI. Domain
  * routes arrive as RouteDef lists; nothing here knows about secrets.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import type { Actor, RequestContext } from "../auth/types.js";
 import { AppError } from "../errors.js";
@@ -35,7 +40,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy ?? false,
     // Request logs carry method, route and status; never headers, query values or bodies.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
@@ -73,7 +78,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       url: route.url,
       handler: async (request, reply) => {
         const ctx: RequestContext = { actor: null, sourceIp: request.ip, requestId: String(request.id) };
-        if (route.rateLimitPerMinute && !limiter.take(`${route.url}|${request.ip}`, route.rateLimitPerMinute)) {
+        if (
+          route.rateLimitPerMinute &&
+          !limiter.take(`${route.url}|${request.ip}`, route.rateLimitPerMinute)
+        ) {
           await deps.recordDenied(ctx, `${route.method} ${route.url}`, "rate_limited");
           throw new AppError("rate_limited", "too many requests; try again in a minute");
         }
@@ -109,7 +117,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   return app;
 }
 
-function parse<T>(schema: import("zod").ZodType<T> | undefined, value: unknown, where: "body" | "query" | "params"): T {
+function parse<T>(
+  schema: import("zod").ZodType<T> | undefined,
+  value: unknown,
+  where: "body" | "query" | "params",
+): T {
   if (!schema) return undefined as T;
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (!result.success) throw invalidRequest(where, result.error);
