@@ -28,7 +28,9 @@ export function invalidRequest(where: "body" | "query" | "params", error: z.ZodE
     field: [where, ...issue.path.map(String)].join("."),
     message: issueMessage(issue),
   }));
-  return new AppError("invalid_request", `invalid ${where}: ${fields.map((f) => f.field).join(", ")}`, { fields });
+  return new AppError("invalid_request", `invalid ${where}: ${fields.map((f) => f.field).join(", ")}`, {
+    fields,
+  });
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
@@ -40,7 +42,11 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 /** Classifies an error thrown anywhere in the request pipeline. `internal` means a bug: log it. */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (error instanceof AppError) {
-    return { status: error.status, body: errorBody(error.code, error.message, error.details), internal: false };
+    return {
+      status: error.status,
+      body: errorBody(error.code, error.message, error.details),
+      internal: false,
+    };
   }
   const fe = error as Partial<FastifyError> & { status?: number };
   const status = fe.statusCode ?? fe.status;

@@ -1,5 +1,5 @@
 /** Prometheus metrics (SPEC D4). One registry per server instance, handed to whoever records. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
   registry: Registry;

@@ -31,7 +31,10 @@ export function buildOpenApi(routes: RouteDef[], info: { version: string }): Rec
     const responses: Record<string, unknown> = {};
     for (const [status, schema] of Object.entries(route.responses)) {
       responses[status] = schema
-        ? { description: `HTTP ${status}`, content: { "application/json": { schema: toSchema(schema, "output") } } }
+        ? {
+            description: `HTTP ${status}`,
+            content: { "application/json": { schema: toSchema(schema, "output") } },
+          }
         : { description: `HTTP ${status}` };
     }
     responses.default = {
