@@ -1,0 +1,96 @@
+/** Public types of the sandbox (SPEC X3, X4) and the messages between the pool and its workers. */
+
+export interface SandboxRunInput {
+  code: string;
+  event: unknown;
+  secrets: Record<string, unknown>;
+  /** Wall-clock budget of the run inside the worker; default 1000. */
+  timeoutMs?: number;
+  /** Heap budget of the run; default 64. */
+  memoryMb?: number;
+}
+
+export interface SandboxExpressionInput {
+  expression: string;
+  /** Each key becomes a global of the expression (e.g. `secrets`, `event`). */
+  context: Record<string, unknown>;
+  timeoutMs?: number;
+  memoryMb?: number;
+}
+
+export type ConsoleLevel = "log" | "info" | "warn" | "error";
+
+export interface ConsoleLine {
+  level: ConsoleLevel;
+  message: string;
+}
+
+export type SandboxErrorCode =
+  | "timeout"
+  | "memory_limit"
+  | "runtime_error"
+  | "syntax_error"
+  | "invalid_module"
+  | "output_not_json"
+  | "sandbox_crashed";
+
+export interface SandboxError {
+  code: SandboxErrorCode;
+  message: string;
+}
+
+export type SandboxResult =
+  | { ok: true; output: unknown; console: ConsoleLine[]; durationMs: number }
+  | { ok: false; error: SandboxError; console: ConsoleLine[]; durationMs: number };
+
+export type SyntaxCheckResult = { ok: true } | { ok: false; message: string };
+
+export interface SandboxPool {
+  /** X3: runs `export default function process({ event, secrets })`, sync or async. */
+  runFunction(input: SandboxRunInput): Promise<SandboxResult>;
+  /** X4: evaluates one JavaScript expression (a template literal such as `` `Bearer ${secrets.API_KEY}` `` or any other). */
+  evalExpression(input: SandboxExpressionInput): Promise<SandboxResult>;
+  /** Compiles a logic function without running it, for save-time validation. */
+  checkSyntax(code: string): Promise<SyntaxCheckResult>;
+  close(): Promise<void>;
+}
+
+export interface SandboxPoolOptions {
+  /** Number of worker threads; default min(2, available CPUs). */
+  size?: number;
+  /** Runs waiting for a worker beyond which new runs are refused; default 1000. */
+  maxQueue?: number;
+  /**
+   * Extra time the host grants a worker past a run's timeoutMs before it terminates and replaces the
+   * worker; default 1000. The in-sandbox deadline normally ends a run first; this is the last resort for
+   * native operations that never reach an interrupt check.
+   */
+  watchdogMarginMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 1000;
+export const DEFAULT_MEMORY_MB = 64;
+export const MAX_TIMEOUT_MS = 60_000;
+/** A wasm32 heap cannot exceed 2 GiB; keep well below so one run cannot starve the host. */
+export const MAX_MEMORY_MB = 1024;
+export const MAX_CONSOLE_LINES = 1000;
+export const MAX_CONSOLE_LINE_BYTES = 16 * 1024;
+
+/** A job as the worker receives it: inputs are JSON text, never host objects. */
+export type WorkerJob =
+  | { kind: "function"; code: string; inputJson: string; timeoutMs: number; memoryMb: number }
+  | { kind: "expression"; expression: string; contextJson: string; timeoutMs: number; memoryMb: number }
+  | { kind: "syntax"; code: string; timeoutMs: number; memoryMb: number }
+  /** A fresh runtime and context that evaluate nothing: the baseline of the benchmark. */
+  | { kind: "empty"; timeoutMs: number; memoryMb: number };
+
+/** What the worker answers: the output stays JSON text until the host parses it. */
+export type WorkerResult =
+  | { ok: true; outputJson: string; console: ConsoleLine[]; durationMs: number }
+  | { ok: false; error: SandboxError; console: ConsoleLine[]; durationMs: number };
+
+export type WorkerRequest = { id: number; job: WorkerJob };
+export type WorkerReply =
+  | { type: "ready" }
+  /** `recycle` asks the pool to replace the worker after this answer (its state is no longer trusted). */
+  | { type: "result"; id: number; result: WorkerResult; recycle: boolean };
