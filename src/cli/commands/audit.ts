@@ -1,0 +1,76 @@
+/** `audit verify` (A3, reads the database directly) and `audit list` (through the API). */
+import type { Command } from "commander";
+import type { AuditEntry } from "../../client/index.js";
+import { resolveOrg, signedInClient } from "../context.js";
+import { CliError, type CliIo, EXIT } from "../io.js";
+import { printJson, printTable, shortTime } from "../output.js";
+import { integer } from "./orgs.js";
+import { configFrom, type DatabaseFlags, openExistingStore, withDatabase } from "./server-side.js";
+
+export function registerAudit(program: Command, io: CliIo): void {
+  const audit = program.command("audit").description("the audit log: who did what, when (never a value)");
+
+  withDatabase(audit.command("verify"))
+    .description(
+      "check the audit log's hash chains in the database; exit 3 naming the first edited, removed or reordered entry",
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (flags: DatabaseFlags & { json?: boolean }) => {
+      const config = await configFrom(flags, io.env);
+      const store = await openExistingStore(config);
+      try {
+        const { verifyAuditChain } = await import("../../audit/verify.js");
+        const result = await verifyAuditChain(store);
+        if (flags.json) printJson(io, result);
+        if (result.ok) {
+          if (!flags.json) io.stdout.write(`audit log verified: ${result.checked} entries\n`);
+          return;
+        }
+        const entry = result.id
+          ? `entry ${result.id} (chain ${result.chain}, position ${result.seq})`
+          : `position ${result.seq} of chain ${result.chain}`;
+        throw new CliError(
+          `audit log verification failed at ${entry}: ${result.reason} (${result.checked} entries verified before it)`,
+          EXIT.verification,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  audit
+    .command("list")
+    .description("show an organization's audit log, newest first (owners and admins)")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--limit <n>", "how many entries (default 50)", (v) => integer(v, "--limit"))
+    .option("--before <id>", "entries older than this one (paging)")
+    .option("--json", "print the API's JSON")
+    .action(async (flags: { org?: string; limit?: number; before?: string; json?: boolean }) => {
+      const { client, session } = await signedInClient(io);
+      const org = await resolveOrg(io, client, session, flags.org);
+      const entries = await client.audit.list(org, {
+        limit: flags.limit ?? 50,
+        ...(flags.before ? { before: flags.before } : {}),
+      });
+      if (flags.json) return printJson(io, { entries });
+      printTable(
+        io,
+        entries,
+        [
+          { header: "TIME", get: (e: AuditEntry) => shortTime(e.at) },
+          { header: "ACTOR", get: (e) => `${e.actor.type}${e.actor.name ? `:${e.actor.name}` : ""}` },
+          { header: "ACTION", get: (e) => e.action },
+          {
+            header: "TARGET",
+            get: (e) =>
+              e.target
+                ? `${e.target.type}${e.target.name ? `:${e.target.name}` : e.target.id ? `:${e.target.id}` : ""}`
+                : "",
+          },
+          { header: "OUTCOME", get: (e) => e.outcome },
+          { header: "SOURCE", get: (e) => e.sourceIp ?? "" },
+        ],
+        `no audit entries in ${org}`,
+      );
+    });
+}

@@ -1,0 +1,136 @@
+/** `setup`, `login`, `logout`, `whoami`: the session saved in the config file. */
+import type { Command } from "commander";
+import { CloakroomApiError } from "../../client/index.js";
+import { writeConfig } from "../config-file.js";
+import { clientFor, loadSession, signedInClient } from "../context.js";
+import {
+  CliError,
+  type CliIo,
+  isInteractive,
+  promptHidden,
+  promptVisible,
+  readAll,
+  stripOneNewline,
+} from "../io.js";
+import { printFields, printJson } from "../output.js";
+
+export function registerAuth(program: Command, io: CliIo): void {
+  program
+    .command("setup")
+    .description("first-run setup of a new server: create the first organization and its owner, and sign in")
+    .option("--url <url>", "server URL (default: CLOAKROOM_URL or the saved one)")
+    .requiredOption("--org <slug>", "slug of the first organization")
+    .option("--email <email>", "the owner's email (prompted on a terminal)")
+    .option("--json", "print the API's answer without the token")
+    .action(async (opts: { url?: string; org: string; email?: string; json?: boolean }) => {
+      const session = await loadSession(io);
+      const url = opts.url || session.url;
+      if (!url) throw new CliError("pass --url URL (the server to set up)");
+      const email = opts.email || (await askEmail(io));
+      const password = await readPassword(io, { confirm: true });
+      const client = clientFor(url, undefined);
+      const result = await client.setup({ org: opts.org, email, password });
+      await writeConfig(session.configPath, {
+        url: client.baseUrl,
+        token: result.token,
+        org: result.org.slug,
+      });
+      if (opts.json) {
+        const { token: _token, ...rest } = result;
+        printJson(io, rest);
+        return;
+      }
+      io.stdout.write(
+        `set up organization ${result.org.slug}; signed in as ${result.user.email} (session saved in ${session.configPath})\n`,
+      );
+    });
+
+  program
+    .command("login")
+    .description("sign in and save the session in the config file")
+    .option("--url <url>", "server URL (default: CLOAKROOM_URL or the saved one)")
+    .option("--email <email>", "your email (prompted on a terminal)")
+    .option("--org <slug>", "default organization for later commands")
+    .action(async (opts: { url?: string; email?: string; org?: string }) => {
+      const session = await loadSession(io);
+      const url = opts.url || session.url;
+      if (!url) throw new CliError("pass --url URL (the server to sign in to)");
+      const email = opts.email || (await askEmail(io));
+      const password = await readPassword(io, { confirm: false });
+      const client = clientFor(url, undefined);
+      const { token } = await client.login({ email, password });
+      const orgs = await client.withToken(token).orgs.list();
+      const sameServer = session.saved.url === client.baseUrl;
+      let org = opts.org || (sameServer ? session.saved.org : undefined);
+      if (org && !orgs.some((o) => o.slug === org)) {
+        if (opts.org) throw new CliError(`you are not a member of the organization ${opts.org}`);
+        org = undefined;
+      }
+      if (!org && orgs.length === 1) org = orgs[0]?.slug;
+      await writeConfig(session.configPath, { url: client.baseUrl, token, ...(org ? { org } : {}) });
+      io.stdout.write(
+        `signed in to ${client.baseUrl} as ${email}${org ? ` (organization ${org})` : ""}; session saved in ${session.configPath}\n`,
+      );
+    });
+
+  program
+    .command("logout")
+    .description("end the saved session on the server and remove it from the config file")
+    .action(async () => {
+      const session = await loadSession(io);
+      const { token, url } = session.saved;
+      if (token && url) {
+        try {
+          await clientFor(url, token).logout();
+        } catch (error) {
+          // An expired or already revoked session is logged out; anything else is worth saying.
+          if (!(error instanceof CloakroomApiError && error.status === 401)) {
+            io.stderr.write(`warning: the server did not end the session (${(error as Error).message})\n`);
+          }
+        }
+      }
+      const { token: _token, ...rest } = session.saved;
+      await writeConfig(session.configPath, rest);
+      io.stdout.write(token ? "signed out\n" : "not signed in\n");
+    });
+
+  program
+    .command("whoami")
+    .description("show who the saved session or CLOAKROOM_TOKEN is, and its organizations")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const { client, session } = await signedInClient(io);
+      const me = await client.me();
+      if (opts.json) return printJson(io, me);
+      printFields(io, [
+        ["server", client.baseUrl],
+        ["user", me.user ? me.user.email : me.token ? `API token ${me.token.name} (${me.token.role})` : "?"],
+        ["organizations", me.orgs.map((o) => `${o.slug} (${o.role})`).join(", ") || "none"],
+        ["default org", io.env.CLOAKROOM_ORG || session.saved.org || "none"],
+      ]);
+    });
+}
+
+async function askEmail(io: CliIo): Promise<string> {
+  if (!isInteractive(io)) throw new CliError("pass --email EMAIL");
+  const email = (await promptVisible(io, "Email: ")).trim();
+  if (!email) throw new CliError("no email given");
+  return email;
+}
+
+/** A password from a hidden prompt on a terminal, else from standard input (one line). */
+async function readPassword(io: CliIo, options: { confirm: boolean }): Promise<string> {
+  if (isInteractive(io)) {
+    const password = await promptHidden(io, "Password (hidden): ");
+    if (options.confirm && (await promptHidden(io, "Repeat password: ")) !== password) {
+      throw new CliError("the passwords do not match");
+    }
+    if (password === "") throw new CliError("no password given");
+    return password;
+  }
+  const password = stripOneNewline((await readAll(io.stdin, 64 * 1024)).toString("utf8"));
+  if (password === "") {
+    throw new CliError("no password: pipe it on standard input (e.g. `< password.txt`) or run in a terminal");
+  }
+  return password;
+}

@@ -1,0 +1,302 @@
+/** `orgs`, `projects`, `members`, `tokens`, `settings`: organizations and who may use them. */
+import { type Command, Option } from "commander";
+import type { CloakroomClient, Role, UpdateSettingsInput } from "../../client/index.js";
+import { resolveOrg, type Session, signedInClient } from "../context.js";
+import { CliError, type CliIo, isInteractive, promptHidden, readAll, stripOneNewline } from "../io.js";
+import { printFields, printJson, printTable, shortTime } from "../output.js";
+
+const ROLES = ["owner", "admin", "editor", "viewer"];
+const roleOption = () => new Option("--role <role>", "role in the organization").choices(ROLES);
+
+interface OrgFlags {
+  org?: string;
+  json?: boolean;
+}
+
+async function orgContext(
+  io: CliIo,
+  flags: OrgFlags,
+): Promise<{ client: CloakroomClient; org: string; session: Session }> {
+  const { client, session } = await signedInClient(io);
+  return { client, session, org: await resolveOrg(io, client, session, flags.org) };
+}
+
+export function registerOrgs(program: Command, io: CliIo): void {
+  const orgs = program.command("orgs").description("organizations you belong to");
+  orgs
+    .command("list")
+    .description("list your organizations and your role in each")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags) => {
+      const { client } = await signedInClient(io);
+      const list = await client.orgs.list();
+      if (opts.json) return printJson(io, list);
+      printTable(
+        io,
+        list,
+        [
+          { header: "SLUG", get: (o) => o.slug },
+          { header: "NAME", get: (o) => o.name },
+          { header: "ROLE", get: (o) => o.role },
+          { header: "CREATED", get: (o) => shortTime(o.createdAt) },
+        ],
+        "no organizations",
+      );
+    });
+  orgs
+    .command("create <slug>")
+    .description("create an organization; you become its owner")
+    .option("--name <name>", "display name (default: the slug)")
+    .option("--json", "print the API's JSON")
+    .action(async (slug: string, opts: { name?: string; json?: boolean }) => {
+      const { client } = await signedInClient(io);
+      const org = await client.orgs.create({ slug, name: opts.name ?? slug });
+      if (opts.json) return printJson(io, org);
+      io.stdout.write(`created organization ${org.slug}\n`);
+    });
+
+  const projects = program.command("projects").description("projects of an organization");
+  projects
+    .command("list")
+    .description("list the organization's projects")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      const list = await client.projects.list(org);
+      if (opts.json) return printJson(io, list);
+      printTable(
+        io,
+        list,
+        [
+          { header: "SLUG", get: (p) => p.slug },
+          { header: "NAME", get: (p) => p.name },
+          { header: "CREATED", get: (p) => shortTime(p.createdAt) },
+        ],
+        `no projects in ${org}`,
+      );
+    });
+  projects
+    .command("create <slug>")
+    .description("create a project")
+    .option("--name <name>", "display name (default: the slug)")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (slug: string, opts: OrgFlags & { name?: string }) => {
+      const { client, org } = await orgContext(io, opts);
+      const project = await client.projects.create(org, { slug, name: opts.name ?? slug });
+      if (opts.json) return printJson(io, project);
+      io.stdout.write(`created project ${project.slug} in ${org}\n`);
+    });
+
+  registerMembers(program, io);
+  registerTokens(program, io);
+  registerSettings(program, io);
+}
+
+function registerMembers(program: Command, io: CliIo): void {
+  const members = program.command("members").description("people in an organization and their roles");
+  members
+    .command("list")
+    .description("list the members")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      const list = await client.members.list(org);
+      if (opts.json) return printJson(io, list);
+      printTable(
+        io,
+        list,
+        [
+          { header: "EMAIL", get: (m) => m.email },
+          { header: "ROLE", get: (m) => m.role },
+          { header: "USER ID", get: (m) => m.userId },
+          { header: "SINCE", get: (m) => shortTime(m.createdAt) },
+        ],
+        `no members in ${org}`,
+      );
+    });
+  members
+    .command("add")
+    .description("add a person (an existing account, or a new one with --set-password)")
+    .requiredOption("--email <email>", "their email")
+    .addOption(roleOption().makeOptionMandatory())
+    .option("--set-password", "create the account: read its first password from standard input or a prompt")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags & { email: string; role: Role; setPassword?: boolean }) => {
+      const { client, org } = await orgContext(io, opts);
+      const password = opts.setPassword ? await readNewPassword(io) : undefined;
+      const member = await client.members.add(org, {
+        email: opts.email,
+        role: opts.role,
+        ...(password !== undefined ? { password } : {}),
+      });
+      if (opts.json) return printJson(io, member);
+      io.stdout.write(`added ${member.email} to ${org} as ${member.role}\n`);
+    });
+  members
+    .command("update <member>")
+    .description("change a member's role (member: user id or email)")
+    .addOption(roleOption().makeOptionMandatory())
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (who: string, opts: OrgFlags & { role: Role }) => {
+      const { client, org } = await orgContext(io, opts);
+      const userId = await memberId(client, org, who);
+      const member = await client.members.update(org, userId, { role: opts.role });
+      if (opts.json) return printJson(io, member);
+      io.stdout.write(`${member.email} is now ${member.role} in ${org}\n`);
+    });
+  members
+    .command("remove <member>")
+    .description("remove a member (member: user id or email)")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .action(async (who: string, opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      await client.members.remove(org, await memberId(client, org, who));
+      io.stdout.write(`removed ${who} from ${org}\n`);
+    });
+}
+
+async function memberId(client: CloakroomClient, org: string, who: string): Promise<string> {
+  if (!who.includes("@")) return who;
+  const found = (await client.members.list(org)).find((m) => m.email.toLowerCase() === who.toLowerCase());
+  if (!found) throw new CliError(`${who} is not a member of ${org}`);
+  return found.userId;
+}
+
+async function readNewPassword(io: CliIo): Promise<string> {
+  if (isInteractive(io)) {
+    const password = await promptHidden(io, "Their first password (hidden): ");
+    if ((await promptHidden(io, "Repeat it: ")) !== password)
+      throw new CliError("the passwords do not match");
+    return password;
+  }
+  const password = stripOneNewline((await readAll(io.stdin, 64 * 1024)).toString("utf8"));
+  if (!password) throw new CliError("no password on standard input");
+  return password;
+}
+
+function registerTokens(program: Command, io: CliIo): void {
+  const tokens = program.command("tokens").description("API tokens: machine members with a role");
+  tokens
+    .command("list")
+    .description("list the organization's API tokens (never their values)")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      const list = await client.tokens.list(org);
+      if (opts.json) return printJson(io, list);
+      printTable(
+        io,
+        list,
+        [
+          { header: "ID", get: (t) => t.id },
+          { header: "NAME", get: (t) => t.name },
+          { header: "ROLE", get: (t) => t.role },
+          { header: "CREATED", get: (t) => `${shortTime(t.createdAt)} by ${t.createdBy}` },
+          { header: "LAST USED", get: (t) => shortTime(t.lastUsedAt) },
+        ],
+        `no API tokens in ${org}`,
+      );
+    });
+  tokens
+    .command("create")
+    .description("create an API token; it is printed once, on standard output")
+    .requiredOption("--name <name>", "what the token is for")
+    .addOption(roleOption().makeOptionMandatory())
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON (it contains the token)")
+    .action(async (opts: OrgFlags & { name: string; role: Role }) => {
+      const { client, org } = await orgContext(io, opts);
+      const created = await client.tokens.create(org, { name: opts.name, role: opts.role });
+      if (opts.json) return printJson(io, created);
+      io.stderr.write(
+        `created API token ${created.name} (id ${created.id}, role ${created.role}); copy it now, it is not shown again:\n`,
+      );
+      io.stdout.write(`${created.token}\n`);
+    });
+  tokens
+    .command("delete <token>")
+    .description("revoke an API token (token: its id or name)")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .action(async (which: string, opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      const list = await client.tokens.list(org);
+      const byId = list.find((t) => t.id === which);
+      const byName = list.filter((t) => t.name === which);
+      if (!byId && byName.length > 1) {
+        throw new CliError(
+          `${byName.length} tokens are named ${which}: pass the id (see \`cloakroom tokens list\`)`,
+        );
+      }
+      const id = byId?.id ?? byName[0]?.id ?? which;
+      await client.tokens.delete(org, id);
+      io.stdout.write(`revoked API token ${which}\n`);
+    });
+}
+
+function registerSettings(program: Command, io: CliIo): void {
+  const settings = program.command("settings").description("organization settings");
+  settings
+    .command("get")
+    .description("show the organization's settings")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      const s = await client.settings.get(org);
+      if (opts.json) return printJson(io, s);
+      printFields(io, [
+        ["naming policy", s.namingPolicy],
+        ["editors manage secrets", String(s.editorsManageSecrets)],
+        ["versions kept", String(s.versionsKept)],
+      ]);
+    });
+  settings
+    .command("set")
+    .description("change settings (owners and admins)")
+    .addOption(new Option("--naming-policy <policy>", "secret names").choices(["upper_snake", "alias"]))
+    .addOption(
+      new Option("--editors-manage-secrets <bool>", "let editors create and change secrets").choices([
+        "true",
+        "false",
+      ]),
+    )
+    .option("--versions-kept <n>", "versions kept for rollback (1-100)", (v) => integer(v, "--versions-kept"))
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON")
+    .action(
+      async (
+        opts: OrgFlags & {
+          namingPolicy?: "upper_snake" | "alias";
+          editorsManageSecrets?: string;
+          versionsKept?: number;
+        },
+      ) => {
+        const patch: UpdateSettingsInput = {};
+        if (opts.namingPolicy) patch.namingPolicy = opts.namingPolicy;
+        if (opts.editorsManageSecrets) patch.editorsManageSecrets = opts.editorsManageSecrets === "true";
+        if (opts.versionsKept !== undefined) patch.versionsKept = opts.versionsKept;
+        if (Object.keys(patch).length === 0) {
+          throw new CliError(
+            "nothing to change: pass --naming-policy, --editors-manage-secrets or --versions-kept",
+          );
+        }
+        const { client, org } = await orgContext(io, opts);
+        const s = await client.settings.update(org, patch);
+        if (opts.json) return printJson(io, s);
+        io.stdout.write(
+          `settings of ${org}: naming policy ${s.namingPolicy}, editors manage secrets ${s.editorsManageSecrets}, versions kept ${s.versionsKept}\n`,
+        );
+      },
+    );
+}
+
+export function integer(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new CliError(`${flag} must be a whole number`);
+  return Number(value);
+}

@@ -1,0 +1,61 @@
+/** Human output (aligned tables, short times) and machine output (`--json`: the API's JSON as is). */
+import type { ConsumerRef } from "../client/index.js";
+import type { CliIo } from "./io.js";
+
+export interface Column<T> {
+  header: string;
+  get(row: T): string;
+}
+
+/** Left-aligned columns separated by two spaces; control characters in cells are made visible. */
+export function renderTable<T>(rows: T[], columns: Column<T>[]): string {
+  const cells = rows.map((row) => columns.map((c) => printable(c.get(row))));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => width(r[i] ?? ""))));
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v + " ".repeat((widths[i] ?? 0) - width(v))))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n") + "\n";
+}
+
+export function printTable<T>(io: CliIo, rows: T[], columns: Column<T>[], empty: string): void {
+  if (rows.length === 0) {
+    io.stderr.write(`${empty}\n`);
+    return;
+  }
+  io.stdout.write(renderTable(rows, columns));
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** `key: value` lines for one record. */
+export function printFields(io: CliIo, fields: [string, string][]): void {
+  const w = Math.max(...fields.map(([k]) => k.length));
+  for (const [k, v] of fields) io.stdout.write(`${k.padEnd(w)}  ${printable(v)}\n`);
+}
+
+/** `2025-01-31 14:05Z`: minutes are enough for a table; `--json` has the full timestamp. */
+export function shortTime(iso: string | null | undefined, never = "never"): string {
+  if (!iso) return never;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace("T", " ")}Z`;
+}
+
+export function consumerLabel(ref: ConsumerRef | null | undefined): string {
+  return ref ? `${ref.kind}/${ref.name}` : "";
+}
+
+// Names and descriptions come from other users: a terminal escape in one must not reach the terminal raw.
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === "\t" ? " " : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function width(text: string): number {
+  return [...text].length;
+}

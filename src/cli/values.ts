@@ -1,0 +1,133 @@
+/**
+ * Reading a secret value (SPEC I3): from `--from-file PATH`, from standard input when it is not a terminal,
+ * or from a hidden prompt on a terminal. Never from the command line, where it would land in the shell
+ * history and in every process listing. No message here ever quotes what was read.
+ */
+import { readFile, stat } from "node:fs/promises";
+import type { SecretType, SecretValue } from "../client/index.js";
+import {
+  CliError,
+  type CliIo,
+  isInteractive,
+  promptHidden,
+  promptVisible,
+  readAll,
+  stripOneNewline,
+} from "./io.js";
+
+/** Larger than the server's 64 KiB so the server, not the CLI, names the limit; small enough to be safe. */
+const READ_LIMIT = 1024 * 1024;
+
+export interface ValueSource {
+  fromFile?: string | undefined;
+}
+
+export async function readSecretValue(
+  io: CliIo,
+  type: SecretType,
+  source: ValueSource,
+): Promise<SecretValue> {
+  if (source.fromFile !== undefined) {
+    const text = await readValueFile(io, source.fromFile);
+    return parseValue(type, text, `the file ${source.fromFile}`);
+  }
+  if (isInteractive(io)) return promptValue(io, type);
+  const text = (await readAll(io.stdin, READ_LIMIT)).toString("utf8");
+  if (text === "") {
+    throw new CliError(
+      "no value on standard input: pipe it in (e.g. `cloakroom secrets create NAME < file`), use --from-file PATH, or run in a terminal to be prompted",
+    );
+  }
+  return parseValue(type, text, "standard input");
+}
+
+async function readValueFile(io: CliIo, path: string): Promise<string> {
+  if (path === "-") return (await readAll(io.stdin, READ_LIMIT)).toString("utf8");
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new CliError(`${path} is not a regular file`);
+    if (st.size > READ_LIMIT) throw new CliError(`${path} is larger than ${READ_LIMIT} bytes`);
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+async function promptValue(io: CliIo, type: SecretType): Promise<SecretValue> {
+  switch (type) {
+    case "token": {
+      const value = await promptHidden(io, "Value (hidden): ");
+      if (value === "") throw new CliError("the value is empty");
+      return value;
+    }
+    case "username_password": {
+      // The username is redacted like the password, but people need to see what they type.
+      const username = await promptVisible(io, "Username: ");
+      const password = await promptHidden(io, "Password (hidden): ");
+      if (password === "") throw new CliError("the password is empty");
+      return { username, password };
+    }
+    case "json": {
+      const text = await promptHidden(io, "JSON object (hidden, one line): ");
+      return parseValue("json", text, "the prompt");
+    }
+  }
+}
+
+/**
+ * Turns text into a value of `type`:
+ * - token: the text without one trailing line break;
+ * - username_password: a JSON object `{"username", "password"}`, or two lines (username, then password);
+ * - json: a JSON object.
+ */
+export function parseValue(type: SecretType, text: string, where: string): SecretValue {
+  switch (type) {
+    case "token": {
+      const value = stripOneNewline(text);
+      if (value === "") throw new CliError(`the value from ${where} is empty`);
+      return value;
+    }
+    case "username_password": {
+      if (text.trimStart().startsWith("{")) {
+        const parsed = parseJsonObject(text, where);
+        const { username, password, ...rest } = parsed;
+        if (typeof username !== "string" || typeof password !== "string" || Object.keys(rest).length > 0) {
+          throw new CliError(
+            `${where} must hold {"username": "...", "password": "..."} (two strings, nothing else) or two lines: username, then password`,
+          );
+        }
+        if (password === "") throw new CliError(`the password from ${where} is empty`);
+        return { username, password };
+      }
+      const body = stripOneNewline(text);
+      const cut = body.indexOf("\n");
+      if (cut < 0) {
+        throw new CliError(
+          `${where} must hold two lines (username, then password) or {"username": "...", "password": "..."}`,
+        );
+      }
+      const username = body.slice(0, cut).replace(/\r$/, "");
+      const password = body.slice(cut + 1);
+      if (password === "") throw new CliError(`the password from ${where} is empty`);
+      return { username, password };
+    }
+    case "json":
+      return parseJsonObject(text, where);
+  }
+}
+
+/** JSON.parse's own messages quote the input; these never do. */
+export function parseJsonObject(text: string, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new CliError(`${where} is not valid JSON${position ? ` (error at character ${position})` : ""}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new CliError(`${where} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
