@@ -193,6 +193,8 @@ export async function rotateRootKey(
   store: Store,
   oldRoot: RootKey,
   newRoot: RootKey,
+  /** Writes the audit entry inside the rewrap's transaction (A2): a rotation that cannot be audited does not happen. */
+  audit?: (tx: Tx, rewrapped: number) => Promise<void>,
 ): Promise<{ rewrapped: number }> {
   await checkRootKey(store, oldRoot);
   return store.transaction(async (tx) => {
@@ -216,6 +218,7 @@ export async function rotateRootKey(
       .where("key", "=", KCV)
       .execute();
     await tx.updateTable("meta").set({ value: newRoot.id }).where("key", "=", KCV_ID).execute();
+    await audit?.(tx, rows.length);
     return { rewrapped: rows.length };
   });
 }

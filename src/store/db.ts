@@ -3,7 +3,7 @@
  * One Kysely schema and one set of queries serve both; the few places where the dialects differ ask
  * `store.dialect`.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
@@ -64,6 +64,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 function openSqlite(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, "cloakroom.db");
+  // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+  closeSync(openSync(file, "a", 0o600));
   const database = new SQLite(file);
   database.pragma("journal_mode = WAL");
   // FULL: an acknowledged write survives power loss and SIGKILL, not only a process crash.

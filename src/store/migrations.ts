@@ -247,6 +247,9 @@ export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Pro
     const name = failed?.migrationName ?? "unknown";
     throw new Error(
       `database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
     );
   }
 }

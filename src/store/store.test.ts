@@ -60,6 +60,14 @@ for (const database of testDatabases()) {
       await again.close();
     });
 
+    if (database.name === "sqlite") {
+      it("the database file is readable by its owner only", async () => {
+        const { statSync } = await import("node:fs");
+        const { join } = await import("node:path");
+        assert.equal(statSync(join(store.config.dataDir, "cloakroom.db")).mode & 0o777, 0o600);
+      });
+    }
+
     it("a name is unique per scope ignoring case, and the same name may live in org and project scope", async () => {
       await store.db.insertInto("secrets").values(secret("API_KEY", null)).execute();
       await store.db.insertInto("secrets").values(secret("API_KEY", projectId)).execute();

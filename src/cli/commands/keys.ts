@@ -89,7 +89,18 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
     });
     written = target;
 
-    const { rewrapped } = await keyring.rotateRootKey(store, oldRoot, newRoot);
+    const { createAuditLog } = await import("../../audit/index.js");
+    const audit = createAuditLog({ store });
+    const { rewrapped } = await keyring.rotateRootKey(store, oldRoot, newRoot, (tx, count) =>
+      audit.append(tx, {
+        orgId: null,
+        actor: { type: "system", name: "cloakroom keys rotate" },
+        action: "key.rotate",
+        target: { type: "root_key", id: newRoot.id },
+        outcome: "success",
+        details: { previousKeyId: oldRoot.id, rewrapped: count },
+      }),
+    );
     written = undefined; // the database now needs this file: never remove it from here on
 
     if (!fromEnv) {
@@ -101,11 +112,6 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
       await rename(target, keyFile);
       await syncDirectory(config.dataDir);
     }
-    await recordRotation(store, oldRoot, newRoot, rewrapped).catch((error: Error) => {
-      io.stderr.write(
-        `warning: the rotation is done but could not be written to the audit log (${error.message})\n`,
-      );
-    });
 
     io.stdout.write(
       `rotated the root key: ${rewrapped} data key(s) rewrapped; key id ${oldRoot.id} -> ${newRoot.id}\n`,
@@ -125,23 +131,6 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
     if (written !== undefined) await unlink(written).catch(() => undefined);
     await store.close();
   }
-}
-
-async function recordRotation(
-  store: Awaited<ReturnType<typeof openExistingStore>>,
-  oldRoot: RootKey,
-  newRoot: RootKey,
-  rewrapped: number,
-): Promise<void> {
-  const { createAuditLog } = await import("../../audit/service.js");
-  await createAuditLog({ store }).appendNow({
-    orgId: null,
-    actor: { type: "system", name: "cloakroom keys rotate" },
-    action: "key.rotate",
-    target: { type: "root_key", id: newRoot.id },
-    outcome: "success",
-    details: { previousKeyId: oldRoot.id, rewrapped },
-  });
 }
 
 /** Exclusive create with mode 0600, content fsynced, directory entry fsynced. */
