@@ -10,7 +10,7 @@ export function registerServe(program: Command, io: CliIo): void {
   withDatabase(
     program
       .command("serve")
-      .description("run the Cloakroom server (API, console, runtime)")
+      .description("run the Cloakroom server (HTTP API and runtime)")
       .option("--host <host>", "address to listen on (CLOAKROOM_HOST, 127.0.0.1)")
       .option("--port <port>", "port to listen on (CLOAKROOM_PORT, 8787; 0 picks a free one)"),
   ).action(async (flags: DatabaseFlags) => {

@@ -1,0 +1,133 @@
+/**
+ * Consumers as the API shows them (SPEC "Shapes": integration, logic function) and as clients send them.
+ * One zod schema per shape validates input, types the service and feeds the OpenAPI document.
+ */
+import { z } from "zod";
+
+export const consumerKinds = ["integration", "logic"] as const;
+export type ConsumerKind = (typeof consumerKinds)[number];
+
+export const LIMITS = {
+  nameMax: 200,
+  eventMax: 200,
+  secretsMax: 100,
+  timeoutMsMax: 30_000,
+  integrationTimeoutMs: 10_000,
+  logicTimeoutMs: 1_000,
+  memoryMbMin: 8,
+  memoryMbMax: 256,
+  memoryMb: 64,
+  codeBytesMax: 256 * 1024,
+  templateBytesMax: 256 * 1024,
+} as const;
+
+/** Loose on purpose: an organization's naming policy decides; a name that matches no secret is `missing`. */
+const secretName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be a secret name (letters, digits, _ and -)");
+
+const secretNames = z
+  .array(secretName)
+  .max(LIMITS.secretsMax)
+  .refine((names) => new Set(names.map((n) => n.toLowerCase())).size === names.length, {
+    message: "each secret may be declared once",
+  });
+
+const noControl = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
+const bytesAtMost = (max: number) => (text: string) => Buffer.byteLength(text, "utf8") <= max;
+
+const template = (max = 8 * 1024) => z.string().max(max);
+
+const common = {
+  name: noControl(LIMITS.nameMax).min(1),
+  /** A prefix of the event names that trigger the consumer; empty matches every event. */
+  event: noControl(LIMITS.eventMax).default(""),
+  enabled: z.boolean().default(true),
+  secrets: secretNames.default([]),
+};
+
+export const webhookRequestSchema = z.object({
+  method: template(64).default("POST"),
+  url: template(8 * 1024).min(1),
+  headers: z.record(z.string().min(1).max(256), template()).default({}),
+  query: z.record(z.string().min(1).max(256), template()).default({}),
+  body: z
+    .string()
+    .refine(bytesAtMost(LIMITS.templateBytesMax), `must be at most ${LIMITS.templateBytesMax} bytes`)
+    .nullable()
+    .default(null),
+  basicAuth: z.object({ username: template(), password: template() }).nullable().default(null),
+});
+
+export const integrationInputSchema = z.object({
+  ...common,
+  request: webhookRequestSchema,
+  timeoutMs: z.number().int().min(1).max(LIMITS.timeoutMsMax).default(LIMITS.integrationTimeoutMs),
+});
+export type IntegrationInput = z.output<typeof integrationInputSchema>;
+
+export const logicInputSchema = z.object({
+  ...common,
+  code: z
+    .string()
+    .min(1)
+    .refine(bytesAtMost(LIMITS.codeBytesMax), `must be at most ${LIMITS.codeBytesMax} bytes`),
+  timeoutMs: z.number().int().min(1).max(LIMITS.timeoutMsMax).default(LIMITS.logicTimeoutMs),
+  memoryMb: z.number().int().min(LIMITS.memoryMbMin).max(LIMITS.memoryMbMax).default(LIMITS.memoryMb),
+});
+export type LogicInput = z.output<typeof logicInputSchema>;
+
+const output = {
+  id: z.string(),
+  name: z.string(),
+  event: z.string(),
+  enabled: z.boolean(),
+  secrets: z.array(z.string()),
+};
+
+export const integrationSchema = z.object({
+  ...output,
+  request: z.object({
+    method: z.string(),
+    url: z.string(),
+    headers: z.record(z.string(), z.string()),
+    query: z.record(z.string(), z.string()),
+    body: z.string().nullable(),
+    basicAuth: z.object({ username: z.string(), password: z.string() }).nullable(),
+  }),
+  timeoutMs: z.number(),
+});
+export type Integration = z.output<typeof integrationSchema>;
+
+export const logicSchema = z.object({
+  ...output,
+  code: z.string(),
+  timeoutMs: z.number(),
+  memoryMb: z.number(),
+});
+export type LogicFunction = z.output<typeof logicSchema>;
+
+/** A consumer as the runtime loads it: the API shape plus where it lives. */
+export type Consumer =
+  | ({ kind: "integration"; orgId: string; projectId: string } & Integration)
+  | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction);
+
+/** What `consumers.config` holds for each kind: the fields that are not columns. */
+export type IntegrationConfig = Pick<Integration, "request" | "timeoutMs">;
+export type LogicConfig = Pick<LogicFunction, "code" | "timeoutMs" | "memoryMb">;
+
+export const projectParams = z.object({
+  org: z.string().min(1).max(100),
+  project: z.string().min(1).max(100),
+});
+export const consumerParams = projectParams.extend({ id: z.string().min(1).max(100) });
+
+export const integrationListSchema = z.object({ integrations: z.array(integrationSchema) });
+export const logicListSchema = z.object({ logic: z.array(logicSchema) });

@@ -1,0 +1,302 @@
+/**
+ * Integrations and logic functions (SPEC Concepts "Consumer", X2, X3): create, read, replace, delete.
+ * Saving checks that every secret the templates or code use is declared and that every declared name
+ * exists (X2), then writes the consumer, its `consumer_secrets` rows and the audit entry in one
+ * transaction, so usage counts change with the consumer, atomically (X7, A2).
+ */
+import type { AuditLog } from "../audit/types.js";
+import type { Action } from "../auth/policy.js";
+import type { OrgAccess, ProjectRecord } from "../auth/types.js";
+import { AppError } from "../errors.js";
+import { referencedSecretNames, validateTemplates } from "../runtime/webhook/index.js";
+import type { SecretResolver } from "../secrets/types.js";
+import type { Store, Tx } from "../store/db.js";
+import { newId, nowIso } from "../store/ids.js";
+import { bodyFields, type FieldProblem, sameSecretTwice, undeclaredNames } from "./fns.js";
+import type {
+  Consumer,
+  ConsumerKind,
+  Integration,
+  IntegrationConfig,
+  IntegrationInput,
+  LogicConfig,
+  LogicFunction,
+  LogicInput,
+} from "./schema.js";
+import {
+  type ConsumerRow,
+  declaredNames,
+  deleteConsumer,
+  findConsumerRow,
+  insertConsumer,
+  listConsumerRows,
+  loadConsumers,
+  matchingConsumerIds,
+  setConsumerSecrets,
+  toConsumer,
+  updateConsumer,
+} from "./store.js";
+
+/** The slice of the auth service a project's routes need. */
+export interface ProjectAuth {
+  authorize(
+    access: OrgAccess,
+    action: Action,
+    target?: { type: string; id?: string; name?: string },
+  ): Promise<void>;
+  project(access: OrgAccess, projectSlug: string): Promise<ProjectRecord>;
+}
+
+export interface ConsumersDeps {
+  store: Store;
+  audit: Pick<AuditLog, "append">;
+  auth: ProjectAuth;
+  secrets: Pick<SecretResolver, "declared">;
+  /** The sandbox's parse check of a logic function (X3); the message names a line, never a value. */
+  checkLogicSyntax(code: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Secret names a logic function's code reads from `secrets`. */
+  logicSecretNames(code: string): string[];
+}
+
+/** Where a request points: a project (by slug) of an organization the caller belongs to. */
+export interface ProjectRequest {
+  access: OrgAccess;
+  projectSlug: string;
+}
+
+/** A project request once the action is authorized and the project found. */
+export interface ProjectTarget {
+  access: OrgAccess;
+  project: ProjectRecord;
+}
+
+/** Authorizes first, then looks the project up, so a refused caller learns nothing about projects. */
+export async function enterProject(
+  auth: ProjectAuth,
+  r: ProjectRequest,
+  action: Action,
+  target?: { type: string; id?: string; name?: string },
+): Promise<ProjectTarget> {
+  await auth.authorize(r.access, action, target);
+  return { access: r.access, project: await auth.project(r.access, r.projectSlug) };
+}
+
+export type ConsumerInput = ({ kind: "integration" } & IntegrationInput) | ({ kind: "logic" } & LogicInput);
+export type ConsumerView = Integration | LogicFunction;
+
+export interface ConsumersService {
+  list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
+  get(r: ProjectRequest, kind: ConsumerKind, id: string): Promise<ConsumerView>;
+  create(r: ProjectRequest, input: ConsumerInput): Promise<ConsumerView>;
+  update(r: ProjectRequest, id: string, input: ConsumerInput): Promise<ConsumerView>;
+  remove(r: ProjectRequest, kind: ConsumerKind, id: string): Promise<void>;
+  /** A consumer with where it lives, for a run the caller has already been authorized for. */
+  load(t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer>;
+  /** Consumers by id, for the worker's claimed runs; a deleted one is simply absent. */
+  byIds(ids: string[]): Promise<Map<string, Consumer>>;
+  /** Ids of the enabled consumers an event triggers, inside the publishing transaction. */
+  matching(tx: Tx, projectId: string, eventName: string): Promise<string[]>;
+}
+
+export function createConsumersService(deps: ConsumersDeps): ConsumersService {
+  const { store, audit, auth, secrets } = deps;
+
+  async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
+    const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
+    if (!row)
+      throw new AppError("not_found", `no ${kindLabel(kind)} ${safeId(id)} in project ${t.project.slug}`);
+    const names = await declaredNames(db, [row.id]);
+    return toConsumer(row, names.get(row.id) ?? []);
+  }
+
+  /** Checks that need no database: template and code syntax, names used but not declared. */
+  async function checkInput(input: ConsumerInput): Promise<void> {
+    let problems: FieldProblem[];
+    let used: string[];
+    if (input.kind === "integration") {
+      problems = bodyFields(validateTemplates(input.request));
+      used = referencedSecretNames(input.request);
+    } else {
+      const syntax = await deps.checkLogicSyntax(input.code);
+      problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
+      used = syntax.ok ? deps.logicSecretNames(input.code) : [];
+    }
+    if (problems.length > 0) {
+      throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
+        fields: problems,
+      });
+    }
+    const undeclared = undeclaredNames(used, input.secrets);
+    if (undeclared.length > 0) {
+      const where = input.kind === "integration" ? "the templates use" : "the code uses";
+      throw new AppError(
+        "invalid_request",
+        `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
+        {
+          fields: [{ field: "body.secrets", message: `add ${undeclared.join(", ")} to secrets` }],
+          undeclared,
+        },
+      );
+    }
+  }
+
+  /** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
+  async function resolveDeclared(tx: Tx, t: ProjectTarget, names: string[]) {
+    const { refs, missing } = await secrets.declared(
+      tx,
+      { orgId: t.access.org.id, projectId: t.project.id },
+      names,
+    );
+    if (missing.length > 0) {
+      throw new AppError("invalid_request", `no such secrets: ${missing.join(", ")}`, {
+        fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
+        missing,
+      });
+    }
+    const twice = sameSecretTwice(refs);
+    if (twice.length > 0) {
+      const pairs = twice.map((names) => names.join(" and ")).join("; ");
+      throw new AppError("invalid_request", `these declared names are the same secret: ${pairs}`, {
+        fields: [{ field: "body.secrets", message: "declare each secret once" }],
+      });
+    }
+    return refs;
+  }
+
+  function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
+    const config: IntegrationConfig | LogicConfig =
+      input.kind === "integration"
+        ? { request: input.request, timeoutMs: input.timeoutMs }
+        : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+    return {
+      name: input.name,
+      event: input.event,
+      enabled: input.enabled ? 1 : 0,
+      config: JSON.stringify(config),
+    };
+  }
+
+  async function audited(
+    tx: Tx,
+    t: ProjectTarget,
+    action: "consumer.create" | "consumer.update" | "consumer.delete",
+    consumer: { kind: ConsumerKind; id: string; name: string },
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await audit.append(tx, {
+      orgId: t.access.org.id,
+      actor: t.access.actor,
+      action,
+      target: { type: consumer.kind, id: consumer.id, name: consumer.name },
+      outcome: "success",
+      sourceIp: t.access.ctx.sourceIp,
+      details: { project: t.project.slug, ...details },
+    });
+  }
+
+  return {
+    async list(r, kind) {
+      const t = await enterProject(auth, r, "consumer.read");
+      const rows = await listConsumerRows(store.db, t.project.id, kind);
+      const names = await declaredNames(
+        store.db,
+        rows.map((r) => r.id),
+      );
+      return rows.map((row) => toView(toConsumer(row, names.get(row.id) ?? [])));
+    },
+
+    async get(r, kind, id) {
+      const t = await enterProject(auth, r, "consumer.read");
+      return toView(await loadOne(store.db, t, kind, id));
+    },
+
+    async create(r, input) {
+      const t = await enterProject(auth, r, "consumer.write", { type: input.kind, name: input.name });
+      await checkInput(input);
+      const id = newId();
+      const at = nowIso();
+      const consumer = await store.transaction(async (tx) => {
+        const refs = await resolveDeclared(tx, t, input.secrets);
+        await insertConsumer(tx, {
+          id,
+          org_id: t.access.org.id,
+          project_id: t.project.id,
+          kind: input.kind,
+          ...rowFields(input),
+          created_at: at,
+          updated_at: at,
+        });
+        await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
+        const saved = await loadOne(tx, t, input.kind, id);
+        await audited(tx, t, "consumer.create", saved, { event: saved.event, secrets: saved.secrets });
+        return saved;
+      });
+      return toView(consumer);
+    },
+
+    async update(r, id, input) {
+      const t = await enterProject(auth, r, "consumer.write", { type: input.kind, id });
+      await checkInput(input);
+      const consumer = await store.transaction(async (tx) => {
+        const before = await loadOne(tx, t, input.kind, id);
+        const refs = await resolveDeclared(tx, t, input.secrets);
+        await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
+        await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
+        const saved = await loadOne(tx, t, input.kind, id);
+        await audited(tx, t, "consumer.update", saved, {
+          event: saved.event,
+          enabled: saved.enabled,
+          secrets: saved.secrets,
+          ...(before.name !== saved.name ? { previousName: before.name } : {}),
+        });
+        return saved;
+      });
+      return toView(consumer);
+    },
+
+    async remove(r, kind, id) {
+      const t = await enterProject(auth, r, "consumer.write", { type: kind, id });
+      await store.transaction(async (tx) => {
+        const consumer = await loadOne(tx, t, kind, id);
+        await deleteConsumer(tx, id);
+        await audited(tx, t, "consumer.delete", consumer, { secrets: consumer.secrets });
+      });
+    },
+
+    load: (t, kind, id) => loadOne(store.db, t, kind, id),
+    byIds: (ids) => loadConsumers(store.db, ids),
+    matching: matchingConsumerIds,
+  };
+}
+
+/** The API shape (SPEC "Shapes"): no organization or project ids, no kind. */
+export function toView(consumer: Consumer): ConsumerView {
+  const base = {
+    id: consumer.id,
+    name: consumer.name,
+    event: consumer.event,
+    enabled: consumer.enabled,
+    secrets: consumer.secrets,
+  };
+  if (consumer.kind === "integration") {
+    return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
+  }
+  return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
+}
+
+export const kindLabel = (kind: ConsumerKind): string =>
+  kind === "integration" ? "integration" : "logic function";
+
+/** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
+function raceWithDelete(error: unknown): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "23503" || code === "SQLITE_CONSTRAINT_FOREIGNKEY") {
+    throw new AppError("conflict", "a declared secret was deleted meanwhile; reload and save again");
+  }
+  throw error;
+}
+
+/** Ids reach messages only when they look like ids. */
+function safeId(id: string): string {
+  return /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : "(invalid id)";
+}

@@ -1,0 +1,138 @@
+/**
+ * Consumer rows and their declared secrets. `consumer_secrets` is the one record of what a consumer
+ * declares: the secrets domain counts usage and guards deletes from it, so it changes in the same
+ * transaction as the consumer.
+ */
+import { sql } from "kysely";
+import type { Tx } from "../store/db.js";
+import type { ConsumersTable } from "../store/schema.js";
+import type { Consumer, ConsumerKind, IntegrationConfig, LogicConfig } from "./schema.js";
+
+export type ConsumerRow = ConsumersTable;
+
+export async function insertConsumer(tx: Tx, row: ConsumerRow): Promise<void> {
+  await tx.insertInto("consumers").values(row).execute();
+}
+
+export async function updateConsumer(
+  tx: Tx,
+  id: string,
+  fields: Pick<ConsumerRow, "name" | "event" | "enabled" | "config" | "updated_at">,
+): Promise<void> {
+  await tx.updateTable("consumers").set(fields).where("id", "=", id).execute();
+}
+
+export async function deleteConsumer(tx: Tx, id: string): Promise<void> {
+  await tx.deleteFrom("consumer_secrets").where("consumer_id", "=", id).execute();
+  await tx.deleteFrom("consumers").where("id", "=", id).execute();
+}
+
+/** Replaces what a consumer declares; `refs` come from the secrets domain's lookup in the same `tx`. */
+export async function setConsumerSecrets(
+  tx: Tx,
+  consumerId: string,
+  refs: { name: string; secretId: string }[],
+): Promise<void> {
+  await tx.deleteFrom("consumer_secrets").where("consumer_id", "=", consumerId).execute();
+  if (refs.length === 0) return;
+  await tx
+    .insertInto("consumer_secrets")
+    .values(refs.map((r) => ({ consumer_id: consumerId, secret_id: r.secretId, name: r.name })))
+    .execute();
+}
+
+export async function findConsumerRow(
+  db: Tx,
+  where: { projectId: string; kind?: ConsumerKind; id: string },
+): Promise<ConsumerRow | undefined> {
+  let query = db
+    .selectFrom("consumers")
+    .selectAll()
+    .where("id", "=", where.id)
+    .where("project_id", "=", where.projectId);
+  if (where.kind) query = query.where("kind", "=", where.kind);
+  return query.executeTakeFirst();
+}
+
+export async function listConsumerRows(
+  db: Tx,
+  projectId: string,
+  kind: ConsumerKind,
+): Promise<ConsumerRow[]> {
+  return db
+    .selectFrom("consumers")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .where("kind", "=", kind)
+    .orderBy("id")
+    .execute();
+}
+
+export async function consumerRowsByIds(db: Tx, ids: string[]): Promise<ConsumerRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom("consumers").selectAll().where("id", "in", ids).execute();
+}
+
+/** Declared names per consumer, sorted; consumers declaring nothing map to []. */
+export async function declaredNames(db: Tx, consumerIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(consumerIds.map((id) => [id, []]));
+  if (consumerIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("consumer_secrets")
+    .select(["consumer_id", "name"])
+    .where("consumer_id", "in", consumerIds)
+    .orderBy("name")
+    .execute();
+  for (const row of rows) out.get(row.consumer_id)?.push(row.name);
+  return out;
+}
+
+/**
+ * Enabled consumers of a project whose event filter is a prefix of `eventName` (an empty filter matches
+ * everything). A prefix test with substr rather than LIKE: a filter may contain `%` or `_`.
+ */
+export async function matchingConsumerIds(tx: Tx, projectId: string, eventName: string): Promise<string[]> {
+  const rows = await tx
+    .selectFrom("consumers")
+    .select("id")
+    .where("project_id", "=", projectId)
+    .where("enabled", "=", 1)
+    .where(sql<boolean>`substr(cast(${eventName} as text), 1, length(event)) = event`)
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A stored row and its declared names as the runtime and the API see it. */
+export function toConsumer(row: ConsumerRow, secrets: string[]): Consumer {
+  const base = {
+    id: row.id,
+    orgId: row.org_id,
+    projectId: row.project_id,
+    name: row.name,
+    event: row.event,
+    enabled: row.enabled === 1,
+    secrets,
+  };
+  if (row.kind === "integration") {
+    const config = JSON.parse(row.config) as IntegrationConfig;
+    return { ...base, kind: "integration", request: config.request, timeoutMs: config.timeoutMs };
+  }
+  const config = JSON.parse(row.config) as LogicConfig;
+  return {
+    ...base,
+    kind: "logic",
+    code: config.code,
+    timeoutMs: config.timeoutMs,
+    memoryMb: config.memoryMb,
+  };
+}
+
+export async function loadConsumers(db: Tx, ids: string[]): Promise<Map<string, Consumer>> {
+  const rows = await consumerRowsByIds(db, ids);
+  const names = await declaredNames(
+    db,
+    rows.map((r) => r.id),
+  );
+  return new Map(rows.map((row) => [row.id, toConsumer(row, names.get(row.id) ?? [])]));
+}

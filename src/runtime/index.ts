@@ -1,0 +1,97 @@
+/**
+ * The runtime (SPEC X1-X3, X6, X7): consumers, events, durable runs and their worker, run logs. Built by
+ * the composition root from explicit dependencies; `start()` after the server listens, `stop()` before the
+ * database closes.
+ */
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/types.js";
+import type { AuthService } from "../auth/service.js";
+import type { Config } from "../config.js";
+import { consumersRoutes } from "../consumers/routes.js";
+import { createConsumersService } from "../consumers/service.js";
+import type { Metrics } from "../http/metrics.js";
+import type { RouteDef } from "../http/route.js";
+import type { SecretResolver } from "../secrets/types.js";
+import type { Store } from "../store/db.js";
+import { createExecutor } from "./runner/execute.js";
+import { type RunnerOptions, runnerOptionsFromEnv } from "./runner/options.js";
+import { createRedactorCache } from "./runner/redactors.js";
+import { runnerRoutes } from "./runner/routes.js";
+import { createRunnerService } from "./runner/service.js";
+import { createWorker } from "./runner/worker.js";
+import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
+import { createWebhookClient } from "./webhook/index.js";
+
+export interface Runtime {
+  routes: RouteDef[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeDeps {
+  store: Store;
+  audit: AuditLog;
+  auth: AuthService;
+  secrets: SecretResolver;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Worker tuning; read from the environment when absent. */
+  runner?: Partial<RunnerOptions>;
+}
+
+export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
+  const { store, audit, auth, secrets, config, logger, metrics } = deps;
+  const options: RunnerOptions = { ...runnerOptionsFromEnv(config.workers, process.env), ...deps.runner };
+
+  // The pool also serves save-time syntax checks and on-demand runs, so a node that delivers nothing
+  // (workers = 0) still gets one sandbox.
+  const sandbox = await createSandboxPool({ size: Math.max(1, config.workers) });
+  const webhook = createWebhookClient({ allowPrivate: config.allowPrivateTargets });
+  const log = logger.child({ component: "runtime" });
+
+  const consumers = createConsumersService({
+    store,
+    audit,
+    auth,
+    secrets,
+    checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
+    logicSecretNames,
+  });
+  const executor = createExecutor({
+    secrets,
+    webhook,
+    sandbox,
+    redactors: createRedactorCache(),
+    onUnexpected: (consumer, error) =>
+      log.error(
+        { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
+        "a run failed unexpectedly",
+      ),
+  });
+  const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
+    metrics.runs.labels(kind, status).inc();
+  const worker = createWorker({ store, consumers, executor, options, logger, onFinished });
+  const runner = createRunnerService({
+    store,
+    auth,
+    consumers,
+    executor,
+    onPublished: () => worker.wake(),
+    onFinished,
+  });
+
+  let stopped = false;
+  return {
+    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
+    start() {
+      worker.start();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await worker.stop();
+      await Promise.allSettled([sandbox.close(), webhook.close()]);
+    },
+  };
+}

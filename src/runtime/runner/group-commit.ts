@@ -1,0 +1,52 @@
+/**
+ * Group commit: writes that arrive while a transaction is being committed share the next one. On SQLite
+ * with synchronous=FULL every commit is an fsync that blocks the event loop for milliseconds, so under
+ * concurrent publishers this, not the work, would bound the rate. Each caller still gets its answer only
+ * after its own write is durable.
+ */
+import type { Store, Tx } from "../../store/db.js";
+
+export type GroupCommit<T, R> = (item: T) => Promise<R>;
+
+export function groupCommit<T, R>(store: Store, apply: (tx: Tx, item: T) => Promise<R>): GroupCommit<T, R> {
+  interface Pending {
+    item: T;
+    resolve(result: R): void;
+    reject(error: unknown): void;
+  }
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    try {
+      // One turn of the event loop lets writes already on their way join the first transaction too.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        try {
+          const results = await store.transaction(async (tx) => {
+            const out: R[] = [];
+            for (const p of batch) out.push(await apply(tx, p.item));
+            return out;
+          });
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
+        } catch {
+          // One failing write must not fail the others: each goes again alone and gets its own outcome.
+          for (const p of batch) {
+            await store.transaction((tx) => apply(tx, p.item)).then(p.resolve, p.reject);
+          }
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!flushing) void flush();
+    });
+}

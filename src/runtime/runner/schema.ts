@@ -1,0 +1,91 @@
+/** Events, run requests and run-log entries as the API shows them (SPEC "Shapes", X1). */
+import { z } from "zod";
+import { consumerParams, projectParams } from "../../consumers/schema.js";
+
+export { consumerParams, projectParams };
+
+export const EVENT_NAME_MAX = 200;
+
+const eventName = z
+  .string()
+  .min(1)
+  .max(EVENT_NAME_MAX)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+
+export const publishEventBody = z.object({
+  name: eventName,
+  data: z.unknown().optional(),
+});
+export type PublishEventInput = z.output<typeof publishEventBody>;
+
+/** An integration test or a logic run: the event to feed it, a made-up one when absent. */
+export const runNowBody = z
+  .object({
+    event: z
+      .object({
+        name: eventName.optional(),
+        data: z.unknown().optional(),
+      })
+      .optional(),
+  })
+  .optional();
+export type RunNowInput = z.output<typeof runNowBody>;
+
+export const logsQuery = z.object({
+  consumer: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().min(1).max(100).optional(),
+});
+
+/** What a consumer run received (SPEC Concepts "Event"). */
+export interface RunEvent {
+  id: string;
+  name: string;
+  data: unknown;
+  publishedAt: string;
+}
+
+export type RunStatus = "success" | "failure";
+
+/** One consumer run, already redacted when it leaves the runtime (X6). */
+export interface RunLogEntry {
+  id: string;
+  consumer: { kind: "integration" | "logic"; id: string; name: string };
+  event: RunEvent;
+  status: RunStatus;
+  startedAt: string;
+  durationMs: number;
+  attempts: number;
+  request?: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  console?: { level: string; message: string }[];
+  output?: unknown;
+  error?: { code: string; message: string };
+}
+
+export const runLogEntrySchema = z.object({
+  id: z.string(),
+  consumer: z.object({ kind: z.enum(["integration", "logic"]), id: z.string(), name: z.string() }),
+  event: z.object({ id: z.string(), name: z.string(), data: z.unknown(), publishedAt: z.string() }),
+  status: z.enum(["success", "failure"]),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  attempts: z.number(),
+  request: z
+    .object({
+      method: z.string(),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()),
+      body: z.string().nullable(),
+    })
+    .optional(),
+  response: z
+    .object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.string() })
+    .optional(),
+  console: z.array(z.object({ level: z.string(), message: z.string() })).optional(),
+  output: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+export const logsAnswer = z.object({ entries: z.array(runLogEntrySchema) });
+export const publishAnswer = z.object({ id: z.string() });

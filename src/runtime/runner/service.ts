@@ -1,0 +1,108 @@
+/**
+ * Events, on-demand runs and run logs (X1, SPEC API contract). Publishing commits the event and one run per
+ * matching enabled consumer in one transaction, then wakes this node's worker; the integration test and the
+ * logic run endpoints execute once, synchronously and without retries, and keep their entry in the log too.
+ */
+
+import type { ConsumerKind } from "../../consumers/schema.js";
+import {
+  type ConsumersService,
+  enterProject,
+  type ProjectAuth,
+  type ProjectRequest,
+} from "../../consumers/service.js";
+import type { Store } from "../../store/db.js";
+import { newId, nowIso } from "../../store/ids.js";
+import type { Executor } from "./execute.js";
+import { groupCommit } from "./group-commit.js";
+import type { PublishEventInput, RunEvent, RunLogEntry, RunNowInput } from "./schema.js";
+import { insertEvent, insertRunLog, insertRuns, listRunLogs } from "./store.js";
+
+export interface RunnerServiceDeps {
+  store: Store;
+  auth: ProjectAuth;
+  consumers: Pick<ConsumersService, "load" | "matching">;
+  executor: Executor;
+  /** Called after an event's runs are committed. */
+  onPublished(runs: number): void;
+  onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
+}
+
+export interface RunnerService {
+  publish(r: ProjectRequest, input: PublishEventInput): Promise<{ id: string; runs: number }>;
+  runNow(r: ProjectRequest, kind: ConsumerKind, id: string, input: RunNowInput): Promise<RunLogEntry>;
+  logs(
+    r: ProjectRequest,
+    q: { consumer?: string | undefined; limit: number; before?: string | undefined },
+  ): Promise<RunLogEntry[]>;
+}
+
+export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
+  const { store, auth } = deps;
+
+  /** The event and one run per matching enabled consumer, durable together. Returns the run count. */
+  const commitEvent = groupCommit(
+    store,
+    async (tx, event: RunEvent & { orgId: string; projectId: string }) => {
+      await insertEvent(tx, event);
+      const consumerIds = await deps.consumers.matching(tx, event.projectId, event.name);
+      await insertRuns(
+        tx,
+        consumerIds.map((consumerId) => ({
+          id: newId(),
+          orgId: event.orgId,
+          projectId: event.projectId,
+          consumerId,
+          eventId: event.id,
+          at: event.publishedAt,
+        })),
+      );
+      return consumerIds.length;
+    },
+  );
+
+  return {
+    async publish(r, input) {
+      const t = await enterProject(auth, r, "event.publish");
+      const event: RunEvent = {
+        id: newId(),
+        name: input.name,
+        data: input.data ?? {},
+        publishedAt: nowIso(),
+      };
+      const runs = await commitEvent({ ...event, orgId: t.access.org.id, projectId: t.project.id });
+      if (runs > 0) deps.onPublished(runs);
+      return { id: event.id, runs };
+    },
+
+    async runNow(r, kind, id, input) {
+      const t = await enterProject(auth, r, "consumer.run", { type: kind, id });
+      const consumer = await deps.consumers.load(t, kind, id);
+      const event: RunEvent = {
+        id: newId(),
+        name: input?.event?.name ?? (consumer.event === "" ? "test" : consumer.event),
+        data: input?.event?.data ?? {},
+        publishedAt: nowIso(),
+      };
+      const { entry } = await deps.executor.attempt(consumer, event, { deliveryId: newId(), attempt: 1 });
+      await insertRunLog(store.db, {
+        orgId: consumer.orgId,
+        projectId: consumer.projectId,
+        runId: null,
+        entry,
+      });
+      deps.onFinished?.(kind, entry.status);
+      return entry;
+    },
+
+    async logs(r, q) {
+      const t = await enterProject(auth, r, "logs.read");
+      return listRunLogs(store.db, {
+        projectId: t.project.id,
+        consumerId: q.consumer,
+        before: q.before,
+        limit: q.limit,
+      });
+    },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The durable run queue (X1, D2) and the run log. Every run is a row in `runs`; a worker owns it while
+ * `locked_by` names it and `locked_until` is in the future, and every later write is conditional on that
+ * ownership, so a worker whose lease expired cannot overwrite what another worker did since.
+ */
+import type { Dialect, Tx } from "../../store/db.js";
+import type { RunsTable } from "../../store/schema.js";
+import type { RunEvent, RunLogEntry, RunStatus } from "./schema.js";
+
+export type RunRow = RunsTable;
+
+export async function insertEvent(
+  tx: Tx,
+  event: RunEvent & { orgId: string; projectId: string },
+): Promise<void> {
+  await tx
+    .insertInto("events")
+    .values({
+      id: event.id,
+      org_id: event.orgId,
+      project_id: event.projectId,
+      name: event.name,
+      data: JSON.stringify(event.data),
+      published_at: event.publishedAt,
+    })
+    .execute();
+}
+
+export async function insertRuns(
+  tx: Tx,
+  runs: { id: string; orgId: string; projectId: string; consumerId: string; eventId: string; at: string }[],
+): Promise<void> {
+  // Chunks keep each statement under SQLite's bound-parameter limit for a very wide fan-out.
+  for (let i = 0; i < runs.length; i += 500) {
+    await tx
+      .insertInto("runs")
+      .values(
+        runs.slice(i, i + 500).map((r) => ({
+          id: r.id,
+          org_id: r.orgId,
+          project_id: r.projectId,
+          consumer_id: r.consumerId,
+          event_id: r.eventId,
+          status: "pending" as const,
+          attempts: 0,
+          next_attempt_at: r.at,
+          locked_by: null,
+          locked_until: null,
+          created_at: r.at,
+          updated_at: r.at,
+        })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Claims up to `limit` due pending runs for `worker` until `lockedUntil`, oldest due first, counting the
+ * attempt as begun. One statement: on SQLite it runs under the database's single write lock; on PostgreSQL
+ * `FOR UPDATE SKIP LOCKED` lets nodes claim side by side without waiting on or double-claiming each other's
+ * rows. The due test is one index range (status, next_attempt_at), so a claim costs the same however long
+ * the queue or the history.
+ */
+export async function claimDueRuns(
+  db: Tx,
+  dialect: Dialect,
+  claim: { worker: string; now: string; lockedUntil: string; limit: number },
+): Promise<RunRow[]> {
+  return db
+    .with("due", (qc) => {
+      const due = qc
+        .selectFrom("runs")
+        .select("id")
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", claim.now)
+        .orderBy("next_attempt_at")
+        .limit(claim.limit);
+      // A locking CTE is evaluated once, never inlined, so LIMIT holds and no row is claimed twice.
+      return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
+    })
+    .updateTable("runs")
+    .set((eb) => ({
+      status: "running",
+      attempts: eb("attempts", "+", 1),
+      locked_by: claim.worker,
+      locked_until: claim.lockedUntil,
+      updated_at: claim.now,
+    }))
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .returningAll()
+    .execute();
+}
+
+/**
+ * Puts runs whose lease expired (their worker died or hung) back in the queue, due now. Their interrupted
+ * attempt stays counted. Returns how many.
+ */
+export async function reclaimExpired(db: Tx, now: string): Promise<number> {
+  const result = await db
+    .updateTable("runs")
+    .set({ status: "pending", next_attempt_at: now, locked_by: null, locked_until: null, updated_at: now })
+    .where("status", "=", "running")
+    .where("locked_until", "<=", now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Extends the leases of the runs a worker still holds. */
+export async function renewLeases(db: Tx, worker: string, ids: string[], lockedUntil: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable("runs")
+    .set({ locked_until: lockedUntil })
+    .where("locked_by", "=", worker)
+    .where("status", "=", "running")
+    .where("id", "in", ids)
+    .execute();
+}
+
+/** Puts a run back in the queue for a later attempt. False when the worker no longer owns it. */
+export async function scheduleRetry(
+  db: Tx,
+  worker: string,
+  id: string,
+  at: { now: string; nextAttemptAt: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable("runs")
+    .set({
+      status: "pending",
+      next_attempt_at: at.nextAttemptAt,
+      locked_by: null,
+      locked_until: null,
+      updated_at: at.now,
+    })
+    .where("id", "=", id)
+    .where("locked_by", "=", worker)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Ends runs, each with its status, and returns the ids the worker still owned (the others were taken by
+ * another worker after this one's lease expired: their outcome is that worker's to record).
+ */
+export async function finishRuns(
+  db: Tx,
+  worker: string,
+  runs: { id: string; status: RunStatus }[],
+  now: string,
+): Promise<Set<string>> {
+  const owned = new Set<string>();
+  for (const status of ["success", "failure"] as const) {
+    const ids = runs.filter((r) => r.status === status).map((r) => r.id);
+    if (ids.length === 0) continue;
+    const rows = await db
+      .updateTable("runs")
+      .set({ status, locked_by: null, locked_until: null, updated_at: now })
+      .where("id", "in", ids)
+      .where("locked_by", "=", worker)
+      .where("status", "=", "running")
+      .returning("id")
+      .execute();
+    for (const row of rows) owned.add(row.id);
+  }
+  return owned;
+}
+
+/** Ends one run; false when the worker no longer owns it. */
+export async function finishRun(
+  db: Tx,
+  worker: string,
+  id: string,
+  status: RunStatus,
+  now: string,
+): Promise<boolean> {
+  return (await finishRuns(db, worker, [{ id, status }], now)).has(id);
+}
+
+/**
+ * Hands unfinished runs back (shutdown, a failed load) so another worker, or this node after a restart,
+ * takes them at once. The attempt the claim counted is given back: it did not run to an outcome.
+ */
+export async function releaseRuns(db: Tx, worker: string, ids: string[], now: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable("runs")
+    .set((eb) => ({
+      status: "pending",
+      attempts: eb
+        .case()
+        .when("attempts", ">", 0)
+        .then(eb("attempts", "-", 1))
+        .else(0)
+        .end(),
+      next_attempt_at: now,
+      locked_by: null,
+      locked_until: null,
+      updated_at: now,
+    }))
+    .where("locked_by", "=", worker)
+    .where("status", "=", "running")
+    .where("id", "in", ids)
+    .execute();
+}
+
+export async function eventsByIds(db: Tx, ids: string[]): Promise<Map<string, RunEvent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("events").selectAll().where("id", "in", ids).execute();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { id: r.id, name: r.name, data: JSON.parse(r.data) as unknown, publishedAt: r.published_at },
+    ]),
+  );
+}
+
+export interface RunLogRow {
+  orgId: string;
+  projectId: string;
+  runId: string | null;
+  entry: RunLogEntry;
+}
+
+export async function insertRunLogs(db: Tx, logs: RunLogRow[]): Promise<void> {
+  for (let i = 0; i < logs.length; i += 100) {
+    await db
+      .insertInto("run_logs")
+      .values(
+        logs.slice(i, i + 100).map((log) => ({
+          id: log.entry.id,
+          org_id: log.orgId,
+          project_id: log.projectId,
+          consumer_id: log.entry.consumer.id,
+          run_id: log.runId,
+          status: log.entry.status,
+          started_at: log.entry.startedAt,
+          entry: JSON.stringify(log.entry),
+        })),
+      )
+      .execute();
+  }
+}
+
+export const insertRunLog = (db: Tx, log: RunLogRow): Promise<void> => insertRunLogs(db, [log]);
+
+/** Newest first; `before` is the id of the last entry of the previous page (ids are time-ordered). */
+export async function listRunLogs(
+  db: Tx,
+  q: { projectId: string; consumerId?: string | undefined; before?: string | undefined; limit: number },
+): Promise<RunLogEntry[]> {
+  let query = db
+    .selectFrom("run_logs")
+    .select("entry")
+    .where("project_id", "=", q.projectId)
+    .orderBy("id", "desc")
+    .limit(q.limit);
+  if (q.consumerId !== undefined) query = query.where("consumer_id", "=", q.consumerId);
+  if (q.before !== undefined) query = query.where("id", "<", q.before);
+  const rows = await query.execute();
+  return rows.map((r) => JSON.parse(r.entry) as RunLogEntry);
+}
+
+/** Counts by status, for tests and the durability check. */
+export async function runCounts(db: Tx, projectId?: string): Promise<Record<string, number>> {
+  let query = db
+    .selectFrom("runs")
+    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+    .groupBy("status");
+  if (projectId !== undefined) query = query.where("project_id", "=", projectId);
+  const rows = await query.execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

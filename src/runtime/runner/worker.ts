@@ -1,0 +1,366 @@
+/**
+ * The run worker of one node (X1, D2). It claims due runs from the `runs` table under a lease, executes
+ * them, and either ends them (run log written in the same transaction) or puts them back with a backoff.
+ * Delivery is at least once: a node that dies mid-run leaves a lease that expires, and the run is taken
+ * again by whichever node claims next; the `X-Cloakroom-Delivery` header (the run id) lets the target
+ * drop a duplicate. See docs/decisions/0110-durable-runs.md.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Consumer } from "../../consumers/schema.js";
+import type { ConsumersService } from "../../consumers/service.js";
+import type { Store, Tx } from "../../store/db.js";
+import { retryDelayMs } from "./backoff.js";
+import type { Executor } from "./execute.js";
+import type { RunnerOptions } from "./options.js";
+import type { RunEvent, RunLogEntry, RunStatus } from "./schema.js";
+import {
+  claimDueRuns,
+  eventsByIds,
+  finishRuns,
+  insertRunLogs,
+  type RunLogRow,
+  type RunRow,
+  reclaimExpired,
+  releaseRuns,
+  renewLeases,
+  scheduleRetry,
+} from "./store.js";
+
+const WAKE_COALESCE_MS = 2;
+
+export interface WorkerDeps {
+  store: Store;
+  consumers: Pick<ConsumersService, "byIds">;
+  executor: Executor;
+  options: RunnerOptions;
+  logger: Logger;
+  /** Told of every run that ends (metrics). */
+  onFinished?(kind: Consumer["kind"], status: RunStatus): void;
+}
+
+export interface Worker {
+  readonly id: string;
+  start(): void;
+  /** Something may be due: look now rather than at the next poll. */
+  wake(): void;
+  /** Stops claiming, lets runs in flight finish for the grace period, then hands the rest back. */
+  stop(): Promise<void>;
+  /** Runs this worker holds right now (tests). */
+  inFlight(): number;
+}
+
+interface Completion {
+  run: RunRow;
+  status: RunStatus;
+  entry: RunLogEntry | null;
+  done(committed: boolean): void;
+}
+
+export function createWorker(deps: WorkerDeps): Worker {
+  const { store, executor, options, logger } = deps;
+  const id = `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
+  const log = logger.child({ component: "runner", worker: id });
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const inFlight = new Map<string, Promise<void>>();
+  const retryTimers = new Set<NodeJS.Timeout>();
+  let running = false;
+  let stopping: Promise<void> | null = null;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let leaseTimer: NodeJS.Timeout | undefined;
+  let claiming = false;
+  let wanted = false;
+
+  // ---- claiming ----
+
+  let wakeTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Wakes are coalesced for a moment: events published in a burst are claimed together, one commit for
+   * many runs rather than one per event. The moment is far below any webhook's own latency.
+   */
+  function wake(): void {
+    wanted = true;
+    if (!running || claiming || wakeTimer) return;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = undefined;
+      if (running && !claiming) void claimLoop();
+    }, WAKE_COALESCE_MS);
+  }
+
+  /** The poll also returns runs of dead workers to the queue. */
+  function poll(): void {
+    void reclaimExpired(store.db, iso(Date.now()))
+      .catch((error) => {
+        log.warn({ err: describe(error) }, "returning expired runs to the queue failed");
+        return 0;
+      })
+      .then(() => wake());
+  }
+
+  // A claim is a write transaction (an fsync on SQLite): claiming one run whenever one finishes would cost
+  // a commit per run, so once busy the worker waits until half its slots are free and claims them at once.
+  const lowWater = Math.max(1, Math.ceil(options.concurrency / 2));
+
+  /** Claims while there is room and the last claim filled it; one loop at a time. */
+  async function claimLoop(): Promise<void> {
+    claiming = true;
+    try {
+      while (running && wanted) {
+        const room = options.concurrency - inFlight.size;
+        if (room < lowWater && inFlight.size > 0) break;
+        wanted = false;
+        const runs = await claim(store.db, room);
+        if (runs.length === room) wanted = true;
+        if (runs.length > 0) await dispatch(runs);
+      }
+    } catch (error) {
+      log.error({ err: describe(error) }, "claiming runs failed; retrying at the next poll");
+    } finally {
+      claiming = false;
+    }
+  }
+
+  function claim(db: Tx, limit: number): Promise<RunRow[]> {
+    const now = Date.now();
+    return claimDueRuns(db, store.dialect, {
+      worker: id,
+      now: iso(now),
+      lockedUntil: iso(now + options.leaseMs),
+      limit,
+    });
+  }
+
+  async function dispatch(runs: RunRow[]): Promise<void> {
+    let consumers: Map<string, Consumer>;
+    let events: Map<string, RunEvent>;
+    try {
+      consumers = await deps.consumers.byIds([...new Set(runs.map((r) => r.consumer_id))]);
+      events = await eventsByIds(store.db, [...new Set(runs.map((r) => r.event_id))]);
+    } catch (error) {
+      log.error({ err: describe(error) }, "loading claimed runs failed; handing them back");
+      await releaseRuns(
+        store.db,
+        id,
+        runs.map((r) => r.id),
+        iso(Date.now()),
+      ).catch(() => {});
+      return;
+    }
+    for (const run of runs) {
+      const task = execute(run, consumers.get(run.consumer_id), events.get(run.event_id))
+        .catch((error) => log.error({ err: describe(error), runId: run.id }, "run bookkeeping failed"))
+        .finally(() => {
+          inFlight.delete(run.id);
+          if (running && wanted) wake();
+        });
+      inFlight.set(run.id, task);
+    }
+  }
+
+  // ---- executing ----
+
+  async function execute(
+    run: RunRow,
+    consumer: Consumer | undefined,
+    event: RunEvent | undefined,
+  ): Promise<void> {
+    if (!consumer || !event || !consumer.enabled) {
+      // Deleted or disabled since the event was published: the run is dropped, nothing to tell a user about.
+      await complete({ run, status: "failure", entry: null });
+      return;
+    }
+    if (run.attempts > options.maxAttempts) {
+      const entry = await executor.failed(
+        consumer,
+        event,
+        { attempt: run.attempts },
+        {
+          code: "interrupted",
+          message: `the last of ${options.maxAttempts} attempts was interrupted (its node stopped); the run was not retried`,
+        },
+      );
+      await complete({ run, status: "failure", entry }, consumer);
+      return;
+    }
+    const result = await executor.attempt(consumer, event, { deliveryId: run.id, attempt: run.attempts });
+    if (result.retryable && run.attempts < options.maxAttempts && running) {
+      const delay = retryDelayMs({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }, run.attempts, {
+        retryAfterMs: result.retryAfterMs,
+      });
+      const now = Date.now();
+      const kept = await scheduleRetry(store.db, id, run.id, {
+        now: iso(now),
+        nextAttemptAt: iso(now + delay),
+      });
+      if (kept) wakeAfter(delay);
+      return;
+    }
+    if (result.retryable && !running) {
+      // Shutting down: hand the run back untouched rather than spending one of its attempts on the stop.
+      await releaseRuns(store.db, id, [run.id], iso(Date.now()));
+      return;
+    }
+    await complete({ run, status: result.entry.status, entry: result.entry }, consumer);
+  }
+
+  function wakeAfter(delayMs: number): void {
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      wake();
+    }, delayMs);
+    timer.unref();
+    retryTimers.add(timer);
+  }
+
+  // ---- ending runs: group commit ----
+
+  // Runs that end close together share one transaction (one fsync on SQLite): under a fan-out, commits
+  // rather than deliveries would otherwise bound the rate.
+  let batch: Completion[] = [];
+  let flushing: Promise<void> | null = null;
+
+  function complete(c: Omit<Completion, "done">, consumer?: Consumer): Promise<void> {
+    return new Promise<boolean>((resolve) => {
+      batch.push({ ...c, done: resolve });
+      if (!flushing) flushing = flushSoon();
+    }).then((committed) => {
+      if (committed && c.entry && consumer) deps.onFinished?.(consumer.kind, c.status);
+    });
+  }
+
+  async function flushSoon(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (batch.length > 0) {
+      const items = batch;
+      batch = [];
+      // Under load the slots these runs free are refilled in the same transaction: one commit, not two.
+      const room = options.concurrency - inFlight.size + items.length;
+      const refill = running && wanted && !claiming && room >= lowWater;
+      if (refill) {
+        claiming = true;
+        wanted = false;
+      }
+      let claimed: RunRow[] = [];
+      try {
+        const owned = await store.transaction(async (tx) => {
+          const finished = await finishBatch(tx, items);
+          if (refill) claimed = await claim(tx, room);
+          return finished;
+        });
+        for (const item of items) item.done(owned.has(item.run.id));
+      } catch (error) {
+        claimed = [];
+        // One bad item must not hold the others back: retry them one by one.
+        log.warn(
+          { err: describe(error), runs: items.length },
+          "ending a batch of runs failed; ending them one by one",
+        );
+        for (const item of items) {
+          try {
+            item.done((await store.transaction((tx) => finishBatch(tx, [item]))).has(item.run.id));
+          } catch (inner) {
+            // The lease will expire and the run will be taken again: at least once, never lost.
+            log.error({ err: describe(inner), runId: item.run.id }, "ending a run failed");
+            item.done(false);
+          }
+        }
+      }
+      if (refill) {
+        if (claimed.length === room) wanted = true;
+        try {
+          if (claimed.length > 0) await dispatch(claimed);
+        } finally {
+          claiming = false;
+        }
+        if (running && wanted) wake();
+      }
+    }
+    flushing = null;
+  }
+
+  /** Two or three statements for the whole batch, however large. */
+  async function finishBatch(tx: Tx, items: Completion[]): Promise<Set<string>> {
+    const owned = await finishRuns(
+      tx,
+      id,
+      items.map((item) => ({ id: item.run.id, status: item.status })),
+      iso(Date.now()),
+    );
+    const logs: RunLogRow[] = [];
+    for (const item of items) {
+      if (item.entry && owned.has(item.run.id)) {
+        logs.push({
+          orgId: item.run.org_id,
+          projectId: item.run.project_id,
+          runId: item.run.id,
+          entry: item.entry,
+        });
+      }
+    }
+    await insertRunLogs(tx, logs);
+    return owned;
+  }
+
+  // ---- leases ----
+
+  async function renew(): Promise<void> {
+    if (inFlight.size === 0) return;
+    await renewLeases(store.db, id, [...inFlight.keys()], iso(Date.now() + options.leaseMs)).catch((error) =>
+      log.warn({ err: describe(error) }, "renewing run leases failed"),
+    );
+  }
+
+  return {
+    id,
+    start() {
+      if (running || stopping || options.concurrency <= 0) return;
+      running = true;
+      pollTimer = setInterval(poll, options.pollMs);
+      pollTimer.unref();
+      leaseTimer = setInterval(() => void renew(), Math.max(100, Math.floor(options.leaseMs / 3)));
+      leaseTimer.unref();
+      // A restart first returns the runs its previous life (or a dead peer) left locked.
+      poll();
+    },
+    wake,
+    inFlight: () => inFlight.size,
+    stop() {
+      stopping ??= (async () => {
+        running = false;
+        clearInterval(pollTimer);
+        clearTimeout(wakeTimer);
+        for (const timer of retryTimers) clearTimeout(timer);
+        retryTimers.clear();
+        const settled = Promise.allSettled([...inFlight.values()]);
+        let graceTimer: NodeJS.Timeout | undefined;
+        const grace = new Promise((resolve) => {
+          graceTimer = setTimeout(resolve, options.stopGraceMs);
+        });
+        await Promise.race([settled, grace]);
+        clearTimeout(graceTimer);
+        clearInterval(leaseTimer);
+        const left = [...inFlight.keys()];
+        if (left.length > 0) {
+          log.info({ runs: left.length }, "handing unfinished runs back to the queue");
+          await releaseRuns(store.db, id, left, iso(Date.now())).catch((error) =>
+            log.warn({ err: describe(error) }, "handing runs back failed; their leases will expire"),
+          );
+        }
+        await flushing;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** What a log line may say about an error: its kind and code, never a message that could quote a value. */
+function describe(error: unknown): { type: string; code?: string } {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return {
+    type: typeof e?.name === "string" ? e.name : typeof error,
+    ...(typeof e?.code === "string" ? { code: e.code } : {}),
+  };
+}
