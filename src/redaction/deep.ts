@@ -1,0 +1,36 @@
+import type { Redactor } from "./redactor.js";
+
+/**
+ * Redacts every string of a JSON-like value, object keys included, into a fresh copy: arrays stay arrays,
+ * any other object becomes a plain object of its own enumerable string keys (defined, not assigned, so a
+ * key such as `__proto__` stays an ordinary property). Other values are returned as they are. Two keys
+ * that redact to the same text keep the later value. A value met twice (or a cycle) maps to one copy.
+ */
+export function redactDeep<T>(redactor: Redactor, value: T): T {
+  const copies = new Map<object, unknown>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redactor.redact(v);
+    if (v === null || typeof v !== "object") return v;
+    const known = copies.get(v);
+    if (known !== undefined) return known;
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      copies.set(v, out);
+      for (let i = 0; i < v.length; i++) out.push(walk(v[i]));
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    copies.set(v, out);
+    for (const key of Object.keys(v)) {
+      const copy = walk((v as Record<string, unknown>)[key]);
+      Object.defineProperty(out, redactor.redact(key), {
+        value: copy,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  };
+  return walk(value) as T;
+}

@@ -1,0 +1,305 @@
+/**
+ * The forms a secret value takes on its way out of a run (SPEC X6): raw, Unicode-normalized, JSON-escaped
+ * (once and twice), percent-encoded and base64 at every byte alignment, plus the lines of a multi-line value.
+ *
+ * The result lists searched strings, each with its "tails": each tail t means `searched + t` is a form
+ * too. Base64 needs this: the core of an alignment (the characters that depend on the value's bytes alone)
+ * is always present, and when the value ends the encoded data, one more character (the value's last bits
+ * plus zero bits) and optional padding follow. Searching the core and extending over a tail finds exactly
+ * the occurrences of `core + tail`, without indexing both strings.
+ */
+
+/** Values with fewer code points are not searched for: they would redact ordinary words. */
+export const MIN_VALUE_LENGTH = 4;
+/** Derived fragments (a line of a multi-line value, a base64 string) shorter than this are not searched. */
+export const MIN_FRAGMENT_LENGTH = 6;
+
+/**
+ * Searched strings and their tails (longest first), as parallel arrays. A string may be listed twice (two
+ * values sharing a form): that only costs a second index entry, the union of ranges is the same, so
+ * deduplication is per value, not global (a global Map of fresh strings was half the build time).
+ */
+export interface PatternTable {
+  patterns: string[];
+  tails: (readonly string[] | null)[];
+}
+
+const HEX_UPPER = "0123456789ABCDEF";
+const HEX_LOWER = "0123456789abcdef";
+/** Plain text that every JSON escaper and percent-encoder leaves as is. */
+const INERT = /^[A-Za-z0-9_.-]*$/;
+const ASCII = /^[\x00-\x7f]*$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const LINE_BREAK = /\r\n|\r|\n/;
+
+/** Collects the searched strings and their tails for a list of values (duplicates and short ones allowed). */
+export function collectPatterns(values: readonly string[]): PatternTable {
+  const table: PatternTable = { patterns: [], tails: [] };
+  const seen = new Set<string>();
+  const scratch: Scratch = { buffer: Buffer.alloc(256), tails: new Map() };
+  for (const value of values) {
+    if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
+    seen.add(value);
+    // A code point is at most 2 units, so only a short value needs counting.
+    if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
+    const bases = normalizations(value);
+    const texts: string[] = [];
+    for (const base of bases) textForms(texts, base);
+    for (const form of texts) if (form.length >= MIN_VALUE_LENGTH) add(table, form, null);
+    for (const base of bases) addBase64Forms(table, base, scratch);
+    if (LINE_BREAK.test(value)) {
+      // A Set: a 64 KiB key has a thousand lines, and a list would compare each form with all the others.
+      const lines = new Set<string>();
+      for (const raw of value.split(LINE_BREAK)) {
+        const line = raw.trim();
+        if (codePointLength(line) < MIN_FRAGMENT_LENGTH) continue;
+        const forms: string[] = [];
+        for (const base of normalizations(line)) textForms(forms, base);
+        for (const form of forms) lines.add(form);
+      }
+      for (const form of lines) {
+        if (form.length >= MIN_FRAGMENT_LENGTH && !texts.includes(form)) add(table, form, null);
+      }
+    }
+  }
+  return table;
+}
+
+/** Every string whose occurrences are redacted: each searched string, and it followed by each tail. */
+export function expandPatterns(table: PatternTable): string[] {
+  const out = new Set<string>();
+  table.patterns.forEach((core, i) => {
+    out.add(core);
+    for (const tail of table.tails[i] ?? []) out.add(core + tail);
+  });
+  return [...out];
+}
+
+function add(table: PatternTable, pattern: string, tails: readonly string[] | null): void {
+  table.patterns.push(pattern);
+  table.tails.push(tails);
+}
+
+/** Appends to `out` the forms of `s` that are not in it yet. */
+function push(out: string[], form: string): void {
+  if (!out.includes(form)) out.push(form);
+}
+
+function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+function normalizations(s: string): string[] {
+  if (ASCII.test(s)) return [s];
+  const out = [s];
+  push(out, s.normalize("NFC"));
+  push(out, s.normalize("NFD"));
+  return out;
+}
+
+function textForms(out: string[], s: string): void {
+  push(out, s);
+  if (INERT.test(s)) return;
+  const once = [jsonEscape(s)];
+  if (PRINTABLE_ASCII.test(s)) {
+    // Only `"` and `\` are escaped in printable ASCII, the same way by every variant below.
+    if (/[<>&]/.test(s)) push(once, jsonEscapeHtmlSafe(s));
+  } else {
+    push(once, jsonEscapeAscii(s, HEX_LOWER, false));
+    push(once, jsonEscapeAscii(s, HEX_UPPER, false));
+    push(once, jsonEscapeAscii(s, HEX_LOWER, true));
+    push(once, jsonEscapeAscii(s, HEX_UPPER, true));
+    push(once, jsonEscapeHtmlSafe(s));
+  }
+  if (s.includes("/")) push(once, once[0]!.replaceAll("/", "\\/"));
+  for (const form of once) {
+    push(out, form);
+    // The escaping of the escaping: a JSON document logged as a string inside another one.
+    push(out, jsonEscape(form));
+  }
+  // The styles differ only on these characters; without them, one style speaks for all.
+  const styles = /[ !~*'()]/.test(s) ? PERCENT_STYLES : PERCENT_STYLES.slice(0, 1);
+  const ascii = ASCII.test(s);
+  const bytes = ascii ? null : Buffer.from(s, "utf8");
+  for (const style of styles) {
+    const upper = ascii ? percentEncodeAscii(s, style, HEX_UPPER) : percentEncode(bytes!, style, HEX_UPPER);
+    push(out, upper);
+    if (/%[0-9A-F]?[A-F]/.test(upper)) {
+      push(out, ascii ? percentEncodeAscii(s, style, HEX_LOWER) : percentEncode(bytes!, style, HEX_LOWER));
+    }
+  }
+}
+
+/** What `JSON.stringify` writes between the quotes. */
+function jsonEscape(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+/**
+ * ASCII-only JSON: every non-ASCII character as `\uXXXX`, as Python's `json.dumps` and many loggers write
+ * it. `allControls` also writes newline, tab and the like as `\u000a`, instead of their short escapes.
+ */
+function jsonEscapeAscii(s: string, hex: string, allControls: boolean): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += s[i];
+    else if (!allControls && SHORT_ESCAPES[c] !== undefined) out += SHORT_ESCAPES[c];
+    else if (c === 0x7f && !allControls) out += s[i];
+    else out += unicodeEscape(c, hex);
+  }
+  return out;
+}
+
+/** Go's `encoding/json`: `<`, `>`, `&`, U+2028 and U+2029 escaped, the rest as JSON.stringify. */
+function jsonEscapeHtmlSafe(s: string): string {
+  return jsonEscape(s).replace(/[<>&\u2028\u2029]/g, (ch) => unicodeEscape(ch.charCodeAt(0), HEX_LOWER));
+}
+
+const SHORT_ESCAPES: Record<number, string> = {
+  8: "\\b",
+  9: "\\t",
+  10: "\\n",
+  12: "\\f",
+  13: "\\r",
+};
+
+function unicodeEscape(c: number, hex: string): string {
+  return "\\u" + hex[(c >> 12) & 15] + hex[(c >> 8) & 15] + hex[(c >> 4) & 15] + hex[c & 15];
+}
+
+interface PercentStyle {
+  /** 1 for the ASCII bytes left as they are: letters, digits and the style's own few. */
+  keep: Uint8Array;
+  spaceAsPlus: boolean;
+}
+
+function percentStyle(keep: string, spaceAsPlus: boolean): PercentStyle {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[A-Za-z0-9]/.test(ch) || keep.includes(ch)) table[c] = 1;
+  }
+  return { keep: table, spaceAsPlus };
+}
+
+const PERCENT_STYLES: readonly PercentStyle[] = [
+  percentStyle("-_.!~*'()", false), // encodeURIComponent
+  percentStyle("-_.!~*'()", true), // encodeURIComponent with + for space
+  percentStyle("-_.~", false), // RFC 3986 unreserved, Python's quote(safe="")
+  percentStyle("-_.~", true), // Python's quote_plus
+  percentStyle("-_.*", true), // application/x-www-form-urlencoded (URLSearchParams, Java)
+];
+
+function percentEscape(b: number, style: PercentStyle, hex: string): string {
+  return b === 0x20 && style.spaceAsPlus ? "+" : "%" + hex[b >> 4] + hex[b & 15];
+}
+
+/** For ASCII text, where characters are bytes: copies the runs left as they are. */
+function percentEncodeAscii(s: string, style: PercentStyle, hex: string): string {
+  let out = "";
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (style.keep[c] === 1) continue;
+    out += s.slice(run, i) + percentEscape(c, style, hex);
+    run = i + 1;
+  }
+  return run === 0 ? s : out + s.slice(run);
+}
+
+/** Percent-encodes UTF-8 bytes; lone surrogates were already replaced by U+FFFD, as TextEncoder does. */
+function percentEncode(bytes: Uint8Array, style: PercentStyle, hex: string): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out += b < 0x80 && style.keep[b] === 1 ? String.fromCharCode(b) : percentEscape(b, style, hex);
+  }
+  return out;
+}
+
+/** One buffer for every value's base64 encodings, grown as needed, and the tail lists made so far. */
+interface Scratch {
+  buffer: Buffer;
+  tails: Map<string, readonly string[]>;
+}
+
+/** Tail lists are few (a digit and its padding): one array per distinct list, not one per pattern. */
+function tailsOf(scratch: Scratch, padded: string, unpadded: string): readonly string[] {
+  let tails = scratch.tails.get(padded);
+  if (tails === undefined) {
+    tails = padded === unpadded ? [padded] : [padded, unpadded];
+    scratch.tails.set(padded, tails);
+  }
+  return tails;
+}
+
+/**
+ * Base64 of the value's UTF-8 bytes at byte offsets 0, 1 and 2 of a 3-byte group, so the value is found
+ * wherever it sits in the encoded data: `base64("user:" + password)` contains the password's core at
+ * alignment 5 mod 3. Standard and URL-safe alphabets; the tails cover the end of the data, padded or not.
+ */
+function addBase64Forms(table: PatternTable, s: string, scratch: Scratch): void {
+  const n = Buffer.byteLength(s, "utf8");
+  if (scratch.buffer.length < n + 2) scratch.buffer = Buffer.alloc(2 * (n + 2));
+  // Two zero bytes, then the value: encoding from byte 2 - k puts the value at alignment k.
+  const framed = scratch.buffer;
+  framed[0] = 0;
+  framed[1] = 0;
+  framed.write(s, 2, "utf8");
+  for (let k = 0; k < 3; k++) {
+    const encoded = framed.toString("base64", 2 - k, n + 2);
+    // Character i carries bits [6i, 6i + 6); the value's bits are [8k, 8k + 8n).
+    const first = Math.ceil((8 * k) / 6);
+    const coreEnd = Math.floor((8 * (k + n)) / 6);
+    const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
+    addBase64Group(table, scratch, encoded, first, coreEnd, unpaddedEnd);
+    const plus = encoded.indexOf("+", first);
+    const slash = encoded.indexOf("/", first);
+    if (plus !== -1 || slash !== -1) {
+      const url = framed.toString("base64url", 2 - k, n + 2) + encoded.slice(unpaddedEnd);
+      addBase64Group(table, scratch, url, first, coreEnd, unpaddedEnd);
+    }
+  }
+}
+
+/** `encoded`: base64 of the framed value; the core is [first, coreEnd), the padding starts at unpaddedEnd. */
+function addBase64Group(
+  table: PatternTable,
+  scratch: Scratch,
+  encoded: string,
+  first: number,
+  coreEnd: number,
+  unpaddedEnd: number,
+): void {
+  const core = encoded.slice(first, coreEnd);
+  if (core.length >= MIN_FRAGMENT_LENGTH) {
+    const tails =
+      coreEnd === encoded.length
+        ? null
+        : tailsOf(scratch, encoded.slice(coreEnd), encoded.slice(coreEnd, unpaddedEnd));
+    add(table, core, tails);
+    return;
+  }
+  // The core alone is too short to search; the ending forms may still be long enough.
+  const unpadded = encoded.slice(first, unpaddedEnd);
+  if (unpadded.length >= MIN_FRAGMENT_LENGTH) {
+    const padding = encoded.slice(unpaddedEnd);
+    add(table, unpadded, padding.length === 0 ? null : tailsOf(scratch, padding, padding));
+  } else if (encoded.length - first >= MIN_FRAGMENT_LENGTH) {
+    add(table, encoded.slice(first), null);
+  }
+}

@@ -1,0 +1,411 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { collectPatterns, expandPatterns } from "./forms.js";
+import { createRedactor, SENSITIVE } from "./index.js";
+
+/** The obvious algorithm: every occurrence of every form found with indexOf, ranges unioned. */
+function naiveRedact(values: string[], text: string): string {
+  const found: [number, number][] = [];
+  for (const p of expandPatterns(collectPatterns(values))) {
+    for (let i = text.indexOf(p); i !== -1; i = text.indexOf(p, i + 1)) found.push([i, i + p.length]);
+  }
+  found.sort((x, y) => x[0] - y[0]);
+  let out = "";
+  let cursor = 0;
+  let open = -1;
+  for (const [s, e] of found) {
+    if (open >= 0 && s <= open) {
+      open = Math.max(open, e);
+      continue;
+    }
+    if (open >= 0) cursor = open;
+    out += text.slice(cursor, s) + SENSITIVE;
+    open = e;
+  }
+  if (open >= 0) cursor = open;
+  return out + text.slice(cursor);
+}
+
+/** The pieces of a redacted text that came from the input unchanged. */
+function plainSegments(out: string): string[] {
+  return out.split(SENSITIVE);
+}
+
+function leaks(out: string, form: string): boolean {
+  return plainSegments(out).some((segment) => segment.includes(form));
+}
+
+const b64 = (bytes: Uint8Array, url: boolean) => Buffer.from(bytes).toString(url ? "base64url" : "base64");
+
+describe("redaction forms (SPEC X6)", () => {
+  const user = "deploy-bot";
+  const password = "hunter2!Zq";
+
+  it("a password inside an HTTP basic auth header is redacted", () => {
+    const header = `Authorization: Basic ${b64(Buffer.from(`${user}:${password}`), false)}`;
+    const out = createRedactor([password]).redact(header);
+    // base64("deploy-bot:") is 11 bytes, so the password sits at alignment 2 and its first character
+    // shares a base64 digit with the colon; everything after that is the password's alone.
+    assert.equal(out, "Authorization: Basic ZGVwbG95LWJvdDp[[SENSITIVE]]");
+  });
+
+  it("a basic auth token made of a username:password value is redacted whole", () => {
+    const token = b64(Buffer.from(`${user}:${password}`), false);
+    const out = createRedactor([user, password, `${user}:${password}`]).redact(`Basic ${token}\n`);
+    assert.equal(out, `Basic ${SENSITIVE}\n`);
+  });
+
+  it("base64 of a value is redacted at every alignment, in both alphabets, padded or not", () => {
+    const value = "s3cr3t-Valu€/?>";
+    const bytes = Buffer.from(value);
+    const redactor = createRedactor([value]);
+    for (let k = 0; k < 3; k++) {
+      for (const url of [false, true]) {
+        const framed = Buffer.concat([Buffer.from("xyz".slice(0, k)), bytes]);
+        const padded = b64(framed, url);
+        const unpadded = padded.replace(/=+$/, "");
+        const keep = Math.ceil((8 * k) / 6);
+        for (const encoded of [padded, unpadded]) {
+          const out = redactor.redact(`<${encoded}>`);
+          assert.equal(out, `<${encoded.slice(0, keep)}${SENSITIVE}>`, `alignment ${k}, ${encoded}`);
+        }
+        // In the middle of longer data the characters mixing with the next byte stay, and what follows.
+        const middle = b64(Buffer.concat([framed, Buffer.from("!!!")]), url);
+        const coreEnd = Math.floor((8 * (k + bytes.length)) / 6);
+        const out = redactor.redact(middle);
+        // The digit after the core also goes when it happens to equal the value's last, zero-filled digit.
+        const expected = [coreEnd, coreEnd + 1].map(
+          (c) => middle.slice(0, keep) + SENSITIVE + middle.slice(c),
+        );
+        assert.ok(expected.includes(out), `${middle} -> ${out}`);
+      }
+    }
+  });
+
+  it("a percent-encoded query parameter is redacted, in upper and lower hex and form encoding", () => {
+    const value = "p@ss w0rd!/é";
+    const redactor = createRedactor([value]);
+    const uri = encodeURIComponent(value);
+    const forms = [
+      uri,
+      uri.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase()),
+      new URLSearchParams({ x: value }).toString().slice(2),
+      uri.replaceAll("%20", "+"),
+    ];
+    for (const form of forms) {
+      assert.equal(
+        redactor.redact(`GET /login?user=bob&password=${form}&next=1`),
+        "GET /login?user=bob&password=[[SENSITIVE]]&next=1",
+      );
+    }
+  });
+
+  it("a JSON-escaped value with quotes, newlines, tabs and non-ASCII characters is redacted", () => {
+    const value = 'he said "hi"\n\tcafé ☕ \\ end';
+    const redactor = createRedactor([value]);
+    assert.equal(redactor.redact(JSON.stringify({ note: value })), `{"note":"${SENSITIVE}"}`);
+    const asciiLower = JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    const asciiUpper = asciiLower.replace(/\\u([0-9a-f]{4})/g, (_, h: string) => `\\u${h.toUpperCase()}`);
+    const allControls = asciiLower.replace("\\n", "\\u000a").replace("\\t", "\\u0009");
+    for (const quoted of [asciiLower, asciiUpper, allControls]) {
+      assert.equal(redactor.redact(`{"note":${quoted}}`), `{"note":"${SENSITIVE}"}`, quoted);
+    }
+  });
+
+  it("a value JSON-escaped twice (a JSON document logged as a string) is redacted", () => {
+    const value = 'quote " and \\ backslash\nnewline';
+    const twice = JSON.stringify(JSON.stringify({ password: value }));
+    const out = createRedactor([value]).redact(twice);
+    assert.equal(out, `"{\\"password\\":\\"${SENSITIVE}\\"}"`);
+  });
+
+  it("a value stored in NFC is redacted when it appears in NFD, and the reverse", () => {
+    const nfc = "Pässwörd-Çafé";
+    const nfd = nfc.normalize("NFD");
+    assert.notEqual(nfc, nfd);
+    assert.equal(createRedactor([nfc]).redact(`a ${nfd} b`), `a ${SENSITIVE} b`);
+    assert.equal(createRedactor([nfd]).redact(`a ${nfc} b`), `a ${SENSITIVE} b`);
+  });
+
+  it("each line of a multi-line value (a PEM key) is redacted on its own, short lines are not", () => {
+    const pem = [
+      "-----BEGIN PRIVATE KEY-----",
+      "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+      "BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+      "abc",
+      "-----END PRIVATE KEY-----",
+    ].join("\n");
+    const redactor = createRedactor([pem]);
+    assert.equal(redactor.redact("got BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj here"), `got ${SENSITIVE} here`);
+    assert.equal(redactor.redact("line abc stays"), "line abc stays");
+    const crlf = redactor.redact(pem.replaceAll("\n", "\r\n"));
+    assert.equal(crlf, [SENSITIVE, SENSITIVE, SENSITIVE, "abc", SENSITIVE].join("\r\n"));
+    assert.equal(redactor.redact(JSON.stringify(pem)), `"${SENSITIVE}"`);
+  });
+
+  it("adjacent and overlapping matches merge into one marker", () => {
+    const redactor = createRedactor(["abcdef", "ghijkl", "defxyz"]);
+    assert.equal(redactor.redact("0abcdefghijkl1"), `0${SENSITIVE}1`);
+    assert.equal(redactor.redact("0abcdefxyz1"), `0${SENSITIVE}1`);
+    assert.equal(redactor.redact("abcdef abcdef"), `${SENSITIVE} ${SENSITIVE}`);
+  });
+
+  it("a base64 ending is redacted even when another value already covers the core before it", () => {
+    // base64("abcdefg") = "YWJjZGVmZw==": core "YWJjZGVmZ", then "w" and the padding.
+    for (const cover of ["xYWJjZGVmZ", "YWJjZGVmZ", "0xYWJjZGVmZ", "qqqqqqqqxYWJjZGVmZ"]) {
+      const redactor = createRedactor(["abcdefg", cover]);
+      for (const lead of ["", "-", "--------"]) {
+        assert.equal(redactor.redact(`${lead}${cover}w== end`), `${lead}${SENSITIVE} end`, cover + lead);
+      }
+    }
+  });
+
+  it("overlapping occurrences of one value are all found", () => {
+    const redactor = createRedactor(["abab"]);
+    assert.equal(redactor.redact("xababababy"), `x${SENSITIVE}y`);
+    assert.equal(redactor.redact("xababxabab"), `x${SENSITIVE}x${SENSITIVE}`);
+    // Periodic values in periodic text, ending in a near miss: the overlap is known, the rest is not.
+    assert.equal(createRedactor(["abababab"]).redact("ababababax"), `${SENSITIVE}ax`);
+    assert.equal(createRedactor(["abababab"]).redact("abababababx"), `${SENSITIVE}x`);
+    assert.equal(createRedactor(["aaaaaaaa"]).redact("aaaaaaaaab"), `${SENSITIVE}b`);
+    assert.equal(
+      createRedactor(["a".repeat(40)]).redact(`${"a".repeat(63)}b${"a".repeat(39)}`),
+      `${SENSITIVE}b${"a".repeat(39)}`,
+    );
+  });
+
+  it("a value that contains the marker text is redacted, and the marker is not scanned again", () => {
+    const redactor = createRedactor(["x[[SENSITIVE]]y", "SENSITIVE"]);
+    assert.equal(redactor.redact("a x[[SENSITIVE]]y b"), `a ${SENSITIVE} b`);
+    const once = createRedactor(["SENSITIVE]]"]);
+    assert.equal(once.redact("SENSITIVE]]!"), `${SENSITIVE}!`);
+  });
+
+  it("values shorter than 4 characters are not searched for, 4 characters are", () => {
+    const redactor = createRedactor(["abc", "😀😀😀", "wxyz", ""]);
+    assert.equal(redactor.redact("abc 😀😀😀 wxyz"), `abc 😀😀😀 ${SENSITIVE}`);
+  });
+
+  it("a base64 fragment shorter than 6 characters is not searched, the whole encoding is", () => {
+    const redactor = createRedactor(["abcd"]);
+    // base64("abcd") = "YWJjZA==": its core "YWJjZ" is 5 characters.
+    assert.equal(redactor.redact("xYWJjZx"), "xYWJjZx");
+    assert.equal(redactor.redact("xYWJjZA==x"), `x${SENSITIVE}x`);
+    assert.equal(redactor.redact("xYWJjZAx"), `x${SENSITIVE}x`);
+  });
+
+  it("no values, empty and duplicate values leave the text unchanged", () => {
+    assert.equal(createRedactor([]).redact("nothing to hide"), "nothing to hide");
+    assert.equal(createRedactor(["", "", "sesame", "sesame"]).redact("open sesame"), `open ${SENSITIVE}`);
+  });
+
+  it("a value is found wherever it sits in a multi-block text, including across block borders", () => {
+    const value = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    const redactor = createRedactor([value, "kq9Z"]);
+    for (const at of [0, 65530, 65536 - 16, 65536 + 3, 131072 - 1, 200000 - value.length]) {
+      const text = "x".repeat(at) + value + "y".repeat(200000 - at - value.length);
+      const out = redactor.redact(text);
+      assert.equal(out, "x".repeat(at) + SENSITIVE + "y".repeat(200000 - at - value.length), `at ${at}`);
+      const short = "x".repeat(at) + "kq9Z" + "y".repeat(10);
+      assert.equal(redactor.redact(short), "x".repeat(at) + SENSITIVE + "y".repeat(10), `short at ${at}`);
+    }
+  });
+});
+
+/** Inserted forms computed with Node's own encoders, independently of forms.ts. */
+const insertions = (value: string) => {
+  const bytes = Buffer.from(value);
+  const hex4 = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return fc.oneof(
+    fc.constant({ text: value, vanish: [value] }),
+    fc.constant({ text: value.normalize("NFD"), vanish: [value.normalize("NFD")] }),
+    fc.constant({ text: value.normalize("NFC"), vanish: [value.normalize("NFC")] }),
+    fc.constant({ text: JSON.stringify(value), vanish: [JSON.stringify(value).slice(1, -1)] }),
+    fc.constant({
+      text: JSON.stringify(JSON.stringify(value)),
+      vanish: [JSON.stringify(JSON.stringify(value).slice(1, -1)).slice(1, -1)],
+    }),
+    fc.constant({
+      text: JSON.stringify(value).replace(/[\u0080-\uffff]/g, hex4),
+      vanish: [
+        JSON.stringify(value)
+          .slice(1, -1)
+          .replace(/[\u0080-\uffff]/g, hex4),
+      ],
+    }),
+    fc.constant({
+      text: new URLSearchParams({ q: value }).toString(),
+      vanish: [new URLSearchParams({ q: value }).toString().slice(2)],
+    }),
+    fc
+      .record({
+        before: fc.uint8Array({ maxLength: 5 }),
+        after: fc.uint8Array({ maxLength: 5 }),
+        url: fc.boolean(),
+        pad: fc.boolean(),
+      })
+      .map(({ before, after, url, pad }) => {
+        const encoded = b64(Buffer.concat([before, bytes, after]), url);
+        const text = pad ? encoded : encoded.replace(/=+$/, "");
+        const k = before.length;
+        const core = encoded.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+        return { text, vanish: core.length >= 6 ? [core] : [] };
+      }),
+  );
+};
+
+const secretValue = fc.string({
+  unit: fc.constantFrom(...'abcXYZ019_-+/=%"\\ \n\té€😀ü'.split(/(?:)/u)),
+  minLength: 4,
+  maxLength: 24,
+});
+const filler = fc.string({ unit: fc.constantFrom(...'aZ09+/= "\\:,{}é😀\n'.split(/(?:)/u)), maxLength: 30 });
+
+describe("redaction properties", () => {
+  it("a value inserted in any form into random text leaves no trace of that form", () => {
+    const scenario = fc
+      .array(
+        secretValue.filter((v) => !v.includes(SENSITIVE)),
+        { minLength: 1, maxLength: 4 },
+      )
+      .chain((values) =>
+        fc.record({
+          values: fc.constant(values),
+          pieces: fc.array(
+            fc.tuple(
+              filler,
+              fc.constantFrom(...values).chain((v) => insertions(v)),
+            ),
+            { maxLength: 6 },
+          ),
+          tail: filler,
+        }),
+      );
+    fc.assert(
+      fc.property(scenario, ({ values, pieces, tail }) => {
+        const text = pieces.map(([f, ins]) => f + ins.text).join("") + tail;
+        const out = createRedactor(values).redact(text);
+        for (const [, ins] of pieces) {
+          for (const form of ins.vanish) {
+            if ([...form].length >= 4)
+              assert.ok(!leaks(out, form), `${JSON.stringify(form)} left in ${JSON.stringify(out)}`);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("redact finds exactly what the naive every-position search finds (small alphabets, overlaps)", () => {
+    const scenario = fc.constantFrom("ab", "abc", "aA0+/=", 'a"\\\n%é😀').chain((alphabet) => {
+      const chars = alphabet.split(/(?:)/u);
+      const str = (min: number, max: number) =>
+        fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+      return fc.array(str(3, 9), { minLength: 1, maxLength: 4 }).chain((values) => {
+        const forms = expandPatterns(collectPatterns(values));
+        const piece =
+          forms.length === 0
+            ? str(0, 8)
+            : fc.oneof(
+                str(0, 8),
+                fc
+                  .tuple(fc.constantFrom(...forms), fc.nat(), fc.nat())
+                  .map(([f, a, b]) =>
+                    f.slice(Math.min(a, b) % (f.length + 1), Math.max(a, b) % (f.length + 1) || undefined),
+                  ),
+                fc.constantFrom(...forms),
+              );
+        return fc.record({
+          values: fc.constant(values),
+          text: fc.array(piece, { maxLength: 12 }).map((p) => p.join("")),
+        });
+      });
+    });
+    fc.assert(
+      fc.property(scenario, ({ values, text }) => {
+        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it("redact equals the naive search on long texts, with matches straddling the 64 KiB scan blocks", () => {
+    const block = 1 << 16;
+    const position = fc.oneof(
+      fc.nat({ max: 3 * block }),
+      fc.integer({ min: block - 16, max: block + 16 }),
+      fc.integer({ min: 2 * block - 16, max: 2 * block + 16 }),
+    );
+    const scenario = fc
+      .array(fc.string({ unit: fc.constantFrom("a", "b", "c", "+", "/"), minLength: 4, maxLength: 12 }), {
+        minLength: 1,
+        maxLength: 3,
+      })
+      .chain((values) =>
+        fc.record({
+          values: fc.constant(values),
+          inserts: fc.array(fc.tuple(position, fc.nat()), { maxLength: 12 }),
+        }),
+      );
+    fc.assert(
+      fc.property(scenario, ({ values, inserts }) => {
+        const forms = expandPatterns(collectPatterns(values));
+        const chars = "x".repeat(3 * block + 64).split("");
+        for (const [at, k] of inserts) {
+          const form = forms[k % forms.length] ?? "";
+          for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
+        }
+        const text = chars.join("");
+        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the output never contains a value of 4 characters or more outside a marker", () => {
+    const value = fc.string({ unit: "binary", minLength: 4, maxLength: 10 });
+    const scenario = fc.array(value, { minLength: 1, maxLength: 5 }).chain((values) =>
+      fc.record({
+        values: fc.constant(values),
+        text: fc
+          .array(fc.oneof(fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom(...values)), {
+            maxLength: 10,
+          })
+          .map((p) => p.join("")),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ values, text }) => {
+        const out = createRedactor(values).redact(text);
+        for (const v of values)
+          if (!v.includes(SENSITIVE)) assert.ok(!leaks(out, v), `${JSON.stringify(v)} left`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("redaction cost on adversarial input", () => {
+  it("one repeated character against long patterns of that character stays linear", () => {
+    const text = "a".repeat(4 << 20);
+    const values = ["a".repeat(64), "a".repeat(4096), "a".repeat(60000), "aaaa"];
+    const started = performance.now();
+    const out = createRedactor(values).redact(text);
+    const elapsed = performance.now() - started;
+    assert.equal(out, SENSITIVE);
+    assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`);
+  });
+
+  it("a periodic text against periodic patterns stays linear", () => {
+    const text = "ab".repeat(2 << 20) + "cab";
+    const started = performance.now();
+    const out = createRedactor(["ab".repeat(3000), "ba".repeat(10), "abcab"]).redact(text);
+    const elapsed = performance.now() - started;
+    assert.equal(out, SENSITIVE);
+    assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`);
+  });
+});

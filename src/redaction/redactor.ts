@@ -1,0 +1,106 @@
+import { Transform, type TransformCallback } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+import { collectPatterns } from "./forms.js";
+import { createMatcher, type Matcher } from "./matcher.js";
+
+/** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
+export const SENSITIVE = "[[SENSITIVE]]";
+
+export interface Redactor {
+  /** Replaces every occurrence of every form of every value; overlapping or adjacent ones by one marker. */
+  redact(text: string): string;
+  /**
+   * A Transform taking string or Buffer chunks (UTF-8, a character may be split between chunks) and
+   * emitting strings, whose concatenation is exactly `redact` of the concatenated input.
+   */
+  createStream(): Transform;
+}
+
+export function createRedactor(values: readonly string[]): Redactor {
+  const matcher = createMatcher(collectPatterns(values));
+  return {
+    redact: (text) => applyRanges(text, matcher.ranges(text)),
+    createStream: () => createRedactingStream(matcher),
+  };
+}
+
+function applyRanges(text: string, ranges: readonly number[]): string {
+  if (ranges.length === 0) return text;
+  const parts: string[] = [];
+  let cursor = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    parts.push(text.slice(cursor, ranges[i]), SENSITIVE);
+    cursor = ranges[i + 1]!;
+  }
+  parts.push(text.slice(cursor));
+  return parts.join("");
+}
+
+/**
+ * Keeps the text not yet emitted in `pending` and rescans it whole on each chunk. Everything before the
+ * first position where a match might still be growing (`liveFrom`) is final: every match starting there
+ * is complete, hence found. When the output so far ends with a marker, `open` is set and `reach` says how
+ * far into `pending` that marker's range runs (it may run past the cut); a range starting at or before
+ * `reach` joins that marker instead of emitting another one.
+ */
+function createRedactingStream(matcher: Matcher): Transform {
+  let decoder = new StringDecoder("utf8");
+  let pending = "";
+  let open = false;
+  let reach = 0;
+
+  const release = (final: boolean): string => {
+    const text = pending;
+    let cut = final ? text.length : matcher.liveFrom(text);
+    // Never emit half of a surrogate pair: the other half may be the next chunk's first unit.
+    if (!final && cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+    const ranges = matcher.ranges(text);
+    const parts: string[] = [];
+    let cursor = open ? reach : 0;
+    for (let i = 0; i < ranges.length && ranges[i]! < cut; i += 2) {
+      const start = ranges[i]!;
+      const end = ranges[i + 1]!;
+      if (open && start <= reach) {
+        if (end > reach) reach = end;
+      } else {
+        parts.push(text.slice(cursor, start), SENSITIVE);
+        open = true;
+        reach = end;
+      }
+      cursor = reach;
+    }
+    if (cursor < cut) {
+      parts.push(text.slice(cursor, cut));
+      open = false;
+    }
+    pending = text.slice(cut);
+    reach = open ? reach - cut : 0;
+    return parts.join("");
+  };
+
+  return new Transform({
+    decodeStrings: false,
+    readableObjectMode: true,
+    transform(chunk: unknown, encoding: BufferEncoding | "buffer", callback: TransformCallback) {
+      if (typeof chunk === "string" && (encoding === "utf8" || encoding === "utf-8")) {
+        // A string cannot continue a byte sequence; whatever bytes were left decode as they are.
+        pending += decoder.end() + chunk;
+        decoder = new StringDecoder("utf8");
+      } else {
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
+        pending += decoder.write(bytes as Buffer);
+      }
+      const out = release(false);
+      callback(null, out.length > 0 ? out : undefined);
+    },
+    flush(callback: TransformCallback) {
+      pending += decoder.end();
+      const out = release(true);
+      callback(null, out.length > 0 ? out : undefined);
+    },
+  });
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
