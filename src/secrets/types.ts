@@ -74,5 +74,11 @@ export function sensitiveStrings(value: SecretValue): string[] {
     else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x);
   };
   walk(value);
+  // Basic auth sends base64("username:password"): the pair's joint form hides the digits that straddle
+  // the colon, which neither part alone covers.
+  if (value && typeof value === "object" && "username" in value && "password" in value) {
+    const { username, password } = value as { username: unknown; password: unknown };
+    if (typeof username === "string" && typeof password === "string") out.push(`${username}:${password}`);
+  }
   return out;
 }

@@ -74,7 +74,7 @@ function openSqlite(dataDir: string): Store {
   database.pragma("foreign_keys = ON");
   // Deleted rows (a destroyed secret's ciphertexts, S6) are overwritten, not left in free pages.
   database.pragma("secure_delete = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     db,
     dialect: "sqlite",
@@ -93,6 +93,28 @@ function openSqlite(dataDir: string): Store {
       });
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query anew; the same few hundred statements run all the time, so keep them
+ * prepared. Kysely runs one query at a time on the connection, so a cached statement is never in use twice.
+ */
+function withStatementCache(database: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
   };
 }
 

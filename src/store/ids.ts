@@ -1,8 +1,17 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
+
+// Random bytes are drawn 4 KiB at a time: one system call per 256 ids instead of one per id.
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
 
 /** UUIDv7: time-ordered, so ids sort by creation and page well as cursors. */
 export function newId(): string {
-  const bytes = randomBytes(16);
+  if (offset + 16 > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(offset, offset + 16));
+  offset += 16;
   const ms = BigInt(Date.now());
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
