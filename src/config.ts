@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { type RunnerOptions, runnerOptionsFromEnv } from "./runtime/runner/options.js";
 
 export interface Config {
   host: string;
@@ -20,6 +21,8 @@ export interface Config {
   cacheTtlMs: number;
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
+  /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
+  runner: RunnerOptions;
 }
 
 export interface ConfigFlags {
@@ -86,5 +89,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const c = parsed.data;
-  return { ...c, dataDir: resolve(c.dataDir), databaseUrl: c.databaseUrl, rootKey: c.rootKey };
+  let runner: RunnerOptions;
+  try {
+    runner = runnerOptionsFromEnv(c.workers, env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return { ...c, dataDir: resolve(c.dataDir), databaseUrl: c.databaseUrl, rootKey: c.rootKey, runner };
 }

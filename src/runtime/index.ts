@@ -14,7 +14,7 @@ import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import { createExecutor } from "./runner/execute.js";
-import { type RunnerOptions, runnerOptionsFromEnv } from "./runner/options.js";
+import type { RunnerOptions } from "./runner/options.js";
 import { createRedactorCache } from "./runner/redactors.js";
 import { runnerRoutes } from "./runner/routes.js";
 import { createRunnerService } from "./runner/service.js";
@@ -42,7 +42,7 @@ export interface RuntimeDeps {
 
 export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { store, audit, auth, secrets, config, logger, metrics } = deps;
-  const options: RunnerOptions = { ...runnerOptionsFromEnv(config.workers, process.env), ...deps.runner };
+  const options: RunnerOptions = { ...config.runner, ...deps.runner };
 
   // The pool also serves save-time syntax checks and on-demand runs, so a node that delivers nothing
   // (workers = 0) still gets one sandbox.

@@ -7,7 +7,10 @@ import { sensitiveStrings } from "./types.js";
 describe("the strings a secret must never show as", () => {
   it("a token is itself; a JSON secret is each of its string leaves", () => {
     assert.deepEqual(sensitiveStrings("tok-123456"), ["tok-123456"]);
-    assert.deepEqual(sensitiveStrings({ a: "alpha-1", b: { c: ["gamma-3", 4] } }).sort(), ["alpha-1", "gamma-3"]);
+    assert.deepEqual(sensitiveStrings({ a: "alpha-1", b: { c: ["gamma-3", 4] } }).sort(), [
+      "alpha-1",
+      "gamma-3",
+    ]);
   });
 
   it("a basic-auth header built from a username_password secret is redacted whole", () => {

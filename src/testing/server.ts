@@ -51,7 +51,13 @@ export async function startTestServer(
   }
   const config = loadConfig(
     { host: "127.0.0.1", port: 0, dataDir, databaseUrl },
-    { CLOAKROOM_LOG_LEVEL: "info", CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true", ...env },
+    {
+      // The run worker's tuning may come from the test process (tests shorten retries); nothing else does.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("CLOAKROOM_RUN_"))),
+      CLOAKROOM_LOG_LEVEL: "info",
+      CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
+      ...env,
+    },
   );
   const logs: string[] = [];
   const destination = new Writable({
