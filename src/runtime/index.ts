@@ -36,7 +36,7 @@ export interface RuntimeDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  /** Worker tuning; read from the environment when absent. */
+  /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
 
