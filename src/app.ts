@@ -51,12 +51,6 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       createIfMissing: !initialized,
     });
     for (const warning of loaded.warnings) logger.warn(warning);
-    if (loaded.created) {
-      logger.warn(
-        { keyFile: `${config.dataDir}/root.key` },
-        "created a new root key file (mode 0600); in production pass the key in CLOAKROOM_ROOT_KEY instead",
-      );
-    }
     await checkRootKey(store, loaded.rootKey);
 
     const metrics = createMetrics();
