@@ -12,7 +12,14 @@ export {
   sha256Hex,
   verifyPassword,
 } from "./hashing.js";
-export { type LoadedRootKey, loadRootKey, ROOT_KEY_ENV, ROOT_KEY_FILE } from "./keyfile.js";
+export {
+  type LoadedRootKey,
+  loadRootKey,
+  ROOT_KEY_ENV,
+  ROOT_KEY_FILE,
+  syncDirectory,
+  writeNew as writeNewKeyFile,
+} from "./keyfile.js";
 export {
   createDataKey,
   type DataKey,

@@ -122,7 +122,8 @@ async function createKeyFile(path: string): Promise<RootKey | undefined> {
   return rootKey;
 }
 
-async function writeNew(path: string, content: string): Promise<void> {
+/** Exclusive create with mode exactly 0600, content fsynced; fails when the file exists. */
+export async function writeNew(path: string, content: string): Promise<void> {
   const handle = await open(path, "wx", 0o600);
   try {
     await handle.chmod(0o600); // the umask may have narrowed the mode; make it exactly owner read/write
@@ -133,7 +134,8 @@ async function writeNew(path: string, content: string): Promise<void> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes a file's creation or rename durable: fsync of its directory (where the platform allows it). */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, "r");
     try {

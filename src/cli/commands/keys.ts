@@ -7,10 +7,10 @@
  * is moved into place. See docs/decisions/0117-cli-keys-rotate.md.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { RootKey } from "../../crypto/index.js";
+import { type RootKey, syncDirectory, writeNewKeyFile } from "../../crypto/index.js";
 import { CliError, type CliIo } from "../io.js";
 import {
   configFrom,
@@ -135,26 +135,6 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
 
 /** Exclusive create with mode 0600, content fsynced, directory entry fsynced. */
 async function writeNewFile(path: string, content: string): Promise<void> {
-  const handle = await open(path, "wx", 0o600);
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(content, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeNewKeyFile(path, content);
   await syncDirectory(dirname(path));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not every platform can fsync a directory.
-  }
 }
