@@ -48,11 +48,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     : openSqlite(options.dataDir);
   if (options.migrate !== false) {
     try {
-      const schema =
-        store.dialect === "postgres"
-          ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s
-          : undefined;
-      await migrateToLatest(store.db as Kysely<unknown>, schema);
+      await migrateToLatest(store);
     } catch (error) {
       await store.close();
       throw error;
@@ -128,6 +124,17 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
       return pg.types.getTypeParser(oid, format);
     },
   };
+  if (schema) {
+    // Created before the pool exists, so that no pooled connection ever starts with a search_path naming
+    // a schema that is not there yet.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists ${schema}`);
+    } finally {
+      await client.end();
+    }
+  }
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -136,14 +143,6 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   });
   // A pool error (the server restarted) must not crash the node; the next query reconnects.
   pool.on("error", () => {});
-  if (schema) {
-    const client = await pool.connect();
-    try {
-      await client.query(`create schema if not exists ${schema}`);
-    } finally {
-      client.release();
-    }
-  }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = safeUrl(url);
   return {

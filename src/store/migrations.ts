@@ -2,7 +2,8 @@
  * Schema migrations, run at start. Written once with Kysely's schema builder so the same DDL serves SQLite
  * and PostgreSQL. Append new migrations; never edit one that has shipped.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, sql } from "kysely";
+import type { Store } from "./db.js";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -227,29 +228,43 @@ const initial: Migration = {
 
 const migrations: Record<string, Migration> = { "0001_initial": initial };
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+/** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
+const MIGRATION_LOCK = 73_470_001;
 
 /**
- * `schema`: on PostgreSQL, the schema the tables live in. Kysely looks for its bookkeeping tables in every
- * schema unless told which one, so two Cloakroom databases in one PostgreSQL database would confuse it.
+ * Applies the migrations not yet recorded, in name order, in one transaction that also records them.
+ * Nodes starting together queue on a lock (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE), so
+ * each migration runs once.
+ *
+ * Not Kysely's Migrator: it looks for its bookkeeping tables by introspecting every schema of the
+ * database, and that catalog query fails when another schema is dropped at the same moment (seen with
+ * parallel test runs, each in a schema of its own).
  */
-export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider,
-    migrationTableName: "cloakroom_migrations",
-    migrationLockTableName: "cloakroom_migrations_lock",
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === "Error");
-  if (error || failed) {
-    const name = failed?.migrationName ?? "unknown";
-    throw new Error(
-      `database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
+export async function migrateToLatest(store: Pick<Store, "dialect" | "transaction">): Promise<void> {
+  let current = "(bookkeeping)";
+  try {
+    await store.transaction(async (tx) => {
+      if (store.dialect === "postgres")
+        await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(tx);
+      await tx.schema
+        .createTable("cloakroom_schema_migrations")
+        .ifNotExists()
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("applied_at", "text", (c) => c.notNull())
+        .execute();
+      const done = await sql<{ name: string }>`select name from cloakroom_schema_migrations`.execute(tx);
+      const applied = new Set(done.rows.map((r) => r.name));
+      for (const name of Object.keys(migrations).sort()) {
+        if (applied.has(name)) continue;
+        current = name;
+        await migrations[name]!.up(tx as unknown as Kysely<unknown>);
+        await sql`insert into cloakroom_schema_migrations (name, applied_at) values (${name}, ${new Date().toISOString()})`.execute(
+          tx,
+        );
+      }
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${current} failed: ${message}`, { cause: error });
   }
 }
