@@ -91,3 +91,12 @@ describe("secret values (S2)", () => {
     );
   });
 });
+
+describe("secret values keep every key", () => {
+  it("an own __proto__ key of a JSON value survives validation and serialization", () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
+    const { serialized } = parseValue("json", value);
+    assert.equal(serialized, '{"__proto__":{"polluted":true},"a":1}');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});

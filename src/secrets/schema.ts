@@ -105,11 +105,13 @@ export function parseValue(type: SecretType, value: unknown): { value: SecretVal
       fields: [{ field: "body.value", message: `expected ${expected}` }],
     });
   }
-  const serialized = JSON.stringify(result.data);
+  // The input itself is stored, not zod's copy: a record schema rebuilds the object by assignment, and an
+  // own "__proto__" key of a JSON value would be lost on the way (found by the property test).
+  const serialized = JSON.stringify(value);
   if (Buffer.byteLength(serialized, "utf8") > MAX_VALUE_BYTES) {
     throw new AppError("payload_too_large", "the value is larger than 64 KiB", {
       limitBytes: MAX_VALUE_BYTES,
     });
   }
-  return { value: result.data as SecretValue, serialized };
+  return { value: value as SecretValue, serialized };
 }
