@@ -1,5 +1,7 @@
 /** Types the secrets domain shares with the runtime (consumers, runs) and the HTTP layer. */
+import type { z } from "zod";
 import type { Tx } from "../store/db.js";
+import type { secretMetadataSchema } from "./schema.js";
 
 export const secretTypes = ["token", "username_password", "json"] as const;
 export type SecretType = (typeof secretTypes)[number];
@@ -22,24 +24,8 @@ export interface ConsumerRef {
   name: string;
 }
 
-export interface SecretMetadata {
-  name: string;
-  type: SecretType;
-  visibility: Visibility;
-  description: string;
-  scope: "org" | "project";
-  /** True when a project secret shadows an organization secret of the same name. */
-  overrides?: boolean;
-  usageCount: number;
-  usedBy?: ConsumerRef[];
-  createdAt: string;
-  updatedAt: string;
-  updatedBy: string;
-  lastAccessedAt: string | null;
-  lastAccessedBy: ConsumerRef | null;
-  version: number;
-  archived: boolean;
-}
+/** Metadata shown for a secret (S5), never a value: the type of the API's schema. */
+export type SecretMetadata = z.output<typeof secretMetadataSchema>;
 
 /** What a consumer's declared names point at, as seen from its project (a project secret wins). */
 export interface DeclaredSecrets {

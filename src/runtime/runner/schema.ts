@@ -37,31 +37,11 @@ export const logsQuery = z.object({
   before: z.string().min(1).max(100).optional(),
 });
 
+/** One consumer run, already redacted when it leaves the runtime (X6). The type is the schema's. */
+export type RunLogEntry = z.output<typeof runLogEntrySchema>;
 /** What a consumer run received (SPEC Concepts "Event"). */
-export interface RunEvent {
-  id: string;
-  name: string;
-  data: unknown;
-  publishedAt: string;
-}
-
-export type RunStatus = "success" | "failure";
-
-/** One consumer run, already redacted when it leaves the runtime (X6). */
-export interface RunLogEntry {
-  id: string;
-  consumer: { kind: "integration" | "logic"; id: string; name: string };
-  event: RunEvent;
-  status: RunStatus;
-  startedAt: string;
-  durationMs: number;
-  attempts: number;
-  request?: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response?: { status: number; headers: Record<string, string>; body: string };
-  console?: { level: string; message: string }[];
-  output?: unknown;
-  error?: { code: string; message: string };
-}
+export type RunEvent = RunLogEntry["event"];
+export type RunStatus = RunLogEntry["status"];
 
 export const runLogEntrySchema = z.object({
   id: z.string(),
