@@ -214,6 +214,21 @@ describe("redaction forms (SPEC X6)", () => {
       assert.equal(redactor.redact(short), "x".repeat(at) + SENSITIVE + "y".repeat(10), `short at ${at}`);
     }
   });
+
+  it("ASCII, non-ASCII and very large texts come out the same way, however the output is assembled", () => {
+    const redactor = createRedactor(["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "7351"]);
+    for (const [filler, size] of [
+      ["x", 1000],
+      ["é", 1000],
+      ["😀", 1000],
+      ["x", 3 << 20],
+      ["é", 3 << 20],
+    ] as const) {
+      const pad = filler.repeat(Math.ceil(size / 2 / filler.length));
+      const text = `${pad}sk_live_4eC39HqLyjWDarjtT1zdp7dc 7351 ${pad}`;
+      assert.equal(redactor.redact(text), `${pad}${SENSITIVE} ${SENSITIVE} ${pad}`, `${filler} x ${size}`);
+    }
+  });
 });
 
 /** Inserted forms computed with Node's own encoders, independently of forms.ts. */
