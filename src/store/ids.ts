@@ -10,10 +10,12 @@ export function newId(): string {
     randomFillSync(pool);
     offset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(offset, offset + 16));
+  const bytes = pool.subarray(offset, offset + 16);
   offset += 16;
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  // 48 bits of milliseconds, big-endian: the high 16 and low 32 bits, in plain numbers.
+  const ms = Date.now();
+  bytes.writeUInt16BE(Math.floor(ms / 2 ** 32), 0);
+  bytes.writeUInt32BE(ms % 2 ** 32, 2);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString("hex");

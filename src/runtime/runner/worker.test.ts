@@ -231,6 +231,47 @@ for (const database of testDatabases()) {
       await b.stop();
     });
 
+    test("a worker holds twice its concurrency, executes no more than its concurrency, and hands back what waits", async () => {
+      let executing = 0;
+      let most = 0;
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const executor: Executor = {
+        async attempt(consumer, event, run) {
+          executing += 1;
+          most = Math.max(most, executing);
+          await gate;
+          executing -= 1;
+          return { entry: entry(consumer, event, run.attempt, "success"), retryable: false };
+        },
+        async failed(consumer, event, run, error) {
+          return { ...entry(consumer, event, run.attempt, "failure"), error };
+        },
+      };
+      const w = worker(executor, { concurrency: 2 });
+      w.start();
+      const ids = await publish(6);
+      w.wake();
+      await until(async () => w.inFlight() === 4 && executing === 2);
+      open();
+      await until(async () => (await listRunLogs(store.db, { projectId, limit: 10 })).length === 6);
+      assert.equal(most, 2);
+      for (const id of ids) assert.deepEqual(await status(id), { status: "success", attempts: 1 });
+      await w.stop();
+
+      const slow = scriptedExecutor(() => "hang");
+      const stopping = worker(slow.executor, { concurrency: 1, stopGraceMs: 50 });
+      stopping.start();
+      const held = await publish(2);
+      stopping.wake();
+      await until(async () => stopping.inFlight() === 2);
+      await stopping.stop();
+      // The one that waited for a slot never began: its claim is given back, attempt and all.
+      for (const id of held) assert.deepEqual(await status(id), { status: "pending", attempts: 0 });
+    });
+
     test("a run whose worker died is taken by another once the lease expires", async () => {
       const [id] = await publish(1);
       const now = Date.now();

@@ -47,7 +47,7 @@ export interface Worker {
   wake(): void;
   /** Stops claiming, lets runs in flight finish for the grace period, then hands the rest back. */
   stop(): Promise<void>;
-  /** Runs this worker holds right now (tests). */
+  /** Runs this worker holds right now, executing or waiting for a slot (tests). */
   inFlight(): number;
 }
 
@@ -100,8 +100,13 @@ export function createWorker(deps: WorkerDeps): Worker {
       .then(() => wake());
   }
 
-  // A claim is a write transaction (an fsync on SQLite): claiming one run whenever one finishes would cost
-  // a commit per run, so once busy the worker waits until half its slots are free and claims them at once.
+  // The worker holds up to twice as many runs as it executes at once: the extra ones wait in `waiting` and
+  // take a slot the moment one frees, without a round trip to the database. A claim is a write
+  // transaction (an fsync on SQLite): claiming one run whenever one finishes would cost a commit per run,
+  // so the worker claims once half of a slots' worth of room is free, and all of that room at once.
+  // Measured (bench/fanout.bench.ts, a target answering in 20 ms): claiming only for free slots kept them
+  // a quarter idle on average.
+  const holdLimit = 2 * options.concurrency;
   const lowWater = Math.max(1, Math.ceil(options.concurrency / 2));
 
   /** Claims while there is room and the last claim filled it; one loop at a time. */
@@ -109,7 +114,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     claiming = true;
     try {
       while (running && wanted) {
-        const room = options.concurrency - inFlight.size;
+        const room = holdLimit - inFlight.size;
         if (room < lowWater && inFlight.size > 0) break;
         wanted = false;
         const runs = await claim(store.db, room);
@@ -150,13 +155,53 @@ export function createWorker(deps: WorkerDeps): Worker {
       return;
     }
     for (const run of runs) {
-      const task = execute(run, consumers.get(run.consumer_id), events.get(run.event_id))
+      const task = executeInSlot(run, consumers.get(run.consumer_id), events.get(run.event_id))
         .catch((error) => log.error({ err: describe(error), runId: run.id }, "run bookkeeping failed"))
         .finally(() => {
           inFlight.delete(run.id);
           if (running && wanted) wake();
         });
       inFlight.set(run.id, task);
+    }
+  }
+
+  // ---- execution slots ----
+
+  /** Held runs waiting for a slot, oldest claim first. */
+  const waiting: { runId: string; start(go: boolean): void }[] = [];
+  let executing = 0;
+
+  /** Resolves true when the run may execute, false when the worker stopped first. */
+  function slot(runId: string): Promise<boolean> {
+    if (executing < options.concurrency) {
+      executing += 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((start) => waiting.push({ runId, start }));
+  }
+
+  /** A finished run passes its slot straight to the next waiting one. */
+  function freeSlot(): void {
+    const next = waiting.shift();
+    if (next) next.start(true);
+    else executing -= 1;
+  }
+
+  async function executeInSlot(
+    run: RunRow,
+    consumer: Consumer | undefined,
+    event: RunEvent | undefined,
+  ): Promise<void> {
+    if (!running) {
+      // Claimed as the worker stopped: give it straight back.
+      await releaseRuns(store.db, id, [run.id], iso(Date.now()));
+      return;
+    }
+    if (!(await slot(run.id))) return;
+    try {
+      await execute(run, consumer, event);
+    } finally {
+      freeSlot();
     }
   }
 
@@ -236,8 +281,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     while (batch.length > 0) {
       const items = batch;
       batch = [];
-      // Under load the slots these runs free are refilled in the same transaction: one commit, not two.
-      const room = options.concurrency - inFlight.size + items.length;
+      // Under load the room these runs free is refilled in the same transaction: one commit, not two.
+      const room = holdLimit - inFlight.size + items.length;
       const refill = running && wanted && !claiming && room >= lowWater;
       if (refill) {
         claiming = true;
@@ -334,6 +379,19 @@ export function createWorker(deps: WorkerDeps): Worker {
         clearTimeout(wakeTimer);
         for (const timer of retryTimers) clearTimeout(timer);
         retryTimers.clear();
+        // Held runs that never started go back at once, in one statement.
+        const unstarted = waiting.splice(0);
+        if (unstarted.length > 0) {
+          await releaseRuns(
+            store.db,
+            id,
+            unstarted.map((w) => w.runId),
+            iso(Date.now()),
+          ).catch((error) =>
+            log.warn({ err: describe(error) }, "handing runs back failed; their leases will expire"),
+          );
+        }
+        for (const w of unstarted) w.start(false);
         const settled = Promise.allSettled([...inFlight.values()]);
         let graceTimer: NodeJS.Timeout | undefined;
         const grace = new Promise((resolve) => {
