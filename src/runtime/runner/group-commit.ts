@@ -8,7 +8,14 @@ import type { Store, Tx } from "../../store/db.js";
 
 export type GroupCommit<T, R> = (item: T) => Promise<R>;
 
-export function groupCommit<T, R>(store: Store, apply: (tx: Tx, item: T) => Promise<R>): GroupCommit<T, R> {
+/**
+ * `apply` writes a whole batch in one transaction and returns one result per item, in order: a batch of
+ * publishes is then a fixed number of statements, not a few per item (on PostgreSQL each is a round trip).
+ */
+export function groupCommit<T, R>(
+  store: Store,
+  apply: (tx: Tx, items: T[]) => Promise<R[]>,
+): GroupCommit<T, R> {
   interface Pending {
     item: T;
     resolve(result: R): void;
@@ -26,16 +33,14 @@ export function groupCommit<T, R>(store: Store, apply: (tx: Tx, item: T) => Prom
         const batch = queue;
         queue = [];
         try {
-          const results = await store.transaction(async (tx) => {
-            const out: R[] = [];
-            for (const p of batch) out.push(await apply(tx, p.item));
-            return out;
-          });
+          const results = await store.transaction((tx) => apply(tx, batch.map((p) => p.item)));
           for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
         } catch {
           // One failing write must not fail the others: each goes again alone and gets its own outcome.
           for (const p of batch) {
-            await store.transaction((tx) => apply(tx, p.item)).then(p.resolve, p.reject);
+            await store
+              .transaction((tx) => apply(tx, [p.item]))
+              .then((results) => p.resolve(results[0] as R), p.reject);
           }
         }
       }

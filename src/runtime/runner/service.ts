@@ -16,7 +16,7 @@ import { newId, nowIso } from "../../store/ids.js";
 import type { Executor } from "./execute.js";
 import { groupCommit } from "./group-commit.js";
 import type { PublishEventInput, RunEvent, RunLogEntry, RunNowInput } from "./schema.js";
-import { insertEvent, insertRunLog, insertRuns, listRunLogs } from "./store.js";
+import { type EventRow, insertEvents, insertRunLog, insertRuns, listRunLogs } from "./store.js";
 
 export interface RunnerServiceDeps {
   store: Store;
@@ -40,26 +40,37 @@ export interface RunnerService {
 export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
   const { store, auth } = deps;
 
-  /** The event and one run per matching enabled consumer, durable together. Returns the run count. */
-  const commitEvent = groupCommit(
-    store,
-    async (tx, event: RunEvent & { orgId: string; projectId: string }) => {
-      await insertEvent(tx, event);
-      const consumerIds = await deps.consumers.matching(tx, event.projectId, event.name);
-      await insertRuns(
-        tx,
-        consumerIds.map((consumerId) => ({
+  /**
+   * Each event and one run per matching enabled consumer, durable together; events published side by side
+   * share the transaction (see group-commit.ts). Returns each event's run count.
+   */
+  const commitEvent = groupCommit(store, async (tx, events: EventRow[]) => {
+    await insertEvents(tx, events);
+    const matches = new Map<string, string[]>();
+    const runs: Parameters<typeof insertRuns>[1] = [];
+    const counts: number[] = [];
+    for (const event of events) {
+      const key = `${event.projectId} ${event.name}`;
+      let consumerIds = matches.get(key);
+      if (consumerIds === undefined) {
+        consumerIds = await deps.consumers.matching(tx, event.projectId, event.name);
+        matches.set(key, consumerIds);
+      }
+      for (const consumerId of consumerIds) {
+        runs.push({
           id: newId(),
           orgId: event.orgId,
           projectId: event.projectId,
           consumerId,
           eventId: event.id,
           at: event.publishedAt,
-        })),
-      );
-      return consumerIds.length;
-    },
-  );
+        });
+      }
+      counts.push(consumerIds.length);
+    }
+    await insertRuns(tx, runs);
+    return counts;
+  });
 
   return {
     async publish(r, input) {

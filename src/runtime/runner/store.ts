@@ -9,22 +9,28 @@ import type { RunEvent, RunLogEntry, RunStatus } from "./schema.js";
 
 export type RunRow = RunsTable;
 
-export async function insertEvent(
-  tx: Tx,
-  event: RunEvent & { orgId: string; projectId: string },
-): Promise<void> {
-  await tx
-    .insertInto("events")
-    .values({
-      id: event.id,
-      org_id: event.orgId,
-      project_id: event.projectId,
-      name: event.name,
-      data: JSON.stringify(event.data),
-      published_at: event.publishedAt,
-    })
-    .execute();
+export type EventRow = RunEvent & { orgId: string; projectId: string };
+
+export async function insertEvents(tx: Tx, events: EventRow[]): Promise<void> {
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < events.length; i += 500) {
+    await tx
+      .insertInto("events")
+      .values(
+        events.slice(i, i + 500).map((event) => ({
+          id: event.id,
+          org_id: event.orgId,
+          project_id: event.projectId,
+          name: event.name,
+          data: JSON.stringify(event.data),
+          published_at: event.publishedAt,
+        })),
+      )
+      .execute();
+  }
 }
+
+export const insertEvent = (tx: Tx, event: EventRow): Promise<void> => insertEvents(tx, [event]);
 
 export async function insertRuns(
   tx: Tx,

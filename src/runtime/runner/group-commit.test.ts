@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { newId } from "../../store/ids.js";
+import { type TestStore, testDatabases } from "../../store/testing.js";
+import { groupCommit } from "./group-commit.js";
+import { insertEvents } from "./store.js";
+
+for (const database of testDatabases()) {
+  describe(`group commit on ${database.name}`, () => {
+    let store: TestStore;
+    const orgId = newId();
+    const projectId = newId();
+    before(async () => {
+      store = await database.open();
+      const at = new Date().toISOString();
+      await store.db
+        .insertInto("orgs")
+        .values({
+          id: orgId,
+          slug: "o",
+          name: "o",
+          naming_policy: "upper_snake",
+          editors_manage_secrets: 0,
+          versions_kept: 10,
+          created_at: at,
+        })
+        .execute();
+      await store.db
+        .insertInto("projects")
+        .values({ id: projectId, org_id: orgId, slug: "p", name: "p", created_at: at })
+        .execute();
+    });
+    after(async () => {
+      await store.dispose();
+    });
+
+    test("writes made side by side share one transaction, and one that fails fails alone", async () => {
+      const batches: number[] = [];
+      const ids = Array.from({ length: 10 }, () => newId());
+      const bad = ids[3]!;
+      const commit = groupCommit(store, async (tx, items: string[]) => {
+        batches.push(items.length);
+        await insertEvents(
+          tx,
+          items.map((id) => ({
+            id,
+            orgId,
+            projectId,
+            name: "group.commit",
+            data: {},
+            publishedAt: new Date().toISOString(),
+          })),
+        );
+        if (items.includes(bad)) throw new Error("refused");
+        return items.map((id) => `stored ${id}`);
+      });
+
+      const results = await Promise.allSettled(ids.map((id) => commit(id)));
+
+      // All ten went into the first transaction; it failed, so each went again on its own.
+      assert.deepEqual(batches, [10, ...ids.map(() => 1)]);
+      for (const [i, result] of results.entries()) {
+        if (ids[i] === bad) assert.equal(result.status, "rejected");
+        else assert.deepEqual(result, { status: "fulfilled", value: `stored ${ids[i]}` });
+      }
+      const stored = await store.db.selectFrom("events").select("id").where("id", "in", ids).execute();
+      assert.deepEqual(stored.map((r) => r.id).sort(), ids.filter((id) => id !== bad).sort());
+    });
+  });
+}
