@@ -33,7 +33,8 @@ export function groupCommit<T, R>(
         const batch = queue;
         queue = [];
         try {
-          const results = await store.transaction((tx) => apply(tx, batch.map((p) => p.item)));
+          const items = batch.map((p) => p.item);
+          const results = await store.transaction((tx) => apply(tx, items));
           for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
         } catch {
           // One failing write must not fail the others: each goes again alone and gets its own outcome.
