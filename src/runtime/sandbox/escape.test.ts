@@ -148,7 +148,7 @@ describe("constructor chains from the inputs reach only the sandbox", () => {
     });
   }
 
-  test("the global object reached through Function('return this') holds only language builtins and console", async () => {
+  test("the global object reached through Function('return this') holds only language builtins, console and the web helpers", async () => {
     const output = await run(
       "export default ({ event }) => Object.getOwnPropertyNames(event.constructor.constructor('return this')())",
       { event: {} },
@@ -218,6 +218,11 @@ describe("constructor chains from the inputs reach only the sandbox", () => {
       "isNaN",
       "Iterator",
       "console",
+      // Plain JavaScript inside the sandbox (prelude.ts), compiled on first use.
+      "btoa",
+      "atob",
+      "TextEncoder",
+      "TextDecoder",
     ]);
     assert.deepEqual(
       names.filter((name) => !allowed.has(name)),

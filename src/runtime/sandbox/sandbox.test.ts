@@ -118,6 +118,76 @@ describe("logic functions (X3)", () => {
     assert.match(many.console[999]!.message, /501 more console lines were dropped/);
   });
 
+  test("btoa and atob build and read base64 as browsers do (a basic auth header)", async () => {
+    const code = `export default function process({ secrets }) {
+      const header = "Basic " + btoa(secrets.USER + ":" + secrets.PASSWORD);
+      let refused = "";
+      try { btoa("€"); } catch (e) { refused = e.name; }
+      let bad = "";
+      try { atob("abcde"); } catch (e) { bad = e.name; }
+      return { header, back: atob(header.slice(6)), latin1: btoa("é"), spaced: atob(" aGk =\\n"), short: atob("aGk"), refused, bad };
+    }`;
+    assert.deepEqual(expectOk(await run(code, {}, { USER: "svc", PASSWORD: "p4ss:w0rd" })), {
+      header: `Basic ${Buffer.from("svc:p4ss:w0rd").toString("base64")}`,
+      back: "svc:p4ss:w0rd",
+      latin1: Buffer.from("é", "latin1").toString("base64"),
+      spaced: "hi",
+      short: "hi",
+      refused: "InvalidCharacterError",
+      bad: "InvalidCharacterError",
+    });
+  });
+
+  test("TextEncoder and TextDecoder convert UTF-8 both ways, with U+FFFD for invalid input", async () => {
+    const text = "a é € 😀";
+    const code = `export default function process({ event }) {
+      const bytes = new TextEncoder().encode(event.text);
+      const decoder = new TextDecoder();
+      return {
+        bytes: Array.from(bytes),
+        back: decoder.decode(bytes),
+        base64: btoa(String.fromCharCode(...bytes)),
+        invalid: decoder.decode(new Uint8Array([0x61, 0xff, 0xe2, 0x82, 0x62])),
+        encoding: decoder.encoding,
+      };
+    }`;
+    assert.deepEqual(expectOk(await run(code, { text })), {
+      bytes: [...Buffer.from(text)],
+      back: text,
+      base64: Buffer.from(text).toString("base64"),
+      invalid: Buffer.from([0x61, 0xff, 0xe2, 0x82, 0x62]).toString("utf8"),
+      encoding: "utf-8",
+    });
+  });
+
+  test("the web helpers are compiled on first use, and a function may replace or shadow them", async () => {
+    const code = `export default function process() {
+      const before = typeof btoa;
+      globalThis.atob = () => "mine";
+      const TextEncoder = "shadowed";
+      return [before, atob("aGk="), btoa("hi"), TextEncoder, typeof globalThis.TextDecoder];
+    }`;
+    assert.deepEqual(expectOk(await run(code)), ["function", "mine", "aGk=", "shadowed", "function"]);
+  });
+
+  test("base64 and UTF-8 round trips agree with Node's own encoders (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 40 }), async (text) => {
+        const code = `export default function process({ event }) {
+          const bytes = new TextEncoder().encode(event.text);
+          const b64 = btoa(String.fromCharCode(...bytes));
+          const again = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+          return { b64, again };
+        }`;
+        assert.deepEqual(expectOk(await run(code, { text })), {
+          b64: Buffer.from(text).toString("base64"),
+          again: text,
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   test("a syntax error is reported as syntax_error with its line number", async () => {
     const message = expectError(await run("export default function () {\n  const x = ;\n}"), "syntax_error");
     assert.match(message, /^SyntaxError: .*\(line 2, column \d+\)$/);
