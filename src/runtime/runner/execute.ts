@@ -174,9 +174,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return { draft: { status: "failure", console: result.console, error: result.error }, retryable: false };
   }
 
+  // Decrypted values are cached objects, the same from run to run: their strings are listed once.
+  const stringsOf = new WeakMap<object, string[]>();
+  const sensitive = (value: SecretValue): string[] => {
+    if (typeof value !== "object" || value === null) return sensitiveStrings(value);
+    let strings = stringsOf.get(value);
+    if (strings === undefined) {
+      strings = sensitiveStrings(value);
+      stringsOf.set(value, strings);
+    }
+    return strings;
+  };
+
   /** Redacts with every live secret of the scope plus what this run resolved (X6). */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
-    const resolved = Object.values(values).flatMap(sensitiveStrings);
+    const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
     try {
       scopeValues = await secrets.redactionValues({ orgId: consumer.orgId, projectId: consumer.projectId });
