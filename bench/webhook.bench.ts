@@ -27,7 +27,7 @@ import { createSecretsService } from "../src/secrets/service.js";
 import { testDatabases } from "../src/store/testing.js";
 import { startTestServer } from "../src/testing/server.js";
 
-const ROUNDS = 20;
+const ROUNDS = 40;
 const PER_ROUND = 100;
 const HTTP_PER_ROUND = 30;
 

@@ -129,11 +129,6 @@ class BoundedTemplateCache {
   }
 }
 
-function ownProperty(value: unknown, key: string): { found: boolean; value?: unknown } {
-  if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return { found: false };
-  return { found: true, value: (value as Record<string, unknown>)[key] };
-}
-
 /**
  * Lookups follow own properties only and never call what they find, so no template reaches a prototype
  * (`{{constructor}}`, `{{#x}}{{constructor.name}}{{/x}}` on a string) whatever the view holds. The views
@@ -148,12 +143,16 @@ class ViewContext extends Mustache.Context {
     if (name === ".") return this.view;
     const path = name.split(".");
     for (let context: Mustache.Context | undefined = this; context; context = context.parent) {
-      let current: { found: boolean; value?: unknown } = { found: true, value: context.view };
+      let value: unknown = context.view;
+      let found = true;
       for (const key of path) {
-        current = ownProperty(current.value, key);
-        if (!current.found) break;
+        if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) {
+          found = false;
+          break;
+        }
+        value = (value as Record<string, unknown>)[key];
       }
-      if (current.found) return current.value;
+      if (found) return value;
     }
     return undefined;
   }
@@ -291,6 +290,8 @@ function copyValue(value: unknown, field: string, depth: number): unknown {
   return copy;
 }
 
+const secretCopies = new WeakMap<object, unknown>();
+
 /**
  * Secrets sit both at the top level (`{{{NAME}}}`) and under `secrets` (`{{{secrets.NAME}}}`). `event` and
  * `secrets` are set last, so a secret with one of those names is only reachable as `secrets.<name>`.
@@ -298,7 +299,19 @@ function copyValue(value: unknown, field: string, depth: number): unknown {
 function buildView(ctx: { secrets: TemplateSecrets; event: TemplateEvent }): Record<string, unknown> {
   const secrets: Record<string, unknown> = Object.create(null);
   for (const name of Object.keys(ctx.secrets)) {
-    secrets[name] = copyValue(ctx.secrets[name], `secrets.${name}`, 0);
+    const value = ctx.secrets[name];
+    if (typeof value !== "object" || value === null) {
+      secrets[name] = copyValue(value, `secrets.${name}`, 0);
+      continue;
+    }
+    // Decrypted values are cached objects, the same from run to run, and views are never written to:
+    // one null-prototype copy per value serves every run.
+    let copy = secretCopies.get(value);
+    if (copy === undefined) {
+      copy = copyValue(value, `secrets.${name}`, 0);
+      secretCopies.set(value, copy);
+    }
+    secrets[name] = copy;
   }
   const event: Record<string, unknown> = Object.create(null);
   event.id = String(ctx.event.id);
