@@ -103,7 +103,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   // The worker holds up to twice as many runs as it executes at once: the extra ones wait in `waiting` and
   // take a slot the moment one frees, without a round trip to the database. A claim is a write
   // transaction (an fsync on SQLite): claiming one run whenever one finishes would cost a commit per run,
-  // so the worker claims once half of a slots' worth of room is free, and all of that room at once.
+  // so the worker claims only once there is room for half as many runs as it executes, and fills it all.
   // Measured (bench/fanout.bench.ts, a target answering in 20 ms): claiming only for free slots kept them
   // a quarter idle on average.
   const holdLimit = 2 * options.concurrency;
