@@ -119,7 +119,6 @@ export function createMatcher(table: PatternTable): Matcher {
   const shortTier = buildShortTier(patterns, length, head, shortIds, stride);
   const mainTier = buildMainTier(patterns, length, head, mainIds, stride);
 
-  let scratch: Buffer | null = null;
   let view: DataView | null = null;
 
   // Scan state, shared by the hot loops and `candidate` so the loops pass only numbers around.
@@ -196,12 +195,11 @@ export function createMatcher(table: PatternTable): Matcher {
   // The scans only collect the sampled positions that pass the filter; the positions are examined after
   // the loop. Examining them inline (the chains, `candidate`) made the compiled loop several times
   // slower even on text where nothing passed.
-  let shortPassed = new Int32Array(0);
+  let shortPassed: Int32Array = new Int32Array(0);
   let shortPassedCount = 0;
-  let mainPassed = new Int32Array(0);
+  let mainPassed: Int32Array = new Int32Array(0);
   let mainPassedCount = 0;
-
-  const passedCounts = new Int32Array(2);
+  let passedCounts: Int32Array = new Int32Array(2);
 
   function scan(from: number): number {
     // Up to the last bigram of the block. A 4-gram read there runs past the text's end into stale bytes
@@ -264,12 +262,12 @@ export function createMatcher(table: PatternTable): Matcher {
 
   function ranges(input: string): number[] {
     if (count === 0 || input.length < 4) return [];
-    if (scratch === null) {
-      scratch = Buffer.allocUnsafe(BLOCK + 8);
-      shortPassed = new Int32Array(BLOCK);
-      mainPassed = new Int32Array(BLOCK);
-      view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
-    }
+    shared ??= createScanBuffers();
+    const scratch = shared.bytes;
+    view = shared.view;
+    shortPassed = shared.shortPassed;
+    mainPassed = shared.mainPassed;
+    passedCounts = shared.counts;
     text = input;
     n = input.length;
     starts = [];
@@ -313,6 +311,33 @@ export function createMatcher(table: PatternTable): Matcher {
   }
 
   return { ranges, liveFrom, longest };
+}
+
+/**
+ * A scan's working memory: the block's bytes and the positions that passed. One set per thread serves
+ * every matcher, since `ranges` runs from start to end without yielding; a set per matcher (144 KiB)
+ * would add up over the redactors of many projects.
+ */
+interface ScanBuffers {
+  bytes: Buffer;
+  view: DataView;
+  shortPassed: Int32Array;
+  mainPassed: Int32Array;
+  counts: Int32Array;
+}
+
+let shared: ScanBuffers | null = null;
+
+function createScanBuffers(): ScanBuffers {
+  // The block plus its 3 characters of overlap, and room for a 4-byte read at its last bigram.
+  const bytes = Buffer.allocUnsafe(BLOCK + 8);
+  return {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    shortPassed: new Int32Array(BLOCK),
+    mainPassed: new Int32Array(BLOCK),
+    counts: new Int32Array(2),
+  };
 }
 
 /**
@@ -588,7 +613,8 @@ function buildShortTier(
   stride: number,
 ): ShortTier {
   const { gram, offset } = selectEntries(patterns, length, ids, 2, stride);
-  // Offsets stay below 8: a short pattern has at most 7 characters, so its trigrams start at 0 to 4.
+  // Offsets stay below 4: a short pattern has at most 5 characters, so its bigrams start at 0 to 3
+  // (shortHits tests exactly those four offsets without a branch).
   const offsets = new Uint8Array(1 << 16);
   for (let e = 0; e < gram.length; e++) offsets[gram[e]!]! |= 1 << offset[e]!;
   const headBits = Math.max(4, Math.ceil(Math.log2(ids.length + 1)) + 1);
