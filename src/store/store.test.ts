@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { isUniqueViolation } from "./db.js";
 import { newId, nowIso } from "./ids.js";
-import { type TestStore, testDatabases } from "./testing.js";
+import { seedProject, type TestStore, testDatabases } from "./testing.js";
 
 for (const database of testDatabases()) {
   describe(`store conformance on ${database.name}`, () => {
@@ -14,22 +14,7 @@ for (const database of testDatabases()) {
 
     before(async () => {
       store = await database.open();
-      await store.db
-        .insertInto("orgs")
-        .values({
-          id: orgId,
-          slug: "o",
-          name: "O",
-          naming_policy: "upper_snake",
-          editors_manage_secrets: 0,
-          versions_kept: 10,
-          created_at: nowIso(),
-        })
-        .execute();
-      await store.db
-        .insertInto("projects")
-        .values({ id: projectId, org_id: orgId, slug: "p", name: "P", created_at: nowIso() })
-        .execute();
+      await seedProject(store, { orgId, projectId });
     });
     after(() => store.dispose());
 

@@ -32,6 +32,27 @@ export function testDatabases(): TestDatabase[] {
   return list;
 }
 
+/** Inserts an organization (slug `o`) and one of its projects (slug `p`), for tests below the services. */
+export async function seedProject(store: Store, ids: { orgId: string; projectId: string }): Promise<void> {
+  const at = new Date().toISOString();
+  await store.db
+    .insertInto("orgs")
+    .values({
+      id: ids.orgId,
+      slug: "o",
+      name: "o",
+      naming_policy: "upper_snake",
+      editors_manage_secrets: 0,
+      versions_kept: 10,
+      created_at: at,
+    })
+    .execute();
+  await store.db
+    .insertInto("projects")
+    .values({ id: ids.projectId, org_id: ids.orgId, slug: "p", name: "p", created_at: at })
+    .execute();
+}
+
 export function tempDir(prefix = "cloakroom-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

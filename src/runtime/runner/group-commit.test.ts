@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { newId } from "../../store/ids.js";
-import { type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
 import { groupCommit } from "./group-commit.js";
 import { insertEvents } from "./store.js";
 
@@ -12,23 +12,7 @@ for (const database of testDatabases()) {
     const projectId = newId();
     before(async () => {
       store = await database.open();
-      const at = new Date().toISOString();
-      await store.db
-        .insertInto("orgs")
-        .values({
-          id: orgId,
-          slug: "o",
-          name: "o",
-          naming_policy: "upper_snake",
-          editors_manage_secrets: 0,
-          versions_kept: 10,
-          created_at: at,
-        })
-        .execute();
-      await store.db
-        .insertInto("projects")
-        .values({ id: projectId, org_id: orgId, slug: "p", name: "p", created_at: at })
-        .execute();
+      await seedProject(store, { orgId, projectId });
     });
     after(async () => {
       await store.dispose();

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import type { Consumer } from "../../consumers/schema.js";
 import { loadConsumers } from "../../consumers/store.js";
 import { newId } from "../../store/ids.js";
-import { type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
 import type { AttemptResult, Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
@@ -80,23 +80,8 @@ for (const database of testDatabases()) {
 
     before(async () => {
       store = await database.open();
+      await seedProject(store, { orgId, projectId });
       const at = new Date().toISOString();
-      await store.db
-        .insertInto("orgs")
-        .values({
-          id: orgId,
-          slug: "o",
-          name: "o",
-          naming_policy: "upper_snake",
-          editors_manage_secrets: 0,
-          versions_kept: 10,
-          created_at: at,
-        })
-        .execute();
-      await store.db
-        .insertInto("projects")
-        .values({ id: projectId, org_id: orgId, slug: "p", name: "p", created_at: at })
-        .execute();
       await store.db
         .insertInto("consumers")
         .values({
