@@ -421,7 +421,7 @@ for (const database of testDatabases()) {
           input: "editor first password\n",
         });
         assert.equal(again.code, 2, "an invitation works once");
-        assert.match(again.stderr, /^error: not_found: /);
+        assert.match(again.stderr, /^error: not_found: /m);
       } finally {
         rmSync(invitee.home, { recursive: true, force: true });
       }
