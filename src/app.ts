@@ -14,12 +14,17 @@ import {
   type VerifyResult,
   verifyAuditChain,
 } from "./audit/index.js";
-import { authRoutes, createAuthService } from "./auth/index.js";
+import { authRoutes, createAuthService, DEFAULT_SESSION_TTL_MS } from "./auth/index.js";
+import { invitationRoutes } from "./auth/invitation-routes.js";
+import { createInvitationService } from "./auth/invitations.js";
+import { sessionIssuer } from "./auth/sessions.js";
 import type { Config } from "./config.js";
-import { loadRootKey } from "./crypto/index.js";
+import { hashPassword, loadRootKey } from "./crypto/index.js";
+import { createDenialRecorder } from "./http/denials.js";
 import { createMetrics } from "./http/metrics.js";
 import type { RouteDef } from "./http/route.js";
 import { buildHttpServer } from "./http/server.js";
+import { createSmtpMailer } from "./mail/smtp.js";
 import { createRuntime } from "./runtime/index.js";
 import { checkRootKey, createKeyring, hasKeyCheck } from "./secrets/keyring.js";
 import { secretsRoutes } from "./secrets/routes.js";
@@ -85,6 +90,23 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     await anchorer.start();
     const audit = createAuditLog({ store, key: auditKey, onAppend: anchorer.markDirty });
     const auth = createAuthService({ store, audit });
+    const mailer = config.smtp ? createSmtpMailer(config.smtp.target, config.smtp.from) : undefined;
+    const invitations = createInvitationService({
+      store,
+      audit,
+      auth,
+      issueSession: sessionIssuer(DEFAULT_SESSION_TTL_MS, Date.now),
+      hashPassword: (password) => hashPassword(password),
+      ttlMs: config.invitationTtlHours * 60 * 60 * 1000,
+      publicUrl: config.publicUrl,
+      mailer,
+      logger,
+    });
+    const denials = createDenialRecorder({
+      append: (entry) => audit.appendNow(entry),
+      onError: (error) =>
+        logger.error({ err: { message: (error as Error).message } }, "denial summary not audited"),
+    });
     const secrets = createSecretsService({
       store,
       audit,
@@ -97,6 +119,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
 
     const routes: RouteDef[] = [
       ...authRoutes(auth),
+      ...invitationRoutes({ auth, invitations }),
       ...auditRoutes({ audit, auth }),
       ...secretsRoutes({ secrets, auth }),
       ...runtime.routes,
@@ -109,15 +132,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       trustProxy: config.trustProxy,
       authenticate: (request) =>
         auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
-      recordDenied: (ctx, action, reason) =>
-        audit.appendNow({
-          orgId: null,
-          actor: ctx.actor,
-          action,
-          outcome: "denied",
-          sourceIp: ctx.sourceIp,
-          details: { reason },
-        }),
+      recordDenied: (ctx, action, reason) => denials.record(ctx, action, reason),
       ready: async () => {
         await store.db.selectFrom("meta").select("key").limit(1).execute();
         return true;
@@ -145,6 +160,8 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
         closed = true;
         await app.close();
         await runtime.stop();
+        await denials.close();
+        mailer?.close();
         await secrets.close();
         await anchorer.stop();
         await store.close();

@@ -4,6 +4,8 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseTrustProxy, type TrustProxy } from "./http/trust-proxy.js";
+import { parseSmtpUrl, type SmtpTarget } from "./mail/smtp.js";
 import { type RunnerOptions, runnerOptionsFromEnv } from "./runtime/runner/options.js";
 
 export interface Config {
@@ -16,7 +18,13 @@ export interface Config {
   rootKey: string | undefined;
   allowPrivateTargets: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  trustProxy: boolean;
+  /** Which X-Forwarded-For entries to believe: none, a hop count, or proxy addresses (http/trust-proxy.ts). */
+  trustProxy: TrustProxy;
+  /** Invitations are mailed when set (CLOAKROOM_SMTP_URL, CLOAKROOM_SMTP_FROM). */
+  smtp: { target: SmtpTarget; from: string } | undefined;
+  /** Where people reach Cloakroom, for links in mails and answers; no trailing slash. */
+  publicUrl: string | undefined;
+  invitationTtlHours: number;
   /** How long a decrypted value may be served from a node's cache without a change notice (D2 backstop). */
   cacheTtlMs: number;
   /** Run workers per node (0 disables delivery on this node). */
@@ -53,7 +61,36 @@ const schema = z.object({
   rootKey: z.string().optional(),
   allowPrivateTargets: bool,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-  trustProxy: bool,
+  trustProxy: z.string().transform((text, ctx) => {
+    try {
+      return parseTrustProxy(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // The URL holds a password: messages say what is wrong with it, never what it is.
+  smtpUrl: z
+    .string()
+    .transform((text, ctx) => {
+      const target = parseSmtpUrl(text);
+      if (typeof target === "string") {
+        ctx.addIssue({ code: "custom", message: target });
+        return z.NEVER;
+      }
+      return target;
+    })
+    .optional(),
+  smtpFrom: z
+    .string()
+    .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, "must be an address, or Name <address>")
+    .optional(),
+  publicUrl: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .refine((u) => !/[?#]/.test(u), "must not have a query or fragment")
+    .transform((u) => u.replace(/\/+$/, ""))
+    .optional(),
+  invitationTtlHours: z.coerce.number().int().min(1).max(720),
   cacheTtlMs: z.coerce.number().int().min(0).max(3_600_000),
   workers: z.coerce.number().int().min(0).max(64),
   auditAnchorIntervalMs: z.coerce.number().int().min(50).max(3_600_000),
@@ -72,6 +109,10 @@ const names: Record<string, string> = {
   allowPrivateTargets: "CLOAKROOM_ALLOW_PRIVATE_TARGETS",
   logLevel: "CLOAKROOM_LOG_LEVEL",
   trustProxy: "CLOAKROOM_TRUST_PROXY",
+  smtpUrl: "CLOAKROOM_SMTP_URL",
+  smtpFrom: "CLOAKROOM_SMTP_FROM",
+  publicUrl: "CLOAKROOM_PUBLIC_URL",
+  invitationTtlHours: "CLOAKROOM_INVITATION_TTL_HOURS",
   cacheTtlMs: "CLOAKROOM_CACHE_TTL_MS",
   workers: "CLOAKROOM_WORKERS",
   auditAnchorIntervalMs: "CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS",
@@ -87,7 +128,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     rootKey: env.CLOAKROOM_ROOT_KEY || undefined,
     allowPrivateTargets: (env.CLOAKROOM_ALLOW_PRIVATE_TARGETS ?? "false").toLowerCase(),
     logLevel: env.CLOAKROOM_LOG_LEVEL ?? "info",
-    trustProxy: (env.CLOAKROOM_TRUST_PROXY ?? "false").toLowerCase(),
+    trustProxy: env.CLOAKROOM_TRUST_PROXY ?? "false",
+    smtpUrl: env.CLOAKROOM_SMTP_URL || undefined,
+    smtpFrom: env.CLOAKROOM_SMTP_FROM || undefined,
+    publicUrl: env.CLOAKROOM_PUBLIC_URL || undefined,
+    invitationTtlHours: env.CLOAKROOM_INVITATION_TTL_HOURS ?? "168",
     cacheTtlMs: env.CLOAKROOM_CACHE_TTL_MS ?? "5000",
     workers: env.CLOAKROOM_WORKERS ?? "2",
     auditAnchorIntervalMs: env.CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS ?? "1000",
@@ -101,7 +146,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  const c = parsed.data;
+  const { smtpUrl, smtpFrom, ...c } = parsed.data;
+  if (smtpUrl && (!smtpFrom || !c.publicUrl)) {
+    throw new ConfigError(
+      "invalid configuration:\n  CLOAKROOM_SMTP_URL: also set CLOAKROOM_SMTP_FROM (the sender) and CLOAKROOM_PUBLIC_URL (for the link)",
+    );
+  }
+  const smtp = smtpUrl && smtpFrom ? { target: smtpUrl, from: smtpFrom } : undefined;
   let runner: RunnerOptions;
   try {
     runner = runnerOptionsFromEnv(c.workers, env);
@@ -114,6 +165,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     databaseUrl: c.databaseUrl,
     rootKey: c.rootKey,
     auditAnchorUrl: c.auditAnchorUrl,
+    smtp,
+    publicUrl: c.publicUrl,
     runner,
   };
 }

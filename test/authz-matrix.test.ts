@@ -47,16 +47,14 @@ describe("authorization matrix", () => {
       tokens[role] = (await asOwner("POST", `${o}/tokens`, { name: role, role })).token;
     }
     await asOwner("POST", "/v1/orgs", { slug: "other", name: "Other" });
-    const outsider = await asOwner("POST", "/v1/orgs/other/members", {
+    const outsider = await server.addMember({
+      token: tokens.owner,
+      org: "other",
       email: "outsider@example.com",
-      password: "outsider password",
       role: "owner",
     });
     outsiderUserId = outsider.userId;
-    const login = await server.request("POST", "/v1/auth/login", {
-      body: { email: "outsider@example.com", password: "outsider password" },
-    });
-    tokens.outsider = login.body.token;
+    tokens.outsider = outsider.token;
     await asOwner("POST", `${o}/projects`, { slug: "web", name: "Web" });
   });
   after(() => server.close());
@@ -81,16 +79,39 @@ describe("authorization matrix", () => {
       prepare: async (n) => ({
         method: "POST",
         path: `${o}/members`,
-        body: { email: `m${n}@example.com`, password: "member password", role: "viewer" },
+        body: { email: `m${n}@example.com`, role: "viewer" },
       }),
+    },
+    {
+      name: "POST members (owner role)",
+      allowed: ["owner"],
+      prepare: async (n) => ({
+        method: "POST",
+        path: `${o}/members`,
+        body: { email: `mo${n}@example.com`, role: "owner" },
+      }),
+    },
+    {
+      name: "GET invitations",
+      allowed: admins,
+      prepare: async () => ({ method: "GET", path: `${o}/invitations` }),
+    },
+    {
+      name: "DELETE invitation",
+      allowed: admins,
+      prepare: async (n) => {
+        const i = await asOwner("POST", `${o}/members`, { email: `i${n}@example.com`, role: "viewer" });
+        return { method: "DELETE", path: `${o}/invitations/${i.invitation.id}` };
+      },
     },
     {
       name: "PATCH member",
       allowed: admins,
       prepare: async (n) => {
-        const m = await asOwner("POST", `${o}/members`, {
+        const m = await server.addMember({
+          token: tokens.owner,
+          org: "acme",
           email: `p${n}@example.com`,
-          password: "member password",
           role: "viewer",
         });
         return { method: "PATCH", path: `${o}/members/${m.userId}`, body: { role: "editor" } };
@@ -100,9 +121,10 @@ describe("authorization matrix", () => {
       name: "DELETE member",
       allowed: admins,
       prepare: async (n) => {
-        const m = await asOwner("POST", `${o}/members`, {
+        const m = await server.addMember({
+          token: tokens.owner,
+          org: "acme",
           email: `d${n}@example.com`,
-          password: "member password",
           role: "viewer",
         });
         return { method: "DELETE", path: `${o}/members/${m.userId}` };

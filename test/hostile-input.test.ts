@@ -42,11 +42,7 @@ describe("hostile input on every route", () => {
     await post("/v1/orgs/acme/projects", { slug: "web", name: "Web" });
     await post("/v1/orgs/acme/secrets", { name: "API_KEY", type: "token", value: "hostile-test-value" });
     ids.userId = (
-      await post("/v1/orgs/acme/members", {
-        email: "m@example.com",
-        password: "member password",
-        role: "viewer",
-      })
+      await server.addMember({ token, org: "acme", email: "m@example.com", role: "viewer" })
     ).userId;
     ids.tokenId = (await post("/v1/orgs/acme/tokens", { name: "t", role: "viewer" })).id;
   });

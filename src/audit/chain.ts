@@ -95,7 +95,7 @@ const optionalText = (text: string | null | undefined): string | null =>
 const SENSITIVE_KEY =
   /(value|values|password|passwd|passphrase|token|secret|hash|ciphertext|credential|credentials|apikey|privatekey|rootkey)$/;
 /** Cloakroom's own tokens, wherever a caller put one by mistake. */
-const TOKEN_PATTERN = /crk_[st]_[A-Za-z0-9_-]{8,}/g;
+const TOKEN_PATTERN = /crk_[sti]_[A-Za-z0-9_-]{8,}/g;
 
 export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key.toLowerCase().replace(/[^a-z0-9]/g, ""));

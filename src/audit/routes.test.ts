@@ -54,15 +54,9 @@ for (const database of testDatabases()) {
     });
 
     it("a refused request appears in the log as denied", async () => {
-      await server.request("POST", "/v1/orgs/acme/members", {
-        token: owner,
-        body: { email: "vi@example.com", password: "viewer password", role: "viewer" },
-      });
       const viewer = (
-        await server.request("POST", "/v1/auth/login", {
-          body: { email: "vi@example.com", password: "viewer password" },
-        })
-      ).body.token;
+        await server.addMember({ token: owner, org: "acme", email: "vi@example.com", role: "viewer" })
+      ).token;
       assert.equal((await server.request("GET", "/v1/orgs/acme/audit", { token: viewer })).status, 403);
       const log = await server.request("GET", "/v1/orgs/acme/audit?limit=1", { token: owner });
       const [denied] = log.body.entries;

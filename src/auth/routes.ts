@@ -3,7 +3,6 @@ import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
 import {
-  addMemberBody,
   createdTokenView,
   createOrgBody,
   createProjectBody,
@@ -30,7 +29,11 @@ import { type AuthService, SESSION_COOKIE } from "./service.js";
 /** Enough for a person, far too few for password guessing. */
 export const AUTH_RATE_LIMIT_PER_MINUTE = 20;
 
-function sessionCookie(request: FastifyRequest, token: string, expiresAt: string): Record<string, string> {
+export function sessionCookie(
+  request: FastifyRequest,
+  token: string,
+  expiresAt: string,
+): Record<string, string> {
   const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
   const secure = request.protocol === "https" ? "; Secure" : "";
   return {
@@ -149,18 +152,6 @@ export function authRoutes(auth: AuthService): RouteDef[] {
       },
     }),
     defineRoute({
-      method: "POST",
-      url: "/v1/orgs/:org/members",
-      summary: "Add a user by email (created when a password is given)",
-      tags: ["members"],
-      params: orgParams,
-      body: addMemberBody,
-      responses: { 201: memberView },
-      async handler({ ctx, params, body }) {
-        return created(await auth.addMember(await auth.orgAccess(ctx, params.org), body));
-      },
-    }),
-    defineRoute({
       method: "PATCH",
       url: "/v1/orgs/:org/members/:userId",
       summary: "Change a member's role",
@@ -175,7 +166,7 @@ export function authRoutes(auth: AuthService): RouteDef[] {
     defineRoute({
       method: "DELETE",
       url: "/v1/orgs/:org/members/:userId",
-      summary: "Remove a member",
+      summary: "Remove a member; the API tokens and invitations they created are revoked with them",
       tags: ["members"],
       params: memberParams,
       responses: { 204: null },

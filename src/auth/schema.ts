@@ -66,10 +66,12 @@ export const loginBody = z.strictObject({
   password: z.string().min(1).max(MAX_PASSWORD),
 });
 export const createOrgBody = z.strictObject({ slug: slugSchema, name: nameSchema });
-export const addMemberBody = z.strictObject({
-  email: emailSchema,
+/** No password: nobody sets another person's password (decision 0120). */
+export const inviteMemberBody = z.strictObject({ email: emailSchema, role: roleSchema });
+/** `password` for a new account only; an existing account sends its own session instead. */
+export const acceptInvitationBody = z.strictObject({
+  token: z.string().min(1).max(200),
   password: passwordSchema.optional(),
-  role: roleSchema,
 });
 export const updateMemberBody = z.strictObject({ role: roleSchema });
 export const createTokenBody = z.strictObject({ name: nameSchema, role: roleSchema });
@@ -83,7 +85,8 @@ export const createProjectBody = z.strictObject({ slug: slugSchema, name: nameSc
 export type SetupInput = z.output<typeof setupBody>;
 export type LoginInput = z.output<typeof loginBody>;
 export type CreateOrgInput = z.output<typeof createOrgBody>;
-export type AddMemberInput = z.output<typeof addMemberBody>;
+export type InviteMemberInput = z.output<typeof inviteMemberBody>;
+export type AcceptInvitationInput = z.output<typeof acceptInvitationBody>;
 export type CreateTokenInput = z.output<typeof createTokenBody>;
 export type SettingsPatch = z.output<typeof updateSettingsBody>;
 export type CreateProjectInput = z.output<typeof createProjectBody>;
@@ -92,6 +95,7 @@ export type CreateProjectInput = z.output<typeof createProjectBody>;
 export const orgParams = z.object({ org: z.string().min(1).max(200) });
 export const memberParams = orgParams.extend({ userId: z.string().min(1).max(200) });
 export const tokenParams = orgParams.extend({ id: z.string().min(1).max(200) });
+export const invitationParams = orgParams.extend({ id: z.string().min(1).max(200) });
 export const projectParams = orgParams.extend({ project: z.string().min(1).max(200) });
 
 export const userView = z.object({ id: z.string(), email: z.string(), createdAt: z.string() });
@@ -134,6 +138,23 @@ export const projectView = z.object({
   name: z.string(),
   createdAt: z.string(),
 });
+export const invitationView = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: roleSchema,
+  expiresAt: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+export const createdInvitationView = z.object({
+  invitation: invitationView,
+  /** Shown in this answer only; the server keeps its hash. */
+  inviteToken: z.string(),
+  /** The link to send the invitee; null when CLOAKROOM_PUBLIC_URL is not set. */
+  inviteUrl: z.string().nullable(),
+  /** True when the mail server took the invitation mail; false when SMTP is off or the mail failed. */
+  mailed: z.boolean(),
+});
 export const sessionAnswer = z.object({ token: z.string(), expiresAt: z.string() });
 export const setupAnswer = z.object({
   token: z.string(),
@@ -141,6 +162,7 @@ export const setupAnswer = z.object({
   org: orgView,
   user: userView,
 });
+export const acceptAnswer = z.object({ token: z.string(), expiresAt: z.string(), org: orgView });
 export const meAnswer = z.object({
   user: userView.nullable(),
   token: z.object({ id: z.string(), name: z.string(), role: roleSchema, orgId: z.string() }).optional(),
@@ -150,6 +172,9 @@ export const meAnswer = z.object({
 export type UserView = z.infer<typeof userView>;
 export type OrgView = z.infer<typeof orgView>;
 export type MemberView = z.infer<typeof memberView>;
+export type InvitationView = z.infer<typeof invitationView>;
+export type CreatedInvitationView = z.infer<typeof createdInvitationView>;
+export type AcceptAnswer = z.infer<typeof acceptAnswer>;
 export type TokenView = z.infer<typeof tokenView>;
 export type CreatedTokenView = z.infer<typeof createdTokenView>;
 export type SettingsView = z.infer<typeof settingsView>;

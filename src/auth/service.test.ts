@@ -305,10 +305,9 @@ for (const database of testDatabases()) {
     it("the service methods refuse what the table refuses", async () => {
       const calls: [Action, (a: OrgAccess) => Promise<unknown>][] = [
         ["member.read", (a) => f.auth.listMembers(a)],
-        [
-          "member.write",
-          (a) => f.auth.addMember(a, { email: "x@example.com", password: PASSWORD, role: "viewer" }),
-        ],
+        ["member.read", (a) => f.invitations.list(a)],
+        ["member.write", (a) => f.invitations.revoke(a, "00000000-0000-7000-8000-000000000000")],
+        ["member.write", (a) => f.invitations.create(a, { email: "x@example.com", role: "viewer" })],
         ["token.read", (a) => f.auth.listTokens(a)],
         ["token.write", (a) => f.auth.createToken(a, { name: "t", role: "viewer" })],
         ["project.write", (a) => f.auth.createProject(a, { slug: `p-${a.role}`, name: "p" })],
@@ -326,10 +325,12 @@ for (const database of testDatabases()) {
 
     it("only owners grant, change or remove the owner role", async () => {
       const admin = access.admin;
-      await rejectsWith(
-        f.auth.addMember(admin, { email: "o2@example.com", password: PASSWORD, role: "owner" }),
-        "forbidden",
-      );
+      await rejectsWith(f.invitations.create(admin, { email: "o2@example.com", role: "owner" }), "forbidden");
+      const ownerInvite = await f.invitations.create(access.owner, {
+        email: "o3@example.com",
+        role: "owner",
+      });
+      await rejectsWith(f.invitations.revoke(admin, ownerInvite.invitation.id), "forbidden");
       const ownerId = (access.owner.actor as { userId: string }).userId;
       await rejectsWith(f.auth.updateMember(admin, ownerId, "admin"), "forbidden");
       await rejectsWith(f.auth.removeMember(admin, ownerId), "forbidden");
@@ -412,25 +413,29 @@ for (const database of testDatabases()) {
     });
     after(() => f.close());
 
-    it("a member is added by email, or created when a password is given, and can then sign in", async () => {
-      const created = await f.auth.addMember(owner, {
-        email: "New@Example.com",
+    it("a member joins by invitation, setting their own password, and can then sign in", async () => {
+      const invited = await f.invitations.create(owner, { email: "New@Example.com", role: "editor" });
+      assert.equal(invited.invitation.email, "new@example.com");
+      assert.equal(invited.invitation.role, "editor");
+      const joined = await f.invitations.accept(f.ctx(null), {
+        token: invited.inviteToken,
         password: "a new password",
-        role: "editor",
       });
-      assert.equal(created.email, "new@example.com");
-      assert.equal(created.role, "editor");
-      await f.auth.login(f.ctx(null), { email: "new@example.com", password: "a new password" });
-      await rejectsWith(f.auth.addMember(owner, { email: "new@example.com", role: "viewer" }), "name_taken");
-      await rejectsWith(f.auth.addMember(owner, { email: "ghost@example.com", role: "viewer" }), "not_found");
-      const other = await f.auth.createOrg(f.ctx(owner.actor), { slug: "second", name: "Second" });
-      const otherAccess = await f.access(owner.actor, other.slug);
+      assert.equal(joined.org.slug, "acme");
+      assert.equal(joined.org.role, "editor");
+      const signedIn = await f.auth.login(f.ctx(null), {
+        email: "new@example.com",
+        password: "a new password",
+      });
       await rejectsWith(
-        f.auth.addMember(otherAccess, { email: "new@example.com", password: "another pass", role: "viewer" }),
+        f.invitations.create(owner, { email: "new@example.com", role: "viewer" }),
         "name_taken",
       );
-      const added = await f.auth.addMember(otherAccess, { email: "new@example.com", role: "viewer" });
-      assert.equal(added.userId, created.userId);
+      const other = await f.auth.createOrg(f.ctx(owner.actor), { slug: "second", name: "Second" });
+      const otherAccess = await f.access(owner.actor, other.slug);
+      const second = await f.invitations.create(otherAccess, { email: "new@example.com", role: "viewer" });
+      const newcomer = await f.auth.authenticate({ authorization: `Bearer ${signedIn.token}` });
+      await f.invitations.accept(f.ctx(newcomer), { token: second.inviteToken });
       const members = await f.auth.listMembers(owner);
       assert.deepEqual(
         members.map((m) => [m.email, m.role]),
@@ -443,8 +448,8 @@ for (const database of testDatabases()) {
     });
 
     it("bad input to a service is refused with invalid_request naming the field", async () => {
-      const error = await f.auth
-        .addMember(owner, { email: "not an email", role: "viewer" } as never)
+      const error = await f.invitations
+        .create(owner, { email: "not an email", role: "viewer" } as never)
         .catch((e) => e);
       assert.equal(error.code, "invalid_request");
       assert.deepEqual(
@@ -532,11 +537,16 @@ for (const database of testDatabases()) {
           .catch(() => {});
         const session = await f.auth.login(f.ctx(null), { email: "ann@example.com", password: PASSWORD });
         await f.auth.createOrg(f.ctx(actor), { slug: "second", name: "Second" });
-        const member = await f.auth.addMember(owner, {
-          email: "bo@example.com",
+        const invited = await f.invitations.create(owner, { email: "bo@example.com", role: "viewer" });
+        const joined = await f.invitations.accept(f.ctx(null), {
+          token: invited.inviteToken,
           password: "bo-password-1",
-          role: "viewer",
         });
+        const member = {
+          userId: (
+            (await f.auth.authenticate({ authorization: `Bearer ${joined.token}` })) as { userId: string }
+          ).userId,
+        };
         await f.auth.updateMember(owner, member.userId, "editor");
         await f.auth.removeMember(owner, member.userId);
         const created = await f.auth.createToken(owner, { name: "ci", role: "viewer" });
@@ -548,7 +558,8 @@ for (const database of testDatabases()) {
         assert.deepEqual([...new Set(await auditActions(f, "success"))].sort(), [
           "auth.login",
           "auth.logout",
-          "member.add",
+          "invitation.accept",
+          "invitation.create",
           "member.remove",
           "member.update",
           "org.create",
@@ -576,6 +587,7 @@ for (const database of testDatabases()) {
           setupToken,
           session.token,
           created.token,
+          invited.inviteToken,
           "scrypt$",
         ]) {
           assert.ok(!everything.includes(secret), "an audit row holds a password or token");

@@ -20,8 +20,6 @@ import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import { type Action, can } from "./policy.js";
 import {
-  type AddMemberInput,
-  addMemberBody,
   type CreatedTokenView,
   type CreateOrgInput,
   type CreateProjectInput,
@@ -45,6 +43,10 @@ import {
   type UserView,
   updateSettingsBody,
 } from "./schema.js";
+import { type SessionAnswer, sessionIssuer } from "./sessions.js";
+
+export type { SessionAnswer } from "./sessions.js";
+
 import * as q from "./store.js";
 import {
   type Actor,
@@ -65,11 +67,6 @@ const TOKEN_FORMAT = /^crk_([st])_[A-Za-z0-9_-]{43}$/;
 export interface AuthHeaders {
   authorization?: string | undefined;
   cookie?: string | undefined;
-}
-
-export interface SessionAnswer {
-  token: string;
-  expiresAt: string;
 }
 
 export interface AuthService {
@@ -94,9 +91,12 @@ export interface AuthService {
   updateSettings(access: OrgAccess, patch: SettingsPatch): Promise<SettingsView>;
 
   listMembers(access: OrgAccess): Promise<MemberView[]>;
-  addMember(access: OrgAccess, input: AddMemberInput): Promise<MemberView>;
   updateMember(access: OrgAccess, userId: string, role: Role): Promise<MemberView>;
-  removeMember(access: OrgAccess, userId: string): Promise<void>;
+  /** Also revokes the API tokens and invitations the member created in this organization (decision 0121). */
+  removeMember(
+    access: OrgAccess,
+    userId: string,
+  ): Promise<{ tokensRevoked: number; invitationsRevoked: number }>;
 
   listTokens(access: OrgAccess): Promise<TokenView[]>;
   createToken(access: OrgAccess, input: CreateTokenInput): Promise<CreatedTokenView>;
@@ -196,14 +196,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     ...rest,
   });
 
-  async function newSession(tx: Tx, userId: string): Promise<SessionAnswer> {
-    const token = generateToken("crk_s");
-    const at = now();
-    const expiresAt = iso(at + ttl);
-    await q.deleteExpiredSessions(tx, iso(at), userId);
-    await q.insertSession(tx, { id: newId(), userId, tokenHash: hashToken(token), at: iso(at), expiresAt });
-    return { token, expiresAt };
-  }
+  const newSession = sessionIssuer(ttl, now);
 
   async function authorize(access: OrgAccess, action: Action, target?: AuditTarget): Promise<void> {
     if (can(access.role, action, access.org)) return;
@@ -469,57 +462,6 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       return rows.map(memberView);
     },
 
-    async addMember(access, rawInput) {
-      await authorize(access, "member.write");
-      const input = parseInput(addMemberBody, rawInput);
-      const target = { type: "member", name: input.email };
-      if (input.role === "owner" && access.role !== "owner") {
-        return deny(access, new Refusal("member.add", target, "owner_rule", OWNER_RULE));
-      }
-      const passwordHash = input.password === undefined ? undefined : await hash(input.password);
-      return store.transaction(async (tx) => {
-        const at = iso();
-        const existing = await q.userByEmail(tx, input.email);
-        let userId: string;
-        if (existing) {
-          if (passwordHash !== undefined) {
-            throw new AppError(
-              "name_taken",
-              `a user with email ${input.email} already exists: add them without a password`,
-            );
-          }
-          userId = existing.id;
-        } else {
-          if (passwordHash === undefined) {
-            throw new AppError(
-              "not_found",
-              `no user with email ${input.email}: give a password to create the account`,
-            );
-          }
-          userId = newId();
-          await unique(
-            q.insertUser(tx, { id: userId, email: input.email, passwordHash, at }),
-            "name_taken",
-            `a user with email ${input.email} already exists: add them without a password`,
-          );
-        }
-        await unique(
-          q.insertMember(tx, { orgId: access.org.id, userId, role: input.role, at }),
-          "name_taken",
-          `${input.email} is already a member of ${access.org.slug}`,
-        );
-        await audit.append(
-          tx,
-          entry(access, {
-            action: "member.add",
-            target: { type: "member", id: userId, name: input.email },
-            details: { role: input.role, userCreated: !existing },
-          }),
-        );
-        return { userId, email: input.email, role: input.role, createdAt: at };
-      });
-    },
-
     async updateMember(access, userId, rawRole) {
       await authorize(access, "member.write");
       const role = parseInput(roleSchema, rawRole);
@@ -544,7 +486,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async removeMember(access, userId) {
       await authorize(access, "member.write");
-      await change(access, async (tx) => {
+      return change(access, async (tx) => {
         await q.lockOrg(tx, store.dialect, access.org.id);
         const member = await q.memberOf(tx, access.org.id, userId);
         if (!member) throw memberNotFound(userId);
@@ -554,10 +496,24 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           throw new AppError("conflict", "the last owner cannot be removed: make another member owner first");
         }
         await q.deleteMember(tx, access.org.id, userId);
+        // What the member made keeps their access alive after they leave: it goes with them, in this
+        // transaction, so re-adding them later revives none of it.
+        const tokens = await q.deleteApiTokensCreatedBy(tx, access.org.id, userId);
+        const invitationsRevoked = await q.deleteInvitationsCreatedBy(tx, access.org.id, userId);
         await audit.append(
           tx,
-          entry(access, { action: "member.remove", target, details: { role: member.role } }),
+          entry(access, {
+            action: "member.remove",
+            target,
+            details: {
+              role: member.role,
+              tokensRevoked: tokens.length,
+              revokedTokens: tokens.map((t) => ({ id: t.id, name: t.name })),
+              invitationsRevoked,
+            },
+          }),
         );
+        return { tokensRevoked: tokens.length, invitationsRevoked };
       });
     },
 
@@ -585,7 +541,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const token = generateToken("crk_t");
       const at = iso();
       await store.transaction(async (tx) => {
+        const actor = access.actor;
         await q.insertApiToken(tx, {
+          created_by_user_id:
+            actor.type === "user" ? actor.userId : await q.apiTokenCreator(tx, actor.tokenId),
           id,
           org_id: access.org.id,
           name: input.name,

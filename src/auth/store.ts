@@ -1,6 +1,6 @@
-/** Queries over users, sessions, orgs, members, api_tokens and projects. No rules here; see service.ts. */
+/** Queries over users, sessions, orgs, members, api_tokens, invitations and projects. No rules here; see service.ts. */
 import type { Dialect, Tx } from "../store/db.js";
-import type { ApiTokensTable, OrgsTable, ProjectsTable } from "../store/schema.js";
+import type { ApiTokensTable, InvitationsTable, OrgsTable, ProjectsTable } from "../store/schema.js";
 import type { OrgRecord, ProjectRecord, Role } from "./types.js";
 
 export function toOrgRecord(row: OrgsTable): OrgRecord {
@@ -273,4 +273,117 @@ export async function projectBySlug(db: Tx, orgId: string, slug: string): Promis
 /** Marks first-run setup done; the primary key makes a second, concurrent setup fail (unique violation). */
 export async function claimSetup(db: Tx, at: string): Promise<void> {
   await db.insertInto("meta").values({ key: "setup_completed_at", value: at }).execute();
+}
+
+/** The person behind an API token, for tokens and invitations that token creates. */
+export async function apiTokenCreator(db: Tx, id: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("api_tokens")
+    .select("created_by_user_id")
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row?.created_by_user_id ?? null;
+}
+
+/** Deletes the organization's API tokens made by `userId` (directly or through their tokens). */
+export async function deleteApiTokensCreatedBy(
+  db: Tx,
+  orgId: string,
+  userId: string,
+): Promise<{ id: string; name: string }[]> {
+  const rows = await db
+    .selectFrom("api_tokens")
+    .select(["id", "name"])
+    .where("org_id", "=", orgId)
+    .where("created_by_user_id", "=", userId)
+    .orderBy("id")
+    .execute();
+  if (rows.length === 0) return rows;
+  await db
+    .deleteFrom("api_tokens")
+    .where("org_id", "=", orgId)
+    .where(
+      "id",
+      "in",
+      rows.map((r) => r.id),
+    )
+    .execute();
+  return rows;
+}
+
+export const memberByEmail = (db: Tx, orgId: string, email: string) =>
+  db
+    .selectFrom("members")
+    .innerJoin("users", "users.id", "members.user_id")
+    .select(memberColumns)
+    .where("members.org_id", "=", orgId)
+    .where("users.email", "=", email)
+    .executeTakeFirst();
+
+export async function insertInvitation(db: Tx, row: InvitationsTable): Promise<void> {
+  await db.insertInto("invitations").values(row).execute();
+}
+
+const invitationColumns = ["id", "email", "role", "created_at", "created_by", "expires_at"] as const;
+
+export const listInvitations = (db: Tx, orgId: string, nowIso: string) =>
+  db
+    .selectFrom("invitations")
+    .select(invitationColumns)
+    .where("org_id", "=", orgId)
+    .where("expires_at", ">", nowIso)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+
+export const invitationInOrg = (db: Tx, orgId: string, id: string) =>
+  db
+    .selectFrom("invitations")
+    .select(invitationColumns)
+    .where("org_id", "=", orgId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+
+export const invitationByHash = (db: Tx, tokenHash: string) =>
+  db.selectFrom("invitations").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+
+/** True when this call removed the row: of two concurrent claims of one invitation, exactly one gets true. */
+export async function deleteInvitation(db: Tx, orgId: string, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom("invitations")
+    .where("org_id", "=", orgId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Clears the way for a new invitation of `email`: its earlier one (pending or expired) and expired others. */
+export async function deleteStaleInvitations(
+  db: Tx,
+  orgId: string,
+  email: string,
+  nowIso: string,
+): Promise<string[]> {
+  const replaced = await db
+    .selectFrom("invitations")
+    .select("id")
+    .where("org_id", "=", orgId)
+    .where("email", "=", email)
+    .where("expires_at", ">", nowIso)
+    .execute();
+  await db
+    .deleteFrom("invitations")
+    .where("org_id", "=", orgId)
+    .where((eb) => eb.or([eb("email", "=", email), eb("expires_at", "<=", nowIso)]))
+    .execute();
+  return replaced.map((r) => r.id);
+}
+
+export async function deleteInvitationsCreatedBy(db: Tx, orgId: string, userId: string): Promise<number> {
+  const result = await db
+    .deleteFrom("invitations")
+    .where("org_id", "=", orgId)
+    .where("created_by_user_id", "=", userId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

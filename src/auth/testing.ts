@@ -5,10 +5,12 @@
 import { createAuditLog } from "../audit/service.js";
 import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import type { AuditLog } from "../audit/types.js";
-import type { ScryptParams } from "../crypto/index.js";
-import { AppError } from "../errors.js";
+import { hashPassword, type ScryptParams } from "../crypto/index.js";
+import type { Mailer } from "../mail/smtp.js";
 import type { TestDatabase, TestStore } from "../store/testing.js";
-import { type AuthService, createAuthService } from "./service.js";
+import { createInvitationService, type InvitationService } from "./invitations.js";
+import { type AuthService, createAuthService, DEFAULT_SESSION_TTL_MS } from "./service.js";
+import { sessionIssuer } from "./sessions.js";
 import type { Actor, OrgAccess, RequestContext, Role } from "./types.js";
 
 /** Far below production cost: tests make many users. Timing tests pass their own. */
@@ -18,11 +20,15 @@ export interface AuthFixture {
   store: TestStore;
   audit: AuditLog;
   auth: AuthService;
+  invitations: InvitationService;
   clock: { ms: number };
   ctx(actor: Actor | null, sourceIp?: string): RequestContext;
   /** First-run setup; returns the owner's actor and session token. */
   setupOwner(org?: string, email?: string): Promise<{ actor: Actor; token: string; orgSlug: string }>;
-  /** A user with `role` in `orgSlug`, added by `by`. */
+  /**
+   * A user with `role` in `by`'s organization: invited by `by`, and accepted with `password` (a new
+   * account) or, when the account exists, with a session of its own.
+   */
   addUser(
     by: OrgAccess,
     email: string,
@@ -37,7 +43,13 @@ export const PASSWORD = "correct horse battery staple";
 
 export async function openAuthFixture(
   database: TestDatabase,
-  options: { sessionTtlMs?: number; passwordParams?: ScryptParams } = {},
+  options: {
+    sessionTtlMs?: number;
+    passwordParams?: ScryptParams;
+    invitationTtlMs?: number;
+    mailer?: Mailer;
+    publicUrl?: string;
+  } = {},
 ): Promise<AuthFixture> {
   const store = await database.open();
   const clock = { ms: Date.now() };
@@ -48,6 +60,18 @@ export async function openAuthFixture(
     passwordParams: options.passwordParams ?? CHEAP_SCRYPT,
     now: () => clock.ms,
     ...(options.sessionTtlMs === undefined ? {} : { sessionTtlMs: options.sessionTtlMs }),
+  });
+  const params = options.passwordParams ?? CHEAP_SCRYPT;
+  const invitations = createInvitationService({
+    store,
+    audit,
+    auth,
+    issueSession: sessionIssuer(options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, () => clock.ms),
+    hashPassword: (password) => hashPassword(password, params),
+    now: () => clock.ms,
+    ...(options.invitationTtlMs === undefined ? {} : { ttlMs: options.invitationTtlMs }),
+    ...(options.mailer ? { mailer: options.mailer } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   });
   const ctx = (actor: Actor | null, sourceIp = "127.0.0.1"): RequestContext => ({
     actor,
@@ -63,6 +87,7 @@ export async function openAuthFixture(
     store,
     audit,
     auth,
+    invitations,
     clock,
     ctx,
     async setupOwner(org = "acme", email = "owner@example.com") {
@@ -70,12 +95,17 @@ export async function openAuthFixture(
       return { actor: await actorOf(answer.token), token: answer.token, orgSlug: org };
     },
     async addUser(by, email, role, password = PASSWORD) {
-      try {
-        await auth.addMember(by, { email, password, role });
-      } catch (error) {
-        // The user exists already (a member elsewhere): add them by email only.
-        if (!(error instanceof AppError && error.code === "name_taken")) throw error;
-        await auth.addMember(by, { email, role });
+      const { inviteToken } = await invitations.create(by, { email, role });
+      const existing = await store.db
+        .selectFrom("users")
+        .select("id")
+        .where("email", "=", email)
+        .executeTakeFirst();
+      if (existing) {
+        const own = await auth.login(ctx(null), { email, password });
+        await invitations.accept(ctx(await actorOf(own.token)), { token: inviteToken });
+      } else {
+        await invitations.accept(ctx(null), { token: inviteToken, password });
       }
       const session = await auth.login(ctx(null), { email, password });
       return { actor: await actorOf(session.token), token: session.token };

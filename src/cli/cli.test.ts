@@ -367,7 +367,7 @@ for (const database of testDatabases()) {
       assert.equal(await exited, 0, out);
     });
 
-    test("project-scoped secrets, tokens and members work through the same commands", async () => {
+    test("project-scoped secrets, tokens, members and invitations work through the same commands", async () => {
       assert.equal((await run(["projects", "create", "web"])).code, 0);
       const created = await run(["secrets", "create", "API_KEY", "--project", "web"], "project-value-1357\n");
       assert.equal(created.code, 0, everything(created));
@@ -397,13 +397,41 @@ for (const database of testDatabases()) {
       assert.match(denied.stderr, /^error: forbidden: /);
       assert.equal((await run(["tokens", "delete", "ci"])).code, 0);
 
-      const added = await run(
-        ["members", "add", "--email", "editor@example.com", "--role", "editor", "--set-password"],
-        "editor first password\n",
-      );
+      const added = await run(["members", "add", "--email", "editor@example.com", "--role", "editor"]);
       assert.equal(added.code, 0, everything(added));
-      assert.ok(!everything(added).includes("editor first password"));
+      const invite = added.stdout.trim();
+      assert.match(invite, /^crk_i_[A-Za-z0-9_-]{43}$/, "the invite token is printed alone on stdout");
+      assert.match(
+        (await run(["members", "invitations", "list"])).stdout,
+        /^editor@example\.com\s+editor\s/m,
+      );
+      assert.ok(!(await run(["members", "invitations", "list"])).stdout.includes(invite));
+      // The invitee, on their own machine, chooses their password (from standard input, never argv).
+      const invitee = cliEnv();
+      try {
+        const accepted = await runCloakroom(["accept-invite", invite, "--url", server.url], {
+          env: invitee.env,
+          input: "editor first password\n",
+        });
+        assert.equal(accepted.code, 0, everything(accepted));
+        assert.match(accepted.stdout, /joined acme as editor/);
+        assert.ok(!everything(accepted).includes("editor first password"));
+        const again = await runCloakroom(["accept-invite", invite, "--url", server.url], {
+          env: invitee.env,
+          input: "editor first password\n",
+        });
+        assert.equal(again.code, 2, "an invitation works once");
+        assert.match(again.stderr, /^error: not_found: /m);
+      } finally {
+        rmSync(invitee.home, { recursive: true, force: true });
+      }
       assert.match((await run(["members", "list"])).stdout, /^editor@example\.com\s+editor\s/m);
+      assert.equal(
+        (await run(["members", "add", "--email", "later@example.com", "--role", "viewer"])).code,
+        0,
+      );
+      assert.equal((await run(["members", "invitations", "revoke", "later@example.com"])).code, 0);
+      assert.ok(!(await run(["members", "invitations", "list"])).stdout.includes("later@example.com"));
       assert.equal((await run(["members", "update", "editor@example.com", "--role", "viewer"])).code, 0);
       assert.match((await run(["members", "list"])).stdout, /^editor@example\.com\s+viewer\s/m);
       assert.equal((await run(["members", "remove", "editor@example.com"])).code, 0);

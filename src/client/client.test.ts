@@ -155,12 +155,23 @@ for (const database of testDatabases()) {
       const settings = await client.settings.update("acme", { editorsManageSecrets: true });
       assert.equal(settings.editorsManageSecrets, true);
       assert.equal((await client.settings.get("acme")).editorsManageSecrets, true);
-      const member = await client.members.add("acme", {
-        email: "editor@example.com",
+      const invited = await client.members.invite("acme", { email: "editor@example.com", role: "editor" });
+      assert.equal(invited.invitation.role, "editor");
+      assert.match(invited.inviteToken, /^crk_i_/);
+      assert.deepEqual(
+        (await client.invitations.list("acme")).map((i) => i.email),
+        ["editor@example.com"],
+      );
+      const joined = await createClient({ baseUrl: server.url }).invitations.accept({
+        token: invited.inviteToken,
         password: "editor password 1",
-        role: "editor",
       });
+      assert.equal(joined.org.slug, "acme");
+      const member = (await client.members.list("acme")).find((m) => m.email === "editor@example.com")!;
       assert.equal(member.role, "editor");
+      const again = await client.members.invite("acme", { email: "later@example.com", role: "viewer" });
+      await client.invitations.revoke("acme", again.invitation.id);
+      assert.deepEqual(await client.invitations.list("acme"), []);
       assert.equal((await client.members.update("acme", member.userId, { role: "viewer" })).role, "viewer");
       assert.ok((await client.members.list("acme")).some((m) => m.email === "editor@example.com"));
       await client.members.remove("acme", member.userId);

@@ -6,10 +6,12 @@
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
 import type {
-  AddMemberInput,
+  AcceptedInvitation,
+  AcceptInvitationInput,
   ApiToken,
   AuditEntry,
   AuditQuery,
+  CreatedInvitation,
   CreatedToken,
   CreateOrgInput,
   CreateProjectInput,
@@ -18,6 +20,8 @@ import type {
   ErrorBody,
   Integration,
   IntegrationInput,
+  Invitation,
+  InviteMemberInput,
   LogicFunction,
   LogicFunctionInput,
   LoginInput,
@@ -111,9 +115,20 @@ export interface CloakroomClient {
   };
   members: {
     list(org: string): Promise<Member[]>;
-    add(org: string, input: AddMemberInput): Promise<Member>;
+    /** Invites a person: the answer holds the one-time invite token (and link), shown once. */
+    invite(org: string, input: InviteMemberInput): Promise<CreatedInvitation>;
     update(org: string, userId: string, input: { role: Role }): Promise<Member>;
     remove(org: string, userId: string): Promise<void>;
+  };
+  invitations: {
+    /** Pending invitations, never their tokens. */
+    list(org: string): Promise<Invitation[]>;
+    revoke(org: string, id: string): Promise<void>;
+    /**
+     * Joins the organization: a new account passes its password; an existing account uses a client signed
+     * in as itself (withToken) and no password. The answer is a new session.
+     */
+    accept(input: AcceptInvitationInput): Promise<AcceptedInvitation>;
   };
   tokens: {
     list(org: string): Promise<ApiToken[]>;
@@ -271,11 +286,18 @@ export function createClient(options: ClientOptions): CloakroomClient {
     },
     members: {
       list: async (o) => unwrapList<Member>(await request("GET", `${org(o)}/members`), "members"),
-      add: (o, input) => request("POST", `${org(o)}/members`, { body: input }),
+      invite: (o, input) => request("POST", `${org(o)}/members`, { body: input }),
       update: (o, userId, input) => request("PATCH", `${org(o)}/members/${seg(userId)}`, { body: input }),
       remove: async (o, userId) => {
         await request("DELETE", `${org(o)}/members/${seg(userId)}`);
       },
+    },
+    invitations: {
+      list: async (o) => unwrapList<Invitation>(await request("GET", `${org(o)}/invitations`), "invitations"),
+      revoke: async (o, id) => {
+        await request("DELETE", `${org(o)}/invitations/${seg(id)}`);
+      },
+      accept: (input) => request("POST", "/v1/invitations/accept", { body: input }),
     },
     tokens: {
       list: async (o) => unwrapList<ApiToken>(await request("GET", `${org(o)}/tokens`), "tokens"),

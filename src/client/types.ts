@@ -8,11 +8,15 @@
 import type { z } from "zod";
 import type { auditEntrySchema } from "../audit/routes.js";
 import type {
-  addMemberBody,
+  acceptAnswer,
+  acceptInvitationBody,
+  createdInvitationView,
   createdTokenView,
   createOrgBody,
   createProjectBody,
   createTokenBody,
+  invitationView,
+  inviteMemberBody,
   loginBody,
   meAnswer,
   memberView,
@@ -82,8 +86,16 @@ export type LoginResult = z.output<typeof sessionAnswer>;
 export type Me = z.output<typeof meAnswer>;
 export type CreateOrgInput = z.input<typeof createOrgBody>;
 export type Member = z.output<typeof memberView>;
-/** A password creates the user when no account has this email yet. */
-export type AddMemberInput = z.input<typeof addMemberBody>;
+/** An email and a role: nobody sets another person's password. */
+export type InviteMemberInput = z.input<typeof inviteMemberBody>;
+/** `inviteToken` appears here once; `mailed` says whether the server also mailed the link. */
+export type CreatedInvitation = z.output<typeof createdInvitationView>;
+/** A pending invitation as listed: never its token. */
+export type Invitation = z.output<typeof invitationView>;
+/** `password` only for a new account; an existing account accepts with its own session (the client's token). */
+export type AcceptInvitationInput = z.input<typeof acceptInvitationBody>;
+/** A session for the invitee, and the organization they joined. */
+export type AcceptedInvitation = z.output<typeof acceptAnswer>;
 /** An API token as listed: never its value. */
 export type ApiToken = z.output<typeof tokenView>;
 export type CreateTokenInput = z.input<typeof createTokenBody>;

@@ -84,10 +84,13 @@ function decodeBase64Url(text: string): Buffer | undefined {
   return bytes.toString("base64url") === text ? bytes : undefined;
 }
 
-const TOKEN_PREFIXES = new Set(["crk_s", "crk_t"]);
+const TOKEN_PREFIXES = new Set(["crk_s", "crk_t", "crk_i"]);
 
-/** 256 random bits, base64url, behind a fixed prefix so a leaked token is easy to grep and to scan for. */
-export function generateToken(prefix: "crk_s" | "crk_t"): string {
+/**
+ * 256 random bits, base64url, behind a fixed prefix so a leaked token is easy to grep and to scan for:
+ * `crk_s` sessions, `crk_t` API tokens, `crk_i` invitations.
+ */
+export function generateToken(prefix: "crk_s" | "crk_t" | "crk_i"): string {
   if (!TOKEN_PREFIXES.has(prefix)) throw new RangeError("unknown token prefix");
   return `${prefix}_${randomBytes(32).toString("base64url")}`;
 }

@@ -15,6 +15,7 @@ import { errorBody, invalidRequest, toHttpError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDef } from "./route.js";
+import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -29,7 +30,8 @@ export interface HttpDeps {
   recordDenied(ctx: RequestContext, action: string, reason: string): Promise<void>;
   /** Readiness: the database answers. */
   ready(): Promise<boolean>;
-  trustProxy?: boolean;
+  /** A hop count or proxy addresses (http/trust-proxy.ts); never `true`. */
+  trustProxy?: TrustProxy;
   /** Extra plugins (the web console). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -38,7 +40,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(deps.trustProxy ?? false),
     // Request logs carry method, route and status; never headers, query values or bodies.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

@@ -227,6 +227,38 @@ const initial: Migration = {
 };
 
 /**
+ * Invitations (one-time, expiring, stored as a hash) replace setting another person's password; API tokens
+ * remember the user who created them, so removing that member can revoke them (decisions 0120, 0121).
+ */
+const invitations: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("invitations")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+      .addColumn("email", "text", (c) => c.notNull())
+      .addColumn("role", "text", (c) => c.notNull())
+      .addColumn("token_hash", "text", (c) => c.notNull().unique())
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addColumn("created_by", "text", (c) => c.notNull())
+      .addColumn("created_by_user_id", "text")
+      .addColumn("expires_at", "text", (c) => c.notNull())
+      .addUniqueConstraint("invitations_org_email", ["org_id", "email"])
+      .execute();
+
+    await db.schema.alterTable("api_tokens").addColumn("created_by_user_id", "text").execute();
+    // created_by holds the creator's email for tokens made by a person (emails never change).
+    await sql`update api_tokens set created_by_user_id =
+      (select users.id from users where users.email = api_tokens.created_by)`.execute(db);
+    await db.schema
+      .createIndex("api_tokens_creator")
+      .on("api_tokens")
+      .columns(["org_id", "created_by_user_id"])
+      .execute();
+  },
+};
+
+/**
  * Keyed audit chain (A3): entries record how their hash was made, so the unkeyed entries of a database
  * from before stay verifiable while every new entry is an HMAC with the audit key.
  */
@@ -241,6 +273,7 @@ const auditFormat: Migration = {
 
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_invitations": invitations,
   "0005_audit_format": auditFormat,
 };
 

@@ -48,7 +48,21 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: string;
   created_by: string;
+  /** The person behind the token: its creator, or the creator of the token that created it. */
+  created_by_user_id: string | null;
   last_used_at: string | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  email: string; // lowercased
+  role: "owner" | "admin" | "editor" | "viewer";
+  token_hash: string;
+  created_at: string;
+  created_by: string;
+  created_by_user_id: string | null;
+  expires_at: string;
 }
 
 export interface ProjectsTable {
@@ -185,6 +199,7 @@ export interface Database {
   orgs: OrgsTable;
   members: MembersTable;
   api_tokens: ApiTokensTable;
+  invitations: InvitationsTable;
   projects: ProjectsTable;
   data_keys: DataKeysTable;
   secrets: SecretsTable;

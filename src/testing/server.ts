@@ -27,6 +27,17 @@ export interface TestServer {
     email?: string;
     password?: string;
   }): Promise<{ token: string; org: string; email: string; password: string }>;
+  /**
+   * Brings a new person into `org` the only way there is: `token` (an admin's) invites them, and they
+   * accept, choosing `password`. Returns their session token and user id.
+   */
+  addMember(options: {
+    token: string;
+    org: string;
+    email: string;
+    role: string;
+    password?: string;
+  }): Promise<{ token: string; userId: string }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +114,16 @@ export async function startTestServer(
       const res = await request("POST", "/v1/setup", { body: { org, email, password } });
       if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${res.text}`);
       return { token: res.body.token as string, org, email, password };
+    },
+    async addMember({ token, org, email, role, password = "member password 1" }) {
+      const invited = await request("POST", `/v1/orgs/${org}/members`, { token, body: { email, role } });
+      if (invited.status !== 201) throw new Error(`invitation failed: ${invited.status} ${invited.text}`);
+      const accepted = await request("POST", "/v1/invitations/accept", {
+        body: { token: invited.body.inviteToken, password },
+      });
+      if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${accepted.text}`);
+      const me = await request("GET", "/v1/me", { token: accepted.body.token });
+      return { token: accepted.body.token as string, userId: me.body.user.id as string };
     },
     async close() {
       await cloakroom.close();

@@ -74,6 +74,45 @@ export function registerAuth(program: Command, io: CliIo): void {
     });
 
   program
+    .command("accept-invite <invitation>")
+    .description(
+      "join an organization you were invited to (invitation: the link or the token); a new account chooses its password here",
+    )
+    .option("--url <url>", "server URL (default: the link's, CLOAKROOM_URL or the saved one)")
+    .option(
+      "--existing-account",
+      "you already have an account: accept with your saved session (sign in first with `cloakroom login`)",
+    )
+    .action(async (invitation: string, opts: { url?: string; existingAccount?: boolean }) => {
+      const session = await loadSession(io);
+      const { token, linkBase } = parseInvitation(invitation);
+      const url = opts.url || linkBase || session.url;
+      if (!url) throw new CliError("pass --url URL (the server that invited you)");
+      const anonymous = clientFor(url, undefined);
+      let result: Awaited<ReturnType<typeof anonymous.invitations.accept>>;
+      if (opts.existingAccount) {
+        const own = session.saved.url === anonymous.baseUrl ? session.token : undefined;
+        if (!own)
+          throw new CliError(
+            `sign in to ${anonymous.baseUrl} first: cloakroom login --url ${anonymous.baseUrl}`,
+          );
+        result = await anonymous.withToken(own).invitations.accept({ token });
+      } else {
+        io.stderr.write("Choose the password of your new account.\n");
+        const password = await readPassword(io, { confirm: true });
+        result = await anonymous.invitations.accept({ token, password });
+      }
+      await writeConfig(session.configPath, {
+        url: anonymous.baseUrl,
+        token: result.token,
+        org: result.org.slug,
+      });
+      io.stdout.write(
+        `joined ${result.org.slug} as ${result.org.role}; signed in to ${anonymous.baseUrl} (session saved in ${session.configPath})\n`,
+      );
+    });
+
+  program
     .command("logout")
     .description("end the saved session on the server and remove it from the config file")
     .action(async () => {
@@ -133,4 +172,19 @@ async function readPassword(io: CliIo, options: { confirm: boolean }): Promise<s
     throw new CliError("no password: pipe it on standard input (e.g. `< password.txt`) or run in a terminal");
   }
   return password;
+}
+
+const INVITE_TOKEN = /crk_i_[A-Za-z0-9_-]{43}/;
+
+/** The token of an invitation link (`https://host/invite#token=crk_i_...`) or of a bare token. */
+export function parseInvitation(text: string): { token: string; linkBase: string | undefined } {
+  const token = INVITE_TOKEN.exec(text)?.[0];
+  if (!token) throw new CliError("that is not an invitation link or token (it contains no crk_i_... token)");
+  let linkBase: string | undefined;
+  if (/^https?:\/\//i.test(text)) {
+    const url = new URL(text);
+    const at = url.pathname.lastIndexOf("/invite");
+    linkBase = `${url.origin}${at > 0 ? url.pathname.slice(0, at) : ""}`;
+  }
+  return { token, linkBase };
 }

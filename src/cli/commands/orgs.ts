@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import type { CloakroomClient, Role, UpdateSettingsInput } from "../../client/index.js";
 import { resolveOrg, type Session, signedInClient } from "../context.js";
-import { CliError, type CliIo, isInteractive, promptHidden, readAll, stripOneNewline } from "../io.js";
+import { CliError, type CliIo } from "../io.js";
 import { printFields, printJson, printTable, shortTime } from "../output.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
@@ -119,22 +119,65 @@ function registerMembers(program: Command, io: CliIo): void {
     });
   members
     .command("add")
-    .description("add a person (an existing account, or a new one with --set-password)")
+    .description(
+      "invite a person: prints a one-time link (or token) to hand them; they choose their own password",
+    )
     .requiredOption("--email <email>", "their email")
     .addOption(roleOption().makeOptionMandatory())
-    .option("--set-password", "create the account: read its first password from standard input or a prompt")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .option("--json", "print the API's JSON (it contains the invite token)")
+    .action(async (opts: OrgFlags & { email: string; role: Role }) => {
+      const { client, org } = await orgContext(io, opts);
+      const created = await client.members.invite(org, { email: opts.email, role: opts.role });
+      if (opts.json) return printJson(io, created);
+      const { invitation } = created;
+      const mailed = created.mailed ? "; the link was mailed to them too" : "";
+      io.stderr.write(
+        `invited ${invitation.email} to ${org} as ${invitation.role} (until ${shortTime(invitation.expiresAt)})${mailed}.\n` +
+          "Hand them this once; it is not shown again. They accept with `cloakroom accept-invite`" +
+          `${created.inviteUrl ? " or in the browser" : ""}:\n`,
+      );
+      io.stdout.write(`${created.inviteUrl ?? created.inviteToken}\n`);
+    });
+  const invitations = members.command("invitations").description("pending invitations");
+  invitations
+    .command("list")
+    .description("list pending invitations (never their tokens)")
     .option("--org <slug>", "organization (default: the saved or only one)")
     .option("--json", "print the API's JSON")
-    .action(async (opts: OrgFlags & { email: string; role: Role; setPassword?: boolean }) => {
+    .action(async (opts: OrgFlags) => {
       const { client, org } = await orgContext(io, opts);
-      const password = opts.setPassword ? await readNewPassword(io) : undefined;
-      const member = await client.members.add(org, {
-        email: opts.email,
-        role: opts.role,
-        ...(password !== undefined ? { password } : {}),
-      });
-      if (opts.json) return printJson(io, member);
-      io.stdout.write(`added ${member.email} to ${org} as ${member.role}\n`);
+      const list = await client.invitations.list(org);
+      if (opts.json) return printJson(io, list);
+      printTable(
+        io,
+        list,
+        [
+          { header: "EMAIL", get: (i) => i.email },
+          { header: "ROLE", get: (i) => i.role },
+          { header: "ID", get: (i) => i.id },
+          { header: "INVITED", get: (i) => `${shortTime(i.createdAt)} by ${i.createdBy}` },
+          { header: "EXPIRES", get: (i) => shortTime(i.expiresAt) },
+        ],
+        `no pending invitations in ${org}`,
+      );
+    });
+  invitations
+    .command("revoke <invitation>")
+    .description("revoke a pending invitation (invitation: its id or email); its link stops working")
+    .option("--org <slug>", "organization (default: the saved or only one)")
+    .action(async (which: string, opts: OrgFlags) => {
+      const { client, org } = await orgContext(io, opts);
+      let id = which;
+      if (which.includes("@")) {
+        const found = (await client.invitations.list(org)).find(
+          (i) => i.email.toLowerCase() === which.toLowerCase(),
+        );
+        if (!found) throw new CliError(`no pending invitation for ${which} in ${org}`);
+        id = found.id;
+      }
+      await client.invitations.revoke(org, id);
+      io.stdout.write(`revoked the invitation of ${which} to ${org}\n`);
     });
   members
     .command("update <member>")
@@ -165,18 +208,6 @@ async function memberId(client: CloakroomClient, org: string, who: string): Prom
   const found = (await client.members.list(org)).find((m) => m.email.toLowerCase() === who.toLowerCase());
   if (!found) throw new CliError(`${who} is not a member of ${org}`);
   return found.userId;
-}
-
-async function readNewPassword(io: CliIo): Promise<string> {
-  if (isInteractive(io)) {
-    const password = await promptHidden(io, "Their first password (hidden): ");
-    if ((await promptHidden(io, "Repeat it: ")) !== password)
-      throw new CliError("the passwords do not match");
-    return password;
-  }
-  const password = stripOneNewline((await readAll(io.stdin, 64 * 1024)).toString("utf8"));
-  if (!password) throw new CliError("no password on standard input");
-  return password;
 }
 
 function registerTokens(program: Command, io: CliIo): void {
