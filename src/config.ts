@@ -19,6 +19,8 @@ export interface Config {
   trustProxy: boolean;
   /** How long a decrypted value may be served from a node's cache without a change notice (D2 backstop). */
   cacheTtlMs: number;
+  /** Event publishes and manual runs per organization per minute on a node; 0 means no limit. */
+  orgRunRatePerMinute: number;
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
@@ -52,6 +54,7 @@ const schema = z.object({
   trustProxy: bool,
   cacheTtlMs: z.coerce.number().int().min(0).max(3_600_000),
   workers: z.coerce.number().int().min(0).max(64),
+  orgRunRatePerMinute: z.coerce.number().int().min(0).max(1_000_000),
 });
 
 const names: Record<string, string> = {
@@ -65,6 +68,7 @@ const names: Record<string, string> = {
   trustProxy: "CLOAKROOM_TRUST_PROXY",
   cacheTtlMs: "CLOAKROOM_CACHE_TTL_MS",
   workers: "CLOAKROOM_WORKERS",
+  orgRunRatePerMinute: "CLOAKROOM_ORG_RUN_RATE",
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
@@ -79,6 +83,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     trustProxy: (env.CLOAKROOM_TRUST_PROXY ?? "false").toLowerCase(),
     cacheTtlMs: env.CLOAKROOM_CACHE_TTL_MS ?? "5000",
     workers: env.CLOAKROOM_WORKERS ?? "2",
+    orgRunRatePerMinute: env.CLOAKROOM_ORG_RUN_RATE ?? "600",
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

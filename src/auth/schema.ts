@@ -76,6 +76,7 @@ export const createTokenBody = z.strictObject({ name: nameSchema, role: roleSche
 export const updateSettingsBody = z.strictObject({
   namingPolicy: namingPolicySchema.optional(),
   editorsManageSecrets: z.boolean().optional(),
+  editorsComputeWithRestricted: z.boolean().optional(),
   versionsKept: z.number().int().min(1).max(100).optional(),
 });
 export const createProjectBody = z.strictObject({ slug: slugSchema, name: nameSchema });
@@ -126,6 +127,7 @@ export const createdTokenView = z.object({
 export const settingsView = z.object({
   namingPolicy: namingPolicySchema,
   editorsManageSecrets: z.boolean(),
+  editorsComputeWithRestricted: z.boolean(),
   versionsKept: z.number().int(),
 });
 export const projectView = z.object({

@@ -226,7 +226,24 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { "0001_initial": initial };
+/** S12 and S11's second setting: a secret's allowed destination hosts, and who may compute with restricted ones. */
+const allowedHostsAndComputeSetting: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable("secrets")
+      .addColumn("allowed_hosts", "text", (c) => c.notNull().defaultTo("[]"))
+      .execute();
+    await db.schema
+      .alterTable("orgs")
+      .addColumn("editors_compute_with_restricted", "integer", (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  "0001_initial": initial,
+  "0003_allowed_hosts": allowedHostsAndComputeSetting,
+};
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
 const MIGRATION_LOCK = 73_470_001;
