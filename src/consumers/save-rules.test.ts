@@ -42,8 +42,8 @@ for (const database of testDatabases()) {
       assert.equal(masked.status, 201, masked.text);
     });
     after(async () => {
-      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
       await server.close();
+      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
     });
 
     const audit = async () => {
