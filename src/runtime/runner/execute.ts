@@ -6,7 +6,7 @@
  */
 import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
-import { type Redactor, redactDeep } from "../../redaction/index.js";
+import { createRedactor, type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import {
@@ -23,6 +23,8 @@ import type { RedactorCache } from "./redactors.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 
 export const DELIVERY_HEADER = "X-Cloakroom-Delivery";
+
+const DECLARED_REDACTORS_MAX = 1000;
 
 export interface ConsoleLine {
   level: string;
@@ -202,6 +204,22 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return strings;
   };
 
+  // A redactor of a run's declared values alone, to tell a run showing its own secrets from one showing
+  // others'. Few distinct sets exist (one per consumer and version), so they are kept, boundedly.
+  const declaredRedactors = new Map<string, Redactor>();
+  const declaredRedactor = (values: string[]): Redactor => {
+    const key = values.join("\u0000");
+    let r = declaredRedactors.get(key);
+    if (r === undefined) {
+      if (declaredRedactors.size >= DECLARED_REDACTORS_MAX) {
+        declaredRedactors.delete(declaredRedactors.keys().next().value as string);
+      }
+      r = createRedactor(values);
+      declaredRedactors.set(key, r);
+    }
+    return r;
+  };
+
   /** Redacts with every live secret of the scope plus what this run resolved (X6). */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
@@ -228,20 +246,23 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const redactor = deps.redactors.get(scopeValues, resolved);
     // Strings the redactor changed are noted on the way (an identity check per string), so only they are
     // scanned again to learn whose values they held.
-    const changed: string[] = [];
+    const changed: [text: string, redacted: string][] = [];
     const noting: Redactor = {
       ...redactor,
       redact(text) {
         const out = redactor.redact(text);
-        if (out !== text) changed.push(text);
+        if (out !== text) changed.push([text, out]);
         return out;
       },
     };
     const redacted = redactDeep(noting, entry);
     if (changed.length === 0 || !secrets.recordUndeclaredMatch) return redacted;
     const declared = new Set(resolved);
+    const own = resolved.length > 0 ? declaredRedactor(resolved) : null;
     const undeclared = new Set<string>();
-    for (const text of changed) {
+    for (const [text, out] of changed) {
+      // The usual case, a run showing its own secrets (an Authorization header), costs one small scan.
+      if (own !== null && own.redact(text) === out) continue;
       for (const value of redactor.matchedValues(text)) if (!declared.has(value)) undeclared.add(value);
     }
     if (undeclared.size === 0) return redacted;
