@@ -242,7 +242,7 @@ const allowedHostsAndComputeSetting: Migration = {
 
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
-  "0003_allowed_hosts": allowedHostsAndComputeSetting,
+  "0003_allowed_hosts_and_compute_setting": allowedHostsAndComputeSetting,
 };
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
