@@ -286,7 +286,9 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async update(r, id, input) {
       const t = await enterProject(auth, r, "consumer.write", { type: input.kind, id });
       await checkInput(input, t);
-      await checkComputeWithRestricted(t, input, await loadOne(store.db, t, input.kind, id));
+      if (input.kind === "logic") {
+        await checkComputeWithRestricted(t, input, await loadOne(store.db, t, input.kind, id));
+      }
       const consumer = await store.transaction(async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
         const refs = await resolveDeclared(tx, t, input.secrets);
