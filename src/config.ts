@@ -27,6 +27,8 @@ export interface Config {
   invitationTtlHours: number;
   /** How long a decrypted value may be served from a node's cache without a change notice (D2 backstop). */
   cacheTtlMs: number;
+  /** Event publishes and manual runs per organization per minute on a node; 0 means no limit. */
+  orgRunRatePerMinute: number;
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
   /** How soon an audit chain's new head is anchored in the data dir's anchor file (A3). */
@@ -98,6 +100,7 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL")
     .optional(),
+  orgRunRatePerMinute: z.coerce.number().int().min(0).max(1_000_000),
 });
 
 const names: Record<string, string> = {
@@ -117,6 +120,7 @@ const names: Record<string, string> = {
   workers: "CLOAKROOM_WORKERS",
   auditAnchorIntervalMs: "CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS",
   auditAnchorUrl: "CLOAKROOM_AUDIT_ANCHOR_URL",
+  orgRunRatePerMinute: "CLOAKROOM_ORG_RUN_RATE",
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
@@ -137,6 +141,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     workers: env.CLOAKROOM_WORKERS ?? "2",
     auditAnchorIntervalMs: env.CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS ?? "1000",
     auditAnchorUrl: env.CLOAKROOM_AUDIT_ANCHOR_URL || undefined,
+    orgRunRatePerMinute: env.CLOAKROOM_ORG_RUN_RATE ?? "600",
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -39,7 +39,8 @@ export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
 /**
  * A run's failure (webhook, logic function): it is stored in the run log, not sent as an HTTP status.
- * Codes: secret_archived, secret_not_found, template_error, header_injection, target_forbidden, timeout, ...
+ * Codes: secret_archived, secret_not_found, template_error, header_injection, target_forbidden,
+ * destination_not_allowed (S12), timeout, ...
  */
 export class RunError extends Error {
   override readonly name = "RunError";

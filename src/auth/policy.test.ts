@@ -4,7 +4,8 @@ import { type Action, actions, can } from "./policy.js";
 import { type Role, roles } from "./types.js";
 
 // The expected table, written out independently of policy.ts: a change to policy.ts must change this too.
-// o = owner, a = admin, e = editor, v = viewer; "E" = editor only when the org lets editors manage secrets.
+// o = owner, a = admin, e = editor, v = viewer; "E" = editor only when the org lets editors manage secrets;
+// "C" = editor only when the org lets editors compute with restricted secrets.
 const expected: Record<Action, string> = {
   "org.read": "oaev",
   "org.settings.write": "oa",
@@ -17,9 +18,11 @@ const expected: Record<Action, string> = {
   "secret.read": "oaev",
   "secret.write": "oaE",
   "secret.reveal": "oa",
+  "secret.bind": "oa",
   "consumer.read": "oaev",
   "consumer.write": "oae",
   "consumer.run": "oae",
+  "consumer.compute_restricted": "oaC",
   "event.publish": "oae",
   "logs.read": "oaev",
   "audit.read": "oa",
@@ -33,14 +36,18 @@ describe("permission table (S11)", () => {
     for (const action of actions) {
       for (const role of roles) {
         for (const editorsManageSecrets of [false, true]) {
-          const cell = expected[action];
-          const allowed =
-            cell.includes(letter[role]) || (role === "editor" && editorsManageSecrets && cell.includes("E"));
-          assert.equal(
-            can(role, action, { editorsManageSecrets }),
-            allowed,
-            `${role} ${action} (editorsManageSecrets=${editorsManageSecrets})`,
-          );
+          for (const editorsComputeWithRestricted of [false, true]) {
+            const cell = expected[action];
+            const allowed =
+              cell.includes(letter[role]) ||
+              (role === "editor" && editorsManageSecrets && cell.includes("E")) ||
+              (role === "editor" && editorsComputeWithRestricted && cell.includes("C"));
+            assert.equal(
+              can(role, action, { editorsManageSecrets, editorsComputeWithRestricted }),
+              allowed,
+              `${role} ${action} (manage=${editorsManageSecrets}, compute=${editorsComputeWithRestricted})`,
+            );
+          }
         }
       }
     }
@@ -48,10 +55,18 @@ describe("permission table (S11)", () => {
 
   it("an action missing from the table is denied to every role", () => {
     for (const role of roles)
-      assert.equal(can(role, "secret.destroy_everything" as Action, { editorsManageSecrets: true }), false);
+      assert.equal(
+        can(role, "secret.destroy_everything" as Action, {
+          editorsManageSecrets: true,
+          editorsComputeWithRestricted: true,
+        }),
+        false,
+      );
   });
 
-  it("editors who manage secrets still cannot reveal them", () => {
-    assert.equal(can("editor", "secret.reveal", { editorsManageSecrets: true }), false);
+  it("editors who manage secrets still cannot reveal them nor bind them to hosts", () => {
+    const org = { editorsManageSecrets: true, editorsComputeWithRestricted: true };
+    assert.equal(can("editor", "secret.reveal", org), false);
+    assert.equal(can("editor", "secret.bind", org), false);
   });
 });

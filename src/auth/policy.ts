@@ -16,9 +16,11 @@ export const actions = [
   "secret.read", // names and metadata
   "secret.write", // create, update, archive, restore, delete, roll back
   "secret.reveal", // masked secrets only; checked again by the secrets service
+  "secret.bind", // set a secret's allowedHosts (S12)
   "consumer.read",
   "consumer.write", // build consumers and attach existing secrets
   "consumer.run", // test an integration, run a logic function
+  "consumer.compute_restricted", // hand restricted secrets to code: logic functions (S11)
   "event.publish",
   "logs.read",
   "audit.read",
@@ -31,6 +33,8 @@ const admin: Action[] = [
   ...editor,
   "secret.write",
   "secret.reveal",
+  "secret.bind",
+  "consumer.compute_restricted",
   "member.read",
   "member.write",
   "token.read",
@@ -48,12 +52,20 @@ const table: Record<Role, ReadonlySet<Action>> = {
   viewer: new Set(viewer),
 };
 
-/** seed 002's model: an organization may let editors manage secrets (never reveal them). */
-const editorExtrasWhenAllowed: ReadonlySet<Action> = new Set(["secret.write"]);
-
-export function can(role: Role, action: Action, org: Pick<OrgRecord, "editorsManageSecrets">): boolean {
+/**
+ * What an organization's settings add for editors: managing secrets (seed 002's model; never revealing them
+ * nor binding them to hosts), and computing with restricted secrets in code (S11's second setting).
+ */
+export function can(
+  role: Role,
+  action: Action,
+  org: Pick<OrgRecord, "editorsManageSecrets" | "editorsComputeWithRestricted">,
+): boolean {
   if (table[role].has(action)) return true;
-  return role === "editor" && org.editorsManageSecrets && editorExtrasWhenAllowed.has(action);
+  if (role !== "editor") return false;
+  if (action === "secret.write") return org.editorsManageSecrets;
+  if (action === "consumer.compute_restricted") return org.editorsComputeWithRestricted;
+  return false;
 }
 
 /** Owners outrank admins: only an owner may grant, change or remove the owner role. */

@@ -78,6 +78,7 @@ export const createTokenBody = z.strictObject({ name: nameSchema, role: roleSche
 export const updateSettingsBody = z.strictObject({
   namingPolicy: namingPolicySchema.optional(),
   editorsManageSecrets: z.boolean().optional(),
+  editorsComputeWithRestricted: z.boolean().optional(),
   versionsKept: z.number().int().min(1).max(100).optional(),
 });
 export const createProjectBody = z.strictObject({ slug: slugSchema, name: nameSchema });
@@ -130,6 +131,7 @@ export const createdTokenView = z.object({
 export const settingsView = z.object({
   namingPolicy: namingPolicySchema,
   editorsManageSecrets: z.boolean(),
+  editorsComputeWithRestricted: z.boolean(),
   versionsKept: z.number().int(),
 });
 export const projectView = z.object({

@@ -476,14 +476,21 @@ for (const database of testDatabases()) {
       assert.deepEqual(await f.auth.getSettings(owner), {
         namingPolicy: "upper_snake",
         editorsManageSecrets: false,
+        editorsComputeWithRestricted: false,
         versionsKept: 10,
       });
       const changed = await f.auth.updateSettings(owner, {
         namingPolicy: "alias",
         editorsManageSecrets: true,
+        editorsComputeWithRestricted: true,
         versionsKept: 25,
       });
-      assert.deepEqual(changed, { namingPolicy: "alias", editorsManageSecrets: true, versionsKept: 25 });
+      assert.deepEqual(changed, {
+        namingPolicy: "alias",
+        editorsManageSecrets: true,
+        editorsComputeWithRestricted: true,
+        versionsKept: 25,
+      });
       const fresh = await f.access(owner.actor, "acme");
       assert.deepEqual(await f.auth.getSettings(fresh), changed);
       const count = (await auditActions(f)).length;
@@ -492,6 +499,7 @@ for (const database of testDatabases()) {
       await f.auth.updateSettings(fresh, {
         namingPolicy: "upper_snake",
         editorsManageSecrets: false,
+        editorsComputeWithRestricted: false,
         versionsKept: 10,
       });
     });

@@ -438,7 +438,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const before = await q.orgById(tx, access.org.id);
         if (!before) throw new AppError("not_found", `organization ${access.org.slug} not found`);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
-        for (const key of ["namingPolicy", "editorsManageSecrets", "versionsKept"] as const) {
+        for (const key of [
+          "namingPolicy",
+          "editorsManageSecrets",
+          "editorsComputeWithRestricted",
+          "versionsKept",
+        ] as const) {
           const to = patch[key];
           if (to !== undefined && to !== before[key]) changes[key] = { from: before[key], to };
         }
@@ -645,6 +650,7 @@ function newOrg(slug: string, name: string, at: string): OrgRecord {
     name,
     namingPolicy: "upper_snake",
     editorsManageSecrets: false,
+    editorsComputeWithRestricted: false,
     versionsKept: 10,
     createdAt: at,
   };
@@ -658,9 +664,15 @@ const orgView = (org: OrgRecord, role: Role): OrgView => ({
   createdAt: org.createdAt,
 });
 
-const settingsView = (org: Pick<OrgRecord, "namingPolicy" | "editorsManageSecrets" | "versionsKept">) => ({
+const settingsView = (
+  org: Pick<
+    OrgRecord,
+    "namingPolicy" | "editorsManageSecrets" | "editorsComputeWithRestricted" | "versionsKept"
+  >,
+) => ({
   namingPolicy: org.namingPolicy,
   editorsManageSecrets: org.editorsManageSecrets,
+  editorsComputeWithRestricted: org.editorsComputeWithRestricted,
   versionsKept: org.versionsKept,
 });
 

@@ -1,15 +1,17 @@
 /** Queries over users, sessions, orgs, members, api_tokens, invitations and projects. No rules here; see service.ts. */
+import type { Selectable, Updateable } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
 import type { ApiTokensTable, InvitationsTable, OrgsTable, ProjectsTable } from "../store/schema.js";
 import type { OrgRecord, ProjectRecord, Role } from "./types.js";
 
-export function toOrgRecord(row: OrgsTable): OrgRecord {
+export function toOrgRecord(row: Selectable<OrgsTable>): OrgRecord {
   return {
     id: row.id,
     slug: row.slug,
     name: row.name,
     namingPolicy: row.naming_policy,
     editorsManageSecrets: Number(row.editors_manage_secrets) === 1,
+    editorsComputeWithRestricted: Number(row.editors_compute_with_restricted) === 1,
     versionsKept: Number(row.versions_kept),
     createdAt: row.created_at,
   };
@@ -119,6 +121,7 @@ export async function insertOrg(db: Tx, org: OrgRecord): Promise<void> {
       name: org.name,
       naming_policy: org.namingPolicy,
       editors_manage_secrets: org.editorsManageSecrets ? 1 : 0,
+      editors_compute_with_restricted: org.editorsComputeWithRestricted ? 1 : 0,
       versions_kept: org.versionsKept,
       created_at: org.createdAt,
     })
@@ -128,12 +131,19 @@ export async function insertOrg(db: Tx, org: OrgRecord): Promise<void> {
 export async function updateOrgSettings(
   db: Tx,
   orgId: string,
-  patch: { namingPolicy?: OrgRecord["namingPolicy"]; editorsManageSecrets?: boolean; versionsKept?: number },
+  patch: {
+    namingPolicy?: OrgRecord["namingPolicy"];
+    editorsManageSecrets?: boolean;
+    editorsComputeWithRestricted?: boolean;
+    versionsKept?: number;
+  },
 ): Promise<void> {
-  const set: Partial<OrgsTable> = {};
+  const set: Updateable<OrgsTable> = {};
   if (patch.namingPolicy !== undefined) set.naming_policy = patch.namingPolicy;
   if (patch.editorsManageSecrets !== undefined)
     set.editors_manage_secrets = patch.editorsManageSecrets ? 1 : 0;
+  if (patch.editorsComputeWithRestricted !== undefined)
+    set.editors_compute_with_restricted = patch.editorsComputeWithRestricted ? 1 : 0;
   if (patch.versionsKept !== undefined) set.versions_kept = patch.versionsKept;
   if (Object.keys(set).length === 0) return;
   await db.updateTable("orgs").set(set).where("id", "=", orgId).execute();

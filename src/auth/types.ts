@@ -19,6 +19,8 @@ export interface OrgRecord {
   name: string;
   namingPolicy: "upper_snake" | "alias";
   editorsManageSecrets: boolean;
+  /** S11's second setting: editors may hand restricted secrets to code (logic functions). */
+  editorsComputeWithRestricted: boolean;
   versionsKept: number;
   createdAt: string;
 }

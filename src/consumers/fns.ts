@@ -6,12 +6,19 @@ export interface FieldProblem {
 }
 
 /**
- * Names used but not declared. Exact comparison: the renderer and the sandbox look names up as written,
- * so `{{{api_key}}}` with `API_KEY` declared would render nothing at run time.
+ * Names used but not declared. Under the `upper_snake` policy the comparison is exact: `{{{api_key}}}`
+ * with `API_KEY` declared is a typo. Under `alias` names are case-insensitive everywhere (S1), so
+ * `{{{WEATHER_FX}}}` with `weather_fx` declared is the same name; the runner makes the value reachable
+ * under the spelling the template or code uses (runner/aliases.ts).
  */
-export function undeclaredNames(used: readonly string[], declared: readonly string[]): string[] {
-  const known = new Set(declared);
-  return [...new Set(used.filter((name) => !known.has(name)))].sort();
+export function undeclaredNames(
+  used: readonly string[],
+  declared: readonly string[],
+  policy: "upper_snake" | "alias" = "upper_snake",
+): string[] {
+  const fold = policy === "alias" ? (name: string) => name.toLowerCase() : (name: string) => name;
+  const known = new Set(declared.map(fold));
+  return [...new Set(used.filter((name) => !known.has(fold(name))))].sort();
 }
 
 /** Declared names that resolve to one secret (case variants of a name, under a case-insensitive policy). */

@@ -5,10 +5,11 @@
  * transaction, so usage counts change with the consumer, atomically (X7, A2).
  */
 import type { AuditLog } from "../audit/types.js";
-import type { Action } from "../auth/policy.js";
+import { type Action, can } from "../auth/policy.js";
 import type { OrgAccess, ProjectRecord } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import { referencedSecretNames, validateTemplates } from "../runtime/webhook/index.js";
+import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
@@ -56,6 +57,8 @@ export interface ConsumersDeps {
   checkLogicSyntax(code: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Secret names a logic function's code reads from `secrets`. */
   logicSecretNames(code: string): string[];
+  /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback URL is then accepted at save, as at run time. */
+  allowPrivateTargets?: boolean;
 }
 
 /** Where a request points: a project (by slug) of an organization the caller belongs to. */
@@ -110,11 +113,13 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   /** Checks that need no database: template and code syntax, names used but not declared. */
-  async function checkInput(input: ConsumerInput): Promise<void> {
+  async function checkInput(input: ConsumerInput, t: ProjectTarget): Promise<void> {
     let problems: FieldProblem[];
     let used: string[];
     if (input.kind === "integration") {
       problems = bodyFields(validateTemplates(input.request));
+      const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
+      if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
@@ -126,7 +131,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
         fields: problems,
       });
     }
-    const undeclared = undeclaredNames(used, input.secrets);
+    const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
       const where = input.kind === "integration" ? "the templates use" : "the code uses";
       throw new AppError(
@@ -137,6 +142,49 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
           undeclared,
         },
       );
+    }
+  }
+
+  /**
+   * S11's second setting: unless the organization lets editors compute with restricted secrets, only owners
+   * and admins save a logic function that declares one. An editor may still save such a function an admin
+   * wrote when the code is unchanged and it declares no restricted secret it did not declare before
+   * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
+   * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
+   */
+  async function checkComputeWithRestricted(
+    t: ProjectTarget,
+    input: ConsumerInput,
+    before: Consumer | null,
+  ): Promise<void> {
+    if (input.kind !== "logic") return;
+    if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
+    const scope = { orgId: t.access.org.id, projectId: t.project.id };
+    const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
+      (r) => r.visibility === "restricted",
+    );
+    if (restricted.length === 0) return;
+    if (before?.kind === "logic" && before.code === input.code) {
+      const had = new Set(
+        (await secrets.declared(store.db, scope, before.secrets)).refs
+          .filter((r) => r.visibility === "restricted")
+          .map((r) => r.secretId),
+      );
+      if (restricted.every((r) => had.has(r.secretId))) return;
+    }
+    const names = restricted.map((r) => r.name).join(", ");
+    try {
+      await auth.authorize(t.access, "consumer.compute_restricted", { type: "secret", name: names });
+    } catch (error) {
+      if (error instanceof AppError && error.code === "forbidden") {
+        throw new AppError(
+          "forbidden",
+          `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
+            "an integration may insert them as they are",
+          { secrets: restricted.map((r) => r.name) },
+        );
+      }
+      throw error;
     }
   }
 
@@ -212,7 +260,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
 
     async create(r, input) {
       const t = await enterProject(auth, r, "consumer.write", { type: input.kind, name: input.name });
-      await checkInput(input);
+      await checkInput(input, t);
+      await checkComputeWithRestricted(t, input, null);
       const id = newId();
       const at = nowIso();
       const consumer = await store.transaction(async (tx) => {
@@ -236,7 +285,10 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
 
     async update(r, id, input) {
       const t = await enterProject(auth, r, "consumer.write", { type: input.kind, id });
-      await checkInput(input);
+      await checkInput(input, t);
+      if (input.kind === "logic") {
+        await checkComputeWithRestricted(t, input, await loadOne(store.db, t, input.kind, id));
+      }
       const consumer = await store.transaction(async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
         const refs = await resolveDeclared(tx, t, input.secrets);

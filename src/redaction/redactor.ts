@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { collectPatterns } from "./forms.js";
+import { collectPatterns, expandPatterns } from "./forms.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 
 /** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
@@ -14,13 +14,34 @@ export interface Redactor {
    * emitting strings, whose concatenation is exactly `redact` of the concatenated input.
    */
   createStream(): Transform;
+  /**
+   * Which of the values the redactor was built from occur in `text`, in any form: the ones `redact` would
+   * hide there. A slow path for texts known to hold a match (the runner flags a run whose log holds a
+   * secret it did not declare); `redact` itself never pays for it.
+   */
+  matchedValues(text: string): string[];
 }
 
 export function createRedactor(values: readonly string[]): Redactor {
   const matcher = createMatcher(collectPatterns(values));
+  let formsByValue: { value: string; forms: string[] }[] | null = null;
   return {
     redact: (text) => applyRanges(text, matcher.ranges(text)),
     createStream: () => createRedactingStream(matcher),
+    matchedValues(text) {
+      const ranges = matcher.ranges(text);
+      if (ranges.length === 0) return [];
+      // Every occurrence lies inside a range, so each value's forms are looked for there only.
+      formsByValue ??= [...new Set(values)].map((value) => ({
+        value,
+        forms: expandPatterns(collectPatterns([value])),
+      }));
+      const covered: string[] = [];
+      for (let i = 0; i < ranges.length; i += 2) covered.push(text.slice(ranges[i], ranges[i + 1]));
+      return formsByValue
+        .filter(({ forms }) => forms.some((form) => covered.some((part) => part.includes(form))))
+        .map(({ value }) => value);
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
+import { createOrgRateLimit } from "./runner/rate-limit.js";
 import { createRedactorCache } from "./runner/redactors.js";
 import { runnerRoutes } from "./runner/routes.js";
 import { createRunnerService } from "./runner/service.js";
@@ -57,6 +58,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     secrets,
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
+    allowPrivateTargets: config.allowPrivateTargets,
   });
   const executor = createExecutor({
     secrets,
@@ -79,6 +81,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     executor,
     onPublished: () => worker.wake(),
     onFinished,
+    orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
   });
 
   let stopped = false;

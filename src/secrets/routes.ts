@@ -23,6 +23,9 @@ import {
 } from "./schema.js";
 import type { ScopeTarget, SecretsService } from "./service.js";
 
+/** On a 204 to DELETE: the deleted project secret's consumers now use the organization's secret. */
+export const FALLBACK_HEADER = "cloakroom-fallback";
+
 interface Deps {
   secrets: SecretsService;
   auth: AuthService;
@@ -102,24 +105,28 @@ export function secretsRoutes({ secrets, auth }: Deps): RouteDef[] {
       defineRoute({
         method: "PATCH",
         url: one,
-        summary: "Change a secret's description (name, type and visibility are fixed)",
+        summary:
+          "Change a secret's description or allowed hosts (owners and admins); name, type and visibility are fixed",
         tags,
         params: nameParams,
         body: patchSecretBody,
         responses: { 200: secretMetadataSchema },
         handler: async ({ params, body, ctx }) =>
-          ok(await secrets.updateDescription(await target(ctx, params), params.name, body.description)),
+          ok(await secrets.updateMetadata(await target(ctx, params), params.name, body)),
       }),
       defineRoute({
         method: "DELETE",
         url: one,
-        summary: "Delete a secret and destroy its ciphertexts (refused while consumers use it)",
+        summary:
+          "Delete a secret and destroy its ciphertexts (refused while consumers use it, unless it overrides an " +
+          "organization secret they fall back to: then the answer carries `Cloakroom-Fallback: org`)",
         tags,
         params: nameParams,
         responses: { 204: null },
         handler: async ({ params, ctx }) => {
-          await secrets.remove(await target(ctx, params), params.name);
-          return noContent();
+          const { fallback } = await secrets.remove(await target(ctx, params), params.name);
+          // 204 has no body: an override's consumers falling back to the organization's secret is a header.
+          return fallback ? { ...noContent(), headers: { [FALLBACK_HEADER]: fallback } } : noContent();
         },
       }),
       defineRoute({

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { AppError } from "../errors.js";
+import { allowedHostsSchema } from "./hosts.js";
 import { type SecretType, type SecretValue, secretTypes, visibilities } from "./types.js";
 
 export const MAX_VALUE_BYTES = 64 * 1024;
@@ -21,6 +22,8 @@ export const createSecretBody = z
     value: z.unknown(),
     visibility: z.enum(visibilities).optional(),
     description: z.string().max(2000).refine(noControl, "must not contain control characters").optional(),
+    /** S12: hosts the value may be sent to; owners and admins only. */
+    allowedHosts: allowedHostsSchema.optional(),
   })
   .strict();
 
@@ -34,9 +37,13 @@ export const updateValueBody = z
 /** Name, type and visibility are fixed at creation: naming them here is a 400 (strict object). */
 export const patchSecretBody = z
   .object({
-    description: z.string().max(2000).refine(noControl, "must not contain control characters"),
+    description: z.string().max(2000).refine(noControl, "must not contain control characters").optional(),
+    allowedHosts: allowedHostsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.description !== undefined || b.allowedHosts !== undefined, {
+    message: "give description, allowedHosts or both",
+  });
 
 export const rollbackBody = z.object({ version: z.number().int().min(1) }).strict();
 
@@ -56,6 +63,7 @@ export const secretMetadataSchema = z.object({
   type: z.enum(secretTypes),
   visibility: z.enum(visibilities),
   description: z.string(),
+  allowedHosts: z.array(z.string()),
   scope: z.enum(["org", "project"]),
   overrides: z.boolean().optional(),
   usageCount: z.number().int(),

@@ -10,6 +10,7 @@ import { decryptField, encryptField, keyIdOf } from "../crypto/index.js";
 import { AppError, RunError } from "../errors.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import { parseAllowedHosts } from "./hosts.js";
 import { createInvalidationBus } from "./invalidation.js";
 import type { Keyring } from "./keyring.js";
 import { checkName, nameKey } from "./names.js";
@@ -51,6 +52,7 @@ export interface CreateSecretInput {
   value: unknown;
   visibility?: Visibility | undefined;
   description?: string | undefined;
+  allowedHosts?: string[] | undefined;
 }
 
 export interface SecretsService extends SecretResolver {
@@ -62,10 +64,19 @@ export interface SecretsService extends SecretResolver {
     name: string,
     input: { value: unknown; expectedVersion?: number | undefined },
   ): Promise<SecretMetadata>;
-  updateDescription(t: ScopeTarget, name: string, description: string): Promise<SecretMetadata>;
+  /** PATCH: the description and, for owners and admins, the allowed hosts (S12). */
+  updateMetadata(
+    t: ScopeTarget,
+    name: string,
+    patch: { description?: string | undefined; allowedHosts?: string[] | undefined },
+  ): Promise<SecretMetadata>;
   archive(t: ScopeTarget, name: string): Promise<SecretMetadata>;
   restore(t: ScopeTarget, name: string): Promise<SecretMetadata>;
-  remove(t: ScopeTarget, name: string): Promise<void>;
+  /**
+   * Deletes a secret. A project secret that overrides an organization secret may be deleted while in use:
+   * its consumers fall back to the organization's secret of the same name (`fallback: "org"`).
+   */
+  remove(t: ScopeTarget, name: string): Promise<{ fallback: "org" | null }>;
   reveal(t: ScopeTarget, name: string): Promise<{ value: SecretValue }>;
   versions(
     t: ScopeTarget,
@@ -86,6 +97,8 @@ interface ScopeView {
   effective: Map<string, SecretRow>;
   live: SecretRow[];
   redaction?: Promise<string[]>;
+  /** Each redacted string → the live secrets whose value holds it. */
+  holders?: Promise<Map<string, SecretRow[]>>;
 }
 
 export function createSecretsService(deps: SecretsDeps): SecretsService {
@@ -178,7 +191,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     const effective = new Map<string, SecretRow>();
     for (const row of rows) {
       const current = effective.get(row.name_key);
-      if (!current || row.project_id !== null) effective.set(row.name_key, row);
+      effective.set(row.name_key, current ? runtimeWinner(current, row) : row);
     }
     const view: ScopeView = {
       generation,
@@ -253,6 +266,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
         type: row.type,
         visibility: row.visibility,
         description: row.description,
+        allowedHosts: parseAllowedHosts(row.allowed_hosts),
         scope: row.project_id === null ? "org" : "project",
         usageCount: usedBy.length,
         createdAt: row.created_at,
@@ -333,6 +347,10 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       const policy = t.access.org.namingPolicy;
       const name = checkName(policy, input.name);
       const { serialized } = parseValue(input.type, input.value);
+      const allowedHosts = input.allowedHosts ?? [];
+      if (allowedHosts.length > 0) {
+        await auth.authorize(t.access, "secret.bind", { type: "secret", name: safeName(name) });
+      }
       return change(t, "secret.create", name, async (tx, actor) => {
         const now = nowIso();
         const by = actorLabel(actor);
@@ -353,6 +371,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
           updated_by: by,
           last_accessed_at: null,
           last_accessed_by: null,
+          allowed_hosts: JSON.stringify(allowedHosts),
         };
         await tx.insertInto("secrets").values(row).execute();
         await writeVersion(tx, row, 1, serialized, by);
@@ -363,7 +382,12 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
         return {
           result: await one(tx, row),
           secretId: row.id,
-          details: { type: row.type, visibility: row.visibility, version: 1 },
+          details: {
+            type: row.type,
+            visibility: row.visibility,
+            version: 1,
+            ...(allowedHosts.length > 0 ? { allowedHosts } : {}),
+          },
         };
       });
     },
@@ -382,16 +406,32 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       });
     },
 
-    async updateDescription(t, name, description) {
-      return change(t, "secret.describe", name, async (tx, actor) => {
+    async updateMetadata(t, name, patch) {
+      const binding = patch.allowedHosts !== undefined;
+      if (binding) await auth.authorize(t.access, "secret.bind", { type: "secret", name: safeName(name) });
+      return change(t, binding ? "secret.bind" : "secret.describe", name, async (tx, actor) => {
         const row = await findExact(tx, t, name);
-        const updated = { ...row, description, updated_at: nowIso(), updated_by: actorLabel(actor) };
+        const updated = {
+          ...row,
+          description: patch.description ?? row.description,
+          allowed_hosts: binding ? JSON.stringify(patch.allowedHosts) : row.allowed_hosts,
+          updated_at: nowIso(),
+          updated_by: actorLabel(actor),
+        };
         await tx
           .updateTable("secrets")
-          .set({ description, updated_at: updated.updated_at, updated_by: updated.updated_by })
+          .set({
+            description: updated.description,
+            allowed_hosts: updated.allowed_hosts,
+            updated_at: updated.updated_at,
+            updated_by: updated.updated_by,
+          })
           .where("id", "=", row.id)
           .execute();
-        return { result: await one(tx, updated), secretId: row.id };
+        const details = binding
+          ? { allowedHosts: { from: parseAllowedHosts(row.allowed_hosts), to: patch.allowedHosts } }
+          : undefined;
+        return { result: await one(tx, updated), secretId: row.id, ...(details ? { details } : {}) };
       });
     },
 
@@ -399,21 +439,31 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     restore: (t, name) => setArchived(t, name, false),
 
     async remove(t, name) {
-      await change(t, "secret.delete", name, async (tx) => {
+      return change(t, "secret.delete", name, async (tx) => {
         const row = await findExact(tx, t, name);
         const usedBy = (await q.usage(tx, [row.id])).get(row.id) ?? [];
-        if (usedBy.length > 0) {
+        const shared =
+          t.project && usedBy.length > 0
+            ? await q.findInScope(tx, { orgId: row.org_id, projectId: null }, row.name_key)
+            : undefined;
+        if (usedBy.length > 0 && !shared) {
           throw new AppError(
             "secret_in_use",
             `secret ${row.name} is used by ${usedBy.length} consumer(s); remove it from them first`,
             { usedBy },
           );
         }
+        // An override in use: its consumers go back to the organization's secret they would see anyway.
+        if (shared && t.project) await q.repointProjectConsumers(tx, t.project.id, row.id, shared.id);
         // S6: the ciphertexts go with the row (SQLite runs with secure_delete, so the pages are zeroed).
         await tx.deleteFrom("secret_versions").where("secret_id", "=", row.id).execute();
         await tx.deleteFrom("secrets").where("id", "=", row.id).execute();
         forgetSecret(row.id);
-        return { result: undefined, secretId: row.id };
+        return {
+          result: { fallback: shared ? ("org" as const) : null },
+          secretId: row.id,
+          ...(shared ? { details: { fallback: "org", consumers: usedBy.length } } : {}),
+        };
       });
     },
 
@@ -482,6 +532,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     async resolveForRun(scope, names, consumer) {
       const view = freshView(scope.orgId, scope.projectId) ?? (await loadView(scope.orgId, scope.projectId));
       const out: Record<string, SecretValue> = Object.create(null);
+      let allowedHosts: Record<string, readonly string[]> | undefined;
       const access = { at: nowIso(), by: JSON.stringify(consumer) };
       for (const name of names) {
         const row = view.effective.get(nameKey(name));
@@ -493,8 +544,12 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
           values.get(valueKey(row.id, row.current_version)) ??
           (await decryptVersion(store.db, row, row.current_version));
         pendingAccess.set(row.id, access);
+        if (row.allowed_hosts !== "[]") {
+          allowedHosts ??= Object.create(null) as Record<string, readonly string[]>;
+          allowedHosts[name] = parseAllowedHosts(row.allowed_hosts);
+        }
       }
-      return { values: out };
+      return allowedHosts ? { values: out, allowedHosts } : { values: out };
     },
 
     async redactionValues(scope) {
@@ -510,6 +565,40 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       return view.redaction;
     },
 
+    async recordUndeclaredMatch(scope, matched, run) {
+      if (matched.length === 0) return [];
+      const view = freshView(scope.orgId, scope.projectId) ?? (await loadView(scope.orgId, scope.projectId));
+      view.holders ??= (async () => {
+        const map = new Map<string, SecretRow[]>();
+        for (const row of view.live) {
+          const value = await decryptVersion(store.db, row, row.current_version);
+          for (const s of sensitiveStrings(value)) map.set(s, [...(map.get(s) ?? []), row]);
+        }
+        return map;
+      })();
+      const holders = await view.holders;
+      const rows = new Map<string, SecretRow>();
+      for (const s of matched) for (const row of holders.get(s) ?? []) rows.set(row.id, row);
+      const at = nowIso();
+      for (const row of rows.values()) {
+        pendingAccess.set(row.id, { at, by: JSON.stringify(run.consumer) });
+        await audit.appendNow({
+          orgId: scope.orgId,
+          actor: { type: "system", name: "runner" },
+          action: "secret.access",
+          target: { type: "secret", id: row.id, name: row.name },
+          outcome: "success",
+          details: {
+            undeclared: true,
+            consumer: run.consumer,
+            event: run.eventId,
+            logEntry: run.entryId,
+          },
+        });
+      }
+      return [...rows.values()].map((r) => r.name).sort();
+    },
+
     async declared(tx, scope, names): Promise<DeclaredSecrets> {
       const keys = [...new Set(names.map(nameKey))];
       const rows = await q.listVisible(tx, scope, keys);
@@ -521,7 +610,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       const missing: string[] = [];
       for (const name of names) {
         const row = effective.get(nameKey(name));
-        if (row) refs.push({ name, secretId: row.id });
+        if (row) refs.push({ name, secretId: row.id, visibility: row.visibility });
         else missing.push(name);
       }
       return { refs, missing };
@@ -579,6 +668,15 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   }
 
   return service;
+}
+
+/**
+ * Of an organization secret and the project secret that overrides it, the one a run uses: the project's,
+ * unless it is archived (S7) and the organization's is there to fall back to.
+ */
+function runtimeWinner(a: SecretRow, b: SecretRow): SecretRow {
+  const [project, org] = a.project_id !== null ? [a, b] : [b, a];
+  return project.archived === 1 && org.archived === 0 ? org : project;
 }
 
 function versionConflict(current: number): AppError {

@@ -29,7 +29,7 @@ export type SecretMetadata = z.output<typeof secretMetadataSchema>;
 
 /** What a consumer's declared names point at, as seen from its project (a project secret wins). */
 export interface DeclaredSecrets {
-  refs: { name: string; secretId: string }[];
+  refs: { name: string; secretId: string; visibility: Visibility }[];
   /** Declared names with no secret in the project or its organization. */
   missing: string[];
 }
@@ -44,9 +44,22 @@ export interface SecretResolver {
     scope: { orgId: string; projectId: string },
     names: string[],
     consumer: ConsumerRef,
-  ): Promise<{ values: Record<string, SecretValue> }>;
+  ): Promise<{
+    values: Record<string, SecretValue>;
+    /** S12: the hosts each resolved name's value may be sent to, for the names bound to some. */
+    allowedHosts?: Record<string, readonly string[]>;
+  }>;
   /** Every value of every live secret of the organization and project, as strings to redact (X6). */
   redactionValues(scope: { orgId: string; projectId: string }): Promise<string[]>;
+  /**
+   * The run's log held values of live secrets the consumer did not declare (the redactor as an oracle):
+   * each such secret's access is recorded (an audit entry, last accessed: X7). Returns their names.
+   */
+  recordUndeclaredMatch(
+    scope: { orgId: string; projectId: string },
+    values: readonly string[],
+    run: { consumer: ConsumerRef; eventId: string; entryId: string },
+  ): Promise<string[]>;
   /** Save-time lookup of declared names, inside the consumer's transaction. */
   declared(tx: Tx, scope: { orgId: string; projectId: string }, names: string[]): Promise<DeclaredSecrets>;
 }

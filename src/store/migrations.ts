@@ -271,9 +271,24 @@ const auditFormat: Migration = {
   },
 };
 
+/** S12 and S11's second setting: a secret's allowed destination hosts, and who may compute with restricted ones. */
+const allowedHostsAndComputeSetting: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable("secrets")
+      .addColumn("allowed_hosts", "text", (c) => c.notNull().defaultTo("[]"))
+      .execute();
+    await db.schema
+      .alterTable("orgs")
+      .addColumn("editors_compute_with_restricted", "integer", (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
+  "0003_allowed_hosts_and_compute_setting": allowedHostsAndComputeSetting,
   "0005_audit_format": auditFormat,
 };
 

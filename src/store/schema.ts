@@ -3,6 +3,8 @@
  * share: text ids (UUIDv7, time-ordered), ISO-8601 text timestamps, integer booleans (0/1), JSON as text and
  * ciphertexts as base64 text.
  */
+import type { Generated } from "kysely";
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -29,6 +31,7 @@ export interface OrgsTable {
   name: string;
   naming_policy: "upper_snake" | "alias";
   editors_manage_secrets: number;
+  editors_compute_with_restricted: Generated<number>; // 0003: defaults to 0
   versions_kept: number;
   created_at: string;
 }
@@ -99,6 +102,7 @@ export interface SecretsTable {
   updated_by: string;
   last_accessed_at: string | null;
   last_accessed_by: string | null; // consumer reference "kind:id:name"
+  allowed_hosts: Generated<string>; // 0003: JSON array of host names (S12); [] means any
 }
 
 export interface SecretVersionsTable {

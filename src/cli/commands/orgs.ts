@@ -284,6 +284,7 @@ function registerSettings(program: Command, io: CliIo): void {
       printFields(io, [
         ["naming policy", s.namingPolicy],
         ["editors manage secrets", String(s.editorsManageSecrets)],
+        ["editors compute with restricted", String(s.editorsComputeWithRestricted)],
         ["versions kept", String(s.versionsKept)],
       ]);
     });
@@ -297,6 +298,12 @@ function registerSettings(program: Command, io: CliIo): void {
         "false",
       ]),
     )
+    .addOption(
+      new Option(
+        "--editors-compute-with-restricted <bool>",
+        "let editors hand restricted secrets to logic functions",
+      ).choices(["true", "false"]),
+    )
     .option("--versions-kept <n>", "versions kept for rollback (1-100)", (v) => integer(v, "--versions-kept"))
     .option("--org <slug>", "organization (default: the saved or only one)")
     .option("--json", "print the API's JSON")
@@ -305,23 +312,29 @@ function registerSettings(program: Command, io: CliIo): void {
         opts: OrgFlags & {
           namingPolicy?: "upper_snake" | "alias";
           editorsManageSecrets?: string;
+          editorsComputeWithRestricted?: string;
           versionsKept?: number;
         },
       ) => {
         const patch: UpdateSettingsInput = {};
         if (opts.namingPolicy) patch.namingPolicy = opts.namingPolicy;
         if (opts.editorsManageSecrets) patch.editorsManageSecrets = opts.editorsManageSecrets === "true";
+        if (opts.editorsComputeWithRestricted) {
+          patch.editorsComputeWithRestricted = opts.editorsComputeWithRestricted === "true";
+        }
         if (opts.versionsKept !== undefined) patch.versionsKept = opts.versionsKept;
         if (Object.keys(patch).length === 0) {
           throw new CliError(
-            "nothing to change: pass --naming-policy, --editors-manage-secrets or --versions-kept",
+            "nothing to change: pass --naming-policy, --editors-manage-secrets, " +
+              "--editors-compute-with-restricted or --versions-kept",
           );
         }
         const { client, org } = await orgContext(io, opts);
         const s = await client.settings.update(org, patch);
         if (opts.json) return printJson(io, s);
         io.stdout.write(
-          `settings of ${org}: naming policy ${s.namingPolicy}, editors manage secrets ${s.editorsManageSecrets}, versions kept ${s.versionsKept}\n`,
+          `settings of ${org}: naming policy ${s.namingPolicy}, editors manage secrets ${s.editorsManageSecrets}, ` +
+            `editors compute with restricted ${s.editorsComputeWithRestricted}, versions kept ${s.versionsKept}\n`,
         );
       },
     );

@@ -92,6 +92,10 @@ export function registerSecrets(program: Command, io: CliIo): void {
         .default("restricted"),
     )
     .option("--description <text>", "what the secret is for (never the value)")
+    .option(
+      "--allowed-hosts <hosts>",
+      "comma-separated hosts the value may be sent to (*.example.com for subdomains; owners and admins)",
+    )
     .addOption(fromFile())
     .addHelpText("after", VALUE_FORMATS)
     .action(
@@ -101,6 +105,7 @@ export function registerSecrets(program: Command, io: CliIo): void {
           type: SecretType;
           visibility: Visibility;
           description?: string;
+          allowedHosts?: string;
           fromFile?: string;
         },
       ) => {
@@ -112,6 +117,14 @@ export function registerSecrets(program: Command, io: CliIo): void {
           value,
           visibility: opts.visibility,
           ...(opts.description !== undefined ? { description: opts.description } : {}),
+          ...(opts.allowedHosts !== undefined
+            ? {
+                allowedHosts: opts.allowedHosts
+                  .split(",")
+                  .map((h) => h.trim())
+                  .filter((h) => h !== ""),
+              }
+            : {}),
         });
         if (opts.json) return printJson(io, s);
         io.stdout.write(`created ${s.type} secret ${s.name} in ${where(scope)} (version ${s.version})\n`);
@@ -246,6 +259,7 @@ function printMetadata(io: CliIo, s: SecretMetadata): void {
     ["type", s.type],
     ["visibility", s.visibility],
     ["description", s.description || "-"],
+    ["allowed hosts", s.allowedHosts.join(", ") || "any"],
     ["scope", s.overrides ? `${s.scope} (overrides the organization secret)` : s.scope],
     ["version", String(s.version)],
     ["archived", s.archived ? "yes" : "no"],

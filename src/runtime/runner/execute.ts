@@ -6,7 +6,7 @@
  */
 import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
-import { redactDeep } from "../../redaction/index.js";
+import { createRedactor, type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import {
@@ -16,11 +16,15 @@ import {
   renderWebhookRequest,
   type TemplateSecrets,
 } from "../webhook/index.js";
+import { createUsedNames, withUsedSpellings } from "./aliases.js";
 import { parseRetryAfter } from "./backoff.js";
+import { type BoundSecret, createDestinationCheck } from "./destination.js";
 import type { RedactorCache } from "./redactors.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 
 export const DELIVERY_HEADER = "X-Cloakroom-Delivery";
+
+const DECLARED_REDACTORS_MAX = 1000;
 
 export interface ConsoleLine {
   level: string;
@@ -51,7 +55,8 @@ export interface Deliverer {
 }
 
 export interface ExecutorDeps {
-  secrets: Pick<SecretResolver, "resolveForRun" | "redactionValues">;
+  secrets: Pick<SecretResolver, "resolveForRun" | "redactionValues"> &
+    Partial<Pick<SecretResolver, "recordUndeclaredMatch">>;
   webhook: Deliverer;
   sandbox: FunctionRunner;
   redactors: RedactorCache;
@@ -87,16 +92,26 @@ type Draft = Omit<RunLogEntry, "id" | "consumer" | "event" | "startedAt" | "dura
 
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { secrets } = deps;
+  const usedNames = createUsedNames();
+  const checkDestination = createDestinationCheck();
 
-  async function resolve(consumer: Consumer): Promise<Record<string, SecretValue>> {
-    if (consumer.secrets.length === 0) return {};
+  async function resolve(
+    consumer: Consumer,
+  ): Promise<{ values: Record<string, SecretValue>; bound: BoundSecret[] }> {
+    if (consumer.secrets.length === 0) return { values: {}, bound: [] };
     try {
-      const { values } = await secrets.resolveForRun(
+      const { values, allowedHosts } = await secrets.resolveForRun(
         { orgId: consumer.orgId, projectId: consumer.projectId },
         consumer.secrets,
         { kind: consumer.kind, id: consumer.id, name: consumer.name },
       );
-      return values;
+      const bound: BoundSecret[] = [];
+      for (const [name, hosts] of Object.entries(allowedHosts ?? {})) {
+        if (hosts.length > 0 && values[name] !== undefined) {
+          bound.push({ name, value: values[name], allowedHosts: hosts });
+        }
+      }
+      return { values, bound };
     } catch (error) {
       if (error instanceof RunError) throw error;
       throw new RunError(
@@ -111,6 +126,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     consumer: Extract<Consumer, { kind: "integration" }>,
     event: RunEvent,
     values: Record<string, SecretValue>,
+    bound: readonly BoundSecret[],
     deliveryId: string,
   ): Promise<{ draft: Draft; retryable: boolean; retryAfterMs?: number | undefined }> {
     let rendered: RenderedRequest;
@@ -131,6 +147,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       headers: { ...rendered.headers, [DELIVERY_HEADER]: deliveryId },
       body: rendered.body,
     };
+    // S12, on the request as the client sends it, before it connects.
+    checkDestination(rendered, bound);
     const result = await deps.webhook.deliver(rendered, { timeoutMs: consumer.timeoutMs, deliveryId });
     const response =
       result.status !== undefined
@@ -186,6 +204,22 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return strings;
   };
 
+  // A redactor of a run's declared values alone, to tell a run showing its own secrets from one showing
+  // others'. Few distinct sets exist (one per consumer and version), so they are kept, boundedly.
+  const declaredRedactors = new Map<string, Redactor>();
+  const declaredRedactor = (values: string[]): Redactor => {
+    const key = values.join("\u0000");
+    let r = declaredRedactors.get(key);
+    if (r === undefined) {
+      if (declaredRedactors.size >= DECLARED_REDACTORS_MAX) {
+        declaredRedactors.delete(declaredRedactors.keys().next().value as string);
+      }
+      r = createRedactor(values);
+      declaredRedactors.set(key, r);
+    }
+    return r;
+  };
+
   /** Redacts with every live secret of the scope plus what this run resolved (X6). */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
@@ -209,7 +243,43 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       };
       return redactDeep(deps.redactors.get([], resolved), bare);
     }
-    return redactDeep(deps.redactors.get(scopeValues, resolved), entry);
+    const redactor = deps.redactors.get(scopeValues, resolved);
+    // Strings the redactor changed are noted on the way (an identity check per string), so only they are
+    // scanned again to learn whose values they held.
+    const changed: [text: string, redacted: string][] = [];
+    const noting: Redactor = {
+      ...redactor,
+      redact(text) {
+        const out = redactor.redact(text);
+        if (out !== text) changed.push([text, out]);
+        return out;
+      },
+    };
+    const redacted = redactDeep(noting, entry);
+    if (changed.length === 0 || !secrets.recordUndeclaredMatch) return redacted;
+    const declared = new Set(resolved);
+    const own = resolved.length > 0 ? declaredRedactor(resolved) : null;
+    const undeclared = new Set<string>();
+    for (const [text, out] of changed) {
+      // The usual case, a run showing its own secrets (an Authorization header), costs one small scan.
+      if (own !== null && own.redact(text) === out) continue;
+      for (const value of redactor.matchedValues(text)) if (!declared.has(value)) undeclared.add(value);
+    }
+    if (undeclared.size === 0) return redacted;
+    let names: string[] | null;
+    try {
+      names = await secrets.recordUndeclaredMatch(
+        { orgId: consumer.orgId, projectId: consumer.projectId },
+        [...undeclared],
+        { consumer: redacted.consumer, eventId: entry.event.id, entryId: entry.id },
+      );
+    } catch {
+      // The run is still flagged; which secrets it held could not be recorded.
+      names = null;
+    }
+    if (names?.length === 0) return redacted;
+    const warning = { code: "undeclared_secret_matched", ...(names ? { secrets: names } : {}) };
+    return { ...redacted, warnings: [...(redacted.warnings ?? []), warning] };
   }
 
   function unexpected(consumer: Consumer, error: unknown): { draft: Draft; retryable: boolean } {
@@ -227,11 +297,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       let values: Record<string, SecretValue> = {};
       let outcome: { draft: Draft; retryable: boolean; retryAfterMs?: number | undefined };
       try {
-        values = await resolve(consumer);
+        const resolved = await resolve(consumer);
+        values = resolved.values;
+        const offered = consumer.secrets.length > 0 ? withUsedSpellings(values, usedNames(consumer)) : values;
         outcome =
           consumer.kind === "integration"
-            ? await deliver(consumer, event, values, run.deliveryId)
-            : await runFunction(consumer, event, values);
+            ? await deliver(consumer, event, offered, resolved.bound, run.deliveryId)
+            : await runFunction(consumer, event, offered);
       } catch (error) {
         outcome =
           error instanceof RunError

@@ -65,6 +65,12 @@ export const runLogEntrySchema = z.object({
   console: z.array(z.object({ level: z.string(), message: z.string() })).optional(),
   output: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** `undeclared_secret_matched`: the log held values of secrets the consumer does not declare (names). */
+  warnings: z
+    .array(
+      z.object({ code: z.string(), step: z.string().optional(), secrets: z.array(z.string()).optional() }),
+    )
+    .optional(),
 });
 
 export const logsAnswer = z.object({ entries: z.array(runLogEntrySchema) });

@@ -11,10 +11,12 @@ import {
   type ProjectAuth,
   type ProjectRequest,
 } from "../../consumers/service.js";
+import { AppError } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { newId, nowIso } from "../../store/ids.js";
 import type { Executor } from "./execute.js";
 import { groupCommit } from "./group-commit.js";
+import type { OrgRateLimit } from "./rate-limit.js";
 import type { PublishEventInput, RunEvent, RunLogEntry, RunNowInput } from "./schema.js";
 import { type EventRow, insertEvents, insertRunLog, insertRuns, listRunLogs } from "./store.js";
 
@@ -26,6 +28,8 @@ export interface RunnerServiceDeps {
   /** Called after an event's runs are committed. */
   onPublished(runs: number): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
+  /** Publishing and manual runs per organization (CLOAKROOM_ORG_RUN_RATE); none when absent. */
+  orgRate?: OrgRateLimit;
 }
 
 export interface RunnerService {
@@ -39,6 +43,14 @@ export interface RunnerService {
 
 export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
   const { store, auth } = deps;
+  const spend = (orgId: string) => {
+    if (deps.orgRate && !deps.orgRate.take(orgId)) {
+      throw new AppError(
+        "rate_limited",
+        "this organization publishes or runs too often; try again shortly (CLOAKROOM_ORG_RUN_RATE)",
+      );
+    }
+  };
 
   /**
    * Each event and one run per matching enabled consumer, durable together; events published side by side
@@ -75,6 +87,7 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
   return {
     async publish(r, input) {
       const t = await enterProject(auth, r, "event.publish");
+      spend(t.access.org.id);
       const event: RunEvent = {
         id: newId(),
         name: input.name,
@@ -88,6 +101,7 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
 
     async runNow(r, kind, id, input) {
       const t = await enterProject(auth, r, "consumer.run", { type: kind, id });
+      spend(t.access.org.id);
       const consumer = await deps.consumers.load(t, kind, id);
       const event: RunEvent = {
         id: newId(),
