@@ -51,11 +51,17 @@ export interface SecretResolver {
   declared(tx: Tx, scope: { orgId: string; projectId: string }, names: string[]): Promise<DeclaredSecrets>;
 }
 
-/** Splits a value into the strings that must never appear in a log: every string leaf, usernames included. */
+/**
+ * Splits a value into the strings that must never appear in a log: every string leaf, usernames included,
+ * and every number leaf as its JSON text (a PIN or an account number stored as a number; the redactor skips
+ * those under 4 characters as it does strings). Boolean leaves are not: `true` and `false` would blank
+ * every boolean of every log of the organization, for a single bit (docs/decisions/0131).
+ */
 export function sensitiveStrings(value: SecretValue): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === "string") out.push(v);
+    else if (typeof v === "number") out.push(JSON.stringify(v));
     else if (Array.isArray(v)) for (const x of v) walk(x);
     else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x);
   };
