@@ -3,13 +3,20 @@ import type { Redactor } from "./redactor.js";
 /**
  * Redacts every string of a JSON-like value, object keys included, into a fresh copy: arrays stay arrays,
  * any other object becomes a plain object of its own enumerable string keys (defined, not assigned, so a
- * key such as `__proto__` stays an ordinary property). Other values are returned as they are. Two keys
+ * key such as `__proto__` stays an ordinary property). A number whose JSON text holds a value becomes that
+ * text, redacted (a string). Other values are returned as they are. Two keys
  * that redact to the same text keep the later value. A value met twice (or a cycle) maps to one copy.
  */
 export function redactDeep<T>(redactor: Redactor, value: T): T {
   const copies = new Map<object, unknown>();
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return redactor.redact(v);
+    if (typeof v === "number") {
+      // A number holding a value (a PIN stored as a number) leaves as its JSON text, redacted.
+      const text = JSON.stringify(v);
+      const redacted = text.length < 4 ? text : redactor.redact(text);
+      return redacted === text ? v : redacted;
+    }
     if (v === null || typeof v !== "object") return v;
     const known = copies.get(v);
     if (known !== undefined) return known;

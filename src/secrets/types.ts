@@ -45,7 +45,10 @@ export interface SecretResolver {
     names: string[],
     consumer: ConsumerRef,
   ): Promise<{ values: Record<string, SecretValue> }>;
-  /** Every value of every live secret of the organization and project, as strings to redact (X6). */
+  /**
+   * Every value of every live secret of the organization and project, as strings to redact (X6): the
+   * current version's and those of the previous versions still kept (S9).
+   */
   redactionValues(scope: { orgId: string; projectId: string }): Promise<string[]>;
   /** Save-time lookup of declared names, inside the consumer's transaction. */
   declared(tx: Tx, scope: { orgId: string; projectId: string }, names: string[]): Promise<DeclaredSecrets>;
