@@ -4,13 +4,21 @@ import type { Redactor } from "./redactor.js";
  * Redacts every string of a JSON-like value, object keys included, into a fresh copy: arrays stay arrays,
  * any other object becomes a plain object of its own enumerable string keys (defined, not assigned, so a
  * key such as `__proto__` stays an ordinary property). A number whose JSON text holds a value becomes that
- * text, redacted (a string). Other values are returned as they are. Two keys
+ * text, redacted (a string). Other values are returned as they are. A string ending with one of `cutMarks`
+ * was cut just before it: see `Redactor.redactCut`. Two keys
  * that redact to the same text keep the later value. A value met twice (or a cycle) maps to one copy.
  */
-export function redactDeep<T>(redactor: Redactor, value: T): T {
+export function redactDeep<T>(redactor: Redactor, value: T, cutMarks: readonly string[] = []): T {
   const copies = new Map<object, unknown>();
+  const redactString = (s: string): string => {
+    for (const mark of cutMarks) {
+      // Cut just before the mark: redacted, then the cut end dropped where it could begin a value.
+      if (s.endsWith(mark)) return redactor.redactCut(s.slice(0, s.length - mark.length)) + mark;
+    }
+    return redactor.redact(s);
+  };
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return redactor.redact(v);
+    if (typeof v === "string") return redactString(v);
     if (typeof v === "number") {
       // A number holding a value (a PIN stored as a number) leaves as its JSON text, redacted.
       const text = JSON.stringify(v);

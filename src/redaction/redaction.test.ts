@@ -498,6 +498,41 @@ describe("redaction properties", () => {
   });
 });
 
+describe("redaction of text cut short", () => {
+  it("a value cut by truncation leaves no prefix of any of its forms at the cut", () => {
+    const redactor = createRedactor(["sk_live_AAAAsecret42"]);
+    assert.equal(redactor.redactCut("log: sk_live_AAAAse"), "log: ");
+    assert.equal(redactor.redactCut("log: sk_live_AAAAsecret42"), `log: ${SENSITIVE}`);
+    assert.equal(redactor.redactCut("a sk_live_AAAAsecret42 b c2tfbGl2"), `a ${SENSITIVE} b `);
+    assert.equal(redactor.redactCut("nothing here"), "nothing here");
+  });
+
+  it("whatever the cut, nothing of the value it went through is kept after the last marker", () => {
+    const scenario = fc.array(secretValue, { minLength: 1, maxLength: 3 }).chain((values) =>
+      fc.record({
+        values: fc.constant(values),
+        before: filler,
+        form: fc.constantFrom(...expandPatterns(collectPatterns(values))),
+        cut: fc.nat(),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ values, before, form, cut }) => {
+        const text = before + form.slice(0, 1 + (cut % form.length));
+        const out = createRedactor(values).redactCut(text);
+        if (out.endsWith(SENSITIVE)) return;
+        // The plain text after the last marker ends where the cut form begins, or before.
+        const tail = plainSegments(out).at(-1) ?? "";
+        let ok = false;
+        for (let end = tail.length; end <= before.length && !ok; end++)
+          ok = text.slice(0, end).endsWith(tail);
+        assert.ok(ok, `${JSON.stringify(out)} keeps part of ${JSON.stringify(form)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("redaction cost on adversarial input", () => {
   it("one repeated character against long patterns of that character stays linear", () => {
     const text = "a".repeat(4 << 20);

@@ -9,12 +9,14 @@ import { RunError } from "../../errors.js";
 import { redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
+import { TRUNCATION_MARK } from "../sandbox/index.js";
 import {
   type DeliveryResult,
   RenderError,
   type RenderedRequest,
   renderWebhookRequest,
   type TemplateSecrets,
+  TRUNCATION_NOTE,
 } from "../webhook/index.js";
 import { parseRetryAfter } from "./backoff.js";
 import type { RedactorCache } from "./redactors.js";
@@ -84,6 +86,9 @@ export interface Executor {
 }
 
 type Draft = Omit<RunLogEntry, "id" | "consumer" | "event" | "startedAt" | "durationMs" | "attempts">;
+
+/** The marks that end a text the runtime cut short (sandbox console and messages, webhook response body). */
+const CUT_MARKS = [TRUNCATION_MARK, TRUNCATION_NOTE] as const;
 
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { secrets } = deps;
@@ -186,7 +191,11 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return strings;
   };
 
-  /** Redacts with every live secret of the scope plus what this run resolved (X6). */
+  /**
+   * Redacts with every live secret of the scope plus what this run resolved (X6). Text cut short (a console
+   * line or message past its cap, a response body past maxResponseBytes) is redacted, then its cut end is
+   * dropped where it could begin a value, so a cut never shows a value's prefix.
+   */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
@@ -207,9 +216,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           message: "the run's details were dropped: the secrets to redact them with could not be read",
         },
       };
-      return redactDeep(deps.redactors.get([], resolved), bare);
+      return redactDeep(deps.redactors.get([], resolved), bare, CUT_MARKS);
     }
-    return redactDeep(deps.redactors.get(scopeValues, resolved), entry);
+    return redactDeep(deps.redactors.get(scopeValues, resolved), entry, CUT_MARKS);
   }
 
   function unexpected(consumer: Consumer, error: unknown): { draft: Draft; retryable: boolean } {

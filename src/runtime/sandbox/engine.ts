@@ -32,6 +32,7 @@ import {
   MAX_CONSOLE_LINE_BYTES,
   MAX_CONSOLE_LINES,
   type SandboxError,
+  TRUNCATION_MARK,
   type WorkerJob,
   type WorkerResult,
 } from "./types.js";
@@ -64,7 +65,6 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export const FUNCTION_FILENAME = "function.js";
 export const EXPRESSION_FILENAME = "expression.js";
-const TRUNCATED = "… [truncated]";
 const MAX_STACK_FRAMES = 10;
 /** Thrown before the first statement of a syntax probe; reaching it means the text compiled. */
 const PROBE_SIGNAL = "cloakroom:compiled";
@@ -546,9 +546,9 @@ export function capLine(text: string): string {
   if (text.length * 3 <= MAX_CONSOLE_LINE_BYTES) return text;
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= MAX_CONSOLE_LINE_BYTES) return text;
-  let end = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATED);
+  let end = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATION_MARK);
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString("utf8") + TRUNCATED;
+  return bytes.subarray(0, end).toString("utf8") + TRUNCATION_MARK;
 }
 
 function round(ms: number): number {
