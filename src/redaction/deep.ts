@@ -3,12 +3,23 @@ import type { Redactor } from "./redactor.js";
 /**
  * Redacts every string of a JSON-like value, object keys included, into a fresh copy: arrays stay arrays,
  * any other object becomes a plain object of its own enumerable string keys (defined, not assigned, so a
- * key such as `__proto__` stays an ordinary property). A number whose JSON text holds a value becomes that
- * text, redacted (a string). Other values are returned as they are. A string ending with one of `cutMarks`
- * was cut just before it: see `Redactor.redactCut`. Two keys
+ * key such as `__proto__` stays an ordinary property). Other values are returned as they are, numbers too
+ * unless `options.numbers` says otherwise. Two keys
  * that redact to the same text keep the later value. A value met twice (or a cycle) maps to one copy.
  */
-export function redactDeep<T>(redactor: Redactor, value: T, cutMarks: readonly string[] = []): T {
+export interface RedactDeepOptions {
+  /** A string ending with one of these was cut just before it: see `Redactor.redactCut`. */
+  cutMarks?: readonly string[];
+  /**
+   * Numbers are data, not metadata: one whose JSON text holds a value becomes that text, redacted. Off for
+   * records whose numbers are their own (a duration must stay a number).
+   */
+  numbers?: boolean;
+}
+
+export function redactDeep<T>(redactor: Redactor, value: T, options: RedactDeepOptions = {}): T {
+  const cutMarks = options.cutMarks ?? [];
+  const numbers = options.numbers === true;
   const copies = new Map<object, unknown>();
   const redactString = (s: string): string => {
     for (const mark of cutMarks) {
@@ -19,7 +30,7 @@ export function redactDeep<T>(redactor: Redactor, value: T, cutMarks: readonly s
   };
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return redactString(v);
-    if (typeof v === "number") {
+    if (typeof v === "number" && numbers) {
       // A number holding a value (a PIN stored as a number) leaves as its JSON text, redacted.
       const text = JSON.stringify(v);
       const redacted = text.length < 4 ? text : redactor.redact(text);

@@ -216,9 +216,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           message: "the run's details were dropped: the secrets to redact them with could not be read",
         },
       };
-      return redactDeep(deps.redactors.get([], resolved), bare, CUT_MARKS);
+      return redactDeep(deps.redactors.get([], resolved), bare, { cutMarks: CUT_MARKS });
     }
-    return redactDeep(deps.redactors.get(scopeValues, resolved), entry, CUT_MARKS);
+    const redactor = deps.redactors.get(scopeValues, resolved);
+    const out = redactDeep(redactor, entry, { cutMarks: CUT_MARKS });
+    // The output and the event's data are the user's JSON, where a number can be a value (a PIN); the
+    // entry's own numbers (duration, attempts, status) are not, and must stay numbers.
+    out.event.data = redactDeep(redactor, entry.event.data, { numbers: true });
+    if (entry.output !== undefined) out.output = redactDeep(redactor, entry.output, { numbers: true });
+    return out;
   }
 
   function unexpected(consumer: Consumer, error: unknown): { draft: Draft; retryable: boolean } {
