@@ -171,7 +171,8 @@ function wireForms(out: string[], s: string): void {
     if (/[\t\n\r]/.test(s)) urlForms(out, s.replace(/[\t\n\r]/g, ""));
   }
   if (!ESCAPE_INERT.test(s)) push(out, escape(s));
-  if (HOST_CHARS.test(s) && /[A-Z]/.test(s)) push(out, s.toLowerCase());
+  // A derived form: like a line or a base64 string, searched from 6 characters (`TEST` must not blank `test`).
+  if (s.length >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) push(out, s.toLowerCase());
   const hex = Buffer.from(s, "utf8").toString("hex");
   push(out, hex);
   push(out, hex.toUpperCase());
