@@ -20,6 +20,19 @@ describe("redactDeep", () => {
     });
   });
 
+  it("a number holding a value is replaced by its redacted JSON text; other numbers stay numbers", () => {
+    const pins = createRedactor(["73910482"]);
+    const data = { pin: 73910482, near: 173910482, n: 42, big: 1e21 };
+    assert.deepEqual(redactDeep(pins, data, { numbers: true }), {
+      pin: SENSITIVE,
+      near: `1${SENSITIVE}`,
+      n: 42,
+      big: 1e21,
+    });
+    // Off by default: a record's own numbers (a duration) stay numbers.
+    assert.deepEqual(redactDeep(pins, data), data);
+  });
+
   it("the input is left untouched and non-string values pass through", () => {
     const input = { a: ["hunter2-secret"], n: 1.5, b: false, u: undefined };
     const snapshot = structuredClone(input);

@@ -1,6 +1,9 @@
 /**
  * The forms a secret value takes on its way out of a run (SPEC X6): raw, Unicode-normalized, JSON-escaped
- * (once and twice), percent-encoded and base64 at every byte alignment, plus the lines of a multi-line value.
+ * (once and twice), percent-encoded (encodeURIComponent and friends, and the WHATWG URL parser's own sets for
+ * path, query, fragment and userinfo), `escape()`, lower-cased where it could be a URL's host, hex of its
+ * UTF-8 bytes, and base64 at every byte alignment (of the UTF-8 bytes, and of the Latin-1 bytes `btoa`
+ * takes), plus the lines of a multi-line value.
  *
  * The result lists searched strings, each with its "tails": each tail t means `searched + t` is a form
  * too. Base64 needs this: the core of an alignment (the characters that depend on the value's bytes alone)
@@ -31,6 +34,15 @@ const INERT = /^[A-Za-z0-9_.-]*$/;
 const ASCII = /^[\x00-\x7f]*$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const LINE_BREAK = /\r\n|\r|\n/;
+/** Only code points up to U+00FF, at least one of them above ASCII: `btoa` encodes it, differently from UTF-8. */
+const LATIN1_HIGH = /^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$/;
+/** What `escape()` leaves as is. */
+const ESCAPE_INERT = /^[A-Za-z0-9@*_+\-./]*$/;
+/**
+ * A value the WHATWG URL parser would take as a host (or a label of one) and lower-case: ASCII without the
+ * forbidden domain code points, with an upper-case letter. Non-ASCII hosts become punycode (not searched).
+ */
+const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 
 /** Collects the searched strings and their tails for a list of values (duplicates and short ones allowed). */
 export function collectPatterns(values: readonly string[]): PatternTable {
@@ -45,8 +57,13 @@ export function collectPatterns(values: readonly string[]): PatternTable {
     const bases = normalizations(value);
     const texts: string[] = [];
     for (const base of bases) textForms(texts, base);
+    for (const base of bases) wireForms(texts, base);
     for (const form of texts) if (form.length >= MIN_VALUE_LENGTH) add(table, form, null);
-    for (const base of bases) addBase64Forms(table, base, scratch);
+    for (const base of bases) {
+      addBase64Forms(table, base, scratch, "utf8");
+      // `btoa` takes Latin-1: a value of code points up to U+00FF has other bytes there than in UTF-8.
+      if (LATIN1_HIGH.test(base)) addBase64Forms(table, base, scratch, "latin1");
+    }
     if (LINE_BREAK.test(value)) {
       // A Set: a 64 KiB key has a thousand lines, and a list would compare each form with all the others.
       const lines = new Set<string>();
@@ -141,6 +158,44 @@ function textForms(out: string[], s: string): void {
   }
 }
 
+/**
+ * The forms a whole value takes in a URL, through `escape()` and as hex: searched for the value and its
+ * normalizations, not for the lines of a multi-line value. The URL forms are what `new URL(...)` and its
+ * setters write: each component has its own percent-encode set (Node 20's parser; `^` in the path too, as
+ * the current standard and later Node versions do), always upper-case hex, never `+` for space.
+ */
+function wireForms(out: string[], s: string): void {
+  if (!INERT.test(s)) {
+    urlForms(out, s);
+    // The parser drops every tab and line break of the text it parses (the setters of URL do not).
+    if (/[\t\n\r]/.test(s)) urlForms(out, s.replace(/[\t\n\r]/g, ""));
+  }
+  if (!ESCAPE_INERT.test(s)) push(out, escape(s));
+  // A derived form: like a line or a base64 string, searched from 6 characters (`TEST` must not blank `test`).
+  if (s.length >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) push(out, s.toLowerCase());
+  const hex = Buffer.from(s, "utf8").toString("hex");
+  push(out, hex);
+  push(out, hex.toUpperCase());
+}
+
+function urlForms(out: string[], s: string): void {
+  const ascii = ASCII.test(s);
+  const bytes = ascii ? null : Buffer.from(s, "utf8");
+  const encode = (text: string, style: PercentStyle) =>
+    ascii ? percentEncodeAscii(text, style, HEX_UPPER) : percentEncode(bytes!, style, HEX_UPPER);
+  for (const style of URL_STYLES) push(out, encode(s, style));
+  // The parser reads a backslash in an http(s) path as a slash.
+  if (s.includes("\\")) {
+    const slashed = s.replaceAll("\\", "/");
+    push(
+      out,
+      ascii
+        ? percentEncodeAscii(slashed, URL_STYLES[0]!, HEX_UPPER)
+        : percentEncode(Buffer.from(slashed, "utf8"), URL_STYLES[0]!, HEX_UPPER),
+    );
+  }
+}
+
 /** What `JSON.stringify` writes between the quotes. */
 function jsonEscape(s: string): string {
   return JSON.stringify(s).slice(1, -1);
@@ -204,6 +259,21 @@ const PERCENT_STYLES: readonly PercentStyle[] = [
   percentStyle("-_.*", true), // application/x-www-form-urlencoded (URLSearchParams, Java)
 ];
 
+/** A WHATWG percent-encode set: C0 controls, DEL and non-ASCII, plus `encoded`. */
+function urlStyle(encoded: string): PercentStyle {
+  const table = new Uint8Array(128);
+  for (let c = 0x21; c < 0x7f; c++) if (!encoded.includes(String.fromCharCode(c))) table[c] = 1;
+  return { keep: table, spaceAsPlus: false };
+}
+
+const URL_STYLES: readonly PercentStyle[] = [
+  urlStyle('"#<>?`{}'), // path (pathname setter, or parsed)
+  urlStyle('"#<>?`{}^'), // path, current standard
+  urlStyle("\"#'<>"), // query of an http(s) URL
+  urlStyle('"<>`'), // fragment (an implicit-grant access_token travels there)
+  urlStyle('"#/:;<=>?@[\\]^`{|}'), // userinfo (username and password)
+];
+
 function percentEscape(b: number, style: PercentStyle, hex: string): string {
   return b === 0x20 && style.spaceAsPlus ? "+" : "%" + hex[b >> 4] + hex[b & 15];
 }
@@ -248,18 +318,19 @@ function tailsOf(scratch: Scratch, padded: string, unpadded: string): readonly s
 }
 
 /**
- * Base64 of the value's UTF-8 bytes at byte offsets 0, 1 and 2 of a 3-byte group, so the value is found
- * wherever it sits in the encoded data: `base64("user:" + password)` contains the password's core at
- * alignment 5 mod 3. Standard and URL-safe alphabets; the tails cover the end of the data, padded or not.
+ * Base64 of the value's bytes (UTF-8, or Latin-1 as `btoa` takes them) at byte offsets 0, 1 and 2 of a
+ * 3-byte group, so the value is found wherever it sits in the encoded data: `base64("user:" + password)`
+ * contains the password's core at alignment 5 mod 3. Standard and URL-safe alphabets; the tails cover the
+ * end of the data, padded or not.
  */
-function addBase64Forms(table: PatternTable, s: string, scratch: Scratch): void {
-  const n = Buffer.byteLength(s, "utf8");
+function addBase64Forms(table: PatternTable, s: string, scratch: Scratch, encoding: "utf8" | "latin1"): void {
+  const n = Buffer.byteLength(s, encoding);
   if (scratch.buffer.length < n + 2) scratch.buffer = Buffer.alloc(2 * (n + 2));
   // Two zero bytes, then the value: encoding from byte 2 - k puts the value at alignment k.
   const framed = scratch.buffer;
   framed[0] = 0;
   framed[1] = 0;
-  framed.write(s, 2, "utf8");
+  framed.write(s, 2, encoding);
   for (let k = 0; k < 3; k++) {
     const encoded = framed.toString("base64", 2 - k, n + 2);
     // Character i carries bits [6i, 6i + 6); the value's bits are [8k, 8k + 8n).

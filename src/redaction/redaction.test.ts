@@ -102,6 +102,81 @@ describe("redaction forms (SPEC X6)", () => {
     }
   });
 
+  it("a value in a URL is redacted as the WHATWG parser writes it: path, query, fragment, userinfo", () => {
+    const value = 'p@ss w0rd{x}|^"<>`/é$&+,;=';
+    const redactor = createRedactor([value]);
+    const forms: string[] = [];
+    for (const set of [
+      (u: URL) => {
+        u.pathname = `/${value}`;
+        return u.pathname.slice(1);
+      },
+      (u: URL) => {
+        u.search = `?${value}`;
+        return u.search.slice(1);
+      },
+      (u: URL) => {
+        u.hash = `#${value}`;
+        return u.hash.slice(1);
+      },
+      (u: URL) => {
+        u.username = value;
+        return u.username;
+      },
+      (u: URL) => {
+        u.password = value;
+        return u.password;
+      },
+    ]) {
+      const url = new URL("https://api.example.com/");
+      const form = set(url);
+      forms.push(form);
+      assert.ok(url.href.includes(form));
+      assert.ok(!leaks(redactor.redact(url.href), form), `${form} left in ${redactor.redact(url.href)}`);
+    }
+    // None of them is what encodeURIComponent writes: each is a form of its own.
+    assert.ok(forms.every((form) => form !== encodeURIComponent(value)));
+    // Parsed from text, tabs and line breaks vanish and a backslash in the path becomes a slash.
+    const parsed = new URL(`https://h.example/${"a\\b\tc d"}?q=${"x\ny z"}`);
+    const other = createRedactor(["a\\b\tc d", "x\ny z"]);
+    assert.equal(other.redact(parsed.href), `https://h.example/${SENSITIVE}?q=${SENSITIVE}`);
+  });
+
+  it("a value used as a URL's host is redacted after the parser lower-cases it", () => {
+    const tenant = "AcmeCorp-Prod7";
+    const href = new URL(`https://${tenant}.my.example.com/v1`).href;
+    assert.equal(href, "https://acmecorp-prod7.my.example.com/v1");
+    assert.equal(createRedactor([tenant]).redact(href), `https://${SENSITIVE}.my.example.com/v1`);
+    // Under 6 characters the lower-cased form is not searched: a value TEST must not blank every test.
+    assert.equal(createRedactor(["TEST"]).redact("a test of TEST"), `a test of ${SENSITIVE}`);
+  });
+
+  it("btoa of a value with Latin-1 characters is redacted, alone and inside username:password", () => {
+    const user = "jürgen";
+    const password = "Passwört-¡Señor!";
+    const redactor = createRedactor([user, password, `${user}:${password}`]);
+    // btoa encodes one byte per character: not the UTF-8 bytes that Buffer's base64 would take.
+    assert.notEqual(btoa(password), Buffer.from(password).toString("base64"));
+    assert.equal(redactor.redact(`token ${btoa(password)} end`), `token ${SENSITIVE} end`);
+    assert.equal(redactor.redact(`Basic ${btoa(`${user}:${password}`)}`), `Basic ${SENSITIVE}`);
+    const alone = createRedactor([password]).redact(`Basic ${btoa(`x:${password}`)}`);
+    assert.ok(!alone.includes(btoa(password).slice(2, -4)), alone);
+  });
+
+  it("escape() of a value is redacted", () => {
+    const value = "s3cr€t é~!()'=";
+    assert.notEqual(escape(value), encodeURIComponent(value));
+    assert.equal(createRedactor([value]).redact(`v=${escape(value)};`), `v=${SENSITIVE};`);
+  });
+
+  it("hex of a value's UTF-8 bytes is redacted in lower and upper case", () => {
+    const value = "sk_live_Hex€1";
+    const redactor = createRedactor([value]);
+    const hex = Buffer.from(value).toString("hex");
+    assert.equal(redactor.redact(`0x${hex}!`), `0x${SENSITIVE}!`);
+    assert.equal(redactor.redact(`0x${hex.toUpperCase()}!`), `0x${SENSITIVE}!`);
+  });
+
   it("a JSON-escaped value with quotes, newlines, tabs and non-ASCII characters is redacted", () => {
     const value = 'he said "hi"\n\tcafé ☕ \\ end';
     const redactor = createRedactor([value]);
@@ -255,6 +330,27 @@ const insertions = (value: string) => {
           .replace(/[\u0080-\uffff]/g, hex4),
       ],
     }),
+    fc.constantFrom("pathname", "search", "hash", "username", "password").map((part) => {
+      const url = new URL("https://h.example/");
+      const prefix = part === "search" ? "?" : part === "hash" ? "#" : part === "pathname" ? "/" : "";
+      url[part] = prefix + value;
+      return { text: url.href, vanish: [url[part].slice(prefix.length)] };
+    }),
+    fc.constant({ text: escape(value), vanish: [escape(value)] }),
+    fc.constant({ text: bytes.toString("hex"), vanish: [bytes.toString("hex")] }),
+    fc.constant({ text: bytes.toString("hex").toUpperCase(), vanish: [bytes.toString("hex").toUpperCase()] }),
+    fc.constant({
+      text: value.toLowerCase(),
+      vanish: value.length >= 6 && /^[\w-]+$/.test(value) ? [value.toLowerCase()] : [],
+    }),
+    fc.string({ unit: fc.constantFrom("a", "Z", ":", "é", "ÿ"), maxLength: 5 }).map((before) => {
+      // btoa takes Latin-1 text only; other values are left to the UTF-8 forms above.
+      if (!/^[\x00-\xff]*$/.test(value)) return { text: value, vanish: [value] };
+      const encoded = btoa(before + value);
+      const k = before.length;
+      const core = encoded.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + value.length)) / 6));
+      return { text: encoded, vanish: core.length >= 6 ? [core] : [] };
+    }),
     fc.constant({
       text: new URLSearchParams({ q: value }).toString(),
       vanish: [new URLSearchParams({ q: value }).toString().slice(2)],
@@ -401,6 +497,41 @@ describe("redaction properties", () => {
         const out = createRedactor(values).redact(text);
         for (const v of values)
           if (!v.includes(SENSITIVE)) assert.ok(!leaks(out, v), `${JSON.stringify(v)} left`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("redaction of text cut short", () => {
+  it("a value cut by truncation leaves no prefix of any of its forms at the cut", () => {
+    const redactor = createRedactor(["sk_live_AAAAsecret42"]);
+    assert.equal(redactor.redactCut("log: sk_live_AAAAse"), "log: ");
+    assert.equal(redactor.redactCut("log: sk_live_AAAAsecret42"), `log: ${SENSITIVE}`);
+    assert.equal(redactor.redactCut("a sk_live_AAAAsecret42 b c2tfbGl2"), `a ${SENSITIVE} b `);
+    assert.equal(redactor.redactCut("nothing here"), "nothing here");
+  });
+
+  it("whatever the cut, nothing of the value it went through is kept after the last marker", () => {
+    const scenario = fc.array(secretValue, { minLength: 1, maxLength: 3 }).chain((values) =>
+      fc.record({
+        values: fc.constant(values),
+        before: filler,
+        form: fc.constantFrom(...expandPatterns(collectPatterns(values))),
+        cut: fc.nat(),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ values, before, form, cut }) => {
+        const text = before + form.slice(0, 1 + (cut % form.length));
+        const out = createRedactor(values).redactCut(text);
+        if (out.endsWith(SENSITIVE)) return;
+        // The plain text after the last marker ends where the cut form begins, or before.
+        const tail = plainSegments(out).at(-1) ?? "";
+        let ok = false;
+        for (let end = tail.length; end <= before.length && !ok; end++)
+          ok = text.slice(0, end).endsWith(tail);
+        assert.ok(ok, `${JSON.stringify(out)} keeps part of ${JSON.stringify(form)}`);
       }),
       { numRuns: 300 },
     );

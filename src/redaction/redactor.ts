@@ -20,6 +20,11 @@ export interface Redactor {
    * secret it did not declare); `redact` itself never pays for it.
    */
   matchedValues(text: string): string[];
+  /**
+   * For a text cut short at its end: `redact`, and the end dropped from where it could be the beginning
+   * of a form, so a cut never shows a value's prefix (`…sk_live_AAAA` of `sk_live_AAAAse…`).
+   */
+  redactCut(text: string): string;
 }
 
 export function createRedactor(values: readonly string[]): Redactor {
@@ -41,6 +46,16 @@ export function createRedactor(values: readonly string[]): Redactor {
       return formsByValue
         .filter(({ forms }) => forms.some((form) => covered.some((part) => part.includes(form))))
         .map(({ value }) => value);
+    },
+    redactCut: (text) => {
+      let cut = matcher.liveFrom(text);
+      if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+      const ranges = matcher.ranges(text);
+      let kept = 0;
+      while (kept < ranges.length && ranges[kept]! < cut) kept += 2;
+      // A match that starts before the cut and runs past it still ends in one marker.
+      const end = kept > 0 && ranges[kept - 1]! > cut ? ranges[kept - 1]! : cut;
+      return applyRanges(text.slice(0, end), ranges.slice(0, kept));
     },
   };
 }

@@ -556,9 +556,23 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       const view = freshView(scope.orgId, scope.projectId) ?? (await loadView(scope.orgId, scope.projectId));
       view.redaction ??= (async () => {
         const strings = new Set<string>();
+        // A rotated-out value is often still valid where it was issued: the kept previous versions are
+        // redacted too (decision 0132). Each version is decrypted once and cached like a current value.
+        const kept = await q.keptVersions(
+          store.db,
+          view.live.map((row) => row.id),
+        );
         for (const row of view.live) {
-          const value = await decryptVersion(store.db, row, row.current_version);
-          for (const s of sensitiveStrings(value)) strings.add(s);
+          const versions = kept.get(row.id) ?? [];
+          if (!versions.includes(row.current_version)) versions.unshift(row.current_version);
+          for (const version of versions) {
+            const value = await decryptVersion(store.db, row, version).catch((error: unknown) => {
+              // Pruned since the list was read: nothing left to leak.
+              if (version !== row.current_version && error instanceof AppError) return undefined;
+              throw error;
+            });
+            if (value !== undefined) for (const s of sensitiveStrings(value)) strings.add(s);
+          }
         }
         return [...strings];
       })();

@@ -77,6 +77,25 @@ export function secretsStore(dialect: Dialect) {
         .execute();
     },
 
+    /** The kept version numbers of each secret, newest first (the current one among them). */
+    async keptVersions(tx: Tx, secretIds: string[]): Promise<Map<string, number[]>> {
+      const out = new Map<string, number[]>();
+      if (secretIds.length === 0) return out;
+      const rows = await tx
+        .selectFrom("secret_versions")
+        .select(["secret_id", "version"])
+        .where("secret_id", "in", secretIds)
+        .orderBy("secret_id")
+        .orderBy("version", "desc")
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.secret_id) ?? [];
+        list.push(Number(r.version));
+        out.set(r.secret_id, list);
+      }
+      return out;
+    },
+
     /** Destroys the ciphertexts of versions older than the newest `keep` (S9). */
     async pruneVersions(tx: Tx, secretId: string, currentVersion: number, keep: number): Promise<void> {
       await tx

@@ -7,10 +7,17 @@ import { sensitiveStrings } from "./types.js";
 describe("the strings a secret must never show as", () => {
   it("a token is itself; a JSON secret is each of its string leaves", () => {
     assert.deepEqual(sensitiveStrings("tok-123456"), ["tok-123456"]);
-    assert.deepEqual(sensitiveStrings({ a: "alpha-1", b: { c: ["gamma-3", 4] } }).sort(), [
+    assert.deepEqual(sensitiveStrings({ a: "alpha-1", b: { c: ["gamma-3", true] } }).sort(), [
       "alpha-1",
       "gamma-3",
     ]);
+  });
+
+  it("a number leaf of a JSON secret is redacted as its JSON text; a boolean leaf is not", () => {
+    const value = { pin: 482913, account: { id: 7.25e21, short: 42 }, live: true };
+    const redactor = createRedactor(sensitiveStrings(value));
+    const log = JSON.stringify({ pin: 482913, account: 7.25e21, n: 42, ok: true });
+    assert.equal(redactor.redact(log), '{"pin":[[SENSITIVE]],"account":[[SENSITIVE]],"n":42,"ok":true}');
   });
 
   it("a basic-auth header built from a username_password secret is redacted whole", () => {

@@ -49,7 +49,10 @@ export interface SecretResolver {
     /** S12: the hosts each resolved name's value may be sent to, for the names bound to some. */
     allowedHosts?: Record<string, readonly string[]>;
   }>;
-  /** Every value of every live secret of the organization and project, as strings to redact (X6). */
+  /**
+   * Every value of every live secret of the organization and project, as strings to redact (X6): the
+   * current version's and those of the previous versions still kept (S9).
+   */
   redactionValues(scope: { orgId: string; projectId: string }): Promise<string[]>;
   /**
    * The run's log held values of live secrets the consumer did not declare (the redactor as an oracle):
@@ -64,11 +67,17 @@ export interface SecretResolver {
   declared(tx: Tx, scope: { orgId: string; projectId: string }, names: string[]): Promise<DeclaredSecrets>;
 }
 
-/** Splits a value into the strings that must never appear in a log: every string leaf, usernames included. */
+/**
+ * Splits a value into the strings that must never appear in a log: every string leaf, usernames included,
+ * and every number leaf as its JSON text (a PIN or an account number stored as a number; the redactor skips
+ * those under 4 characters as it does strings). Boolean leaves are not: `true` and `false` would blank
+ * every boolean of every log of the organization, for a single bit (docs/decisions/0131).
+ */
 export function sensitiveStrings(value: SecretValue): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === "string") out.push(v);
+    else if (typeof v === "number") out.push(JSON.stringify(v));
     else if (Array.isArray(v)) for (const x of v) walk(x);
     else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x);
   };

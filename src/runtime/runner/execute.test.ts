@@ -3,7 +3,9 @@ import { test } from "node:test";
 import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
 import type { SecretValue } from "../../secrets/types.js";
-import type { DeliveryResult, RenderedRequest } from "../webhook/index.js";
+import { createSandboxPool, TRUNCATION_MARK } from "../sandbox/index.js";
+import { MAX_CONSOLE_LINE_BYTES } from "../sandbox/types.js";
+import { type DeliveryResult, type RenderedRequest, TRUNCATION_NOTE } from "../webhook/index.js";
 import { createExecutor, type Deliverer, type FunctionResult, type FunctionRunner } from "./execute.js";
 import { createRedactorCache } from "./redactors.js";
 import type { RunEvent } from "./schema.js";
@@ -256,4 +258,42 @@ test("when the secrets to redact with cannot be read, the entry keeps only its o
   assert.equal(entry.response, undefined);
   assert.equal(entry.event.data, null);
   assert.equal(JSON.stringify(entry).includes(TOKEN), false);
+});
+
+test("a value cut by the sandbox's console cap or the response body cap leaves no prefix in the entry", async () => {
+  const pool = createSandboxPool({ size: 1 });
+  try {
+    // The cap keeps 16,369 bytes and the mark: the line is cut five characters into the token.
+    const pad = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATION_MARK) - 5;
+    const { executor } = setup({
+      run: (input) => pool.runFunction(input),
+      deliver: () => ({
+        ok: true,
+        status: 200,
+        headers: {},
+        body: `resp ${TOKEN.slice(0, 12)}${TRUNCATION_NOTE}`,
+        bodyTruncated: true,
+        durationMs: 1,
+        retryable: false,
+      }),
+    });
+    const code = `export default ({ secrets }) => {
+      console.log("x".repeat(${pad}) + secrets.API_KEY + " and more");
+      throw new Error("y".repeat(${pad - 7}) + secrets.API_KEY);
+    }`;
+    // A generous deadline: the machine may be busy, and a timeout would say nothing about the cut.
+    const fn = await executor.attempt({ ...logic(code), timeoutMs: 20_000 } as Consumer, event, {
+      deliveryId: "r1",
+      attempt: 1,
+    });
+    const line = fn.entry.console?.[0]?.message ?? "";
+    assert.equal(line, `${"x".repeat(pad)}${TRUNCATION_MARK}`);
+    assert.ok(fn.entry.error?.message.endsWith(TRUNCATION_MARK), fn.entry.error?.message.slice(-40));
+    assert.equal(JSON.stringify(fn.entry).includes("tok_"), false, "a prefix of the token was kept");
+
+    const hook = await executor.attempt(integration(), event, { deliveryId: "r2", attempt: 1 });
+    assert.equal(hook.entry.response?.body, `resp ${TRUNCATION_NOTE}`);
+  } finally {
+    await pool.close();
+  }
 });

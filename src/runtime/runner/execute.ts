@@ -9,12 +9,14 @@ import { RunError } from "../../errors.js";
 import { createRedactor, type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
+import { TRUNCATION_MARK } from "../sandbox/index.js";
 import {
   type DeliveryResult,
   RenderError,
   type RenderedRequest,
   renderWebhookRequest,
   type TemplateSecrets,
+  TRUNCATION_NOTE,
 } from "../webhook/index.js";
 import { createUsedNames, withUsedSpellings } from "./aliases.js";
 import { parseRetryAfter } from "./backoff.js";
@@ -89,6 +91,9 @@ export interface Executor {
 }
 
 type Draft = Omit<RunLogEntry, "id" | "consumer" | "event" | "startedAt" | "durationMs" | "attempts">;
+
+/** The marks that end a text the runtime cut short (sandbox console and messages, webhook response body). */
+const CUT_MARKS = [TRUNCATION_MARK, TRUNCATION_NOTE] as const;
 
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { secrets } = deps;
@@ -220,7 +225,11 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return r;
   };
 
-  /** Redacts with every live secret of the scope plus what this run resolved (X6). */
+  /**
+   * Redacts with every live secret of the scope plus what this run resolved (X6). Text cut short (a console
+   * line or message past its cap, a response body past maxResponseBytes) is redacted, then its cut end is
+   * dropped where it could begin a value, so a cut never shows a value's prefix.
+   */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
@@ -241,7 +250,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           message: "the run's details were dropped: the secrets to redact them with could not be read",
         },
       };
-      return redactDeep(deps.redactors.get([], resolved), bare);
+      return redactDeep(deps.redactors.get([], resolved), bare, { cutMarks: CUT_MARKS });
     }
     const redactor = deps.redactors.get(scopeValues, resolved);
     // Strings the redactor changed are noted on the way (an identity check per string), so only they are
@@ -254,8 +263,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         if (out !== text) changed.push([text, out]);
         return out;
       },
+      redactCut(text) {
+        const out = redactor.redactCut(text);
+        if (out !== text) changed.push([text, out]);
+        return out;
+      },
     };
-    const redacted = redactDeep(noting, entry);
+    const redacted = redactDeep(noting, entry, { cutMarks: CUT_MARKS });
+    // The output and the event's data are the user's JSON, where a number can be a value (a PIN); the
+    // entry's own numbers (duration, attempts, status) are not, and must stay numbers.
+    redacted.event.data = redactDeep(noting, entry.event.data, { numbers: true });
+    if (entry.output !== undefined) redacted.output = redactDeep(noting, entry.output, { numbers: true });
     if (changed.length === 0 || !secrets.recordUndeclaredMatch) return redacted;
     const declared = new Set(resolved);
     const own = resolved.length > 0 ? declaredRedactor(resolved) : null;

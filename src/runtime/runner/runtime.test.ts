@@ -200,6 +200,26 @@ for (const database of testDatabases()) {
       await f.call("DELETE", f.p(`/integrations/${c.id}`));
     });
 
+    it("a rotated-out value of a secret is still redacted from run logs, as are number leaves", async () => {
+      await f.secret("ROTATED", "token", "s3cr3t-rotated-out-v1");
+      const updated = await f.call("PUT", `/v1/orgs/${f.org}/secrets/ROTATED/value`, f.owner, {
+        value: "s3cr3t-rotated-in-v2",
+      });
+      assert.equal(updated.status, 200, updated.text);
+      await f.secret("NUMBERS", "json", { pin: 73910482, enabled: true });
+      // The function declares no secret: the old value and the PIN come in with the caller's event.
+      const code = "export default ({ event }) => { console.log(event.data.old); return event.data }";
+      const c = await f.logic({ name: "echo-old", event: "echo.old", secrets: [], code });
+      const res = await f.call("POST", f.p(`/logic/${c.id}/run`), f.owner, {
+        event: { data: { old: "s3cr3t-rotated-out-v1", pin: 73910482, on: true } },
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.status, "success", res.text);
+      assert.deepEqual(res.body.output, { old: "[[SENSITIVE]]", pin: "[[SENSITIVE]]", on: true });
+      assert.equal(res.body.console[0].message, "[[SENSITIVE]]");
+      await f.call("DELETE", f.p(`/logic/${c.id}`));
+    });
+
     it("a run that needs an archived secret fails with secret_archived naming it, and is not retried (S7)", async () => {
       await f.secret("OLD_KEY", "token", "s3cr3t-old-key");
       const c = await f.integration({

@@ -32,6 +32,7 @@ import {
   MAX_CONSOLE_LINE_BYTES,
   MAX_CONSOLE_LINES,
   type SandboxError,
+  TRUNCATION_MARK,
   type WorkerJob,
   type WorkerResult,
 } from "./types.js";
@@ -50,6 +51,8 @@ const RETAINED_MEMORY_BYTES = 128 * MiB;
 /** Distinct memory budgets kept instantiated per worker (most functions use the default). */
 const MAX_INSTANCES = 3;
 
+type EmscriptenModuleOptions = NonNullable<Parameters<typeof newVariant>[1]["emscriptenModule"]>;
+
 interface WasmMemory {
   grow(delta: number): number;
   readonly buffer: { readonly byteLength: number };
@@ -64,7 +67,6 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export const FUNCTION_FILENAME = "function.js";
 export const EXPRESSION_FILENAME = "expression.js";
-const TRUNCATED = "… [truncated]";
 const MAX_STACK_FRAMES = 10;
 /** Thrown before the first statement of a syntax probe; reaching it means the text compiled. */
 const PROBE_SIGNAL = "cloakroom:compiled";
@@ -86,6 +88,8 @@ interface Instance {
   memory: WasmMemory;
   /** The last attempt to grow the wasm memory hit the cap: a failed allocation was an out-of-memory. */
   capHit: boolean;
+  /** The wasm code called abort() (a failed assertion in QuickJS): the instance is unusable. */
+  aborted: boolean;
 }
 
 /** Compiles the QuickJS wasm once; instances (one per memory budget) are created from it on demand. */
@@ -108,7 +112,12 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
       initial: MODULE_INITIAL_BYTES / WASM_PAGE_BYTES,
       maximum: Math.ceil(maxBytes / WASM_PAGE_BYTES),
     });
-    const instance: Instance = { qjs: undefined as unknown as QuickJSWASMModule, memory, capHit: false };
+    const instance: Instance = {
+      qjs: undefined as unknown as QuickJSWASMModule,
+      memory,
+      capHit: false,
+      aborted: false,
+    };
     const grow = memory.grow.bind(memory);
     // Emscripten grows the heap through this object; watching it tells an out-of-memory at the cap apart
     // from an error the function threw.
@@ -124,7 +133,18 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
         }
       },
     });
-    instance.qjs = await newQuickJSWASMModule(newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory }));
+    // Emscripten prints "Aborted(...)" to the process's stderr before throwing; the throw is handled (the
+    // instance is dropped), so the line is only noise in the server's log, and it is kept out of it.
+    // (Both are options of Emscripten's Module object that quickjs-emscripten passes on but does not type.)
+    const emscriptenModule = {
+      printErr: () => {},
+      onAbort: () => {
+        instance.aborted = true;
+      },
+    } as unknown as EmscriptenModuleOptions;
+    instance.qjs = await newQuickJSWASMModule(
+      newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory, emscriptenModule }),
+    );
     instances.set(memoryMb, instance);
     while (instances.size > MAX_INSTANCES) {
       const oldest = instances.keys().next().value as number;
@@ -222,6 +242,9 @@ function runInInstance(instance: Instance, job: WorkerJob): { result: Unfinished
 
   try {
     if (runtime?.hasPendingJob()) discard = true;
+    // After an allocation failed at the cap, QuickJS's object lists may not add up, and freeing the
+    // runtime then fails an assertion (abort): such an instance is dropped without freeing anything.
+    if (instance.capHit || instance.aborted) discard = true;
     if (!discard) {
       for (let i = handles.length - 1; i >= 0; i--) handles[i]!.dispose();
       context?.dispose();
@@ -378,6 +401,7 @@ function runInInstance(instance: Instance, job: WorkerJob): { result: Unfinished
       const state = ctx.getPromiseState(handle);
       if (state.type === "fulfilled") return state.notAPromise ? handle : keep(state.value);
       if (state.type === "rejected") throw new RunFailure(classify(keep(state.error), "run"));
+      if (instance.capHit) throw new RunFailure(memoryError());
       throw new RunFailure({
         code: "runtime_error",
         message: "the returned promise never settled (the sandbox has no timers or I/O to wait for)",
@@ -392,6 +416,10 @@ function runInInstance(instance: Instance, job: WorkerJob): { result: Unfinished
         }
         const batch = rt.executePendingJobs(JOB_BATCH);
         if (batch.error) throw new RunFailure(classify(keep(batch.error), "run"));
+        // A promise job that runs out of memory rejects a promise nobody may be watching, and the jobs it
+        // would have queued are lost: a flood then dies out and leaves the function's promise pending
+        // forever. The run ends here instead, at the first allocation that failed at the cap.
+        if (instance.capHit) throw new RunFailure(memoryError());
       }
     }
   }
@@ -546,9 +574,9 @@ export function capLine(text: string): string {
   if (text.length * 3 <= MAX_CONSOLE_LINE_BYTES) return text;
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= MAX_CONSOLE_LINE_BYTES) return text;
-  let end = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATED);
+  let end = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATION_MARK);
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString("utf8") + TRUNCATED;
+  return bytes.subarray(0, end).toString("utf8") + TRUNCATION_MARK;
 }
 
 function round(ms: number): number {

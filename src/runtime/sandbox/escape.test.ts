@@ -392,6 +392,37 @@ describe("denial of service ends cleanly with a clear code", () => {
     assert.ok(result.durationMs < 1000, `took ${result.durationMs} ms`);
   });
 
+  test("a promise-job flood that fills the memory ends cleanly, with no abort line, and the pool serves on", async () => {
+    // Each job queues the next and keeps the chain alive, so memory runs out before the deadline; the
+    // jobs that would follow are lost and the function's promise would stay pending forever.
+    const flood = `export default async () => {
+      const spin = () => Promise.resolve().then(spin);
+      spin();
+      await new Promise(() => {});
+    }`;
+    const printed: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      printed.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const result = await run(flood, { timeoutMs: 30_000, memoryMb: 16 });
+        expectError(result, "memory_limit");
+        await assertPoolStillServes();
+      }
+      // Let the worker's stderr reach this thread before looking.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(
+      printed.filter((line) => /Aborted|Assertion failed/.test(line)),
+      [],
+    );
+  });
+
   test("an async function awaiting forever in a loop is a timeout", async () => {
     expectError(
       await run("export default async () => { for (;;) await null }", { timeoutMs: 200 }),

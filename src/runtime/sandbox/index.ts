@@ -18,6 +18,7 @@ export type {
   SandboxRunInput,
   SyntaxCheckResult,
 } from "./types.js";
+export { TRUNCATION_MARK } from "./types.js";
 
 export function createSandboxPool(options?: SandboxPoolOptions): SandboxPool {
   return createPool(options);

@@ -75,6 +75,8 @@ export const MAX_TIMEOUT_MS = 60_000;
 export const MAX_MEMORY_MB = 1024;
 export const MAX_CONSOLE_LINES = 1000;
 export const MAX_CONSOLE_LINE_BYTES = 16 * 1024;
+/** Ends a console line or message cut at MAX_CONSOLE_LINE_BYTES; the run log redacts the cut text (X6). */
+export const TRUNCATION_MARK = "… [truncated]";
 
 /** A job as the worker receives it: inputs are JSON text, never host objects. */
 export type WorkerJob =
