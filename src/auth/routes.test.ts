@@ -176,6 +176,7 @@ for (const database of testDatabases()) {
       assert.deepEqual(settings.body, {
         namingPolicy: "upper_snake",
         editorsManageSecrets: true,
+        editorsComputeWithRestricted: false,
         versionsKept: 20,
       });
       assert.deepEqual((await call("GET", "/v1/orgs/acme/settings", { token: t })).body, settings.body);
