@@ -79,6 +79,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     executor,
     onPublished: () => worker.wake(),
     onFinished,
+    logQuotaBytes: options.logQuotaBytes,
   });
 
   let stopped = false;

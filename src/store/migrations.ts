@@ -226,7 +226,23 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { "0001_initial": initial };
+/**
+ * Bytes of run-log entries stored per organization, kept beside the inserts so the quota is checked
+ * without summing the table (docs/decisions/0137-run-log-bounds.md). Filled from the existing rows.
+ */
+const runLogUsage: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("run_log_usage")
+      .addColumn("org_id", "text", (c) => c.primaryKey())
+      .addColumn("bytes", "bigint", (c) => c.notNull())
+      .execute();
+    await sql`insert into run_log_usage (org_id, bytes)
+      select org_id, sum(length(entry)) from run_logs group by org_id`.execute(db);
+  },
+};
+
+const migrations: Record<string, Migration> = { "0001_initial": initial, "0004_run_log_usage": runLogUsage };
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
 const MIGRATION_LOCK = 73_470_001;

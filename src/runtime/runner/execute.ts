@@ -17,6 +17,7 @@ import {
   type TemplateSecrets,
 } from "../webhook/index.js";
 import { parseRetryAfter } from "./backoff.js";
+import { capEntry } from "./caps.js";
 import type { RedactorCache } from "./redactors.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 
@@ -186,8 +187,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return strings;
   };
 
-  /** Redacts with every live secret of the scope plus what this run resolved (X6). */
+  /** Redacts (X6), then cuts to the entry's size bounds: in that order, so a cut never splits a value. */
   async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+    return capEntry(await redactOnly(consumer, entry, values));
+  }
+
+  /** Redacts with every live secret of the scope plus what this run resolved (X6). */
+  async function redactOnly(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
     try {

@@ -68,5 +68,9 @@ export const runLogEntrySchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 
-export const logsAnswer = z.object({ entries: z.array(runLogEntrySchema) });
+export const logsAnswer = z.object({
+  entries: z.array(runLogEntrySchema),
+  /** Pass as `before` for the next page; absent when this page reached the oldest entry. */
+  next: z.string().optional(),
+});
 export const publishAnswer = z.object({ id: z.string() });

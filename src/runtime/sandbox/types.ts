@@ -32,6 +32,7 @@ export type SandboxErrorCode =
   | "syntax_error"
   | "invalid_module"
   | "output_not_json"
+  | "output_too_large"
   | "sandbox_crashed";
 
 export interface SandboxError {
@@ -75,6 +76,8 @@ export const MAX_TIMEOUT_MS = 60_000;
 export const MAX_MEMORY_MB = 1024;
 export const MAX_CONSOLE_LINES = 1000;
 export const MAX_CONSOLE_LINE_BYTES = 16 * 1024;
+/** A function's return value, as JSON text, in characters; past it the run fails with output_too_large. */
+export const MAX_OUTPUT_CHARS = 1024 * 1024;
 
 /** A job as the worker receives it: inputs are JSON text, never host objects. */
 export type WorkerJob =
