@@ -6,35 +6,9 @@
 import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../errors.js";
+import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.js";
 
-/** Objects and arrays nested deeper than this are refused with 400 (SPEC "Bad input"). */
-export const MAX_JSON_DEPTH = 64;
-
-/**
- * The deepest nesting of objects and arrays in `text`, counting brackets outside strings; it stops counting
- * as soon as `limit` is passed, so a hostile document costs one linear scan at most.
- */
-export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
-}
+export { jsonDepth, MAX_JSON_DEPTH } from "../json-depth.js";
 
 export function tooDeep(): AppError {
   return new AppError(

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { MAX_JSON_DEPTH } from "../../json-depth.js";
 import { newId } from "../../store/ids.js";
 import { testDatabases } from "../../store/testing.js";
 import { startTestServer, type TestServer } from "../../testing/server.js";
@@ -108,6 +109,16 @@ for (const database of testDatabases()) {
       assert.equal(res.body.status, "failure");
       assert.equal(res.body.error.code, "output_too_large");
       assert.equal(res.body.output, undefined);
+    });
+
+    it(`a returned value nested deeper than ${MAX_JSON_DEPTH} levels fails the run with output_too_deep, not a 500`, async () => {
+      const c = await logic("deep", "let o = 1; for (let i = 0; i < 5000; i++) o = { a: o }; return o;");
+      const res = await f.call("POST", f.p(`/logic/${c.id}/run`), f.owner, {});
+      assert.equal(res.status, 200, res.text.slice(0, 200));
+      assert.equal(res.body.status, "failure");
+      assert.equal(res.body.error.code, "output_too_deep");
+      const [stored] = await f.logs(`?consumer=${c.id}`);
+      assert.equal(stored.error.code, "output_too_deep");
     });
 
     it("a log page stops before its byte bound, and its cursor continues where it stopped", async () => {

@@ -25,6 +25,7 @@ import {
   type QuickJSWASMModule,
   RELEASE_SYNC,
 } from "quickjs-emscripten";
+import { jsonDepth, MAX_JSON_DEPTH } from "../../json-depth.js";
 import { PRELUDE_FILENAME, PRELUDE_SOURCE } from "./prelude.js";
 import {
   type ConsoleLevel,
@@ -383,6 +384,17 @@ function runInInstance(instance: Instance, job: WorkerJob): { result: Unfinished
         };
       }
       const outputJson = ctx.getString(text);
+      if (jsonDepth(outputJson, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+        drain();
+        return {
+          ok: false,
+          error: {
+            code: "output_too_deep",
+            message: `the returned value nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+          },
+          console: lines,
+        };
+      }
       drain();
       return { ok: true, outputJson, console: lines };
     }

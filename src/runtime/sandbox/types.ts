@@ -33,6 +33,7 @@ export type SandboxErrorCode =
   | "invalid_module"
   | "output_not_json"
   | "output_too_large"
+  | "output_too_deep"
   | "sandbox_crashed";
 
 export interface SandboxError {
