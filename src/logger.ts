@@ -16,6 +16,9 @@ export const redactedLogPaths = [
   "*.body",
   "req.headers",
   "request.body",
+  // Node's HTTP parser errors carry the request's bytes.
+  "rawPacket",
+  "*.rawPacket",
 ];
 
 export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {

@@ -3,11 +3,26 @@
  * level, and every captured line is searched for every value and the usual encodings of it.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { testDatabases } from "../src/store/testing.js";
 import { startTestServer, type TestServer } from "../src/testing/server.js";
 
 const database = testDatabases()[0]!;
+
+/** Writes raw bytes to the server and returns what it answered before closing. */
+function rawRequest(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let answer = "";
+    socket.on("data", (c: Buffer) => {
+      answer += c.toString();
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" ? resolve(answer) : reject(e)));
+    socket.on("close", () => resolve(answer));
+  });
+}
 
 describe("server logs through a secret lifecycle", () => {
   let server: TestServer;
@@ -80,8 +95,36 @@ describe("server logs through a secret lifecycle", () => {
     assert.equal((await call("POST", `${s}/TOKEN/archive`)).status, 200);
     assert.equal((await call("DELETE", `${s}/CFG`)).status, 204);
 
+    // Requests Node's parser refuses (an oversized header block, a malformed request line) still carry the
+    // token and a value in their bytes.
+    const oversized = await fetch(`${server.url}${s}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "x-pad": "p".repeat(17_000),
+      },
+      body: JSON.stringify({ name: "Z", type: "token", value: values[0] }),
+    });
+    assert.equal(oversized.status, 431);
+    const malformed = await rawRequest(
+      server.url,
+      `POST ${s} HTTP/1.1 junk\r\nAuthorization: Bearer ${token}\r\nContent-Length: 40\r\n\r\n{"value":"${values[0]}"}`,
+    );
+    assert.match(malformed, /^HTTP\/1.1 400/);
+
     assert.ok(server.logs.length > 10, "trace logging captured lines");
-    const text = server.logs.join("\n");
+    // Buffers reach a log line as arrays of byte values: decode those too.
+    const decoded = server.logs.map((line) =>
+      line.replace(/"data":\[([0-9,]+)\]/g, (_, bytes: string) =>
+        Buffer.from(bytes.split(",").map(Number)).toString("latin1"),
+      ),
+    );
+    assert.ok(
+      !server.logs.some((line) => line.includes("rawPacket")),
+      "a log line carries raw request bytes",
+    );
+    const text = decoded.join("\n");
     for (const v of values)
       for (const f of forms(v)) assert.ok(!text.includes(f), `the log holds a form of ${v}`);
     assert.ok(!text.includes(token), "the log holds the bearer token");

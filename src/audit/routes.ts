@@ -1,6 +1,7 @@
 /** GET /v1/orgs/:org/audit (admins and owners, `audit.read`). */
 import { z } from "zod";
 import type { OrgAccess, RequestContext } from "../auth/types.js";
+import { decimalInt } from "../http/query.js";
 import { defineRoute, ok, type RouteDef } from "../http/route.js";
 import { MAX_PAGE } from "./service.js";
 import type { AuditLog } from "./types.js";
@@ -30,7 +31,7 @@ export const auditEntrySchema = z.object({
 const params = z.object({ org: z.string().min(1).max(63) });
 const query = z
   .object({
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+    limit: decimalInt(1, MAX_PAGE, 50),
     before: z.string().min(1).max(64).optional(),
   })
   .strict();

@@ -181,7 +181,7 @@ for (const database of testDatabases()) {
     });
 
     test("delete removes a secret; asking for it afterwards exits 2 with not_found", async () => {
-      const r = await run(["secrets", "delete", "DB_LOGIN"]);
+      const r = await run(["secrets", "delete", "DB_LOGIN", "--yes"]);
       assert.equal(r.code, 0, everything(r));
       const gone = await run(["secrets", "get", "DB_LOGIN"]);
       assert.equal(gone.code, 2);
@@ -288,7 +288,7 @@ for (const database of testDatabases()) {
       assert.ok(!everything(ran).includes(TOKEN_VALUE), everything(ran));
 
       // In use: delete is refused and names the consumer; the usage count shows it.
-      const refused = await spawned(["secrets", "delete", "API_KEY"]);
+      const refused = await spawned(["secrets", "delete", "API_KEY", "--yes"]);
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /^error: secret_in_use: /);
       assert.match(refused.stderr, /used by: logic\/reporter/);

@@ -20,7 +20,7 @@ export const EXIT = {
   ok: 0,
   /** Usage, configuration, file or network error. */
   usage: 1,
-  /** The server answered with an error (`error: <code>: <message>`). */
+  /** The server answered with an error (`error: <code>: <message>`), or a run started on demand failed. */
   api: 2,
   /** `audit verify` found a bad entry. */
   verification: 3,

@@ -30,7 +30,8 @@ Environment:
 Exit codes:
   0  success
   1  usage, configuration, file or network error
-  2  the server refused the request (printed as "error: <code>: <message>")
+  2  the server refused the request (printed as "error: <code>: <message>"), or the run that
+     logic run / integrations test started failed
   3  verification failed (audit verify found an edited, removed or reordered entry)
   130 cancelled at a prompt
 `;

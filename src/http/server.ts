@@ -11,13 +11,18 @@ import Fastify, {
 import type { Logger } from "pino";
 import type { Actor, RequestContext } from "../auth/types.js";
 import { AppError } from "../errors.js";
+import { createClientErrorHandler } from "./client-errors.js";
+import { drainRequest } from "./drain.js";
 import { errorBody, invalidRequest, toHttpError } from "./errors.js";
+import { installJsonParser } from "./json-body.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDef } from "./route.js";
 import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 export const BODY_LIMIT = 1024 * 1024;
+/** How much of a refused body is read and discarded so the client sees the 413 (see drain.ts). */
+const DRAIN_LIMITS = { maxBytes: 16 * BODY_LIMIT, maxMs: 10_000 };
 
 export interface HttpDeps {
   logger: Logger;
@@ -47,15 +52,18 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    clientErrorHandler: createClientErrorHandler(deps.logger as FastifyBaseLogger),
   });
+  installJsonParser(app);
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const { status, body, internal } = toHttpError(error);
     if (internal) {
       const e = error as Error;
       request.log.error({ err: { type: e?.name, message: e?.message, stack: e?.stack } }, "request failed");
     }
-    void reply.status(status).type("application/json").send(body);
+    if (status === 413) await drainRequest(request.raw, DRAIN_LIMITS);
+    return reply.status(status).type("application/json").send(body);
   });
   app.setNotFoundHandler((_request, reply) => {
     void reply.status(404).send(errorBody("not_found", "no such route"));

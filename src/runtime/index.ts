@@ -82,6 +82,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     onPublished: () => worker.wake(),
     onFinished,
     orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
+    logQuotaBytes: options.logQuotaBytes,
   });
 
   let stopped = false;

@@ -285,10 +285,27 @@ const allowedHostsAndComputeSetting: Migration = {
   },
 };
 
+/**
+ * Bytes of run-log entries stored per organization, kept beside the inserts so the quota is checked
+ * without summing the table (docs/decisions/0137-run-log-bounds.md). Filled from the existing rows.
+ */
+const runLogUsage: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("run_log_usage")
+      .addColumn("org_id", "text", (c) => c.primaryKey())
+      .addColumn("bytes", "bigint", (c) => c.notNull())
+      .execute();
+    await sql`insert into run_log_usage (org_id, bytes)
+      select org_id, sum(length(entry)) from run_logs group by org_id`.execute(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
   "0003_allowed_hosts_and_compute_setting": allowedHostsAndComputeSetting,
+  "0004_run_log_usage": runLogUsage,
   "0005_audit_format": auditFormat,
 };
 

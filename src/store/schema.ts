@@ -168,6 +168,12 @@ export interface RunLogsTable {
   entry: string; // JSON of the redacted run-log entry
 }
 
+export interface RunLogUsageTable {
+  org_id: string;
+  /** Characters of `run_logs.entry` stored for the organization (PostgreSQL returns bigint as text). */
+  bytes: number | string;
+}
+
 export interface AuditLogTable {
   id: string;
   chain: string; // organization id, or "_system" for what belongs to no organization
@@ -213,6 +219,7 @@ export interface Database {
   events: EventsTable;
   runs: RunsTable;
   run_logs: RunLogsTable;
+  run_log_usage: RunLogUsageTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
 }

@@ -15,7 +15,7 @@ import type {
   RunLogEntry,
 } from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
-import { CliError, type CliIo } from "../io.js";
+import { CliError, type CliIo, EXIT } from "../io.js";
 import { printFields, printJson, printTable } from "../output.js";
 import { parseJsonObject } from "../values.js";
 import { printRunEntry } from "./events.js";
@@ -305,7 +305,10 @@ function registerKind<T extends { id: string; name: string }, I>(
       const { client, scope } = await context(flags);
       const item = await find(client, scope, which);
       const entry = await kind.execute(client, scope, item.id, input);
-      if (flags.json) return printJson(io, entry);
-      printRunEntry(io, entry, { detailed: true });
+      if (flags.json) printJson(io, entry);
+      else printRunEntry(io, entry, { detailed: true });
+      // The request succeeded but the run did not: exit 2, as --help says, so scripts can tell.
+      if (entry.status === "failure")
+        throw new CliError(`the run failed: ${entry.error?.code ?? "failure"}`, EXIT.api);
     });
 }

@@ -1,6 +1,11 @@
 /** `events publish` and `logs` (with `--follow`): a project's events and its redacted run log. */
 import type { Command } from "commander";
-import { CloakroomApiError, type RunLogEntry } from "../../client/index.js";
+import {
+  CloakroomApiError,
+  type CloakroomClient,
+  type ProjectScope,
+  type RunLogEntry,
+} from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
 import { CliError, type CliIo } from "../io.js";
 import { printJson, shortTime } from "../output.js";
@@ -39,7 +44,7 @@ export function registerEvents(program: Command, io: CliIo): void {
 
   withProject(program.command("logs"))
     .description("show a project's run log (redacted), oldest first; --follow keeps printing new entries")
-    .option("--consumer <id>", "only this consumer's runs")
+    .option("--consumer <name>", "only this consumer's runs (integration or logic function, name or id)")
     .option("--limit <n>", "how many recent entries (default 50)", (v) => integer(v, "--limit"))
     .option(
       "--follow",
@@ -60,7 +65,8 @@ export function registerEvents(program: Command, io: CliIo): void {
       }) => {
         const { client, session } = await signedInClient(io);
         const scope = await resolveProjectScope(io, client, session, flags);
-        const query = { limit: flags.limit ?? 50, ...(flags.consumer ? { consumer: flags.consumer } : {}) };
+        const consumer = flags.consumer ? await consumerId(client, scope, flags.consumer) : undefined;
+        const query = { limit: flags.limit ?? 50, ...(consumer ? { consumer } : {}) };
         const first = await client.logs.list(scope, query);
         if (!flags.follow) {
           if (flags.json) return printJson(io, { entries: first });
@@ -68,11 +74,42 @@ export function registerEvents(program: Command, io: CliIo): void {
           for (const entry of [...first].reverse()) printRunEntry(io, entry, { detailed: false });
           return;
         }
-        await follow(io, first, flags.json === true, (flags.interval ?? 2) * 1000, () =>
-          client.logs.list(scope, query),
+        // --limit is how much history to show first; a poll catches up on everything since, page by page.
+        await follow(io, first, flags.json === true, (flags.interval ?? 2) * 1000, (before) =>
+          client.logs.list(scope, {
+            limit: FOLLOW_PAGE,
+            ...(consumer ? { consumer } : {}),
+            ...(before ? { before } : {}),
+          }),
         );
       },
     );
+}
+
+/** The largest page the server gives; a poll asks for pages of it until it meets an entry it has shown. */
+const FOLLOW_PAGE = 200;
+/** A poll reads at most this many pages back; a gap larger than that is reported, not silently skipped. */
+const FOLLOW_MAX_PAGES = 50;
+
+/** A consumer's id from its name or id: integrations and logic functions share the run log. */
+async function consumerId(client: CloakroomClient, scope: ProjectScope, which: string): Promise<string> {
+  const [integrations, functions] = await Promise.all([
+    client.integrations.list(scope),
+    client.logic.list(scope),
+  ]);
+  const all = [
+    ...integrations.map((c) => ({ id: c.id, name: c.name, kind: "integration" })),
+    ...functions.map((c) => ({ id: c.id, name: c.name, kind: "logic" })),
+  ];
+  const byId = all.find((c) => c.id === which);
+  if (byId) return byId.id;
+  const byName = all.filter((c) => c.name === which);
+  if (byName.length === 1 && byName[0]) return byName[0].id;
+  if (byName.length > 1)
+    throw new CliError(
+      `${byName.map((c) => `${c.kind}/${c.name}`).join(" and ")} share the name ${which}: pass the id`,
+    );
+  throw new CliError(`no integration or logic function ${which} in ${scope.org}/${scope.project}`);
 }
 
 /** Polls until SIGINT or SIGTERM; prints each entry once (NDJSON with --json). */
@@ -81,7 +118,7 @@ async function follow(
   first: RunLogEntry[],
   json: boolean,
   intervalMs: number,
-  fetchPage: () => Promise<RunLogEntry[]>,
+  fetchPage: (before?: string) => Promise<RunLogEntry[]>,
 ): Promise<void> {
   // Bounded: ids older than the last few pages cannot come back in the newest page.
   const seen = new Set<string>();
@@ -101,6 +138,27 @@ async function follow(
     }
   };
   show(first);
+  // Newest first, back to a page holding an entry already shown (or the start of the log).
+  const sinceLastSeen = async (): Promise<RunLogEntry[]> => {
+    const fresh: RunLogEntry[] = [];
+    let before: string | undefined;
+    for (let page = 0; page < FOLLOW_MAX_PAGES; page++) {
+      const entries = await fetchPage(before);
+      // The whole page is looked at, not just up to the first known entry: ids made in the same
+      // millisecond on two nodes need not arrive in order.
+      let reachedShown = false;
+      for (const entry of entries) {
+        if (seen.has(entry.id)) reachedShown = true;
+        else fresh.push(entry);
+      }
+      if (reachedShown || entries.length < FOLLOW_PAGE) return fresh;
+      before = entries[entries.length - 1]?.id;
+    }
+    io.stderr.write(
+      `warning: more than ${FOLLOW_MAX_PAGES * FOLLOW_PAGE} new entries since the last poll; showing the newest\n`,
+    );
+    return fresh;
+  };
   let stopped = false;
   let wake: () => void = () => {};
   const stop = () => {
@@ -121,7 +179,7 @@ async function follow(
       });
       if (stopped) break;
       try {
-        show(await fetchPage());
+        show(await sinceLastSeen());
         warned = false;
       } catch (error) {
         // The server going away for a moment (a restart) is not the end of a tail; a refusal is.

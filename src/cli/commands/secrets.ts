@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import type { CloakroomClient, Scope, SecretMetadata, SecretType, Visibility } from "../../client/index.js";
+import { confirmOrStop } from "../confirm.js";
 import { resolveScope, signedInClient } from "../context.js";
 import { CliError, type CliIo } from "../io.js";
 import { consumerLabel, printFields, printJson, printTable, shortTime } from "../output.js";
@@ -178,16 +179,25 @@ export function registerSecrets(program: Command, io: CliIo): void {
     .description(
       "archive a secret: hidden from the list, and consumers that use it stop working until restored",
     )
-    .action(async (name: string, opts: ScopeFlags) => {
+    .option("--yes", "archive without asking, even when consumers use the secret")
+    .action(async (name: string, opts: ScopeFlags & { yes?: boolean }) => {
       const { client, scope } = await scoped(io, opts);
+      const current = await client.secrets.get(scope, name);
+      const users = (current.usedBy ?? []).map((c) => consumerLabel(c));
+      if (users.length > 0 || current.usageCount > 0) {
+        io.stderr.write(
+          `warning: archiving ${name} stops ${users.length > 0 ? users.join(", ") : `${current.usageCount} consumer(s)`}: ` +
+            "their runs fail with secret_archived until you restore it\n",
+        );
+        await confirmOrStop(io, {
+          yes: opts.yes,
+          question: `archive ${name} in ${where(scope)}?`,
+          action: `archiving ${name}, which consumers use,`,
+        });
+      }
       const s = await client.secrets.archive(scope, name);
       if (opts.json) return printJson(io, s);
       io.stdout.write(`archived ${s.name}\n`);
-      if (s.usageCount > 0) {
-        io.stderr.write(
-          `warning: ${s.usageCount} consumer(s) use ${s.name}; their runs fail with secret_archived until you restore it\n`,
-        );
-      }
     });
 
   withScope(secrets.command("restore <name>"))
@@ -200,9 +210,15 @@ export function registerSecrets(program: Command, io: CliIo): void {
     });
 
   withScope(secrets.command("delete <name>"))
-    .description("delete a secret and destroy its values (refused while consumers use it)")
-    .action(async (name: string, opts: ScopeFlags) => {
+    .description("delete a secret and destroy its values (refused while consumers use it); asks first")
+    .option("--yes", "delete without asking (for scripts)")
+    .action(async (name: string, opts: ScopeFlags & { yes?: boolean }) => {
       const { client, scope } = await scoped(io, opts);
+      await confirmOrStop(io, {
+        yes: opts.yes,
+        question: `delete ${name} from ${where(scope)} and destroy every version of its value?`,
+        action: `deleting ${name}`,
+      });
       await client.secrets.delete(scope, name);
       if (opts.json) return printJson(io, { deleted: name });
       io.stdout.write(`deleted ${name}\n`);

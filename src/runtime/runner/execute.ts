@@ -20,6 +20,7 @@ import {
 } from "../webhook/index.js";
 import { createUsedNames, withUsedSpellings } from "./aliases.js";
 import { parseRetryAfter } from "./backoff.js";
+import { capEntry } from "./caps.js";
 import { type BoundSecret, createDestinationCheck } from "./destination.js";
 import type { RedactorCache } from "./redactors.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
@@ -225,12 +226,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return r;
   };
 
+  /** Redacts (X6), then cuts to the entry's size bounds: in that order, so a cut never splits a value. */
+  async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+    return capEntry(await redactOnly(consumer, entry, values));
+  }
+
   /**
    * Redacts with every live secret of the scope plus what this run resolved (X6). Text cut short (a console
    * line or message past its cap, a response body past maxResponseBytes) is redacted, then its cut end is
    * dropped where it could begin a value, so a cut never shows a value's prefix.
    */
-  async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+  async function redactOnly(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
     try {

@@ -66,7 +66,7 @@ export function runnerRoutes(deps: { runner: RunnerService; auth: OrgAuth }): Ro
       query: logsQuery,
       responses: { 200: logsAnswer },
       async handler({ params, query, ctx }) {
-        return ok({ entries: await runner.logs(await projectRequest(auth, ctx, params), query) });
+        return ok(await runner.logs(await projectRequest(auth, ctx, params), query));
       },
     }),
   ];

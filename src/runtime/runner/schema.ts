@@ -1,6 +1,7 @@
 /** Events, run requests and run-log entries as the API shows them (SPEC "Shapes", X1). */
 import { z } from "zod";
 import { consumerParams, projectParams } from "../../consumers/schema.js";
+import { decimalInt } from "../../http/query.js";
 
 export { consumerParams, projectParams };
 
@@ -33,7 +34,7 @@ export type RunNowInput = z.output<typeof runNowBody>;
 
 export const logsQuery = z.object({
   consumer: z.string().min(1).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: decimalInt(1, 200, 50),
   before: z.string().min(1).max(100).optional(),
 });
 
@@ -73,5 +74,9 @@ export const runLogEntrySchema = z.object({
     .optional(),
 });
 
-export const logsAnswer = z.object({ entries: z.array(runLogEntrySchema) });
+export const logsAnswer = z.object({
+  entries: z.array(runLogEntrySchema),
+  /** Pass as `before` for the next page; absent when this page reached the oldest entry. */
+  next: z.string().optional(),
+});
 export const publishAnswer = z.object({ id: z.string() });

@@ -14,11 +14,12 @@ import {
 import { AppError } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { newId, nowIso } from "../../store/ids.js";
+import { LOG_PAGE_BYTES } from "./caps.js";
 import type { Executor } from "./execute.js";
 import { groupCommit } from "./group-commit.js";
 import type { OrgRateLimit } from "./rate-limit.js";
 import type { PublishEventInput, RunEvent, RunLogEntry, RunNowInput } from "./schema.js";
-import { type EventRow, insertEvents, insertRunLog, insertRuns, listRunLogs } from "./store.js";
+import { type EventRow, insertEvents, insertRunLog, insertRuns, listRunLogPage } from "./store.js";
 
 export interface RunnerServiceDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface RunnerServiceDeps {
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
   /** Publishing and manual runs per organization (CLOAKROOM_ORG_RUN_RATE); none when absent. */
   orgRate?: OrgRateLimit;
+  /** Run-log storage per organization (RunnerOptions.logQuotaBytes). */
+  logQuotaBytes?: number;
 }
 
 export interface RunnerService {
@@ -38,7 +41,7 @@ export interface RunnerService {
   logs(
     r: ProjectRequest,
     q: { consumer?: string | undefined; limit: number; before?: string | undefined },
-  ): Promise<RunLogEntry[]>;
+  ): Promise<{ entries: RunLogEntry[]; next?: string }>;
 }
 
 export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
@@ -110,23 +113,28 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
         publishedAt: nowIso(),
       };
       const { entry } = await deps.executor.attempt(consumer, event, { deliveryId: newId(), attempt: 1 });
-      await insertRunLog(store.db, {
-        orgId: consumer.orgId,
-        projectId: consumer.projectId,
-        runId: null,
-        entry,
-      });
+      await insertRunLog(
+        store.db,
+        {
+          orgId: consumer.orgId,
+          projectId: consumer.projectId,
+          runId: null,
+          entry,
+        },
+        deps.logQuotaBytes,
+      );
       deps.onFinished?.(kind, entry.status);
       return entry;
     },
 
     async logs(r, q) {
       const t = await enterProject(auth, r, "logs.read");
-      return listRunLogs(store.db, {
+      return listRunLogPage(store.db, {
         projectId: t.project.id,
         consumerId: q.consumer,
         before: q.before,
         limit: q.limit,
+        maxBytes: LOG_PAGE_BYTES,
       });
     },
   };

@@ -345,7 +345,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         });
       }
     }
-    await insertRunLogs(tx, logs);
+    await insertRunLogs(tx, logs, options.logQuotaBytes);
     return owned;
   }
 

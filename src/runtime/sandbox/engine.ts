@@ -25,12 +25,14 @@ import {
   type QuickJSWASMModule,
   RELEASE_SYNC,
 } from "quickjs-emscripten";
+import { jsonDepth, MAX_JSON_DEPTH } from "../../json-depth.js";
 import { PRELUDE_FILENAME, PRELUDE_SOURCE } from "./prelude.js";
 import {
   type ConsoleLevel,
   type ConsoleLine,
   MAX_CONSOLE_LINE_BYTES,
   MAX_CONSOLE_LINES,
+  MAX_OUTPUT_CHARS,
   type SandboxError,
   TRUNCATION_MARK,
   type WorkerJob,
@@ -390,7 +392,32 @@ function runInInstance(instance: Instance, job: WorkerJob): { result: Unfinished
 
     function output(value: QuickJSHandle): Unfinished {
       const text = call(helpers.serialize, "output", value);
+      // Checked on the VM's string length before copying it out: a returned value past the bound fails the
+      // run rather than crossing into the host (the run log keeps far less of it anyway; see runner/caps.ts).
+      const length = ctx.getNumber(keep(ctx.getProp(text, "length")));
+      if (length > MAX_OUTPUT_CHARS) {
+        drain();
+        return {
+          ok: false,
+          error: {
+            code: "output_too_large",
+            message: `the returned value is ${length} characters of JSON; at most ${MAX_OUTPUT_CHARS} are accepted`,
+          },
+          console: lines,
+        };
+      }
       const outputJson = ctx.getString(text);
+      if (jsonDepth(outputJson, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+        drain();
+        return {
+          ok: false,
+          error: {
+            code: "output_too_deep",
+            message: `the returned value nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+          },
+          console: lines,
+        };
+      }
       drain();
       return { ok: true, outputJson, console: lines };
     }

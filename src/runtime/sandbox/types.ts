@@ -32,6 +32,8 @@ export type SandboxErrorCode =
   | "syntax_error"
   | "invalid_module"
   | "output_not_json"
+  | "output_too_large"
+  | "output_too_deep"
   | "sandbox_crashed";
 
 export interface SandboxError {
@@ -77,6 +79,8 @@ export const MAX_CONSOLE_LINES = 1000;
 export const MAX_CONSOLE_LINE_BYTES = 16 * 1024;
 /** Ends a console line or message cut at MAX_CONSOLE_LINE_BYTES; the run log redacts the cut text (X6). */
 export const TRUNCATION_MARK = "… [truncated]";
+/** A function's return value, as JSON text, in characters; past it the run fails with output_too_large. */
+export const MAX_OUTPUT_CHARS = 1024 * 1024;
 
 /** A job as the worker receives it: inputs are JSON text, never host objects. */
 export type WorkerJob =
