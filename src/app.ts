@@ -40,6 +40,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    pg: config.db,
     ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
   });
   try {

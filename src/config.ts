@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { type RunnerOptions, runnerOptionsFromEnv } from "./runtime/runner/options.js";
+import { type DbOptions, dbOptionsFromEnv } from "./store/options.js";
 
 export interface Config {
   host: string;
@@ -23,6 +24,10 @@ export interface Config {
   workers: number;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
   runner: RunnerOptions;
+  /** Timeouts and keepalive of PostgreSQL connections (CLOAKROOM_DB_*; see store/options.ts). */
+  db: DbOptions;
+  /** SIGTERM ends the process within this long, even when the database does not answer. */
+  shutdownTimeoutMs: number;
 }
 
 export interface ConfigFlags {
@@ -90,10 +95,33 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
   }
   const c = parsed.data;
   let runner: RunnerOptions;
+  let db: DbOptions;
   try {
     runner = runnerOptionsFromEnv(c.workers, env);
+    db = dbOptionsFromEnv(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  return { ...c, dataDir: resolve(c.dataDir), databaseUrl: c.databaseUrl, rootKey: c.rootKey, runner };
+  const shutdown = z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .optional()
+    .safeParse(env.CLOAKROOM_SHUTDOWN_TIMEOUT_MS || undefined);
+  if (!shutdown.success)
+    throw new ConfigError(
+      "invalid configuration:\n  CLOAKROOM_SHUTDOWN_TIMEOUT_MS: must be a whole number of milliseconds from 100 to 3600000",
+    );
+  // Default: the runs' grace period, then time to hand the rest back and close.
+  const shutdownTimeoutMs = shutdown.data ?? runner.stopGraceMs + 10_000;
+  return {
+    ...c,
+    dataDir: resolve(c.dataDir),
+    databaseUrl: c.databaseUrl,
+    rootKey: c.rootKey,
+    runner,
+    db,
+    shutdownTimeoutMs,
+  };
 }
