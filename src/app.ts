@@ -9,6 +9,7 @@ import { authRoutes, createAuthService } from "./auth/index.js";
 import type { Config } from "./config.js";
 import { loadRootKey } from "./crypto/index.js";
 import { createMetrics } from "./http/metrics.js";
+import { createReadiness } from "./http/readiness.js";
 import type { RouteDef } from "./http/route.js";
 import { buildHttpServer } from "./http/server.js";
 import { createRuntime } from "./runtime/index.js";
@@ -98,10 +99,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
           sourceIp: ctx.sourceIp,
           details: { reason },
         }),
-      ready: async () => {
-        await store.db.selectFrom("meta").select("key").limit(1).execute();
-        return true;
-      },
+      ready: createReadiness({
+        ping: () => store.db.selectFrom("meta").select("key").limit(1).execute(),
+        worker: () => runtime.health(),
+      }),
     });
 
     let closed = false;

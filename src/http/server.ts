@@ -14,6 +14,7 @@ import { AppError } from "../errors.js";
 import { errorBody, invalidRequest, toHttpError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
+import type { Readiness } from "./readiness.js";
 import type { RouteDef } from "./route.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -27,8 +28,8 @@ export interface HttpDeps {
   authenticate(request: FastifyRequest): Promise<Actor | null>;
   /** Records a refused request (A1: every denied request is audited). */
   recordDenied(ctx: RequestContext, action: string, reason: string): Promise<void>;
-  /** Readiness: the database answers. */
-  ready(): Promise<boolean>;
+  /** Readiness: the database answers and the run worker is not stuck (http/readiness.ts). */
+  ready(): Promise<Readiness>;
   trustProxy?: boolean;
   /** Extra plugins (the web console). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -105,8 +106,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.get("/v1/openapi.json", async () => openapi);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const ready = await deps.ready().catch(() => false);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable" });
+    const { ready, checks } = await deps.ready();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable", checks });
   });
   app.get("/metrics", async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();

@@ -21,6 +21,7 @@ const options: RunnerOptions = {
   leaseMs: 60_000,
   pollMs: 60_000,
   stopGraceMs: 2_000,
+  stuckMs: 60_000,
 };
 
 async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
