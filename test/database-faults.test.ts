@@ -7,15 +7,46 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, describe, it } from "node:test";
 import pg from "pg";
 import { eventually } from "../src/runtime/runner/testing/fixture.js";
-import { type Sink, startSink } from "../src/runtime/runner/testing/sink.js";
+import { startSink } from "../src/runtime/runner/testing/sink.js";
 import { tempDir } from "../src/store/testing.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
-import { startTcpProxy, type TcpProxy } from "../src/testing/tcp-proxy.js";
+import { startTcpProxy } from "../src/testing/tcp-proxy.js";
 
 const baseUrl = process.env.TEST_DATABASE_URL;
+
+/** A webhook target that answers after `delayMs` (changeable) and counts deliveries per run id. */
+async function slowSink(delayMs: number) {
+  const deliveries = new Map<string, number>();
+  let delay = delayMs;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const id = String(req.headers["x-cloakroom-delivery"]);
+      deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+      const timer = setTimeout(() => res.end("ok"), delay);
+      res.on("close", () => clearTimeout(timer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    deliveries,
+    received: () => [...deliveries.values()].reduce((a, b) => a + b, 0),
+    setDelay(ms: number) {
+      delay = ms;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 async function call(url: string, method: string, path: string, token?: string, body?: unknown) {
   const res = await fetch(url + path, {
@@ -69,7 +100,7 @@ async function freshSchema(): Promise<{
 }
 
 /** Setup, a project `web`, and `consumers` webhook integrations on event `order` posting to the sink. */
-async function seed(url: string, sink: Sink, consumers: number): Promise<string> {
+async function seed(url: string, sink: { url: string }, consumers: number): Promise<string> {
   const setup = await call(url, "POST", "/v1/setup", undefined, {
     org: "acme",
     email: "owner@example.com",
@@ -180,5 +211,127 @@ describe("database faults on PostgreSQL", { skip: baseUrl ? false : "TEST_DATABA
     assert.equal(again.status, 201, again.text);
     assert.doesNotMatch(node.output(), /Unhandled 'error' event|terminated-mid-write/);
     assert.equal(await node.stop(), 0);
+  });
+
+  it("a node whose connections go silent gives its runs up to another node within the lease, says it is not ready, and ends on SIGTERM within its deadline", async () => {
+    const db = await freshSchema();
+    cleanup.push(db.drop);
+    const proxy = await startTcpProxy({
+      host: "127.0.0.1",
+      port: Number(new URL(baseUrl ?? "").port || 5432),
+    });
+    cleanup.push(() => proxy.close());
+    const sink = await slowSink(1_500);
+    cleanup.push(() => sink.close());
+    const leaseMs = 3_000;
+    const shutdownMs = 5_000;
+    const faults = {
+      CLOAKROOM_WORKERS: "1",
+      CLOAKROOM_RUN_LEASE_MS: String(leaseMs),
+      CLOAKROOM_RUN_STUCK_MS: "2500",
+      CLOAKROOM_RUN_STOP_GRACE_MS: "1000",
+      CLOAKROOM_SHUTDOWN_TIMEOUT_MS: String(shutdownMs),
+      CLOAKROOM_DB_CONNECT_TIMEOUT_MS: "2000",
+      CLOAKROOM_DB_STATEMENT_TIMEOUT_MS: "2000",
+      CLOAKROOM_DB_QUERY_TIMEOUT_MS: "3000",
+      CLOAKROOM_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: "2000",
+    };
+    const a = track(
+      await startServerProcess(["--data-dir", tempDir()], nodeEnv(db.urlFor(proxy.port), faults)),
+    );
+    const token = await seed(a.url, sink, 2);
+    const b = track(await startServerProcess(["--data-dir", tempDir()], nodeEnv(db.urlFor(), faults)));
+    await publish(a.url, token, 10);
+    const total = 20;
+    // A holds runs: some executing (the target is slow), the rest waiting in its memory.
+    await eventually(async () => sink.received() >= 1, 10_000, "node A to start delivering");
+    const heldByA = await query<{ n: number }>(
+      `select count(*)::int as n from ${db.schema}.runs where status = 'running' and locked_by like $1`,
+      [`%/${a.child.pid}/%`],
+    );
+    assert.ok((heldByA[0]?.n ?? 0) > 0, "node A holds runs when its connections freeze");
+
+    proxy.freeze();
+    const frozenAt = Date.now();
+    const ready = await call(a.url, "GET", "/readyz");
+    assert.equal(ready.status, 503, ready.text);
+    assert.equal(ready.body.checks.database, "unavailable");
+    assert.ok(Date.now() - frozenAt < 10_000, "readiness answers while the database is silent");
+
+    await eventually(
+      async () => {
+        const rows = await query<{ n: number }>(
+          `select count(*)::int as n from ${db.schema}.runs where status = 'success'`,
+        );
+        return rows[0]?.n === total;
+      },
+      leaseMs + 30_000,
+      "every run to be delivered by node B",
+    );
+    const deliveredAfterMs = Date.now() - frozenAt;
+    // A cannot write while frozen: every success was recorded by B. Each run was charged only attempts that ran.
+    assert.ok(
+      deliveredAfterMs < leaseMs + 20_000,
+      `runs delivered ${deliveredAfterMs} ms after the freeze (lease ${leaseMs} ms)`,
+    );
+    process.stderr.write(`# frozen node's runs delivered by another node after ${deliveredAfterMs} ms\n`);
+    await eventually(
+      async () => /the run worker is stuck/.test(a.output()) || /database is unavailable/.test(a.output()),
+      10_000,
+      "node A to log its stuck worker",
+    );
+
+    const termAt = Date.now();
+    await a.stop("SIGTERM");
+    const tookMs = Date.now() - termAt;
+    assert.ok(tookMs < shutdownMs + 3_000, `SIGTERM took ${tookMs} ms (deadline ${shutdownMs} ms)`);
+    assert.equal(await b.stop(), 0);
+  });
+
+  it("runs waiting in a killed node's memory are not charged an attempt", async () => {
+    const db = await freshSchema();
+    cleanup.push(db.drop);
+    const sink = await slowSink(60_000);
+    cleanup.push(() => sink.close());
+    // One worker: 32 runs execute at once and as many more wait in memory.
+    const env = { CLOAKROOM_WORKERS: "1", CLOAKROOM_RUN_LEASE_MS: "2000" };
+    const a = track(await startServerProcess(["--data-dir", tempDir()], nodeEnv(db.urlFor(), env)));
+    const token = await seed(a.url, sink, 8);
+    await publish(a.url, token, 6);
+    const total = 48;
+    await eventually(async () => sink.received() >= 32, 20_000, "32 runs to be executing");
+    await eventually(
+      async () =>
+        (
+          await query<{ n: number }>(
+            `select count(*)::int as n from ${db.schema}.runs where status = 'running'`,
+          )
+        )[0]?.n === total,
+      10_000,
+      "node A to hold every run",
+    );
+    assert.equal(sink.received(), 32, "only the runs with a slot started");
+    await a.stop("SIGKILL");
+
+    sink.setDelay(0);
+    const b = track(await startServerProcess(["--data-dir", tempDir()], nodeEnv(db.urlFor(), env)));
+    await eventually(
+      async () =>
+        (
+          await query<{ n: number }>(
+            `select count(*)::int as n from ${db.schema}.runs where status = 'success'`,
+          )
+        )[0]?.n === total,
+      30_000,
+      "node B to deliver every run",
+    );
+    const runs = await query<{ id: string; attempts: number }>(`select id, attempts from ${db.schema}.runs`);
+    const wrong = runs.filter((r) => r.attempts !== sink.deliveries.get(r.id));
+    assert.deepEqual(
+      wrong.map((r) => `${r.id}: ${r.attempts} attempts, ${sink.deliveries.get(r.id) ?? 0} deliveries`),
+      [],
+    );
+    assert.equal(runs.filter((r) => r.attempts === 1).length, 16, "the 16 that only waited were tried once");
+    assert.equal(await b.stop(), 0);
   });
 });
