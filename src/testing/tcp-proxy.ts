@@ -68,18 +68,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy has no TCP address");
 
-  const proxy: TcpProxy = {
+  const reset = () => {
+    for (const { client, upstream } of pairs) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+    pairs.clear();
+  };
+
+  return {
     port: address.port,
     get connections() {
       return pairs.size;
     },
-    reset() {
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
-      pairs.clear();
-    },
+    reset,
     freeze() {
       frozen = true;
       for (const { client, upstream } of pairs) {
@@ -95,9 +97,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }
     },
     async close() {
-      proxy.reset();
+      reset();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  return proxy;
 }
