@@ -14,6 +14,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { createAuditLog } from "../src/audit/service.js";
+import { TEST_AUDIT_KEY } from "../src/audit/testing.js";
 import { createAuthService } from "../src/auth/service.js";
 import { loadConsumers } from "../src/consumers/store.js";
 import { loadRootKey } from "../src/crypto/index.js";
@@ -99,7 +100,7 @@ const { rootKey } = await loadRootKey({
   dataDir: server.config.dataDir,
   createIfMissing: false,
 });
-const audit = createAuditLog({ store });
+const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
 const logger = pino({ level: "silent" });
 const secretsService = createSecretsService({
   store,

@@ -4,7 +4,16 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { auditRoutes, createAuditLog } from "./audit/index.js";
+import {
+  anchorFilePath,
+  auditRoutes,
+  createAnchorer,
+  createAuditLog,
+  loadAuditKey,
+  readAnchors,
+  type VerifyResult,
+  verifyAuditChain,
+} from "./audit/index.js";
 import { authRoutes, createAuthService } from "./auth/index.js";
 import type { Config } from "./config.js";
 import { loadRootKey } from "./crypto/index.js";
@@ -24,6 +33,8 @@ export interface Cloakroom {
   store: Store;
   config: Config;
   logger: Logger;
+  /** `audit verify` with this node's audit key and anchor file, after anchoring what is committed now. */
+  verifyAudit(): Promise<VerifyResult>;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops taking requests, finishes or releases runs in flight, closes the database. */
@@ -64,7 +75,17 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
           .rootKey,
     });
     await keyring.preload();
-    const audit = createAuditLog({ store });
+    const auditKey = await loadAuditKey(store, loaded.rootKey);
+    const anchorer = createAnchorer({
+      store,
+      key: auditKey,
+      dataDir: config.dataDir,
+      intervalMs: config.auditAnchorIntervalMs,
+      webhookUrl: config.auditAnchorUrl,
+      logger,
+    });
+    await anchorer.start();
+    const audit = createAuditLog({ store, key: auditKey, onAppend: anchorer.markDirty });
     const auth = createAuthService({ store, audit });
     const secrets = createSecretsService({
       store,
@@ -111,6 +132,11 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       store,
       config,
       logger,
+      async verifyAudit() {
+        await anchorer.flush({ sweep: true });
+        const anchors = await readAnchors(anchorFilePath(config.dataDir), auditKey);
+        return verifyAuditChain(store, { key: auditKey, anchors: anchors?.latest });
+      },
       async listen() {
         const url = await app.listen({ host: config.host, port: config.port });
         runtime.start();
@@ -122,6 +148,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
         await app.close();
         await runtime.stop();
         await secrets.close();
+        await anchorer.stop();
         await store.close();
       },
     };

@@ -22,6 +22,10 @@ export interface Config {
   cacheTtlMs: number;
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
+  /** How soon an audit chain's new head is anchored in the data dir's anchor file (A3). */
+  auditAnchorIntervalMs: number;
+  /** Where anchors are also POSTed, a copy outside this node; none when undefined. */
+  auditAnchorUrl: string | undefined;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
   runner: RunnerOptions;
   /** Timeouts and keepalive of PostgreSQL connections (CLOAKROOM_DB_*; see store/options.ts). */
@@ -57,6 +61,11 @@ const schema = z.object({
   trustProxy: bool,
   cacheTtlMs: z.coerce.number().int().min(0).max(3_600_000),
   workers: z.coerce.number().int().min(0).max(64),
+  auditAnchorIntervalMs: z.coerce.number().int().min(50).max(3_600_000),
+  auditAnchorUrl: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL")
+    .optional(),
 });
 
 const names: Record<string, string> = {
@@ -70,6 +79,8 @@ const names: Record<string, string> = {
   trustProxy: "CLOAKROOM_TRUST_PROXY",
   cacheTtlMs: "CLOAKROOM_CACHE_TTL_MS",
   workers: "CLOAKROOM_WORKERS",
+  auditAnchorIntervalMs: "CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS",
+  auditAnchorUrl: "CLOAKROOM_AUDIT_ANCHOR_URL",
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
@@ -84,6 +95,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     trustProxy: (env.CLOAKROOM_TRUST_PROXY ?? "false").toLowerCase(),
     cacheTtlMs: env.CLOAKROOM_CACHE_TTL_MS ?? "5000",
     workers: env.CLOAKROOM_WORKERS ?? "2",
+    auditAnchorIntervalMs: env.CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS ?? "1000",
+    auditAnchorUrl: env.CLOAKROOM_AUDIT_ANCHOR_URL || undefined,
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -120,6 +133,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     dataDir: resolve(c.dataDir),
     databaseUrl: c.databaseUrl,
     rootKey: c.rootKey,
+    auditAnchorUrl: c.auditAnchorUrl,
     runner,
     db,
     shutdownTimeoutMs,

@@ -4,6 +4,8 @@ import fc from "fast-check";
 import {
   canonicalEncoding,
   entryHash,
+  FORMAT_KEYED,
+  FORMAT_UNKEYED,
   GENESIS_HASH,
   isSensitiveKey,
   rowFields,
@@ -29,18 +31,38 @@ const row: UnhashedRow = {
   outcome: "success",
   source_ip: "10.0.0.1",
   details: '{"type":"token"}',
+  format: FORMAT_KEYED,
 };
+
+const KEY = Buffer.alloc(32, 1);
 
 describe("audit entry hash", () => {
   it("changing any stored field changes the hash", () => {
-    const base = entryHash(GENESIS_HASH, row);
+    const base = entryHash(GENESIS_HASH, row, KEY);
     for (const key of Object.keys(row) as (keyof UnhashedRow)[]) {
+      if (key === "format") continue; // chooses the algorithm: see the next tests
       const edited = { ...row, [key]: typeof row[key] === "number" ? 2 : `${row[key]}x` } as UnhashedRow;
-      assert.notEqual(entryHash(GENESIS_HASH, edited), base, key);
+      assert.notEqual(entryHash(GENESIS_HASH, edited, KEY), base, key);
       const nulled = { ...row, [key]: null } as unknown as UnhashedRow;
-      assert.notEqual(entryHash(GENESIS_HASH, nulled), base, `${key} -> null`);
+      assert.notEqual(entryHash(GENESIS_HASH, nulled, KEY), base, `${key} -> null`);
     }
-    assert.notEqual(entryHash("1".repeat(64), row), base, "prev hash");
+    assert.notEqual(entryHash("1".repeat(64), row, KEY), base, "prev hash");
+  });
+
+  it("a keyed hash is an HMAC: another key, or none, gives another hash", () => {
+    const keyed = entryHash(GENESIS_HASH, row, KEY);
+    assert.notEqual(entryHash(GENESIS_HASH, row, Buffer.alloc(32, 2)), keyed);
+    assert.notEqual(entryHash(GENESIS_HASH, { ...row, format: FORMAT_UNKEYED }, KEY), keyed);
+    assert.throws(() => entryHash(GENESIS_HASH, row, undefined), /needs the audit key/);
+  });
+
+  it("new entries are keyed", () => {
+    const fields = rowFields(
+      { orgId: "org-1", actor: null, action: "auth.login", outcome: "denied" },
+      "id-1",
+      "2024-05-01T10:00:00.000Z",
+    );
+    assert.equal(fields.format, FORMAT_KEYED);
   });
 
   it("moving text between neighbouring fields changes the encoding (no separator ambiguity)", () => {

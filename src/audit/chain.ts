@@ -3,15 +3,25 @@
  * and tokens out of `details`. See docs/decisions/0105-audit-hash-chain.md.
  */
 import { actorId, actorLabel } from "../auth/types.js";
-import { sha256Hex } from "../crypto/index.js";
+import { hmacSha256Hex, sha256Hex } from "../crypto/index.js";
 import type { AuditLogTable } from "../store/schema.js";
 import type { AuditEntry, AuditEntryInput } from "./types.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 /** The chain of entries that belong to no organization. Not a valid org id (ids are UUIDs). */
 export const SYSTEM_CHAIN = "_system";
-/** Bumped if the encoding ever changes, so old and new entries stay verifiable side by side. */
-const ENCODING_VERSION = "cloakroom-audit-v1";
+/**
+ * How an entry is hashed, stored with it so old and new entries stay verifiable side by side. Format 1 (the
+ * first releases) is an unkeyed sha256 that anyone who can write the database could recompute; every entry
+ * written now is format 2, an HMAC with the audit key (key.ts), and verify refuses a format 1 entry after a
+ * format 2 one in the same chain (a downgrade).
+ */
+export const FORMAT_UNKEYED = 1;
+export const FORMAT_KEYED = 2;
+const ENCODING_TAG: Record<number, string> = {
+  [FORMAT_UNKEYED]: "cloakroom-audit-v1",
+  [FORMAT_KEYED]: "cloakroom-audit-v2",
+};
 
 export type AuditRow = AuditLogTable;
 export type UnhashedRow = Omit<AuditRow, "prev_hash" | "hash">;
@@ -25,8 +35,10 @@ export function chainOf(orgId: string | null): string {
  * is unambiguous (no separator can be forged inside a field) and identical on every Node version.
  */
 export function canonicalEncoding(row: UnhashedRow): string {
+  const tag = ENCODING_TAG[row.format];
+  if (tag === undefined) throw new Error(`unknown audit entry format ${row.format}`);
   return JSON.stringify([
-    ENCODING_VERSION,
+    tag,
     row.id,
     row.chain,
     row.chain_seq,
@@ -45,8 +57,12 @@ export function canonicalEncoding(row: UnhashedRow): string {
   ]);
 }
 
-export function entryHash(prevHash: string, row: UnhashedRow): string {
-  return sha256Hex(prevHash + canonicalEncoding(row));
+/** The entry's hash: keyed (format 2) needs the audit key; format 1 is only ever verified, never written. */
+export function entryHash(prevHash: string, row: UnhashedRow, key: Buffer | undefined): string {
+  const text = prevHash + canonicalEncoding(row);
+  if (row.format === FORMAT_UNKEYED) return sha256Hex(text);
+  if (key === undefined) throw new Error("a keyed audit entry needs the audit key");
+  return hmacSha256Hex(key, text);
 }
 
 const MAX_FIELD = 500;
@@ -155,6 +171,7 @@ export function rowFields(entry: AuditEntryInput, id: string, at: string): Omit<
     outcome: entry.outcome,
     source_ip: optionalText(entry.sourceIp),
     details: JSON.stringify(sanitizeDetails(entry.details)),
+    format: FORMAT_KEYED,
   };
 }
 

@@ -1,3 +1,11 @@
+export {
+  type Anchor,
+  type Anchorer,
+  anchorFilePath,
+  createAnchorer,
+  readAnchors,
+} from "./anchors.js";
+export { findAuditKey, loadAuditKey } from "./key.js";
 export { type AuditRoutesAuth, auditEntrySchema, auditRoutes } from "./routes.js";
 export { createAuditLog } from "./service.js";
 export type {

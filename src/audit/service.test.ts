@@ -6,6 +6,7 @@ import { AppError } from "../errors.js";
 import { newId } from "../store/ids.js";
 import { type TestStore, testDatabases } from "../store/testing.js";
 import { createAuditLog } from "./service.js";
+import { TEST_AUDIT_KEY } from "./testing.js";
 import type { AuditEntryInput, AuditLog } from "./types.js";
 import { verifyAuditChain } from "./verify.js";
 
@@ -49,7 +50,7 @@ for (const database of testDatabases()) {
     let audit: AuditLog;
     before(async () => {
       store = await database.open();
-      audit = createAuditLog({ store });
+      audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
     });
     after(async () => {
       await store.dispose();
@@ -72,7 +73,7 @@ for (const database of testDatabases()) {
         (await store.db.selectFrom("projects").selectAll().where("org_id", "=", orgId).execute()).length,
         0,
       );
-      assert.deepEqual(await verifyAuditChain(store), {
+      assert.deepEqual(await verifyAuditChain(store, { key: TEST_AUDIT_KEY }), {
         ok: true,
         checked: (await store.db.selectFrom("audit_log").select("id").execute()).length,
       });
@@ -152,7 +153,7 @@ for (const database of testDatabases()) {
     it("every chain verifies after ordinary appends, and counts its entries", async () => {
       await audit.appendNow(entry(null, 1));
       const total = (await store.db.selectFrom("audit_log").select("id").execute()).length;
-      assert.deepEqual(await verifyAuditChain(store), { ok: true, checked: total });
+      assert.deepEqual(await verifyAuditChain(store, { key: TEST_AUDIT_KEY }), { ok: true, checked: total });
     });
   });
 
@@ -162,11 +163,11 @@ for (const database of testDatabases()) {
     let orgId: string;
     const setup = async () => {
       store = await database.open();
-      audit = createAuditLog({ store });
+      audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
       orgId = await makeOrg(store, "tamper");
       for (let n = 1; n <= 5; n++) await audit.appendNow(entry(orgId, n));
       await audit.appendNow(entry(null, 1));
-      assert.equal((await verifyAuditChain(store)).ok, true);
+      assert.equal((await verifyAuditChain(store, { key: TEST_AUDIT_KEY })).ok, true);
     };
     const teardown = () => store.dispose();
 
@@ -176,7 +177,7 @@ for (const database of testDatabases()) {
       await sql`update audit_log set actor_name = ${"mallory@example.com"} where id = ${rows[2]!.id}`.execute(
         store.db,
       );
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.equal(result.ok, false);
       assert.ok(!result.ok);
       assert.equal(result.chain, orgId);
@@ -194,11 +195,11 @@ for (const database of testDatabases()) {
       const target = rows[1]!;
       const forged = { ...target, outcome: "denied" as const };
       const { prev_hash: _p, hash: _h, ...fields } = forged;
-      const hash = entryHash(target.prev_hash, fields);
+      const hash = entryHash(target.prev_hash, fields, TEST_AUDIT_KEY);
       await sql`update audit_log set outcome = 'denied', hash = ${hash} where id = ${target.id}`.execute(
         store.db,
       );
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.equal(result.seq, 3);
       assert.match(result.reason, /link/);
@@ -209,7 +210,7 @@ for (const database of testDatabases()) {
       await setup();
       const rows = await rowsOf(store, orgId);
       await sql`delete from audit_log where id = ${rows[1]!.id}`.execute(store.db);
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.equal(result.chain, orgId);
       assert.equal(result.seq, 2);
@@ -221,7 +222,7 @@ for (const database of testDatabases()) {
       await setup();
       const rows = await rowsOf(store, orgId);
       await sql`delete from audit_log where id = ${rows[4]!.id}`.execute(store.db);
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.equal(result.seq, 5);
       assert.match(result.reason, /missing/);
@@ -238,7 +239,7 @@ for (const database of testDatabases()) {
         await sql`update audit_log set chain_seq = 2 where id = ${b}`.execute(tx);
         await sql`update audit_log set chain_seq = 3 where id = ${a}`.execute(tx);
       });
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.equal(result.seq, 2);
       assert.equal(result.id, b);
@@ -255,9 +256,9 @@ for (const database of testDatabases()) {
       const extra = { ...fields, id: newId(), chain_seq: 6 };
       await store.db
         .insertInto("audit_log")
-        .values({ ...extra, prev_hash: last.hash, hash: entryHash(last.hash, extra) })
+        .values({ ...extra, prev_hash: last.hash, hash: entryHash(last.hash, extra, TEST_AUDIT_KEY) })
         .execute();
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.match(result.reason, /head/);
       await teardown();
@@ -266,7 +267,7 @@ for (const database of testDatabases()) {
     it("a change in the system chain is detected as well", async () => {
       await setup();
       await sql`update audit_log set source_ip = '6.6.6.6' where chain = '_system'`.execute(store.db);
-      const result = await verifyAuditChain(store);
+      const result = await verifyAuditChain(store, { key: TEST_AUDIT_KEY });
       assert.ok(!result.ok);
       assert.equal(result.chain, "_system");
       await teardown();
@@ -277,7 +278,7 @@ for (const database of testDatabases()) {
     it("concurrent appends to one chain keep it gapless and valid", async () => {
       const store = await database.open();
       try {
-        const audit = createAuditLog({ store });
+        const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
         const orgId = await makeOrg(store, "busy");
         await Promise.all(Array.from({ length: 40 }, (_, n) => audit.appendNow(entry(orgId, n))));
         await Promise.all(
@@ -293,7 +294,7 @@ for (const database of testDatabases()) {
           rows.map((r) => r.chain_seq),
           Array.from({ length: 80 }, (_, i) => i + 1),
         );
-        assert.deepEqual(await verifyAuditChain(store), { ok: true, checked: 80 });
+        assert.deepEqual(await verifyAuditChain(store, { key: TEST_AUDIT_KEY }), { ok: true, checked: 80 });
       } finally {
         await store.dispose();
       }

@@ -8,15 +8,25 @@ import type { AuditEntry, AuditEntryInput, AuditLog } from "./types.js";
 
 export const MAX_PAGE = 500;
 
-export function createAuditLog(deps: { store: Store; now?: () => number }): AuditLog {
-  const { store } = deps;
+export interface AuditLogDeps {
+  store: Store;
+  /** The HMAC key of the chain (key.ts): every entry is keyed. */
+  key: Buffer;
+  now?: () => number;
+  /** Told the chain of each entry appended (committed or not), so the anchorer knows what to checkpoint. */
+  onAppend?: (chain: string) => void;
+}
+
+export function createAuditLog(deps: AuditLogDeps): AuditLog {
+  const { store, key } = deps;
   const now = deps.now ?? Date.now;
 
   async function append(tx: Tx, entry: AuditEntryInput): Promise<void> {
     const fields = rowFields(entry, newId(), new Date(now()).toISOString());
     const head = await lockHead(tx, store.dialect, fields.chain);
     const row = { ...fields, chain_seq: head.seq + 1 };
-    await insertEntry(tx, { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row) });
+    await insertEntry(tx, { ...row, prev_hash: head.hash, hash: entryHash(head.hash, row, key) });
+    deps.onAppend?.(row.chain);
   }
 
   return {

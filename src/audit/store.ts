@@ -82,3 +82,30 @@ export async function chainPage(db: Tx, chain: string, afterSeq: number, limit: 
     .limit(limit)
     .execute();
 }
+
+export interface ChainHead {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+
+/** Every chain's head, for the anchor sweep. Chains that never got an entry (seq 0) are left out. */
+export async function allHeads(db: Tx): Promise<ChainHead[]> {
+  const rows = await db
+    .selectFrom("audit_heads")
+    .select(["chain", "chain_seq", "hash"])
+    .where("chain_seq", ">", 0)
+    .execute();
+  return rows.map((r) => ({ chain: r.chain, seq: Number(r.chain_seq), hash: r.hash }));
+}
+
+export async function headsOf(db: Tx, chains: string[]): Promise<ChainHead[]> {
+  if (chains.length === 0) return [];
+  const rows = await db
+    .selectFrom("audit_heads")
+    .select(["chain", "chain_seq", "hash"])
+    .where("chain", "in", chains)
+    .where("chain_seq", ">", 0)
+    .execute();
+  return rows.map((r) => ({ chain: r.chain, seq: Number(r.chain_seq), hash: r.hash }));
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import { verifyAuditChain } from "../audit/verify.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { testDatabases } from "../store/testing.js";
@@ -581,7 +582,7 @@ for (const database of testDatabases()) {
         }
         const tokenHashes = await f.store.db.selectFrom("sessions").select("token_hash").execute();
         for (const { token_hash } of tokenHashes) assert.ok(!everything.includes(token_hash));
-        assert.equal((await verifyAuditChain(f.store)).ok, true);
+        assert.equal((await verifyAuditChain(f.store, { key: TEST_AUDIT_KEY })).ok, true);
       } finally {
         await f.close();
       }

@@ -3,6 +3,7 @@
  * auth service with cheap password hashing and a movable clock, and shortcuts to make users and orgs.
  */
 import { createAuditLog } from "../audit/service.js";
+import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import type { AuditLog } from "../audit/types.js";
 import type { ScryptParams } from "../crypto/index.js";
 import { AppError } from "../errors.js";
@@ -40,7 +41,7 @@ export async function openAuthFixture(
 ): Promise<AuthFixture> {
   const store = await database.open();
   const clock = { ms: Date.now() };
-  const audit = createAuditLog({ store });
+  const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
   const auth = createAuthService({
     store,
     audit,

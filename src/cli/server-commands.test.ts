@@ -160,7 +160,7 @@ for (const database of testDatabases()) {
       }
       const good = await cliHere(["audit", "verify", ...dbArgs]);
       assert.equal(good.code, 0, good.stdout + good.stderr);
-      const checked = Number(/^audit log verified: (\d+) entries$/m.exec(good.stdout)?.[1]);
+      const checked = Number(/^audit log verified: (\d+) entries;/m.exec(good.stdout)?.[1]);
       assert.ok(checked >= 4, good.stdout);
 
       const target = await store.db
@@ -178,6 +178,64 @@ for (const database of testDatabases()) {
       assert.equal(bad.code, 3, bad.stdout + bad.stderr);
       assertOneLineError(bad.stderr, new RegExp(`entry ${target.id} .*edited`));
       assert.equal(await server.stop(), 0, server.output());
+    });
+
+    test("audit verify fails on a log cut short, on one deleted whole, and without an anchor file (exit 3)", async () => {
+      const { store, dbArgs, dataDir } = await freshDatabase();
+      const server = await serve(dbArgs);
+      const client = await owner(server.url);
+      for (const name of ["ONE", "TWO", "THREE", "FOUR"]) {
+        await client.secrets.create({ org: "acme" }, { name, type: "token", value: `value-of-${name}` });
+      }
+      assert.equal(await server.stop(), 0, server.output());
+      const good = await cliHere(["audit", "verify", ...dbArgs]);
+      assert.equal(good.code, 0, good.stdout + good.stderr);
+      assert.match(good.stdout, /chain\(s\) checked against .*audit-anchors\.jsonl/);
+
+      const missing = await cli(["audit", "verify", ...dbArgs, "--anchors", join(dataDir, "nowhere.jsonl")]);
+      assert.equal(missing.code, 3, missing.stdout + missing.stderr);
+      assertOneLineError(missing.stderr, /no anchor file at .*nowhere\.jsonl/);
+
+      // Remove the last two entries of the organization's chain and move its head back: no key is needed.
+      const org = await store.db
+        .selectFrom("orgs")
+        .select("id")
+        .where("slug", "=", "acme")
+        .executeTakeFirstOrThrow();
+      const top = await store.db
+        .selectFrom("audit_heads")
+        .select("chain_seq")
+        .where("chain", "=", org.id)
+        .executeTakeFirstOrThrow();
+      const keep = Number(top.chain_seq) - 2;
+      const kept = await store.db
+        .selectFrom("audit_log")
+        .select("hash")
+        .where("chain", "=", org.id)
+        .where("chain_seq", "=", keep)
+        .executeTakeFirstOrThrow();
+      await store.db
+        .deleteFrom("audit_log")
+        .where("chain", "=", org.id)
+        .where("chain_seq", ">", keep)
+        .execute();
+      await store.db
+        .updateTable("audit_heads")
+        .set({ chain_seq: keep, hash: kept.hash })
+        .where("chain", "=", org.id)
+        .execute();
+      const cut = await cli(["audit", "verify", ...dbArgs]);
+      assert.equal(cut.code, 3, cut.stdout + cut.stderr);
+      assertOneLineError(
+        cut.stderr,
+        new RegExp(`chain ends at entry ${keep} but was anchored at ${keep + 2} entries`),
+      );
+
+      await store.db.deleteFrom("audit_log").execute();
+      await store.db.deleteFrom("audit_heads").execute();
+      const gone = await cli(["audit", "verify", ...dbArgs]);
+      assert.equal(gone.code, 3, gone.stdout + gone.stderr);
+      assertOneLineError(gone.stderr, /the chain is missing: it was anchored/);
     });
 
     test("keys rotate with a key file: the running server keeps serving, a restart uses the new key, the old one is refused", async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
 export interface ScryptParams {
   N: number;
@@ -101,6 +101,11 @@ export function hashToken(token: string): string {
 export function constantTimeEqual(a: string, b: string): boolean {
   if (typeof a !== "string" || typeof b !== "string") return false;
   return timingSafeEqual(sha256(a), sha256(b));
+}
+
+/** HMAC-SHA256 in hex: a digest that only a holder of `key` can compute (the keyed audit chain). */
+export function hmacSha256Hex(key: Buffer, data: string): string {
+  return createHmac("sha256", key).update(data, "utf8").digest("hex");
 }
 
 export function sha256Hex(data: string): string {

@@ -7,6 +7,7 @@ export {
   generateToken,
   hashPassword,
   hashToken,
+  hmacSha256Hex,
   PASSWORD_SCRYPT,
   type ScryptParams,
   sha256Hex,

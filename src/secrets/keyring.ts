@@ -4,6 +4,7 @@
  */
 
 import type { Selectable } from "kysely";
+import { rewrapAuditKey } from "../audit/key.js";
 import {
   createDataKey,
   type DataKey,
@@ -218,6 +219,8 @@ export async function rotateRootKey(
       .where("key", "=", KCV)
       .execute();
     await tx.updateTable("meta").set({ value: newRoot.id }).where("key", "=", KCV_ID).execute();
+    // The audit chain's key is wrapped like a data key: it moves too, so every entry still verifies.
+    await rewrapAuditKey(tx, oldRoot, newRoot);
     await audit?.(tx, rows.length);
     return { rewrapped: rows.length };
   });

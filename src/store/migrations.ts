@@ -226,7 +226,23 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { "0001_initial": initial };
+/**
+ * Keyed audit chain (A3): entries record how their hash was made, so the unkeyed entries of a database
+ * from before stay verifiable while every new entry is an HMAC with the audit key.
+ */
+const auditFormat: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable("audit_log")
+      .addColumn("format", "integer", (c) => c.notNull().defaultTo(1))
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  "0001_initial": initial,
+  "0005_audit_format": auditFormat,
+};
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
 const MIGRATION_LOCK = 73_470_001;

@@ -166,6 +166,8 @@ export interface AuditLogTable {
   outcome: "success" | "denied" | "failure";
   source_ip: string | null;
   details: string; // JSON, never a value
+  /** How `hash` is computed: 1 unkeyed sha256 (early releases), 2 HMAC with the audit key. */
+  format: number;
   prev_hash: string;
   hash: string;
 }

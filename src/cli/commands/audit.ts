@@ -1,29 +1,76 @@
 /** `audit verify` (A3, reads the database directly) and `audit list` (through the API). */
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { AuditEntry } from "../../client/index.js";
 import { resolveOrg, signedInClient } from "../context.js";
 import { CliError, type CliIo, EXIT } from "../io.js";
 import { printJson, printTable, shortTime } from "../output.js";
 import { integer } from "./orgs.js";
-import { configFrom, type DatabaseFlags, openExistingStore, withDatabase } from "./server-side.js";
+import {
+  configFrom,
+  type DatabaseFlags,
+  openExistingStore,
+  startupError,
+  withDatabase,
+} from "./server-side.js";
 
 export function registerAudit(program: Command, io: CliIo): void {
   const audit = program.command("audit").description("the audit log: who did what, when (never a value)");
 
   withDatabase(audit.command("verify"))
     .description(
-      "check the audit log's hash chains in the database; exit 3 naming the first edited, removed or reordered entry",
+      "check the audit log's keyed hash chains in the database against their anchors; exit 3 naming the first " +
+        "edited, removed or reordered entry, or a chain cut short or deleted",
+    )
+    .option(
+      "--anchors <file>",
+      "the anchor file to check against (default: <data-dir>/audit-anchors.jsonl; or a copy shipped to CLOAKROOM_AUDIT_ANCHOR_URL)",
     )
     .option("--json", "print the result as JSON")
-    .action(async (flags: DatabaseFlags & { json?: boolean }) => {
+    .action(async (flags: DatabaseFlags & { anchors?: string; json?: boolean }) => {
       const config = await configFrom(flags, io.env);
       const store = await openExistingStore(config);
       try {
         const { verifyAuditChain } = await import("../../audit/verify.js");
-        const result = await verifyAuditChain(store);
-        if (flags.json) printJson(io, result);
+        const { anchorFilePath, findAuditKey, readAnchors } = await import("../../audit/index.js");
+        const { loadRootKey } = await import("../../crypto/index.js");
+        const { checkRootKey } = await import("../../secrets/keyring.js");
+        let key: Buffer | undefined;
+        try {
+          const loaded = await loadRootKey({
+            envValue: config.rootKey,
+            dataDir: config.dataDir,
+            createIfMissing: false,
+          });
+          await checkRootKey(store, loaded.rootKey);
+          key = await findAuditKey(store, loaded.rootKey);
+        } catch (error) {
+          throw startupError(error, config);
+        }
+        const file = resolve(flags.anchors ?? anchorFilePath(config.dataDir));
+        const anchors = key ? await readAnchors(file, key) : undefined;
+        const fail = (message: string): never => {
+          throw new CliError(`audit log verification failed: ${message}`, EXIT.verification);
+        };
+        if (anchors && anchors.invalidLines.length > 0) {
+          fail(
+            `line ${anchors.invalidLines[0]} of the anchor file ${file} is not an authentic anchor (edited or forged)`,
+          );
+        }
+        const result = await verifyAuditChain(store, { key, anchors: anchors?.latest });
+        if (result.ok && !anchors && result.checked > 0) {
+          fail(
+            `there is no anchor file at ${file}, so a chain cut short or deleted cannot be ruled out; pass --anchors FILE ` +
+              "(a node's data dir holds one, and CLOAKROOM_AUDIT_ANCHOR_URL receives a copy)",
+          );
+        }
+        if (flags.json) printJson(io, { ...result, anchoredChains: anchors?.latest.size ?? 0 });
         if (result.ok) {
-          if (!flags.json) io.stdout.write(`audit log verified: ${result.checked} entries\n`);
+          if (!flags.json) {
+            io.stdout.write(
+              `audit log verified: ${result.checked} entries; ${anchors?.latest.size ?? 0} chain(s) checked against ${file}\n`,
+            );
+          }
           return;
         }
         const entry = result.id

@@ -89,8 +89,8 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
     });
     written = target;
 
-    const { createAuditLog } = await import("../../audit/index.js");
-    const audit = createAuditLog({ store });
+    const { createAuditLog, loadAuditKey } = await import("../../audit/index.js");
+    const audit = createAuditLog({ store, key: await loadAuditKey(store, oldRoot) });
     const { rewrapped } = await keyring.rotateRootKey(store, oldRoot, newRoot, (tx, count) =>
       audit.append(tx, {
         orgId: null,
