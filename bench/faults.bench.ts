@@ -87,7 +87,7 @@ async function round(fault: "freeze" | "kill"): Promise<number> {
   const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(baseUrl ?? "").port || 5432) });
   const nodes: ServerProcess[] = [];
   try {
-    const a = await startServerProcess(["--data-dir", tempDir()], env(urlFor(proxy.port)));
+    const a = await startServerProcess(["--data-dir", tempDir()], env(urlFor(proxy.port)), 60_000);
     nodes.push(a);
     const setup = await call(a.url, "/v1/setup", undefined, {
       org: "acme",
@@ -101,7 +101,7 @@ async function round(fault: "freeze" | "kill"): Promise<number> {
       event: "order",
       request: { method: "POST", url: sinkUrl, body: "{{event.id}}" },
     });
-    const b = await startServerProcess(["--data-dir", tempDir()], env(urlFor()));
+    const b = await startServerProcess(["--data-dir", tempDir()], env(urlFor()), 60_000);
     nodes.push(b);
     for (let i = 0; i < RUNS; i++) {
       await call(a.url, "/v1/orgs/acme/projects/web/events", token, { name: "order.created", data: { i } });
@@ -141,7 +141,13 @@ if (!baseUrl) {
 } else {
   const times: Record<"freeze" | "kill", number[]> = { freeze: [], kill: [] };
   for (let i = 0; i < ROUNDS; i++) {
-    for (const fault of ["kill", "freeze"] as const) times[fault].push(await round(fault));
+    for (const fault of ["kill", "freeze"] as const) {
+      const ms = await round(fault);
+      times[fault].push(ms);
+      console.log(
+        `round ${i + 1}, node A ${fault === "kill" ? "killed" : "frozen"}: ${(ms / 1000).toFixed(1)} s`,
+      );
+    }
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
   const fmt = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(", ");
