@@ -63,10 +63,10 @@ export async function insertRuns(
 /**
  * Claims up to `limit` due pending runs for `worker` until `lockedUntil`, oldest due first. The attempt is
  * not counted here but when the run starts executing (`startRuns`): a claimed run may wait in the worker's
- * memory, and if its node dies first it has not been tried. One statement: on SQLite it runs under the database's single write lock; on PostgreSQL
- * `FOR UPDATE SKIP LOCKED` lets nodes claim side by side without waiting on or double-claiming each other's
- * rows. The due test is one index range (status, next_attempt_at), so a claim costs the same however long
- * the queue or the history.
+ * memory, and if its node dies first it has not been tried. One statement: on SQLite it runs under the
+ * database's single write lock; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets nodes claim side by side
+ * without waiting on or double-claiming each other's rows. The due test is one index range (status,
+ * next_attempt_at), so a claim costs the same however long the queue or the history.
  */
 export async function claimDueRuns(
   db: Tx,
