@@ -22,6 +22,7 @@ import type { Config } from "./config.js";
 import { hashPassword, loadRootKey } from "./crypto/index.js";
 import { createDenialRecorder } from "./http/denials.js";
 import { createMetrics } from "./http/metrics.js";
+import { createReadiness } from "./http/readiness.js";
 import type { RouteDef } from "./http/route.js";
 import { buildHttpServer } from "./http/server.js";
 import { createSmtpMailer } from "./mail/smtp.js";
@@ -56,6 +57,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    pg: config.db,
     ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
   });
   try {
@@ -133,10 +135,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       authenticate: (request) =>
         auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
       recordDenied: (ctx, action, reason) => denials.record(ctx, action, reason),
-      ready: async () => {
-        await store.db.selectFrom("meta").select("key").limit(1).execute();
-        return true;
-      },
+      ready: createReadiness({
+        ping: () => store.db.selectFrom("meta").select("key").limit(1).execute(),
+        worker: () => runtime.health(),
+      }),
     });
 
     let closed = false;

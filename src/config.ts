@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parseTrustProxy, type TrustProxy } from "./http/trust-proxy.js";
 import { parseSmtpUrl, type SmtpTarget } from "./mail/smtp.js";
 import { type RunnerOptions, runnerOptionsFromEnv } from "./runtime/runner/options.js";
+import { type DbOptions, dbOptionsFromEnv } from "./store/options.js";
 
 export interface Config {
   host: string;
@@ -37,6 +38,10 @@ export interface Config {
   auditAnchorUrl: string | undefined;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
   runner: RunnerOptions;
+  /** Timeouts and keepalive of PostgreSQL connections (CLOAKROOM_DB_*; see store/options.ts). */
+  db: DbOptions;
+  /** SIGTERM ends the process within this long, even when the database does not answer. */
+  shutdownTimeoutMs: number;
 }
 
 export interface ConfigFlags {
@@ -159,11 +164,26 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
   }
   const smtp = smtpUrl && smtpFrom ? { target: smtpUrl, from: smtpFrom } : undefined;
   let runner: RunnerOptions;
+  let db: DbOptions;
   try {
     runner = runnerOptionsFromEnv(c.workers, env);
+    db = dbOptionsFromEnv(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const shutdown = z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .optional()
+    .safeParse(env.CLOAKROOM_SHUTDOWN_TIMEOUT_MS || undefined);
+  if (!shutdown.success)
+    throw new ConfigError(
+      "invalid configuration:\n  CLOAKROOM_SHUTDOWN_TIMEOUT_MS: must be a whole number of milliseconds from 100 to 3600000",
+    );
+  // Default: the runs' grace period, then time to hand the rest back and close.
+  const shutdownTimeoutMs = shutdown.data ?? runner.stopGraceMs + 10_000;
   return {
     ...c,
     dataDir: resolve(c.dataDir),
@@ -173,5 +193,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     smtp,
     publicUrl: c.publicUrl,
     runner,
+    db,
+    shutdownTimeoutMs,
   };
 }

@@ -5,6 +5,7 @@
 import type { FastifyError } from "fastify";
 import { z } from "zod";
 import { AppError, type ErrorCode } from "../errors.js";
+import { isDatabaseUnavailable } from "../store/failures.js";
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -47,6 +48,10 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody; 
       body: errorBody(error.code, error.message, error.details),
       internal: false,
     };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // A lost or silent database connection, a timeout: the request may succeed if sent again.
+    return client(503, "unavailable", "the database is unavailable; try again shortly");
   }
   const fe = error as Partial<FastifyError> & { status?: number };
   const status = fe.statusCode ?? fe.status;

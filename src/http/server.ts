@@ -17,6 +17,7 @@ import { errorBody, invalidRequest, toHttpError } from "./errors.js";
 import { installJsonParser } from "./json-body.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
+import type { Readiness } from "./readiness.js";
 import type { RouteDef } from "./route.js";
 import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
@@ -33,8 +34,8 @@ export interface HttpDeps {
   authenticate(request: FastifyRequest): Promise<Actor | null>;
   /** Records a refused request (A1: every denied request is audited). */
   recordDenied(ctx: RequestContext, action: string, reason: string): Promise<void>;
-  /** Readiness: the database answers. */
-  ready(): Promise<boolean>;
+  /** Readiness: the database answers and the run worker is not stuck (http/readiness.ts). */
+  ready(): Promise<Readiness>;
   /** A hop count or proxy addresses (http/trust-proxy.ts); never `true`. */
   trustProxy?: TrustProxy;
   /** Extra plugins (the web console). */
@@ -115,8 +116,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.get("/v1/openapi.json", async () => openapi);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const ready = await deps.ready().catch(() => false);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable" });
+    const { ready, checks } = await deps.ready();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable", checks });
   });
   app.get("/metrics", async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();

@@ -19,7 +19,8 @@ import { createOrgRateLimit } from "./runner/rate-limit.js";
 import { createRedactorCache } from "./runner/redactors.js";
 import { runnerRoutes } from "./runner/routes.js";
 import { createRunnerService } from "./runner/service.js";
-import { createWorker } from "./runner/worker.js";
+import { createSupervisedWorker } from "./runner/supervisor.js";
+import type { WorkerHealth } from "./runner/worker.js";
 import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
 import { createWebhookClient } from "./webhook/index.js";
 
@@ -27,6 +28,8 @@ export interface Runtime {
   routes: RouteDef[];
   start(): void;
   stop(): Promise<void>;
+  /** The run worker's health, for readiness. */
+  health(): WorkerHealth;
 }
 
 export interface RuntimeDeps {
@@ -73,7 +76,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
-  const worker = createWorker({ store, consumers, executor, options, logger, onFinished });
+  const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
     store,
     auth,
@@ -91,6 +94,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     start() {
       worker.start();
     },
+    health: () => worker.health(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -6,9 +6,19 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from "kysely";
 import pg from "pg";
+import { isDatabaseUnavailable } from "./failures.js";
 import { migrateToLatest } from "./migrations.js";
+import { type DbOptions, defaultDbOptions } from "./options.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -40,11 +50,13 @@ export interface OpenStoreOptions {
   /** PostgreSQL schema to use (tests use a fresh one per run); created when missing. */
   pgSchema?: string;
   migrate?: boolean;
+  /** Timeouts and keepalive of PostgreSQL connections (defaults: `defaultDbOptions`). */
+  pg?: DbOptions | undefined;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, options.pgSchema)
+    ? await openPostgres(options.databaseUrl, options.pgSchema, options.pg ?? defaultDbOptions)
     : openSqlite(options.dataDir);
   if (options.migrate !== false) {
     try {
@@ -114,7 +126,20 @@ function withStatementCache(database: SQLite.Database, max = 500) {
   };
 }
 
-async function openPostgres(url: string, schema: string | undefined): Promise<Store> {
+/** The connection settings every PostgreSQL connection of a node gets, pooled or listening. */
+function connectionSettings(schema: string | undefined, o: DbOptions) {
+  return {
+    keepAlive: true,
+    keepAliveInitialDelayMillis: o.keepAliveMs,
+    connectionTimeoutMillis: o.connectTimeoutMs,
+    statement_timeout: o.statementTimeoutMs,
+    query_timeout: o.queryTimeoutMs,
+    idle_in_transaction_session_timeout: o.idleInTransactionTimeoutMs,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  };
+}
+
+async function openPostgres(url: string, schema: string | undefined, o: DbOptions): Promise<Store> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     throw new Error("invalid PostgreSQL schema name");
   const types = {
@@ -127,7 +152,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   if (schema) {
     // Created before the pool exists, so that no pooled connection ever starts with a search_path naming
     // a schema that is not there yet.
-    const client = new pg.Client({ connectionString: url });
+    const client = new pg.Client({ connectionString: url, ...connectionSettings(undefined, o) });
     await client.connect();
     try {
       await client.query(`create schema if not exists ${schema}`);
@@ -135,29 +160,56 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
       await client.end();
     }
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 10,
-    types,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // A pool error (the server restarted) must not crash the node; the next query reconnects.
+  const pool = new pg.Pool({ connectionString: url, max: 10, types, ...connectionSettings(schema, o) });
+  // A connection that fails (the server restarted, the backend was terminated, the link died) must never
+  // crash the node: pg emits "error" on the client, and an "error" event nobody listens to ends the process.
+  // The pool listens only while a client is idle; a checked-out client needs its own listener. The failed
+  // query rejects on its own, and the pool drops the client when it is released.
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
   const parsed = safeUrl(url);
   return {
     db,
     dialect: "postgres",
     description: `PostgreSQL ${parsed}${schema ? ` (schema ${schema})` : ""}`,
     transaction: (fn) => db.transaction().execute(fn),
-    listen: (channel, handlers) => listenPostgres(url, schema, channel, handlers),
+    listen: (channel, handlers) => listenPostgres(url, schema, o, channel, handlers),
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Hands Kysely the pool's clients, but a client whose query failed at the connection level (timed out,
+ * terminated) is destroyed on release instead of going back to the pool: after a client-side query
+ * timeout, pg keeps waiting for the lost answer on that connection, so every later query on it would hang.
+ */
+function discardingBrokenClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let broken = false;
+      return {
+        query: ((text: string, values: readonly unknown[]) =>
+          client.query(text, values as unknown[]).catch((error: unknown) => {
+            if (isDatabaseUnavailable(error)) broken = true;
+            throw error;
+          })) as unknown as PostgresPoolClient["query"],
+        release(destroy?: boolean) {
+          client.release(destroy || broken);
+        },
+      };
+    },
+    end: () => pool.end(),
   };
 }
 
 function listenPostgres(
   url: string,
   schema: string | undefined,
+  o: DbOptions,
   channel: string,
   handlers: { onMessage(payload: string): void; onReset(): void },
 ): () => Promise<void> {
@@ -167,10 +219,7 @@ function listenPostgres(
   let connected = false;
   const connect = async () => {
     if (stopped) return;
-    const c = new pg.Client({
-      connectionString: url,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
+    const c = new pg.Client({ connectionString: url, ...connectionSettings(schema, o) });
     client = c;
     c.on("notification", (n) => {
       if (n.channel === channel && n.payload) handlers.onMessage(n.payload);

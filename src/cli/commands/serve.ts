@@ -1,6 +1,7 @@
 /**
  * `cloakroom serve` (SPEC D1-D3): validates the configuration and the root key before it serves, prints one
- * line with the URL, and closes gracefully on SIGINT or SIGTERM (a second signal exits at once).
+ * line with the URL, and closes gracefully on SIGINT or SIGTERM (a second signal exits at once; the
+ * close has a deadline, CLOAKROOM_SHUTDOWN_TIMEOUT_MS).
  */
 import type { Command } from "commander";
 import { CliError, type CliIo } from "../io.js";
@@ -58,8 +59,19 @@ async function serve(io: CliIo, flags: DatabaseFlags): Promise<void> {
       }
       closing = true;
       io.stderr.write(`${signal}: closing (runs in flight finish or are released)\n`);
+      // Closing waits on the database (handing runs back, ending the pool); a silent connection must not
+      // keep the process alive past its deadline. Runs not handed back return to the queue when their
+      // leases expire.
+      const deadline = setTimeout(() => {
+        io.stderr.write(
+          `closing did not finish within ${config.shutdownTimeoutMs} ms (CLOAKROOM_SHUTDOWN_TIMEOUT_MS): exiting\n`,
+        );
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      deadline.unref();
       cloakroom.close().then(
         () => {
+          clearTimeout(deadline);
           process.off("SIGINT", onSignal);
           process.off("SIGTERM", onSignal);
           resolve();

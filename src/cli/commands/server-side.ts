@@ -56,7 +56,12 @@ export async function openExistingStore(config: Config): Promise<Store> {
   }
   const { openStore } = await import("../../store/db.js");
   try {
-    return await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: false });
+    return await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      pg: config.db,
+      migrate: false,
+    });
   } catch (error) {
     throw startupError(error, config);
   }

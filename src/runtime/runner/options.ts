@@ -19,6 +19,8 @@ export interface RunnerOptions {
   stopGraceMs: number;
   /** Run-log storage per organization; past it the oldest entries are dropped (see store.ts). */
   logQuotaBytes?: number;
+  /** A worker whose database call has not returned for this long is stuck: logged, restarted, not ready. */
+  stuckMs: number;
 }
 
 /**
@@ -37,6 +39,7 @@ const envSchema = z.object({
   CLOAKROOM_RUN_POLL_MS: int(10, 600_000).default(1_000),
   CLOAKROOM_RUN_STOP_GRACE_MS: int(0, 600_000).default(10_000),
   CLOAKROOM_RUN_LOG_QUOTA_MB: int(1, 1_048_576).default(1024),
+  CLOAKROOM_RUN_STUCK_MS: int(100, 3_600_000).default(60_000),
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
@@ -57,5 +60,6 @@ export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): R
     pollMs: e.CLOAKROOM_RUN_POLL_MS,
     stopGraceMs: e.CLOAKROOM_RUN_STOP_GRACE_MS,
     logQuotaBytes: e.CLOAKROOM_RUN_LOG_QUOTA_MB * 1024 * 1024,
+    stuckMs: e.CLOAKROOM_RUN_STUCK_MS,
   };
 }

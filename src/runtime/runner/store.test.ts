@@ -10,6 +10,7 @@ import {
   releaseRuns,
   renewLeases,
   scheduleRetry,
+  startRuns,
 } from "./store.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -64,7 +65,7 @@ for (const database of testDatabases()) {
               taken.set(run.id, worker);
               assert.equal(run.locked_by, worker);
               assert.equal(run.status, "running");
-              assert.equal(run.attempts, 1);
+              assert.equal(run.attempts, 0, "a claim does not count an attempt");
             }
           }
         }),
@@ -78,15 +79,17 @@ for (const database of testDatabases()) {
       const now = Date.now();
       const first = await claim("dead-node", 10, now, 1000);
       assert.equal(first.length, 1);
+      assert.deepEqual(await startRuns(store.db, "dead-node", [id!]), new Map([[id!, 1]]));
       assert.equal(await reclaimExpired(store.db, iso(now + 500)), 0);
       assert.equal((await claim("other", 10, now + 500)).length, 0);
       assert.equal(await reclaimExpired(store.db, iso(now + 1500)), 1);
       const again = await claim("other", 10, now + 1500);
       assert.deepEqual(
         again.map((r) => [r.id, r.locked_by, r.attempts]),
-        [[id, "other", 2]],
+        [[id, "other", 1]],
       );
-      // The dead node's late result no longer counts.
+      // The dead node can no longer start it, nor record a result.
+      assert.deepEqual(await startRuns(store.db, "dead-node", [id!]), new Map());
       assert.equal(await finishRun(store.db, "dead-node", id!, "success", iso(now + 1600)), false);
       assert.equal(await finishRun(store.db, "other", id!, "success", iso(now + 1600)), true);
       assert.equal(await reclaimExpired(store.db, iso(now + 60_000)), 0);
@@ -122,6 +125,7 @@ for (const database of testDatabases()) {
       const [id] = await queue(1);
       const now = Date.now();
       await claim("w1", 10, now);
+      await startRuns(store.db, "w1", [id!]);
       assert.equal(
         await scheduleRetry(store.db, "w2", id!, { now: iso(now), nextAttemptAt: iso(now + 5000) }),
         false,
@@ -132,7 +136,25 @@ for (const database of testDatabases()) {
       );
       assert.equal((await claim("w1", 10, now + 4000)).length, 0);
       const due = await claim("w1", 10, now + 5000);
-      assert.equal(due[0]?.attempts, 2);
+      assert.equal(due[0]?.attempts, 1);
+      assert.deepEqual(await startRuns(store.db, "w1", [id!]), new Map([[id!, 2]]));
+    });
+
+    test("a run claimed but never started is not charged an attempt when its worker dies", async () => {
+      await clear();
+      const [waited, began] = await queue(2);
+      const now = Date.now();
+      await claim("dead-node", 10, now, 1000);
+      await startRuns(store.db, "dead-node", [began!]);
+      assert.equal(await reclaimExpired(store.db, iso(now + 1500)), 2);
+      const again = await claim("other", 10, now + 1500);
+      assert.deepEqual(
+        new Map(again.map((r) => [r.id, r.attempts])),
+        new Map([
+          [waited!, 0],
+          [began!, 1],
+        ]),
+      );
     });
 
     test("a run handed back at shutdown is claimable at once and its unfinished attempt is not counted", async () => {
@@ -140,11 +162,18 @@ for (const database of testDatabases()) {
       const [id] = await queue(1);
       const now = Date.now();
       await claim("w1", 10, now);
-      await releaseRuns(store.db, "w1", [id!], iso(now));
+      await startRuns(store.db, "w1", [id!]);
+      await releaseRuns(store.db, "w1", [id!], iso(now), true);
       const again = await claim("w2", 10, now);
       assert.deepEqual(
         again.map((r) => [r.id, r.attempts]),
-        [[id, 1]],
+        [[id, 0]],
+      );
+      // One that never started is handed back as it was.
+      await releaseRuns(store.db, "w2", [id!], iso(now));
+      assert.deepEqual(
+        (await claim("w3", 10, now)).map((r) => [r.id, r.attempts]),
+        [[id, 0]],
       );
     });
   });

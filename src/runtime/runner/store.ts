@@ -62,11 +62,12 @@ export async function insertRuns(
 }
 
 /**
- * Claims up to `limit` due pending runs for `worker` until `lockedUntil`, oldest due first, counting the
- * attempt as begun. One statement: on SQLite it runs under the database's single write lock; on PostgreSQL
- * `FOR UPDATE SKIP LOCKED` lets nodes claim side by side without waiting on or double-claiming each other's
- * rows. The due test is one index range (status, next_attempt_at), so a claim costs the same however long
- * the queue or the history.
+ * Claims up to `limit` due pending runs for `worker` until `lockedUntil`, oldest due first. The attempt is
+ * not counted here but when the run starts executing (`startRuns`): a claimed run may wait in the worker's
+ * memory, and if its node dies first it has not been tried. One statement: on SQLite it runs under the
+ * database's single write lock; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets nodes claim side by side
+ * without waiting on or double-claiming each other's rows. The due test is one index range (status,
+ * next_attempt_at), so a claim costs the same however long the queue or the history.
  */
 export async function claimDueRuns(
   db: Tx,
@@ -86,13 +87,12 @@ export async function claimDueRuns(
       return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
     })
     .updateTable("runs")
-    .set((eb) => ({
+    .set({
       status: "running",
-      attempts: eb("attempts", "+", 1),
       locked_by: claim.worker,
       locked_until: claim.lockedUntil,
       updated_at: claim.now,
-    }))
+    })
     .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .returningAll()
     .execute();
@@ -110,6 +110,24 @@ export async function reclaimExpired(db: Tx, now: string): Promise<number> {
     .where("locked_until", "<=", now)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Counts an attempt for each run that starts executing now; one statement for all of them. Returns each
+ * run this worker still owns with its attempt number (1 for the first); a run missing from the answer was
+ * taken by another worker after this one's lease expired, and must not run here.
+ */
+export async function startRuns(db: Tx, worker: string, ids: string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .updateTable("runs")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("locked_by", "=", worker)
+    .where("status", "=", "running")
+    .where("id", "in", ids)
+    .returning(["id", "attempts"])
+    .execute();
+  return new Map(rows.map((r) => [r.id, Number(r.attempts)]));
 }
 
 /** Extends the leases of the runs a worker still holds. */
@@ -187,20 +205,29 @@ export async function finishRun(
 
 /**
  * Hands unfinished runs back (shutdown, a failed load) so another worker, or this node after a restart,
- * takes them at once. The attempt the claim counted is given back: it did not run to an outcome.
+ * takes them at once. `started`: they began an attempt that did not run to an outcome, and it is given back;
+ * runs that never started were not charged one.
  */
-export async function releaseRuns(db: Tx, worker: string, ids: string[], now: string): Promise<void> {
+export async function releaseRuns(
+  db: Tx,
+  worker: string,
+  ids: string[],
+  now: string,
+  started = false,
+): Promise<void> {
   if (ids.length === 0) return;
   await db
     .updateTable("runs")
     .set((eb) => ({
       status: "pending",
-      attempts: eb
-        .case()
-        .when("attempts", ">", 0)
-        .then(eb("attempts", "-", 1))
-        .else(0)
-        .end(),
+      attempts: started
+        ? eb
+            .case()
+            .when("attempts", ">", 0)
+            .then(eb("attempts", "-", 1))
+            .else(0)
+            .end()
+        : eb.ref("attempts"),
       next_attempt_at: now,
       locked_by: null,
       locked_until: null,

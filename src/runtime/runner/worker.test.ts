@@ -9,6 +9,7 @@ import type { AttemptResult, Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 import { claimDueRuns, insertEvent, insertRuns, listRunLogs } from "./store.js";
+import { createSupervisedWorker } from "./supervisor.js";
 import { createWorker, type Worker } from "./worker.js";
 
 const silent = pino({ level: "silent" });
@@ -21,6 +22,7 @@ const options: RunnerOptions = {
   leaseMs: 60_000,
   pollMs: 60_000,
   stopGraceMs: 2_000,
+  stuckMs: 60_000,
 };
 
 async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -293,6 +295,61 @@ for (const database of testDatabases()) {
       assert.equal((await listRunLogs(store.db, { projectId, limit: 10 })).length, 3);
       for (const id of ids) assert.equal((await status(id)).status, "success");
       await second.stop();
+    });
+
+    test("a run whose finishing commit is stuck is no longer renewed: another worker takes it when the lease expires", async () => {
+      // The finishing transaction of worker A never gets a connection (a silent one); its other calls work.
+      let unblock: () => void = () => {};
+      const blocked = new Promise<void>((resolve) => {
+        unblock = resolve;
+      });
+      const stuckStore = {
+        ...store,
+        transaction: <T>(fn: Parameters<typeof store.transaction<T>>[0]) =>
+          blocked.then(() => store.transaction(fn)),
+      };
+      const consumers = { byIds: (ids: string[]) => loadConsumers(store.db, ids) };
+      const a = createWorker({
+        store: stuckStore,
+        consumers,
+        executor: scriptedExecutor(() => "success").executor,
+        options: { ...options, leaseMs: 600, stuckMs: 300 },
+        logger: silent,
+      });
+      a.start();
+      const [id] = await publish(1);
+      a.wake();
+      await until(async () => (await status(id!)).attempts === 1);
+      await until(async () => a.health().state === "stuck");
+
+      const b = scriptedExecutor(() => "success");
+      const other = worker(b.executor, { pollMs: 50 });
+      other.start();
+      await until(async () => (await status(id!)).status === "success", 5_000);
+      assert.deepEqual(b.calls, [{ runId: id, attempt: 2 }]);
+      a.abandon();
+      unblock();
+      await other.stop();
+    });
+
+    test("a stuck worker is restarted under a new id", async () => {
+      const never = new Promise<never>(() => {});
+      const stuckStore = { ...store, transaction: () => never };
+      const consumers = { byIds: (ids: string[]) => loadConsumers(store.db, ids) };
+      const supervised = createSupervisedWorker({
+        store: stuckStore,
+        consumers,
+        executor: scriptedExecutor(() => "success").executor,
+        options: { ...options, stuckMs: 200 },
+        logger: silent,
+      });
+      supervised.start();
+      const first = supervised.id;
+      await publish(1);
+      supervised.wake();
+      await until(async () => supervised.id !== first, 5_000);
+      assert.equal(supervised.health().state, "stuck", "a worker just restarted is not reported healthy");
+      supervised.abandon();
     });
   });
 }

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Consumer } from "../../consumers/schema.js";
 import type { ConsumersService } from "../../consumers/service.js";
 import type { Store, Tx } from "../../store/db.js";
+import { isDatabaseUnavailable } from "../../store/failures.js";
 import { retryDelayMs } from "./backoff.js";
 import type { Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
@@ -26,6 +27,7 @@ import {
   releaseRuns,
   renewLeases,
   scheduleRetry,
+  startRuns,
 } from "./store.js";
 
 const WAKE_COALESCE_MS = 2;
@@ -49,7 +51,16 @@ export interface Worker {
   stop(): Promise<void>;
   /** Runs this worker holds right now, executing or waiting for a slot (tests). */
   inFlight(): number;
+  /** `stuck` when one of its database calls has not returned for longer than `options.stuckMs`. */
+  health(): WorkerHealth;
+  /**
+   * Gives up at once, without a database call (the database may be what is stuck): stops claiming and
+   * renewing, drops the runs waiting for a slot. Their leases expire and any worker takes them again.
+   */
+  abandon(): void;
 }
+
+export type WorkerHealth = { state: "ok" | "off" } | { state: "stuck"; stuckForMs: number };
 
 interface Completion {
   run: RunRow;
@@ -73,6 +84,17 @@ export function createWorker(deps: WorkerDeps): Worker {
   let claiming = false;
   let wanted = false;
 
+  // ---- database calls in progress, for health ----
+
+  const outstanding = new Map<number, number>();
+  let nextCall = 0;
+  /** Every database call of the worker goes through here, so that one that never returns is seen. */
+  function tracked<T>(call: Promise<T>): Promise<T> {
+    const key = nextCall++;
+    outstanding.set(key, Date.now());
+    return call.finally(() => outstanding.delete(key));
+  }
+
   // ---- claiming ----
 
   let wakeTimer: NodeJS.Timeout | undefined;
@@ -90,14 +112,21 @@ export function createWorker(deps: WorkerDeps): Worker {
     }, WAKE_COALESCE_MS);
   }
 
-  /** The poll also returns runs of dead workers to the queue. */
+  let polling = false;
+
+  /** The poll also returns runs of dead workers to the queue. One at a time: a slow database must not pile them up. */
   function poll(): void {
-    void reclaimExpired(store.db, iso(Date.now()))
+    if (polling) return;
+    polling = true;
+    void tracked(reclaimExpired(store.db, iso(Date.now())))
       .catch((error) => {
         log.warn({ err: describe(error) }, "returning expired runs to the queue failed");
         return 0;
       })
-      .then(() => wake());
+      .then(() => {
+        polling = false;
+        wake();
+      });
   }
 
   // The worker holds up to twice as many runs as it executes at once: the extra ones wait in `waiting` and
@@ -117,7 +146,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         const room = holdLimit - inFlight.size;
         if (room < lowWater && inFlight.size > 0) break;
         wanted = false;
-        const runs = await claim(store.db, room);
+        const runs = await tracked(claim(store.db, room));
         if (runs.length === room) wanted = true;
         if (runs.length > 0) await dispatch(runs);
       }
@@ -142,15 +171,17 @@ export function createWorker(deps: WorkerDeps): Worker {
     let consumers: Map<string, Consumer>;
     let events: Map<string, RunEvent>;
     try {
-      consumers = await deps.consumers.byIds([...new Set(runs.map((r) => r.consumer_id))]);
-      events = await eventsByIds(store.db, [...new Set(runs.map((r) => r.event_id))]);
+      consumers = await tracked(deps.consumers.byIds([...new Set(runs.map((r) => r.consumer_id))]));
+      events = await tracked(eventsByIds(store.db, [...new Set(runs.map((r) => r.event_id))]));
     } catch (error) {
       log.error({ err: describe(error) }, "loading claimed runs failed; handing them back");
-      await releaseRuns(
-        store.db,
-        id,
-        runs.map((r) => r.id),
-        iso(Date.now()),
+      await tracked(
+        releaseRuns(
+          store.db,
+          id,
+          runs.map((r) => r.id),
+          iso(Date.now()),
+        ),
       ).catch(() => {});
       return;
     }
@@ -159,6 +190,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         .catch((error) => log.error({ err: describe(error), runId: run.id }, "run bookkeeping failed"))
         .finally(() => {
           inFlight.delete(run.id);
+          started.delete(run.id);
           if (running && wanted) wake();
         });
       inFlight.set(run.id, task);
@@ -194,15 +226,64 @@ export function createWorker(deps: WorkerDeps): Worker {
   ): Promise<void> {
     if (!running) {
       // Claimed as the worker stopped: give it straight back.
-      await releaseRuns(store.db, id, [run.id], iso(Date.now()));
+      await tracked(releaseRuns(store.db, id, [run.id], iso(Date.now())));
       return;
     }
     if (!(await slot(run.id))) return;
     try {
-      await execute(run, consumer, event);
+      // The attempt counts from here, durably, before anything is sent: a run that brought its node down
+      // mid-attempt must not be tried forever. A run that only waited in memory was never charged one.
+      const attempt = await begin(run.id);
+      if (attempt === null) return;
+      started.add(run.id);
+      await execute({ ...run, attempts: attempt }, consumer, event);
     } finally {
       freeSlot();
     }
+  }
+
+  // ---- starting: counting the attempt ----
+
+  /** Runs whose attempt is counted and under way. */
+  const started = new Set<string>();
+  let starting: { runId: string; resolve(attempt: number | null): void }[] = [];
+  let startFlush: Promise<void> | null = null;
+
+  /**
+   * Counts the run's attempt; resolves its number, or null when the run is no longer ours or the database
+   * did not answer (its lease then expires and it is taken again, uncharged). Runs that start close
+   * together share one statement.
+   */
+  function begin(runId: string): Promise<number | null> {
+    return new Promise((resolve) => {
+      starting.push({ runId, resolve });
+      startFlush ??= flushStarts();
+    });
+  }
+
+  async function flushStarts(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (starting.length > 0) {
+      const items = starting;
+      starting = [];
+      try {
+        const counted = await tracked(
+          startRuns(
+            store.db,
+            id,
+            items.map((item) => item.runId),
+          ),
+        );
+        for (const item of items) item.resolve(counted.get(item.runId) ?? null);
+      } catch (error) {
+        log.warn(
+          { err: describe(error), runs: items.length },
+          "counting the attempts of starting runs failed; their leases will expire",
+        );
+        for (const item of items) item.resolve(null);
+      }
+    }
+    startFlush = null;
   }
 
   // ---- executing ----
@@ -236,16 +317,18 @@ export function createWorker(deps: WorkerDeps): Worker {
         retryAfterMs: result.retryAfterMs,
       });
       const now = Date.now();
-      const kept = await scheduleRetry(store.db, id, run.id, {
-        now: iso(now),
-        nextAttemptAt: iso(now + delay),
-      });
+      const kept = await tracked(
+        scheduleRetry(store.db, id, run.id, {
+          now: iso(now),
+          nextAttemptAt: iso(now + delay),
+        }),
+      );
       if (kept) wakeAfter(delay);
       return;
     }
     if (result.retryable && !running) {
       // Shutting down: hand the run back untouched rather than spending one of its attempts on the stop.
-      await releaseRuns(store.db, id, [run.id], iso(Date.now()));
+      await tracked(releaseRuns(store.db, id, [run.id], iso(Date.now()), true));
       return;
     }
     await complete({ run, status: result.entry.status, entry: result.entry }, consumer);
@@ -266,12 +349,16 @@ export function createWorker(deps: WorkerDeps): Worker {
   // rather than deliveries would otherwise bound the rate.
   let batch: Completion[] = [];
   let flushing: Promise<void> | null = null;
+  /** Runs whose outcome waits for its commit; their leases are no longer renewed (see renew). */
+  const finishing = new Set<string>();
 
   function complete(c: Omit<Completion, "done">, consumer?: Consumer): Promise<void> {
+    finishing.add(c.run.id);
     return new Promise<boolean>((resolve) => {
       batch.push({ ...c, done: resolve });
       if (!flushing) flushing = flushSoon();
     }).then((committed) => {
+      finishing.delete(c.run.id);
       if (committed && c.entry && consumer) deps.onFinished?.(consumer.kind, c.status);
     });
   }
@@ -290,26 +377,39 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       let claimed: RunRow[] = [];
       try {
-        const owned = await store.transaction(async (tx) => {
-          const finished = await finishBatch(tx, items);
-          if (refill) claimed = await claim(tx, room);
-          return finished;
-        });
+        const owned = await tracked(
+          store.transaction(async (tx) => {
+            const finished = await finishBatch(tx, items);
+            if (refill) claimed = await claim(tx, room);
+            return finished;
+          }),
+        );
         for (const item of items) item.done(owned.has(item.run.id));
       } catch (error) {
         claimed = [];
-        // One bad item must not hold the others back: retry them one by one.
-        log.warn(
-          { err: describe(error), runs: items.length },
-          "ending a batch of runs failed; ending them one by one",
-        );
-        for (const item of items) {
-          try {
-            item.done((await store.transaction((tx) => finishBatch(tx, [item]))).has(item.run.id));
-          } catch (inner) {
-            // The lease will expire and the run will be taken again: at least once, never lost.
-            log.error({ err: describe(inner), runId: item.run.id }, "ending a run failed");
-            item.done(false);
+        if (isDatabaseUnavailable(error)) {
+          // Trying each run alone would wait out the same timeout once per run. The runs stay `running`
+          // under leases that are no longer renewed, so another worker takes them: at least once, never lost.
+          log.error(
+            { err: describe(error), runs: items.length },
+            "ending a batch of runs failed: the database is unavailable; their leases will expire",
+          );
+          for (const item of items) item.done(false);
+        } else {
+          // One bad item must not hold the others back: retry them one by one.
+          log.warn(
+            { err: describe(error), runs: items.length },
+            "ending a batch of runs failed; ending them one by one",
+          );
+          for (const item of items) {
+            try {
+              const owned = await tracked(store.transaction((tx) => finishBatch(tx, [item])));
+              item.done(owned.has(item.run.id));
+            } catch (inner) {
+              // The lease will expire and the run will be taken again: at least once, never lost.
+              log.error({ err: describe(inner), runId: item.run.id }, "ending a run failed");
+              item.done(false);
+            }
           }
         }
       }
@@ -351,11 +451,41 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   // ---- leases ----
 
+  let renewing = false;
+
+  /**
+   * Renews the leases of runs that are making progress: waiting for a slot or executing (an attempt has its
+   * own deadline). Not those whose outcome waits for a commit: if that commit is stuck (a silent
+   * connection), renewing over another connection would keep every other node off them indefinitely.
+   */
   async function renew(): Promise<void> {
-    if (inFlight.size === 0) return;
-    await renewLeases(store.db, id, [...inFlight.keys()], iso(Date.now() + options.leaseMs)).catch((error) =>
-      log.warn({ err: describe(error) }, "renewing run leases failed"),
-    );
+    if (renewing) return;
+    const ids = [...inFlight.keys()].filter((runId) => !finishing.has(runId));
+    if (ids.length === 0) return;
+    renewing = true;
+    try {
+      await tracked(renewLeases(store.db, id, ids, iso(Date.now() + options.leaseMs)));
+    } catch (error) {
+      log.warn({ err: describe(error) }, "renewing run leases failed");
+    } finally {
+      renewing = false;
+    }
+  }
+
+  function health(): WorkerHealth {
+    if (!running) return { state: "off" };
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of outstanding.values()) oldest = Math.min(oldest, at);
+    const age = Date.now() - oldest;
+    return age > options.stuckMs ? { state: "stuck", stuckForMs: age } : { state: "ok" };
+  }
+
+  function halt(): void {
+    running = false;
+    clearInterval(pollTimer);
+    clearTimeout(wakeTimer);
+    for (const timer of retryTimers) clearTimeout(timer);
+    retryTimers.clear();
   }
 
   return {
@@ -372,21 +502,26 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
     wake,
     inFlight: () => inFlight.size,
+    health,
+    abandon() {
+      if (!running) return;
+      halt();
+      clearInterval(leaseTimer);
+      for (const w of waiting.splice(0)) w.start(false);
+    },
     stop() {
       stopping ??= (async () => {
-        running = false;
-        clearInterval(pollTimer);
-        clearTimeout(wakeTimer);
-        for (const timer of retryTimers) clearTimeout(timer);
-        retryTimers.clear();
+        halt();
         // Held runs that never started go back at once, in one statement.
         const unstarted = waiting.splice(0);
         if (unstarted.length > 0) {
-          await releaseRuns(
-            store.db,
-            id,
-            unstarted.map((w) => w.runId),
-            iso(Date.now()),
+          await tracked(
+            releaseRuns(
+              store.db,
+              id,
+              unstarted.map((w) => w.runId),
+              iso(Date.now()),
+            ),
           ).catch((error) =>
             log.warn({ err: describe(error) }, "handing runs back failed; their leases will expire"),
           );
@@ -403,7 +538,14 @@ export function createWorker(deps: WorkerDeps): Worker {
         const left = [...inFlight.keys()];
         if (left.length > 0) {
           log.info({ runs: left.length }, "handing unfinished runs back to the queue");
-          await releaseRuns(store.db, id, left, iso(Date.now())).catch((error) =>
+          const now = iso(Date.now());
+          // An attempt cut short by the stop is given back; a run still waiting to start was never charged.
+          const begun = left.filter((runId) => started.has(runId));
+          const notBegun = left.filter((runId) => !started.has(runId));
+          await Promise.all([
+            tracked(releaseRuns(store.db, id, begun, now, true)),
+            tracked(releaseRuns(store.db, id, notBegun, now)),
+          ]).catch((error) =>
             log.warn({ err: describe(error) }, "handing runs back failed; their leases will expire"),
           );
         }
