@@ -247,7 +247,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   /** Runs whose attempt is counted and under way. */
   const started = new Set<string>();
   let starting: { runId: string; resolve(attempt: number | null): void }[] = [];
-  let startFlush: Promise<void> | null = null;
+  let flushingStarts = false;
 
   /**
    * Counts the run's attempt; resolves its number, or null when the run is no longer ours or the database
@@ -257,7 +257,10 @@ export function createWorker(deps: WorkerDeps): Worker {
   function begin(runId: string): Promise<number | null> {
     return new Promise((resolve) => {
       starting.push({ runId, resolve });
-      startFlush ??= flushStarts();
+      if (!flushingStarts) {
+        flushingStarts = true;
+        void flushStarts();
+      }
     });
   }
 
@@ -283,7 +286,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         for (const item of items) item.resolve(null);
       }
     }
-    startFlush = null;
+    flushingStarts = false;
   }
 
   // ---- executing ----
