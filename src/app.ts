@@ -16,6 +16,7 @@ import { checkRootKey, createKeyring, hasKeyCheck } from "./secrets/keyring.js";
 import { secretsRoutes } from "./secrets/routes.js";
 import { createSecretsService } from "./secrets/service.js";
 import { openStore, type Store } from "./store/db.js";
+import { createNotifications } from "./store/notifications.js";
 import { version } from "./version.js";
 
 export interface Cloakroom {
@@ -40,8 +41,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    listenUrl: config.listenDatabaseUrl,
     ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
   });
+  const notifications = createNotifications({ store, logger, options: config.listen });
   try {
     // A database that already has data must never get a fresh key file: that would hide a lost key.
     const initialized = await hasKeyCheck(store);
@@ -71,8 +74,19 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       keyring,
       cacheTtlMs: config.cacheTtlMs,
       logger,
+      notifications,
     });
-    const runtime = await createRuntime({ store, audit, auth, secrets, config, logger, metrics });
+    const runtime = await createRuntime({
+      store,
+      audit,
+      auth,
+      secrets,
+      config,
+      logger,
+      metrics,
+      notifications,
+    });
+    notifications.start();
 
     const routes: RouteDef[] = [
       ...authRoutes(auth),
@@ -111,7 +125,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       logger,
       async listen() {
         const url = await app.listen({ host: config.host, port: config.port });
-        runtime.start();
+        // Runs only once this node hears other nodes' changes: until then it could not trust a cache.
+        void notifications.ready.then(() => {
+          if (!closed) runtime.start();
+        });
         return url;
       },
       async close() {
@@ -120,10 +137,12 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
         await app.close();
         await runtime.stop();
         await secrets.close();
+        await notifications.close();
         await store.close();
       },
     };
   } catch (error) {
+    await notifications.close();
     await store.close();
     throw error;
   }

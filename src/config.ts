@@ -19,6 +19,10 @@ export interface Config {
   trustProxy: boolean;
   /** How long a decrypted value may be served from a node's cache without a change notice (D2 backstop). */
   cacheTtlMs: number;
+  /** Where the LISTEN connection goes; `databaseUrl` when unset (D2; see store/listener.ts). */
+  listenDatabaseUrl: string | undefined;
+  /** Heartbeat of the LISTEN connection, and how late one may come back before the node reads through. */
+  listen: { heartbeatMs: number; timeoutMs: number };
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
@@ -46,6 +50,12 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// (leave it unset for SQLite)")
     .optional(),
+  listenDatabaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres://")
+    .optional(),
+  listenHeartbeatMs: z.coerce.number().int().min(50).max(60_000),
+  listenTimeoutMs: z.coerce.number().int().min(100).max(600_000),
   rootKey: z.string().optional(),
   allowPrivateTargets: bool,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
@@ -59,6 +69,9 @@ const names: Record<string, string> = {
   port: "--port / CLOAKROOM_PORT",
   dataDir: "--data-dir / CLOAKROOM_DATA_DIR",
   databaseUrl: "--database-url / DATABASE_URL",
+  listenDatabaseUrl: "CLOAKROOM_LISTEN_DATABASE_URL",
+  listenHeartbeatMs: "CLOAKROOM_LISTEN_HEARTBEAT_MS",
+  listenTimeoutMs: "CLOAKROOM_LISTEN_TIMEOUT_MS",
   rootKey: "CLOAKROOM_ROOT_KEY",
   allowPrivateTargets: "CLOAKROOM_ALLOW_PRIVATE_TARGETS",
   logLevel: "CLOAKROOM_LOG_LEVEL",
@@ -73,6 +86,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     port: flags.port ?? env.CLOAKROOM_PORT ?? "8787",
     dataDir: flags.dataDir ?? env.CLOAKROOM_DATA_DIR ?? "./data",
     databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
+    listenDatabaseUrl: env.CLOAKROOM_LISTEN_DATABASE_URL || undefined,
+    listenHeartbeatMs: env.CLOAKROOM_LISTEN_HEARTBEAT_MS ?? "1000",
+    listenTimeoutMs: env.CLOAKROOM_LISTEN_TIMEOUT_MS ?? "3000",
     rootKey: env.CLOAKROOM_ROOT_KEY || undefined,
     allowPrivateTargets: (env.CLOAKROOM_ALLOW_PRIVATE_TARGETS ?? "false").toLowerCase(),
     logLevel: env.CLOAKROOM_LOG_LEVEL ?? "info",
@@ -88,12 +104,24 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  const c = parsed.data;
+  const { listenHeartbeatMs, listenTimeoutMs, ...c } = parsed.data;
+  if (listenTimeoutMs <= listenHeartbeatMs)
+    throw new ConfigError(
+      "invalid configuration:\n  CLOAKROOM_LISTEN_TIMEOUT_MS: must be longer than CLOAKROOM_LISTEN_HEARTBEAT_MS",
+    );
   let runner: RunnerOptions;
   try {
     runner = runnerOptionsFromEnv(c.workers, env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  return { ...c, dataDir: resolve(c.dataDir), databaseUrl: c.databaseUrl, rootKey: c.rootKey, runner };
+  return {
+    ...c,
+    dataDir: resolve(c.dataDir),
+    databaseUrl: c.databaseUrl,
+    listenDatabaseUrl: c.listenDatabaseUrl,
+    listen: { heartbeatMs: listenHeartbeatMs, timeoutMs: listenTimeoutMs },
+    rootKey: c.rootKey,
+    runner,
+  };
 }

@@ -13,11 +13,12 @@ import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
+import type { Notifications } from "../store/notifications.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createRedactorCache } from "./runner/redactors.js";
 import { runnerRoutes } from "./runner/routes.js";
-import { createRunnerService } from "./runner/service.js";
+import { createRunnerService, RUNS_CHANNEL } from "./runner/service.js";
 import { createWorker } from "./runner/worker.js";
 import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
 import { createWebhookClient } from "./webhook/index.js";
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  /** Change notices: new runs published on any node wake this node's worker (D2). */
+  notifications?: Notifications;
   /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
@@ -79,7 +82,9 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     executor,
     onPublished: () => worker.wake(),
     onFinished,
+    ...(deps.notifications ? { notifications: deps.notifications } : {}),
   });
+  deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 
   let stopped = false;
   return {

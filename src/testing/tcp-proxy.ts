@@ -68,7 +68,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy has no TCP address");
 
-  return {
+  const proxy: TcpProxy = {
     port: address.port,
     get connections() {
       return pairs.size;
@@ -95,8 +95,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }
     },
     async close() {
-      this.reset();
+      proxy.reset();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

@@ -13,6 +13,7 @@ import {
 } from "../../consumers/service.js";
 import type { Store } from "../../store/db.js";
 import { newId, nowIso } from "../../store/ids.js";
+import type { Notifications } from "../../store/notifications.js";
 import type { Executor } from "./execute.js";
 import { groupCommit } from "./group-commit.js";
 import type { PublishEventInput, RunEvent, RunLogEntry, RunNowInput } from "./schema.js";
@@ -23,6 +24,8 @@ export interface RunnerServiceDeps {
   auth: ProjectAuth;
   consumers: Pick<ConsumersService, "load" | "matching">;
   executor: Executor;
+  /** Tells the other nodes' workers of new runs at commit (D2); without it they find them at their poll. */
+  notifications?: Pick<Notifications, "send">;
   /** Called after an event's runs are committed. */
   onPublished(runs: number): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
@@ -36,6 +39,9 @@ export interface RunnerService {
     q: { consumer?: string | undefined; limit: number; before?: string | undefined },
   ): Promise<RunLogEntry[]>;
 }
+
+/** Notices of new runs: every node's worker claims at once instead of at its next poll. */
+export const RUNS_CHANNEL = "cloakroom_runs";
 
 export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
   const { store, auth } = deps;
@@ -69,6 +75,7 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
       counts.push(consumerIds.length);
     }
     await insertRuns(tx, runs);
+    if (runs.length > 0) await deps.notifications?.send(tx, RUNS_CHANNEL, "");
     return counts;
   });
 
