@@ -17,6 +17,7 @@ import type { Notifications } from "../store/notifications.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createRedactorCache } from "./runner/redactors.js";
+import { createRetention } from "./runner/retention.js";
 import { runnerRoutes } from "./runner/routes.js";
 import { createRunnerService, RUNS_CHANNEL } from "./runner/service.js";
 import { createWorker } from "./runner/worker.js";
@@ -86,16 +87,19 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 
+  const retention = createRetention({ store, logger, retentionDays: options.retentionDays ?? 30 });
+
   let stopped = false;
   return {
     routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
     start() {
       worker.start();
+      retention.start();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await worker.stop();
+      await Promise.all([worker.stop(), retention.stop()]);
       await Promise.allSettled([sandbox.close(), webhook.close()]);
     },
   };

@@ -17,6 +17,8 @@ export interface RunnerOptions {
   pollMs: number;
   /** How long `stop()` waits for runs in flight before handing them back. */
   stopGraceMs: number;
+  /** Days finished runs, run-log entries and their events are kept (0: for ever; unset: 30); see retention.ts. */
+  retentionDays?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ const envSchema = z.object({
   CLOAKROOM_RUN_LEASE_MS: int(500, 3_600_000).default(30_000),
   CLOAKROOM_RUN_POLL_MS: int(10, 600_000).default(1_000),
   CLOAKROOM_RUN_STOP_GRACE_MS: int(0, 600_000).default(10_000),
+  CLOAKROOM_RUN_RETENTION_DAYS: int(0, 36_500).default(30),
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
@@ -53,5 +56,6 @@ export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): R
     leaseMs: e.CLOAKROOM_RUN_LEASE_MS,
     pollMs: e.CLOAKROOM_RUN_POLL_MS,
     stopGraceMs: e.CLOAKROOM_RUN_STOP_GRACE_MS,
+    retentionDays: e.CLOAKROOM_RUN_RETENTION_DAYS,
   };
 }
