@@ -66,7 +66,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     });
     await keyring.preload();
     const audit = createAuditLog({ store });
-    const auth = createAuthService({ store, audit });
+    const auth = createAuthService({ store, audit, notifications, lookupTtlMs: config.cacheTtlMs });
     const secrets = createSecretsService({
       store,
       audit,

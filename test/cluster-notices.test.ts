@@ -159,6 +159,27 @@ describe("change notices between nodes on postgres", {
     assert.ok(Date.now() - started < 15_000);
   });
 
+  it("a token revoked on one node stops working on another at once, though that node caches token lookups", async () => {
+    const node = b as ServerProcess;
+    const created = await call(a, "POST", "/v1/orgs/acme/tokens", token, {
+      name: "short-lived",
+      role: "editor",
+    });
+    assert.equal(created.status, 201);
+    const revocable = created.body.token as string;
+    const id = created.body.id as string;
+    // B looks the token up (and caches the row for up to ten minutes).
+    for (let k = 0; k < 3; k++)
+      assert.equal((await call(node, "GET", "/v1/orgs/acme/secrets", revocable)).status, 200);
+    assert.equal((await call(a, "DELETE", `/v1/orgs/acme/tokens/${id}`, token)).status, 204);
+    // The notice travels with the commit; allow it the time a NOTIFY takes to cross, nothing like the TTL.
+    let status = 0;
+    const deadline = Date.now() + 2000;
+    do status = (await call(node, "GET", "/v1/orgs/acme/secrets", revocable)).status;
+    while (status === 200 && Date.now() < deadline);
+    assert.equal(status, 401, "B still accepted a revoked token");
+  });
+
   it("a node whose listener was reset never sends a value rotated while it could not hear", async () => {
     const node = b as ServerProcess;
     const before = await publish(node);

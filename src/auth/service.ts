@@ -18,6 +18,8 @@ import { AppError, type ErrorCode } from "../errors.js";
 import { invalidRequest } from "../http/errors.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
+import type { Notifications } from "../store/notifications.js";
+import { createAuthLookupCache } from "./lookup-cache.js";
 import { type Action, can } from "./policy.js";
 import {
   type AddMemberInput,
@@ -114,6 +116,10 @@ export interface AuthServiceDeps {
   sessionTtlMs?: number;
   /** Test seam: cheaper scrypt parameters (the dummy hash for unknown emails uses the same ones). */
   passwordParams?: ScryptParams;
+  /** Change notices: API-token, organization and project lookups are cached while this node hears them. */
+  notifications?: Notifications | undefined;
+  /** Backstop lifetime of those cached lookups (CLOAKROOM_CACHE_TTL_MS). */
+  lookupTtlMs?: number;
   /** Test seam: the clock sessions expire by. */
   now?: () => number;
 }
@@ -150,6 +156,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new RangeError("sessionTtlMs must be a positive integer");
   const now = deps.now ?? Date.now;
   const iso = (ms = now()) => new Date(ms).toISOString();
+  const lookups = createAuthLookupCache({
+    notifications: deps.notifications,
+    ttlMs: deps.lookupTtlMs ?? 5000,
+  });
   const hash = (password: string) =>
     deps.passwordParams ? hashPassword(password, deps.passwordParams) : hashPassword(password);
 
@@ -258,12 +268,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         return { type: "user", userId: session.user_id, email: session.email };
       }
-      const row = await q.apiTokenByHash(store.db, tokenHash);
+      const row = await lookups.get(`t:${tokenHash}`, () => q.apiTokenByHash(store.db, tokenHash));
       if (!row || !constantTimeEqual(row.token_hash, tokenHash)) return null;
       const at = now();
       if (row.last_used_at === null || Date.parse(row.last_used_at) + TOKEN_TOUCH_INTERVAL_MS < at) {
         // A hint only: a busy database must not fail the request.
         await q.touchApiToken(store.db, row.id, iso(at)).catch(() => {});
+        row.last_used_at = iso(at);
       }
       return { type: "token", tokenId: row.id, orgId: row.org_id, role: row.role, name: row.name };
     },
@@ -285,7 +296,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         });
         throw new AppError("not_found", `organization ${orgSlug.slice(0, 63)} not found`);
       };
-      const org = isValidSlug(orgSlug) ? await q.orgBySlug(store.db, orgSlug) : undefined;
+      const org = isValidSlug(orgSlug)
+        ? await lookups.get(`o:${orgSlug}`, () => q.orgBySlug(store.db, orgSlug))
+        : undefined;
       if (!org) return notFound("no_such_org");
       let role: Role | undefined;
       if (actor.type === "token") role = actor.orgId === org.id ? actor.role : undefined;
@@ -298,7 +311,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async project(access, projectSlug) {
       const project = isValidSlug(projectSlug)
-        ? await q.projectBySlug(store.db, access.org.id, projectSlug)
+        ? await lookups.get(`p:${access.org.id}/${projectSlug}`, () =>
+            q.projectBySlug(store.db, access.org.id, projectSlug),
+          )
         : undefined;
       if (!project) throw new AppError("not_found", `project ${projectSlug.slice(0, 63)} not found`);
       return project;
@@ -441,7 +456,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async updateSettings(access, rawPatch) {
       await authorize(access, "org.settings.write");
       const patch = parseInput(updateSettingsBody, rawPatch);
-      return store.transaction(async (tx) => {
+      const view = await store.transaction(async (tx) => {
         const before = await q.orgById(tx, access.org.id);
         if (!before) throw new AppError("not_found", `organization ${access.org.slug} not found`);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
@@ -451,6 +466,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         if (Object.keys(changes).length === 0) return settingsView(before);
         await q.updateOrgSettings(tx, access.org.id, patch);
+        await lookups.changed(tx);
         await audit.append(
           tx,
           entry(access, {
@@ -461,6 +477,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         );
         return settingsView({ ...before, ...patch });
       });
+      lookups.drop(); // again after commit: a lookup in between could have read the old row
+      return view;
     },
 
     async listMembers(access) {
@@ -611,11 +629,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const target = { type: "token", id: row.id, name: row.name };
         requireOwnerFor(access, [row.role], "token.delete", target);
         await q.deleteApiToken(tx, access.org.id, row.id);
+        await lookups.changed(tx);
         await audit.append(
           tx,
           entry(access, { action: "token.delete", target, details: { role: row.role } }),
         );
       });
+      lookups.drop(); // again after commit: a lookup in between could have read the revoked row
     },
 
     async listProjects(access) {
