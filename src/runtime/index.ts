@@ -84,6 +84,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     onPublished: () => worker.wake(),
     onFinished,
     ...(deps.notifications ? { notifications: deps.notifications } : {}),
+    needsHelp: (runs) => worker.room() < runs,
   });
   deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 

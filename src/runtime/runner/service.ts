@@ -26,6 +26,11 @@ export interface RunnerServiceDeps {
   executor: Executor;
   /** Tells the other nodes' workers of new runs at commit (D2); without it they find them at their poll. */
   notifications?: Pick<Notifications, "send">;
+  /**
+   * Whether this node's own worker cannot take `runs` new runs now (stopped, none, or full): only then are
+   * the other nodes woken. Unset: always.
+   */
+  needsHelp?(runs: number): boolean;
   /** Called after an event's runs are committed. */
   onPublished(runs: number): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
@@ -75,7 +80,8 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
       counts.push(consumerIds.length);
     }
     await insertRuns(tx, runs);
-    if (runs.length > 0) await deps.notifications?.send(tx, RUNS_CHANNEL, "");
+    if (runs.length > 0 && (deps.needsHelp?.(runs.length) ?? true))
+      await deps.notifications?.send(tx, RUNS_CHANNEL, "");
     return counts;
   });
 

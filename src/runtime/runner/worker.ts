@@ -49,6 +49,8 @@ export interface Worker {
   stop(): Promise<void>;
   /** Runs this worker holds right now, executing or waiting for a slot (tests). */
   inFlight(): number;
+  /** How many more runs this worker would claim now (0 when stopped or not started). */
+  room(): number;
 }
 
 interface Completion {
@@ -372,6 +374,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
     wake,
     inFlight: () => inFlight.size,
+    room: () => (running ? Math.max(0, holdLimit - inFlight.size) : 0),
     stop() {
       stopping ??= (async () => {
         running = false;
