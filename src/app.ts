@@ -31,6 +31,7 @@ import { checkRootKey, createKeyring, hasKeyCheck } from "./secrets/keyring.js";
 import { secretsRoutes } from "./secrets/routes.js";
 import { createSecretsService } from "./secrets/service.js";
 import { openStore, type Store } from "./store/db.js";
+import { createNotifications } from "./store/notifications.js";
 import { version } from "./version.js";
 
 export interface Cloakroom {
@@ -58,8 +59,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     pg: config.db,
+    listenUrl: config.listenDatabaseUrl,
     ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
   });
+  const notifications = createNotifications({ store, logger, options: config.listen });
   try {
     // A database that already has data must never get a fresh key file: that would hide a lost key.
     const initialized = await hasKeyCheck(store);
@@ -91,7 +94,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     });
     await anchorer.start();
     const audit = createAuditLog({ store, key: auditKey, onAppend: anchorer.markDirty });
-    const auth = createAuthService({ store, audit });
+    const auth = createAuthService({ store, audit, notifications, lookupTtlMs: config.cacheTtlMs });
     const mailer = config.smtp ? createSmtpMailer(config.smtp.target, config.smtp.from) : undefined;
     const invitations = createInvitationService({
       store,
@@ -116,8 +119,19 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       keyring,
       cacheTtlMs: config.cacheTtlMs,
       logger,
+      notifications,
     });
-    const runtime = await createRuntime({ store, audit, auth, secrets, config, logger, metrics });
+    const runtime = await createRuntime({
+      store,
+      audit,
+      auth,
+      secrets,
+      config,
+      logger,
+      metrics,
+      notifications,
+    });
+    notifications.start();
 
     const routes: RouteDef[] = [
       ...authRoutes(auth),
@@ -154,7 +168,10 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       },
       async listen() {
         const url = await app.listen({ host: config.host, port: config.port });
-        runtime.start();
+        // Runs only once this node hears other nodes' changes: until then it could not trust a cache.
+        void notifications.ready.then(() => {
+          if (!closed) runtime.start();
+        });
         return url;
       },
       async close() {
@@ -166,10 +183,12 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
         mailer?.close();
         await secrets.close();
         await anchorer.stop();
+        await notifications.close();
         await store.close();
       },
     };
   } catch (error) {
+    await notifications.close();
     await store.close();
     throw error;
   }

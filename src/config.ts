@@ -30,6 +30,10 @@ export interface Config {
   cacheTtlMs: number;
   /** Event publishes and manual runs per organization per minute on a node; 0 means no limit. */
   orgRunRatePerMinute: number;
+  /** Where the LISTEN connection goes; `databaseUrl` when unset (D2; see store/listener.ts). */
+  listenDatabaseUrl: string | undefined;
+  /** Heartbeat of the LISTEN connection, and how late one may come back before the node reads through. */
+  listen: { heartbeatMs: number; timeoutMs: number };
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
   /** How soon an audit chain's new head is anchored in the data dir's anchor file (A3). */
@@ -65,6 +69,12 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// (leave it unset for SQLite)")
     .optional(),
+  listenDatabaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres://")
+    .optional(),
+  listenHeartbeatMs: z.coerce.number().int().min(50).max(60_000),
+  listenTimeoutMs: z.coerce.number().int().min(100).max(600_000),
   rootKey: z.string().optional(),
   allowPrivateTargets: bool,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
@@ -113,6 +123,9 @@ const names: Record<string, string> = {
   port: "--port / CLOAKROOM_PORT",
   dataDir: "--data-dir / CLOAKROOM_DATA_DIR",
   databaseUrl: "--database-url / DATABASE_URL",
+  listenDatabaseUrl: "CLOAKROOM_LISTEN_DATABASE_URL",
+  listenHeartbeatMs: "CLOAKROOM_LISTEN_HEARTBEAT_MS",
+  listenTimeoutMs: "CLOAKROOM_LISTEN_TIMEOUT_MS",
   rootKey: "CLOAKROOM_ROOT_KEY",
   allowPrivateTargets: "CLOAKROOM_ALLOW_PRIVATE_TARGETS",
   logLevel: "CLOAKROOM_LOG_LEVEL",
@@ -134,6 +147,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     port: flags.port ?? env.CLOAKROOM_PORT ?? "8787",
     dataDir: flags.dataDir ?? env.CLOAKROOM_DATA_DIR ?? "./data",
     databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
+    listenDatabaseUrl: env.CLOAKROOM_LISTEN_DATABASE_URL || undefined,
+    listenHeartbeatMs: env.CLOAKROOM_LISTEN_HEARTBEAT_MS ?? "1000",
+    listenTimeoutMs: env.CLOAKROOM_LISTEN_TIMEOUT_MS ?? "3000",
     rootKey: env.CLOAKROOM_ROOT_KEY || undefined,
     allowPrivateTargets: (env.CLOAKROOM_ALLOW_PRIVATE_TARGETS ?? "false").toLowerCase(),
     logLevel: env.CLOAKROOM_LOG_LEVEL ?? "info",
@@ -156,13 +172,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  const { smtpUrl, smtpFrom, ...c } = parsed.data;
+  const { smtpUrl, smtpFrom, listenHeartbeatMs, listenTimeoutMs, ...c } = parsed.data;
   if (smtpUrl && (!smtpFrom || !c.publicUrl)) {
     throw new ConfigError(
       "invalid configuration:\n  CLOAKROOM_SMTP_URL: also set CLOAKROOM_SMTP_FROM (the sender) and CLOAKROOM_PUBLIC_URL (for the link)",
     );
   }
   const smtp = smtpUrl && smtpFrom ? { target: smtpUrl, from: smtpFrom } : undefined;
+  if (listenTimeoutMs <= listenHeartbeatMs)
+    throw new ConfigError(
+      "invalid configuration:\n  CLOAKROOM_LISTEN_TIMEOUT_MS: must be longer than CLOAKROOM_LISTEN_HEARTBEAT_MS",
+    );
   let runner: RunnerOptions;
   let db: DbOptions;
   try {
@@ -192,6 +212,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     auditAnchorUrl: c.auditAnchorUrl,
     smtp,
     publicUrl: c.publicUrl,
+    listenDatabaseUrl: c.listenDatabaseUrl,
+    listen: { heartbeatMs: listenHeartbeatMs, timeoutMs: listenTimeoutMs },
     runner,
     db,
     shutdownTimeoutMs,

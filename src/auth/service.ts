@@ -18,6 +18,8 @@ import { AppError, type ErrorCode } from "../errors.js";
 import { invalidRequest } from "../http/errors.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
+import type { Notifications } from "../store/notifications.js";
+import { createAuthLookupCache } from "./lookup-cache.js";
 import { type Action, can } from "./policy.js";
 import {
   type CreatedTokenView,
@@ -114,6 +116,10 @@ export interface AuthServiceDeps {
   sessionTtlMs?: number;
   /** Test seam: cheaper scrypt parameters (the dummy hash for unknown emails uses the same ones). */
   passwordParams?: ScryptParams;
+  /** Change notices: API-token, organization and project lookups are cached while this node hears them. */
+  notifications?: Notifications | undefined;
+  /** Backstop lifetime of those cached lookups (CLOAKROOM_CACHE_TTL_MS). */
+  lookupTtlMs?: number;
   /** Test seam: the clock sessions expire by. */
   now?: () => number;
 }
@@ -150,6 +156,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new RangeError("sessionTtlMs must be a positive integer");
   const now = deps.now ?? Date.now;
   const iso = (ms = now()) => new Date(ms).toISOString();
+  const lookups = createAuthLookupCache({
+    notifications: deps.notifications,
+    ttlMs: deps.lookupTtlMs ?? 5000,
+  });
   const hash = (password: string) =>
     deps.passwordParams ? hashPassword(password, deps.passwordParams) : hashPassword(password);
 
@@ -251,12 +261,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         return { type: "user", userId: session.user_id, email: session.email };
       }
-      const row = await q.apiTokenByHash(store.db, tokenHash);
+      const row = await lookups.get(`t:${tokenHash}`, () => q.apiTokenByHash(store.db, tokenHash));
       if (!row || !constantTimeEqual(row.token_hash, tokenHash)) return null;
       const at = now();
       if (row.last_used_at === null || Date.parse(row.last_used_at) + TOKEN_TOUCH_INTERVAL_MS < at) {
         // A hint only: a busy database must not fail the request.
         await q.touchApiToken(store.db, row.id, iso(at)).catch(() => {});
+        row.last_used_at = iso(at);
       }
       return { type: "token", tokenId: row.id, orgId: row.org_id, role: row.role, name: row.name };
     },
@@ -278,7 +289,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         });
         throw new AppError("not_found", `organization ${orgSlug.slice(0, 63)} not found`);
       };
-      const org = isValidSlug(orgSlug) ? await q.orgBySlug(store.db, orgSlug) : undefined;
+      const org = isValidSlug(orgSlug)
+        ? await lookups.get(`o:${orgSlug}`, () => q.orgBySlug(store.db, orgSlug))
+        : undefined;
       if (!org) return notFound("no_such_org");
       let role: Role | undefined;
       if (actor.type === "token") role = actor.orgId === org.id ? actor.role : undefined;
@@ -291,7 +304,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async project(access, projectSlug) {
       const project = isValidSlug(projectSlug)
-        ? await q.projectBySlug(store.db, access.org.id, projectSlug)
+        ? await lookups.get(`p:${access.org.id}/${projectSlug}`, () =>
+            q.projectBySlug(store.db, access.org.id, projectSlug),
+          )
         : undefined;
       if (!project) throw new AppError("not_found", `project ${projectSlug.slice(0, 63)} not found`);
       return project;
@@ -434,7 +449,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async updateSettings(access, rawPatch) {
       await authorize(access, "org.settings.write");
       const patch = parseInput(updateSettingsBody, rawPatch);
-      return store.transaction(async (tx) => {
+      const view = await store.transaction(async (tx) => {
         const before = await q.orgById(tx, access.org.id);
         if (!before) throw new AppError("not_found", `organization ${access.org.slug} not found`);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
@@ -449,6 +464,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         if (Object.keys(changes).length === 0) return settingsView(before);
         await q.updateOrgSettings(tx, access.org.id, patch);
+        await lookups.changed(tx);
         await audit.append(
           tx,
           entry(access, {
@@ -459,6 +475,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         );
         return settingsView({ ...before, ...patch });
       });
+      lookups.drop(); // again after commit: a lookup in between could have read the old row
+      return view;
     },
 
     async listMembers(access) {
@@ -491,7 +509,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async removeMember(access, userId) {
       await authorize(access, "member.write");
-      return change(access, async (tx) => {
+      const removed = await change(access, async (tx) => {
         await q.lockOrg(tx, store.dialect, access.org.id);
         const member = await q.memberOf(tx, access.org.id, userId);
         if (!member) throw memberNotFound(userId);
@@ -504,6 +522,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         // What the member made keeps their access alive after they leave: it goes with them, in this
         // transaction, so re-adding them later revives none of it.
         const tokens = await q.deleteApiTokensCreatedBy(tx, access.org.id, userId);
+        // Cached token lookups on every node go with them (lookup-cache.ts), as for a token deleted alone.
+        if (tokens.length > 0) await lookups.changed(tx);
         const invitationsRevoked = await q.deleteInvitationsCreatedBy(tx, access.org.id, userId);
         await audit.append(
           tx,
@@ -520,6 +540,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         );
         return { tokensRevoked: tokens.length, invitationsRevoked };
       });
+      if (removed.tokensRevoked > 0) lookups.drop(); // again after commit, as in deleteToken
+      return removed;
     },
 
     async listTokens(access) {
@@ -575,11 +597,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const target = { type: "token", id: row.id, name: row.name };
         requireOwnerFor(access, [row.role], "token.delete", target);
         await q.deleteApiToken(tx, access.org.id, row.id);
+        await lookups.changed(tx);
         await audit.append(
           tx,
           entry(access, { action: "token.delete", target, details: { role: row.role } }),
         );
       });
+      lookups.drop(); // again after commit: a lookup in between could have read the revoked row
     },
 
     async listProjects(access) {

@@ -13,12 +13,14 @@ import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
+import type { Notifications } from "../store/notifications.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createOrgRateLimit } from "./runner/rate-limit.js";
 import { createRedactorCache } from "./runner/redactors.js";
+import { createRetention } from "./runner/retention.js";
 import { runnerRoutes } from "./runner/routes.js";
-import { createRunnerService } from "./runner/service.js";
+import { createRunnerService, RUNS_CHANNEL } from "./runner/service.js";
 import { createSupervisedWorker } from "./runner/supervisor.js";
 import type { WorkerHealth } from "./runner/worker.js";
 import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
@@ -40,6 +42,8 @@ export interface RuntimeDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  /** Change notices: new runs published on any node wake this node's worker (D2). */
+  notifications?: Notifications;
   /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
@@ -86,19 +90,25 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     onFinished,
     orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
     logQuotaBytes: options.logQuotaBytes,
+    ...(deps.notifications ? { notifications: deps.notifications } : {}),
+    needsHelp: (runs) => worker.room() < runs,
   });
+  deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
+
+  const retention = createRetention({ store, logger, retentionDays: options.retentionDays ?? 30 });
 
   let stopped = false;
   return {
     routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
     start() {
       worker.start();
+      retention.start();
     },
     health: () => worker.health(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      await worker.stop();
+      await Promise.all([worker.stop(), retention.stop()]);
       await Promise.allSettled([sandbox.close(), webhook.close()]);
     },
   };

@@ -1,41 +1,30 @@
 /**
- * Tells every node that an organization's secrets changed (D2). On PostgreSQL the notice is a NOTIFY sent
- * inside the changing transaction, so it is delivered exactly when the change commits; a node that loses
- * its listening connection drops all cached views. SQLite has one node: the local drop is enough.
+ * Tells every node that an organization's secrets changed (D2): a notice on `cloakroom_secrets`, sent inside
+ * the changing transaction (store/notifications.ts), so it is delivered exactly when the change commits.
+ * When notices may have been missed the cache resets everything; while this node is not listening it must
+ * not serve cached views at all (`listening()`). SQLite has one node: the local drop is enough.
  */
-
-import { sql } from "kysely";
-import type { Logger } from "pino";
-import type { Store, Tx } from "../store/db.js";
+import type { Tx } from "../store/db.js";
+import type { Notifications } from "../store/notifications.js";
 
 export const INVALIDATION_CHANNEL = "cloakroom_secrets";
 
 export interface InvalidationBus {
   notify(tx: Tx, orgId: string): Promise<void>;
-  close(): Promise<void>;
+  /** False while notices from other nodes may be missed: read through, cache nothing. */
+  listening(): boolean;
 }
 
 export function createInvalidationBus(deps: {
-  store: Store;
-  logger: Logger;
+  notifications: Notifications;
   onInvalidate(orgId: string): void;
   onReset(): void;
 }): InvalidationBus {
-  const { store } = deps;
-  if (store.dialect !== "postgres" || !store.listen) {
-    return { notify: async () => {}, close: async () => {} };
-  }
-  const stop = store.listen(INVALIDATION_CHANNEL, {
-    onMessage: (payload) => deps.onInvalidate(payload),
-    onReset: () => {
-      deps.logger.warn("change notices were interrupted; dropping cached secret views");
-      deps.onReset();
-    },
-  });
+  const { notifications } = deps;
+  notifications.subscribe(INVALIDATION_CHANNEL, (orgId) => deps.onInvalidate(orgId));
+  notifications.onReset(() => deps.onReset());
   return {
-    async notify(tx, orgId) {
-      await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${orgId})`.execute(tx);
-    },
-    close: () => stop(),
+    notify: (tx, orgId) => notifications.send(tx, INVALIDATION_CHANNEL, orgId),
+    listening: () => notifications.listening(),
   };
 }

@@ -10,6 +10,7 @@ import { decryptField, encryptField, keyIdOf } from "../crypto/index.js";
 import { AppError, RunError } from "../errors.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import { createNotifications, type Notifications } from "../store/notifications.js";
 import { parseAllowedHosts } from "./hosts.js";
 import { createInvalidationBus } from "./invalidation.js";
 import type { Keyring } from "./keyring.js";
@@ -38,6 +39,8 @@ export interface SecretsDeps {
   cacheTtlMs: number;
   /** How often coalesced last-accessed times are written (X7). */
   accessFlushMs?: number;
+  /** This node's change notices (D2); one of its own, started here, when not given. */
+  notifications?: Notifications;
 }
 
 /** Where a request points: the organization, or one of its projects. */
@@ -108,6 +111,12 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   // ---- caches: values by (secret, version); scope views by (org, project), dropped on any change ----
   const values = new Map<string, SecretValue>();
   const views = new Map<string, ScopeView>();
+  /**
+   * A load caches its view only if neither its organization's generation nor the global one moved while
+   * it read: a change notice bumps the first, a reset of the notices (lost, late, listening again) the
+   * second, which also covers organizations that had nothing cached when the reset came.
+   */
+  let globalGeneration = 0;
   const generations = new Map<string, number>();
   const viewKey = (orgId: string, projectId: string | null) => `${orgId}/${projectId ?? ""}`;
   const valueKey = (secretId: string, version: number) => `${secretId}:${version}`;
@@ -117,9 +126,13 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     for (const key of views.keys()) if (key.startsWith(`${orgId}/`)) views.delete(key);
   };
   const dropAll = () => {
-    for (const key of views.keys()) dropOrg(key.slice(0, key.indexOf("/")));
+    globalGeneration += 1;
+    views.clear();
   };
-  const bus = createInvalidationBus({ store, logger, onInvalidate: dropOrg, onReset: dropAll });
+  const ownNotifications = deps.notifications === undefined;
+  const notifications = deps.notifications ?? createNotifications({ store, logger });
+  const bus = createInvalidationBus({ notifications, onInvalidate: dropOrg, onReset: dropAll });
+  if (ownNotifications) notifications.start();
 
   const cacheValue = (key: string, value: SecretValue) => {
     if (values.size >= VALUE_CACHE_MAX) values.delete(values.keys().next().value as string);
@@ -179,7 +192,8 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   /** The cached view of a scope, if still fresh: runs take it without an await. */
   function freshView(orgId: string, projectId: string | null): ScopeView | undefined {
     const cached = views.get(viewKey(orgId, projectId));
-    return cached && cached.expiresAt > Date.now() ? cached : undefined;
+    // Not listening: a change on another node could be missed, so read through (D2).
+    return cached && cached.expiresAt > Date.now() && bus.listening() ? cached : undefined;
   }
 
   async function loadView(orgId: string, projectId: string | null): Promise<ScopeView> {
@@ -187,6 +201,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     const cached = freshView(orgId, projectId);
     if (cached) return cached;
     const generation = generations.get(orgId) ?? 0;
+    const global = globalGeneration;
     const rows = await q.listVisible(store.db, { orgId, projectId });
     const effective = new Map<string, SecretRow>();
     for (const row of rows) {
@@ -200,7 +215,8 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       live: rows.filter((r) => r.archived === 0),
     };
     // A change committed while we read must not be cached over.
-    if ((generations.get(orgId) ?? 0) === generation) views.set(key, view);
+    if ((generations.get(orgId) ?? 0) === generation && globalGeneration === global && bus.listening())
+      views.set(key, view);
     return view;
   }
 
@@ -635,7 +651,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     async close() {
       clearInterval(flushTimer);
       await flushAccess().catch(() => {});
-      await bus.close();
+      if (ownNotifications) await notifications.close();
       values.clear();
       views.clear();
     },

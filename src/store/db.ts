@@ -17,6 +17,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import { isDatabaseUnavailable } from "./failures.js";
+import { type ListenHandlers, type Listening, type ListenOptions, listenPostgres } from "./listener.js";
 import { migrateToLatest } from "./migrations.js";
 import { type DbOptions, defaultDbOptions } from "./options.js";
 import type { Database } from "./schema.js";
@@ -33,13 +34,10 @@ export interface Store {
   /** Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, so concurrent writers queue instead of failing). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * PostgreSQL only: LISTEN on a channel with a dedicated connection that reconnects on failure (calling
-   * onReset, since notices may have been missed). Returns a function that stops listening.
+   * PostgreSQL only: LISTEN on channels with a dedicated connection that checks itself with heartbeats and
+   * reconnects on failure (calling onReset, since notices may have been missed). See listener.ts.
    */
-  listen?(
-    channel: string,
-    handlers: { onMessage(payload: string): void; onReset(): void },
-  ): () => Promise<void>;
+  listen?(channels: string[], handlers: ListenHandlers, options?: ListenOptions): Listening;
   close(): Promise<void>;
 }
 
@@ -49,6 +47,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** PostgreSQL schema to use (tests use a fresh one per run); created when missing. */
   pgSchema?: string;
+  /** Where the LISTEN connection goes, when not to `databaseUrl` (e.g. past a pooler that cannot LISTEN). */
+  listenUrl?: string | undefined;
   migrate?: boolean;
   /** Timeouts and keepalive of PostgreSQL connections (defaults: `defaultDbOptions`). */
   pg?: DbOptions | undefined;
@@ -56,7 +56,12 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, options.pgSchema, options.pg ?? defaultDbOptions)
+    ? await openPostgres(
+        options.databaseUrl,
+        options.pgSchema,
+        options.pg ?? defaultDbOptions,
+        options.listenUrl,
+      )
     : openSqlite(options.dataDir);
   if (options.migrate !== false) {
     try {
@@ -139,7 +144,12 @@ function connectionSettings(schema: string | undefined, o: DbOptions) {
   };
 }
 
-async function openPostgres(url: string, schema: string | undefined, o: DbOptions): Promise<Store> {
+async function openPostgres(
+  url: string,
+  schema: string | undefined,
+  o: DbOptions,
+  listenUrl = url,
+): Promise<Store> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     throw new Error("invalid PostgreSQL schema name");
   const types = {
@@ -176,7 +186,8 @@ async function openPostgres(url: string, schema: string | undefined, o: DbOption
     dialect: "postgres",
     description: `PostgreSQL ${parsed}${schema ? ` (schema ${schema})` : ""}`,
     transaction: (fn) => db.transaction().execute(fn),
-    listen: (channel, handlers) => listenPostgres(url, schema, o, channel, handlers),
+    listen: (channels, handlers, options) =>
+      listenPostgres({ url: listenUrl, schema }, channels, handlers, options),
     close: () => db.destroy(),
   };
 }
@@ -203,59 +214,6 @@ function discardingBrokenClients(pool: pg.Pool): PostgresPool {
       };
     },
     end: () => pool.end(),
-  };
-}
-
-function listenPostgres(
-  url: string,
-  schema: string | undefined,
-  o: DbOptions,
-  channel: string,
-  handlers: { onMessage(payload: string): void; onReset(): void },
-): () => Promise<void> {
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
-  let connected = false;
-  const connect = async () => {
-    if (stopped) return;
-    const c = new pg.Client({ connectionString: url, ...connectionSettings(schema, o) });
-    client = c;
-    c.on("notification", (n) => {
-      if (n.channel === channel && n.payload) handlers.onMessage(n.payload);
-    });
-    c.on("error", () => reconnect());
-    c.on("end", () => reconnect());
-    try {
-      await c.connect();
-      await c.query(`listen ${channel}`);
-      if (connected) handlers.onReset();
-      connected = true;
-    } catch {
-      reconnect();
-    }
-  };
-  const reconnect = () => {
-    if (stopped || retry) return;
-    handlers.onReset();
-    const old = client;
-    client = undefined;
-    old?.removeAllListeners();
-    old?.end().catch(() => {});
-    retry = setTimeout(() => {
-      retry = undefined;
-      void connect();
-    }, 1000);
-    retry.unref();
-  };
-  void connect();
-  return async () => {
-    stopped = true;
-    if (retry) clearTimeout(retry);
-    const c = client;
-    client = undefined;
-    c?.removeAllListeners();
-    await c?.end().catch(() => {});
   };
 }
 

@@ -301,12 +301,24 @@ const runLogUsage: Migration = {
   },
 };
 
+/**
+ * The lease-reclaim query (status = 'running' and locked_until <= now), which every node runs at each poll,
+ * could use only the status half of runs_due and read every running row's next_attempt_at order; a partial
+ * index holds just the running runs, by lease end (docs/decisions/0152-run-retention.md).
+ */
+const runsLeased: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`create index runs_leased on runs (locked_until) where status = 'running'`.execute(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
   "0003_allowed_hosts_and_compute_setting": allowedHostsAndComputeSetting,
   "0004_run_log_usage": runLogUsage,
   "0005_audit_format": auditFormat,
+  "0007_runs_leased": runsLeased,
 };
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */

@@ -150,9 +150,11 @@ for (const database of testDatabases()) {
       it("a notice sent in a transaction arrives only when it commits", async () => {
         const got: string[] = [];
         let resets = 0;
-        const stop = store.listen!("cloakroom_test", {
-          onMessage: (p) => got.push(p),
-          onReset: () => resets++,
+        const listener = store.listen!(["cloakroom_test"], {
+          onMessage: (_channel, p) => got.push(p),
+          onReset: (reason) => {
+            if (reason !== "listening") resets++;
+          },
         });
         await new Promise((r) => setTimeout(r, 300));
         await assert.rejects(
@@ -165,7 +167,7 @@ for (const database of testDatabases()) {
           await sql`select pg_notify('cloakroom_test', 'committed')`.execute(tx);
         });
         for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-        await stop();
+        await listener.stop();
         assert.deepEqual(got, ["committed"]);
         assert.equal(resets, 0);
       });

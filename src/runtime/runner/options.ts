@@ -21,6 +21,8 @@ export interface RunnerOptions {
   logQuotaBytes?: number;
   /** A worker whose database call has not returned for this long is stuck: logged, restarted, not ready. */
   stuckMs: number;
+  /** Days finished runs, run-log entries and their events are kept (0: for ever; unset: 30); see retention.ts. */
+  retentionDays?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ const envSchema = z.object({
   CLOAKROOM_RUN_STOP_GRACE_MS: int(0, 600_000).default(10_000),
   CLOAKROOM_RUN_LOG_QUOTA_MB: int(1, 1_048_576).default(1024),
   CLOAKROOM_RUN_STUCK_MS: int(100, 3_600_000).default(60_000),
+  CLOAKROOM_RUN_RETENTION_DAYS: int(0, 36_500).default(30),
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
@@ -61,5 +64,6 @@ export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): R
     stopGraceMs: e.CLOAKROOM_RUN_STOP_GRACE_MS,
     logQuotaBytes: e.CLOAKROOM_RUN_LOG_QUOTA_MB * 1024 * 1024,
     stuckMs: e.CLOAKROOM_RUN_STUCK_MS,
+    retentionDays: e.CLOAKROOM_RUN_RETENTION_DAYS,
   };
 }

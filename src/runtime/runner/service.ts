@@ -14,6 +14,7 @@ import {
 import { AppError } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { newId, nowIso } from "../../store/ids.js";
+import type { Notifications } from "../../store/notifications.js";
 import { LOG_PAGE_BYTES } from "./caps.js";
 import type { Executor } from "./execute.js";
 import { groupCommit } from "./group-commit.js";
@@ -26,6 +27,13 @@ export interface RunnerServiceDeps {
   auth: ProjectAuth;
   consumers: Pick<ConsumersService, "load" | "matching">;
   executor: Executor;
+  /** Tells the other nodes' workers of new runs at commit (D2); without it they find them at their poll. */
+  notifications?: Pick<Notifications, "send">;
+  /**
+   * Whether this node's own worker cannot take `runs` new runs now (stopped, none, or full): only then are
+   * the other nodes woken. Unset: always.
+   */
+  needsHelp?(runs: number): boolean;
   /** Called after an event's runs are committed. */
   onPublished(runs: number): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
@@ -43,6 +51,9 @@ export interface RunnerService {
     q: { consumer?: string | undefined; limit: number; before?: string | undefined },
   ): Promise<{ entries: RunLogEntry[]; next?: string }>;
 }
+
+/** Notices of new runs: every node's worker claims at once instead of at its next poll. */
+export const RUNS_CHANNEL = "cloakroom_runs";
 
 export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
   const { store, auth } = deps;
@@ -84,6 +95,8 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
       counts.push(consumerIds.length);
     }
     await insertRuns(tx, runs);
+    if (runs.length > 0 && (deps.needsHelp?.(runs.length) ?? true))
+      await deps.notifications?.send(tx, RUNS_CHANNEL, "");
     return counts;
   });
 

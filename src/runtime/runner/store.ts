@@ -106,7 +106,8 @@ export async function reclaimExpired(db: Tx, now: string): Promise<number> {
   const result = await db
     .updateTable("runs")
     .set({ status: "pending", next_attempt_at: now, locked_by: null, locked_until: null, updated_at: now })
-    .where("status", "=", "running")
+    // A literal, not a parameter: SQLite uses the partial index runs_leased only when it can see the value.
+    .where("status", "=", sql.lit("running"))
     .where("locked_until", "<=", now)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -390,4 +391,81 @@ export async function runCounts(db: Tx, projectId?: string): Promise<Record<stri
   if (projectId !== undefined) query = query.where("project_id", "=", projectId);
   const rows = await query.execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+// ---- retention (see retention.ts) ----
+
+/** The smallest UUIDv7 of a millisecond: every id made before `ms` sorts below it. */
+function firstIdAt(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
+/**
+ * Deletes up to `limit` finished runs last updated before `before`. A finished run was due before it
+ * ended, so the due-index range (status, next_attempt_at) finds them without reading the rest.
+ */
+export async function deleteFinishedRuns(db: Tx, before: string, limit: number): Promise<number> {
+  let deleted = 0;
+  for (const status of ["success", "failure"] as const) {
+    const result = await db
+      .deleteFrom("runs")
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("runs")
+          .select("id")
+          .where("status", "=", status)
+          .where("next_attempt_at", "<", before)
+          .where("updated_at", "<", before)
+          .limit(limit - deleted),
+      )
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+    if (deleted >= limit) break;
+  }
+  return deleted;
+}
+
+/** Deletes up to `limit` run-log entries started before `before` (ids are time-ordered: a key range). */
+export async function deleteRunLogs(db: Tx, before: string, limit: number): Promise<number> {
+  const bound = firstIdAt(Date.parse(before));
+  const result = await db
+    .deleteFrom("run_logs")
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("run_logs")
+        .select("id")
+        .where("id", "<", bound)
+        .where("started_at", "<", before)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Deletes up to `limit` events published before `before` that no unfinished run still needs. */
+export async function deleteOldEvents(db: Tx, before: string, limit: number): Promise<number> {
+  const bound = firstIdAt(Date.parse(before));
+  const result = await db
+    .deleteFrom("events")
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("events as e")
+        .select("e.id")
+        .where("e.id", "<", bound)
+        .where("e.published_at", "<", before)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("runs as r")
+                .select("r.id")
+                .whereRef("r.event_id", "=", "e.id")
+                .where("r.status", "in", ["pending", "running"]),
+            ),
+          ),
+        )
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

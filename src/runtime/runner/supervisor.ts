@@ -39,6 +39,7 @@ export function createSupervisedWorker(deps: WorkerDeps, create = createWorker):
     },
     wake: () => current.wake(),
     inFlight: () => current.inFlight(),
+    room: () => current.room(),
     /** A worker restarted within the last `stuckMs` counts as stuck: its database may still be. */
     health(): WorkerHealth {
       const health = current.health();

@@ -58,6 +58,8 @@ export interface Worker {
    * renewing, drops the runs waiting for a slot. Their leases expire and any worker takes them again.
    */
   abandon(): void;
+  /** How many more runs this worker would claim now (0 when stopped or not started). */
+  room(): number;
 }
 
 export type WorkerHealth = { state: "ok" | "off" } | { state: "stuck"; stuckForMs: number };
@@ -512,6 +514,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       clearInterval(leaseTimer);
       for (const w of waiting.splice(0)) w.start(false);
     },
+    room: () => (running ? Math.max(0, holdLimit - inFlight.size) : 0),
     stop() {
       stopping ??= (async () => {
         halt();

@@ -1,0 +1,61 @@
+/**
+ * A node's short-lived cache of the three rows every API-token request reads before any work (issue 8
+ * item 7): the token by its hash, the organization by slug, the project by slug. On PostgreSQL each was a
+ * statement and a commit of its own on every request. A revoked token or changed settings must be seen by
+ * every node at once (D2), so each change that touches these rows sends a notice on `cloakroom_auth` in its
+ * transaction and every node drops the whole cache when it commits; a node that is not listening caches
+ * nothing (store/notifications.ts), and entries live at most `ttlMs` anyway. Misses are never cached.
+ * See docs/decisions/0153-publish-cost.md.
+ */
+import type { Tx } from "../store/db.js";
+import type { Notifications } from "../store/notifications.js";
+
+export const AUTH_CHANNEL = "cloakroom_auth";
+
+export interface AuthLookupCache {
+  /** The cached row, or `load()`'s answer, cached when nothing changed meanwhile. */
+  get<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
+  /** In the changing transaction: every node (this one too) drops everything when it commits. */
+  changed(tx: Tx): Promise<void>;
+  /** Drops everything here; the changing service calls it again once its transaction committed. */
+  drop(): void;
+}
+
+export function createAuthLookupCache(deps: {
+  notifications?: Notifications | undefined;
+  ttlMs: number;
+  now?: () => number;
+}): AuthLookupCache {
+  const { notifications } = deps;
+  const now = deps.now ?? Date.now;
+  const entries = new Map<string, { value: unknown; expiresAt: number }>();
+  let generation = 0;
+  const drop = () => {
+    generation += 1;
+    entries.clear();
+  };
+  notifications?.subscribe(AUTH_CHANNEL, drop);
+  notifications?.onReset(drop);
+  // Without notices (a service built alone, in tests and benches) nothing is cached: no node could be told.
+  const usable = () => notifications !== undefined && deps.ttlMs > 0 && notifications.listening();
+  const MAX = 10_000;
+
+  return {
+    async get<T>(key: string, load: () => Promise<T | undefined>) {
+      const hit = entries.get(key);
+      if (hit && hit.expiresAt > now() && usable()) return hit.value as T;
+      const before = generation;
+      const value = await load();
+      if (value !== undefined && generation === before && usable()) {
+        if (entries.size >= MAX) entries.delete(entries.keys().next().value as string);
+        entries.set(key, { value, expiresAt: now() + deps.ttlMs });
+      }
+      return value;
+    },
+    async changed(tx) {
+      drop();
+      await notifications?.send(tx, AUTH_CHANNEL, "");
+    },
+    drop,
+  };
+}
