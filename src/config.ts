@@ -21,6 +21,8 @@ export interface Config {
   cacheTtlMs: number;
   /** Run workers per node (0 disables delivery on this node). */
   workers: number;
+  /** Sandbox threads beyond `workers`, kept for other organizations while one uses `workers` of them. */
+  sandboxReserve: number;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
   runner: RunnerOptions;
 }
@@ -52,6 +54,7 @@ const schema = z.object({
   trustProxy: bool,
   cacheTtlMs: z.coerce.number().int().min(0).max(3_600_000),
   workers: z.coerce.number().int().min(0).max(64),
+  sandboxReserve: z.coerce.number().int().min(0).max(64),
 });
 
 const names: Record<string, string> = {
@@ -65,6 +68,7 @@ const names: Record<string, string> = {
   trustProxy: "CLOAKROOM_TRUST_PROXY",
   cacheTtlMs: "CLOAKROOM_CACHE_TTL_MS",
   workers: "CLOAKROOM_WORKERS",
+  sandboxReserve: "CLOAKROOM_SANDBOX_RESERVE",
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
@@ -79,6 +83,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     trustProxy: (env.CLOAKROOM_TRUST_PROXY ?? "false").toLowerCase(),
     cacheTtlMs: env.CLOAKROOM_CACHE_TTL_MS ?? "5000",
     workers: env.CLOAKROOM_WORKERS ?? "2",
+    sandboxReserve: env.CLOAKROOM_SANDBOX_RESERVE || "1",
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -17,6 +17,11 @@ export interface RunnerOptions {
   pollMs: number;
   /** How long `stop()` waits for runs in flight before handing them back. */
   stopGraceMs: number;
+  /**
+   * Run slots beyond `concurrency`, kept for other organizations while one executes `concurrency` runs
+   * (runner/fairness.ts). Default: a quarter of `concurrency`, at least 1.
+   */
+  reserve?: number;
 }
 
 /**
@@ -34,6 +39,7 @@ const envSchema = z.object({
   CLOAKROOM_RUN_LEASE_MS: int(500, 3_600_000).default(30_000),
   CLOAKROOM_RUN_POLL_MS: int(10, 600_000).default(1_000),
   CLOAKROOM_RUN_STOP_GRACE_MS: int(0, 600_000).default(10_000),
+  CLOAKROOM_RUN_RESERVE: int(0, 100_000).optional(),
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
@@ -53,5 +59,6 @@ export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): R
     leaseMs: e.CLOAKROOM_RUN_LEASE_MS,
     pollMs: e.CLOAKROOM_RUN_POLL_MS,
     stopGraceMs: e.CLOAKROOM_RUN_STOP_GRACE_MS,
+    ...(e.CLOAKROOM_RUN_RESERVE !== undefined ? { reserve: e.CLOAKROOM_RUN_RESERVE } : {}),
   };
 }
