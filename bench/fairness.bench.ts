@@ -4,8 +4,14 @@
  * run of A on the idle node, measured in the same process. A real server (default settings: two workers)
  * over a fresh database; A's latency is from the publish to its run-log entry being readable.
  *
+ * Then the price of the fair claim: one claim of 32 runs in turns by organization against the old claim in
+ * due order, over a backlog of due runs, interleaved in the same store.
+ *
  *   npm run build && node --expose-gc dist/bench/fairness.bench.js    (TEST_DATABASE_URL adds PostgreSQL)
  */
+
+import { claimDueRuns, insertRuns, releaseRuns } from "../src/runtime/runner/store.js";
+import { newId } from "../src/store/ids.js";
 import { type TestDatabase, testDatabases } from "../src/store/testing.js";
 import { startTestServer, type TestServer } from "../src/testing/server.js";
 
@@ -106,4 +112,60 @@ async function runOn(database: TestDatabase): Promise<void> {
   }
 }
 
+const BACKLOGS = [2_000, 20_000];
+const CLAIM = 32;
+const CLAIM_ROUNDS = 30;
+
+async function claimCost(database: TestDatabase): Promise<void> {
+  console.log(`\n${database.name}: one claim of ${CLAIM} runs, median of ${CLAIM_ROUNDS} (ms)`);
+  console.log(["due runs (orgs)", "due order", "in turns", "ratio"].map((h) => h.padStart(18)).join(""));
+  for (const backlog of BACKLOGS) {
+    const store = await database.open();
+    try {
+      const at = new Date(Date.now() - 60_000).toISOString();
+      // One organization with most of the backlog, nine with a little each.
+      const runs = Array.from({ length: backlog }, (_, i) => ({
+        id: newId(),
+        orgId: i % 10 === 0 ? `org-${i % 9}` : "org-big",
+        projectId: "p",
+        consumerId: "c",
+        eventId: "e",
+        at,
+      }));
+      await store.transaction((tx) => insertRuns(tx, runs));
+      const times = { plain: [] as number[], fair: [] as number[] };
+      for (let round = 0; round < CLAIM_ROUNDS; round++) {
+        for (const kind of ["plain", "fair"] as const) {
+          const now = new Date().toISOString();
+          const t0 = performance.now();
+          const claimed = await claimDueRuns(store.db, store.dialect, {
+            worker: "w",
+            now,
+            lockedUntil: now,
+            limit: CLAIM,
+            ...(kind === "fair" ? { shares: { perOrg: 128, held: { "org-big": 100 } } } : {}),
+          });
+          times[kind].push(performance.now() - t0);
+          await releaseRuns(
+            store.db,
+            "w",
+            claimed.map((r) => r.id),
+            at,
+          );
+        }
+      }
+      const plain = median(times.plain);
+      const fair = median(times.fair);
+      console.log(
+        [`${backlog} (10)`, plain.toFixed(2), fair.toFixed(2), `${(fair / plain).toFixed(1)}x`]
+          .map((c) => c.padStart(18))
+          .join(""),
+      );
+    } finally {
+      await store.dispose();
+    }
+  }
+}
+
 for (const database of testDatabases()) await runOn(database);
+for (const database of testDatabases()) await claimCost(database);
