@@ -127,9 +127,10 @@ for (const database of testDatabases()) {
       assert.deepEqual(runs.map((r) => r.org_id).sort(), ["org-a", "org-b", "org-b"]);
     });
 
-    test("an organization already at its share gets nothing more, another still gets its runs", async () => {
+    test("an organization already at its share gets nothing more, another behind its long backlog still gets its runs", async () => {
       const old = Date.now() - 60_000;
-      await queue("org-b", 20, old);
+      // Longer than the window of due runs a claim ranks.
+      await queue("org-b", 400, old);
       const aIds = await queue("org-a", 3, old + 1000);
       const runs = await claim("w1", 10, { "org-b": 8 });
       assert.deepEqual(runs.map((r) => r.id).sort(), [...aIds].sort());

@@ -61,6 +61,10 @@ export async function insertRuns(
   }
 }
 
+/** A fair claim ranks this many times its limit of the first due runs (at least CLAIM_WINDOW_MIN). */
+const CLAIM_WINDOW_FACTOR = 4;
+const CLAIM_WINDOW_MIN = 256;
+
 /** Per-organization limits of a claim (see fairness.ts): what this worker already holds of each. */
 export interface ClaimShares {
   /** Runs one organization may hold. */
@@ -75,9 +79,10 @@ export interface ClaimShares {
  * LOCKED` lets nodes claim side by side without waiting on or double-claiming each other's rows.
  *
  * Without `shares`, oldest due first; the due test is one index range (status, next_attempt_at). With
- * `shares`, in turns by organization: an organization's k-th due run comes at turn k + the runs this
- * worker holds of it, turns are taken in order (due order within a turn), and no organization goes past
- * `perOrg`. Organizations already at their share are left out of the scan.
+ * `shares`, in turns by organization among the first due runs (a window of a few times `limit`): an
+ * organization's k-th due run comes at turn k + the runs this worker holds of it, turns are taken in order
+ * (due order within a turn), and no organization goes past `perOrg`. Organizations already at their share
+ * are left out of the scan.
  */
 export async function claimDueRuns(
   db: Tx,
@@ -127,21 +132,31 @@ export async function claimDueRuns(
           sql` `,
         )} else 0 end`;
   return db
-    .with("ranked", (qc) => {
-      let ranked = qc
+    .with("first_due", (qc) => {
+      // The first due runs of the organizations below their share: one range of the due index, so the
+      // claim's cost does not grow with the backlog. An organization whose runs lie beyond the window gets
+      // its turn once the ones ahead of it reach their share and drop out of the scan.
+      let firstDue = qc
         .selectFrom("runs")
+        .select(["id", "org_id", "next_attempt_at"])
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", claim.now);
+      if (full.length > 0) firstDue = firstDue.where("org_id", "not in", full);
+      return firstDue
+        .orderBy("next_attempt_at")
+        .limit(Math.max(CLAIM_WINDOW_MIN, CLAIM_WINDOW_FACTOR * claim.limit));
+    })
+    .with("ranked", (qc) =>
+      qc
+        .selectFrom("first_due")
         .select([
           "id",
           "next_attempt_at",
           sql<number>`row_number() over (partition by org_id order by next_attempt_at, id) + ${offset}`.as(
             "turn",
           ),
-        ])
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", claim.now);
-      if (full.length > 0) ranked = ranked.where("org_id", "not in", full);
-      return ranked;
-    })
+        ]),
+    )
     .with("due", (qc) => {
       const due = qc
         .selectFrom("runs")
