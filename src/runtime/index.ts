@@ -81,7 +81,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     auth,
     consumers,
     executor,
-    onPublished: () => worker.wake(),
+    onPublished: (_runs, orgId) => worker.wake(orgId),
     onFinished,
   });
 

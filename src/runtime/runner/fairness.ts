@@ -42,6 +42,12 @@ export interface HeldRuns {
    * runs, not counting `finishing` (runs about to end in the same transaction as the claim).
    */
   refillDue(lowWater: number, finishing?: readonly { org_id: string }[]): boolean;
+  /**
+   * Whether new runs of `org` are worth a claim now. Not when `org` has room for fewer than `lowWater`
+   * more: it is then marked, and claimed once enough of its runs end (`refillDue`), in the same sizes as
+   * before fairness.
+   */
+  wakeClaims(org: string, lowWater: number): boolean;
   /** What the claim query needs; also marks the backlogged organizations below their share as served. */
   claimShares(finishing?: readonly { org_id: string }[]): ClaimShares;
 }
@@ -78,6 +84,11 @@ export function createHeldRuns(options: Pick<RunnerOptions, "concurrency" | "res
       for (const org of backlogged) {
         if (perOrg - (held.get(org) ?? 0) + (leaving.get(org) ?? 0) >= lowWater) return true;
       }
+      return false;
+    },
+    wakeClaims(org, lowWater) {
+      if (perOrg - (held.get(org) ?? 0) >= lowWater) return true;
+      backlogged.add(org);
       return false;
     },
     claimShares(finishing = []) {

@@ -24,7 +24,7 @@ export interface RunnerServiceDeps {
   consumers: Pick<ConsumersService, "load" | "matching">;
   executor: Executor;
   /** Called after an event's runs are committed. */
-  onPublished(runs: number): void;
+  onPublished(runs: number, orgId: string): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
 }
 
@@ -82,7 +82,7 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
         publishedAt: nowIso(),
       };
       const runs = await commitEvent({ ...event, orgId: t.access.org.id, projectId: t.project.id });
-      if (runs > 0) deps.onPublished(runs);
+      if (runs > 0) deps.onPublished(runs, t.access.org.id);
       return { id: event.id, runs };
     },
 

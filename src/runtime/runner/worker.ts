@@ -44,8 +44,8 @@ export interface WorkerDeps {
 export interface Worker {
   readonly id: string;
   start(): void;
-  /** Something may be due: look now rather than at the next poll. */
-  wake(): void;
+  /** Something may be due (of `org`, when known): look now rather than at the next poll. */
+  wake(org?: string): void;
   /** Stops claiming, lets runs in flight finish for the grace period, then hands the rest back. */
   stop(): Promise<void>;
   /** Runs this worker holds right now, executing or waiting for a slot (tests). */
@@ -82,7 +82,9 @@ export function createWorker(deps: WorkerDeps): Worker {
    * Wakes are coalesced for a moment: events published in a burst are claimed together, one commit for
    * many runs rather than one per event. The moment is far below any webhook's own latency.
    */
-  function wake(): void {
+  function wake(org?: string): void {
+    // An organization near its share is claimed as its runs end, not on every publish of its own.
+    if (org !== undefined && !held.wakeClaims(org, lowWater)) return;
     wanted = true;
     if (!running || claiming || wakeTimer) return;
     wakeTimer = setTimeout(() => {
