@@ -13,6 +13,15 @@ describe("configuration (D3)", () => {
     assert.equal(c.runner.maxAttempts, 5);
   });
 
+  it("the fairness reserves default to one sandbox thread and a share of the run slots, and can be set", () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.sandboxReserve, 1);
+    assert.equal(c.runner.reserve, undefined, "derived from the concurrency (runner/fairness.ts)");
+    const set = loadConfig({}, { CLOAKROOM_SANDBOX_RESERVE: "0", CLOAKROOM_RUN_RESERVE: "8" });
+    assert.equal(set.sandboxReserve, 0);
+    assert.equal(set.runner.reserve, 8);
+  });
+
   it("flags win over the environment", () => {
     const c = loadConfig(
       { port: "9000", host: "0.0.0.0" },
@@ -31,6 +40,8 @@ describe("configuration (D3)", () => {
       [{ CLOAKROOM_LOG_LEVEL: "loud" }, /CLOAKROOM_LOG_LEVEL/],
       [{ CLOAKROOM_RUN_MAX_ATTEMPTS: "0" }, /CLOAKROOM_RUN_MAX_ATTEMPTS/],
       [{ CLOAKROOM_WORKERS: "-1" }, /CLOAKROOM_WORKERS/],
+      [{ CLOAKROOM_SANDBOX_RESERVE: "-1" }, /CLOAKROOM_SANDBOX_RESERVE/],
+      [{ CLOAKROOM_RUN_RESERVE: "x" }, /CLOAKROOM_RUN_RESERVE/],
     ];
     for (const [env, message] of cases) {
       assert.throws(

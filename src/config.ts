@@ -40,6 +40,8 @@ export interface Config {
   auditAnchorIntervalMs: number;
   /** Where anchors are also POSTed, a copy outside this node; none when undefined. */
   auditAnchorUrl: string | undefined;
+  /** Sandbox threads beyond `workers`, kept for other organizations while one uses `workers` of them. */
+  sandboxReserve: number;
   /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
   runner: RunnerOptions;
   /** Timeouts and keepalive of PostgreSQL connections (CLOAKROOM_DB_*; see store/options.ts). */
@@ -116,6 +118,7 @@ const schema = z.object({
     .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL")
     .optional(),
   orgRunRatePerMinute: z.coerce.number().int().min(0).max(1_000_000),
+  sandboxReserve: z.coerce.number().int().min(0).max(64),
 });
 
 const names: Record<string, string> = {
@@ -139,6 +142,7 @@ const names: Record<string, string> = {
   auditAnchorIntervalMs: "CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS",
   auditAnchorUrl: "CLOAKROOM_AUDIT_ANCHOR_URL",
   orgRunRatePerMinute: "CLOAKROOM_ORG_RUN_RATE",
+  sandboxReserve: "CLOAKROOM_SANDBOX_RESERVE",
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
@@ -163,6 +167,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     auditAnchorIntervalMs: env.CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS ?? "1000",
     auditAnchorUrl: env.CLOAKROOM_AUDIT_ANCHOR_URL || undefined,
     orgRunRatePerMinute: env.CLOAKROOM_ORG_RUN_RATE ?? "600",
+    sandboxReserve: env.CLOAKROOM_SANDBOX_RESERVE || "1",
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -54,7 +54,11 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
 
   // The pool also serves save-time syntax checks and on-demand runs, so a node that delivers nothing
   // (workers = 0) still gets one sandbox.
-  const sandbox = await createSandboxPool({ size: Math.max(1, config.workers) });
+  // Each organization gets up to `workers` threads; `sandboxReserve` more keep room for the others.
+  const sandbox = await createSandboxPool({
+    size: Math.max(1, config.workers),
+    reserve: config.sandboxReserve,
+  });
   const webhook = createWebhookClient({ allowPrivate: config.allowPrivateTargets });
   const log = logger.child({ component: "runtime" });
 
@@ -86,7 +90,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     auth,
     consumers,
     executor,
-    onPublished: () => worker.wake(),
+    onPublished: (_runs, orgId) => worker.wake(orgId),
     onFinished,
     orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
     logQuotaBytes: options.logQuotaBytes,

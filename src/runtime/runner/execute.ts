@@ -47,6 +47,8 @@ export interface FunctionRunner {
     secrets: Record<string, SecretValue>;
     timeoutMs: number;
     memoryMb: number;
+    /** The consumer's organization: sandbox threads are shared fairly between organizations. */
+    tenant: string;
   }): Promise<FunctionResult>;
 }
 
@@ -188,6 +190,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       secrets: values,
       timeoutMs: consumer.timeoutMs,
       memoryMb: consumer.memoryMb,
+      tenant: consumer.orgId,
     });
     if (result.ok) {
       return {

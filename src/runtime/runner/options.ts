@@ -23,6 +23,11 @@ export interface RunnerOptions {
   stuckMs: number;
   /** Days finished runs, run-log entries and their events are kept (0: for ever; unset: 30); see retention.ts. */
   retentionDays?: number;
+  /**
+   * Run slots beyond `concurrency`, kept for other organizations while one executes `concurrency` runs
+   * (runner/fairness.ts). Default: a quarter of `concurrency`, at least 1.
+   */
+  reserve?: number;
 }
 
 /**
@@ -43,6 +48,7 @@ const envSchema = z.object({
   CLOAKROOM_RUN_LOG_QUOTA_MB: int(1, 1_048_576).default(1024),
   CLOAKROOM_RUN_STUCK_MS: int(100, 3_600_000).default(60_000),
   CLOAKROOM_RUN_RETENTION_DAYS: int(0, 36_500).default(30),
+  CLOAKROOM_RUN_RESERVE: int(0, 100_000).optional(),
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
@@ -65,5 +71,6 @@ export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): R
     logQuotaBytes: e.CLOAKROOM_RUN_LOG_QUOTA_MB * 1024 * 1024,
     stuckMs: e.CLOAKROOM_RUN_STUCK_MS,
     retentionDays: e.CLOAKROOM_RUN_RETENTION_DAYS,
+    ...(e.CLOAKROOM_RUN_RESERVE !== undefined ? { reserve: e.CLOAKROOM_RUN_RESERVE } : {}),
   };
 }

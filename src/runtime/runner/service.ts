@@ -35,7 +35,7 @@ export interface RunnerServiceDeps {
    */
   needsHelp?(runs: number): boolean;
   /** Called after an event's runs are committed. */
-  onPublished(runs: number): void;
+  onPublished(runs: number, orgId: string): void;
   onFinished?(kind: ConsumerKind, status: RunLogEntry["status"]): void;
   /** Publishing and manual runs per organization (CLOAKROOM_ORG_RUN_RATE); none when absent. */
   orgRate?: OrgRateLimit;
@@ -111,7 +111,7 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
         publishedAt: nowIso(),
       };
       const runs = await commitEvent({ ...event, orgId: t.access.org.id, projectId: t.project.id });
-      if (runs > 0) deps.onPublished(runs);
+      if (runs > 0) deps.onPublished(runs, t.access.org.id);
       return { id: event.id, runs };
     },
 

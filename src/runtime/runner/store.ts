@@ -61,38 +61,121 @@ export async function insertRuns(
   }
 }
 
+/** A fair claim ranks this many times its limit of the first due runs (at least CLAIM_WINDOW_MIN). */
+const CLAIM_WINDOW_FACTOR = 4;
+const CLAIM_WINDOW_MIN = 256;
+
+/** Per-organization limits of a claim (see fairness.ts): what this worker already holds of each. */
+export interface ClaimShares {
+  /** Runs one organization may hold. */
+  perOrg: number;
+  /** Runs this worker holds per organization (organizations it holds none of are left out). */
+  held: Record<string, number>;
+}
+
 /**
- * Claims up to `limit` due pending runs for `worker` until `lockedUntil`, oldest due first. The attempt is
- * not counted here but when the run starts executing (`startRuns`): a claimed run may wait in the worker's
- * memory, and if its node dies first it has not been tried. One statement: on SQLite it runs under the
- * database's single write lock; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets nodes claim side by side
- * without waiting on or double-claiming each other's rows. The due test is one index range (status,
- * next_attempt_at), so a claim costs the same however long the queue or the history.
+/**
+ * Claims up to `limit` due pending runs for `worker` until `lockedUntil`. The attempt is not counted here
+ * but when the run starts executing (`startRuns`): a claimed run may wait in the worker's memory, and if its
+ * node dies first it has not been tried. One statement: on SQLite it runs under the database's single write
+ * lock; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets nodes claim side by side without waiting on or
+ * double-claiming each other's rows.
+ *
+ * Without `shares`, oldest due first; the due test is one index range (status, next_attempt_at). With
+ * `shares`, in turns by organization among the first due runs (a window of a few times `limit`): an
+ * organization's k-th due run comes at turn k + the runs this worker holds of it, turns are taken in order
+ * (due order within a turn), and no organization goes past `perOrg`. Organizations already at their share
+ * are left out of the scan.
  */
 export async function claimDueRuns(
   db: Tx,
   dialect: Dialect,
-  claim: { worker: string; now: string; lockedUntil: string; limit: number },
+  claim: {
+    worker: string;
+    now: string;
+    lockedUntil: string;
+    limit: number;
+    shares?: ClaimShares | undefined;
+  },
 ): Promise<RunRow[]> {
+  const shares = claim.shares;
+  const set = {
+    status: "running" as const,
+    locked_by: claim.worker,
+    locked_until: claim.lockedUntil,
+    updated_at: claim.now,
+  };
+  if (!shares) {
+    return db
+      .with("due", (qc) => {
+        const due = qc
+          .selectFrom("runs")
+          .select("id")
+          .where("status", "=", "pending")
+          .where("next_attempt_at", "<=", claim.now)
+          .orderBy("next_attempt_at")
+          .limit(claim.limit);
+        // A locking CTE is evaluated once, never inlined, so LIMIT holds and no row is claimed twice.
+        return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
+      })
+      .updateTable("runs")
+      .set(set)
+      .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+      .returningAll()
+      .execute();
+  }
+  const held = Object.entries(shares.held).filter(([, n]) => Number.isInteger(n) && n > 0);
+  const full = held.filter(([, n]) => n >= shares.perOrg).map(([org]) => org);
+  // The runs this worker holds of an organization push its turns back (integers, written as literals).
+  const offset =
+    held.length === 0
+      ? sql<number>`0`
+      : sql<number>`case ${sql.join(
+          held.map(([org, n]) => sql`when org_id = ${org} then ${sql.lit(n)}`),
+          sql` `,
+        )} else 0 end`;
   return db
+    .with("first_due", (qc) => {
+      // The first due runs of the organizations below their share: one range of the due index, so the
+      // claim's cost does not grow with the backlog. An organization whose runs lie beyond the window gets
+      // its turn once the ones ahead of it reach their share and drop out of the scan.
+      let firstDue = qc
+        .selectFrom("runs")
+        .select(["id", "org_id", "next_attempt_at"])
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", claim.now);
+      if (full.length > 0) firstDue = firstDue.where("org_id", "not in", full);
+      return firstDue
+        .orderBy("next_attempt_at")
+        .limit(Math.max(CLAIM_WINDOW_MIN, CLAIM_WINDOW_FACTOR * claim.limit));
+    })
+    .with("ranked", (qc) =>
+      qc
+        .selectFrom("first_due")
+        .select([
+          "id",
+          "next_attempt_at",
+          sql<number>`row_number() over (partition by org_id order by next_attempt_at, id) + ${offset}`.as(
+            "turn",
+          ),
+        ]),
+    )
     .with("due", (qc) => {
       const due = qc
         .selectFrom("runs")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", claim.now)
-        .orderBy("next_attempt_at")
+        .innerJoin("ranked", "ranked.id", "runs.id")
+        .select("runs.id")
+        // Checked again on the locked row: a run another node claimed since the scan is skipped.
+        .where("runs.status", "=", "pending")
+        .where("ranked.turn", "<=", shares.perOrg)
+        .orderBy("ranked.turn")
+        .orderBy("ranked.next_attempt_at")
         .limit(claim.limit);
       // A locking CTE is evaluated once, never inlined, so LIMIT holds and no row is claimed twice.
-      return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
+      return dialect === "postgres" ? due.forUpdate("runs").skipLocked() : due;
     })
     .updateTable("runs")
-    .set({
-      status: "running",
-      locked_by: claim.worker,
-      locked_until: claim.lockedUntil,
-      updated_at: claim.now,
-    })
+    .set(set)
     .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .returningAll()
     .execute();

@@ -14,6 +14,7 @@ import type { Store, Tx } from "../../store/db.js";
 import { isDatabaseUnavailable } from "../../store/failures.js";
 import { retryDelayMs } from "./backoff.js";
 import type { Executor } from "./execute.js";
+import { createHeldRuns, createRunSlots } from "./fairness.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry, RunStatus } from "./schema.js";
 import {
@@ -45,8 +46,8 @@ export interface WorkerDeps {
 export interface Worker {
   readonly id: string;
   start(): void;
-  /** Something may be due: look now rather than at the next poll. */
-  wake(): void;
+  /** Something may be due (of `org`, when known): look now rather than at the next poll. */
+  wake(org?: string): void;
   /** Stops claiming, lets runs in flight finish for the grace period, then hands the rest back. */
   stop(): Promise<void>;
   /** Runs this worker holds right now, executing or waiting for a slot (tests). */
@@ -105,7 +106,9 @@ export function createWorker(deps: WorkerDeps): Worker {
    * Wakes are coalesced for a moment: events published in a burst are claimed together, one commit for
    * many runs rather than one per event. The moment is far below any webhook's own latency.
    */
-  function wake(): void {
+  function wake(org?: string): void {
+    // An organization near its share is claimed as its runs end, not on every publish of its own.
+    if (org !== undefined && !held.wakeClaims(org, lowWater)) return;
     wanted = true;
     if (!running || claiming || wakeTimer) return;
     wakeTimer = setTimeout(() => {
@@ -136,17 +139,19 @@ export function createWorker(deps: WorkerDeps): Worker {
   // transaction (an fsync on SQLite): claiming one run whenever one finishes would cost a commit per run,
   // so the worker claims only once there is room for half as many runs as it executes, and fills it all.
   // Measured (bench/fanout.bench.ts, a target answering in 20 ms): claiming only for free slots kept them
-  // a quarter idle on average.
-  const holdLimit = 2 * options.concurrency;
+  // a quarter idle on average. Each organization holds at most what the whole worker held before; the
+  // worker holds a reserve more for the others (fairness.ts, decision 0140).
+  const held = createHeldRuns(options);
+  const holdLimit = held.total;
   const lowWater = Math.max(1, Math.ceil(options.concurrency / 2));
 
   /** Claims while there is room and the last claim filled it; one loop at a time. */
   async function claimLoop(): Promise<void> {
     claiming = true;
     try {
-      while (running && wanted) {
+      while (running && (wanted || held.refillDue(lowWater))) {
         const room = holdLimit - inFlight.size;
-        if (room < lowWater && inFlight.size > 0) break;
+        if (room <= 0 || (room < lowWater && inFlight.size > 0 && !held.refillDue(lowWater))) break;
         wanted = false;
         const runs = await tracked(claim(store.db, room));
         if (runs.length === room) wanted = true;
@@ -159,13 +164,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  function claim(db: Tx, limit: number): Promise<RunRow[]> {
+  /** `finishing`: runs ending in the same transaction, whose room the claim may already use. */
+  function claim(db: Tx, limit: number, finishing: readonly RunRow[] = []): Promise<RunRow[]> {
     const now = Date.now();
     return claimDueRuns(db, store.dialect, {
       worker: id,
       now: iso(now),
       lockedUntil: iso(now + options.leaseMs),
       limit,
+      shares: held.claimShares(finishing),
     });
   }
 
@@ -193,32 +200,35 @@ export function createWorker(deps: WorkerDeps): Worker {
         .finally(() => {
           inFlight.delete(run.id);
           started.delete(run.id);
-          if (running && wanted) wake();
+          held.remove(run.org_id);
+          if (running && (wanted || held.refillDue(lowWater))) wake();
         });
       inFlight.set(run.id, task);
+      held.add(run.org_id);
     }
   }
 
   // ---- execution slots ----
 
-  /** Held runs waiting for a slot, oldest claim first. */
-  const waiting: { runId: string; start(go: boolean): void }[] = [];
-  let executing = 0;
+  /** Held runs waiting for a slot, shared by organization (fairness.ts). */
+  const slots = createRunSlots<{ runId: string; start(go: boolean): void }>(options);
 
   /** Resolves true when the run may execute, false when the worker stopped first. */
-  function slot(runId: string): Promise<boolean> {
-    if (executing < options.concurrency) {
-      executing += 1;
-      return Promise.resolve(true);
-    }
-    return new Promise((start) => waiting.push({ runId, start }));
+  function slot(run: RunRow): Promise<boolean> {
+    return new Promise((start) => {
+      slots.push(run.org_id, { runId: run.id, start });
+      startAllowed();
+    });
   }
 
-  /** A finished run passes its slot straight to the next waiting one. */
-  function freeSlot(): void {
-    const next = waiting.shift();
-    if (next) next.start(true);
-    else executing -= 1;
+  function startAllowed(): void {
+    for (let next = slots.next(); next; next = slots.next()) next.item.start(true);
+  }
+
+  /** A finished run passes its slot straight to the next waiting run the fair share allows. */
+  function freeSlot(run: RunRow): void {
+    slots.release(run.org_id);
+    startAllowed();
   }
 
   async function executeInSlot(
@@ -231,7 +241,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       await tracked(releaseRuns(store.db, id, [run.id], iso(Date.now())));
       return;
     }
-    if (!(await slot(run.id))) return;
+    if (!(await slot(run))) return;
     try {
       // The attempt counts from here, durably, before anything is sent: a run that brought its node down
       // mid-attempt must not be tried forever. A run that only waited in memory was never charged one.
@@ -240,7 +250,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       started.add(run.id);
       await execute({ ...run, attempts: attempt }, consumer, event);
     } finally {
-      freeSlot();
+      freeSlot(run);
     }
   }
 
@@ -375,7 +385,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       batch = [];
       // Under load the room these runs free is refilled in the same transaction: one commit, not two.
       const room = holdLimit - inFlight.size + items.length;
-      const refill = running && wanted && !claiming && room >= lowWater;
+      const finishing = items.map((item) => item.run);
+      const refill =
+        running &&
+        !claiming &&
+        room > 0 &&
+        ((wanted && room >= lowWater) || held.refillDue(lowWater, finishing));
       if (refill) {
         claiming = true;
         wanted = false;
@@ -385,7 +400,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         const owned = await tracked(
           store.transaction(async (tx) => {
             const finished = await finishBatch(tx, items);
-            if (refill) claimed = await claim(tx, room);
+            if (refill) claimed = await claim(tx, room, finishing);
             return finished;
           }),
         );
@@ -512,14 +527,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (!running) return;
       halt();
       clearInterval(leaseTimer);
-      for (const w of waiting.splice(0)) w.start(false);
+      for (const w of slots.drain()) w.start(false);
     },
     room: () => (running ? Math.max(0, holdLimit - inFlight.size) : 0),
     stop() {
       stopping ??= (async () => {
         halt();
         // Held runs that never started go back at once, in one statement.
-        const unstarted = waiting.splice(0);
+        const unstarted = slots.drain();
         if (unstarted.length > 0) {
           await tracked(
             releaseRuns(

@@ -11,6 +11,7 @@ import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { AppError } from "../../errors.js";
+import { createFairQueue, fairShareTotal } from "../fair-share.js";
 import {
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_MS,
@@ -31,6 +32,10 @@ import {
 
 const DEFAULT_MAX_QUEUE = 1000;
 const DEFAULT_WATCHDOG_MARGIN_MS = 1000;
+/** Threads beyond `size` kept for other organizations while one holds `size` (decision 0140). */
+const DEFAULT_RESERVE = 1;
+/** Runs that name no organization (syntax checks, benchmarks) share this one. */
+const NO_TENANT = "";
 /** Workers that die before becoming ready this many times in a row stop being restarted until the next run. */
 const MAX_START_FAILURES = 3;
 /** The native stack must outlast QuickJS's 256 KiB limit by far (deep parser recursion uses ~16x). */
@@ -40,11 +45,12 @@ const WORKER_HEAP_MB = 256;
 
 /** The pool plus what the benchmark needs: a run of an empty fresh context through the same path. */
 export interface InstrumentedSandboxPool extends SandboxPool {
-  runEmpty(options?: { timeoutMs?: number; memoryMb?: number }): Promise<SandboxResult>;
+  runEmpty(options?: { timeoutMs?: number; memoryMb?: number; tenant?: string }): Promise<SandboxResult>;
 }
 
 interface Task {
   job: WorkerJob;
+  tenant: string;
   resolve: (result: WorkerResult) => void;
 }
 
@@ -62,20 +68,27 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
   const size = positiveInteger(options.size, Math.min(2, availableParallelism()), "size");
   const maxQueue = positiveInteger(options.maxQueue, DEFAULT_MAX_QUEUE, "maxQueue");
   const margin = options.watchdogMarginMs ?? DEFAULT_WATCHDOG_MARGIN_MS;
+  const reserve = options.reserve ?? DEFAULT_RESERVE;
+  if (!Number.isInteger(reserve) || reserve < 0)
+    throw new RangeError("reserve must be a non-negative integer");
+  // One organization gets at most `size` threads, as the whole pool was before; the `reserve` threads on
+  // top keep room for another organization while one spins in all of its own.
+  const shares = { perTenant: size, reserve };
+  const threads = fairShareTotal(shares);
   const slots = new Set<Slot>();
-  const queue: Task[] = [];
+  const queue = createFairQueue<Task>(shares);
   let nextId = 0;
   let startFailures = 0;
   let closed = false;
 
-  function submit(job: WorkerJob): Promise<WorkerResult> {
+  function submit(job: WorkerJob, tenant: string = NO_TENANT): Promise<WorkerResult> {
     if (closed) return Promise.reject(new AppError("unavailable", "the sandbox pool is closed"));
-    if (queue.length >= maxQueue) {
+    if (queue.waiting >= maxQueue) {
       return Promise.reject(new AppError("unavailable", "the sandbox is busy: too many runs are waiting"));
     }
     return new Promise((resolve) => {
-      queue.push({ job, resolve });
-      while (slots.size < size) spawn();
+      queue.push(tenant, { job, tenant, resolve });
+      while (slots.size < threads) spawn();
       dispatch();
     });
   }
@@ -96,11 +109,13 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     slot.worker.on("exit", () => onDeath(slot));
   }
 
+  /** Gives each idle thread the next task the fair queue allows. */
   function dispatch(): void {
     for (const slot of slots) {
-      if (queue.length === 0) return;
+      if (queue.waiting === 0) return;
       if (!slot.ready || slot.dead || slot.task) continue;
-      const task = queue.shift()!;
+      const task = queue.next()?.item;
+      if (!task) return;
       const id = ++nextId;
       slot.task = task;
       slot.taskId = id;
@@ -124,6 +139,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     const task = slot.task;
     clearTimeout(slot.watchdog);
     slot.task = undefined;
+    queue.release(task.tenant);
     slot.worker.unref();
     if (reply.recycle) replace(slot);
     task.resolve(reply.result);
@@ -139,6 +155,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     };
     const durationMs = Math.round(performance.now() - slot.startedAt);
     slot.task = undefined;
+    queue.release(task.tenant);
     replace(slot);
     task.resolve({ ok: false, error, console: [], durationMs });
     dispatch();
@@ -151,16 +168,17 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     clearTimeout(slot.watchdog);
     const task = slot.task;
     slot.task = undefined;
+    if (task) queue.release(task.tenant);
     if (!slot.ready) startFailures++;
     if (task) task.resolve(crashedResult(performance.now() - slot.startedAt));
     if (closed) return;
     if (startFailures >= MAX_START_FAILURES) {
       // The worker cannot start (e.g. the wasm file is missing): fail what waits rather than loop.
       startFailures = 0;
-      for (const waiting of queue.splice(0)) waiting.resolve(crashedResult(0));
+      for (const waiting of queue.drain()) waiting.resolve(crashedResult(0));
       return;
     }
-    if (queue.length > 0 || slots.size < size) spawn();
+    if (queue.waiting > 0 || slots.size < threads) spawn();
     dispatch();
   }
 
@@ -176,8 +194,8 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     return slot.worker.terminate();
   }
 
-  async function run(job: WorkerJob): Promise<SandboxResult> {
-    const result = await submit(job);
+  async function run(job: WorkerJob, tenant?: string): Promise<SandboxResult> {
+    const result = await submit(job, tenant);
     if (!result.ok) return result;
     let output: unknown;
     try {
@@ -201,7 +219,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
           { event: input.event ?? null, secrets: input.secrets ?? {} },
           "event and secrets",
         );
-        return run({ kind: "function", code: input.code, inputJson, ...limits(input) });
+        return run({ kind: "function", code: input.code, inputJson, ...limits(input) }, input.tenant);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -211,21 +229,24 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
       try {
         requireString(input.expression, "expression");
         const contextJson = toJson(input.context ?? {}, "context");
-        return run({ kind: "expression", expression: input.expression, contextJson, ...limits(input) });
+        return run(
+          { kind: "expression", expression: input.expression, contextJson, ...limits(input) },
+          input.tenant,
+        );
       } catch (error) {
         return Promise.reject(error);
       }
     },
 
-    async checkSyntax(code: string): Promise<SyntaxCheckResult> {
+    async checkSyntax(code: string, tenant?: string): Promise<SyntaxCheckResult> {
       requireString(code, "code");
-      const result = await submit({ kind: "syntax", code, ...limits({}) });
+      const result = await submit({ kind: "syntax", code, ...limits({}) }, tenant);
       return result.ok ? { ok: true } : { ok: false, message: result.error.message };
     },
 
     runEmpty(options = {}) {
       try {
-        return run({ kind: "empty", ...limits(options) });
+        return run({ kind: "empty", ...limits(options) }, options.tenant);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -234,7 +255,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
     async close() {
       if (closed) return;
       closed = true;
-      for (const task of queue.splice(0)) task.resolve(closedResult());
+      for (const task of queue.drain()) task.resolve(closedResult());
       const stopping: Promise<number>[] = [];
       for (const slot of [...slots]) {
         const task = slot.task;

@@ -8,6 +8,8 @@ export interface SandboxRunInput {
   timeoutMs?: number;
   /** Heap budget of the run; default 64. */
   memoryMb?: number;
+  /** The organization the run is for: threads are shared fairly between organizations. */
+  tenant?: string;
 }
 
 export interface SandboxExpressionInput {
@@ -16,6 +18,8 @@ export interface SandboxExpressionInput {
   context: Record<string, unknown>;
   timeoutMs?: number;
   memoryMb?: number;
+  /** The organization the evaluation is for (see SandboxRunInput.tenant). */
+  tenant?: string;
 }
 
 export type ConsoleLevel = "log" | "info" | "warn" | "error";
@@ -53,13 +57,18 @@ export interface SandboxPool {
   /** X4: evaluates one JavaScript expression (a template literal such as `` `Bearer ${secrets.API_KEY}` `` or any other). */
   evalExpression(input: SandboxExpressionInput): Promise<SandboxResult>;
   /** Compiles a logic function without running it, for save-time validation. */
-  checkSyntax(code: string): Promise<SyntaxCheckResult>;
+  checkSyntax(code: string, tenant?: string): Promise<SyntaxCheckResult>;
   close(): Promise<void>;
 }
 
 export interface SandboxPoolOptions {
-  /** Number of worker threads; default min(2, available CPUs). */
+  /** Worker threads one organization may use at once; default min(2, available CPUs). */
   size?: number;
+  /**
+   * Threads beyond `size`, kept for other organizations while one holds `size` of them (a tenant spinning
+   * to its timeout in every thread must not stall the others); default 1. The pool starts size + reserve.
+   */
+  reserve?: number;
   /** Runs waiting for a worker beyond which new runs are refused; default 1000. */
   maxQueue?: number;
   /**
