@@ -22,6 +22,7 @@ import type {
   settingsView,
   setupAnswer,
   setupBody,
+  setupState,
   tokenView,
   updateSettingsBody,
   userView,
@@ -41,6 +42,7 @@ import type {
 import type {
   createSecretBody,
   patchSecretBody,
+  secretListSchema,
   secretMetadataSchema,
   updateValueBody,
   versionsSchema,
@@ -76,6 +78,7 @@ export type Org = z.output<typeof orgView>;
 export type SetupInput = z.input<typeof setupBody>;
 /** Carries a session token for the new owner. */
 export type SetupResult = z.output<typeof setupAnswer>;
+export type SetupState = z.output<typeof setupState>;
 export type LoginInput = z.input<typeof loginBody>;
 export type LoginResult = z.output<typeof sessionAnswer>;
 /** `user` is null and `token` set when the caller is an API token. */
@@ -98,6 +101,8 @@ export type CreateProjectInput = z.input<typeof createProjectBody>;
 
 /** Secret metadata (S5). Never a value; `usedBy` is present on `GET .../secrets/{name}`. */
 export type SecretMetadata = z.output<typeof secretMetadataSchema>;
+export type SecretPage = z.output<typeof secretListSchema>;
+export type SecretListQuery = { archived?: boolean; q?: string; limit?: number; cursor?: string };
 /** The server takes any JSON as `value` and checks it against the type; the client states the shapes. */
 export type CreateSecretInput = Omit<z.input<typeof createSecretBody>, "value"> & { value: SecretValue };
 /** `expectedVersion`: check-and-set; a stale one fails with 409 `version_conflict`. */
