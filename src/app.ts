@@ -8,6 +8,7 @@ import { auditRoutes, createAuditLog } from "./audit/index.js";
 import { authRoutes, createAuthService } from "./auth/index.js";
 import type { Config } from "./config.js";
 import { loadRootKey } from "./crypto/index.js";
+import { consolePlugin } from "./http/console.js";
 import { createMetrics } from "./http/metrics.js";
 import type { RouteDef } from "./http/route.js";
 import { buildHttpServer } from "./http/server.js";
@@ -86,6 +87,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       metrics,
       version,
       trustProxy: config.trustProxy,
+      plugins: [consolePlugin()],
       authenticate: (request) =>
         auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
       recordDenied: (ctx, action, reason) =>

@@ -134,6 +134,7 @@ export const projectView = z.object({
   name: z.string(),
   createdAt: z.string(),
 });
+export const setupState = z.object({ setUp: z.boolean() });
 export const sessionAnswer = z.object({ token: z.string(), expiresAt: z.string() });
 export const setupAnswer = z.object({
   token: z.string(),
