@@ -47,7 +47,7 @@ describe("the console is served at / with a strict policy", () => {
     for (const path of ["/v1/no-such-route", "/v1", "/metrics/extra", "/healthz/x"]) {
       const res = await fetch(server.url + path);
       assert.equal(res.status, 404, path);
-      assert.equal((await res.json()).error.code, "not_found", path);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found", path);
     }
     assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: "ok" });
     const setup = await fetch(`${server.url}/v1/setup`);

@@ -13,7 +13,9 @@ export function Modal(props: {
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
-  const { onClose } = props;
+  // The latest onClose, so that a parent's re-render never re-runs the focus setup below.
+  const onCloseRef = useRef(props.onClose);
+  onCloseRef.current = props.onClose;
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     const box = ref.current!;
@@ -23,7 +25,7 @@ export function Modal(props: {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         e.preventDefault();
-        onClose();
+        onCloseRef.current();
         return;
       }
       if (e.key !== "Tab") return;
@@ -46,7 +48,7 @@ export function Modal(props: {
       document.removeEventListener("keydown", onKey);
       if (opener && document.contains(opener)) opener.focus();
     };
-  }, [onClose]);
+  }, []);
   return (
     <div className="backdrop">
       {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the role is dialog or alertdialog, both modal */}
@@ -60,7 +62,7 @@ export function Modal(props: {
       >
         <div className="modal-head">
           <h2 id={titleId}>{props.title}</h2>
-          <button type="button" className="ghost" aria-label="Close" onClick={onClose}>
+          <button type="button" className="ghost" aria-label="Close" onClick={props.onClose}>
             ×
           </button>
         </div>
