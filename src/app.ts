@@ -77,7 +77,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
 
     const routes: RouteDef[] = [
       ...authRoutes(auth),
-      ...auditRoutes({ audit, auth }),
+      ...auditRoutes({ audit, auth, store }),
       ...secretsRoutes({ secrets, auth }),
       ...runtime.routes,
     ];

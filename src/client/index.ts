@@ -10,6 +10,7 @@ import type {
   ApiToken,
   AuditEntry,
   AuditQuery,
+  AuditVerifyResult,
   CreatedToken,
   CreateOrgInput,
   CreateProjectInput,
@@ -174,6 +175,8 @@ export interface CloakroomClient {
   };
   audit: {
     list(org: string, query?: AuditQuery): Promise<AuditEntry[]>;
+    /** Checks the organization's hash chain: edited, removed or reordered entries make `ok` false. */
+    verify(org: string): Promise<AuditVerifyResult>;
   };
 }
 
@@ -375,6 +378,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
     audit: {
       list: async (o, query = {}) =>
         unwrapList<AuditEntry>(await request("GET", `${org(o)}/audit`, { query: { ...query } }), "entries"),
+      verify: (o) => request("GET", `${org(o)}/audit/verify`),
     },
   };
 }

@@ -6,7 +6,7 @@
  * be left out).
  */
 import type { z } from "zod";
-import type { auditEntrySchema } from "../audit/routes.js";
+import type { auditEntrySchema, verifyAnswer } from "../audit/routes.js";
 import type {
   addMemberBody,
   createdTokenView,
@@ -135,6 +135,8 @@ export type RunLogEntry = z.output<typeof runLogEntrySchema>;
 export type RunEvent = RunLogEntry["event"];
 /** Who did what to which target, and when (A1). Never a value or token. */
 export type AuditEntry = z.output<typeof auditEntrySchema>;
+/** Whether the organization's audit chain verifies (A3). */
+export type AuditVerifyResult = z.output<typeof verifyAnswer>;
 
 export interface LogsQuery {
   consumer?: string;

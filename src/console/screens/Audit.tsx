@@ -10,15 +10,21 @@ export function AuditScreen() {
   const [action, setAction] = useState("");
   const [outcome, setOutcome] = useState("");
   const entries = useQuery({ queryKey: ["audit", org], queryFn: () => api.audit.list(org, { limit: 200 }) });
+  const verify = useQuery({ queryKey: ["audit-verify", org], queryFn: () => api.audit.verify(org) });
   const rows = (entries.data ?? []).filter(
     (e) => (!action || e.action.includes(action)) && (!outcome || e.outcome === outcome),
   );
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
-      <p className="hint">
-        Entries are hash-chained. To check that none was edited, removed or reordered, run{" "}
-        <code>cloakroom audit verify</code> on the server.
+      <p role="status" className={verify.data?.ok === false ? "error" : "hint"}>
+        {verify.isPending
+          ? "Checking the hash chain…"
+          : verify.isError
+            ? `The hash chain could not be checked: ${errorText(verify.error)}`
+            : verify.data.ok
+              ? `Hash chain verified: ${verify.data.checked} entries, none edited, removed or reordered.`
+              : `The hash chain does not verify at entry ${verify.data.seq}: ${verify.data.reason}.`}
       </p>
       <div className="filters">
         <label className="field inline">
