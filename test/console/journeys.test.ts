@@ -344,6 +344,8 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
       await page.getByRole("heading", { name: heading, exact: true }).waitFor();
       await assertAccessible(page, path);
     }
+    await open("/orgs/acme/audit");
+    await page.getByText(/Hash chain verified: \d+ entries/).waitFor();
     await open("/orgs/acme/projects/web?tab=runs");
     await page.getByRole("article").first().waitFor();
     await screenshot(page, "run-log");
