@@ -4,11 +4,19 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useRef, useState } from "react";
-import { api, errorText, type Integration, type ProjectScope, type RunLogEntry } from "../api.js";
+import {
+  api,
+  errorText,
+  type Integration,
+  type ProjectScope,
+  type RunLogEntry,
+  type SecretMetadata,
+} from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { RunEntry } from "./RunEntry.js";
+import { EditSecretDrawer } from "./SecretForms.js";
 
 type Pair = { id: number; key: string; value: string };
 let pairIds = 0;
@@ -119,6 +127,10 @@ function IntegrationEditor(props: {
   const [draft, setDraft] = useState<Draft>(props.existing ? fromIntegration(props.existing) : blank);
   const [result, setResult] = useState<RunLogEntry | null>(null);
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
+  const [editing, setEditing] = useState<SecretMetadata | null>(null);
+  const openEdit = async (name: string) => {
+    setEditing(await api.secrets.get(scope, name));
+  };
   const target = useRef<InsertTarget | null>(null);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
 
@@ -230,127 +242,151 @@ function IntegrationEditor(props: {
   );
 
   return (
-    <form
-      className="editor"
-      aria-label="Integration editor"
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        save.mutate();
-      }}
-    >
-      <fieldset disabled={props.readOnly}>
-        <Field
-          label="Integration name"
-          value={draft.name}
-          onChange={(e) => set({ name: e.target.value })}
-          required
-        />
-        <Field
-          label="Event"
-          value={draft.event}
-          onChange={(e) => set({ event: e.target.value })}
-          hint="Runs for events whose name starts with this; empty runs for every event."
-        />
-        <div className="row">
-          <label className="field">
-            <span className="label">Method</span>
-            <select value={draft.method} onChange={(e) => set({ method: e.target.value })}>
-              {["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => (
-                <option key={m}>{m}</option>
-              ))}
-            </select>
-          </label>
+    <>
+      <form
+        className="editor"
+        aria-label="Integration editor"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+      >
+        <fieldset disabled={props.readOnly}>
           <Field
-            label="URL"
-            value={draft.url}
-            onFocus={focusTarget((v) => setDraft((d) => ({ ...d, url: v })))}
-            onChange={(e) => set({ url: e.target.value })}
+            label="Integration name"
+            value={draft.name}
+            onChange={(e) => set({ name: e.target.value })}
             required
           />
-        </div>
-        <div className="secret-tools">
-          <SecretPicker scope={scope} onPick={insert} canCreate={can.manageSecrets} />
-          <p className="hint">
-            Picking a secret inserts its reference at the cursor of the field you last used.
-          </p>
-          {draft.secrets.length > 0 ? (
-            <ul className="chosen" aria-label="Secrets this integration uses">
-              {draft.secrets.map((n) => (
-                <li key={n}>
-                  <span>{n}</span>{" "}
-                  <span className="dots" role="img" aria-label="value hidden">
-                    ••••••
-                  </span>
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Stop using ${n}`}
-                    onClick={() => set({ secrets: draft.secrets.filter((x) => x !== n) })}
-                  >
-                    ×
-                  </button>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-        {pairs("headers", "Headers")}
-        {pairs("query", "Query")}
-        <div className="field">
-          <label htmlFor="integration-body">Body</label>
-          <textarea
-            id="integration-body"
-            rows={5}
-            value={draft.body}
-            spellCheck={false}
-            onFocus={focusTarget((v) => setDraft((d) => ({ ...d, body: v })))}
-            onChange={(e) => set({ body: e.target.value })}
+          <Field
+            label="Event"
+            value={draft.event}
+            onChange={(e) => set({ event: e.target.value })}
+            hint="Runs for events whose name starts with this; empty runs for every event."
           />
-        </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={draft.basicAuth}
-            onChange={(e) => set({ basicAuth: e.target.checked })}
-          />
-          Basic authentication
-        </label>
-        {draft.basicAuth ? (
           <div className="row">
+            <label className="field">
+              <span className="label">Method</span>
+              <select value={draft.method} onChange={(e) => set({ method: e.target.value })}>
+                {["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => (
+                  <option key={m}>{m}</option>
+                ))}
+              </select>
+            </label>
             <Field
-              label="Basic auth username"
-              value={draft.username}
-              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, username: v })))}
-              onChange={(e) => set({ username: e.target.value })}
-            />
-            <Field
-              label="Basic auth password"
-              value={draft.password}
-              hint="Use a secret reference here, never a literal password."
-              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, password: v })))}
-              onChange={(e) => set({ password: e.target.value })}
+              label="URL"
+              value={draft.url}
+              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, url: v })))}
+              onChange={(e) => set({ url: e.target.value })}
+              required
             />
           </div>
+          <div className="secret-tools">
+            <SecretPicker scope={scope} onPick={insert} canCreate={can.manageSecrets} />
+            <p className="hint">
+              Picking a secret inserts its reference at the cursor of the field you last used.
+            </p>
+            {draft.secrets.length > 0 ? (
+              <ul className="chosen" aria-label="Secrets this integration uses">
+                {draft.secrets.map((n) => (
+                  <li key={n}>
+                    <span>{n}</span>{" "}
+                    <span className="dots" role="img" aria-label="value hidden">
+                      ••••••
+                    </span>
+                    {can.manageSecrets ? (
+                      <button
+                        type="button"
+                        className="ghost"
+                        aria-label={`Edit value of ${n}`}
+                        onClick={() => void openEdit(n)}
+                      >
+                        Edit value
+                      </button>
+                    ) : null}
+                    <button
+                      type="button"
+                      className="ghost"
+                      aria-label={`Stop using ${n}`}
+                      onClick={() => set({ secrets: draft.secrets.filter((x) => x !== n) })}
+                    >
+                      ×
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+          {pairs("headers", "Headers")}
+          {pairs("query", "Query")}
+          <div className="field">
+            <label htmlFor="integration-body">Body</label>
+            <textarea
+              id="integration-body"
+              rows={5}
+              value={draft.body}
+              spellCheck={false}
+              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, body: v })))}
+              onChange={(e) => set({ body: e.target.value })}
+            />
+          </div>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={draft.basicAuth}
+              onChange={(e) => set({ basicAuth: e.target.checked })}
+            />
+            Basic authentication
+          </label>
+          {draft.basicAuth ? (
+            <div className="row">
+              <Field
+                label="Basic auth username"
+                value={draft.username}
+                onFocus={focusTarget((v) => setDraft((d) => ({ ...d, username: v })))}
+                onChange={(e) => set({ username: e.target.value })}
+              />
+              <Field
+                label="Basic auth password"
+                value={draft.password}
+                hint="Use a secret reference here, never a literal password."
+                onFocus={focusTarget((v) => setDraft((d) => ({ ...d, password: v })))}
+                onChange={(e) => set({ password: e.target.value })}
+              />
+            </div>
+          ) : null}
+        </fieldset>
+        <ErrorLine error={save.error ? errorText(save.error) : test.error ? errorText(test.error) : null} />
+        {!props.readOnly ? (
+          <div className="actions">
+            <button type="submit" disabled={save.isPending}>
+              Save
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => test.mutate()}
+              disabled={test.isPending}
+            >
+              Test
+            </button>
+          </div>
         ) : null}
-      </fieldset>
-      <ErrorLine error={save.error ? errorText(save.error) : test.error ? errorText(test.error) : null} />
-      {!props.readOnly ? (
-        <div className="actions">
-          <button type="submit" disabled={save.isPending}>
-            Save
-          </button>
-          <button type="button" className="secondary" onClick={() => test.mutate()} disabled={test.isPending}>
-            Test
-          </button>
-        </div>
+        {save.isSuccess ? <p role="status">Saved.</p> : null}
+        {result ? (
+          <div aria-live="polite">
+            <h3>Test run</h3>
+            <RunEntry entry={result} />
+          </div>
+        ) : null}
+      </form>
+      {editing ? (
+        <EditSecretDrawer
+          scope={editing.scope === "org" ? { org: scope.org } : scope}
+          secret={editing}
+          onClose={() => setEditing(null)}
+        />
       ) : null}
-      {save.isSuccess ? <p role="status">Saved.</p> : null}
-      {result ? (
-        <div aria-live="polite">
-          <h3>Test run</h3>
-          <RunEntry entry={result} />
-        </div>
-      ) : null}
-    </form>
+    </>
   );
 }
