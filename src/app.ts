@@ -20,6 +20,7 @@ import { createInvitationService } from "./auth/invitations.js";
 import { sessionIssuer } from "./auth/sessions.js";
 import type { Config } from "./config.js";
 import { hashPassword, loadRootKey } from "./crypto/index.js";
+import { consolePlugin } from "./http/console.js";
 import { createDenialRecorder } from "./http/denials.js";
 import { createMetrics } from "./http/metrics.js";
 import { createReadiness } from "./http/readiness.js";
@@ -136,7 +137,14 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     const routes: RouteDef[] = [
       ...authRoutes(auth),
       ...invitationRoutes({ auth, invitations }),
-      ...auditRoutes({ audit, auth }),
+      ...auditRoutes({
+        audit,
+        auth,
+        verify: async (chains) => {
+          const anchors = await readAnchors(anchorFilePath(config.dataDir), auditKey);
+          return verifyAuditChain(store, { key: auditKey, anchors: anchors?.latest, only: chains });
+        },
+      }),
       ...secretsRoutes({ secrets, auth }),
       ...runtime.routes,
     ];
@@ -146,6 +154,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       metrics,
       version,
       trustProxy: config.trustProxy,
+      plugins: [consolePlugin()],
       authenticate: (request) =>
         auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
       recordDenied: (ctx, action, reason) => denials.record(ctx, action, reason),

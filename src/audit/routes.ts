@@ -3,8 +3,16 @@ import { z } from "zod";
 import type { OrgAccess, RequestContext } from "../auth/types.js";
 import { decimalInt } from "../http/query.js";
 import { defineRoute, ok, type RouteDef } from "../http/route.js";
+import { chainOf } from "./chain.js";
 import { MAX_PAGE } from "./service.js";
-import type { AuditLog } from "./types.js";
+import type { AuditLog, VerifyResult } from "./types.js";
+
+export const verifyAnswer = z.object({
+  ok: z.boolean(),
+  checked: z.number().int(),
+  seq: z.number().int().optional(),
+  reason: z.string().optional(),
+});
 
 /** The slice of the auth service these routes use; typed here so audit does not import auth's service. */
 export interface AuditRoutesAuth {
@@ -36,8 +44,36 @@ const query = z
   })
   .strict();
 
-export function auditRoutes(deps: { audit: AuditLog; auth: AuditRoutesAuth }): RouteDef[] {
+export function auditRoutes(deps: {
+  audit: AuditLog;
+  auth: AuditRoutesAuth;
+  /** Verifies the named chains with the node's audit key and anchors (composition root); no route without. */
+  verify?: (chains: string[]) => Promise<VerifyResult>;
+}): RouteDef[] {
+  const { verify } = deps;
   return [
+    ...(verify
+      ? [
+          defineRoute({
+            method: "GET",
+            url: "/v1/orgs/:org/audit/verify",
+            summary: "Check the organization's audit hash chain (the console shows its state)",
+            tags: ["audit"],
+            params,
+            responses: { 200: verifyAnswer },
+            async handler({ params, ctx }) {
+              const access = await deps.auth.orgAccess(ctx, params.org);
+              await deps.auth.authorize(access, "audit.read");
+              const result = await verify([chainOf(access.org.id)]);
+              return ok(
+                result.ok
+                  ? { ok: true, checked: result.checked }
+                  : { ok: false, checked: result.checked, seq: result.seq, reason: result.reason },
+              );
+            },
+          }),
+        ]
+      : []),
     defineRoute({
       method: "GET",
       url: "/v1/orgs/:org/audit",

@@ -17,13 +17,16 @@ export interface VerifyOptions {
   key: Buffer | undefined;
   /** The furthest anchor of each chain; every anchored chain must reach its anchor with the same hash. */
   anchors?: Map<string, Anchor> | undefined;
+  /** Walk only these chains (one organization's, say); every chain when undefined. */
+  only?: string[] | undefined;
 }
 
 export async function verifyAuditChain(store: Store, options: VerifyOptions): Promise<VerifyResult> {
   const anchors = options.anchors ?? new Map<string, Anchor>();
   let checked = 0;
-  const chains = await chainNames(store.db);
-  for (const chain of [...anchors.keys()].sort()) {
+  const only = options.only;
+  const chains = (await chainNames(store.db)).filter((c) => !only || only.includes(c));
+  for (const chain of [...anchors.keys()].filter((c) => !only || only.includes(c)).sort()) {
     const anchor = anchors.get(chain) as Anchor;
     if (!chains.includes(chain) && anchor.seq > 0) {
       return {

@@ -27,8 +27,9 @@ for (const database of testDatabases()) {
     });
     after(() => server.close());
 
-    it("setup answers 201 with token, org and user and sets the session cookie; then 409 already_set_up", async () => {
+    it("setup answers 201 with token, org and user and sets the session cookie the console asks for; then 409 already_set_up", async () => {
       const res = await call("POST", "/v1/setup", {
+        headers: { "x-cloakroom-console": "1" },
         body: { org: "acme", email: "Owner@Example.com", password: PASSWORD },
       });
       assert.equal(res.status, 201, res.text);
@@ -63,9 +64,10 @@ for (const database of testDatabases()) {
       assert.ok(!res.text.includes("short"), "the error does not echo the password");
     });
 
-    it("login answers 200 {token} with a cookie; a wrong password and an unknown email get the same 401", async () => {
+    it("login answers 200 {token} with the cookie the console asks for; a wrong password and an unknown email get the same 401", async () => {
       loginCount += 3;
       const ok = await call("POST", "/v1/auth/login", {
+        headers: { "x-cloakroom-console": "1" },
         body: { email: "owner@example.com", password: PASSWORD },
       });
       assert.equal(ok.status, 200);
@@ -96,7 +98,7 @@ for (const database of testDatabases()) {
         me.body.orgs.map((o: { slug: string; role: string }) => [o.slug, o.role]),
         [["acme", "owner"]],
       );
-      const out = await call("POST", "/v1/auth/logout", { headers: { cookie } });
+      const out = await call("POST", "/v1/auth/logout", { headers: { cookie, "x-cloakroom-console": "1" } });
       assert.equal(out.status, 204);
       assert.match(out.headers.get("set-cookie") ?? "", /Max-Age=0/);
       assert.equal((await call("GET", "/v1/me", { headers: { cookie } })).status, 401);

@@ -1,6 +1,7 @@
 /** The auth API (SPEC's HTTP contract): thin handlers over AuthService. */
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { wantsCookie } from "../http/csrf.js";
 import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
 import {
   createdTokenView,
@@ -19,6 +20,7 @@ import {
   settingsView,
   setupAnswer,
   setupBody,
+  setupState,
   tokenParams,
   tokenView,
   updateMemberBody,
@@ -29,11 +31,13 @@ import { type AuthService, SESSION_COOKIE } from "./service.js";
 /** Enough for a person, far too few for password guessing. */
 export const AUTH_RATE_LIMIT_PER_MINUTE = 20;
 
+/** The console's cookie, only when the console asks for it (the CLI and API clients keep the bearer token). */
 export function sessionCookie(
   request: FastifyRequest,
   token: string,
   expiresAt: string,
 ): Record<string, string> {
+  if (!wantsCookie(request)) return {};
   const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
   const secure = request.protocol === "https" ? "; Secure" : "";
   return {
@@ -66,6 +70,15 @@ export function authRoutes(auth: AuthService): RouteDef[] {
         const answer = await auth.setup(ctx, body);
         return { status: 201, body: answer, headers: sessionCookie(request, answer.token, answer.expiresAt) };
       },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/v1/setup",
+      summary: "Whether first-run setup has happened (the console shows setup or sign-in)",
+      tags: ["auth"],
+      auth: "none",
+      responses: { 200: setupState },
+      handler: async () => ok({ setUp: await auth.isSetUp() }),
     }),
     defineRoute({
       method: "POST",

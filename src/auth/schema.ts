@@ -157,6 +157,7 @@ export const createdInvitationView = z.object({
   /** True when the mail server took the invitation mail; false when SMTP is off or the mail failed. */
   mailed: z.boolean(),
 });
+export const setupState = z.object({ setUp: z.boolean() });
 export const sessionAnswer = z.object({ token: z.string(), expiresAt: z.string() });
 export const setupAnswer = z.object({
   token: z.string(),

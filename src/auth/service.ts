@@ -83,6 +83,8 @@ export interface AuthService {
 
   setup(ctx: RequestContext, input: SetupInput): Promise<SessionAnswer & { org: OrgView; user: UserView }>;
   login(ctx: RequestContext, input: LoginInput): Promise<SessionAnswer>;
+  /** Whether first-run setup has happened (any user exists): the console picks setup or sign-in. */
+  isSetUp(): Promise<boolean>;
   /** Ends the session the headers carry; an API token is left alone (delete it instead). */
   logout(ctx: RequestContext, headers: AuthHeaders): Promise<void>;
   me(ctx: RequestContext): Promise<MeAnswer>;
@@ -384,6 +386,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         });
         return session;
       });
+    },
+
+    async isSetUp() {
+      return (await q.countUsers(store.db)) > 0;
     },
 
     async logout(ctx, headers) {

@@ -11,6 +11,7 @@ import type {
   ApiToken,
   AuditEntry,
   AuditQuery,
+  AuditVerifyResult,
   CreatedInvitation,
   CreatedToken,
   CreateOrgInput,
@@ -41,10 +42,13 @@ import type {
   RunInput,
   RunLogEntry,
   Scope,
+  SecretListQuery,
   SecretMetadata,
+  SecretPage,
   SecretVersion,
   SetupInput,
   SetupResult,
+  SetupState,
   UpdateSecretValueInput,
   UpdateSettingsInput,
 } from "./types.js";
@@ -104,6 +108,8 @@ export interface CloakroomClient {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
 
   setup(input: SetupInput): Promise<SetupResult>;
+  /** Whether first-run setup has happened; needs no session. */
+  setupState(): Promise<SetupState>;
   login(input: LoginInput): Promise<LoginResult>;
   /** Ends the session or token of this client on the server. */
   logout(): Promise<void>;
@@ -144,7 +150,10 @@ export interface CloakroomClient {
     create(org: string, input: CreateProjectInput): Promise<Project>;
   };
   secrets: {
-    list(scope: Scope, options?: { archived?: boolean }): Promise<SecretMetadata[]>;
+    /** Every secret of the scope, in name order: reads page after page. */
+    list(scope: Scope, options?: { archived?: boolean; q?: string }): Promise<SecretMetadata[]>;
+    /** One page (`limit` 1-1000, default 500); pass `nextCursor` back as `cursor`; null on the last page. */
+    page(scope: Scope, options?: SecretListQuery): Promise<SecretPage>;
     create(scope: Scope, input: CreateSecretInput): Promise<SecretMetadata>;
     get(scope: Scope, name: string): Promise<SecretMetadata>;
     updateValue(scope: Scope, name: string, input: UpdateSecretValueInput): Promise<SecretMetadata>;
@@ -181,6 +190,8 @@ export interface CloakroomClient {
   };
   audit: {
     list(org: string, query?: AuditQuery): Promise<AuditEntry[]>;
+    /** Checks the organization's hash chain: edited, removed or reordered entries make `ok` false. */
+    verify(org: string): Promise<AuditVerifyResult>;
   };
 }
 
@@ -274,6 +285,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
     request,
 
     setup: (input) => request("POST", "/v1/setup", { body: input }),
+    setupState: () => request("GET", "/v1/setup"),
     login: (input) => request("POST", "/v1/auth/login", { body: input }),
     logout: async () => {
       await request("POST", "/v1/auth/logout");
@@ -315,13 +327,32 @@ export function createClient(options: ClientOptions): CloakroomClient {
       create: (o, input) => request("POST", `${org(o)}/projects`, { body: input }),
     },
     secrets: {
-      list: async (scope, opts = {}) =>
-        unwrapList<SecretMetadata>(
-          await request("GET", `${scopePath(scope)}/secrets`, {
-            query: { archived: opts.archived === undefined ? undefined : String(opts.archived) },
-          }),
-          "secrets",
-        ),
+      page: (scope, opts = {}) =>
+        request("GET", `${scopePath(scope)}/secrets`, {
+          query: {
+            archived: opts.archived === undefined ? undefined : String(opts.archived),
+            q: opts.q,
+            limit: opts.limit,
+            cursor: opts.cursor,
+          },
+        }),
+      list: async (scope, opts = {}) => {
+        const all: SecretMetadata[] = [];
+        let cursor: string | undefined;
+        do {
+          const page: SecretPage = await request("GET", `${scopePath(scope)}/secrets`, {
+            query: {
+              archived: opts.archived === undefined ? undefined : String(opts.archived),
+              q: opts.q,
+              limit: 1000,
+              cursor,
+            },
+          });
+          all.push(...unwrapList<SecretMetadata>(page, "secrets"));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        return all;
+      },
       create: (scope, input) => request("POST", `${scopePath(scope)}/secrets`, { body: input }),
       get: (scope, name) => request("GET", sec(scope, name)),
       updateValue: (scope, name, input) => request("PUT", `${sec(scope, name)}/value`, { body: input }),
@@ -369,6 +400,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
     audit: {
       list: async (o, query = {}) =>
         unwrapList<AuditEntry>(await request("GET", `${org(o)}/audit`, { query: { ...query } }), "entries"),
+      verify: (o) => request("GET", `${org(o)}/audit/verify`),
     },
   };
 }

@@ -6,7 +6,7 @@
  * be left out).
  */
 import type { z } from "zod";
-import type { auditEntrySchema } from "../audit/routes.js";
+import type { auditEntrySchema, verifyAnswer } from "../audit/routes.js";
 import type {
   acceptAnswer,
   acceptInvitationBody,
@@ -26,6 +26,7 @@ import type {
   settingsView,
   setupAnswer,
   setupBody,
+  setupState,
   tokenView,
   updateSettingsBody,
   userView,
@@ -45,6 +46,7 @@ import type {
 import type {
   createSecretBody,
   patchSecretBody,
+  secretListSchema,
   secretMetadataSchema,
   updateValueBody,
   versionsSchema,
@@ -80,6 +82,7 @@ export type Org = z.output<typeof orgView>;
 export type SetupInput = z.input<typeof setupBody>;
 /** Carries a session token for the new owner. */
 export type SetupResult = z.output<typeof setupAnswer>;
+export type SetupState = z.output<typeof setupState>;
 export type LoginInput = z.input<typeof loginBody>;
 export type LoginResult = z.output<typeof sessionAnswer>;
 /** `user` is null and `token` set when the caller is an API token. */
@@ -110,6 +113,8 @@ export type CreateProjectInput = z.input<typeof createProjectBody>;
 
 /** Secret metadata (S5). Never a value; `usedBy` is present on `GET .../secrets/{name}`. */
 export type SecretMetadata = z.output<typeof secretMetadataSchema>;
+export type SecretPage = z.output<typeof secretListSchema>;
+export type SecretListQuery = { archived?: boolean; q?: string; limit?: number; cursor?: string };
 /** The server takes any JSON as `value` and checks it against the type; the client states the shapes. */
 export type CreateSecretInput = Omit<z.input<typeof createSecretBody>, "value"> & { value: SecretValue };
 /** `expectedVersion`: check-and-set; a stale one fails with 409 `version_conflict`. */
@@ -142,6 +147,8 @@ export type RunLogEntry = z.output<typeof runLogEntrySchema>;
 export type RunEvent = RunLogEntry["event"];
 /** Who did what to which target, and when (A1). Never a value or token. */
 export type AuditEntry = z.output<typeof auditEntrySchema>;
+/** Whether the organization's audit chain verifies (A3). */
+export type AuditVerifyResult = z.output<typeof verifyAnswer>;
 
 export interface LogsQuery {
   consumer?: string;

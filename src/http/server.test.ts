@@ -60,7 +60,7 @@ describe("HTTP surface", () => {
 
   it("unknown routes and methods answer 404 in the error shape", async () => {
     for (const [method, path] of [
-      ["GET", "/nope"],
+      ["GET", "/v1/nope"],
       ["DELETE", "/v1/setup"],
       ["GET", "/v1/orgs/acme/secrets/A/B/C"],
     ] as const) {

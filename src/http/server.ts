@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { Actor, RequestContext } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import { createClientErrorHandler } from "./client-errors.js";
+import { csrfRefusal } from "./csrf.js";
 import { drainRequest } from "./drain.js";
 import { errorBody, invalidRequest, toHttpError } from "./errors.js";
 import { installJsonParser } from "./json-body.js";
@@ -95,6 +96,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         ) {
           await deps.recordDenied(ctx, `${route.method} ${route.url}`, "rate_limited");
           throw new AppError("rate_limited", "too many requests; try again in a minute");
+        }
+        const refusal = csrfRefusal(request);
+        if (refusal) {
+          await deps.recordDenied(ctx, `${route.method} ${route.url}`, refusal);
+          throw new AppError("forbidden", "a cookie request must come from the console's own pages");
         }
         ctx.actor = await deps.authenticate(request);
         if (route.auth !== "none" && !ctx.actor) {

@@ -67,9 +67,14 @@ export function secretsRoutes({ secrets, auth }: Deps): RouteDef[] {
         query: listQuery,
         responses: { 200: secretListSchema },
         handler: async ({ params, query, ctx }) =>
-          ok({
-            secrets: await secrets.list(await target(ctx, params), { archived: query.archived === "true" }),
-          }),
+          ok(
+            await secrets.list(await target(ctx, params), {
+              archived: query.archived === "true",
+              q: query.q,
+              limit: query.limit,
+              cursor: query.cursor,
+            }),
+          ),
       }),
       defineRoute({
         method: "POST",

@@ -47,8 +47,18 @@ export const patchSecretBody = z
 
 export const rollbackBody = z.object({ version: z.number().int().min(1) }).strict();
 
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 500;
+
 export const listQuery = z
-  .object({ archived: z.enum(["true", "false"]).optional().default("false") })
+  .object({
+    archived: z.enum(["true", "false"]).optional().default("false"),
+    /** Matches names containing it, ignoring case. */
+    q: z.string().max(MAX_NAME_LENGTH).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional().default(DEFAULT_PAGE),
+    /** `nextCursor` of the previous page. */
+    cursor: z.string().min(1).max(400).optional(),
+  })
   .strict();
 
 export const orgParams = z.object({ org: z.string().min(1).max(63) });
@@ -77,7 +87,11 @@ export const secretMetadataSchema = z.object({
   archived: z.boolean(),
 });
 
-export const secretListSchema = z.object({ secrets: z.array(secretMetadataSchema) });
+export const secretListSchema = z.object({
+  secrets: z.array(secretMetadataSchema),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
 export const versionsSchema = z.object({
   versions: z.array(
     z.object({

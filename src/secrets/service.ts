@@ -59,7 +59,11 @@ export interface CreateSecretInput {
 }
 
 export interface SecretsService extends SecretResolver {
-  list(t: ScopeTarget, options: { archived: boolean }): Promise<SecretMetadata[]>;
+  /** One page in name order; `nextCursor` is null on the last page. */
+  list(
+    t: ScopeTarget,
+    options: ListOptions,
+  ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }>;
   get(t: ScopeTarget, name: string): Promise<SecretMetadata>;
   create(t: ScopeTarget, input: CreateSecretInput): Promise<SecretMetadata>;
   updateValue(
@@ -89,6 +93,25 @@ export interface SecretsService extends SecretResolver {
   /** Writes pending last-accessed times now (tests, shutdown). */
   flushAccess(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ListOptions {
+  archived: boolean;
+  q?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** The cursor is the last name key of the page, opaque to clients. */
+const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, "base64url").toString("utf8");
+  if (key === "" || encodeCursor(key) !== cursor) {
+    throw new AppError("invalid_request", "cursor is not one this server gave", {
+      fields: [{ field: "query.cursor", message: "pass nextCursor from the previous page" }],
+    });
+  }
+  return key;
 }
 
 const VALUE_CACHE_MAX = 10_000;
@@ -270,9 +293,10 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       rows.map((r) => r.id),
     );
     const orgNames = new Set<string>();
-    if (rows.some((r) => r.project_id !== null)) {
+    const projectKeys = rows.filter((r) => r.project_id !== null).map((r) => r.name_key);
+    if (projectKeys.length > 0) {
       const orgId = rows[0]!.org_id;
-      const shared = await q.listVisible(tx, { orgId, projectId: null });
+      const shared = await q.listVisible(tx, { orgId, projectId: null }, projectKeys);
       for (const r of shared) orgNames.add(r.name_key);
     }
     return rows.map((row) => {
@@ -344,14 +368,15 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   const service: SecretsService = {
     async list(t, options) {
       await auth.authorize(t.access, "secret.read");
-      const rows = await q.listVisible(store.db, scopeOf(t));
-      // In a project, an organization secret the project overrides is not what its consumers see.
-      const projectKeys = new Set(rows.filter((r) => r.project_id !== null).map((r) => r.name_key));
-      const visible = rows.filter(
-        (r) =>
-          (r.archived === 1) === options.archived && (r.project_id !== null || !projectKeys.has(r.name_key)),
-      );
-      return metadata(store.db, visible, false);
+      const rows = await q.listPage(store.db, scopeOf(t), {
+        archived: options.archived,
+        contains: options.q ? nameKey(options.q) : undefined,
+        after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
+        limit: options.limit + 1,
+      });
+      const page = rows.slice(0, options.limit);
+      const nextCursor = rows.length > options.limit ? encodeCursor(page[page.length - 1]!.name_key) : null;
+      return { secrets: await metadata(store.db, page, false), nextCursor };
     },
 
     async get(t, name) {

@@ -1,5 +1,5 @@
 /** Data access of the secrets domain (Kysely; the same queries serve SQLite and PostgreSQL). */
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
 import type { SecretsTable } from "../store/schema.js";
 import type { ConsumerRef, Scope } from "./types.js";
@@ -39,6 +39,65 @@ export function secretsStore(dialect: Dialect) {
         q = q.where("name_key", "in", names);
       }
       return q.orderBy("name_key").execute();
+    },
+
+    /**
+     * One page of a scope's list, in name order after `after` (a name key). The conditions repeat the
+     * unique index's expression `(org_id, coalesce(project_id, ''), name_key)`, so each side is an index
+     * range scan however many secrets the organization has. In a project, organization secrets that a
+     * project secret of the same name overrides are left out.
+     */
+    async listPage(
+      tx: Tx,
+      scope: Scope,
+      options: {
+        archived: boolean;
+        contains?: string | undefined;
+        after?: string | undefined;
+        limit: number;
+      },
+    ): Promise<SecretRow[]> {
+      const side = (projectKey: string, hideOverridden: boolean) => {
+        let q = tx
+          .selectFrom("secrets as s")
+          .selectAll("s")
+          .where("s.org_id", "=", scope.orgId)
+          .where(sql<string>`coalesce(s.project_id, '')`, "=", projectKey)
+          .where("s.archived", "=", options.archived ? 1 : 0);
+        if (options.after !== undefined) q = q.where("s.name_key", ">", options.after);
+        if (options.contains) {
+          const pattern = `%${options.contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          q = q.where(sql<boolean>`s.name_key like ${pattern} escape '\\'`);
+        }
+        if (hideOverridden && scope.projectId !== null) {
+          const projectId = scope.projectId;
+          q = q.where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("secrets as p")
+                  .select(sql`1`.as("one"))
+                  .where("p.org_id", "=", scope.orgId)
+                  .where(sql<string>`coalesce(p.project_id, '')`, "=", projectId)
+                  .whereRef("p.name_key", "=", "s.name_key"),
+              ),
+            ),
+          );
+        }
+        return q.orderBy("s.name_key").limit(options.limit);
+      };
+      if (scope.projectId === null) return side("", false).execute();
+      // Merged in SQL, so the page follows the database's own ordering of names (its collation).
+      const both = tx
+        .selectFrom(side(scope.projectId, false).as("own"))
+        .selectAll()
+        .unionAll(tx.selectFrom(side("", true).as("shared")).selectAll());
+      return tx
+        .selectFrom(both.as("u"))
+        .selectAll()
+        .orderBy("u.name_key")
+        .limit(options.limit)
+        .execute() as Promise<SecretRow[]>;
     },
 
     async usage(tx: Tx, secretIds: string[]): Promise<Map<string, ConsumerRef[]>> {

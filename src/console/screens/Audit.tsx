@@ -1,0 +1,75 @@
+/** The organization's audit log, with filters and the hash chain's verify state. */
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, errorText } from "../api.js";
+import { when } from "../format.js";
+import { useSession } from "../session.js";
+
+export function AuditScreen() {
+  const org = useSession().org.slug;
+  const [action, setAction] = useState("");
+  const [outcome, setOutcome] = useState("");
+  const entries = useQuery({ queryKey: ["audit", org], queryFn: () => api.audit.list(org, { limit: 200 }) });
+  const verify = useQuery({ queryKey: ["audit-verify", org], queryFn: () => api.audit.verify(org) });
+  const rows = (entries.data ?? []).filter(
+    (e) => (!action || e.action.includes(action)) && (!outcome || e.outcome === outcome),
+  );
+  return (
+    <section aria-labelledby="audit-title">
+      <h1 id="audit-title">Audit log</h1>
+      <p role="status" className={verify.data?.ok === false ? "error" : "hint"}>
+        {verify.isPending
+          ? "Checking the hash chain…"
+          : verify.isError
+            ? `The hash chain could not be checked: ${errorText(verify.error)}`
+            : verify.data.ok
+              ? `Hash chain verified: ${verify.data.checked} entries, none edited, removed or reordered.`
+              : `The hash chain does not verify at entry ${verify.data.seq}: ${verify.data.reason}.`}
+      </p>
+      <div className="filters">
+        <label className="field inline">
+          <span>Action contains</span>
+          <input value={action} onChange={(e) => setAction(e.target.value)} />
+        </label>
+        <label className="field inline">
+          <span>Outcome</span>
+          <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
+            <option value="">Any outcome</option>
+            <option value="success">Success</option>
+            <option value="denied">Denied</option>
+            <option value="failure">Failure</option>
+          </select>
+        </label>
+      </div>
+      {entries.isError ? (
+        <p role="alert" className="error">
+          {errorText(entries.error)}
+        </p>
+      ) : null}
+      <table className="grid">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((e) => (
+            <tr key={e.id}>
+              <td>{when(e.at)}</td>
+              <td>{e.actor.name ?? e.actor.type}</td>
+              <td>{e.action}</td>
+              <td>{e.target ? `${e.target.type} ${e.target.name ?? e.target.id ?? ""}` : ""}</td>
+              <td>{e.outcome}</td>
+              <td>{e.sourceIp ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

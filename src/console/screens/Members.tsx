@@ -1,0 +1,87 @@
+/** Members and their roles. Only owners and admins see the controls; the API decides. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, errorText, type Role } from "../api.js";
+import { when } from "../format.js";
+import { permissions, useSession } from "../session.js";
+import { ErrorLine } from "../ui/Fields.js";
+
+const ROLES: Role[] = ["owner", "admin", "editor", "viewer"];
+
+export function MembersScreen() {
+  const session = useSession();
+  const org = session.org.slug;
+  const can = permissions(session);
+  const queryClient = useQueryClient();
+  const members = useQuery({ queryKey: ["members", org], queryFn: () => api.members.list(org) });
+  const change = useMutation({
+    mutationFn: (v: { userId: string; role: Role }) => api.members.update(org, v.userId, { role: v.role }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["members", org] }),
+  });
+  const remove = useMutation({
+    mutationFn: (userId: string) => api.members.remove(org, userId),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["members", org] }),
+  });
+  const mine = session.me.user?.id;
+  return (
+    <section aria-labelledby="members-title">
+      <h1 id="members-title">Members</h1>
+      {members.isError ? (
+        <p role="alert" className="error">
+          {errorText(members.error)}
+        </p>
+      ) : null}
+      <ErrorLine
+        error={change.error ? errorText(change.error) : remove.error ? errorText(remove.error) : null}
+      />
+      <table className="grid">
+        <thead>
+          <tr>
+            <th scope="col">Email</th>
+            <th scope="col">Role</th>
+            <th scope="col">Member since</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(members.data ?? []).map((m) => (
+            <tr key={m.userId}>
+              <td>{m.email}</td>
+              <td>
+                {can.manageMembers && m.userId !== mine ? (
+                  <select
+                    aria-label={`Role of ${m.email}`}
+                    value={m.role}
+                    onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as Role })}
+                  >
+                    {ROLES.filter((r) => r !== "owner" || session.org.role === "owner").map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                ) : (
+                  m.role
+                )}
+              </td>
+              <td>{when(m.createdAt)}</td>
+              <td>
+                {can.manageMembers && m.userId !== mine ? (
+                  <button
+                    type="button"
+                    className="ghost"
+                    aria-label={`Remove ${m.email}`}
+                    onClick={() => remove.mutate(m.userId)}
+                  >
+                    Remove
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,96 @@
+/** Labelled form fields. Secret inputs are masked, with an eye toggle, and never autocompleted or saved. */
+import { type InputHTMLAttributes, useId, useState } from "react";
+
+export function Field(props: { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
+  const { label, hint, ...input } = props;
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+      {hint ? (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function SecretInput(props: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  hint?: string;
+}) {
+  const id = useId();
+  const [shown, setShown] = useState(false);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <div className="with-button">
+        <input
+          id={id}
+          type={shown ? "text" : "password"}
+          autoComplete="new-password"
+          spellCheck={false}
+          data-secret-input=""
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+          aria-describedby={props.hint ? `${id}-hint` : undefined}
+        />
+        <button
+          type="button"
+          className="ghost icon"
+          aria-label={shown ? `Hide ${props.label}` : `Show ${props.label}`}
+          aria-pressed={shown}
+          onClick={() => setShown((s) => !s)}
+        >
+          {shown ? "🙈" : "👁"}
+        </button>
+      </div>
+      {props.hint ? (
+        <p id={`${id}-hint`} className="hint">
+          {props.hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function Select(props: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  options: { value: string; label: string }[];
+  disabled?: boolean;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <select
+        id={id}
+        value={props.value}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export function ErrorLine(props: { error: unknown }) {
+  if (!props.error) return null;
+  const text = props.error instanceof Error ? props.error.message : String(props.error);
+  return (
+    <p role="alert" className="error">
+      {text}
+    </p>
+  );
+}

@@ -1,0 +1,103 @@
+/** The secrets list pages on the server (SPEC list row): order, search, limits, cursors, project overrides. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "../client/index.js";
+import { testDatabases } from "../store/testing.js";
+import { insertSecretRows } from "../testing/bulk-secrets.js";
+import { startTestServer, type TestServer } from "../testing/server.js";
+
+const names = (res: { body: { secrets: { name: string }[] } }) => res.body.secrets.map((s) => s.name);
+
+for (const database of testDatabases()) {
+  describe(`secrets list paging on ${database.name}`, () => {
+    let server: TestServer;
+    let token: string;
+    const base = "/v1/orgs/acme/secrets";
+    const all = Array.from({ length: 1203 }, (_, i) => `KEY_${String(i).padStart(4, "0")}`);
+
+    before(async () => {
+      server = await startTestServer(database);
+      token = (await server.setup({ org: "acme" })).token;
+      await server.request("POST", "/v1/orgs/acme/projects", { token, body: { slug: "web", name: "Web" } });
+      // Inserted out of order: the answer's order is the server's doing.
+      await insertSecretRows(server.cloakroom.store, { orgSlug: "acme", names: [...all].reverse() });
+    });
+    after(() => server.close());
+
+    it("the first page has the default 500 secrets in name order and a cursor to the next", async () => {
+      const res = await server.request("GET", base, { token });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(names(res), all.slice(0, 500));
+      assert.equal(typeof res.body.nextCursor, "string");
+    });
+
+    it("following nextCursor visits every secret exactly once and ends with a null cursor", async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+        const res = await server.request("GET", `${base}?limit=400${q}`, { token });
+        assert.equal(res.status, 200, res.text);
+        seen.push(...names(res));
+        cursor = res.body.nextCursor;
+        pages += 1;
+      } while (cursor !== null);
+      assert.equal(pages, 4);
+      assert.deepEqual(seen, all);
+    });
+
+    it("q matches a substring of the name ignoring case, and treats % and _ literally", async () => {
+      const res = await server.request("GET", `${base}?q=ey_120`, { token });
+      assert.deepEqual(names(res), ["KEY_1200", "KEY_1201", "KEY_1202"]);
+      assert.equal(res.body.nextCursor, null);
+      const percent = await server.request("GET", `${base}?q=%25`, { token });
+      assert.deepEqual(names(percent), []);
+    });
+
+    it("limit outside 1-1000 and a cursor the server never gave are 400 invalid_request", async () => {
+      for (const bad of ["limit=0", "limit=1001", "limit=abc", "cursor=not-a-cursor!!"]) {
+        const res = await server.request("GET", `${base}?${bad}`, { token });
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.error.code, "invalid_request");
+      }
+    });
+
+    it("a project's pages merge its secrets with the organization's, the project's overriding", async () => {
+      await insertSecretRows(server.cloakroom.store, {
+        orgSlug: "acme",
+        projectSlug: "web",
+        names: ["KEY_0001", "KEY_0400", "AAA_PROJECT_ONLY"],
+      });
+      const seen: { name: string; scope: string }[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+        const res = await server.request("GET", `/v1/orgs/acme/projects/web/secrets?limit=250${q}`, {
+          token,
+        });
+        assert.equal(res.status, 200, res.text);
+        seen.push(
+          ...res.body.secrets.map((s: { name: string; scope: string }) => ({ name: s.name, scope: s.scope })),
+        );
+        cursor = res.body.nextCursor;
+      } while (cursor !== null);
+      assert.equal(seen.length, all.length + 1);
+      assert.deepEqual(
+        seen.map((s) => s.name),
+        ["AAA_PROJECT_ONLY", ...all],
+      );
+      assert.deepEqual(
+        seen.filter((s) => s.scope === "project").map((s) => s.name),
+        ["AAA_PROJECT_ONLY", "KEY_0001", "KEY_0400"],
+      );
+    });
+
+    it("the typed client's list reads every page", async () => {
+      const client = createClient({ baseUrl: server.url, token });
+      const listed = await client.secrets.list({ org: "acme" });
+      assert.equal(listed.length, all.length);
+      assert.equal(listed[listed.length - 1]!.name, "KEY_1202");
+    });
+  });
+}
