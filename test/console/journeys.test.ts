@@ -264,10 +264,13 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
     await confirm.getByRole("button", { name: "Delete secret" }).click();
     await page.getByRole("link", { name: "RESTRICTED_KEY" }).waitFor({ state: "detached" });
 
-    await api("POST", "/v1/orgs/acme/members", {
+    // People join by invitation; the editor accepts and chooses their own password.
+    await server.addMember({
+      token: ownerToken,
+      org: "acme",
       email: "ed@example.com",
-      password: PASSWORD,
       role: "editor",
+      password: PASSWORD,
     });
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to Cloakroom" }).waitFor();
