@@ -4,45 +4,17 @@ import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { generateRootKey } from "../crypto/index.js";
-import { newId } from "../store/ids.js";
 import { type TestStore, tempDir, testDatabases } from "../store/testing.js";
 import { anchorFilePath, createAnchorer, readAnchors } from "./anchors.js";
 import { entryHash, FORMAT_UNKEYED, GENESIS_HASH } from "./chain.js";
 import { findAuditKey, loadAuditKey } from "./key.js";
 import { createAuditLog } from "./service.js";
-import { TEST_AUDIT_KEY } from "./testing.js";
-import type { AuditEntryInput } from "./types.js";
+import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "./testing.js";
 import { verifyAuditChain } from "./verify.js";
 
 const silent = { warn() {}, error() {} };
 
-function entry(orgId: string | null, n: number): AuditEntryInput {
-  return {
-    orgId,
-    actor: { type: "user", userId: "u-ann", email: "ann@example.com" },
-    action: "secret.update",
-    target: { type: "secret", id: `s-${n}`, name: `KEY_${n}` },
-    outcome: "success",
-    details: { n },
-  };
-}
-
-async function makeOrg(store: TestStore, slug: string): Promise<string> {
-  const id = newId();
-  await store.db
-    .insertInto("orgs")
-    .values({
-      id,
-      slug,
-      name: slug,
-      naming_policy: "upper_snake",
-      editors_manage_secrets: 0,
-      versions_kept: 10,
-      created_at: new Date().toISOString(),
-    })
-    .execute();
-  return id;
-}
+const entry = auditEntry;
 
 for (const database of testDatabases()) {
   describe(`audit anchors (${database.name})`, () => {

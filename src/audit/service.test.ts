@@ -1,45 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
-import type { Actor } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import { newId } from "../store/ids.js";
 import { type TestStore, testDatabases } from "../store/testing.js";
 import { createAuditLog } from "./service.js";
-import { TEST_AUDIT_KEY } from "./testing.js";
-import type { AuditEntryInput, AuditLog } from "./types.js";
+import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "./testing.js";
+import type { AuditLog } from "./types.js";
 import { verifyAuditChain } from "./verify.js";
 
-const ann: Actor = { type: "user", userId: "u-ann", email: "ann@example.com" };
 
-function entry(orgId: string | null, n: number): AuditEntryInput {
-  return {
-    orgId,
-    actor: ann,
-    action: "secret.update",
-    target: { type: "secret", id: `s-${n}`, name: `KEY_${n}` },
-    outcome: "success",
-    sourceIp: "10.0.0.1",
-    details: { n },
-  };
-}
-
-async function makeOrg(store: TestStore, slug: string): Promise<string> {
-  const id = newId();
-  await store.db
-    .insertInto("orgs")
-    .values({
-      id,
-      slug,
-      name: slug,
-      naming_policy: "upper_snake",
-      editors_manage_secrets: 0,
-      versions_kept: 10,
-      created_at: new Date().toISOString(),
-    })
-    .execute();
-  return id;
-}
+const entry = auditEntry;
 
 const rowsOf = (store: TestStore, chain: string) =>
   store.db.selectFrom("audit_log").selectAll().where("chain", "=", chain).orderBy("chain_seq").execute();
