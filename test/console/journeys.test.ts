@@ -451,4 +451,50 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
     await assertNoValueInPage(page, [token], "the owner's Members screen at the end");
     assert.deepEqual(problems, []);
   });
+
+  it("an existing account signs in from the accept page and accepts with its session; a used link and another person's link are refused in plain words", async () => {
+    const invite = async (org: string, email: string, role: string) =>
+      (await api("POST", `/v1/orgs/${org}/members`, { email, role })).inviteUrl as string;
+    const toEd = await invite("aliasco", "ed@example.com", "viewer");
+    const toCy = await invite("aliasco", "cy@example.com", "viewer");
+    const other = await launchBrowser();
+    try {
+      const ed = await other.context.newPage();
+      ed.setDefaultTimeout(15_000);
+      const edProblems = watchPage(ed);
+      await ed.goto(toEd);
+      await ed.getByRole("heading", { name: "Accept your invitation" }).waitFor();
+      await ed.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await ed.getByLabel("Confirm password").fill(PASSWORD);
+      await ed.getByRole("button", { name: "Create account and join" }).click();
+      await ed.getByRole("alert").getByText("An account with this email address already exists").waitFor();
+      await ed.getByRole("button", { name: "I already have an account" }).click();
+      await ed.getByRole("heading", { name: "Sign in to Cloakroom" }).waitFor();
+      await ed.getByText("open the invitation link again").waitFor();
+      await ed.getByLabel("Email").fill("ed@example.com");
+      await ed.getByLabel("Password").fill(PASSWORD);
+      await ed.getByRole("button", { name: "Sign in" }).click();
+      await ed.getByText("You are signed in as").waitFor();
+      await assertAccessible(ed, "accept with a session");
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("heading", { name: "Secrets" }).waitFor();
+      assert.equal(new URL(ed.url()).pathname, "/orgs/aliasco/secrets");
+      assert.match(
+        (await ed.getByLabel("Organization").locator("option:checked").textContent()) ?? "",
+        /\(viewer\)/,
+      );
+
+      await ed.goto(toEd);
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("alert").getByText("This invitation link no longer works").waitFor();
+      await ed.goto(toCy);
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("alert").getByText("sent to a different email address").waitFor();
+      const tokens = [toEd, toCy].map((l) => l.slice(l.indexOf("#token=") + "#token=".length));
+      await assertNoValueInPage(ed, tokens, "after the refusals");
+      assert.deepEqual(edProblems, []);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@
  * A reload loses it: the person opens the link again.
  */
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { api, CloakroomApiError, errorText, type Me } from "../api.js";
 import { navigate } from "../router.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
@@ -41,7 +41,7 @@ function acceptError(err: unknown, signedIn: boolean): string {
 }
 
 export function AcceptInvitationScreen(props: { me: Me | undefined }) {
-  const [token] = useState(takeInviteToken);
+  const [token, setToken] = useState(takeInviteToken);
   const [mode, setMode] = useState<"new" | "signin">("new");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -49,6 +49,17 @@ export function AcceptInvitationScreen(props: { me: Me | undefined }) {
   const [busy, setBusy] = useState(false);
   const queryClient = useQueryClient();
   const signedIn = props.me?.user != null;
+
+  // Another invitation link opened in this tab while the page is shown changes only the fragment.
+  useEffect(() => {
+    const onHash = () => {
+      if (!location.hash) return;
+      setToken(takeInviteToken());
+      setError(null);
+    };
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
 
   const accept = async (withPassword: boolean) => {
     if (!token) return;
@@ -70,7 +81,10 @@ export function AcceptInvitationScreen(props: { me: Me | undefined }) {
       setPassword("");
       setConfirm("");
       setError(acceptError(err, signedIn));
-      if (err instanceof CloakroomApiError && err.status === 404) forgetInviteToken();
+      if (err instanceof CloakroomApiError && err.status === 404) {
+        forgetInviteToken();
+        setToken(null);
+      }
     } finally {
       setBusy(false);
     }
