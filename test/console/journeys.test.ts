@@ -402,6 +402,14 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
     const created = page.getByRole("dialog", { name: "Invitation created" });
     await created.getByText("The link was not mailed: send it to ana@example.com yourself.").waitFor();
     await assertAccessible(page, "invitation created");
+    const focused = () =>
+      page.evaluate(
+        "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent",
+      );
+    assert.equal(await focused(), "Copy link", "focus moves into the new dialog");
+    await created.getByRole("button", { name: "Done" }).focus();
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(), "Close", "Tab stays inside the dialog");
     await created.getByRole("button", { name: "Copy link" }).click();
     await created.getByRole("button", { name: "Copied" }).waitFor();
     const link = ((await created.locator("code").textContent()) ?? "").trim();
@@ -410,6 +418,7 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
     const token = link.slice(link.indexOf("#token=") + "#token=".length);
     await created.getByRole("button", { name: "Done" }).click();
     await created.waitFor({ state: "detached" });
+    assert.equal(await focused(), "Invite member", "focus goes back to the opener");
     await pending.getByRole("cell", { name: "ana@example.com", exact: true }).waitFor();
     await assertNoValueInPage(page, [token], "the Members screen after the dialog closed");
 

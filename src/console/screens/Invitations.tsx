@@ -43,7 +43,7 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
     const shown = created.inviteUrl ?? created.inviteToken;
     const what = created.inviteUrl ? "link" : "token";
     return (
-      <Modal title="Invitation created" kind="dialog" onClose={close}>
+      <Modal key="created" title="Invitation created" kind="dialog" onClose={close}>
         <section className="once" aria-label={`Invitation ${what}`}>
           <p>
             <strong>Copy this {what} now.</strong> It is shown this once; the server keeps only a hash of it.
@@ -89,7 +89,7 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
     );
   }
   return (
-    <Modal title="Invite member" kind="dialog" onClose={close}>
+    <Modal key="form" title="Invite member" kind="dialog" onClose={close}>
       <form onSubmit={submit}>
         <Field
           label="Email"
