@@ -9,7 +9,6 @@ import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "./testing.js";
 import type { AuditLog } from "./types.js";
 import { verifyAuditChain } from "./verify.js";
 
-
 const entry = auditEntry;
 
 const rowsOf = (store: TestStore, chain: string) =>

@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect } from "react";
 import { api } from "./api.js";
 import { match, navigate, useLocation } from "./router.js";
+import { AcceptInvitationScreen } from "./screens/AcceptInvitation.js";
 import { AuditScreen } from "./screens/Audit.js";
 import { MembersScreen } from "./screens/Members.js";
 import { ProjectScreen, ProjectsScreen } from "./screens/Projects.js";
@@ -19,6 +20,8 @@ export function App() {
   const setup = useQuery({ queryKey: ["setup"], queryFn: () => api.setupState(), enabled: me.isError });
 
   if (me.isPending) return <p className="loading">Loading…</p>;
+  // The invitation page works signed in (accept with the session) and signed out (a new account).
+  if (loc.path === "/invite") return <AcceptInvitationScreen me={me.isSuccess ? me.data : undefined} />;
   if (me.isError) {
     if (setup.isPending) return <p className="loading">Loading…</p>;
     return setup.data?.setUp === false ? <SetupScreen /> : <SignInScreen />;

@@ -2,6 +2,10 @@ import { focusManager, QueryClient, QueryClientProvider } from "@tanstack/react-
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
+import { takeInviteToken } from "./screens/AcceptInvitation.js";
+
+// An invitation link's token leaves the address before anything else runs (it is then held in memory only).
+if (location.pathname === "/invite") takeInviteToken();
 
 const queryClient = new QueryClient({
   defaultOptions: {

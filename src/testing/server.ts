@@ -61,7 +61,7 @@ export async function startTestServer(
     pgSchema = `t_${randomBytes(6).toString("hex")}`;
   }
   const config = loadConfig(
-    { host: "127.0.0.1", port: 0, dataDir, databaseUrl },
+    { host: "127.0.0.1", port: env.CLOAKROOM_PORT ?? 0, dataDir, databaseUrl },
     {
       // The run worker's tuning may come from the test process (tests shorten retries); nothing else does.
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("CLOAKROOM_RUN_"))),

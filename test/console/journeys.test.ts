@@ -3,6 +3,7 @@
  * products, each ending with a search for values in the page, its storage and every API answer.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { testDatabases } from "../../src/store/testing.js";
@@ -29,6 +30,15 @@ const NEW_TAB = "new-tab-value-31ef";
 const ALIAS_JSON = "alias-json-0042";
 const ALL = [V1, V2, DB_PASSWORD, JSON_INNER, MASKED, RESTRICTED, NEW_TAB, ALIAS_JSON];
 
+/** A port free right now: the server must know its own URL (CLOAKROOM_PUBLIC_URL) for invitation links. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
+  const { port } = probe.address() as { port: number };
+  await new Promise((done) => probe.close(done));
+  return port;
+}
+
 const skip = chromiumAvailable() ? false : "no Chromium at /usr/bin/chromium";
 
 describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
@@ -41,7 +51,11 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
   let ownerToken: string;
 
   before(async () => {
-    server = await startTestServer(testDatabases()[0]!);
+    const port = await freePort();
+    server = await startTestServer(testDatabases()[0]!, {
+      CLOAKROOM_PORT: String(port),
+      CLOAKROOM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
     sink = await startSink();
     browser = await launchBrowser();
     answers = recordApiAnswers(browser.context);
@@ -365,5 +379,132 @@ describe("the console in Chromium", { skip, timeout: 300_000 }, () => {
     await page.getByRole("button", { name: "Copy token" }).waitFor();
     await assertNoValueInAnswers(answers, ALL);
     assert.deepEqual(problems, []);
+  });
+
+  it("an owner invites a member from the Members screen; the invitee opens the link, sets a password and lands in the organization as an editor", async () => {
+    // A pending invitation can be revoked, behind a confirmation.
+    await api("POST", "/v1/orgs/acme/members", { email: "bo@example.com", role: "viewer" });
+    await open("/orgs/acme/members");
+    const pending = page.getByRole("table", { name: "Pending invitations" });
+    await pending.getByRole("cell", { name: "bo@example.com", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Revoke invitation for bo@example.com" }).click();
+    const confirm = page.getByRole("alertdialog", { name: "Revoke the invitation for bo@example.com?" });
+    await confirm.getByRole("button", { name: "Revoke invitation" }).click();
+    await page.getByText("No pending invitations.").waitFor();
+
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    await page.getByRole("button", { name: "Invite member" }).click();
+    const dialog = page.getByRole("dialog", { name: "Invite member" });
+    await dialog.getByLabel("Email").fill("ana@example.com");
+    await dialog.getByLabel("Role").selectOption("editor");
+    await assertAccessible(page, "invite dialog");
+    await screenshot(page, "invite-member");
+    await dialog.getByRole("button", { name: "Send invitation" }).click();
+    const created = page.getByRole("dialog", { name: "Invitation created" });
+    await created.getByText("The link was not mailed: send it to ana@example.com yourself.").waitFor();
+    await assertAccessible(page, "invitation created");
+    const focused = () =>
+      page.evaluate(
+        "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent",
+      );
+    assert.equal(await focused(), "Copy link", "focus moves into the new dialog");
+    await created.getByRole("button", { name: "Done" }).focus();
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(), "Close", "Tab stays inside the dialog");
+    await created.getByRole("button", { name: "Copy link" }).click();
+    await created.getByRole("button", { name: "Copied" }).waitFor();
+    const link = ((await created.locator("code").textContent()) ?? "").trim();
+    assert.ok(link.startsWith(`${server.url}/invite#token=crk_i_`), "an invitation link");
+    assert.equal(await page.evaluate("navigator.clipboard.readText()"), link);
+    const token = link.slice(link.indexOf("#token=") + "#token=".length);
+    await created.getByRole("button", { name: "Done" }).click();
+    await created.waitFor({ state: "detached" });
+    assert.equal(await focused(), "Invite member", "focus goes back to the opener");
+    await pending.getByRole("cell", { name: "ana@example.com", exact: true }).waitFor();
+    await assertNoValueInPage(page, [token], "the Members screen after the dialog closed");
+
+    const other = await launchBrowser();
+    try {
+      const ana = await other.context.newPage();
+      ana.setDefaultTimeout(15_000);
+      const anaProblems = watchPage(ana);
+      await ana.goto(link);
+      await ana.getByRole("heading", { name: "Accept your invitation" }).waitFor();
+      assert.equal(ana.url(), `${server.url}/invite`, "the fragment is gone from the address");
+      await assertNoValueInPage(ana, [token], "the accept page");
+      await assertAccessible(ana, "accept invitation");
+      await screenshot(ana, "accept-invitation");
+      await ana.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await ana.getByLabel("Confirm password").fill(PASSWORD);
+      await ana.getByRole("button", { name: "Create account and join" }).click();
+      await ana.getByRole("heading", { name: "Secrets" }).waitFor();
+      assert.equal(new URL(ana.url()).pathname, "/orgs/acme/secrets");
+      await ana.getByRole("link", { name: "MASKED_KEY" }).waitFor();
+      assert.match(
+        (await ana.getByLabel("Organization").locator("option:checked").textContent()) ?? "",
+        /\(editor\)/,
+      );
+      assert.equal(await ana.getByRole("button", { name: "Add secret" }).count(), 0);
+      await assertNoValueInPage(ana, [token, PASSWORD, ...ALL], "the invitee in the organization");
+      assert.deepEqual(anaProblems, []);
+    } finally {
+      await other.close();
+    }
+
+    await page.reload();
+    await page
+      .getByRole("table", { name: "Members" })
+      .getByRole("cell", { name: "ana@example.com", exact: true })
+      .waitFor();
+    await page.getByText("No pending invitations.").waitFor();
+    assert.equal(await pending.count(), 0);
+    await assertNoValueInPage(page, [token], "the owner's Members screen at the end");
+    assert.deepEqual(problems, []);
+  });
+
+  it("an existing account signs in from the accept page and accepts with its session; a used link and another person's link are refused in plain words", async () => {
+    const invite = async (org: string, email: string, role: string) =>
+      (await api("POST", `/v1/orgs/${org}/members`, { email, role })).inviteUrl as string;
+    const toEd = await invite("aliasco", "ed@example.com", "viewer");
+    const toCy = await invite("aliasco", "cy@example.com", "viewer");
+    const other = await launchBrowser();
+    try {
+      const ed = await other.context.newPage();
+      ed.setDefaultTimeout(15_000);
+      const edProblems = watchPage(ed);
+      await ed.goto(toEd);
+      await ed.getByRole("heading", { name: "Accept your invitation" }).waitFor();
+      await ed.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await ed.getByLabel("Confirm password").fill(PASSWORD);
+      await ed.getByRole("button", { name: "Create account and join" }).click();
+      await ed.getByRole("alert").getByText("An account with this email address already exists").waitFor();
+      await ed.getByRole("button", { name: "I already have an account" }).click();
+      await ed.getByRole("heading", { name: "Sign in to Cloakroom" }).waitFor();
+      await ed.getByText("open the invitation link again").waitFor();
+      await ed.getByLabel("Email").fill("ed@example.com");
+      await ed.getByLabel("Password").fill(PASSWORD);
+      await ed.getByRole("button", { name: "Sign in" }).click();
+      await ed.getByText("You are signed in as").waitFor();
+      await assertAccessible(ed, "accept with a session");
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("heading", { name: "Secrets" }).waitFor();
+      assert.equal(new URL(ed.url()).pathname, "/orgs/aliasco/secrets");
+      assert.match(
+        (await ed.getByLabel("Organization").locator("option:checked").textContent()) ?? "",
+        /\(viewer\)/,
+      );
+
+      await ed.goto(toEd);
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("alert").getByText("This invitation link no longer works").waitFor();
+      await ed.goto(toCy);
+      await ed.getByRole("button", { name: "Accept invitation" }).click();
+      await ed.getByRole("alert").getByText("sent to a different email address").waitFor();
+      const tokens = [toEd, toCy].map((l) => l.slice(l.indexOf("#token=") + "#token=".length));
+      await assertNoValueInPage(ed, tokens, "after the refusals");
+      assert.deepEqual(edProblems, []);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -1,9 +1,11 @@
-/** Members and their roles. Only owners and admins see the controls; the API decides. */
+/** Members and their roles, invitations. Only owners and admins see the controls; the API decides. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
+import { InviteDialog, PendingInvitations } from "./Invitations.js";
 
 const ROLES: Role[] = ["owner", "admin", "editor", "viewer"];
 
@@ -21,10 +23,19 @@ export function MembersScreen() {
     mutationFn: (userId: string) => api.members.remove(org, userId),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["members", org] }),
   });
+  const [inviting, setInviting] = useState(false);
   const mine = session.me.user?.id;
+  const grantable = ROLES.filter((r) => r !== "owner" || session.org.role === "owner");
   return (
     <section aria-labelledby="members-title">
-      <h1 id="members-title">Members</h1>
+      <div className="screen-head">
+        <h1 id="members-title">Members</h1>
+        {can.manageMembers ? (
+          <button type="button" onClick={() => setInviting(true)}>
+            Invite member
+          </button>
+        ) : null}
+      </div>
       {members.isError ? (
         <p role="alert" className="error">
           {errorText(members.error)}
@@ -33,7 +44,7 @@ export function MembersScreen() {
       <ErrorLine
         error={change.error ? errorText(change.error) : remove.error ? errorText(remove.error) : null}
       />
-      <table className="grid">
+      <table className="grid" aria-label="Members">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -55,7 +66,7 @@ export function MembersScreen() {
                     value={m.role}
                     onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as Role })}
                   >
-                    {ROLES.filter((r) => r !== "owner" || session.org.role === "owner").map((r) => (
+                    {grantable.map((r) => (
                       <option key={r} value={r}>
                         {r}
                       </option>
@@ -82,6 +93,8 @@ export function MembersScreen() {
           ))}
         </tbody>
       </table>
+      {can.manageMembers ? <PendingInvitations /> : null}
+      {inviting ? <InviteDialog roles={grantable} onClose={() => setInviting(false)} /> : null}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 /** First-run setup and sign-in. Passwords live in the form's state only until the request is sent. */
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { api, errorText } from "../api.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
 
@@ -73,7 +73,8 @@ export function SetupScreen() {
   );
 }
 
-export function SignInScreen() {
+/** `note` explains why sign-in is asked (the invitation page uses it). */
+export function SignInScreen(props: { note?: ReactNode } = {}) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -97,6 +98,7 @@ export function SignInScreen() {
   return (
     <main className="auth" id="main">
       <h1>Sign in to Cloakroom</h1>
+      {props.note}
       <form onSubmit={submit}>
         <Field
           label="Email"
