@@ -32,15 +32,22 @@ export function testDatabases(): TestDatabase[] {
   return list;
 }
 
-/** Inserts an organization (slug `o`) and one of its projects (slug `p`), for tests below the services. */
-export async function seedProject(store: Store, ids: { orgId: string; projectId: string }): Promise<void> {
+/**
+ * Inserts an organization (slug and name `o` unless `orgSlug` says otherwise; slugs are unique) and one of its
+ * projects (slug `p`), for tests below the services.
+ */
+export async function seedProject(
+  store: Store,
+  ids: { orgId: string; projectId: string; orgSlug?: string },
+): Promise<void> {
   const at = new Date().toISOString();
+  const orgSlug = ids.orgSlug ?? "o";
   await store.db
     .insertInto("orgs")
     .values({
       id: ids.orgId,
-      slug: "o",
-      name: "o",
+      slug: orgSlug,
+      name: orgSlug,
       naming_policy: "upper_snake",
       editors_manage_secrets: 0,
       versions_kept: 10,

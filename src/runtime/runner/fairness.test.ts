@@ -9,6 +9,7 @@ import type { Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 import { claimDueRuns, insertEvent, insertRuns, listRunLogs } from "./store.js";
+import { clearRuns, seedLogicConsumer } from "./testing/seed.js";
 import { createWorker, type Worker } from "./worker.js";
 
 const silent = pino({ level: "silent" });
@@ -183,47 +184,12 @@ for (const database of testDatabases()) {
 
     before(async () => {
       store = await database.open();
-      const at = new Date().toISOString();
       await seedProject(store, { orgId: orgs.a, projectId: projects.a });
-      // A second organization, as seedProject writes one (its slugs must differ).
-      await store.db
-        .insertInto("orgs")
-        .values({
-          id: orgs.b,
-          slug: "o-b",
-          name: "o-b",
-          naming_policy: "upper_snake",
-          editors_manage_secrets: 0,
-          versions_kept: 10,
-          created_at: at,
-        })
-        .execute();
-      await store.db
-        .insertInto("projects")
-        .values({ id: projects.b, org_id: orgs.b, slug: "p", name: "p", created_at: at })
-        .execute();
-      for (const k of ["a", "b"] as const) {
-        await store.db
-          .insertInto("consumers")
-          .values({
-            id: consumers[k],
-            org_id: orgs[k],
-            project_id: projects[k],
-            kind: "logic",
-            name: "fn",
-            event: "",
-            enabled: 1,
-            config: JSON.stringify({ code: "x", timeoutMs: 1000, memoryMb: 64 }),
-            created_at: at,
-            updated_at: at,
-          })
-          .execute();
-      }
+      await seedProject(store, { orgId: orgs.b, projectId: projects.b, orgSlug: "o-b" });
+      for (const k of ["a", "b"] as const)
+        await seedLogicConsumer(store, { consumerId: consumers[k], orgId: orgs[k], projectId: projects[k] });
     });
-    beforeEach(async () => {
-      await store.db.deleteFrom("runs").execute();
-      await store.db.deleteFrom("run_logs").execute();
-    });
+    beforeEach(() => clearRuns(store));
     after(async () => {
       for (const w of workers) await w.stop();
       await store.dispose();

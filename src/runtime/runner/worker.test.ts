@@ -10,6 +10,7 @@ import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 import { claimDueRuns, insertEvent, insertRuns, listRunLogs } from "./store.js";
 import { createSupervisedWorker } from "./supervisor.js";
+import { clearRuns, seedLogicConsumer } from "./testing/seed.js";
 import { createWorker, type Worker } from "./worker.js";
 
 const silent = pino({ level: "silent" });
@@ -83,27 +84,9 @@ for (const database of testDatabases()) {
     before(async () => {
       store = await database.open();
       await seedProject(store, { orgId, projectId });
-      const at = new Date().toISOString();
-      await store.db
-        .insertInto("consumers")
-        .values({
-          id: consumerId,
-          org_id: orgId,
-          project_id: projectId,
-          kind: "logic",
-          name: "fn",
-          event: "",
-          enabled: 1,
-          config: JSON.stringify({ code: "x", timeoutMs: 1000, memoryMb: 64 }),
-          created_at: at,
-          updated_at: at,
-        })
-        .execute();
+      await seedLogicConsumer(store, { consumerId, orgId, projectId });
     });
-    beforeEach(async () => {
-      await store.db.deleteFrom("runs").execute();
-      await store.db.deleteFrom("run_logs").execute();
-    });
+    beforeEach(() => clearRuns(store));
     after(async () => {
       for (const w of workers) await w.stop();
       await store.dispose();
