@@ -5,6 +5,7 @@
  * (D3). See docs/decisions/0145-database-connection-faults.md.
  */
 import { z } from "zod";
+import { parseEnvOptions } from "../env-options.js";
 
 export interface DbOptions {
   /** pg `connectionTimeoutMillis`: opening a connection, and waiting for a free one in the pool. */
@@ -38,14 +39,7 @@ const envSchema = z.object({
 });
 
 export function dbOptionsFromEnv(env: NodeJS.ProcessEnv): DbOptions {
-  const parsed = envSchema.safeParse(
-    Object.fromEntries(Object.keys(envSchema.shape).map((key) => [key, env[key] || undefined])),
-  );
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
-    throw new Error(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnvOptions(envSchema, env);
   const statementTimeoutMs = e.CLOAKROOM_DB_STATEMENT_TIMEOUT_MS ?? defaultDbOptions.statementTimeoutMs;
   // The client waits a little longer than the server, so that a slow statement normally ends with the
   // server's own cancellation (the connection stays usable) rather than the client's give-up.

@@ -3,6 +3,7 @@
  * and validated at start, like the rest of the configuration (D3): a bad value stops start-up.
  */
 import { z } from "zod";
+import { parseEnvOptions } from "../../env-options.js";
 
 export interface RunnerOptions {
   /** Runs executing at once on this node. 0: this node delivers nothing (it still accepts events). */
@@ -52,14 +53,7 @@ const envSchema = z.object({
 });
 
 export function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
-  const parsed = envSchema.safeParse(
-    Object.fromEntries(Object.keys(envSchema.shape).map((key) => [key, env[key] || undefined])),
-  );
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
-    throw new Error(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnvOptions(envSchema, env);
   return {
     concurrency: workers * RUNS_PER_WORKER,
     maxAttempts: e.CLOAKROOM_RUN_MAX_ATTEMPTS,
