@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { isUniqueViolation } from "./db.js";
 import { newId, nowIso } from "./ids.js";
-import { seedProject, type TestStore, testDatabases } from "./testing.js";
+import { secretRow, seedProject, type TestStore, testDatabases } from "./testing.js";
 
 for (const database of testDatabases()) {
   describe(`store conformance on ${database.name}`, () => {
@@ -18,24 +18,8 @@ for (const database of testDatabases()) {
     });
     after(() => store.dispose());
 
-    const secret = (name: string, project: string | null) => ({
-      id: newId(),
-      org_id: orgId,
-      project_id: project,
-      name,
-      name_key: name.toLowerCase(),
-      type: "token" as const,
-      visibility: "restricted" as const,
-      description: "",
-      current_version: 1,
-      archived: 0,
-      created_at: nowIso(),
-      created_by: "t",
-      updated_at: nowIso(),
-      updated_by: "t",
-      last_accessed_at: null,
-      last_accessed_by: null,
-    });
+    const secret = (name: string, project: string | null) =>
+      secretRow({ orgId, projectId: project, name, by: "t" });
 
     it("migrations are idempotent: opening the same database again changes nothing", async () => {
       const { openStore } = await import("./db.js");

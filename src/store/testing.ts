@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { openStore, type Store } from "./db.js";
+import { newId } from "./ids.js";
 
 export interface TestDatabase {
   name: "sqlite" | "postgres";
@@ -58,6 +59,38 @@ export async function seedProject(
     .insertInto("projects")
     .values({ id: ids.projectId, org_id: ids.orgId, slug: "p", name: "p", created_at: at })
     .execute();
+}
+
+/**
+ * A `secrets` metadata row: a restricted token at version 1, not archived, created and updated by `by` at
+ * `at` (now by default), never read. Rows built this way have no versions (they carry no value).
+ */
+export function secretRow(row: {
+  orgId: string;
+  projectId: string | null;
+  name: string;
+  by: string;
+  at?: string;
+}) {
+  const at = row.at ?? new Date().toISOString();
+  return {
+    id: newId(),
+    org_id: row.orgId,
+    project_id: row.projectId,
+    name: row.name,
+    name_key: row.name.toLowerCase(),
+    type: "token" as const,
+    visibility: "restricted" as const,
+    description: "",
+    current_version: 1,
+    archived: 0,
+    created_at: at,
+    created_by: row.by,
+    updated_at: at,
+    updated_by: row.by,
+    last_accessed_at: null,
+    last_accessed_by: null,
+  };
 }
 
 export function tempDir(prefix = "cloakroom-test-"): string {

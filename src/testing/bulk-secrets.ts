@@ -4,7 +4,7 @@
  */
 
 import type { Store } from "../store/db.js";
-import { newId } from "../store/ids.js";
+import { secretRow } from "../store/testing.js";
 
 export async function insertSecretRows(
   store: Store,
@@ -27,24 +27,9 @@ export async function insertSecretRows(
   }
   const at = new Date().toISOString();
   for (let i = 0; i < options.names.length; i += 500) {
-    const rows = options.names.slice(i, i + 500).map((name) => ({
-      id: newId(),
-      org_id: org.id,
-      project_id: projectId,
-      name,
-      name_key: name.toLowerCase(),
-      type: "token" as const,
-      visibility: "restricted" as const,
-      description: "",
-      current_version: 1,
-      archived: 0,
-      created_at: at,
-      created_by: "bulk",
-      updated_at: at,
-      updated_by: "bulk",
-      last_accessed_at: null,
-      last_accessed_by: null,
-    }));
+    const rows = options.names
+      .slice(i, i + 500)
+      .map((name) => secretRow({ orgId: org.id, projectId, name, by: "bulk", at }));
     await store.db.insertInto("secrets").values(rows).execute();
   }
 }
