@@ -9,8 +9,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
+import type pg from "pg";
 import { tempDir } from "../src/store/testing.js";
+import { createPgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 import { startTcpProxy } from "../src/testing/tcp-proxy.js";
 
@@ -36,15 +37,8 @@ const env = (databaseUrl: string): Record<string, string> => ({
 });
 const rootKey = randomBytes(32).toString("base64");
 
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: baseUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+  pgQuery<T>(baseUrl ?? "", text, values);
 
 async function call(url: string, path: string, token: string | undefined, body: unknown) {
   const res = await fetch(url + path, {
@@ -67,17 +61,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 
 /** One round: A holds runs, then is frozen or killed; ms until B has delivered every run. */
 async function round(fault: "freeze" | "kill"): Promise<number> {
-  const schema = `b_${randomBytes(6).toString("hex")}`;
-  await sql(`create schema ${schema}`);
-  const urlFor = (port?: number) => {
-    const u = new URL(baseUrl ?? "");
-    if (port !== undefined) {
-      u.hostname = "127.0.0.1";
-      u.port = String(port);
-    }
-    u.searchParams.set("options", `-c search_path=${schema}`);
-    return u.toString();
-  };
+  const { schema, urlFor, drop } = await createPgTestSchema(baseUrl ?? "", "b_");
   const sink = createServer((req, res) => {
     req.resume();
     req.on("end", () => setTimeout(() => res.end("ok"), 1_000).unref());
@@ -132,7 +116,7 @@ async function round(fault: "freeze" | "kill"): Promise<number> {
     await proxy.close();
     sink.closeAllConnections();
     sink.close();
-    await sql(`drop schema if exists ${schema} cascade`);
+    await drop();
   }
 }
 

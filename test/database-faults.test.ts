@@ -14,6 +14,7 @@ import pg from "pg";
 import { eventually } from "../src/runtime/runner/testing/fixture.js";
 import { startSink } from "../src/runtime/runner/testing/sink.js";
 import { tempDir } from "../src/store/testing.js";
+import { createPgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 import { startTcpProxy } from "../src/testing/tcp-proxy.js";
 
@@ -69,36 +70,6 @@ async function call(url: string, method: string, path: string, token?: string, b
   return { status: res.status, text, body: parsed };
 }
 
-/** A fresh schema, and the DATABASE_URL of a node that uses it (through `port`, a proxy's, if given). */
-async function freshSchema(): Promise<{
-  schema: string;
-  urlFor(port?: number): string;
-  drop(): Promise<void>;
-}> {
-  const schema = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  return {
-    schema,
-    urlFor(port) {
-      const u = new URL(baseUrl ?? "");
-      if (port !== undefined) {
-        u.hostname = "127.0.0.1";
-        u.port = String(port);
-      }
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      return u.toString();
-    },
-    async drop() {
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`).finally(() => c.end());
-    },
-  };
-}
-
 /** Setup, a project `web`, and `consumers` webhook integrations on event `order` posting to the sink. */
 async function seed(url: string, sink: { url: string }, consumers: number): Promise<string> {
   const setup = await call(url, "POST", "/v1/setup", undefined, {
@@ -131,15 +102,9 @@ async function publish(url: string, token: string, count: number): Promise<void>
   }
 }
 
-async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: baseUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+/** One statement on a connection of its own. */
+const query = <T extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+  pgQuery<T>(baseUrl ?? "", text, values);
 
 const nodeEnv = (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
   DATABASE_URL: databaseUrl,
@@ -164,7 +129,7 @@ describe("database faults on PostgreSQL", { skip: baseUrl ? false : "TEST_DATABA
   };
 
   it("a connection terminated mid-transaction fails that request with 503; the node lives on and the next request works", async () => {
-    const db = await freshSchema();
+    const db = await createPgTestSchema(baseUrl ?? "");
     cleanup.push(db.drop);
     const sink = await startSink();
     cleanup.push(() => sink.close());
@@ -214,7 +179,7 @@ describe("database faults on PostgreSQL", { skip: baseUrl ? false : "TEST_DATABA
   });
 
   it("a node whose connections go silent gives its runs up to another node within the lease, says it is not ready, and ends on SIGTERM within its deadline", async () => {
-    const db = await freshSchema();
+    const db = await createPgTestSchema(baseUrl ?? "");
     cleanup.push(db.drop);
     const proxy = await startTcpProxy({
       host: "127.0.0.1",
@@ -289,7 +254,7 @@ describe("database faults on PostgreSQL", { skip: baseUrl ? false : "TEST_DATABA
   });
 
   it("runs waiting in a killed node's memory are not charged an attempt", async () => {
-    const db = await freshSchema();
+    const db = await createPgTestSchema(baseUrl ?? "");
     cleanup.push(db.drop);
     const sink = await slowSink(60_000);
     cleanup.push(() => sink.close());
