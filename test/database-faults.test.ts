@@ -14,6 +14,7 @@ import pg from "pg";
 import { eventually } from "../src/runtime/runner/testing/fixture.js";
 import { startSink } from "../src/runtime/runner/testing/sink.js";
 import { tempDir } from "../src/store/testing.js";
+import { callServer } from "../src/testing/http.js";
 import { createPgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 import { startTcpProxy } from "../src/testing/tcp-proxy.js";
@@ -49,26 +50,9 @@ async function slowSink(delayMs: number) {
   };
 }
 
-async function call(url: string, method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests read answers loosely and assert on them
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, text, body: parsed };
-}
+/** An API call that gives up after 30 s (a frozen node must not hang the suite). */
+const call = (url: string, method: string, path: string, token?: string, body?: unknown) =>
+  callServer(url, method, path, token, body, { timeoutMs: 30_000 });
 
 /** Setup, a project `web`, and `consumers` webhook integrations on event `order` posting to the sink. */
 async function seed(url: string, sink: { url: string }, consumers: number): Promise<string> {

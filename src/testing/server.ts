@@ -8,6 +8,7 @@ import { type Cloakroom, createCloakroom } from "../app.js";
 import { type Config, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { type TestDatabase, type TestStore, tempDir } from "../store/testing.js";
+import { readTestResponse, type TestResponse } from "./http.js";
 
 export interface TestServer {
   url: string;
@@ -41,13 +42,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export interface TestResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read answers loosely and assert on them
-  body: any;
-}
+export type { TestResponse };
 
 export async function startTestServer(
   database: TestDatabase,
@@ -90,15 +85,7 @@ export async function startTestServer(
       body = JSON.stringify(options.body);
       headers["content-type"] ??= "application/json";
     }
-    const res = await fetch(url + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, body: parsed };
+    return readTestResponse(await fetch(url + path, { method, headers, body }));
   };
 
   return {

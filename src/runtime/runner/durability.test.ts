@@ -10,6 +10,7 @@ import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import pg from "pg";
 import { tempDir, testDatabases } from "../../store/testing.js";
+import { callServer } from "../../testing/http.js";
 import { eventually } from "./testing/fixture.js";
 import { startSink } from "./testing/sink.js";
 
@@ -45,19 +46,6 @@ async function spawnServer(env: Record<string, string>): Promise<ServerProcess> 
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr.slice(-2000)}`)));
   });
   return { url, child, exited };
-}
-
-async function call(url: string, method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
 }
 
 for (const database of testDatabases()) {
@@ -96,7 +84,7 @@ for (const database of testDatabases()) {
       const first = await spawnServer(env);
       children.push(first.child);
 
-      const setup = await call(first.url, "POST", "/v1/setup", undefined, {
+      const setup = await callServer(first.url, "POST", "/v1/setup", undefined, {
         org: "acme",
         email: "owner@example.com",
         password: "correct horse battery staple",
@@ -105,12 +93,13 @@ for (const database of testDatabases()) {
       const token = setup.body.token as string;
       const p = "/v1/orgs/acme/projects/web";
       assert.equal(
-        (await call(first.url, "POST", "/v1/orgs/acme/projects", token, { slug: "web", name: "Web" })).status,
+        (await callServer(first.url, "POST", "/v1/orgs/acme/projects", token, { slug: "web", name: "Web" }))
+          .status,
         201,
       );
       assert.equal(
         (
-          await call(first.url, "POST", "/v1/orgs/acme/secrets", token, {
+          await callServer(first.url, "POST", "/v1/orgs/acme/secrets", token, {
             name: "API_KEY",
             type: "token",
             value: "s3cr3t-durable",
@@ -119,7 +108,7 @@ for (const database of testDatabases()) {
         201,
       );
       for (const name of ["one", "two"]) {
-        const res = await call(first.url, "POST", `${p}/integrations`, token, {
+        const res = await callServer(first.url, "POST", `${p}/integrations`, token, {
           name,
           event: "order",
           secrets: ["API_KEY"],
@@ -134,7 +123,7 @@ for (const database of testDatabases()) {
       }
       const events: string[] = [];
       for (let i = 0; i < 15; i++) {
-        const res = await call(first.url, "POST", `${p}/events`, token, {
+        const res = await callServer(first.url, "POST", `${p}/events`, token, {
           name: "order.created",
           data: { i },
         });
@@ -163,7 +152,7 @@ for (const database of testDatabases()) {
       }
       const logs = await eventually(
         async () => {
-          const res = await call(second.url, "GET", `${p}/logs?limit=200`, token);
+          const res = await callServer(second.url, "GET", `${p}/logs?limit=200`, token);
           const ok = (res.body.entries as { status: string }[]).filter((e) => e.status === "success");
           return ok.length >= expected && ok;
         },
