@@ -69,6 +69,18 @@ describe("change notices between nodes on postgres", {
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };
   const deliveredEvent = (i: number) => delivered().find((d) => d.i === i);
+  /** Rotates API_KEY to `value`, then publishes five events on `node`; the key each delivery carried. */
+  const keysAfterRotation = async (node: ServerProcess, value: string) => {
+    await rotate(value);
+    const after: number[] = [];
+    for (let k = 0; k < 5; k++) after.push(await publish(node));
+    await until(
+      () => after.every((i) => deliveredEvent(i) !== undefined),
+      15_000,
+      "deliveries after rotation",
+    );
+    return after.map((i) => deliveredEvent(i)?.key);
+  };
 
   before(async () => {
     const admin = new pg.Client({ connectionString: base });
@@ -190,17 +202,10 @@ describe("change notices between nodes on postgres", {
     proxy.freeze();
     const during = await publish(node); // loaded while deaf: read through, never cached
     await until(() => deliveredEvent(during) !== undefined, 15_000, "a delivery while deaf");
-    await rotate("key-1");
-    const after: number[] = [];
-    for (let k = 0; k < 5; k++) after.push(await publish(node));
-    await until(
-      () => after.every((i) => deliveredEvent(i) !== undefined),
-      15_000,
-      "deliveries after rotation",
-    );
+    const keys = await keysAfterRotation(node, "key-1");
     assert.deepEqual(
-      after.map((i) => deliveredEvent(i)?.key),
-      after.map(() => "key-1"),
+      keys,
+      keys.map(() => "key-1"),
       "B sent the old value after the rotation committed",
     );
     proxy.thaw();
@@ -226,17 +231,10 @@ describe("change notices between nodes on postgres", {
       "B to notice the silence",
     );
     const noticedMs = Date.now() - frozenAt;
-    await rotate("key-2");
-    const after: number[] = [];
-    for (let k = 0; k < 5; k++) after.push(await publish(node));
-    await until(
-      () => after.every((i) => deliveredEvent(i) !== undefined),
-      15_000,
-      "deliveries after rotation",
-    );
+    const keys = await keysAfterRotation(node, "key-2");
     assert.deepEqual(
-      after.map((i) => deliveredEvent(i)?.key),
-      after.map(() => "key-2"),
+      keys,
+      keys.map(() => "key-2"),
       "B sent the old value while its listener was silent",
     );
     assert.ok(noticedMs < 10 * LISTEN_TIMEOUT_MS);
