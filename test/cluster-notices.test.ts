@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { type Sink, startSink } from "../src/runtime/runner/testing/sink.js";
 import { tempDir } from "../src/store/testing.js";
+import { createPgTestSchema, type PgTestSchema } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 import { startTcpProxy, type TcpProxy } from "../src/testing/tcp-proxy.js";
 
@@ -44,7 +44,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 describe("change notices between nodes on postgres", {
   skip: base ? false : "needs TEST_DATABASE_URL",
 }, () => {
-  const schema = `t_${randomBytes(6).toString("hex")}`;
+  let db: PgTestSchema | undefined;
   let a: ServerProcess;
   let b: ServerProcess | undefined;
   let proxy: TcpProxy;
@@ -83,18 +83,12 @@ describe("change notices between nodes on postgres", {
   };
 
   before(async () => {
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const options = `?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    db = await createPgTestSchema(base as string);
     const pgUrl = new URL(base as string);
     proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    const proxied = new URL(base as string);
-    proxied.port = String(proxy.port);
-    listenUrl = `${proxied.toString()}${options}`;
+    listenUrl = db.urlFor(proxy.port);
     env = {
-      DATABASE_URL: `${base}${options}`,
+      DATABASE_URL: db.urlFor(),
       CLOAKROOM_ROOT_KEY: randomBytes(32).toString("base64"),
       CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
       CLOAKROOM_CACHE_TTL_MS: "600000",
@@ -138,10 +132,7 @@ describe("change notices between nodes on postgres", {
     await a?.stop();
     await sink?.close();
     await proxy?.close();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
+    await db?.drop();
   });
 
   it("a node delivers nothing until its first LISTEN succeeds", async () => {
