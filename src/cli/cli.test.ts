@@ -4,16 +4,21 @@
  * error ever contains one (except `reveal`); the session file is private; exit codes mean what --help says.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { testDatabases } from "../store/testing.js";
-import { cliInvocation } from "../testing/process.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, runCloakroom, runInProcess, runOnTerminal } from "./e2e-helpers.js";
+import {
+  type CliEnv,
+  cliEnv,
+  runCloakroom,
+  runInProcess,
+  runOnTerminal,
+  startCloakroom,
+} from "./e2e-helpers.js";
 
 /** A port nothing listens on (one just released by the kernel). */
 async function closedPort(): Promise<number> {
@@ -339,32 +344,21 @@ for (const database of testDatabases()) {
         ).code,
         0,
       );
-      const inv = cliInvocation(["logs", "--project", "app", "--follow", "--interval", "1"]);
-      const child = spawn(inv.command, inv.args, {
-        cwd: inv.cwd,
+      const follow = startCloakroom(["logs", "--project", "app", "--follow", "--interval", "1"], {
         env: cli.env,
-        stdio: ["ignore", "pipe", "pipe"],
       });
-      let out = "";
-      child.stdout.setEncoding("utf8").on("data", (c: string) => {
-        out += c;
-      });
-      child.stderr.setEncoding("utf8").on("data", (c: string) => {
-        out += c;
-      });
-      const exited = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
       try {
         // Wait until the first page is shown (or "no runs"), then publish.
-        for (let i = 0; i < 100 && !/logic\/|no runs/.test(out); i++)
+        for (let i = 0; i < 100 && !/logic\/|no runs/.test(follow.output()); i++)
           await new Promise((r) => setTimeout(r, 100));
         assert.equal((await run(["events", "publish", "tail.one", "--project", "app"])).code, 0);
-        for (let i = 0; i < 100 && !out.includes("tail.one"); i++)
+        for (let i = 0; i < 100 && !follow.output().includes("tail.one"); i++)
           await new Promise((r) => setTimeout(r, 100));
-        assert.match(out, /success\s+logic\/tail\s+tail\.one/);
+        assert.match(follow.output(), /success\s+logic\/tail\s+tail\.one/);
       } finally {
-        child.kill("SIGINT");
+        follow.kill("SIGINT");
       }
-      assert.equal(await exited, 0, out);
+      assert.equal(await follow.exited, 0, follow.output());
     });
 
     test("project-scoped secrets, tokens, members and invitations work through the same commands", async () => {

@@ -74,6 +74,33 @@ export function runCloakroom(
   });
 }
 
+export interface RunningCli {
+  /** Stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
+  /** The exit code, once the process has closed. */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Starts a long-running CLI command (a `--follow`) in the background, without input. */
+export function startCloakroom(args: string[], options: { env: Record<string, string> }): RunningCli {
+  const inv = cliInvocation(args);
+  const child = spawn(inv.command, inv.args, {
+    cwd: inv.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    out += c;
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    out += c;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  return { output: () => out, exited, kill: (signal) => child.kill(signal) };
+}
+
 /**
  * Runs the CLI on a pseudo-terminal (util-linux `script`), typing each answer once its prompt has been
  * printed, and returns everything the terminal showed. Resolves undefined when `script` is not available.

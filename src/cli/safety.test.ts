@@ -4,14 +4,19 @@
  * up on; `secrets delete` and an `archive` that breaks consumers ask first (or need --yes).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { testDatabases } from "../store/testing.js";
-import { cliInvocation } from "../testing/process.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, runCloakroom, runInProcess, runOnTerminal } from "./e2e-helpers.js";
+import {
+  type CliEnv,
+  cliEnv,
+  runCloakroom,
+  runInProcess,
+  runOnTerminal,
+  startCloakroom,
+} from "./e2e-helpers.js";
 
 const VALUE = "cli-safety-value-8Rk2Lq";
 
@@ -99,41 +104,27 @@ describe("CLI exit codes and confirmations", () => {
 
   test("logs --follow --limit 1 prints every run a poll catches up on", async () => {
     await logic("burst", "burst.", "return event.data;");
-    const inv = cliInvocation([
-      "logs",
-      "--consumer",
-      "burst",
-      "--follow",
-      "--limit",
-      "1",
-      "--interval",
-      "2",
-      "--json",
-    ]);
-    const child = spawn(inv.command, inv.args, {
-      cwd: inv.cwd,
-      env: cli.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-    });
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    const follow = startCloakroom(
+      ["logs", "--consumer", "burst", "--follow", "--limit", "1", "--interval", "2", "--json"],
+      { env: cli.env },
+    );
     try {
       await wait(1500);
       for (let n = 0; n < 6; n++)
         assert.equal((await run(["events", "publish", `burst.${n}`, "--data", `{"n":${n}}`])).code, 0);
-      const names = () => new Set(out.split("\n").flatMap((l) => /"name":"(burst\.\d)"/.exec(l)?.[1] ?? []));
+      const names = () =>
+        new Set(
+          follow
+            .output()
+            .split("\n")
+            .flatMap((l) => /"name":"(burst\.\d)"/.exec(l)?.[1] ?? []),
+        );
       for (let i = 0; i < 150 && names().size < 6; i++) await wait(100);
-      assert.equal(names().size, 6, out);
+      assert.equal(names().size, 6, follow.output());
     } finally {
-      child.kill("SIGINT");
+      follow.kill("SIGINT");
     }
-    assert.equal(await exited, 0, out);
+    assert.equal(await follow.exited, 0, follow.output());
   });
 
   test("secrets delete needs --yes without a terminal, and asks on one", async () => {
