@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { testDatabases } from "../../store/testing.js";
-import { startTestServer, type TestServer } from "../../testing/server.js";
-import { eventually, type RuntimeFixture, runtimeFixture } from "./testing/fixture.js";
-import { type Sink, startSink } from "./testing/sink.js";
+import type { TestServer } from "../../testing/server.js";
+import { eventually, type RuntimeFixture, startRuntimeSuite } from "./testing/fixture.js";
+import type { Sink } from "./testing/sink.js";
 
 // Fast retries; read when the runtime is created.
 process.env.CLOAKROOM_RUN_RETRY_BASE_MS = "20";
@@ -27,9 +27,7 @@ for (const database of testDatabases()) {
     let sink: Sink;
 
     before(async () => {
-      server = await startTestServer(database);
-      f = await runtimeFixture(server);
-      sink = await startSink();
+      ({ server, f, sink } = await startRuntimeSuite(database));
       await f.secret("API_KEY", "token", API_KEY);
       await f.secret("CREDS", "username_password", { username: USER, password: PASSWORD });
       await f.secret("CFG", "json", { nested: { token: JSON_TOKEN }, region: "eu" });

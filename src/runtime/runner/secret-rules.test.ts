@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { testDatabases } from "../../store/testing.js";
 import { startTestServer, type TestServer } from "../../testing/server.js";
-import { eventually, type RuntimeFixture, runtimeFixture } from "./testing/fixture.js";
-import { type Sink, startSink } from "./testing/sink.js";
+import { eventually, type RuntimeFixture, runtimeFixture, startRuntimeSuite } from "./testing/fixture.js";
+import type { Sink } from "./testing/sink.js";
 
 const STRIPE = "s3cr3t-sk_live_4eC39HqLyjWDarjtT1";
 
@@ -20,9 +20,7 @@ for (const database of testDatabases()) {
     let sink: Sink;
 
     before(async () => {
-      server = await startTestServer(database);
-      f = await runtimeFixture(server);
-      sink = await startSink();
+      ({ server, f, sink } = await startRuntimeSuite(database));
       const bound = await f.call("POST", `/v1/orgs/${f.org}/secrets`, f.owner, {
         name: "STRIPE_KEY",
         type: "token",

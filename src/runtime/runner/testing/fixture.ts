@@ -4,7 +4,9 @@
  * at the end that none carried a value.
  */
 import assert from "node:assert/strict";
-import type { TestResponse, TestServer } from "../../../testing/server.js";
+import type { TestDatabase } from "../../../store/testing.js";
+import { startTestServer, type TestResponse, type TestServer } from "../../../testing/server.js";
+import { type Sink, startSink } from "./sink.js";
 
 export interface RuntimeFixture {
   org: string;
@@ -22,6 +24,20 @@ export interface RuntimeFixture {
   publish(name: string, data?: unknown): Promise<string>;
   // biome-ignore lint/suspicious/noExplicitAny: tests read entries loosely and assert on them
   logs(query?: string): Promise<any[]>;
+}
+
+export interface RuntimeSuite {
+  server: TestServer;
+  f: RuntimeFixture;
+  sink: Sink;
+}
+
+/** What a runtime suite starts with: a test server over `database`, the default fixture on it, and a sink. */
+export async function startRuntimeSuite(database: TestDatabase): Promise<RuntimeSuite> {
+  const server = await startTestServer(database);
+  const f = await runtimeFixture(server);
+  const sink = await startSink();
+  return { server, f, sink };
 }
 
 export async function runtimeFixture(
