@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from "../testing/server.js";
 import {
   type CliEnv,
   cliEnv,
+  cliRunners,
   runCloakroom,
   runInProcess,
   runOnTerminal,
@@ -39,12 +40,7 @@ for (const database of testDatabases()) {
   describe(`the cloakroom CLI against a real server (${database.name})`, () => {
     let server: TestServer;
     let cli: CliEnv;
-    // `spawned` runs the real process where the process boundary is the point (exit codes, stdin, files);
-    // `run` runs the same CLI code in this process for the other steps, to keep the suite fast.
-    const spawned = (args: string[], input?: string) =>
-      runCloakroom(args, { env: cli.env, ...(input ? { input } : {}) });
-    const run = (args: string[], input?: string) =>
-      runInProcess(args, { env: cli.env, ...(input ? { input } : {}) });
+    const { spawned, run } = cliRunners(() => cli);
     const everything = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
 
     before(async () => {

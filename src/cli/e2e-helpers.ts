@@ -74,6 +74,20 @@ export function runCloakroom(
   });
 }
 
+/**
+ * The two ways a suite runs the CLI as the user `cli()` returns (read at each call, as suites make it in
+ * `before`): `spawned` runs the real process, where the process boundary is the point (exit codes, stdin,
+ * files); `run` runs the same CLI code in this process, to keep suites fast.
+ */
+export function cliRunners(cli: () => CliEnv) {
+  return {
+    spawned: (args: string[], input?: string) =>
+      runCloakroom(args, { env: cli().env, ...(input ? { input } : {}) }),
+    run: (args: string[], input?: string) =>
+      runInProcess(args, { env: cli().env, ...(input ? { input } : {}) }),
+  };
+}
+
 export interface RunningCli {
   /** Stdout and stderr so far, interleaved as they arrived. */
   output(): string;

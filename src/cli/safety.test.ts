@@ -9,24 +9,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { testDatabases } from "../store/testing.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import {
-  type CliEnv,
-  cliEnv,
-  runCloakroom,
-  runInProcess,
-  runOnTerminal,
-  startCloakroom,
-} from "./e2e-helpers.js";
+import { type CliEnv, cliEnv, cliRunners, runOnTerminal, startCloakroom } from "./e2e-helpers.js";
 
 const VALUE = "cli-safety-value-8Rk2Lq";
 
 describe("CLI exit codes and confirmations", () => {
   let server: TestServer;
   let cli: CliEnv;
-  const spawned = (args: string[], input?: string) =>
-    runCloakroom(args, { env: cli.env, ...(input ? { input } : {}) });
-  const run = (args: string[], input?: string) =>
-    runInProcess(args, { env: cli.env, ...(input ? { input } : {}) });
+  const { spawned, run } = cliRunners(() => cli);
   const both = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,14 +4,13 @@ import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { testDatabases } from "../store/testing.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, runInProcess } from "./e2e-helpers.js";
+import { type CliEnv, cliEnv, cliRunners } from "./e2e-helpers.js";
 
 for (const database of testDatabases()) {
   describe(`CLI settings and allowed hosts (${database.name})`, () => {
     let server: TestServer;
     let cli: CliEnv;
-    const run = (args: string[], input?: string) =>
-      runInProcess(args, { env: cli.env, ...(input ? { input } : {}) });
+    const { run } = cliRunners(() => cli);
 
     before(async () => {
       server = await startTestServer(database);
