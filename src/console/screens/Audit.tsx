@@ -4,6 +4,8 @@ import { useState } from "react";
 import { api, errorText } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
+import { ErrorLine } from "../ui/Fields.js";
+import { GridHead } from "../ui/Grid.js";
 
 export function AuditScreen() {
   const org = useSession().org.slug;
@@ -41,22 +43,9 @@ export function AuditScreen() {
           </select>
         </label>
       </div>
-      {entries.isError ? (
-        <p role="alert" className="error">
-          {errorText(entries.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={entries.isError ? errorText(entries.error) : null} />
       <table className="grid">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Target</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Source</th>
-          </tr>
-        </thead>
+        <GridHead columns={["Time", "Actor", "Action", "Target", "Outcome", "Source"]} />
         <tbody>
           {rows.map((e) => (
             <tr key={e.id}>

@@ -9,6 +9,7 @@ import { api, type CreatedInvitation, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
+import { GridHead } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
 
 export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
@@ -137,24 +138,11 @@ export function PendingInvitations() {
   return (
     <section aria-labelledby="invitations-title">
       <h2 id="invitations-title">Pending invitations</h2>
-      {invitations.isError ? (
-        <p role="alert" className="error">
-          {errorText(invitations.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={invitations.isError ? errorText(invitations.error) : null} />
       {invitations.isSuccess && rows.length === 0 ? <p className="muted">No pending invitations.</p> : null}
       {rows.length > 0 ? (
         <table className="grid" aria-label="Pending invitations">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <GridHead columns={["Email", "Role", "Expires"]} actions />
           <tbody>
             {rows.map((i) => (
               <tr key={i.id}>
