@@ -8,6 +8,7 @@ import { type FormEvent, useState } from "react";
 import { api, type CreatedInvitation, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
+import { ConfirmDialog, FormActions } from "../ui/Dialogs.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
 import { GridHead } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
@@ -111,14 +112,7 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
           The invitee gets a one-time link, valid for a limited time, and sets their own password.
         </p>
         <ErrorLine error={error} />
-        <div className="actions">
-          <button type="submit" disabled={busy}>
-            Send invitation
-          </button>
-          <button type="button" className="secondary" onClick={close}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submitLabel="Send invitation" busy={busy} onCancel={close} />
       </form>
     </Modal>
   );
@@ -168,28 +162,16 @@ export function PendingInvitations() {
         </table>
       ) : null}
       {revoking ? (
-        <Modal
+        <ConfirmDialog
           title={`Revoke the invitation for ${revoking.email}?`}
-          kind="dialog"
-          role="alertdialog"
+          confirmLabel="Revoke invitation"
+          onConfirm={() => revoke.mutate(revoking.id)}
           onClose={() => setRevoking(null)}
+          disabled={revoke.isPending}
+          error={revoke.error}
         >
           <p>The link stops working at once. You can invite the same address again later.</p>
-          <ErrorLine error={revoke.error ? errorText(revoke.error) : null} />
-          <div className="actions">
-            <button
-              type="button"
-              className="danger"
-              disabled={revoke.isPending}
-              onClick={() => revoke.mutate(revoking.id)}
-            >
-              Revoke invitation
-            </button>
-            <button type="button" className="secondary" onClick={() => setRevoking(null)} data-autofocus="">
-              Cancel
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDialog>
       ) : null}
     </section>
   );
