@@ -9,7 +9,7 @@ import { api, type CreatedInvitation, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ConfirmDialog, FormActions } from "../ui/Dialogs.js";
-import { ErrorLine, Field, Select } from "../ui/Fields.js";
+import { EmailField, ErrorLine, Select } from "../ui/Fields.js";
 import { GridHead } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
 
@@ -93,12 +93,9 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
   return (
     <Modal key="form" title="Invite member" kind="dialog" onClose={close}>
       <form onSubmit={submit}>
-        <Field
-          label="Email"
-          type="email"
+        <EmailField
           value={email}
           onChange={(e) => setEmail(e.target.value)}
-          required
           autoComplete="off"
           data-autofocus=""
         />

@@ -17,6 +17,19 @@ export function Field(props: { label: string; hint?: string } & InputHTMLAttribu
   );
 }
 
+/** The required "Email" input of the sign-in, setup and invite forms. */
+export function EmailField(props: InputHTMLAttributes<HTMLInputElement>) {
+  return <Field label="Email" type="email" required {...props} />;
+}
+
+/** A required, masked account password input, labelled "Password" unless told otherwise. */
+export function PasswordField(
+  props: { label?: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>,
+) {
+  const { label = "Password", ...input } = props;
+  return <Field label={label} type="password" required {...input} />;
+}
+
 export function SecretInput(props: {
   label: string;
   value: string;
