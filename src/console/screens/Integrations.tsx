@@ -3,7 +3,7 @@
  * one at the cursor of the field last focused, and "Test", which shows the run-log entry (redacted).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import {
   api,
   errorText,
@@ -13,6 +13,7 @@ import {
   type SecretMetadata,
 } from "../api.js";
 import { permissions, useSession } from "../session.js";
+import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { RunEntry } from "./RunEntry.js";
@@ -243,14 +244,7 @@ function IntegrationEditor(props: {
 
   return (
     <>
-      <form
-        className="editor"
-        aria-label="Integration editor"
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-      >
+      <EditorForm label="Integration editor" onSave={() => save.mutate()}>
         <fieldset disabled={props.readOnly}>
           <Field
             label="Integration name"
@@ -290,10 +284,7 @@ function IntegrationEditor(props: {
               <ul className="chosen" aria-label="Secrets this integration uses">
                 {draft.secrets.map((n) => (
                   <li key={n}>
-                    <span>{n}</span>{" "}
-                    <span className="dots" role="img" aria-label="value hidden">
-                      ••••••
-                    </span>
+                    <span>{n}</span> <HiddenValue />
                     {can.manageSecrets ? (
                       <button
                         type="button"
@@ -379,7 +370,7 @@ function IntegrationEditor(props: {
             <RunEntry entry={result} />
           </div>
         ) : null}
-      </form>
+      </EditorForm>
       {editing ? (
         <EditSecretDrawer
           scope={editing.scope === "org" ? { org: scope.org } : scope}

@@ -1,9 +1,10 @@
 /** The logic editor: JavaScript in CodeMirror (syntax checked as you type), a sample event, and "Run". */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { api, errorText, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { CodeEditor, type CodeEditorHandle, type CodeProblem } from "../ui/CodeEditor.js";
+import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { RunEntry } from "./RunEntry.js";
@@ -95,14 +96,7 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
     editor.current?.insert(`secrets.${n}`);
   };
   return (
-    <form
-      className="editor"
-      aria-label="Logic editor"
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        save.mutate();
-      }}
-    >
+    <EditorForm label="Logic editor" onSave={() => save.mutate()}>
       <fieldset disabled={props.readOnly}>
         <Field label="Function name" value={name} onChange={(e) => setName(e.target.value)} required />
         <Field label="Event" value={event} onChange={(e) => setEvent(e.target.value)} />
@@ -111,10 +105,7 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
           <ul className="chosen" aria-label="Secrets this function uses">
             {secrets.map((n) => (
               <li key={n}>
-                {n}{" "}
-                <span className="dots" role="img" aria-label="value hidden">
-                  ••••••
-                </span>
+                {n} <HiddenValue />
               </li>
             ))}
           </ul>
@@ -159,6 +150,6 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
           <RunEntry entry={result} />
         </div>
       ) : null}
-    </form>
+    </EditorForm>
   );
 }
