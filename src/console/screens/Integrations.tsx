@@ -4,19 +4,12 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import {
-  api,
-  errorText,
-  type Integration,
-  type ProjectScope,
-  type RunLogEntry,
-  type SecretMetadata,
-} from "../api.js";
+import { api, type Integration, type ProjectScope, type RunLogEntry, type SecretMetadata } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
-import { RunEntry } from "./RunEntry.js";
+import { EditorFooter } from "./EditorFooter.js";
 import { EditSecretDrawer } from "./SecretForms.js";
 
 type Pair = { id: number; key: string; value: string };
@@ -347,29 +340,17 @@ function IntegrationEditor(props: {
             </div>
           ) : null}
         </fieldset>
-        <ErrorLine error={save.error ? errorText(save.error) : test.error ? errorText(test.error) : null} />
-        {!props.readOnly ? (
-          <div className="actions">
-            <button type="submit" disabled={save.isPending}>
-              Save
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => test.mutate()}
-              disabled={test.isPending}
-            >
-              Test
-            </button>
-          </div>
-        ) : null}
-        {save.isSuccess ? <p role="status">Saved.</p> : null}
-        {result ? (
-          <div aria-live="polite">
-            <h3>Test run</h3>
-            <RunEntry entry={result} />
-          </div>
-        ) : null}
+        <EditorFooter
+          readOnly={props.readOnly}
+          error={save.error ?? test.error}
+          saveDisabled={save.isPending}
+          saved={save.isSuccess}
+          trialLabel="Test"
+          trialDisabled={test.isPending}
+          onTrial={() => test.mutate()}
+          resultTitle="Test run"
+          result={result}
+        />
       </EditorForm>
       {editing ? (
         <EditSecretDrawer

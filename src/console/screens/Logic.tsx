@@ -1,13 +1,13 @@
 /** The logic editor: JavaScript in CodeMirror (syntax checked as you type), a sample event, and "Run". */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { api, errorText, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
+import { api, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { CodeEditor, type CodeEditorHandle, type CodeProblem } from "../ui/CodeEditor.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
-import { RunEntry } from "./RunEntry.js";
+import { EditorFooter } from "./EditorFooter.js";
 
 const SAMPLE_CODE = `export default function process({ event, secrets }) {
   console.log("received", event.name);
@@ -127,29 +127,17 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
           onProblem={setSampleProblem}
         />
       </fieldset>
-      <ErrorLine error={save.error ? errorText(save.error) : run.error ? errorText(run.error) : null} />
-      {!props.readOnly ? (
-        <div className="actions">
-          <button type="submit" disabled={save.isPending || codeProblem !== null}>
-            Save
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            disabled={run.isPending || codeProblem !== null || sampleProblem !== null}
-            onClick={() => run.mutate()}
-          >
-            Run
-          </button>
-        </div>
-      ) : null}
-      {save.isSuccess ? <p role="status">Saved.</p> : null}
-      {result ? (
-        <div aria-live="polite">
-          <h3>Run result</h3>
-          <RunEntry entry={result} />
-        </div>
-      ) : null}
+      <EditorFooter
+        readOnly={props.readOnly}
+        error={save.error ?? run.error}
+        saveDisabled={save.isPending || codeProblem !== null}
+        saved={save.isSuccess}
+        trialLabel="Run"
+        trialDisabled={run.isPending || codeProblem !== null || sampleProblem !== null}
+        onTrial={() => run.mutate()}
+        resultTitle="Run result"
+        result={result}
+      />
     </EditorForm>
   );
 }
