@@ -10,7 +10,7 @@ import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ConfirmDialog, FormActions } from "../ui/Dialogs.js";
 import { EmailField, ErrorLine, Select } from "../ui/Fields.js";
-import { GridHead } from "../ui/Grid.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
 
 export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
@@ -141,17 +141,15 @@ export function PendingInvitations() {
                 <td>{i.role}</td>
                 <td>{when(i.expiresAt)}</td>
                 <td>
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Revoke invitation for ${i.email}`}
+                  <RowButton
+                    ariaLabel={`Revoke invitation for ${i.email}`}
                     onClick={() => {
                       revoke.reset();
                       setRevoking({ id: i.id, email: i.email });
                     }}
                   >
                     Revoke
-                  </button>
+                  </RowButton>
                 </td>
               </tr>
             ))}

@@ -5,7 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
-import { GridHead } from "../ui/Grid.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { InviteDialog, PendingInvitations } from "./Invitations.js";
 
 const ROLES: Role[] = ["owner", "admin", "editor", "viewer"];
@@ -67,14 +67,9 @@ export function MembersScreen() {
               <td>{when(m.createdAt)}</td>
               <td>
                 {can.manageMembers && m.userId !== mine ? (
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Remove ${m.email}`}
-                    onClick={() => remove.mutate(m.userId)}
-                  >
+                  <RowButton ariaLabel={`Remove ${m.email}`} onClick={() => remove.mutate(m.userId)}>
                     Remove
-                  </button>
+                  </RowButton>
                 ) : null}
               </td>
             </tr>

@@ -8,7 +8,7 @@ import { api, errorText, type Scope } from "../api.js";
 import { scopeBase, TYPE_LABELS, when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
-import { GridHead } from "../ui/Grid.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
 import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
 import { EditSecretDrawer } from "./SecretForms.js";
@@ -219,14 +219,13 @@ export function SecretDetails(props: { scope: Scope; name: string }) {
               <td>{v.createdBy}</td>
               <td>
                 {manage && !v.current && !s.archived ? (
-                  <button
-                    type="button"
+                  <RowButton
                     className="secondary"
-                    aria-label={`Roll back to version ${v.version}`}
+                    ariaLabel={`Roll back to version ${v.version}`}
                     onClick={() => rollback.mutate(v.version)}
                   >
                     Roll back
-                  </button>
+                  </RowButton>
                 ) : null}
               </td>
             </tr>

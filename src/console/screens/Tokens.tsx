@@ -5,7 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
-import { GridHead } from "../ui/Grid.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 
 export function TokensScreen() {
   const org = useSession().org.slug;
@@ -84,14 +84,9 @@ export function TokensScreen() {
               </td>
               <td>{when(t.lastUsedAt)}</td>
               <td>
-                <button
-                  type="button"
-                  className="ghost"
-                  aria-label={`Revoke ${t.name}`}
-                  onClick={() => revoke.mutate(t.id)}
-                >
+                <RowButton ariaLabel={`Revoke ${t.name}`} onClick={() => revoke.mutate(t.id)}>
                   Revoke
-                </button>
+                </RowButton>
               </td>
             </tr>
           ))}

@@ -1,4 +1,6 @@
-/** Column headings of a `table.grid`. A row-actions column is named for screen readers only. */
+/** Pieces of a `table.grid`: column headings (a row-actions column is named for screen readers only) and row buttons. */
+import type { ReactNode } from "react";
+
 export function ActionsHeading() {
   return (
     <th scope="col">
@@ -19,5 +21,24 @@ export function GridHead(props: { columns: string[]; actions?: boolean }) {
         {props.actions ? <ActionsHeading /> : null}
       </tr>
     </thead>
+  );
+}
+
+/** A button in a grid row: its visible text is short, its accessible name says which row it acts on. */
+export function RowButton(props: {
+  ariaLabel: string;
+  onClick(): void;
+  children: ReactNode;
+  className?: "ghost" | "secondary";
+}) {
+  return (
+    <button
+      type="button"
+      className={props.className ?? "ghost"}
+      aria-label={props.ariaLabel}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
   );
 }
