@@ -4,7 +4,7 @@ import { useState } from "react";
 import { api, errorText } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
-import { ErrorLine } from "../ui/Fields.js";
+import { ErrorLine, FilterSelect } from "../ui/Fields.js";
 import { GridHead } from "../ui/Grid.js";
 
 export function AuditScreen() {
@@ -33,15 +33,17 @@ export function AuditScreen() {
           <span>Action contains</span>
           <input value={action} onChange={(e) => setAction(e.target.value)} />
         </label>
-        <label className="field inline">
-          <span>Outcome</span>
-          <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
-            <option value="">Any outcome</option>
-            <option value="success">Success</option>
-            <option value="denied">Denied</option>
-            <option value="failure">Failure</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="Outcome"
+          value={outcome}
+          onChange={setOutcome}
+          options={[
+            { value: "", label: "Any outcome" },
+            { value: "success", label: "Success" },
+            { value: "denied", label: "Denied" },
+            { value: "failure", label: "Failure" },
+          ]}
+        />
       </div>
       <ErrorLine error={entries.isError ? errorText(entries.error) : null} />
       <table className="grid">

@@ -107,3 +107,24 @@ export function ErrorLine(props: { error: unknown }) {
     </p>
   );
 }
+
+/** A compact list filter: the label wraps its select; an option with the empty value stands for "any". */
+export function FilterSelect(props: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <label className="field inline">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
