@@ -88,14 +88,18 @@ export function Select(props: {
         disabled={props.disabled}
         onChange={(e) => props.onChange(e.target.value)}
       >
-        {props.options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
+        <Options options={props.options} />
       </select>
     </div>
   );
+}
+
+function Options(props: { options: { value: string; label: string }[] }) {
+  return props.options.map((o) => (
+    <option key={o.value} value={o.value}>
+      {o.label}
+    </option>
+  ));
 }
 
 export function ErrorLine(props: { error: unknown }) {
@@ -119,11 +123,7 @@ export function FilterSelect(props: {
     <label className="field inline">
       <span>{props.label}</span>
       <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-        {props.options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
+        <Options options={props.options} />
       </select>
     </label>
   );
