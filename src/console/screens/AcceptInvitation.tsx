@@ -8,7 +8,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { api, CloakroomApiError, errorText, type Me } from "../api.js";
 import { navigate } from "../router.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { ErrorLine, PasswordField } from "../ui/Fields.js";
 import { SignInScreen } from "./SignIn.js";
 
 let heldToken: string | null = null;
@@ -149,22 +149,17 @@ export function AcceptInvitationScreen(props: { me: Me | undefined }) {
               void accept(true);
             }}
           >
-            <Field
-              label="Password"
-              type="password"
+            <PasswordField
               value={password}
               onChange={(e) => setPassword(e.target.value)}
-              required
               minLength={12}
               autoComplete="new-password"
               hint="At least 12 characters."
             />
-            <Field
+            <PasswordField
               label="Confirm password"
-              type="password"
               value={confirm}
               onChange={(e) => setConfirm(e.target.value)}
-              required
               autoComplete="new-password"
             />
             <ErrorLine error={error} />

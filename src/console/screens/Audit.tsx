@@ -4,6 +4,8 @@ import { useState } from "react";
 import { api, errorText } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
+import { ErrorLine, FilterSelect } from "../ui/Fields.js";
+import { GridHead } from "../ui/Grid.js";
 
 export function AuditScreen() {
   const org = useSession().org.slug;
@@ -31,32 +33,21 @@ export function AuditScreen() {
           <span>Action contains</span>
           <input value={action} onChange={(e) => setAction(e.target.value)} />
         </label>
-        <label className="field inline">
-          <span>Outcome</span>
-          <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
-            <option value="">Any outcome</option>
-            <option value="success">Success</option>
-            <option value="denied">Denied</option>
-            <option value="failure">Failure</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="Outcome"
+          value={outcome}
+          onChange={setOutcome}
+          options={[
+            { value: "", label: "Any outcome" },
+            { value: "success", label: "Success" },
+            { value: "denied", label: "Denied" },
+            { value: "failure", label: "Failure" },
+          ]}
+        />
       </div>
-      {entries.isError ? (
-        <p role="alert" className="error">
-          {errorText(entries.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={entries.isError ? errorText(entries.error) : null} />
       <table className="grid">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Target</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Source</th>
-          </tr>
-        </thead>
+        <GridHead columns={["Time", "Actor", "Action", "Target", "Outcome", "Source"]} />
         <tbody>
           {rows.map((e) => (
             <tr key={e.id}>

@@ -3,19 +3,13 @@
  * one at the cursor of the field last focused, and "Test", which shows the run-log entry (redacted).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
-import {
-  api,
-  errorText,
-  type Integration,
-  type ProjectScope,
-  type RunLogEntry,
-  type SecretMetadata,
-} from "../api.js";
+import { useRef, useState } from "react";
+import { api, type Integration, type ProjectScope, type RunLogEntry, type SecretMetadata } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
+import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
-import { RunEntry } from "./RunEntry.js";
+import { EditorFooter } from "./EditorFooter.js";
 import { EditSecretDrawer } from "./SecretForms.js";
 
 type Pair = { id: number; key: string; value: string };
@@ -243,14 +237,7 @@ function IntegrationEditor(props: {
 
   return (
     <>
-      <form
-        className="editor"
-        aria-label="Integration editor"
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-      >
+      <EditorForm label="Integration editor" onSave={() => save.mutate()}>
         <fieldset disabled={props.readOnly}>
           <Field
             label="Integration name"
@@ -290,10 +277,7 @@ function IntegrationEditor(props: {
               <ul className="chosen" aria-label="Secrets this integration uses">
                 {draft.secrets.map((n) => (
                   <li key={n}>
-                    <span>{n}</span>{" "}
-                    <span className="dots" role="img" aria-label="value hidden">
-                      ••••••
-                    </span>
+                    <span>{n}</span> <HiddenValue />
                     {can.manageSecrets ? (
                       <button
                         type="button"
@@ -356,30 +340,18 @@ function IntegrationEditor(props: {
             </div>
           ) : null}
         </fieldset>
-        <ErrorLine error={save.error ? errorText(save.error) : test.error ? errorText(test.error) : null} />
-        {!props.readOnly ? (
-          <div className="actions">
-            <button type="submit" disabled={save.isPending}>
-              Save
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => test.mutate()}
-              disabled={test.isPending}
-            >
-              Test
-            </button>
-          </div>
-        ) : null}
-        {save.isSuccess ? <p role="status">Saved.</p> : null}
-        {result ? (
-          <div aria-live="polite">
-            <h3>Test run</h3>
-            <RunEntry entry={result} />
-          </div>
-        ) : null}
-      </form>
+        <EditorFooter
+          readOnly={props.readOnly}
+          error={save.error ?? test.error}
+          saveDisabled={save.isPending}
+          saved={save.isSuccess}
+          trialLabel="Test"
+          trialDisabled={test.isPending}
+          onTrial={() => test.mutate()}
+          resultTitle="Test run"
+          result={result}
+        />
+      </EditorForm>
       {editing ? (
         <EditSecretDrawer
           scope={editing.scope === "org" ? { org: scope.org } : scope}

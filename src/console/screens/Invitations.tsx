@@ -8,7 +8,9 @@ import { type FormEvent, useState } from "react";
 import { api, type CreatedInvitation, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
-import { ErrorLine, Field, Select } from "../ui/Fields.js";
+import { ConfirmDialog, FormActions } from "../ui/Dialogs.js";
+import { EmailField, ErrorLine, Select } from "../ui/Fields.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
 
 export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
@@ -91,12 +93,9 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
   return (
     <Modal key="form" title="Invite member" kind="dialog" onClose={close}>
       <form onSubmit={submit}>
-        <Field
-          label="Email"
-          type="email"
+        <EmailField
           value={email}
           onChange={(e) => setEmail(e.target.value)}
-          required
           autoComplete="off"
           data-autofocus=""
         />
@@ -110,14 +109,7 @@ export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
           The invitee gets a one-time link, valid for a limited time, and sets their own password.
         </p>
         <ErrorLine error={error} />
-        <div className="actions">
-          <button type="submit" disabled={busy}>
-            Send invitation
-          </button>
-          <button type="button" className="secondary" onClick={close}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submitLabel="Send invitation" busy={busy} onCancel={close} />
       </form>
     </Modal>
   );
@@ -137,24 +129,11 @@ export function PendingInvitations() {
   return (
     <section aria-labelledby="invitations-title">
       <h2 id="invitations-title">Pending invitations</h2>
-      {invitations.isError ? (
-        <p role="alert" className="error">
-          {errorText(invitations.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={invitations.isError ? errorText(invitations.error) : null} />
       {invitations.isSuccess && rows.length === 0 ? <p className="muted">No pending invitations.</p> : null}
       {rows.length > 0 ? (
         <table className="grid" aria-label="Pending invitations">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <GridHead columns={["Email", "Role", "Expires"]} actions />
           <tbody>
             {rows.map((i) => (
               <tr key={i.id}>
@@ -162,17 +141,15 @@ export function PendingInvitations() {
                 <td>{i.role}</td>
                 <td>{when(i.expiresAt)}</td>
                 <td>
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Revoke invitation for ${i.email}`}
+                  <RowButton
+                    ariaLabel={`Revoke invitation for ${i.email}`}
                     onClick={() => {
                       revoke.reset();
                       setRevoking({ id: i.id, email: i.email });
                     }}
                   >
                     Revoke
-                  </button>
+                  </RowButton>
                 </td>
               </tr>
             ))}
@@ -180,28 +157,16 @@ export function PendingInvitations() {
         </table>
       ) : null}
       {revoking ? (
-        <Modal
+        <ConfirmDialog
           title={`Revoke the invitation for ${revoking.email}?`}
-          kind="dialog"
-          role="alertdialog"
+          confirmLabel="Revoke invitation"
+          onConfirm={() => revoke.mutate(revoking.id)}
           onClose={() => setRevoking(null)}
+          disabled={revoke.isPending}
+          error={revoke.error}
         >
           <p>The link stops working at once. You can invite the same address again later.</p>
-          <ErrorLine error={revoke.error ? errorText(revoke.error) : null} />
-          <div className="actions">
-            <button
-              type="button"
-              className="danger"
-              disabled={revoke.isPending}
-              onClick={() => revoke.mutate(revoking.id)}
-            >
-              Revoke invitation
-            </button>
-            <button type="button" className="secondary" onClick={() => setRevoking(null)} data-autofocus="">
-              Cancel
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDialog>
       ) : null}
     </section>
   );

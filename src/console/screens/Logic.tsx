@@ -1,12 +1,13 @@
 /** The logic editor: JavaScript in CodeMirror (syntax checked as you type), a sample event, and "Run". */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
-import { api, errorText, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
+import { useRef, useState } from "react";
+import { api, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { CodeEditor, type CodeEditorHandle, type CodeProblem } from "../ui/CodeEditor.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
+import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
-import { RunEntry } from "./RunEntry.js";
+import { EditorFooter } from "./EditorFooter.js";
 
 const SAMPLE_CODE = `export default function process({ event, secrets }) {
   console.log("received", event.name);
@@ -95,14 +96,7 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
     editor.current?.insert(`secrets.${n}`);
   };
   return (
-    <form
-      className="editor"
-      aria-label="Logic editor"
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        save.mutate();
-      }}
-    >
+    <EditorForm label="Logic editor" onSave={() => save.mutate()}>
       <fieldset disabled={props.readOnly}>
         <Field label="Function name" value={name} onChange={(e) => setName(e.target.value)} required />
         <Field label="Event" value={event} onChange={(e) => setEvent(e.target.value)} />
@@ -111,10 +105,7 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
           <ul className="chosen" aria-label="Secrets this function uses">
             {secrets.map((n) => (
               <li key={n}>
-                {n}{" "}
-                <span className="dots" role="img" aria-label="value hidden">
-                  ••••••
-                </span>
+                {n} <HiddenValue />
               </li>
             ))}
           </ul>
@@ -136,29 +127,17 @@ function LogicEditor(props: { scope: ProjectScope; existing: LogicFunction | nul
           onProblem={setSampleProblem}
         />
       </fieldset>
-      <ErrorLine error={save.error ? errorText(save.error) : run.error ? errorText(run.error) : null} />
-      {!props.readOnly ? (
-        <div className="actions">
-          <button type="submit" disabled={save.isPending || codeProblem !== null}>
-            Save
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            disabled={run.isPending || codeProblem !== null || sampleProblem !== null}
-            onClick={() => run.mutate()}
-          >
-            Run
-          </button>
-        </div>
-      ) : null}
-      {save.isSuccess ? <p role="status">Saved.</p> : null}
-      {result ? (
-        <div aria-live="polite">
-          <h3>Run result</h3>
-          <RunEntry entry={result} />
-        </div>
-      ) : null}
-    </form>
+      <EditorFooter
+        readOnly={props.readOnly}
+        error={save.error ?? run.error}
+        saveDisabled={save.isPending || codeProblem !== null}
+        saved={save.isSuccess}
+        trialLabel="Run"
+        trialDisabled={run.isPending || codeProblem !== null || sampleProblem !== null}
+        onTrial={() => run.mutate()}
+        resultTitle="Run result"
+        result={result}
+      />
+    </EditorForm>
   );
 }

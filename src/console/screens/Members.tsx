@@ -5,6 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { InviteDialog, PendingInvitations } from "./Invitations.js";
 
 const ROLES: Role[] = ["owner", "admin", "editor", "viewer"];
@@ -36,25 +37,12 @@ export function MembersScreen() {
           </button>
         ) : null}
       </div>
-      {members.isError ? (
-        <p role="alert" className="error">
-          {errorText(members.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={members.isError ? errorText(members.error) : null} />
       <ErrorLine
         error={change.error ? errorText(change.error) : remove.error ? errorText(remove.error) : null}
       />
       <table className="grid" aria-label="Members">
-        <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">Member since</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <GridHead columns={["Email", "Role", "Member since"]} actions />
         <tbody>
           {(members.data ?? []).map((m) => (
             <tr key={m.userId}>
@@ -79,14 +67,9 @@ export function MembersScreen() {
               <td>{when(m.createdAt)}</td>
               <td>
                 {can.manageMembers && m.userId !== mine ? (
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Remove ${m.email}`}
-                    onClick={() => remove.mutate(m.userId)}
-                  >
+                  <RowButton ariaLabel={`Remove ${m.email}`} onClick={() => remove.mutate(m.userId)}>
                     Remove
-                  </button>
+                  </RowButton>
                 ) : null}
               </td>
             </tr>

@@ -5,7 +5,7 @@ import { api, errorText } from "../api.js";
 import { scopeBase, when } from "../format.js";
 import { navigate } from "../router.js";
 import { permissions, useSession } from "../session.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { ErrorLine, Field, FilterSelect } from "../ui/Fields.js";
 import { Link } from "../ui/Link.js";
 import { IntegrationsTab } from "./Integrations.js";
 import { LogicTab } from "./Logic.js";
@@ -122,25 +122,25 @@ function RunLogTab(props: { scope: { org: string; project: string } }) {
     <section aria-labelledby="runs-title">
       <h2 id="runs-title">Run log</h2>
       <div className="filters">
-        <label className="field inline">
-          <span>Consumer</span>
-          <select value={consumer} onChange={(e) => setConsumer(e.target.value)}>
-            <option value="">All consumers</option>
-            {consumers.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field inline">
-          <span>Status</span>
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any status</option>
-            <option value="success">Success</option>
-            <option value="failure">Failure</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="Consumer"
+          value={consumer}
+          onChange={setConsumer}
+          options={[
+            { value: "", label: "All consumers" },
+            ...consumers.map((c) => ({ value: c.id, label: c.name })),
+          ]}
+        />
+        <FilterSelect
+          label="Status"
+          value={status}
+          onChange={setStatus}
+          options={[
+            { value: "", label: "Any status" },
+            { value: "success", label: "Success" },
+            { value: "failure", label: "Failure" },
+          ]}
+        />
         <button type="button" className="secondary" onClick={() => logs.refetch()}>
           Refresh
         </button>

@@ -8,6 +8,7 @@ import { api, errorText, type Scope } from "../api.js";
 import { scopeBase, TYPE_LABELS, when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
 import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
 import { EditSecretDrawer } from "./SecretForms.js";
@@ -206,16 +207,7 @@ export function SecretDetails(props: { scope: Scope; name: string }) {
       <h2>Versions</h2>
       <ErrorLine error={rollback.error ? errorText(rollback.error) : null} />
       <table className="grid">
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">Created</th>
-            <th scope="col">By</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <GridHead columns={["Version", "Created", "By"]} actions />
         <tbody>
           {(versions.data ?? []).map((v) => (
             <tr key={v.version}>
@@ -227,14 +219,13 @@ export function SecretDetails(props: { scope: Scope; name: string }) {
               <td>{v.createdBy}</td>
               <td>
                 {manage && !v.current && !s.archived ? (
-                  <button
-                    type="button"
+                  <RowButton
                     className="secondary"
-                    aria-label={`Roll back to version ${v.version}`}
+                    ariaLabel={`Roll back to version ${v.version}`}
                     onClick={() => rollback.mutate(v.version)}
                   >
                     Roll back
-                  </button>
+                  </RowButton>
                 ) : null}
               </td>
             </tr>

@@ -1,8 +1,7 @@
 /** Archive and delete confirmations: both name the consumers that use the secret. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, errorText, type Scope } from "../api.js";
-import { ErrorLine } from "../ui/Fields.js";
-import { Modal } from "../ui/Modal.js";
+import { api, type Scope } from "../api.js";
+import { ConfirmDialog } from "../ui/Dialogs.js";
 
 function useDetails(scope: Scope, name: string) {
   return useQuery({ queryKey: ["secret", scope, name], queryFn: () => api.secrets.get(scope, name) });
@@ -33,7 +32,14 @@ export function ArchiveDialog(props: { scope: Scope; name: string; onClose(): vo
   });
   const usedBy = details.data?.usedBy ?? [];
   return (
-    <Modal title={`Archive ${props.name}?`} kind="dialog" role="alertdialog" onClose={props.onClose}>
+    <ConfirmDialog
+      title={`Archive ${props.name}?`}
+      confirmLabel="Archive secret"
+      onConfirm={() => archive.mutate()}
+      onClose={props.onClose}
+      disabled={archive.isPending}
+      error={archive.error}
+    >
       {usedBy.length > 0 ? (
         <>
           <p>
@@ -45,21 +51,7 @@ export function ArchiveDialog(props: { scope: Scope; name: string; onClose(): vo
       ) : (
         <p>No consumer uses this secret now. While archived, nothing can use it; you can restore it later.</p>
       )}
-      <ErrorLine error={archive.error ? errorText(archive.error) : null} />
-      <div className="actions">
-        <button
-          type="button"
-          className="danger"
-          onClick={() => archive.mutate()}
-          disabled={archive.isPending}
-        >
-          Archive secret
-        </button>
-        <button type="button" className="secondary" onClick={props.onClose} data-autofocus="">
-          Cancel
-        </button>
-      </div>
-    </Modal>
+    </ConfirmDialog>
   );
 }
 
@@ -75,7 +67,14 @@ export function DeleteDialog(props: { scope: Scope; name: string; onClose(): voi
   });
   const usedBy = details.data?.usedBy ?? [];
   return (
-    <Modal title={`Delete ${props.name}?`} kind="dialog" role="alertdialog" onClose={props.onClose}>
+    <ConfirmDialog
+      title={`Delete ${props.name}?`}
+      confirmLabel="Delete secret"
+      onConfirm={() => remove.mutate()}
+      onClose={props.onClose}
+      disabled={remove.isPending || usedBy.length > 0 || details.isPending}
+      error={remove.error}
+    >
       {usedBy.length > 0 ? (
         <>
           <p>This secret is in use and cannot be deleted. Remove it from these consumers first:</p>
@@ -84,20 +83,6 @@ export function DeleteDialog(props: { scope: Scope; name: string; onClose(): voi
       ) : (
         <p>The secret and all its versions will be destroyed. This cannot be undone.</p>
       )}
-      <ErrorLine error={remove.error ? errorText(remove.error) : null} />
-      <div className="actions">
-        <button
-          type="button"
-          className="danger"
-          onClick={() => remove.mutate()}
-          disabled={remove.isPending || usedBy.length > 0 || details.isPending}
-        >
-          Delete secret
-        </button>
-        <button type="button" className="secondary" onClick={props.onClose} data-autofocus="">
-          Cancel
-        </button>
-      </div>
-    </Modal>
+    </ConfirmDialog>
   );
 }

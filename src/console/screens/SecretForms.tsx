@@ -15,6 +15,7 @@ import {
 import { nameProblem, TYPE_LABELS } from "../format.js";
 import { useSession } from "../session.js";
 import { CodeEditor, jsonProblem } from "../ui/CodeEditor.js";
+import { FormActions } from "../ui/Dialogs.js";
 import { ErrorLine, Field, SecretInput, Select } from "../ui/Fields.js";
 import { Modal } from "../ui/Modal.js";
 
@@ -177,14 +178,7 @@ export function CreateSecretDrawer(props: {
           </p>
         ) : null}
         <ErrorLine error={create.error ? errorText(create.error) : null} />
-        <div className="actions">
-          <button type="submit" disabled={create.isPending}>
-            Submit
-          </button>
-          <button type="button" className="secondary" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submitLabel="Submit" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Modal>
   );
@@ -234,14 +228,7 @@ export function EditSecretDrawer(props: { scope: Scope; secret: SecretMetadata; 
           </p>
         ) : null}
         <ErrorLine error={update.error ? errorText(update.error) : null} />
-        <div className="actions">
-          <button type="submit" disabled={update.isPending}>
-            Submit
-          </button>
-          <button type="button" className="secondary" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submitLabel="Submit" busy={update.isPending} onCancel={props.onClose} />
       </form>
     </Modal>
   );

@@ -5,6 +5,7 @@ import { api, type Scope, type SecretMetadata } from "../api.js";
 import { scopeBase, TYPE_LABELS, when } from "../format.js";
 import { navigate } from "../router.js";
 import { permissions, useSession } from "../session.js";
+import { ActionsHeading } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
 import { Menu } from "../ui/Menu.js";
 import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
@@ -121,9 +122,7 @@ export function SecretsScreen(props: { scope: Scope }) {
             {header("usageCount", "Usage")}
             {header("updatedAt", "Updated")}
             {header("lastAccessedAt", "Last accessed")}
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
+            <ActionsHeading />
           </tr>
         </thead>
         <tbody>

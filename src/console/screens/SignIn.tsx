@@ -2,38 +2,45 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { api, errorText } from "../api.js";
-import { ErrorLine, Field } from "../ui/Fields.js";
+import { EmailField, ErrorLine, Field, PasswordField } from "../ui/Fields.js";
 
-function useAfterSignIn() {
+/**
+ * Sends a credentials form: busy while the request runs, the password cleared whatever the answer, the
+ * refusal shown in words, and on success every query refetched as the signed-in account.
+ */
+function useCredentialsForm(send: () => Promise<unknown>, clearPassword: () => void) {
   const queryClient = useQueryClient();
-  return async () => {
-    await queryClient.invalidateQueries();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await send();
+      clearPassword();
+      await queryClient.invalidateQueries();
+    } catch (err) {
+      clearPassword();
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
   };
+  return { submit, error, busy };
 }
 
 export function SetupScreen() {
   const [org, setOrg] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const done = useAfterSignIn();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const { submit, error, busy } = useCredentialsForm(
+    async () => {
       await api.setup({ org, email, password });
-      setPassword("");
       history.replaceState(null, "", `/orgs/${encodeURIComponent(org)}/secrets`);
-      await done();
-    } catch (err) {
-      setPassword("");
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    () => setPassword(""),
+  );
   return (
     <main className="auth" id="main">
       <h1>Set up Cloakroom</h1>
@@ -47,20 +54,10 @@ export function SetupScreen() {
           hint="A short identifier: lowercase letters, digits and dashes."
           autoComplete="organization"
         />
-        <Field
-          label="Email"
-          type="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          autoComplete="username"
-        />
-        <Field
-          label="Password"
-          type="password"
+        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />
+        <PasswordField
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          required
           autoComplete="new-password"
           hint="At least 12 characters."
         />
@@ -77,43 +74,19 @@ export function SetupScreen() {
 export function SignInScreen(props: { note?: ReactNode } = {}) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const done = useAfterSignIn();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.login({ email, password });
-      setPassword("");
-      await done();
-    } catch (err) {
-      setPassword("");
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, error, busy } = useCredentialsForm(
+    () => api.login({ email, password }),
+    () => setPassword(""),
+  );
   return (
     <main className="auth" id="main">
       <h1>Sign in to Cloakroom</h1>
       {props.note}
       <form onSubmit={submit}>
-        <Field
-          label="Email"
-          type="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          autoComplete="username"
-        />
-        <Field
-          label="Password"
-          type="password"
+        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />
+        <PasswordField
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          required
           autoComplete="current-password"
         />
         <ErrorLine error={error} />

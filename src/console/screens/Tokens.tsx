@@ -5,6 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
+import { GridHead, RowButton } from "../ui/Grid.js";
 
 export function TokensScreen() {
   const org = useSession().org.slug;
@@ -72,17 +73,7 @@ export function TokensScreen() {
         </section>
       ) : null}
       <table className="grid">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <GridHead columns={["Name", "Role", "Created", "Last used"]} actions />
         <tbody>
           {(tokens.data ?? []).map((t) => (
             <tr key={t.id}>
@@ -93,14 +84,9 @@ export function TokensScreen() {
               </td>
               <td>{when(t.lastUsedAt)}</td>
               <td>
-                <button
-                  type="button"
-                  className="ghost"
-                  aria-label={`Revoke ${t.name}`}
-                  onClick={() => revoke.mutate(t.id)}
-                >
+                <RowButton ariaLabel={`Revoke ${t.name}`} onClick={() => revoke.mutate(t.id)}>
                   Revoke
-                </button>
+                </RowButton>
               </td>
             </tr>
           ))}

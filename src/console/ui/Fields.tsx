@@ -17,6 +17,19 @@ export function Field(props: { label: string; hint?: string } & InputHTMLAttribu
   );
 }
 
+/** The required "Email" input of the sign-in, setup and invite forms. */
+export function EmailField(props: InputHTMLAttributes<HTMLInputElement>) {
+  return <Field label="Email" type="email" required {...props} />;
+}
+
+/** A required, masked account password input, labelled "Password" unless told otherwise. */
+export function PasswordField(
+  props: { label?: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>,
+) {
+  const { label = "Password", ...input } = props;
+  return <Field label={label} type="password" required {...input} />;
+}
+
 export function SecretInput(props: {
   label: string;
   value: string;
@@ -75,14 +88,18 @@ export function Select(props: {
         disabled={props.disabled}
         onChange={(e) => props.onChange(e.target.value)}
       >
-        {props.options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
+        <Options options={props.options} />
       </select>
     </div>
   );
+}
+
+function Options(props: { options: { value: string; label: string }[] }) {
+  return props.options.map((o) => (
+    <option key={o.value} value={o.value}>
+      {o.label}
+    </option>
+  ));
 }
 
 export function ErrorLine(props: { error: unknown }) {
@@ -92,5 +109,22 @@ export function ErrorLine(props: { error: unknown }) {
     <p role="alert" className="error">
       {text}
     </p>
+  );
+}
+
+/** A compact list filter: the label wraps its select; an option with the empty value stands for "any". */
+export function FilterSelect(props: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <label className="field inline">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <Options options={props.options} />
+      </select>
+    </label>
   );
 }
