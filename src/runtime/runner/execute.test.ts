@@ -260,6 +260,14 @@ test("when the secrets to redact with cannot be read, the entry keeps only its o
   assert.equal(JSON.stringify(entry).includes(TOKEN), false);
 });
 
+test("the outcome-only entry is still redacted with the run's own values: one in the event's name does not survive", async () => {
+  const { executor } = setup({ redactionError: new Error("db down") });
+  const named = { ...event, name: `order.${TOKEN}` };
+  const { entry } = await executor.attempt(integration(), named, { deliveryId: "r", attempt: 1 });
+  assert.equal(entry.event.name, "order.[[SENSITIVE]]");
+  assert.equal(JSON.stringify(entry).includes(TOKEN), false);
+});
+
 test("a value cut by the sandbox's console cap or the response body cap leaves no prefix in the entry", async () => {
   const pool = createSandboxPool({ size: 1 });
   try {
