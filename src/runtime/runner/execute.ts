@@ -278,11 +278,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return out;
       },
     };
-    const redacted = redactDeep(noting, entry, { cutMarks: CUT_MARKS });
     // The output and the event's data are the user's JSON, where a number can be a value (a PIN); the
-    // entry's own numbers (duration, attempts, status) are not, and must stay numbers.
+    // entry's own numbers (duration, attempts, status) are not, and must stay numbers. Each part is walked
+    // once: the rest of the entry without those two, then those two with numbers.
+    const { output, ...rest } = entry;
+    const redacted: RunLogEntry = redactDeep(
+      noting,
+      { ...rest, event: { ...entry.event, data: null } },
+      { cutMarks: CUT_MARKS },
+    );
     redacted.event.data = redactDeep(noting, entry.event.data, { numbers: true });
-    if (entry.output !== undefined) redacted.output = redactDeep(noting, entry.output, { numbers: true });
+    if (output !== undefined) redacted.output = redactDeep(noting, output, { numbers: true });
     if (changed.length === 0 || !secrets.recordUndeclaredMatch) return redacted;
     const declared = new Set(resolved);
     const own = resolved.length > 0 ? declaredRedactor(resolved) : null;
