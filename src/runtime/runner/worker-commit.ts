@@ -10,17 +10,17 @@ import { finishRuns, insertRunLogs, type RunLogRow, type RunRow } from "./store.
 import type { Claimer } from "./worker-claim.js";
 import { type Completion, describe, iso, tracked, type WorkerState } from "./worker-state.js";
 
-export interface GroupCommit {
+export interface RunCompletion {
   /** Queues a run's outcome; resolves once its commit is over, whether or not the run was still ours. */
   complete(c: Omit<Completion, "done">, consumer?: Consumer): Promise<void>;
   /** The flush under way, if any (the worker's stop waits for it). */
   flushing(): Promise<void> | null;
 }
 
-export function createGroupCommit(
+export function createRunCompletion(
   state: WorkerState,
   claimer: Pick<Claimer, "claim" | "dispatch" | "wake">,
-): GroupCommit {
+): RunCompletion {
   const { store } = state.deps;
   let batch: Completion[] = [];
   let flushing: Promise<void> | null = null;

@@ -11,7 +11,7 @@
  */
 import { releaseRuns, renewLeases } from "./store.js";
 import { createClaimer } from "./worker-claim.js";
-import { createGroupCommit, type GroupCommit } from "./worker-commit.js";
+import { createRunCompletion, type RunCompletion } from "./worker-commit.js";
 import { createRunExecution, type RunExecution } from "./worker-run.js";
 import {
   createWorkerState,
@@ -52,7 +52,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const claimer = createClaimer(state, (run, consumer, event) =>
     execution.executeInSlot(run, consumer, event),
   );
-  const commits = createGroupCommit(state, claimer);
+  const commits = createRunCompletion(state, claimer);
   const execution = createRunExecution(state, { complete: commits.complete, wake: () => claimer.wake() });
   const renew = createLeaseRenewal(state);
   let stopping: Promise<void> | null = null;
@@ -136,7 +136,7 @@ function health(state: WorkerState): WorkerHealth {
 async function stopGracefully(
   state: WorkerState,
   execution: RunExecution,
-  commits: GroupCommit,
+  commits: RunCompletion,
   stopRenewing: () => void,
 ): Promise<void> {
   const { store, options } = state.deps;
