@@ -5,7 +5,9 @@
  * (only owners grant, change or remove the owner role; the last owner stays).
  */
 import type { z } from "zod";
-import type { AuditEntryInput, AuditLog } from "../audit/types.js";
+import type { AuditAction } from "../audit/actions.js";
+import { type AuditCaller, type AuditTarget, refuse } from "../audit/audited.js";
+import type { AuditLog } from "../audit/types.js";
 import {
   constantTimeEqual,
   generateToken,
@@ -14,13 +16,13 @@ import {
   type ScryptParams,
   verifyPassword,
 } from "../crypto/index.js";
-import { AppError, type ErrorCode } from "../errors.js";
+import { AppError } from "../errors.js";
 import { invalidRequest } from "../http/errors.js";
-import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
+import { isUniqueViolation, type Store } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import type { Notifications } from "../store/notifications.js";
+import { callerAudited, orgAudited } from "./audited.js";
 import { createAuthLookupCache } from "./lookup-cache.js";
-import { type Action, can } from "./policy.js";
 import {
   type CreatedTokenView,
   type CreateOrgInput,
@@ -76,8 +78,11 @@ export interface AuthService {
   authenticate(headers: AuthHeaders): Promise<Actor | null>;
   /** 401 without an actor; 404 when the organization does not exist or the caller is not in it. */
   orgAccess(ctx: RequestContext, orgSlug: string): Promise<OrgAccess>;
-  /** Refusals are audited ("denied") and thrown as 403 `forbidden`. */
-  authorize(access: OrgAccess, action: Action, target?: AuditTarget): Promise<void>;
+  /**
+   * Whether the caller's role allows `action` (policy.ts's permissions of it). Refusals are audited
+   * ("denied", under `action`) and thrown as 403 `forbidden`.
+   */
+  authorize(access: OrgAccess, action: AuditAction, target?: AuditTarget): Promise<void>;
   /** The organization's project by slug; 404 when there is none. Authorize before calling. */
   project(access: OrgAccess, projectSlug: string): Promise<ProjectRecord>;
 
@@ -110,7 +115,7 @@ export interface AuthService {
   createProject(access: OrgAccess, input: CreateProjectInput): Promise<ProjectView>;
 }
 
-export type AuditTarget = { type: string; name?: string | undefined; id?: string | undefined };
+export type { AuditTarget } from "../audit/audited.js";
 
 export interface AuthServiceDeps {
   store: Store;
@@ -126,31 +131,8 @@ export interface AuthServiceDeps {
   now?: () => number;
 }
 
-/** A refusal decided inside a transaction: the transaction rolls back, then the refusal is audited. */
-class Refusal {
-  constructor(
-    readonly action: string,
-    readonly target: AuditTarget,
-    readonly reason: string,
-    readonly message: string,
-  ) {}
-}
-
 const OWNER_RULE = "only an owner may grant, change or remove the owner role";
 const ALREADY_SET_UP = "Cloakroom is already set up";
-
-/**
- * Maps a unique-index violation of this one write to `code` (the database decides, STYLE.md); any other
- * failure, such as the audit append after it, passes through unchanged.
- */
-async function unique<T>(write: Promise<T>, code: ErrorCode, message: string): Promise<T> {
-  try {
-    return await write;
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError(code, message);
-    throw error;
-  }
-}
 
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { store, audit } = deps;
@@ -172,60 +154,24 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     return dummyHash;
   };
 
-  const source = (ctx: RequestContext) => ctx.sourceIp;
-
-  async function deny(access: OrgAccess, refusal: Refusal): Promise<never> {
-    await audit.appendNow({
-      orgId: access.org.id,
-      actor: access.actor,
-      action: refusal.action,
-      target: refusal.target,
-      outcome: "denied",
-      sourceIp: source(access.ctx),
-      details: { role: access.role, reason: refusal.reason },
-    });
-    throw new AppError("forbidden", refusal.message);
-  }
-
-  /** Runs `fn` in a transaction; a Refusal thrown inside is audited after the rollback. */
-  async function change<T>(access: OrgAccess, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await store.transaction(fn);
-    } catch (error) {
-      if (error instanceof Refusal) return deny(access, error);
-      throw error;
-    }
-  }
-
-  const entry = (
-    access: OrgAccess,
-    rest: Omit<AuditEntryInput, "orgId" | "actor" | "sourceIp" | "outcome">,
-  ) => ({
-    orgId: access.org.id,
-    actor: access.actor,
-    sourceIp: source(access.ctx),
-    outcome: "success" as const,
-    ...rest,
+  const audited = orgAudited({ store, audit });
+  const anonymous = callerAudited({ store, audit });
+  const caller = (ctx: RequestContext, orgId: string | null = null): AuditCaller => ({
+    orgId,
+    actor: ctx.actor,
+    sourceIp: ctx.sourceIp,
   });
 
   const newSession = sessionIssuer(ttl, now);
 
-  async function authorize(access: OrgAccess, action: Action, target?: AuditTarget): Promise<void> {
-    if (can(access.role, action, access.org)) return;
-    await deny(
-      access,
-      new Refusal(
-        action,
-        target ?? { type: "org", id: access.org.id, name: access.org.slug },
-        "role",
-        `your role (${access.role}) does not allow ${action}`,
-      ),
-    );
+  async function authorize(access: OrgAccess, action: AuditAction, target?: AuditTarget): Promise<void> {
+    await audited.authorize(access, { action, target });
   }
 
-  const requireOwnerFor = (access: OrgAccess, roles: Role[], action: string, target: AuditTarget) => {
+  /** Inside a change: only an owner grants, changes or removes the owner role. */
+  const requireOwnerFor = (access: OrgAccess, roles: Role[], target: AuditTarget) => {
     if (roles.includes("owner") && access.role !== "owner")
-      throw new Refusal(action, target, "owner_rule", OWNER_RULE);
+      refuse({ reason: "owner_rule", message: OWNER_RULE, target });
   };
 
   async function me(ctx: RequestContext): Promise<MeAnswer> {
@@ -280,16 +226,11 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const notFound = async (reason: string): Promise<never> => {
         // Recorded outside every organization: the probed tenant must not learn who probed it, nor the
         // prober whether it exists.
-        await audit.appendNow({
-          orgId: null,
-          actor,
-          action: "org.access",
-          target: { type: "org", name: orgSlug.slice(0, 200) },
-          outcome: "denied",
-          sourceIp: source(ctx),
-          details: { reason },
-        });
-        throw new AppError("not_found", `organization ${orgSlug.slice(0, 63)} not found`);
+        return anonymous.refuse(
+          caller(ctx),
+          { action: "org.access", target: { type: "org", name: orgSlug.slice(0, 200) } },
+          { reason, code: "not_found", message: `organization ${orgSlug.slice(0, 63)} not found` },
+        );
       };
       const org = isValidSlug(orgSlug)
         ? await lookups.get(`o:${orgSlug}`, () => q.orgBySlug(store.db, orgSlug))
@@ -317,74 +258,54 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async setup(ctx, rawInput) {
       const input = parseInput(setupBody, rawInput);
       const passwordHash = await hash(input.password);
-      try {
-        return await store.transaction(async (tx) => {
-          const at = iso();
-          // The meta row is the lock: a concurrent setup fails on its primary key (or, on SQLite, waits and
-          // then fails on it), so exactly one wins. The user count covers databases filled another way.
-          await unique(q.claimSetup(tx, at), "already_set_up", ALREADY_SET_UP);
-          if ((await q.countUsers(tx)) > 0) throw new AppError("already_set_up", ALREADY_SET_UP);
-          const user = { id: newId(), email: input.email, passwordHash, at };
-          await q.insertUser(tx, user);
-          const org = newOrg(input.org, input.org, at);
-          await q.insertOrg(tx, org);
-          await q.insertMember(tx, { orgId: org.id, userId: user.id, role: "owner", at });
-          const session = await newSession(tx, user.id);
-          await audit.append(tx, {
-            orgId: org.id,
-            actor: { type: "user", userId: user.id, email: user.email },
-            action: "setup",
-            target: { type: "org", id: org.id, name: org.slug },
-            outcome: "success",
-            sourceIp: source(ctx),
-          });
-          return {
-            ...session,
-            org: orgView(org, "owner"),
-            user: { id: user.id, email: user.email, createdAt: at },
-          };
-        });
-      } catch (error) {
-        if (!(error instanceof AppError && error.code === "already_set_up")) throw error;
-        await audit.appendNow({
-          orgId: null,
-          actor: ctx.actor,
-          action: "setup",
-          outcome: "denied",
-          sourceIp: source(ctx),
-          details: { reason: "already_set_up" },
-        });
-        throw error;
-      }
+      const setUp = () =>
+        refuse({ reason: "already_set_up", code: "already_set_up", message: ALREADY_SET_UP });
+      return anonymous(caller(ctx), { action: "setup" }, async (tx, entry) => {
+        const at = iso();
+        // The meta row is the lock: a concurrent setup fails on its primary key (or, on SQLite, waits and
+        // then fails on it), so exactly one wins. The user count covers databases filled another way.
+        await q
+          .claimSetup(tx, at)
+          .catch((error: unknown) => (isUniqueViolation(error) ? setUp() : Promise.reject(error)));
+        if ((await q.countUsers(tx)) > 0) setUp();
+        const user = { id: newId(), email: input.email, passwordHash, at };
+        await q.insertUser(tx, user);
+        const org = newOrg(input.org, input.org, at);
+        await q.insertOrg(tx, org);
+        await q.insertMember(tx, { orgId: org.id, userId: user.id, role: "owner", at });
+        const session = await newSession(tx, user.id);
+        entry.orgId = org.id;
+        entry.actor = { type: "user", userId: user.id, email: user.email };
+        entry.target = { type: "org", id: org.id, name: org.slug };
+        return {
+          ...session,
+          org: orgView(org, "owner"),
+          user: { id: user.id, email: user.email, createdAt: at },
+        };
+      });
     },
 
     async login(ctx, rawInput) {
       const input = parseInput(loginBody, rawInput);
       const user = await q.userByEmail(store.db, input.email);
       const valid = await verifyPassword(input.password, user?.password_hash ?? (await dummy()));
+      const signIn = { ...caller(ctx), actor: null };
       if (!user || !valid) {
-        await audit.appendNow({
-          orgId: null,
-          actor: null,
-          action: "auth.login",
-          target: { type: "user", name: input.email },
-          outcome: "failure",
-          sourceIp: source(ctx),
-          details: { reason: "bad_credentials" },
-        });
-        throw new AppError("unauthenticated", "wrong email or password");
+        return anonymous.refuse(
+          signIn,
+          { action: "auth.login", target: { type: "user", name: input.email } },
+          {
+            reason: "bad_credentials",
+            outcome: "failure",
+            code: "unauthenticated",
+            message: "wrong email or password",
+          },
+        );
       }
-      return store.transaction(async (tx) => {
-        const session = await newSession(tx, user.id);
-        await audit.append(tx, {
-          orgId: null,
-          actor: { type: "user", userId: user.id, email: user.email },
-          action: "auth.login",
-          target: { type: "user", id: user.id, name: user.email },
-          outcome: "success",
-          sourceIp: source(ctx),
-        });
-        return session;
+      const target = { type: "user", id: user.id, name: user.email };
+      return anonymous(signIn, { action: "auth.login", target }, async (tx, entry) => {
+        entry.actor = { type: "user", userId: user.id, email: user.email };
+        return newSession(tx, user.id);
       });
     },
 
@@ -395,17 +316,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async logout(ctx, headers) {
       const token = extractToken(headers);
       if (token === null || !token.startsWith("crk_s_") || ctx.actor?.type !== "user") return;
-      const actor = ctx.actor;
-      await store.transaction(async (tx) => {
-        if (!(await q.deleteSessionByHash(tx, hashToken(token)))) return;
-        await audit.append(tx, {
-          orgId: null,
-          actor,
-          action: "auth.logout",
-          target: { type: "user", id: actor.userId, name: actor.email },
-          outcome: "success",
-          sourceIp: source(ctx),
-        });
+      const target = { type: "user", id: ctx.actor.userId, name: ctx.actor.email };
+      await anonymous(caller(ctx), { action: "auth.logout", target }, async (tx, entry) => {
+        entry.record = await q.deleteSessionByHash(tx, hashToken(token));
       });
     },
 
@@ -415,30 +328,25 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const actor = requireActor(ctx);
       const input = parseInput(createOrgBody, rawInput);
       if (actor.type === "token") {
-        await audit.appendNow({
-          orgId: actor.orgId,
-          actor,
-          action: "org.create",
-          target: { type: "org", name: input.slug },
-          outcome: "denied",
-          sourceIp: source(ctx),
-          details: { reason: "api_token" },
-        });
-        throw new AppError("forbidden", "an API token belongs to one organization and cannot create another");
+        return anonymous.refuse(
+          caller(ctx, actor.orgId),
+          { action: "org.create", target: { type: "org", name: input.slug } },
+          {
+            reason: "api_token",
+            message: "an API token belongs to one organization and cannot create another",
+          },
+        );
       }
       const org = newOrg(input.slug, input.name, iso());
-      await store.transaction(async (tx) => {
-        await unique(q.insertOrg(tx, org), "name_taken", `organization slug ${org.slug} is taken`);
+      const change = {
+        action: "org.create",
+        target: { type: "org", id: org.id, name: org.slug },
+        unique: { code: "name_taken", message: `organization slug ${org.slug} is taken` },
+      } as const;
+      await anonymous(caller(ctx, org.id), change, async (tx, entry) => {
+        await q.insertOrg(tx, org);
         await q.insertMember(tx, { orgId: org.id, userId: actor.userId, role: "owner", at: org.createdAt });
-        await audit.append(tx, {
-          orgId: org.id,
-          actor,
-          action: "org.create",
-          target: { type: "org", id: org.id, name: org.slug },
-          outcome: "success",
-          sourceIp: source(ctx),
-          details: { name: org.name },
-        });
+        entry.details = { name: org.name };
       });
       return orgView(org, "owner");
     },
@@ -453,9 +361,11 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     },
 
     async updateSettings(access, rawPatch) {
-      await authorize(access, "org.settings.write");
+      const target = { type: "org", id: access.org.id, name: access.org.slug };
+      await audited.authorize(access, { action: "org.settings.update", target });
       const patch = parseInput(updateSettingsBody, rawPatch);
-      const view = await store.transaction(async (tx) => {
+      const change = { action: "org.settings.update", target } as const;
+      const view = await audited(access, change, async (tx, entry) => {
         const before = await q.orgById(tx, access.org.id);
         if (!before) throw new AppError("not_found", `organization ${access.org.slug} not found`);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
@@ -468,17 +378,11 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           const to = patch[key];
           if (to !== undefined && to !== before[key]) changes[key] = { from: before[key], to };
         }
-        if (Object.keys(changes).length === 0) return settingsView(before);
+        entry.record = Object.keys(changes).length > 0;
+        if (!entry.record) return settingsView(before);
         await q.updateOrgSettings(tx, access.org.id, patch);
         await lookups.changed(tx);
-        await audit.append(
-          tx,
-          entry(access, {
-            action: "org.settings.update",
-            target: { type: "org", id: access.org.id, name: access.org.slug },
-            details: { changes },
-          }),
-        );
+        entry.details = { changes };
         return settingsView({ ...before, ...patch });
       });
       lookups.drop(); // again after commit: a lookup in between could have read the old row
@@ -492,35 +396,32 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     },
 
     async updateMember(access, userId, rawRole) {
-      await authorize(access, "member.write");
+      await audited.authorize(access, { action: "member.update" });
       const role = parseInput(roleSchema, rawRole);
-      return change(access, async (tx) => {
+      return audited(access, { action: "member.update" }, async (tx, entry) => {
         await q.lockOrg(tx, store.dialect, access.org.id);
         const member = await q.memberOf(tx, access.org.id, userId);
         if (!member) throw memberNotFound(userId);
-        const target = { type: "member", id: userId, name: member.email };
-        requireOwnerFor(access, [member.role, role], "member.update", target);
-        if (member.role === role) return memberView(member);
+        entry.target = { type: "member", id: userId, name: member.email };
+        requireOwnerFor(access, [member.role, role], entry.target);
+        entry.record = member.role !== role;
+        if (!entry.record) return memberView(member);
         if (member.role === "owner" && (await q.countOwners(tx, access.org.id)) <= 1) {
           throw new AppError("conflict", "the last owner cannot be demoted: make another member owner first");
         }
         await q.setMemberRole(tx, access.org.id, userId, role);
-        await audit.append(
-          tx,
-          entry(access, { action: "member.update", target, details: { from: member.role, to: role } }),
-        );
+        entry.details = { from: member.role, to: role };
         return memberView({ ...member, role });
       });
     },
 
     async removeMember(access, userId) {
-      await authorize(access, "member.write");
-      const removed = await change(access, async (tx) => {
+      const removed = await audited(access, { action: "member.remove" }, async (tx, entry) => {
         await q.lockOrg(tx, store.dialect, access.org.id);
         const member = await q.memberOf(tx, access.org.id, userId);
         if (!member) throw memberNotFound(userId);
-        const target = { type: "member", id: userId, name: member.email };
-        requireOwnerFor(access, [member.role], "member.remove", target);
+        entry.target = { type: "member", id: userId, name: member.email };
+        requireOwnerFor(access, [member.role], entry.target);
         if (member.role === "owner" && (await q.countOwners(tx, access.org.id)) <= 1) {
           throw new AppError("conflict", "the last owner cannot be removed: make another member owner first");
         }
@@ -531,19 +432,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         // Cached token lookups on every node go with them (lookup-cache.ts), as for a token deleted alone.
         if (tokens.length > 0) await lookups.changed(tx);
         const invitationsRevoked = await q.deleteInvitationsCreatedBy(tx, access.org.id, userId);
-        await audit.append(
-          tx,
-          entry(access, {
-            action: "member.remove",
-            target,
-            details: {
-              role: member.role,
-              tokensRevoked: tokens.length,
-              revokedTokens: tokens.map((t) => ({ id: t.id, name: t.name })),
-              invitationsRevoked,
-            },
-          }),
-        );
+        entry.details = {
+          role: member.role,
+          tokensRevoked: tokens.length,
+          revokedTokens: tokens.map((t) => ({ id: t.id, name: t.name })),
+          invitationsRevoked,
+        };
         return { tokensRevoked: tokens.length, invitationsRevoked };
       });
       if (removed.tokensRevoked > 0) lookups.drop(); // again after commit, as in deleteToken
@@ -564,16 +458,16 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     },
 
     async createToken(access, rawInput) {
-      await authorize(access, "token.write");
+      await audited.authorize(access, { action: "token.create" });
       const input = parseInput(createTokenBody, rawInput);
       const id = newId();
-      const target = { type: "token", id, name: input.name };
+      const change = { action: "token.create", target: { type: "token", id, name: input.name } } as const;
       if (input.role === "owner" && access.role !== "owner") {
-        return deny(access, new Refusal("token.create", target, "owner_rule", OWNER_RULE));
+        return audited.refuse(access, change, { reason: "owner_rule", message: OWNER_RULE });
       }
       const token = generateToken("crk_t");
       const at = iso();
-      await store.transaction(async (tx) => {
+      await audited(access, change, async (tx, entry) => {
         const actor = access.actor;
         await q.insertApiToken(tx, {
           created_by_user_id:
@@ -587,27 +481,20 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           created_by: actorLabel(access.actor),
           last_used_at: null,
         });
-        await audit.append(
-          tx,
-          entry(access, { action: "token.create", target, details: { role: input.role } }),
-        );
+        entry.details = { role: input.role };
       });
       return { id, token, name: input.name, role: input.role, createdAt: at };
     },
 
     async deleteToken(access, tokenId) {
-      await authorize(access, "token.write");
-      await change(access, async (tx) => {
+      await audited(access, { action: "token.delete" }, async (tx, entry) => {
         const row = await q.apiTokenInOrg(tx, access.org.id, tokenId);
         if (!row) throw new AppError("not_found", `token ${tokenId.slice(0, 64)} not found`);
-        const target = { type: "token", id: row.id, name: row.name };
-        requireOwnerFor(access, [row.role], "token.delete", target);
+        entry.target = { type: "token", id: row.id, name: row.name };
+        requireOwnerFor(access, [row.role], entry.target);
         await q.deleteApiToken(tx, access.org.id, row.id);
         await lookups.changed(tx);
-        await audit.append(
-          tx,
-          entry(access, { action: "token.delete", target, details: { role: row.role } }),
-        );
+        entry.details = { role: row.role };
       });
       lookups.drop(); // again after commit: a lookup in between could have read the revoked row
     },
@@ -618,7 +505,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     },
 
     async createProject(access, rawInput) {
-      await authorize(access, "project.write");
+      await audited.authorize(access, { action: "project.create" });
       const input = parseInput(createProjectBody, rawInput);
       const project: ProjectRecord = {
         id: newId(),
@@ -627,16 +514,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         name: input.name,
         createdAt: iso(),
       };
-      await store.transaction(async (tx) => {
-        await unique(q.insertProject(tx, project), "name_taken", `project slug ${project.slug} is taken`);
-        await audit.append(
-          tx,
-          entry(access, {
-            action: "project.create",
-            target: { type: "project", id: project.id, name: project.slug },
-            details: { name: project.name },
-          }),
-        );
+      const change = {
+        action: "project.create",
+        target: { type: "project", id: project.id, name: project.slug },
+        unique: { code: "name_taken", message: `project slug ${project.slug} is taken` },
+      } as const;
+      await audited(access, change, async (tx, entry) => {
+        await q.insertProject(tx, project);
+        entry.details = { name: project.name };
       });
       return projectView(project);
     },

@@ -3,12 +3,15 @@
  * its audit entry in the same transaction (A2) and tells every node to drop its cached view (D2).
  */
 import type { Logger } from "pino";
+import type { AuditAction } from "../audit/actions.js";
 import type { AuditLog } from "../audit/index.js";
+import { orgAudited } from "../auth/audited.js";
 import type { AuthService, ProjectRecord } from "../auth/index.js";
+import type { Action } from "../auth/policy.js";
 import { type Actor, actorLabel, type OrgAccess } from "../auth/types.js";
 import { decryptField, encryptField, keyIdOf } from "../crypto/index.js";
 import { AppError, RunError } from "../errors.js";
-import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
+import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
 import { createNotifications, type Notifications } from "../store/notifications.js";
 import { parseAllowedHosts } from "./hosts.js";
@@ -129,6 +132,7 @@ interface ScopeView {
 
 export function createSecretsService(deps: SecretsDeps): SecretsService {
   const { store, audit, auth, keyring, logger } = deps;
+  const audited = orgAudited({ store, audit });
   const q = secretsStore(store.dialect);
 
   // ---- caches: values by (secret, version); scope views by (org, project), dropped on any change ----
@@ -328,41 +332,35 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     return m!;
   }
 
-  /** Runs a change: authorization, then one transaction with its audit entry and a change notice. */
-  async function change<T>(
+  /**
+   * Runs a change of the secret `name` through audit's one path (authorization, one transaction ending in
+   * its entry), telling every node to drop its cached views of the organization when it commits.
+   */
+  async function changeSecret<T>(
     t: ScopeTarget,
-    action: string,
+    action: AuditAction,
     name: string,
     fn: (
       tx: Tx,
       actor: Actor,
     ) => Promise<{ result: T; secretId?: string; details?: Record<string, unknown> }>,
+    needs: Action[] = [],
   ): Promise<T> {
-    await auth.authorize(t.access, "secret.write", { type: "secret", name: safeName(name) });
     const orgId = t.access.org.id;
-    try {
-      const out = await store.transaction(async (tx) => {
-        const { result, secretId, details } = await fn(tx, t.access.actor);
-        await audit.append(tx, {
-          orgId,
-          actor: t.access.actor,
-          action,
-          target: { type: "secret", name: safeName(name), ...(secretId ? { id: secretId } : {}) },
-          outcome: "success",
-          sourceIp: t.access.ctx.sourceIp,
-          details: { scope: t.project ? `project:${t.project.slug}` : "org", ...details },
-        });
-        await bus.notify(tx, orgId);
-        return result;
-      });
-      dropOrg(orgId);
-      return out;
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new AppError("name_taken", `a secret named ${safeName(name)} already exists in this scope`);
-      }
-      throw error;
-    }
+    const target = { type: "secret", name: safeName(name) };
+    const unique = {
+      code: "name_taken",
+      message: `a secret named ${safeName(name)} already exists in this scope`,
+    } as const;
+    const out = await audited(t.access, { action, target, needs, unique }, async (tx, entry) => {
+      const { result, secretId, details } = await fn(tx, t.access.actor);
+      if (secretId) entry.target = { ...target, id: secretId };
+      entry.details = { scope: t.project ? `project:${t.project.slug}` : "org", ...details };
+      await bus.notify(tx, orgId);
+      return result;
+    });
+    dropOrg(orgId);
+    return out;
   }
 
   const service: SecretsService = {
@@ -389,52 +387,56 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       const name = checkName(policy, input.name);
       const { serialized } = parseValue(input.type, input.value);
       const allowedHosts = input.allowedHosts ?? [];
-      if (allowedHosts.length > 0) {
-        await auth.authorize(t.access, "secret.bind", { type: "secret", name: safeName(name) });
-      }
-      return change(t, "secret.create", name, async (tx, actor) => {
-        const now = nowIso();
-        const by = actorLabel(actor);
-        const row: SecretRow = {
-          id: newId(),
-          org_id: t.access.org.id,
-          project_id: t.project?.id ?? null,
-          name,
-          name_key: nameKey(name),
-          type: input.type,
-          visibility: input.visibility ?? "restricted",
-          description: input.description ?? "",
-          current_version: 1,
-          archived: 0,
-          created_at: now,
-          created_by: by,
-          updated_at: now,
-          updated_by: by,
-          last_accessed_at: null,
-          last_accessed_by: null,
-          allowed_hosts: JSON.stringify(allowedHosts),
-        };
-        await tx.insertInto("secrets").values(row).execute();
-        await writeVersion(tx, row, 1, serialized, by);
-        if (t.project) {
-          const shared = await q.findInScope(tx, { orgId: row.org_id, projectId: null }, row.name_key);
-          if (shared) await q.repointProjectConsumers(tx, t.project.id, shared.id, row.id);
-        }
-        return {
-          result: await one(tx, row),
-          secretId: row.id,
-          details: {
-            type: row.type,
-            visibility: row.visibility,
-            version: 1,
-            ...(allowedHosts.length > 0 ? { allowedHosts } : {}),
-          },
-        };
-      });
+      const needs: Action[] = allowedHosts.length > 0 ? ["secret.bind"] : [];
+      return changeSecret(
+        t,
+        "secret.create",
+        name,
+        async (tx, actor) => {
+          const now = nowIso();
+          const by = actorLabel(actor);
+          const row: SecretRow = {
+            id: newId(),
+            org_id: t.access.org.id,
+            project_id: t.project?.id ?? null,
+            name,
+            name_key: nameKey(name),
+            type: input.type,
+            visibility: input.visibility ?? "restricted",
+            description: input.description ?? "",
+            current_version: 1,
+            archived: 0,
+            created_at: now,
+            created_by: by,
+            updated_at: now,
+            updated_by: by,
+            last_accessed_at: null,
+            last_accessed_by: null,
+            allowed_hosts: JSON.stringify(allowedHosts),
+          };
+          await tx.insertInto("secrets").values(row).execute();
+          await writeVersion(tx, row, 1, serialized, by);
+          if (t.project) {
+            const shared = await q.findInScope(tx, { orgId: row.org_id, projectId: null }, row.name_key);
+            if (shared) await q.repointProjectConsumers(tx, t.project.id, shared.id, row.id);
+          }
+          return {
+            result: await one(tx, row),
+            secretId: row.id,
+            details: {
+              type: row.type,
+              visibility: row.visibility,
+              version: 1,
+              ...(allowedHosts.length > 0 ? { allowedHosts } : {}),
+            },
+          };
+        },
+        needs,
+      );
     },
 
     async updateValue(t, name, input) {
-      return change(t, "secret.update", name, async (tx, actor) => {
+      return changeSecret(t, "secret.update", name, async (tx, actor) => {
         const row = await findExact(tx, t, name);
         const { serialized } = parseValue(row.type, input.value);
         if (input.expectedVersion !== undefined && input.expectedVersion !== row.current_version) {
@@ -449,8 +451,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
 
     async updateMetadata(t, name, patch) {
       const binding = patch.allowedHosts !== undefined;
-      if (binding) await auth.authorize(t.access, "secret.bind", { type: "secret", name: safeName(name) });
-      return change(t, binding ? "secret.bind" : "secret.describe", name, async (tx, actor) => {
+      return changeSecret(t, binding ? "secret.bind" : "secret.describe", name, async (tx, actor) => {
         const row = await findExact(tx, t, name);
         const updated = {
           ...row,
@@ -480,7 +481,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     restore: (t, name) => setArchived(t, name, false),
 
     async remove(t, name) {
-      return change(t, "secret.delete", name, async (tx) => {
+      return changeSecret(t, "secret.delete", name, async (tx) => {
         const row = await findExact(tx, t, name);
         const usedBy = (await q.usage(tx, [row.id])).get(row.id) ?? [];
         const shared =
@@ -511,31 +512,20 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     async reveal(t, name) {
       await auth.authorize(t.access, "secret.reveal", { type: "secret", name: safeName(name) });
       const row = await findEffective(store.db, t, name);
-      const target = { type: "secret", id: row.id, name: row.name };
+      const reveal = {
+        action: "secret.reveal",
+        target: { type: "secret", id: row.id, name: row.name },
+      } as const;
       if (row.visibility !== "masked") {
-        await audit.appendNow({
-          orgId: t.access.org.id,
-          actor: t.access.actor,
-          action: "secret.reveal",
-          target,
-          outcome: "denied",
-          sourceIp: t.access.ctx.sourceIp,
-          details: { reason: "restricted" },
+        return audited.refuse(t.access, reveal, {
+          reason: "restricted",
+          message: `secret ${row.name} is restricted: its value can never be read`,
         });
-        throw new AppError("forbidden", `secret ${row.name} is restricted: its value can never be read`);
       }
       // The audit entry commits with the read (A2): a reveal that cannot be audited returns nothing.
-      return store.transaction(async (tx) => {
+      return audited(t.access, reveal, async (tx, entry) => {
         const value = await decryptVersion(tx, row, row.current_version);
-        await audit.append(tx, {
-          orgId: t.access.org.id,
-          actor: t.access.actor,
-          action: "secret.reveal",
-          target,
-          outcome: "success",
-          sourceIp: t.access.ctx.sourceIp,
-          details: { version: row.current_version },
-        });
+        entry.details = { version: row.current_version };
         return { value };
       });
     },
@@ -553,7 +543,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     },
 
     async rollback(t, name, version) {
-      return change(t, "secret.rollback", name, async (tx, actor) => {
+      return changeSecret(t, "secret.rollback", name, async (tx, actor) => {
         const row = await findExact(tx, t, name);
         const old = await q.versionRow(tx, row.id, version);
         if (!old) throw new AppError("not_found", `version ${version} of ${row.name} is not kept`);
@@ -683,7 +673,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   };
 
   async function setArchived(t: ScopeTarget, name: string, archived: boolean) {
-    return change(t, archived ? "secret.archive" : "secret.restore", name, async (tx, actor) => {
+    return changeSecret(t, archived ? "secret.archive" : "secret.restore", name, async (tx, actor) => {
       const row = await findExact(tx, t, name);
       const updated = {
         ...row,
