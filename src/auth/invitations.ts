@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { refuse } from "../audit/audited.js";
+import { type AuditCaller, type Audited, refuse } from "../audit/audited.js";
 import type { AuditLog } from "../audit/types.js";
 import { constantTimeEqual, generateToken, hashToken } from "../crypto/index.js";
 import { AppError } from "../errors.js";
@@ -160,55 +160,62 @@ export function createInvitationService(deps: InvitationServiceDeps): Invitation
       });
     },
 
-    async accept(ctx, rawInput) {
-      const input = parse(acceptInvitationBody, rawInput);
-      const actor = ctx.actor;
-      if (actor?.type === "token") {
-        throw new AppError(
-          "forbidden",
-          "an API token cannot accept an invitation: accept as the person invited",
-        );
-      }
-      if (actor && input.password !== undefined) {
-        throw new AppError("invalid_request", "you are signed in: accept without a password", {
-          fields: [{ field: "body.password", message: "leave it out when you accept with your session" }],
-        });
-      }
-      const tokenHash = INVITE_TOKEN.test(input.token) ? hashToken(input.token) : undefined;
-      // Hashing costs what a sign-in does, and happens before the transaction so it holds no lock meanwhile.
-      const passwordHash =
-        !actor && input.password !== undefined ? await deps.hashPassword(input.password) : undefined;
-      const caller = { orgId: null, actor, sourceIp: ctx.sourceIp };
-      return anonymous(caller, { action: "invitation.accept" }, async (tx, entry) => {
-        const row = tokenHash ? await q.invitationByHash(tx, tokenHash) : undefined;
-        if (!row || !tokenHash || !constantTimeEqual(row.token_hash, tokenHash) || row.expires_at <= iso()) {
-          gone();
-        }
-        const { userId, email, created } = await invitee(tx, row.email, actor, passwordHash, iso());
-        // The claim: of two accepts of one invitation, one deletes the row and the other finds none.
-        if (!(await q.deleteInvitation(tx, row.org_id, row.id))) gone();
-        const at = iso();
-        try {
-          await q.insertMember(tx, { orgId: row.org_id, userId, role: row.role, at });
-        } catch (error) {
-          if (isUniqueViolation(error))
-            throw new AppError("name_taken", "you are already a member of this organization");
-          throw error;
-        }
-        const org = await q.orgById(tx, row.org_id);
-        if (!org) gone();
-        const session = await deps.issueSession(tx, userId);
-        entry.orgId = row.org_id;
-        entry.actor = { type: "user", userId, email };
-        entry.target = { type: "invitation", id: row.id, name: email };
-        entry.details = { role: row.role, userId, accountCreated: created, invitedBy: row.created_by };
-        return {
-          ...session,
-          org: { id: org.id, slug: org.slug, name: org.name, role: row.role, createdAt: org.createdAt },
-        };
-      });
-    },
+    accept: (ctx, rawInput) => accept(deps, anonymous, ctx, rawInput),
   };
+}
+
+/** Anonymous with a password (a new account), or with the invitee's own session and no password. */
+async function accept(
+  deps: InvitationServiceDeps,
+  anonymous: Audited<AuditCaller>,
+  ctx: RequestContext,
+  rawInput: unknown,
+): Promise<AcceptAnswer> {
+  const now = deps.now ?? Date.now;
+  const iso = (ms = now()) => new Date(ms).toISOString();
+  const input = parse(acceptInvitationBody, rawInput);
+  const actor = ctx.actor;
+  if (actor?.type === "token") {
+    throw new AppError("forbidden", "an API token cannot accept an invitation: accept as the person invited");
+  }
+  if (actor && input.password !== undefined) {
+    throw new AppError("invalid_request", "you are signed in: accept without a password", {
+      fields: [{ field: "body.password", message: "leave it out when you accept with your session" }],
+    });
+  }
+  const tokenHash = INVITE_TOKEN.test(input.token) ? hashToken(input.token) : undefined;
+  // Hashing costs what a sign-in does, and happens before the transaction so it holds no lock meanwhile.
+  const passwordHash =
+    !actor && input.password !== undefined ? await deps.hashPassword(input.password) : undefined;
+  const caller = { orgId: null, actor, sourceIp: ctx.sourceIp };
+  return anonymous(caller, { action: "invitation.accept" }, async (tx, entry) => {
+    const row = tokenHash ? await q.invitationByHash(tx, tokenHash) : undefined;
+    if (!row || !tokenHash || !constantTimeEqual(row.token_hash, tokenHash) || row.expires_at <= iso()) {
+      gone();
+    }
+    const { userId, email, created } = await invitee(tx, row.email, actor, passwordHash, iso());
+    // The claim: of two accepts of one invitation, one deletes the row and the other finds none.
+    if (!(await q.deleteInvitation(tx, row.org_id, row.id))) gone();
+    const at = iso();
+    try {
+      await q.insertMember(tx, { orgId: row.org_id, userId, role: row.role, at });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new AppError("name_taken", "you are already a member of this organization");
+      throw error;
+    }
+    const org = await q.orgById(tx, row.org_id);
+    if (!org) gone();
+    const session = await deps.issueSession(tx, userId);
+    entry.orgId = row.org_id;
+    entry.actor = { type: "user", userId, email };
+    entry.target = { type: "invitation", id: row.id, name: email };
+    entry.details = { role: row.role, userId, accountCreated: created, invitedBy: row.created_by };
+    return {
+      ...session,
+      org: { id: org.id, slug: org.slug, name: org.name, role: row.role, createdAt: org.createdAt },
+    };
+  });
 }
 
 /** Who accepts: the signed-in person, who must own the invited address, or a new account for it. */
