@@ -41,7 +41,7 @@ interface Row {
   allowed: Role[];
   /** Editors are allowed too while the organization's editorsManageSecrets is on. */
   editorsManageSecrets?: true;
-  /** The action a refusal is audited under. */
+  /** The action a refusal is audited under: the refused change's own name (AuditAction), or the read's permission. */
   action: string;
   /** Builds a fresh request (the owner prepares whatever must exist first). */
   prepare(f: Fixture): Promise<Request>;
@@ -70,12 +70,12 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     await f.owner("POST", at(f), { name, type: "token", value: `matrix-value-${f.n}`, visibility });
     return { name, target: { type: "secret", name } };
   };
-  const write = { editorsManageSecrets: true as const, allowed: admins, action: "secret.write" };
+  const write = (action: string) => ({ editorsManageSecrets: true as const, allowed: admins, action });
   return [
     { route: `GET ${base}`, allowed: all, action: "secret.read", prepare: async (f) => ({ path: at(f) }) },
     {
       route: `POST ${base}`,
-      ...write,
+      ...write("secret.create"),
       prepare: async (f) => ({
         path: at(f),
         body: { name: `NEW_${f.n}`, type: "token", value: "matrix-new" },
@@ -90,7 +90,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `PUT ${base}/{name}/value`,
-      ...write,
+      ...write("secret.update"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         return { path: `${at(f)}/${name}/value`, body: { value: "matrix-next" }, target };
@@ -98,7 +98,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `PATCH ${base}/{name}`,
-      ...write,
+      ...write("secret.describe"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         return { path: `${at(f)}/${name}`, body: { description: "d" }, target };
@@ -106,7 +106,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `DELETE ${base}/{name}`,
-      ...write,
+      ...write("secret.delete"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         return { path: `${at(f)}/${name}`, target };
@@ -114,7 +114,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `POST ${base}/{name}/archive`,
-      ...write,
+      ...write("secret.archive"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         return { path: `${at(f)}/${name}/archive`, target };
@@ -122,7 +122,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `POST ${base}/{name}/restore`,
-      ...write,
+      ...write("secret.restore"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         await f.owner("POST", `${at(f)}/${name}/archive`);
@@ -147,7 +147,7 @@ const secretRows = (scope: "org" | "project"): Row[] => {
     },
     {
       route: `POST ${base}/{name}/rollback`,
-      ...write,
+      ...write("secret.rollback"),
       prepare: async (f) => {
         const { name, target } = await make(f);
         await f.owner("PUT", `${at(f)}/${name}/value`, { value: "matrix-v2" });
@@ -166,12 +166,12 @@ const consumerRows = (kind: "integrations" | "logic"): Row[] => {
     const id = (await f.owner("POST", at(f), body(f.n))).id as string;
     return { id, path: `${at(f)}/${id}`, target: { type, id } };
   };
-  const write = { allowed: editors, action: "consumer.write" };
+  const write = (action: string) => ({ allowed: editors, action });
   return [
     { route: `GET ${base}`, allowed: all, action: "consumer.read", prepare: async (f) => ({ path: at(f) }) },
     {
       route: `POST ${base}`,
-      ...write,
+      ...write("consumer.create"),
       prepare: async (f) => ({ path: at(f), body: body(f.n), target: { type, name: body(f.n).name } }),
     },
     {
@@ -182,13 +182,13 @@ const consumerRows = (kind: "integrations" | "logic"): Row[] => {
     },
     {
       route: `PUT ${base}/{id}`,
-      ...write,
+      ...write("consumer.update"),
       prepare: async (f) => {
         const { path, target } = await make(f);
         return { path, body: body(f.n), target };
       },
     },
-    { route: `DELETE ${base}/{id}`, ...write, prepare: make },
+    { route: `DELETE ${base}/{id}`, ...write("consumer.delete"), prepare: make },
     {
       route: kind === "integrations" ? `POST ${base}/{id}/test` : `POST ${base}/{id}/run`,
       allowed: editors,
@@ -224,7 +224,7 @@ const ROWS: (Row | Exempt)[] = [
   {
     route: "PATCH /v1/orgs/{org}/settings",
     allowed: admins,
-    action: "org.settings.write",
+    action: "org.settings.update",
     // Sets what the organization already has, so the matrix's setting stays as it is.
     prepare: async (f) => ({
       path: `${o(f)}/settings`,
@@ -235,7 +235,7 @@ const ROWS: (Row | Exempt)[] = [
   {
     route: "POST /v1/orgs/{org}/members",
     allowed: admins,
-    action: "member.write",
+    action: "invitation.create",
     prepare: async (f) => ({
       path: `${o(f)}/members`,
       body: { email: `m${f.n}@example.com`, role: "viewer" },
@@ -244,20 +244,20 @@ const ROWS: (Row | Exempt)[] = [
   {
     route: "PATCH /v1/orgs/{org}/members/{userId}",
     allowed: admins,
-    action: "member.write",
+    action: "member.update",
     prepare: async (f) => ({ path: `${o(f)}/members/${await spareMember(f)}`, body: { role: "viewer" } }),
   },
   {
     route: "DELETE /v1/orgs/{org}/members/{userId}",
     allowed: admins,
-    action: "member.write",
+    action: "member.remove",
     prepare: async (f) => ({ path: `${o(f)}/members/${await spareMember(f)}` }),
   },
   orgRow("GET /v1/orgs/{org}/invitations", admins, "member.read", "/invitations"),
   {
     route: "DELETE /v1/orgs/{org}/invitations/{id}",
     allowed: admins,
-    action: "member.write",
+    action: "invitation.revoke",
     prepare: async (f) => {
       const i = await f.owner("POST", `${o(f)}/members`, { email: `i${f.n}@example.com`, role: "viewer" });
       return { path: `${o(f)}/invitations/${(i.invitation as { id: string }).id}` };
@@ -267,13 +267,13 @@ const ROWS: (Row | Exempt)[] = [
   {
     route: "POST /v1/orgs/{org}/tokens",
     allowed: admins,
-    action: "token.write",
+    action: "token.create",
     prepare: async (f) => ({ path: `${o(f)}/tokens`, body: { name: `t${f.n}`, role: "viewer" } }),
   },
   {
     route: "DELETE /v1/orgs/{org}/tokens/{id}",
     allowed: admins,
-    action: "token.write",
+    action: "token.delete",
     prepare: async (f) => {
       const t = await f.owner("POST", `${o(f)}/tokens`, { name: `del${f.n}`, role: "viewer" });
       return { path: `${o(f)}/tokens/${t.id}` };
@@ -284,7 +284,7 @@ const ROWS: (Row | Exempt)[] = [
   {
     route: "POST /v1/orgs/{org}/projects",
     allowed: admins,
-    action: "project.write",
+    action: "project.create",
     prepare: async (f) => ({ path: `${o(f)}/projects`, body: { slug: `p${f.n}`, name: "P" } }),
   },
   orgRow("GET /v1/orgs/{org}/audit", admins, "audit.read", "/audit"),
