@@ -33,10 +33,13 @@ export interface Matcher {
 }
 
 /**
- * The largest stride. Each pattern is indexed under `stride` grams, so the index grows with it: without a
+ * The largest stride: each pattern is indexed under `stride` grams, so the index grows with it. Without a
  * cap, a set of long values only (URLs, 64-character keys) got strides of 16 to 61 and builds of seconds.
+ * The cap is 4, or higher while patterns x stride stays within `ENTRY_BUDGET` (a few thousand patterns
+ * build in milliseconds at any stride, and a longer stride reads fewer samples).
  */
 const MAX_STRIDE = 4;
+const ENTRY_BUDGET = 300_000;
 /** Patterns shorter than this go to the q = 2 tier; longer ones would make its bigram table useless. */
 const MAIN_MIN_LENGTH = 6;
 /**
@@ -116,7 +119,7 @@ export function createMatcher(table: PatternTable): Matcher {
   // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
   // q = 2 and q = 4 tiers; a pattern long enough for that many 8-grams goes to the q = 8 tier.
-  let stride = MAX_STRIDE;
+  let stride = Math.max(MAX_STRIDE, Math.floor(ENTRY_BUDGET / Math.max(1, count)));
   for (let p = 0; p < count; p++) {
     const l = length[p]!;
     stride = Math.min(stride, l < MAIN_MIN_LENGTH ? l - 1 : l - 3);
@@ -133,55 +136,142 @@ export function createMatcher(table: PatternTable): Matcher {
   const shortTier = buildShortTier(patterns, length, head, shortIds, stride);
   const midTier = buildMainTier(patterns, length, head, midIds, stride, 4);
   const longTier = buildMainTier(patterns, length, head, longIds, stride, 8);
+  const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
+  let prefixIndex: PrefixIndex | null = null;
+  return {
+    ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
+    liveFrom(input) {
+      const len = input.length;
+      if (count === 0) return len;
+      prefixIndex ??= buildPrefixIndex(patterns, tails, head);
+      for (let i = Math.max(0, len - longest + 1); i < len; i++) {
+        if (prefixIndex.isProperPrefix(input, i)) return i;
+      }
+      return len;
+    },
+    longest,
+  };
+}
 
-  let view: DataView | null = null;
+/**
+ * A matcher's tables and its scan state, shared by the hot loops and `candidate` so the loops pass only
+ * numbers around. A class, not closures made by createMatcher: closures get their own feedback and
+ * compiled code per matcher, so every new matcher (one per change to an organization's secrets) ran its
+ * first scans interpreted, 2 to 10 times slower; methods are compiled once for all matchers.
+ */
+class Scanner {
+  private readonly patterns: string[];
+  private readonly tails: PatternTable["tails"];
+  private view: DataView | null = null;
+  private text = "";
+  private n = 0;
+  private blockBase = 0;
+  private blockLength = 0;
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private lastStart = -1;
+  private lastEnd = -1;
+  private ordered = true;
+  /** Last verified start of each pattern in the current scan, and the smallest period of a pattern. */
+  private readonly previous = new Map<number, number>();
+  private readonly periods = new Map<number, number>();
+  // The scans only collect the sampled positions that pass the filters; the positions are examined after
+  // the loop. Examining them inline (the chains, `candidate`) made the compiled loop several times
+  // slower even on text where nothing passed.
+  private passed: readonly [Int32Array, Int32Array, Int32Array] = [EMPTY, EMPTY, EMPTY];
+  private passedCounts: Int32Array = EMPTY;
 
-  // Scan state, shared by the hot loops and `candidate` so the loops pass only numbers around.
-  let text = "";
-  let n = 0;
-  let blockBase = 0;
-  let blockLength = 0;
-  let starts: number[] = [];
-  let ends: number[] = [];
-  let lastStart = -1;
-  let lastEnd = -1;
-  let ordered = true;
+  constructor(
+    table: PatternTable,
+    private readonly length: Int32Array,
+    private readonly extent: Int32Array,
+    private readonly head: Int32Array,
+    private readonly stride: number,
+    private readonly tiers: readonly [ShortTier, MainTier, MainTier],
+  ) {
+    this.patterns = table.patterns;
+    this.tails = table.tails;
+  }
 
-  // Last verified start of each pattern in the current scan, and the smallest period of a pattern.
-  const previous = new Map<number, number>();
-  const periods = new Map<number, number>();
-  const periodOf = (p: number): number => {
-    let period = periods.get(p);
+  ranges(input: string): number[] {
+    shared ??= createScanBuffers();
+    const scratch = shared.bytes;
+    this.view = shared.view;
+    this.passed = [shared.shortPassed, shared.midPassed, shared.longPassed];
+    this.passedCounts = shared.counts;
+    this.text = input;
+    const n = input.length;
+    this.n = n;
+    this.starts = [];
+    this.ends = [];
+    this.lastStart = -1;
+    this.lastEnd = -1;
+    this.ordered = true;
+    this.previous.clear();
+    const [shortTier, midTier, longTier] = this.tiers;
+    // Next sample, relative to the current block.
+    let next = 0;
+    for (let base = 0; base < n; base += BLOCK) {
+      this.blockBase = base;
+      // A block carries 7 more characters, so the grams sampled near its end are whole.
+      const blockEnd = Math.min(n, base + BLOCK + 7);
+      this.blockLength = blockEnd - base;
+      scratch.write(base === 0 && blockEnd === n ? input : input.slice(base, blockEnd), 0, "latin1");
+      // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
+      // of the scratch buffer; verification rejects what that lets through.
+      const last = Math.min(this.blockLength - 2, BLOCK - 1);
+      const j = sample(this.view, next, last, this.stride, this.tiers, this.passed, this.passedCounts);
+      // Past the last whole gram the next offset can go negative; nothing is left to sample there.
+      next = Math.max(0, j - BLOCK);
+      this.shortHits(shortTier);
+      this.mainHits(midTier, this.passed[1], this.passedCounts[1]!, false);
+      this.mainHits(longTier, this.passed[2], this.passedCounts[2]!, true);
+    }
+    if (this.lastEnd >= 0) {
+      this.starts.push(this.lastStart);
+      this.ends.push(this.lastEnd);
+    }
+    const result = normalize(this.starts, this.ends, this.ordered);
+    this.text = "";
+    this.starts = [];
+    this.ends = [];
+    return result;
+  }
+
+  private periodOf(p: number): number {
+    let period = this.periods.get(p);
     if (period === undefined) {
-      period = smallestPeriod(patterns[p]!);
-      periods.set(p, period);
+      period = smallestPeriod(this.patterns[p]!);
+      this.periods.set(p, period);
     }
     return period;
-  };
+  }
 
-  function candidate(p: number, t: number): void {
+  private candidate(p: number, t: number): void {
     if (t < 0) return;
-    const end = t + length[p]!;
-    if (end > n) return;
+    const length = this.length[p]!;
+    const end = t + length;
+    if (end > this.n) return;
     // A candidate inside the current range cannot change the union, whatever its tails.
-    if (t >= lastStart && t + extent[p]! <= lastEnd) return;
-    const rel = t - blockBase;
-    if (rel >= 0 && rel + 4 <= blockLength && view!.getInt32(rel, true) !== head[p]) return;
-    const prev = previous.get(p);
-    if (prev !== undefined && t > prev && t < prev + length[p]! && (t - prev) % periodOf(p) === 0) {
+    if (t >= this.lastStart && t + this.extent[p]! <= this.lastEnd) return;
+    const rel = t - this.blockBase;
+    if (rel >= 0 && rel + 4 <= this.blockLength && this.view!.getInt32(rel, true) !== this.head[p]) return;
+    const text = this.text;
+    const prev = this.previous.get(p);
+    if (prev !== undefined && t > prev && t < prev + length && (t - prev) % this.periodOf(p) === 0) {
       // Overlaps the last occurrence of p by a multiple of p's period: text[t, prev + length) is already
       // known to equal p's head, so only the new characters are compared. Without this, a periodic text
       // against a long periodic pattern would compare the whole pattern at every sample.
-      const pattern = patterns[p]!;
-      for (let x = prev + length[p]!; x < end; x++) {
+      const pattern = this.patterns[p]!;
+      for (let x = prev + length; x < end; x++) {
         if (text.charCodeAt(x) !== pattern.charCodeAt(x - t)) return;
       }
-    } else if (!text.startsWith(patterns[p]!, t)) {
+    } else if (!text.startsWith(this.patterns[p]!, t)) {
       return;
     }
-    if (prev === undefined || t > prev) previous.set(p, t);
+    if (prev === undefined || t > prev) this.previous.set(p, t);
     let stop = end;
-    const ts = tails[p];
+    const ts = this.tails[p];
     if (ts) {
       for (const tail of ts) {
         if (text.startsWith(tail, end)) {
@@ -190,47 +280,32 @@ export function createMatcher(table: PatternTable): Matcher {
         }
       }
     }
-    if (lastEnd >= 0 && t <= lastEnd && stop >= lastStart) {
-      if (t < lastStart) {
-        lastStart = t;
-        ordered = false;
-      }
-      if (stop > lastEnd) lastEnd = stop;
-      return;
-    }
-    if (lastEnd >= 0) {
-      starts.push(lastStart);
-      ends.push(lastEnd);
-      if (t < lastStart) ordered = false;
-    }
-    lastStart = t;
-    lastEnd = stop;
+    this.include(t, stop);
   }
 
-  // The scans only collect the sampled positions that pass the filter; the positions are examined after
-  // the loop. Examining them inline (the chains, `candidate`) made the compiled loop several times
-  // slower even on text where nothing passed.
-  let shortPassed: Int32Array = new Int32Array(0);
-  let shortPassedCount = 0;
-  let midPassed: Int32Array = new Int32Array(0);
-  let longPassed: Int32Array = new Int32Array(0);
-  let passedCounts: Int32Array = new Int32Array(3);
-
-  function scan(from: number): number {
-    // Up to the last bigram of the block. A 4-gram read there runs past the text's end into stale bytes
-    // of the scratch buffer; verification rejects what that lets through.
-    const last = Math.min(blockLength - 2, BLOCK - 1);
-    const tiers = [shortTier, midTier, longTier] as const;
-    const passed = [shortPassed, midPassed, longPassed] as const;
-    const j = sample(view!, from, last, stride, tiers, passed, passedCounts);
-    shortPassedCount = passedCounts[0]!;
-    return j;
+  /** Adds [t, stop) to the ranges, merged with the last one when they overlap or touch. */
+  private include(t: number, stop: number): void {
+    if (this.lastEnd >= 0 && t <= this.lastEnd && stop >= this.lastStart) {
+      if (t < this.lastStart) {
+        this.lastStart = t;
+        this.ordered = false;
+      }
+      if (stop > this.lastEnd) this.lastEnd = stop;
+      return;
+    }
+    if (this.lastEnd >= 0) {
+      this.starts.push(this.lastStart);
+      this.ends.push(this.lastEnd);
+      if (t < this.lastStart) this.ordered = false;
+    }
+    this.lastStart = t;
+    this.lastEnd = stop;
   }
 
   /** Examines the positions that passed the filter of a q = 4 (`long` false) or q = 8 tier. */
-  function mainHits(tier: MainTier, positions: Int32Array, passes: number, long: boolean): void {
-    const dv = view!;
-    const { cells, start, cellShift } = tier;
+  private mainHits(tier: MainTier, positions: Int32Array, passes: number, long: boolean): void {
+    const dv = this.view!;
+    const { cells, start, cellShift, memberNext, pattern } = tier;
     for (let x = 0; x < passes; x++) {
       const j = positions[x]!;
       const g = long ? key8(dv.getInt32(j, true), dv.getInt32(j + 4, true)) : dv.getInt32(j, true);
@@ -239,21 +314,19 @@ export function createMatcher(table: PatternTable): Matcher {
         if (cells[k] !== g) continue;
         const rel = j - cells[k + 1]!;
         if (rel >= 0 && dv.getInt32(rel, true) !== cells[k + 2]) continue;
-        mainHit(tier, cells[k + 3]!, blockBase + rel);
+        const t = this.blockBase + rel;
+        for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
       }
     }
   }
 
-  function mainHit(tier: MainTier, member: number, t: number): void {
-    const { memberNext, pattern } = tier;
-    for (let e = member - 1; e >= 0; e = memberNext[e]! - 1) candidate(pattern[e]!, t);
-  }
-
-  function shortHits(tier: ShortTier): void {
-    const dv = view!;
+  private shortHits(tier: ShortTier): void {
+    const dv = this.view!;
     const { offsets, heads, headShift, headFirst, headNext, headGram, headPattern } = tier;
-    for (let x = 0; x < shortPassedCount; x++) {
-      const j = shortPassed[x]!;
+    const positions = this.passed[0];
+    const passes = this.passedCounts[0]!;
+    for (let x = 0; x < passes; x++) {
+      const j = positions[x]!;
       const mask = offsets[dv.getUint16(j, true)]!;
       // Digits and common letter pairs pass the bigram test often. Which of the (at most 4) offsets also
       // start with some short pattern's first 4 characters is answered without a branch per offset.
@@ -267,71 +340,19 @@ export function createMatcher(table: PatternTable): Matcher {
       }
       for (let o = 0; mask >>> o !== 0; o++) {
         if (((mask >>> o) & 1) === 0) continue;
-        const t = blockBase + j - o;
-        if (t < 0 || t + 4 > n) continue;
-        // The block holds 3 characters past its end, so only a start before the block needs the string.
-        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(text, t);
+        const t = this.blockBase + j - o;
+        if (t < 0 || t + 4 > this.n) continue;
+        // The block holds 7 characters past its end, so only a start before the block needs the string.
+        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(this.text, t);
         for (let e = headFirst[Math.imul(g, GOLDEN) >>> headShift]! - 1; e >= 0; e = headNext[e]! - 1) {
-          if (headGram[e] === g) candidate(headPattern[e]!, t);
+          if (headGram[e] === g) this.candidate(headPattern[e]!, t);
         }
       }
     }
   }
-
-  function ranges(input: string): number[] {
-    if (count === 0 || input.length < 4) return [];
-    shared ??= createScanBuffers();
-    const scratch = shared.bytes;
-    view = shared.view;
-    shortPassed = shared.shortPassed;
-    midPassed = shared.midPassed;
-    longPassed = shared.longPassed;
-    passedCounts = shared.counts;
-    text = input;
-    n = input.length;
-    starts = [];
-    ends = [];
-    lastStart = -1;
-    lastEnd = -1;
-    ordered = true;
-    previous.clear();
-    // Next sample, relative to the current block.
-    let next = 0;
-    for (blockBase = 0; blockBase < n; blockBase += BLOCK) {
-      // A block carries 7 more characters, so the grams sampled near its end are whole.
-      const blockEnd = Math.min(n, blockBase + BLOCK + 7);
-      blockLength = blockEnd - blockBase;
-      scratch.write(blockBase === 0 && blockEnd === n ? text : text.slice(blockBase, blockEnd), 0, "latin1");
-      // Past the last whole gram the next offset can go negative; nothing is left to sample there.
-      next = Math.max(0, scan(next) - BLOCK);
-      shortHits(shortTier);
-      mainHits(midTier, midPassed, passedCounts[1]!, false);
-      mainHits(longTier, longPassed, passedCounts[2]!, true);
-    }
-    if (lastEnd >= 0) {
-      starts.push(lastStart);
-      ends.push(lastEnd);
-    }
-    const result = normalize(starts, ends, ordered);
-    text = "";
-    starts = [];
-    ends = [];
-    return result;
-  }
-
-  let prefixIndex: PrefixIndex | null = null;
-  function liveFrom(input: string): number {
-    const len = input.length;
-    if (count === 0) return len;
-    prefixIndex ??= buildPrefixIndex(patterns, tails, head);
-    for (let i = Math.max(0, len - longest + 1); i < len; i++) {
-      if (prefixIndex.isProperPrefix(input, i)) return i;
-    }
-    return len;
-  }
-
-  return { ranges, liveFrom, longest };
 }
+
+const EMPTY = new Int32Array(0);
 
 /**
  * A scan's working memory: the block's bytes and the positions that passed. One set per thread serves
