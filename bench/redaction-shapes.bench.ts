@@ -151,13 +151,18 @@ function printPoints(points: Point[]): void {
 
 function benchBuilds(): void {
   console.log(
-    "\nBuild of 10,000 values: wall min / median of 3 builds after one, CPU min of the same 3, and the",
+    "\nBuild of 10,000 values: wall min / median of 3 builds, CPU min of the same 3 (the target is",
   );
-  console.log("CPU of computing the forms and of building the matcher alone");
+  console.log("judged on it), and the CPU of the forms and of the matcher alone (first, as the warm-up)");
   const sets = [{ name: "bench set", values: secrets(10_000, 11_000) }];
   for (const set of SECRET_SETS) sets.push({ name: set.name, values: secretValues(set, 10_000, 5) });
   for (const { name, values } of sets) {
-    createRedactor(values);
+    // The split first: it also serves as the warm-up build.
+    let table = collectPatterns(values);
+    const forms = cpuMs(() => {
+      table = collectPatterns(values);
+    });
+    const matcher = cpuMs(() => createMatcher(table));
     const wall: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -166,19 +171,10 @@ function benchBuilds(): void {
       wall.push(performance.now() - t0);
     }
     const w = stats(wall);
-    let table = collectPatterns(values);
-    const forms = cpuMs(() => {
-      table = collectPatterns(values);
-    });
-    const matcher = cpuMs(() => createMatcher(table));
+    const c = Math.min(...cpu);
+    const walls = `${w.min.toFixed(0).padStart(5)} / ${w.median.toFixed(0).padStart(5)} ms`;
     console.log(
-      `  ${name.padEnd(28)} ${String(table.patterns.length).padStart(7)} patterns  ${w.min.toFixed(0).padStart(5)} / ${w.median.toFixed(0).padStart(5)} ms  cpu ${Math.min(
-        ...cpu,
-      )
-        .toFixed(0)
-        .padStart(
-          5,
-        )}  (forms ${forms.toFixed(0)}, matcher ${matcher.toFixed(0)})  ${w.min <= 100 ? "met" : "MISSED"}`,
+      `  ${name.padEnd(28)} ${String(table.patterns.length).padStart(7)} patterns  ${walls}  cpu ${c.toFixed(0).padStart(5)}  (forms ${forms.toFixed(0)}, matcher ${matcher.toFixed(0)})  ${c <= 100 ? "met" : "MISSED"}`,
     );
   }
 }
