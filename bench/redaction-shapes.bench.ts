@@ -243,6 +243,7 @@ function svgChart(points: Point[]): string {
   const width = Math.max(SHAPES.length * W, pad.l + series.length * 190);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 24}" font-family="sans-serif" font-size="11">`,
+    "<title>Redactor throughput (CPU ms per MiB) against the number of secrets, per log shape</title>",
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="4" y="${H / 2}" transform="rotate(-90 10 ${H / 2})" text-anchor="middle">CPU ms per MiB (log)</text>`,
     ...out,
