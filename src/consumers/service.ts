@@ -13,6 +13,8 @@ import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import type { Flow, FlowConfig, FlowInput } from "./flow-schema.js";
+import { checkFlowSteps, flowRefusal, refusedSteps } from "./flows.js";
 import { bodyFields, type FieldProblem, sameSecretTwice, undeclaredNames } from "./fns.js";
 import type {
   Consumer,
@@ -84,8 +86,11 @@ export async function enterProject(
   return { access: r.access, project: await auth.project(r.access, r.projectSlug) };
 }
 
-export type ConsumerInput = ({ kind: "integration" } & IntegrationInput) | ({ kind: "logic" } & LogicInput);
-export type ConsumerView = Integration | LogicFunction;
+export type ConsumerInput =
+  | ({ kind: "integration" } & IntegrationInput)
+  | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "flow" } & FlowInput);
+export type ConsumerView = Integration | LogicFunction | Flow;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -121,6 +126,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
       if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
+    } else if (input.kind === "flow") {
+      ({ problems, used } = await checkFlowSteps(input.steps, deps));
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
       problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
@@ -133,7 +140,9 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
-      const where = input.kind === "integration" ? "the templates use" : "the code uses";
+      const where = { integration: "the templates use", logic: "the code uses", flow: "the steps use" }[
+        input.kind
+      ];
       throw new AppError(
         "invalid_request",
         `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
@@ -157,14 +166,24 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     input: ConsumerInput,
     before: Consumer | null,
   ): Promise<void> {
-    if (input.kind !== "logic") return;
+    if (input.kind === "integration") return;
     if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
     const scope = { orgId: t.access.org.id, projectId: t.project.id };
     const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
       (r) => r.visibility === "restricted",
     );
     if (restricted.length === 0) return;
-    if (before?.kind === "logic" && before.code === input.code) {
+    const names = restricted.map((r) => r.name);
+    let message = `only owners and admins may hand restricted secrets to a logic function (${names.join(", ")}); an integration may insert them as they are`;
+    const details: Record<string, unknown> = { secrets: names };
+    if (input.kind === "flow") {
+      const previous = before?.kind === "flow" ? before.steps : null;
+      const policy = t.access.org.namingPolicy;
+      const refused = refusedSteps(input.steps, previous, names, policy, deps.logicSecretNames);
+      if (refused.length === 0) return;
+      message = flowRefusal(names, refused);
+      details.steps = refused;
+    } else if (before?.kind === "logic" && before.code === input.code) {
       const had = new Set(
         (await secrets.declared(store.db, scope, before.secrets)).refs
           .filter((r) => r.visibility === "restricted")
@@ -172,18 +191,14 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       );
       if (restricted.every((r) => had.has(r.secretId))) return;
     }
-    const names = restricted.map((r) => r.name).join(", ");
     try {
-      await auth.authorize(t.access, "consumer.compute_restricted", { type: "secret", name: names });
+      await auth.authorize(t.access, "consumer.compute_restricted", {
+        type: "secret",
+        name: names.join(", "),
+      });
     } catch (error) {
-      if (error instanceof AppError && error.code === "forbidden") {
-        throw new AppError(
-          "forbidden",
-          `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
-            "an integration may insert them as they are",
-          { secrets: restricted.map((r) => r.name) },
-        );
-      }
+      if (error instanceof AppError && error.code === "forbidden")
+        throw new AppError("forbidden", message, details);
       throw error;
     }
   }
@@ -212,10 +227,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config: IntegrationConfig | LogicConfig =
+    const config: IntegrationConfig | LogicConfig | FlowConfig =
       input.kind === "integration"
         ? { request: input.request, timeoutMs: input.timeoutMs }
-        : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+        : input.kind === "flow"
+          ? { steps: input.steps }
+          : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
     return {
       name: input.name,
       event: input.event,
@@ -286,7 +303,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async update(r, id, input) {
       const t = await enterProject(auth, r, "consumer.write", { type: input.kind, id });
       await checkInput(input, t);
-      if (input.kind === "logic") {
+      if (input.kind !== "integration") {
         await checkComputeWithRestricted(t, input, await loadOne(store.db, t, input.kind, id));
       }
       const consumer = await store.transaction(async (tx) => {
@@ -333,11 +350,12 @@ export function toView(consumer: Consumer): ConsumerView {
   if (consumer.kind === "integration") {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
+  if (consumer.kind === "flow") return { ...base, steps: consumer.steps };
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
 export const kindLabel = (kind: ConsumerKind): string =>
-  kind === "integration" ? "integration" : "logic function";
+  ({ integration: "integration", logic: "logic function", flow: "flow" })[kind];
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 function raceWithDelete(error: unknown): never {

@@ -9,6 +9,7 @@ import { RunError } from "../../errors.js";
 import { createRedactor, type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
+import { type FlowRunner, redactSteps, requireFlows } from "../flows/run.js";
 import { TRUNCATION_MARK } from "../sandbox/index.js";
 import {
   type DeliveryResult,
@@ -65,6 +66,8 @@ export interface ExecutorDeps {
   webhook: Deliverer;
   sandbox: FunctionRunner;
   redactors: RedactorCache;
+  /** Runs flows (X4); without it a flow's run fails. */
+  flows?: FlowRunner;
   /** Told of a failure that is a bug or an outage, not the consumer's doing; gets no value. */
   onUnexpected?(consumer: Consumer, error: unknown): void;
 }
@@ -281,7 +284,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // The output and the event's data are the user's JSON, where a number can be a value (a PIN); the
     // entry's own numbers (duration, attempts, status) are not, and must stay numbers. Each part is walked
     // once: the rest of the entry without those two, then those two with numbers.
-    const { output, ...rest } = entry;
+    const { output, steps, ...rest } = entry;
     const redacted: RunLogEntry = redactDeep(
       noting,
       { ...rest, event: { ...entry.event, data: null } },
@@ -289,6 +292,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     );
     redacted.event.data = redactDeep(noting, entry.event.data, { numbers: true });
     if (output !== undefined) redacted.output = redactDeep(noting, output, { numbers: true });
+    if (steps !== undefined) redacted.steps = redactSteps(noting, steps, CUT_MARKS);
     if (changed.length === 0 || !secrets.recordUndeclaredMatch) return redacted;
     const declared = new Set(resolved);
     const own = resolved.length > 0 ? declaredRedactor(resolved) : null;
@@ -336,7 +340,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         outcome =
           consumer.kind === "integration"
             ? await deliver(consumer, event, offered, resolved.bound, run.deliveryId)
-            : await runFunction(consumer, event, offered);
+            : consumer.kind === "flow"
+              ? await requireFlows(deps.flows).run({
+                  flow: consumer,
+                  event,
+                  values: offered,
+                  bound: resolved.bound,
+                  deliveryId: run.deliveryId,
+                })
+              : await runFunction(consumer, event, offered);
       } catch (error) {
         outcome =
           error instanceof RunError
