@@ -55,6 +55,7 @@ for (const database of testDatabases()) {
           request: {
             method: "GET",
             url: `${sink.url}/lookup`,
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
             headers: { Authorization: { expr: "`Bearer ${secrets.API_KEY}`" } },
             query: { user: { expr: "event.data.user" } },
           },
@@ -198,6 +199,7 @@ for (const database of testDatabases()) {
         "POST",
         f.p("/flows"),
         f.owner,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
         body(["secrets.OTHER", 'secrets["NOPE"]', "`${secrets.API_KEY}`"], ["API_KEY"]),
       );
       assert.equal(undeclared.status, 400);

@@ -44,7 +44,7 @@ export type ExpressionBatchResult =
  * The driver. Everything it relies on is captured before the first expression runs, so an expression that
  * replaces `JSON.stringify` or `Reflect.get` changes nothing for the ones after it.
  */
-const DRIVER = String.raw`(function (sources, declared) {
+const DRIVER = `(function (sources, declared) {
   "use strict";
   const g = globalThis;
   const ev = eval;
