@@ -64,7 +64,7 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
       sourceType: "script",
     }) as unknown as AnyNode;
   } catch (error) {
-    return { ok: false, message: syntaxMessage(error) };
+    return { ok: false, message: syntaxMessage(error, text.split("\n").length) };
   }
   const body = program.body as AnyNode[];
   const statement = body[1];
@@ -122,10 +122,12 @@ function isPlain(path: AnyNode[], root: AnyNode): boolean {
   return path[i - 2]?.type !== "TaggedTemplateExpression";
 }
 
-function syntaxMessage(error: unknown): string {
+function syntaxMessage(error: unknown, lines: number): string {
   const e = error as { message?: unknown; loc?: { line: number; column: number } };
   const raw = typeof e.message === "string" ? e.message.replace(/\s*\(\d+:\d+\)$/, "") : "syntax error";
   if (!e.loc) return `SyntaxError: ${raw}`;
+  // The line the sandbox adds to close the parenthesis: the text stopped mid-expression.
+  if (e.loc.line > lines) return `SyntaxError: ${raw} at the end of the expression`;
   const column = e.loc.line === 1 ? Math.max(1, e.loc.column - PREFIX.length + 1) : e.loc.column + 1;
   return `SyntaxError: ${raw} (line ${e.loc.line}, column ${column})`;
 }
