@@ -5,8 +5,7 @@
  */
 import { RunError } from "../../errors.js";
 import type { BoundSecret, DestinationCheck } from "../runner/destination.js";
-import type { Deliverer } from "../runner/execute.js";
-import type { RenderedRequest } from "../webhook/index.js";
+import type { RenderedRequest, WebhookClient } from "../webhook/index.js";
 import type { ResolvedHttp } from "./fields.js";
 import type { StepOutcome } from "./types.js";
 
@@ -39,7 +38,7 @@ export function toRequest(r: ResolvedHttp, bodyIsJson: boolean): RenderedRequest
 }
 
 export async function sendHttp(
-  deps: { webhook: Deliverer; checkDestination: DestinationCheck },
+  deps: { webhook: Pick<WebhookClient, "deliver">; checkDestination: DestinationCheck },
   request: RenderedRequest,
   bound: readonly BoundSecret[],
   deliveryId: string,

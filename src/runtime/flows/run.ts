@@ -11,11 +11,11 @@ import { type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { parseRetryAfter } from "../runner/backoff.js";
 import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
-import type { Deliverer } from "../runner/execute.js";
 import type { RedactorCache } from "../runner/redactors.js";
 import type { RunEvent, RunLogEntry } from "../runner/schema.js";
 import { evaluateExpressions } from "../sandbox/expressions.js";
 import type { SandboxPool, SandboxRunInput } from "../sandbox/types.js";
+import type { WebhookClient } from "../webhook/index.js";
 import { sandboxSource } from "./analysis.js";
 import type { AppActions } from "./app-actions.js";
 import { isExpression, resolvedHttp, resolvedInput, type StrField, stepFields } from "./fields.js";
@@ -32,7 +32,7 @@ export interface FlowRunnerDeps {
   sandbox: Pick<SandboxPool, "evalExpression"> & {
     runFunction(input: SandboxRunInput): ReturnType<SandboxPool["runFunction"]>;
   };
-  webhook: Deliverer;
+  webhook: Pick<WebhookClient, "deliver">;
   /** Every live secret of a scope, and redactors for them: a step carrying one is flagged (seed 002). */
   secrets: Pick<SecretResolver, "redactionValues">;
   redactors: RedactorCache;
@@ -236,19 +236,6 @@ export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
 export function requireFlows(flows: FlowRunner | undefined): FlowRunner {
   if (!flows) throw new RunError("flows_unavailable", "flows cannot run on this server");
   return flows;
-}
-
-/** A flow's steps as the run log keeps them (X6): each step's output as data, numbers too. */
-export function redactSteps(
-  redactor: Redactor,
-  steps: NonNullable<RunLogEntry["steps"]>,
-  cutMarks: readonly string[],
-): NonNullable<RunLogEntry["steps"]> {
-  return steps.map((step) => {
-    const { output, ...rest } = step;
-    const out = redactDeep(redactor, rest, { cutMarks });
-    return output === undefined ? out : { ...out, output: redactDeep(redactor, output, { numbers: true }) };
-  });
 }
 
 /** Whether redaction would change anything in `value`: it holds some form of a live secret (X6). */
