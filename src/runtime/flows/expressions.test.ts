@@ -120,9 +120,9 @@ for (const database of testDatabases()) {
         f.call(id ? "PUT" : "POST", f.p(id ? `/flows/${id}` : "/flows"), token, body);
 
       it("may insert a restricted secret whole or as a template interpolation", async () => {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
         const res = await save(
           editor,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
           oneStep({ A: "secrets.API_KEY", B: "`Bearer ${secrets.API_KEY}`" }, ["API_KEY"]),
         );
         assert.equal(res.status, 201, res.text);

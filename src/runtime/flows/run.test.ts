@@ -104,9 +104,9 @@ describe("the flow runner", () => {
           type: "app",
           installation: "chat",
           action: "post_message",
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
           input: {
             channel: "general",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
             text: { expr: "`${event.data.user} via ${steps.get.output.body.url}`" },
           },
         },
