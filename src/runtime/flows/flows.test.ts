@@ -145,6 +145,40 @@ for (const database of testDatabases()) {
       await f.call("DELETE", f.p(`/flows/${flow.id}`));
     });
 
+    it("a step answered 503 is retried as a whole flow run, and an archived secret fails the run by name", async () => {
+      lookupAnswers();
+      let failedOnce = false;
+      sink.respond((r) => {
+        if (r.url.startsWith("/notify") && !failedOnce) {
+          failedOnce = true;
+          return { status: 503, body: "busy" };
+        }
+        return r.url.startsWith("/lookup")
+          ? { status: 200, headers: { "content-type": "application/json" }, body: '{"id":5}' }
+          : { status: 200, body: "sent" };
+      });
+      const flow = (await f.call("POST", f.p("/flows"), f.owner, threeSteps("retry"))).body;
+      await f.publish("retry.me", { user: "di" });
+      const entry = await eventually(async () => {
+        const [e] = await f.logs(`?consumer=${flow.id}`);
+        return e?.status === "success" && e;
+      });
+      assert.equal(entry.attempts, 2);
+      assert.deepEqual(
+        sink.requests.map((r) => r.url.split("?")[0]),
+        ["/lookup", "/notify/10", "/lookup", "/notify/10"],
+        "the second attempt started again at the first step",
+      );
+
+      assert.equal((await f.call("POST", `/v1/orgs/${f.org}/secrets/API_KEY/archive`)).status, 200);
+      const archived = (await f.call("POST", f.p(`/flows/${flow.id}/test`))).body;
+      assert.equal(archived.status, "failure");
+      assert.equal(archived.error.code, "secret_archived");
+      assert.match(archived.error.message, /API_KEY/);
+      assert.equal((await f.call("POST", `/v1/orgs/${f.org}/secrets/API_KEY/restore`)).status, 200);
+      await f.call("DELETE", f.p(`/flows/${flow.id}`));
+    });
+
     it("a step whose response carries a live secret is marked, the run warns, and the log stays redacted", async () => {
       sink.respond((r) => ({
         status: 200,
