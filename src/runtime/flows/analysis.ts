@@ -25,6 +25,8 @@ export type ExpressionAnalysis =
       dynamic: boolean;
       /** Nothing in it can run code: see SIMPLE_NODES. */
       simple: boolean;
+      /** It reads `steps`: it can only be evaluated once the steps before have run. */
+      usesSteps: boolean;
     }
   | { ok: false; message: string };
 
@@ -75,6 +77,7 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
   const uses: SecretUse[] = [];
   let dynamic = false;
   let simple = true;
+  let usesSteps = false;
   fullAncestor(root, (node, _state, ancestors) => {
     const n = node as AnyNode;
     if (!SIMPLE_NODES.has(n.type)) simple = false;
@@ -82,6 +85,7 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
     if (n.type === "Property" && (n.kind !== "init" || n.method === true)) simple = false;
     if (n.type !== "Identifier") return;
     if (!SIMPLE_GLOBALS.has(n.name as string)) simple = false;
+    if (n.name === "steps") usesSteps = true;
     if (n.name !== "secrets") return;
     // ancestors ends with the node itself; ancestors[0] is the root expression.
     const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
@@ -92,7 +96,7 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
     }
     uses.push({ name, plain: isPlain(ancestors.slice(0, -1) as AnyNode[], root) });
   });
-  return { ok: true, uses, dynamic, simple };
+  return { ok: true, uses, dynamic, simple, usesSteps };
 }
 
 /** The key of `secrets.X` / `secrets["X"]` / `` secrets[`X`] ``; null when computed at run time. */

@@ -13,6 +13,12 @@ export interface StepPlan {
   /** Names as the step writes them. */
   names: string[];
   dynamic: boolean;
+  /**
+   * Its expressions are simple (no code, decision 0171), read neither `steps` nor `secrets` dynamically:
+   * they give the same results at the start of the run as at the step, so the run evaluates those of
+   * every such step together, in one sandbox call (decision 0170).
+   */
+  early: boolean;
 }
 
 export interface FlowPlan {
@@ -27,19 +33,26 @@ export function planFlow(steps: readonly Step[]): FlowPlan {
     if (step.type === "logic") {
       const names = logicSecretNames(step.code);
       for (const n of names) all.add(n);
-      return { names, dynamic: false };
+      return { names, dynamic: false, early: false };
     }
     const names = new Set<string>();
     let dynamic = false;
+    let early = true;
+    let expressions = 0;
     for (const field of stepFields(step)) {
       if (!isExpression(field.value)) continue;
       const a = analyzeExpression(field.value.expr);
-      if (!a.ok) continue;
+      expressions++;
+      if (!a.ok) {
+        early = false;
+        continue;
+      }
       dynamic ||= a.dynamic;
+      early &&= a.simple && !a.dynamic && !a.usesSteps;
       for (const use of a.uses) names.add(use.name);
     }
     for (const n of names) all.add(n);
-    return { names: [...names].sort(), dynamic };
+    return { names: [...names].sort(), dynamic, early: early && expressions > 0 };
   });
   return { steps: plans, names: [...all].sort() };
 }

@@ -130,6 +130,38 @@ describe("the flow runner", () => {
     assert.equal(missing.entry.error?.code, "installation_not_found");
   });
 
+  it("expressions evaluated ahead for several steps still fail at their own step, after the ones before ran", async () => {
+    values = { S0: "ahead-secret-value-1" };
+    live = ["ahead-secret-value-1"];
+    const before = sink.requests.length;
+    const get = (id: string, url: unknown): Step =>
+      ({ id, type: "http", request: { method: "GET", url, headers: {}, query: {}, body: null } }) as Step;
+    const { entry } = await run(
+      [
+        get("one", { expr: `"${sink.url}/one?k=" + secrets.S0` }),
+        get("two", { expr: `"${sink.url}/two/" + event.data.user` }),
+        get("three", { expr: "secrets.NOPE" }),
+        get("four", { expr: `"${sink.url}/four"` }),
+      ],
+      ["S0"],
+    );
+    assert.equal(entry.status, "failure");
+    assert.deepEqual(
+      entry.steps?.map((s) => [s.id, s.status]),
+      [
+        ["one", "success"],
+        ["two", "success"],
+        ["three", "failure"],
+      ],
+    );
+    assert.equal(entry.error?.code, "secret_not_declared");
+    assert.match(entry.error?.message ?? "", /^step three: request\.url: secret NOPE is not declared/);
+    assert.deepEqual(
+      sink.requests.slice(before).map((r) => r.url),
+      ["/one?k=ahead-secret-value-1", "/two/ada"],
+    );
+  });
+
   it("a random flow's run-log entry never holds a value in any X6 form", async () => {
     const value = fc
       .stringMatching(/^[A-Za-z0-9 !"#$%&'()*+,./:;<=>?@[\\\]^_`{|}~-]{6,20}$/)

@@ -13,18 +13,33 @@ import { parseRetryAfter } from "../runner/backoff.js";
 import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
 import type { RedactorCache } from "../runner/redactors.js";
 import type { RunEvent, RunLogEntry } from "../runner/schema.js";
-import { evaluateExpressions } from "../sandbox/expressions.js";
+import {
+  type ExpressionError,
+  type ExpressionValue,
+  evaluateEach,
+  evaluateExpressions,
+} from "../sandbox/expressions.js";
 import type { SandboxPool, SandboxRunInput } from "../sandbox/types.js";
 import type { WebhookClient } from "../webhook/index.js";
 import { sandboxSource } from "./analysis.js";
 import type { AppActions } from "./app-actions.js";
 import { isExpression, resolvedHttp, resolvedInput, type StrField, stepFields } from "./fields.js";
 import { sendHttp, toRequest } from "./http-step.js";
-import { createFlowPlans, type StepPlan } from "./plan.js";
+import { createFlowPlans, type FlowPlan, type StepPlan } from "./plan.js";
 import type { StepLog, StepOutcome } from "./types.js";
 
 export const LOGIC_STEP_TIMEOUT_MS = 1000;
 export const LOGIC_STEP_MEMORY_MB = 64;
+
+/** The secrets a step may read: those it names, or every declared one when it reads dynamically. */
+function stepSecrets(values: Record<string, SecretValue>, plan: StepPlan): Record<string, SecretValue> {
+  if (plan.dynamic) return values;
+  const out: Record<string, SecretValue> = {};
+  for (const name of plan.names) if (Object.hasOwn(values, name)) out[name] = values[name]!;
+  return out;
+}
+
+type Evaluated = (ExpressionValue | ExpressionError)[];
 
 export type FlowConsumer = Extract<Consumer, { kind: "flow" }>;
 
@@ -59,6 +74,8 @@ interface StepContext {
   attempt: FlowAttempt;
   plan: StepPlan;
   outputs: Record<string, { output: unknown }>;
+  /** The step's expressions, already evaluated with the other early steps'. */
+  early: Evaluated | undefined;
 }
 
 export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
@@ -76,34 +93,15 @@ export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
     }
   }
 
-  /** The secrets a step may read: those it names, or every declared one when it reads dynamically. */
-  function stepSecrets(ctx: StepContext): Record<string, SecretValue> {
-    const { values } = ctx.attempt;
-    if (ctx.plan.dynamic) return values;
-    const out: Record<string, SecretValue> = {};
-    for (const name of ctx.plan.names) if (Object.hasOwn(values, name)) out[name] = values[name]!;
-    return out;
-  }
-
   /** Every field of the step resolved: literals as they are, expressions in one sandbox call. */
   async function resolve(fields: StrField[], ctx: StepContext): Promise<string[]> {
     const exprs = fields.flatMap((f, i) => (isExpression(f.value) ? [i] : []));
     const out = fields.map((f) => (isExpression(f.value) ? "" : f.value));
     if (exprs.length === 0) return out;
-    const result = await evaluateExpressions(deps.sandbox, {
-      sources: exprs.map((i) => sandboxSource((fields[i]!.value as { expr: string }).expr)),
-      event: ctx.attempt.event,
-      steps: ctx.outputs,
-      secrets: stepSecrets(ctx),
-      declared: ctx.attempt.flow.secrets,
-      tenant: ctx.attempt.flow.orgId,
-    });
-    if (!result.ok) {
-      const where = result.index === null ? "" : `${fields[exprs[result.index]!]!.path}: `;
-      throw new RunError(result.code, `${where}${result.message}`);
-    }
-    result.values.forEach((value, n) => {
+    const values = ctx.early ?? (await evaluateStep(fields, exprs, ctx));
+    values.forEach((value, n) => {
       const field = fields[exprs[n]!]!;
+      if ("error" in value) throw new RunError(value.error.code, `${field.path}: ${value.error.message}`);
       if ("text" in value) out[exprs[n]!] = value.text;
       else if (field.body) out[exprs[n]!] = value.json;
       else {
@@ -114,6 +112,52 @@ export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
       }
     });
     return out;
+  }
+
+  async function evaluateStep(fields: StrField[], exprs: number[], ctx: StepContext) {
+    const result = await evaluateExpressions(deps.sandbox, {
+      sources: exprs.map((i) => sandboxSource((fields[i]!.value as { expr: string }).expr)),
+      event: ctx.attempt.event,
+      steps: ctx.outputs,
+      secrets: stepSecrets(ctx.attempt.values, ctx.plan),
+      declared: ctx.attempt.flow.secrets,
+      tenant: ctx.attempt.flow.orgId,
+    });
+    if (!result.ok) {
+      const where = result.index === null ? "" : `${fields[exprs[result.index]!]!.path}: `;
+      throw new RunError(result.code, `${where}${result.message}`);
+    }
+    return result.values;
+  }
+
+  /**
+   * The expressions of every `early` step (plan.ts), in one sandbox call before the first step runs, when
+   * there are two such steps or more. Each keeps its own failure for its step; if the call as a whole
+   * fails (a time or memory limit), each step evaluates its own as usual.
+   */
+  async function evaluateEarly(attempt: FlowAttempt, plan: FlowPlan): Promise<Map<string, Evaluated>> {
+    const early = attempt.flow.steps.filter((_, i) => plan.steps[i]!.early);
+    const found = new Map<string, Evaluated>();
+    if (early.length < 2) return found;
+    const sources = early.map((step) =>
+      stepFields(step).flatMap((f) => (isExpression(f.value) ? [sandboxSource(f.value.expr)] : [])),
+    );
+    const names = [...new Set(early.flatMap((s) => plan.steps[attempt.flow.steps.indexOf(s)]!.names))];
+    const result = await evaluateEach(deps.sandbox, {
+      sources: sources.flat(),
+      event: attempt.event,
+      steps: {},
+      secrets: stepSecrets(attempt.values, { names, dynamic: false, early: true }),
+      declared: attempt.flow.secrets,
+      tenant: attempt.flow.orgId,
+    });
+    if (!result.ok) return found;
+    let at = 0;
+    early.forEach((step, i) => {
+      found.set(step.id, result.values.slice(at, at + sources[i]!.length));
+      at += sources[i]!.length;
+    });
+    return found;
   }
 
   async function http(step: HttpStep, ctx: StepContext): Promise<StepOutcome> {
@@ -139,7 +183,7 @@ export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
     const result = await deps.sandbox.runFunction({
       code: step.code,
       event: ctx.attempt.event,
-      secrets: stepSecrets(ctx),
+      secrets: stepSecrets(ctx.attempt.values, ctx.plan),
       steps: ctx.outputs,
       timeoutMs: LOGIC_STEP_TIMEOUT_MS,
       memoryMb: LOGIC_STEP_MEMORY_MB,
@@ -181,11 +225,17 @@ export function createFlowRunner(deps: FlowRunnerDeps): FlowRunner {
       const logs: StepLog[] = [];
       const warnings: NonNullable<RunLogEntry["warnings"]> = [];
       let live: Redactor | null | undefined;
+      const early = await evaluateEarly(attempt, plan);
       for (const [i, step] of attempt.flow.steps.entries()) {
         const started = performance.now();
         let outcome: StepOutcome;
         try {
-          outcome = await runStep(step, { attempt, plan: plan.steps[i]!, outputs });
+          outcome = await runStep(step, {
+            attempt,
+            plan: plan.steps[i]!,
+            outputs,
+            early: early.get(step.id),
+          });
         } catch (error) {
           if (!(error instanceof RunError)) throw error;
           outcome = {

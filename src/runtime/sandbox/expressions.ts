@@ -7,7 +7,7 @@
  * `secrets` is a proxy inside the sandbox: reading a name that is not there (a computed name the flow does
  * not declare) throws a marker the driver reports as `secret_not_declared`.
  */
-import type { SandboxPool } from "./types.js";
+import { type SandboxPool, TRUNCATION_MARK } from "./types.js";
 
 /** Time and heap of one batch: a step's expressions share them. */
 export const EXPRESSIONS_TIMEOUT_MS = 1000;
@@ -28,6 +28,10 @@ export interface ExpressionBatch {
 
 /** A string result as is (numbers and booleans stringified), or an object, array or null as JSON. */
 export type ExpressionValue = { text: string } | { json: string };
+/** An expression's own failure, when a batch goes on past it (`evaluateEach`). */
+export type ExpressionError = {
+  error: { code: "expression_failed" | "secret_not_declared"; message: string };
+};
 
 export type ExpressionBatchResult =
   | { ok: true; values: ExpressionValue[]; durationMs: number }
@@ -44,7 +48,7 @@ export type ExpressionBatchResult =
  * The driver. Everything it relies on is captured before the first expression runs, so an expression that
  * replaces `JSON.stringify` or `Reflect.get` changes nothing for the ones after it.
  */
-const DRIVER = `(function (sources, declared) {
+const DRIVER = `(function (sources, declared, keepGoing) {
   "use strict";
   const g = globalThis;
   const ev = eval;
@@ -79,8 +83,7 @@ const DRIVER = `(function (sources, declared) {
   function fail(i, message) {
     return { failed: i, code: "expression_failed", message: message };
   }
-  const out = [];
-  for (let i = 0; i < sources.length; i++) {
+  function one(i) {
     let v;
     try {
       v = ev(sources[i]);
@@ -98,57 +101,102 @@ const DRIVER = `(function (sources, declared) {
       return fail(i, describe(e));
     }
     const t = typeof v;
-    if (t === "string") out.push({ text: v });
-    else if (t === "number" || t === "boolean" || t === "bigint") out.push({ text: StringOf(v) });
-    else if (t === "undefined") return fail(i, "the expression's value is undefined");
-    else if (t === "function" || t === "symbol") return fail(i, "the expression's value is a " + t);
-    else if (v instanceof PromiseOf) return fail(i, "the expression's value is a promise (expressions cannot wait)");
-    else {
-      let json;
-      try {
-        json = stringify(v);
-      } catch (e) {
-        return fail(i, describe(e));
-      }
-      if (typeof json !== "string") return fail(i, "the expression's value is not JSON");
-      out.push({ json: json });
+    if (t === "string") return { text: v };
+    if (t === "number" || t === "boolean" || t === "bigint") return { text: StringOf(v) };
+    if (t === "undefined") return fail(i, "the expression's value is undefined");
+    if (t === "function" || t === "symbol") return fail(i, "the expression's value is a " + t);
+    if (v instanceof PromiseOf) return fail(i, "the expression's value is a promise (expressions cannot wait)");
+    let json;
+    try {
+      json = stringify(v);
+    } catch (e) {
+      return fail(i, describe(e));
     }
+    if (typeof json !== "string") return fail(i, "the expression's value is not JSON");
+    return { json: json };
+  }
+  const out = [];
+  for (let i = 0; i < sources.length; i++) {
+    const r = one(i);
+    if (r.failed === undefined) out.push(r);
+    else if (keepGoing) out.push({ error: { code: r.code, message: r.message } });
+    else return r;
   }
   return { values: out };
 })`;
 
-export function batchSource(sources: readonly string[], declared: readonly string[]): string {
-  return `${DRIVER}(${JSON.stringify(sources)}, ${JSON.stringify(declared)})`;
+export function batchSource(
+  sources: readonly string[],
+  declared: readonly string[],
+  keepGoing = false,
+): string {
+  return `${DRIVER}(${JSON.stringify(sources)}, ${JSON.stringify(declared)}, ${keepGoing})`;
 }
 
 type DriverAnswer =
-  | { values: ExpressionValue[] }
+  | { values: (ExpressionValue | ExpressionError)[] }
   | { failed: number; code: "expression_failed" | "secret_not_declared"; message: string };
 
-export async function evaluateExpressions(
+type WholeFailure = Extract<ExpressionBatchResult, { ok: false }>;
+
+async function callDriver(
   pool: Pick<SandboxPool, "evalExpression">,
   batch: ExpressionBatch,
-): Promise<ExpressionBatchResult> {
+  keepGoing: boolean,
+): Promise<{ answer: DriverAnswer; durationMs: number } | WholeFailure> {
   const result = await pool.evalExpression({
-    expression: batchSource(batch.sources, batch.declared),
+    expression: batchSource(batch.sources, batch.declared, keepGoing),
     context: { event: batch.event, steps: batch.steps, secrets: batch.secrets },
     timeoutMs: EXPRESSIONS_TIMEOUT_MS,
     memoryMb: EXPRESSIONS_MEMORY_MB,
     tenant: batch.tenant,
   });
   const { durationMs } = result;
-  if (!result.ok) {
-    const what =
-      result.error.code === "timeout"
-        ? `the step's expressions exceeded their time limit of ${EXPRESSIONS_TIMEOUT_MS} ms`
-        : result.error.code === "memory_limit"
-          ? `the step's expressions exceeded their memory limit of ${EXPRESSIONS_MEMORY_MB} MiB`
-          : result.error.message;
-    return { ok: false, index: null, code: "expression_failed", message: cap(what), durationMs };
-  }
-  const answer = result.output as DriverAnswer;
-  if ("values" in answer) return { ok: true, values: answer.values, durationMs };
+  if (result.ok) return { answer: result.output as DriverAnswer, durationMs };
+  const what =
+    result.error.code === "timeout"
+      ? `the step's expressions exceeded their time limit of ${EXPRESSIONS_TIMEOUT_MS} ms`
+      : result.error.code === "memory_limit"
+        ? `the step's expressions exceeded their memory limit of ${EXPRESSIONS_MEMORY_MB} MiB`
+        : result.error.message;
+  return { ok: false, index: null, code: "expression_failed", message: cap(what), durationMs };
+}
+
+/** A step's expressions: every value, or the first that failed. */
+export async function evaluateExpressions(
+  pool: Pick<SandboxPool, "evalExpression">,
+  batch: ExpressionBatch,
+): Promise<ExpressionBatchResult> {
+  const called = await callDriver(pool, batch, false);
+  if ("ok" in called) return called;
+  const { answer, durationMs } = called;
+  if ("values" in answer) return { ok: true, values: answer.values as ExpressionValue[], durationMs };
   return { ok: false, index: answer.failed, code: answer.code, message: cap(answer.message), durationMs };
 }
 
-const cap = (text: string): string => (text.length > MESSAGE_MAX ? `${text.slice(0, MESSAGE_MAX)}…` : text);
+/** Several steps' expressions at once: each one's value or its own failure; a time or memory limit fails all. */
+export async function evaluateEach(
+  pool: Pick<SandboxPool, "evalExpression">,
+  batch: ExpressionBatch,
+): Promise<{ ok: true; values: (ExpressionValue | ExpressionError)[] } | WholeFailure> {
+  const called = await callDriver(pool, batch, true);
+  if ("ok" in called) return called;
+  const { answer } = called;
+  if (!("values" in answer))
+    return {
+      ok: false,
+      index: null,
+      code: answer.code,
+      message: cap(answer.message),
+      durationMs: called.durationMs,
+    };
+  return {
+    ok: true,
+    values: answer.values.map((v) =>
+      "error" in v ? { error: { ...v.error, message: cap(v.error.message) } } : v,
+    ),
+  };
+}
+
+const cap = (text: string): string =>
+  text.length > MESSAGE_MAX ? `${text.slice(0, MESSAGE_MAX)}${TRUNCATION_MARK}` : text;
