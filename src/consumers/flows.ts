@@ -11,12 +11,14 @@ import type { FieldProblem } from "./fns.js";
 export interface FlowCheckDeps {
   checkLogicSyntax(code: string): Promise<{ ok: true } | { ok: false; message: string }>;
   logicSecretNames(code: string): string[];
+  installationExists?(projectId: string, installation: string): Promise<boolean>;
 }
 
 /** Field problems (`body.steps.0.request.url.expr`) and the secret names the flow uses. */
 export async function checkFlowSteps(
   steps: readonly Step[],
   deps: FlowCheckDeps,
+  projectId: string,
 ): Promise<{ problems: FieldProblem[]; used: string[] }> {
   const problems: FieldProblem[] = [];
   const analyses: ExpressionAnalysis[] = [];
@@ -28,6 +30,14 @@ export async function checkFlowSteps(
       analyses.push(analysis);
       if (!analysis.ok)
         problems.push({ field: `body.steps.${i}.${field.path}.expr`, message: analysis.message });
+    }
+    if (step.type === "app" && deps.installationExists) {
+      if (!(await deps.installationExists(projectId, step.installation))) {
+        problems.push({
+          field: `body.steps.${i}.installation`,
+          message: "no such installation in the project",
+        });
+      }
     }
     if (step.type === "logic") {
       const syntax = await deps.checkLogicSyntax(step.code);

@@ -61,6 +61,8 @@ export interface ConsumersDeps {
   logicSecretNames(code: string): string[];
   /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback URL is then accepted at save, as at run time. */
   allowPrivateTargets?: boolean;
+  /** Whether an app installation exists (X8), so a flow's `app` step naming none is refused at save. */
+  installationExists?(projectId: string, installation: string): Promise<boolean>;
 }
 
 /** Where a request points: a project (by slug) of an organization the caller belongs to. */
@@ -127,7 +129,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
     } else if (input.kind === "flow") {
-      ({ problems, used } = await checkFlowSteps(input.steps, deps));
+      ({ problems, used } = await checkFlowSteps(input.steps, deps, t.project.id));
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
       problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];

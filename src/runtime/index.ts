@@ -75,6 +75,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
+    ...(deps.apps?.exists ? { installationExists: deps.apps.exists.bind(deps.apps) } : {}),
   });
   const redactors = createRedactorCache();
   const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: deps.apps });
