@@ -24,6 +24,7 @@ const http = (id: string, expr: string): Step => ({
 describe("a flow's save rules", () => {
   it("collects the names its expressions and logic steps use, and names each bad field", async () => {
     const steps: Step[] = [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
       http("a", "`https://x.test/${secrets.B}` + secrets['A']"),
       { id: "b", type: "logic", code: "export default ({ secrets }) => secrets.C" },
       { id: "c", type: "logic", code: "{{ nope" },
