@@ -60,6 +60,12 @@ const hook = (n: number) => ({
   // Nothing listens on port 9: a test delivery fails fast, and is still answered 200 with its entry.
   request: { method: "POST", url: "http://127.0.0.1:9/hook", headers: {}, body: null },
 });
+const flow = (n: number) => ({
+  name: `Flow ${n}`,
+  event: "order",
+  secrets: [],
+  steps: [{ id: "shape", type: "logic", code: "export default ({ event }) => ({ name: event.name })" }],
+});
 const fn = (n: number) => ({ name: `Fn ${n}`, secrets: [], code: "export default () => ({ ok: true })" });
 
 const secretRows = (scope: "org" | "project"): Row[] => {
@@ -157,11 +163,13 @@ const secretRows = (scope: "org" | "project"): Row[] => {
   ];
 };
 
-const consumerRows = (kind: "integrations" | "logic"): Row[] => {
+/** The routes of one consumer kind; each kind has a run-once route (`test` or `run`). */
+const consumerRows = (kind: "integrations" | "logic" | "flows"): Row[] => {
   const base = `/v1/orgs/{org}/projects/{project}/${kind}`;
-  const type = kind === "integrations" ? "integration" : "logic";
+  const type = { integrations: "integration", logic: "logic", flows: "flow" }[kind];
+  const once = kind === "logic" ? "run" : "test";
   const at = (f: Fixture) => `/v1/orgs/${f.org}/projects/web/${kind}`;
-  const body = (n: number) => (kind === "integrations" ? hook(n) : fn(n));
+  const body = (n: number) => ({ integrations: hook, logic: fn, flows: flow })[kind](n);
   const make = async (f: Fixture) => {
     const id = (await f.owner("POST", at(f), body(f.n))).id as string;
     return { id, path: `${at(f)}/${id}`, target: { type, id } };
@@ -190,13 +198,13 @@ const consumerRows = (kind: "integrations" | "logic"): Row[] => {
     },
     { route: `DELETE ${base}/{id}`, ...write("consumer.delete"), prepare: make },
     {
-      route: kind === "integrations" ? `POST ${base}/{id}/test` : `POST ${base}/{id}/run`,
+      route: `POST ${base}/{id}/${once}`,
       allowed: editors,
       action: "consumer.run",
       prepare: async (f) => {
         const { path, target } = await make(f);
         const body = { event: { name: "order", data: {} } };
-        return { path: `${path}/${kind === "integrations" ? "test" : "run"}`, body, target };
+        return { path: `${path}/${once}`, body, target };
       },
     },
   ];
@@ -293,6 +301,7 @@ const ROWS: (Row | Exempt)[] = [
   ...secretRows("project"),
   ...consumerRows("integrations"),
   ...consumerRows("logic"),
+  ...consumerRows("flows"),
   {
     route: "POST /v1/orgs/{org}/projects/{project}/events",
     allowed: editors,
