@@ -340,7 +340,7 @@ export const kindLabel = (kind: ConsumerKind): string =>
   kind === "integration" ? "integration" : "logic function";
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
-function raceWithDelete(error: unknown): never {
+export function raceWithDelete(error: unknown): never {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "23503" || code === "SQLITE_CONSTRAINT_FOREIGNKEY") {
     throw new AppError("conflict", "a declared secret was deleted meanwhile; reload and save again");

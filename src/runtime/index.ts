@@ -4,6 +4,7 @@
  * database closes.
  */
 import type { Logger } from "pino";
+import { createApps } from "../apps/index.js";
 import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
@@ -82,8 +83,9 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
+  const onFinished = (kind: "integration" | "logic" | "installation", status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
+  const orgRate = createOrgRateLimit(config.orgRunRatePerMinute);
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
     store,
@@ -92,18 +94,32 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     executor,
     onPublished: (_runs, orgId) => worker.wake(orgId),
     onFinished,
-    orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
+    orgRate,
     logQuotaBytes: options.logQuotaBytes,
     ...(deps.notifications ? { notifications: deps.notifications } : {}),
     needsHelp: (runs) => worker.room() < runs,
   });
   deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 
+  // App installations (X8): their actions go through the same webhook client and S12 check as integrations.
+  const apps = createApps({
+    store,
+    audit,
+    auth,
+    secrets,
+    webhook,
+    sealer: executor,
+    allowPrivateTargets: config.allowPrivateTargets,
+    orgRate,
+    ...(options.logQuotaBytes !== undefined ? { logQuotaBytes: options.logQuotaBytes } : {}),
+    onFinished: (status) => onFinished("installation", status),
+  });
+
   const retention = createRetention({ store, logger, retentionDays: options.retentionDays ?? 30 });
 
   let stopped = false;
   return {
-    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
+    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth }), ...apps.routes],
     start() {
       worker.start();
       retention.start();

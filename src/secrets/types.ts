@@ -19,7 +19,7 @@ export interface Scope {
 
 /** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
 export interface ConsumerRef {
-  kind: "integration" | "logic";
+  kind: "integration" | "logic" | "installation";
   id: string;
   name: string;
 }

@@ -93,12 +93,18 @@ export interface Executor {
   ): Promise<RunLogEntry>;
 }
 
+/** Redacts (X6) and bounds an entry built elsewhere (an app action run on demand), as `attempt` does its own. */
+export interface EntrySealer {
+  seal(scope: RunScope, entry: RunLogEntry, resolved: Record<string, SecretValue>): Promise<RunLogEntry>;
+}
+type RunScope = Pick<Consumer, "orgId" | "projectId">;
+
 type Draft = Omit<RunLogEntry, "id" | "consumer" | "event" | "startedAt" | "durationMs" | "attempts">;
 
 /** The marks that end a text the runtime cut short (sandbox console and messages, webhook response body). */
 const CUT_MARKS = [TRUNCATION_MARK, TRUNCATION_NOTE] as const;
 
-export function createExecutor(deps: ExecutorDeps): Executor {
+export function createExecutor(deps: ExecutorDeps): Executor & EntrySealer {
   const { secrets } = deps;
   const usedNames = createUsedNames();
   const checkDestination = createDestinationCheck();
@@ -230,7 +236,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   };
 
   /** Redacts (X6), then cuts to the entry's size bounds: in that order, so a cut never splits a value. */
-  async function redact(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+  async function redact(consumer: RunScope, entry: RunLogEntry, values: Record<string, SecretValue>) {
     return capEntry(await redactOnly(consumer, entry, values));
   }
 
@@ -239,7 +245,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
    * line or message past its cap, a response body past maxResponseBytes) is redacted, then its cut end is
    * dropped where it could begin a value, so a cut never shows a value's prefix.
    */
-  async function redactOnly(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+  async function redactOnly(consumer: RunScope, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
     try {
@@ -376,6 +382,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       };
       return redact(consumer, entry, {});
     },
+
+    seal: (scope, entry, resolved) => redact(scope, entry, resolved),
   };
 }
 

@@ -1,0 +1,54 @@
+/**
+ * The app catalog and installations (SPEC X8), built by the runtime from explicit dependencies: the routes,
+ * and the `AppActions` that flows' `app` steps call.
+ */
+import type { AuditLog } from "../audit/types.js";
+import type { OrgAuth } from "../consumers/routes.js";
+import type { ProjectAuth } from "../consumers/service.js";
+import type { RouteDef } from "../http/route.js";
+import type { Deliverer, EntrySealer } from "../runtime/runner/execute.js";
+import type { OrgRateLimit } from "../runtime/runner/rate-limit.js";
+import type { RunLogEntry } from "../runtime/runner/schema.js";
+import type { SecretResolver } from "../secrets/types.js";
+import type { Store } from "../store/db.js";
+import { type AppActions, createAppActions } from "./actions.js";
+import { appsRoutes } from "./routes.js";
+import { createActionRun } from "./run.js";
+import { createInstallationsService } from "./service.js";
+
+export type { AppActions, InvokeArgs } from "./actions.js";
+export { createAppActions } from "./actions.js";
+
+export interface AppsDeps {
+  store: Store;
+  audit: Pick<AuditLog, "append">;
+  auth: ProjectAuth & OrgAuth;
+  secrets: Pick<SecretResolver, "declared" | "resolveForRun">;
+  webhook: Deliverer;
+  sealer: EntrySealer;
+  allowPrivateTargets: boolean;
+  orgRate?: OrgRateLimit;
+  logQuotaBytes?: number;
+  onFinished?(status: RunLogEntry["status"]): void;
+}
+
+export function createApps(deps: AppsDeps): { routes: RouteDef[]; actions: AppActions } {
+  const actions = createAppActions({ db: deps.store.db, secrets: deps.secrets, webhook: deps.webhook });
+  const installations = createInstallationsService({
+    store: deps.store,
+    audit: deps.audit,
+    auth: deps.auth,
+    secrets: deps.secrets,
+    allowPrivateTargets: deps.allowPrivateTargets,
+  });
+  const runAction = createActionRun({
+    store: deps.store,
+    auth: deps.auth,
+    actions,
+    sealer: deps.sealer,
+    ...(deps.orgRate ? { orgRate: deps.orgRate } : {}),
+    ...(deps.logQuotaBytes !== undefined ? { logQuotaBytes: deps.logQuotaBytes } : {}),
+    ...(deps.onFinished ? { onFinished: deps.onFinished } : {}),
+  });
+  return { routes: appsRoutes({ installations, runAction, auth: deps.auth }), actions };
+}
