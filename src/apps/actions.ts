@@ -7,6 +7,7 @@
  */
 import { declaredNames } from "../consumers/store.js";
 import { RunError } from "../errors.js";
+import { SENSITIVE } from "../redaction/index.js";
 import { type BoundSecret, createDestinationCheck } from "../runtime/runner/destination.js";
 import { DELIVERY_HEADER, type Deliverer } from "../runtime/runner/execute.js";
 import { DEFAULT_TIMEOUT_MS, type RenderedRequest } from "../runtime/webhook/index.js";
@@ -18,7 +19,7 @@ import { checkInput, secretRefName } from "./fns.js";
 import { buildRequest, parseBody } from "./request.js";
 import type { ConfigValue } from "./schema.js";
 import { findInstallationRow, parseInstallationConfig } from "./store.js";
-import { ActionFailed, type ActionResponse, type AppAction } from "./types.js";
+import { ActionFailed, type ActionRequest, type ActionResponse, type AppAction } from "./types.js";
 
 /** The interface the flows runner declares for `app` steps (src/runtime/flows/app-actions.ts), structurally. */
 export interface AppActions {
@@ -128,9 +129,10 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
       const config = configValues(stored.config, values);
       const base = stored.baseUrl ?? app.defaultBaseUrl(config);
       if (base === null) throw new RunError("invalid_url", "the installation has no base URL");
-      const request = buildRequest(base, describe(action, config, args.input));
+      const described = describe(action, config, args.input);
+      const request = buildRequest(base, described);
       const deliveryId = newId();
-      performed.request = { ...request, headers: { ...request.headers, [DELIVERY_HEADER]: deliveryId } };
+      performed.request = shown(request, described, deliveryId);
       checkDestination(request, bound);
       await deliver(request, deliveryId, action, performed);
     } catch (error) {
@@ -191,6 +193,19 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
       return (await findInstallationRow(deps.db, projectId, installation)) !== undefined;
     },
   };
+}
+
+/**
+ * The request as logs show it. An Authorization header the action built is shown as its scheme alone:
+ * basic auth encodes a literal user name with the secret (`email/token:<api_token>`), and the redactor,
+ * which knows the secret but not that pairing, would leave the base64 of the user name and a few bits of
+ * the secret beside its marker.
+ */
+function shown(request: RenderedRequest, described: ActionRequest, deliveryId: string): RenderedRequest {
+  const headers: Record<string, string> = { ...request.headers, [DELIVERY_HEADER]: deliveryId };
+  if (described.auth && "basic" in described.auth) headers.Authorization = `Basic ${SENSITIVE}`;
+  if (described.auth && "bearer" in described.auth) headers.Authorization = `Bearer ${SENSITIVE}`;
+  return { ...request, headers };
 }
 
 /** The action's request from the app module; a module that throws is a bug reported as the run's failure. */
