@@ -10,6 +10,7 @@ import { registerAudit } from "./commands/audit.js";
 import { registerAuth } from "./commands/auth.js";
 import { registerConsumers } from "./commands/consumers.js";
 import { registerEvents } from "./commands/events.js";
+import { registerInstallations } from "./commands/installations.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerOrgs } from "./commands/orgs.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo): Command {
   registerOrgs(program, io);
   registerSecrets(program, io);
   registerConsumers(program, io);
+  registerInstallations(program, io);
   registerEvents(program, io);
   registerAudit(program, io);
   registerKeys(program, io);

@@ -5,6 +5,7 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+import { type AppsApi, appsApi } from "./apps.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -53,6 +54,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type * from "./apps.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
@@ -99,7 +101,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface CloakroomClient {
+export interface CloakroomClient extends AppsApi {
   readonly baseUrl: string;
   readonly token: string | undefined;
   /** A client for the same server with another token. */
@@ -279,6 +281,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
   const org = (slug: string) => `/v1/orgs/${seg(slug)}`;
 
   return {
+    ...appsApi(request, projectPath),
     baseUrl,
     token,
     withToken: (next) => createClient({ ...options, token: next }),
