@@ -61,7 +61,49 @@ describe("authorization matrix", () => {
 
   const all = roles;
   const admins: Role[] = ["owner", "admin"];
+  const editors: Role[] = ["owner", "admin", "editor"];
+  const installs = `${o}/projects/web/installations`;
+  /** An http_bearer installation named i<n> declaring S_<n>, pointed at a closed local port. */
+  const install = async (n: number) => {
+    await asOwner("POST", installs, installation(n, await secret(n)));
+    return `i${n}`;
+  };
+  const installation = (n: number, secretName: string) => ({
+    name: `i${n}`,
+    app: "http_bearer",
+    secrets: [secretName],
+    config: { base_url: "http://127.0.0.1:9", token: { expr: `secrets.${secretName}` } },
+  });
   const cases: Case[] = [
+    { name: "GET installations", allowed: all, prepare: async () => ({ method: "GET", path: installs }) },
+    {
+      name: "POST installations",
+      allowed: editors,
+      prepare: async (n) => ({ method: "POST", path: installs, body: installation(n, await secret(n)) }),
+    },
+    {
+      name: "PUT installation",
+      allowed: editors,
+      prepare: async (n) => ({
+        method: "PUT",
+        path: `${installs}/${await install(n)}`,
+        body: installation(n, `S_${n}`),
+      }),
+    },
+    {
+      name: "DELETE installation",
+      allowed: editors,
+      prepare: async (n) => ({ method: "DELETE", path: `${installs}/${await install(n)}` }),
+    },
+    {
+      name: "POST installation action",
+      allowed: editors,
+      prepare: async (n) => ({
+        method: "POST",
+        path: `${installs}/${await install(n)}/actions/request`,
+        body: { input: { method: "GET", path: "/" } },
+      }),
+    },
     { name: "GET settings", allowed: all, prepare: async () => ({ method: "GET", path: `${o}/settings` }) },
     {
       name: "PATCH settings",
