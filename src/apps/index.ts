@@ -6,7 +6,8 @@ import type { AuditLog } from "../audit/types.js";
 import type { OrgAuth } from "../consumers/routes.js";
 import type { ProjectAuth } from "../consumers/service.js";
 import type { RouteDef } from "../http/route.js";
-import type { Deliverer, EntrySealer } from "../runtime/runner/execute.js";
+import type { RedactEntry } from "../runtime/runner/entry-redaction.js";
+import type { Deliverer } from "../runtime/runner/execute.js";
 import type { OrgRateLimit } from "../runtime/runner/rate-limit.js";
 import type { RunLogEntry } from "../runtime/runner/schema.js";
 import type { SecretResolver } from "../secrets/types.js";
@@ -25,7 +26,8 @@ export interface AppsDeps {
   auth: ProjectAuth & OrgAuth;
   secrets: Pick<SecretResolver, "declared" | "resolveForRun">;
   webhook: Deliverer;
-  sealer: EntrySealer;
+  /** The runtime's run-log redaction (X6): the scope's live values and the run's, then the entry's bounds. */
+  redactEntry: RedactEntry;
   allowPrivateTargets: boolean;
   orgRate?: OrgRateLimit;
   logQuotaBytes?: number;
@@ -45,7 +47,7 @@ export function createApps(deps: AppsDeps): { routes: RouteDef[]; actions: AppAc
     store: deps.store,
     auth: deps.auth,
     actions,
-    sealer: deps.sealer,
+    redactEntry: deps.redactEntry,
     ...(deps.orgRate ? { orgRate: deps.orgRate } : {}),
     ...(deps.logQuotaBytes !== undefined ? { logQuotaBytes: deps.logQuotaBytes } : {}),
     ...(deps.onFinished ? { onFinished: deps.onFinished } : {}),

@@ -6,7 +6,7 @@
  */
 import { enterProject, type ProjectAuth, type ProjectRequest } from "../consumers/service.js";
 import { AppError, RunError } from "../errors.js";
-import type { EntrySealer } from "../runtime/runner/execute.js";
+import type { RedactEntry } from "../runtime/runner/entry-redaction.js";
 import type { OrgRateLimit } from "../runtime/runner/rate-limit.js";
 import type { RunLogEntry } from "../runtime/runner/schema.js";
 import { insertRunLog } from "../runtime/runner/store.js";
@@ -23,7 +23,8 @@ export interface ActionRunDeps {
   store: Store;
   auth: ProjectAuth;
   actions: Pick<AppActionsRunner, "perform">;
-  sealer: EntrySealer;
+  /** The runtime's run-log redaction (X6): the scope's live values and the run's, then the entry's bounds. */
+  redactEntry: RedactEntry;
   /** Publishing and manual runs per organization (CLOAKROOM_ORG_RUN_RATE), shared with the runner's. */
   orgRate?: OrgRateLimit;
   logQuotaBytes?: number;
@@ -92,7 +93,7 @@ export function createActionRun(deps: ActionRunDeps): RunAction {
         ? { output: outcome.output ?? null }
         : { error: { code: outcome.error.code, message: outcome.error.message } }),
     };
-    const sealed = await deps.sealer.seal(scope, entry, performed.values);
+    const sealed = await deps.redactEntry(scope, entry, performed.values);
     await insertRunLog(deps.store.db, { ...scope, runId: null, entry: sealed }, deps.logQuotaBytes);
     deps.onFinished?.(sealed.status);
     return sealed;

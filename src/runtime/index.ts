@@ -15,6 +15,7 @@ import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
+import { createEntryRedaction } from "./runner/entry-redaction.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createOrgRateLimit } from "./runner/rate-limit.js";
@@ -72,11 +73,12 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
   });
+  const redactors = createRedactorCache();
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
-    redactors: createRedactorCache(),
+    redactors,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
@@ -108,7 +110,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     auth,
     secrets,
     webhook,
-    sealer: executor,
+    redactEntry: createEntryRedaction({ secrets, redactors }),
     allowPrivateTargets: config.allowPrivateTargets,
     orgRate,
     ...(options.logQuotaBytes !== undefined ? { logQuotaBytes: options.logQuotaBytes } : {}),
