@@ -49,7 +49,9 @@ export interface Performed {
   request?: RenderedRequest;
   /** The raw answer (body as text) when one came. */
   response?: { status: number; headers: Record<string, string>; body: string };
-  outcome: { ok: true; parsed: ActionResponse; output: unknown } | { ok: false; error: RunError };
+  outcome:
+    | { ok: true; request: RenderedRequest; parsed: ActionResponse; output: unknown }
+    | { ok: false; error: RunError };
 }
 
 export interface AppActionsDeps {
@@ -91,7 +93,8 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
     }
   }
 
-  async function perform(args: InvokeArgs): Promise<Performed> {
+  /** The installation, its app and the action, or the RunError a flow's step fails with. */
+  async function locate(args: InvokeArgs) {
     const row = await findInstallationRow(deps.db, args.projectId, args.installation);
     if (!row) {
       throw new RunError(
@@ -99,7 +102,6 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
         `no installation ${safe(args.installation)} in the project`,
       );
     }
-    const installation = { id: row.id, name: row.name };
     const stored = parseInstallationConfig(row);
     const app = findApp(stored.app);
     if (!app)
@@ -116,53 +118,57 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
       const fields = bad.map((p) => `${p.field.replace(/^body\./, "")} ${p.message}`).join("; ");
       throw new RunError("invalid_input", `the action's input is invalid: ${fields}`);
     }
+    return { row, stored, app, action };
+  }
 
+  async function perform(args: InvokeArgs): Promise<Performed> {
+    const { row, stored, app, action } = await locate(args);
+    const installation = { id: row.id, name: row.name };
     const names = (await declaredNames(deps.db, [row.id])).get(row.id) ?? [];
-    const performed: Performed = {
-      installation,
-      values: {},
-      outcome: { ok: false, error: new RunError("internal", "") },
-    };
+    // What happened so far, kept for the log whichever step fails.
+    const trace: Pick<Performed, "values" | "request" | "response"> = { values: {} };
+    let outcome: Performed["outcome"];
     try {
       const { values, bound } = await resolve(args, installation, names);
-      performed.values = values;
+      trace.values = values;
       const config = configValues(stored.config, values);
       const base = stored.baseUrl ?? app.defaultBaseUrl(config);
       if (base === null) throw new RunError("invalid_url", "the installation has no base URL");
       const described = describe(action, config, args.input);
       const request = buildRequest(base, described);
       const deliveryId = newId();
-      performed.request = shown(request, described, deliveryId);
+      trace.request = shown(request, described, deliveryId);
+      // S12, on the request as the client sends it, before it connects.
       checkDestination(request, bound);
-      await deliver(request, deliveryId, action, performed);
+      outcome = await deliver(request, deliveryId, action, trace);
     } catch (error) {
       if (!(error instanceof RunError)) throw error;
-      performed.outcome = { ok: false, error };
+      outcome = { ok: false, error };
     }
-    return performed;
+    return { installation, ...trace, outcome };
   }
 
   async function deliver(
     request: RenderedRequest,
     deliveryId: string,
     action: AppAction,
-    performed: Performed,
-  ): Promise<void> {
+    trace: Pick<Performed, "request" | "response">,
+  ): Promise<Performed["outcome"]> {
     const result = await deps.webhook.deliver(request, {
       timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       deliveryId,
     });
     if (result.status !== undefined) {
-      performed.response = { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" };
+      trace.response = { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" };
     }
-    if (!result.ok || result.error || !performed.response) {
+    if (!result.ok || result.error || !trace.response || !trace.request) {
       const error = result.error ?? {
         code: "http_status",
         message: `the service answered HTTP ${result.status ?? "(none)"}`,
       };
       throw new RunError(error.code, error.message, result.retryable);
     }
-    const raw = performed.response;
+    const raw = trace.response;
     const parsed: ActionResponse = {
       status: raw.status,
       headers: raw.headers,
@@ -170,7 +176,7 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
     };
     try {
       const output = action.result ? action.result(parsed) : parsed.body;
-      performed.outcome = { ok: true, parsed, output };
+      return { ok: true, request: trace.request, parsed, output };
     } catch (error) {
       if (error instanceof ActionFailed) throw new RunError(error.code, error.message);
       throw error;
@@ -180,14 +186,9 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
   return {
     perform,
     async invoke(args) {
-      const done = await perform(args);
-      if (!done.outcome.ok) throw done.outcome.error;
-      const { request } = done;
-      return {
-        request: request ?? { method: "", url: "", headers: {}, body: null },
-        response: done.outcome.parsed,
-        output: done.outcome.output,
-      };
+      const { outcome } = await perform(args);
+      if (!outcome.ok) throw outcome.error;
+      return { request: outcome.request, response: outcome.parsed, output: outcome.output };
     },
     async exists(projectId, installation) {
       return (await findInstallationRow(deps.db, projectId, installation)) !== undefined;
