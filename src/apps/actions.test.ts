@@ -212,6 +212,14 @@ for (const database of testDatabases()) {
       assert.equal(sink.requests[0]?.headers["content-type"], "text/plain; charset=utf-8");
     });
 
+    it("a redirect is not followed: the action fails with redirect_refused", async () => {
+      sink.respond(() => ({ status: 302, headers: { location: "http://169.254.169.254/" }, body: "" }));
+      const res = await act("basic", "request", { method: "GET", path: "/moved" });
+      assert.equal(res.body.status, "failure");
+      assert.equal(res.body.error.code, "redirect_refused");
+      assert.equal(sink.requests.length, 1);
+    });
+
     it("bad action input is a 400 naming the field; an unknown action or installation is a 404", async () => {
       const missing = await act("slack", "post_message", { text: "no channel" });
       assert.equal(missing.status, 400, missing.text);
