@@ -15,7 +15,7 @@ import type { SecretResolver, SecretValue } from "../secrets/types.js";
 import type { Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import { findApp } from "./catalog/index.js";
-import { checkInput, secretRefName } from "./fns.js";
+import { checkInput, safe, secretRefName } from "./fns.js";
 import { buildRequest, parseBody } from "./request.js";
 import type { ConfigValue } from "./schema.js";
 import { findInstallationRow, parseInstallationConfig } from "./store.js";
@@ -252,9 +252,4 @@ function configValues(
     out[key] = found;
   }
   return out;
-}
-
-/** Names and ids reach messages only when they look like names. */
-function safe(text: string): string {
-  return /^[A-Za-z0-9_-]{1,128}$/.test(text) ? text : "(invalid name)";
 }

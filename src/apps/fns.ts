@@ -66,7 +66,7 @@ export function checkConfig(
       continue;
     }
     if (field.pattern && !field.pattern.regex.test(value)) problem(field.key, field.pattern.message);
-    if (field.key === "base_url") {
+    if (field.url) {
       const bad = urlProblem(value, opts);
       if (bad !== null) problem(field.key, bad);
     }
@@ -81,6 +81,11 @@ export function checkConfig(
 /** A base URL's shape, then the literal host against the SSRF rules, as an integration's URL is checked at save. */
 function urlProblem(text: string, opts: { allowPrivate: boolean }): string | null {
   return baseUrlProblem(text) ?? literalUrlProblem(text, { allowPrivate: opts.allowPrivate });
+}
+
+/** Names and ids reach messages only when they look like names (a path trick is not echoed verbatim). */
+export function safe(text: string): string {
+  return /^[A-Za-z0-9_-]{1,128}$/.test(text) ? text : "(invalid name)";
 }
 
 /** Input problems of an action, as `body.input.<key>` fields (unknown keys, missing required, bad values). */

@@ -14,9 +14,8 @@ import type { Store } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import type { AppActionsRunner, Performed } from "./actions.js";
 import { findApp } from "./catalog/index.js";
-import { checkInput } from "./fns.js";
+import { checkInput, safe } from "./fns.js";
 import type { ActionBody } from "./schema.js";
-import { safe } from "./service.js";
 import { findInstallationRow, parseInstallationConfig } from "./store.js";
 
 export interface ActionRunDeps {

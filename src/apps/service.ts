@@ -26,7 +26,7 @@ import type { SecretResolver } from "../secrets/types.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
 import { catalog, findApp } from "./catalog/index.js";
-import { checkConfig, SECRET_FIELD_MESSAGE } from "./fns.js";
+import { checkConfig, SECRET_FIELD_MESSAGE, safe } from "./fns.js";
 import type { Installation, InstallationConfig, InstallationInput } from "./schema.js";
 import { findInstallationRow, listInstallationRows, parseInstallationConfig } from "./store.js";
 
@@ -229,9 +229,4 @@ function rowFields(input: InstallationInput): Pick<ConsumerRow, "name" | "event"
 function toView(row: ConsumerRow, secrets: string[]): Installation {
   const c = parseInstallationConfig(row);
   return { name: row.name, app: c.app, baseUrl: c.baseUrl, secrets, config: c.config };
-}
-
-/** Names reach messages only when they look like names. */
-export function safe(text: string): string {
-  return /^[A-Za-z0-9_-]{1,128}$/.test(text) ? text : "(invalid name)";
 }

@@ -14,6 +14,8 @@ export interface AppField {
   required: boolean;
   /** Checked on the literal at save time (secret fields have none): e.g. a subdomain that forms a host. */
   pattern?: { regex: RegExp; message: string };
+  /** The value is a base URL: checked at save like an installation's `baseUrl` (scheme, private hosts). */
+  url?: boolean;
 }
 
 /** A field of an action's input: always a string. */

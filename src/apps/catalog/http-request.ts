@@ -46,4 +46,10 @@ export function requestAction(
   };
 }
 
-export const baseUrlField: AppField = { key: "base_url", label: "Base URL", secret: false, required: true };
+export const baseUrlField: AppField = {
+  key: "base_url",
+  label: "Base URL",
+  secret: false,
+  required: true,
+  url: true,
+};
