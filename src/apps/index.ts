@@ -1,18 +1,17 @@
 /**
- * The app catalog and installations (SPEC X8), built by the runtime from explicit dependencies: the routes,
- * and the `AppActions` that flows' `app` steps call.
+ * The app catalog and installations (SPEC X8), built by the runtime from explicit dependencies: the routes
+ * here, and `createAppActions`, the `AppActions` that flows' `app` steps and the actions endpoint call.
  */
 import type { AuditLog } from "../audit/types.js";
 import type { OrgAuth } from "../consumers/routes.js";
 import type { ProjectAuth } from "../consumers/service.js";
 import type { RouteDef } from "../http/route.js";
 import type { RedactEntry } from "../runtime/runner/entry-redaction.js";
-import type { Deliverer } from "../runtime/runner/execute.js";
 import type { OrgRateLimit } from "../runtime/runner/rate-limit.js";
 import type { RunLogEntry } from "../runtime/runner/schema.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
-import { type AppActions, createAppActions } from "./actions.js";
+import type { AppActionsRunner } from "./actions.js";
 import { appsRoutes } from "./routes.js";
 import { createActionRun } from "./run.js";
 import { createInstallationsService } from "./service.js";
@@ -24,8 +23,9 @@ export interface AppsDeps {
   store: Store;
   audit: Pick<AuditLog, "append">;
   auth: ProjectAuth & OrgAuth;
-  secrets: Pick<SecretResolver, "declared" | "resolveForRun">;
-  webhook: Deliverer;
+  secrets: Pick<SecretResolver, "declared">;
+  /** From `createAppActions`: built first, since flows' `app` steps need it too. */
+  actions: Pick<AppActionsRunner, "perform">;
   /** The runtime's run-log redaction (X6): the scope's live values and the run's, then the entry's bounds. */
   redactEntry: RedactEntry;
   allowPrivateTargets: boolean;
@@ -34,8 +34,8 @@ export interface AppsDeps {
   onFinished?(status: RunLogEntry["status"]): void;
 }
 
-export function createApps(deps: AppsDeps): { routes: RouteDef[]; actions: AppActions } {
-  const actions = createAppActions({ db: deps.store.db, secrets: deps.secrets, webhook: deps.webhook });
+/** The routes of the catalog, installations and actions run on demand. */
+export function createApps(deps: AppsDeps): { routes: RouteDef[] } {
   const installations = createInstallationsService({
     store: deps.store,
     audit: deps.audit,
@@ -46,11 +46,11 @@ export function createApps(deps: AppsDeps): { routes: RouteDef[]; actions: AppAc
   const runAction = createActionRun({
     store: deps.store,
     auth: deps.auth,
-    actions,
+    actions: deps.actions,
     redactEntry: deps.redactEntry,
     ...(deps.orgRate ? { orgRate: deps.orgRate } : {}),
     ...(deps.logQuotaBytes !== undefined ? { logQuotaBytes: deps.logQuotaBytes } : {}),
     ...(deps.onFinished ? { onFinished: deps.onFinished } : {}),
   });
-  return { routes: appsRoutes({ installations, runAction, auth: deps.auth }), actions };
+  return { routes: appsRoutes({ installations, runAction, auth: deps.auth }) };
 }

@@ -4,7 +4,7 @@
  * database closes.
  */
 import type { Logger } from "pino";
-import { createApps } from "../apps/index.js";
+import { createAppActions, createApps } from "../apps/index.js";
 import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
@@ -63,6 +63,9 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   const webhook = createWebhookClient({ allowPrivate: config.allowPrivateTargets });
   const log = logger.child({ component: "runtime" });
+  // App installations' actions (X8): the same webhook client and S12 check as integrations; flows' `app`
+  // steps call them too.
+  const appActions = createAppActions({ db: store.db, secrets, webhook });
 
   const consumers = createConsumersService({
     store,
@@ -103,13 +106,12 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 
-  // App installations (X8): their actions go through the same webhook client and S12 check as integrations.
   const apps = createApps({
     store,
     audit,
     auth,
     secrets,
-    webhook,
+    actions: appActions,
     redactEntry: createEntryRedaction({ secrets, redactors }),
     allowPrivateTargets: config.allowPrivateTargets,
     orgRate,
