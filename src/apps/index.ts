@@ -21,7 +21,7 @@ export { createAppActions } from "./actions.js";
 
 export interface AppsDeps {
   store: Store;
-  audit: Pick<AuditLog, "append">;
+  audit: Pick<AuditLog, "append" | "appendNow">;
   auth: ProjectAuth & OrgAuth;
   secrets: Pick<SecretResolver, "declared">;
   /** From `createAppActions`: built first, since flows' `app` steps need it too. */

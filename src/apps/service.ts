@@ -5,6 +5,7 @@
  * `usedBy` and the delete guard of secrets name it (S5, S6, X7, A2), as for integrations (decision 0114).
  */
 import type { AuditLog } from "../audit/types.js";
+import { orgAudited } from "../auth/audited.js";
 import { sameSecretTwice, undeclaredNames } from "../consumers/fns.js";
 import {
   enterProject,
@@ -23,7 +24,7 @@ import {
 } from "../consumers/store.js";
 import { AppError } from "../errors.js";
 import type { SecretResolver } from "../secrets/types.js";
-import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
+import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
 import { catalog, findApp } from "./catalog/index.js";
 import { checkConfig, SECRET_FIELD_MESSAGE, safe } from "./fns.js";
@@ -32,7 +33,7 @@ import { findInstallationRow, listInstallationRows, parseInstallationConfig } fr
 
 export interface InstallationsDeps {
   store: Store;
-  audit: Pick<AuditLog, "append">;
+  audit: Pick<AuditLog, "append" | "appendNow">;
   auth: ProjectAuth;
   secrets: Pick<SecretResolver, "declared">;
   /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback base URL is then accepted, as at run time. */
@@ -64,7 +65,8 @@ export function catalogView() {
 }
 
 export function createInstallationsService(deps: InstallationsDeps): InstallationsService {
-  const { store, audit, auth, secrets } = deps;
+  const { store, auth, secrets } = deps;
+  const audited = orgAudited({ store, audit: deps.audit });
 
   async function loadRow(db: Tx, t: ProjectTarget, name: string): Promise<ConsumerRow> {
     const row = await findInstallationRow(db, t.project.id, name);
@@ -126,26 +128,25 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
     return refs;
   }
 
-  async function audited(
-    tx: Tx,
+  /** The audited change of one installation: its entry names it and the project (A1, A2). */
+  function change<T>(
     t: ProjectTarget,
     action: "consumer.create" | "consumer.update" | "consumer.delete",
-    row: { id: string; name: string },
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    await audit.append(tx, {
-      orgId: t.access.org.id,
-      actor: t.access.actor,
-      action,
-      target: { type: "installation", id: row.id, name: row.name },
-      outcome: "success",
-      sourceIp: t.access.ctx.sourceIp,
-      details: { project: t.project.slug, ...details },
+    name: string,
+    fn: (tx: Tx) => Promise<{ row: ConsumerRow; result: T; details: Record<string, unknown> }>,
+  ): Promise<T> {
+    const target = { type: "installation", name };
+    const unique = {
+      code: "name_taken" as const,
+      message: `an installation named ${safe(name)} already exists in project ${t.project.slug}`,
+    };
+    return audited(t.access, { action, target, unique }, async (tx, entry) => {
+      const { row, result, details } = await fn(tx);
+      entry.target = { type: "installation", id: row.id, name: row.name };
+      entry.details = { project: t.project.slug, ...details };
+      return result;
     });
   }
-
-  const taken = (t: ProjectTarget, name: string) =>
-    new AppError("name_taken", `an installation named ${name} already exists in project ${t.project.slug}`);
 
   return {
     async list(r) {
@@ -164,7 +165,7 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
     },
 
     async create(r, input) {
-      const t = await enterProject(auth, r, "consumer.write", { type: "installation", name: input.name });
+      const t = await enterProject(auth, r, "consumer.create", { type: "installation", name: input.name });
       check(input, t);
       const at = nowIso();
       const row: ConsumerRow = {
@@ -176,45 +177,41 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
         created_at: at,
         updated_at: at,
       };
-      return store.transaction(async (tx) => {
+      return change(t, "consumer.create", input.name, async (tx) => {
         const refs = await resolveDeclared(tx, t, input.secrets);
-        await insertConsumer(tx, row).catch((error: unknown) => {
-          throw isUniqueViolation(error) ? taken(t, input.name) : error;
-        });
+        await insertConsumer(tx, row);
         await setConsumerSecrets(tx, row.id, refs).catch(raceWithDelete);
         const saved = await view(tx, row);
-        await audited(tx, t, "consumer.create", row, { app: saved.app, secrets: saved.secrets });
-        return saved;
+        return { row, result: saved, details: { app: saved.app, secrets: saved.secrets } };
       });
     },
 
     async update(r, name, input) {
-      const t = await enterProject(auth, r, "consumer.write", { type: "installation", name });
+      const t = await enterProject(auth, r, "consumer.update", { type: "installation", name });
       if (input.name !== name) {
         throw new AppError("invalid_request", "an installation's name is its key and cannot change", {
           fields: [{ field: "body.name", message: `must be ${safe(name)}` }],
         });
       }
       check(input, t);
-      return store.transaction(async (tx) => {
+      return change(t, "consumer.update", name, async (tx) => {
         const before = await loadRow(tx, t, name);
         const refs = await resolveDeclared(tx, t, input.secrets);
         const after = { ...before, ...rowFields(input), updated_at: nowIso() };
         await updateConsumer(tx, before.id, after);
         await setConsumerSecrets(tx, before.id, refs).catch(raceWithDelete);
         const saved = await view(tx, after);
-        await audited(tx, t, "consumer.update", after, { app: saved.app, secrets: saved.secrets });
-        return saved;
+        return { row: after, result: saved, details: { app: saved.app, secrets: saved.secrets } };
       });
     },
 
     async remove(r, name) {
-      const t = await enterProject(auth, r, "consumer.write", { type: "installation", name });
-      await store.transaction(async (tx) => {
+      const t = await enterProject(auth, r, "consumer.delete", { type: "installation", name });
+      await change(t, "consumer.delete", name, async (tx) => {
         const row = await loadRow(tx, t, name);
         const names = (await declaredNames(tx, [row.id])).get(row.id) ?? [];
         await deleteConsumer(tx, row.id);
-        await audited(tx, t, "consumer.delete", row, { secrets: names });
+        return { row, result: undefined, details: { secrets: names } };
       });
     },
   };
