@@ -9,12 +9,15 @@ import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
 import { consumersRoutes } from "../consumers/routes.js";
+import type { ConsumerKind } from "../consumers/schema.js";
 import { createConsumersService } from "../consumers/service.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
+import type { AppActions } from "./flows/app-actions.js";
+import { createFlowRunner } from "./flows/run.js";
 import { createEntryRedaction } from "./runner/entry-redaction.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
@@ -46,6 +49,8 @@ export interface RuntimeDeps {
   metrics: Metrics;
   /** Change notices: new runs published on any node wake this node's worker (D2). */
   notifications?: Notifications;
+  /** App installations' actions, for flows' `app` steps (X8). */
+  apps?: AppActions;
   /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
@@ -66,6 +71,8 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   // App installations' actions (X8): the same webhook client and S12 check as integrations; flows' `app`
   // steps call them too.
   const appActions = createAppActions({ db: store.db, secrets, webhook });
+  // Tests may hand in their own; flows' app steps and save-time checks use the same object.
+  const flowApps: AppActions = deps.apps ?? appActions;
 
   const consumers = createConsumersService({
     store,
@@ -75,20 +82,23 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
+    ...(flowApps.exists ? { installationExists: flowApps.exists.bind(flowApps) } : {}),
   });
   const redactors = createRedactorCache();
+  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: flowApps });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
     redactors,
+    flows,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: "integration" | "logic" | "installation", status: "success" | "failure") =>
+  const onFinished = (kind: ConsumerKind | "installation", status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
   const orgRate = createOrgRateLimit(config.orgRunRatePerMinute);
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
