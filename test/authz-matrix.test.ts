@@ -210,6 +210,76 @@ const consumerRows = (kind: "integrations" | "logic" | "flows"): Row[] => {
   ];
 };
 
+/** Installations (X8): keyed by name; an action runs against a closed local port and is answered 200. */
+const installationRows = (): Row[] => {
+  const base = "/v1/orgs/{org}/projects/{project}/installations";
+  const at = (f: Fixture) => `/v1/orgs/${f.org}/projects/web/installations`;
+  const body = async (f: Fixture) => {
+    const secret = `INST_${f.n}`;
+    await f.owner("POST", `/v1/orgs/${f.org}/projects/web/secrets`, {
+      name: secret,
+      type: "token",
+      value: `matrix-installation-${f.n}`,
+    });
+    return {
+      name: `i${f.n}`,
+      app: "http_bearer",
+      secrets: [secret],
+      config: { base_url: "http://127.0.0.1:9", token: { expr: `secrets.${secret}` } },
+    };
+  };
+  const make = async (f: Fixture) => {
+    const saved = await body(f);
+    await f.owner("POST", at(f), saved);
+    return { saved, path: `${at(f)}/${saved.name}`, target: { type: "installation", name: saved.name } };
+  };
+  return [
+    { route: `GET ${base}`, allowed: all, action: "consumer.read", prepare: async (f) => ({ path: at(f) }) },
+    {
+      route: `POST ${base}`,
+      allowed: editors,
+      action: "consumer.create",
+      prepare: async (f) => {
+        const b = await body(f);
+        return { path: at(f), body: b, target: { type: "installation", name: b.name } };
+      },
+    },
+    {
+      route: `GET ${base}/{name}`,
+      allowed: all,
+      action: "consumer.read",
+      prepare: async (f) => ({ path: (await make(f)).path }),
+    },
+    {
+      route: `PUT ${base}/{name}`,
+      allowed: editors,
+      action: "consumer.update",
+      prepare: async (f) => {
+        const { saved, path, target } = await make(f);
+        return { path, body: saved, target };
+      },
+    },
+    {
+      route: `DELETE ${base}/{name}`,
+      allowed: editors,
+      action: "consumer.delete",
+      prepare: async (f) => {
+        const { path, target } = await make(f);
+        return { path, target };
+      },
+    },
+    {
+      route: `POST ${base}/{name}/actions/{action}`,
+      allowed: editors,
+      action: "consumer.run",
+      prepare: async (f) => {
+        const { path, target } = await make(f);
+        return { path: `${path}/actions/request`, body: { input: { method: "GET", path: "/" } }, target };
+      },
+    },
+  ];
+};
+
 const o = (f: Fixture) => `/v1/orgs/${f.org}`;
 const orgRow = (route: string, allowed: Role[], action: string, tail: string): Row => ({
   route,
@@ -302,6 +372,8 @@ const ROWS: (Row | Exempt)[] = [
   ...consumerRows("integrations"),
   ...consumerRows("logic"),
   ...consumerRows("flows"),
+  ...installationRows(),
+  { route: "GET /v1/apps", exempt: "the built-in app catalog: the same for every signed-in caller" },
   {
     route: "POST /v1/orgs/{org}/projects/{project}/events",
     allowed: editors,

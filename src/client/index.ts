@@ -5,6 +5,7 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+import { type AppsApi, appsApi } from "./apps.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
 import type {
   AcceptedInvitation,
@@ -54,6 +55,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type * from "./apps.js";
 export type * from "./flows.js";
 export type * from "./types.js";
 
@@ -101,7 +103,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface CloakroomClient {
+export interface CloakroomClient extends AppsApi {
   readonly baseUrl: string;
   readonly token: string | undefined;
   /** A client for the same server with another token. */
@@ -282,6 +284,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
   const org = (slug: string) => `/v1/orgs/${seg(slug)}`;
 
   return {
+    ...appsApi(request, projectPath),
     baseUrl,
     token,
     withToken: (next) => createClient({ ...options, token: next }),
