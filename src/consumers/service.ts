@@ -37,6 +37,8 @@ import {
   toConsumer,
   updateConsumer,
 } from "./store.js";
+import type { MessageTemplate, TemplateInput } from "./template-schema.js";
+import { checkTemplate, templateConfig, templateView } from "./templates.js";
 
 /** The slice of the auth service a project's routes need. */
 export interface ProjectAuth {
@@ -84,8 +86,11 @@ export async function enterProject(
   return { access: r.access, project: await auth.project(r.access, r.projectSlug) };
 }
 
-export type ConsumerInput = ({ kind: "integration" } & IntegrationInput) | ({ kind: "logic" } & LogicInput);
-export type ConsumerView = Integration | LogicFunction;
+export type ConsumerInput =
+  | ({ kind: "integration" } & IntegrationInput)
+  | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "template" } & TemplateInput);
+export type ConsumerView = Integration | LogicFunction | MessageTemplate;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -121,6 +126,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
       if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
+    } else if (input.kind === "template") {
+      ({ problems, used } = checkTemplate(input, { allowPrivate: deps.allowPrivateTargets ?? false }));
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
       problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
@@ -133,7 +140,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
-      const where = input.kind === "integration" ? "the templates use" : "the code uses";
+      const where = input.kind === "logic" ? "the code uses" : "the templates use";
       throw new AppError(
         "invalid_request",
         `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
@@ -212,10 +219,16 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config: IntegrationConfig | LogicConfig =
+    const config =
       input.kind === "integration"
-        ? { request: input.request, timeoutMs: input.timeoutMs }
-        : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+        ? ({ request: input.request, timeoutMs: input.timeoutMs } satisfies IntegrationConfig)
+        : input.kind === "template"
+          ? templateConfig(input)
+          : ({
+              code: input.code,
+              timeoutMs: input.timeoutMs,
+              memoryMb: input.memoryMb,
+            } satisfies LogicConfig);
     return {
       name: input.name,
       event: input.event,
@@ -333,11 +346,11 @@ export function toView(consumer: Consumer): ConsumerView {
   if (consumer.kind === "integration") {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
+  if (consumer.kind === "template") return templateView(consumer);
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
-export const kindLabel = (kind: ConsumerKind): string =>
-  kind === "integration" ? "integration" : "logic function";
+export const kindLabel = (kind: ConsumerKind): string => (kind === "logic" ? "logic function" : kind);
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 function raceWithDelete(error: unknown): never {

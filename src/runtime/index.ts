@@ -8,10 +8,12 @@ import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
 import { consumersRoutes } from "../consumers/routes.js";
+import type { ConsumerKind } from "../consumers/schema.js";
 import { createConsumersService } from "../consumers/service.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
-import type { SecretResolver } from "../secrets/types.js";
+import { createMailChannel } from "../mail/channel.js";
+import type { SecretsService } from "../secrets/service.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
 import { createExecutor } from "./runner/execute.js";
@@ -24,6 +26,9 @@ import { createRunnerService, RUNS_CHANNEL } from "./runner/service.js";
 import { createSupervisedWorker } from "./runner/supervisor.js";
 import type { WorkerHealth } from "./runner/worker.js";
 import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
+import { templatesRoutes } from "./templates/routes.js";
+import { createTemplateSender } from "./templates/send.js";
+import { createTemplatesService } from "./templates/service.js";
 import { createWebhookClient } from "./webhook/index.js";
 
 export interface Runtime {
@@ -38,7 +43,7 @@ export interface RuntimeDeps {
   store: Store;
   audit: AuditLog;
   auth: AuthService;
-  secrets: SecretResolver;
+  secrets: SecretsService;
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -71,18 +76,24 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
   });
+  const redactors = createRedactorCache();
+  const templateSender = createTemplateSender({
+    webhook,
+    mail: createMailChannel({ allowPrivate: config.allowPrivateTargets }),
+  });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
-    redactors: createRedactorCache(),
+    templates: templateSender,
+    redactors,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
+  const onFinished = (kind: ConsumerKind, status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
@@ -103,7 +114,15 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
 
   let stopped = false;
   return {
-    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
+    routes: [
+      ...consumersRoutes({ consumers, auth }),
+      ...runnerRoutes({ runner, auth }),
+      ...templatesRoutes({
+        templates: createTemplatesService({ store, auth, consumers, secrets, redactors }),
+        runner,
+        auth,
+      }),
+    ],
     start() {
       worker.start();
       retention.start();

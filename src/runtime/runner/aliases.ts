@@ -5,8 +5,10 @@
  * code use. Save-time checks (consumers/fns.ts) only let such spellings through under `alias`.
  */
 import type { Consumer } from "../../consumers/schema.js";
+import { templateStrings } from "../../consumers/template-schema.js";
 import type { SecretValue } from "../../secrets/types.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
+import { templateSecretNames as messageSecretNames } from "../templates/macros.js";
 import { referencedSecretNames as templateSecretNames } from "../webhook/index.js";
 
 /** `values` plus an entry for each used spelling that differs only in case from a resolved name. */
@@ -33,11 +35,20 @@ const USED_CACHE_MAX = 1000;
 export function createUsedNames(): (consumer: Consumer) => string[] {
   const cache = new Map<string, { source: string; names: string[] }>();
   return (consumer) => {
-    const source = consumer.kind === "logic" ? consumer.code : JSON.stringify(consumer.request);
+    const source =
+      consumer.kind === "logic"
+        ? consumer.code
+        : consumer.kind === "template"
+          ? JSON.stringify([consumer.subject, consumer.body, consumer.channel])
+          : JSON.stringify(consumer.request);
     const hit = cache.get(consumer.id);
     if (hit && hit.source === source) return hit.names;
     const names =
-      consumer.kind === "logic" ? logicSecretNames(consumer.code) : templateSecretNames(consumer.request);
+      consumer.kind === "logic"
+        ? logicSecretNames(consumer.code)
+        : consumer.kind === "template"
+          ? messageSecretNames(templateStrings(consumer))
+          : templateSecretNames(consumer.request);
     if (cache.size >= USED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(consumer.id, { source, names });
     return names;

@@ -10,6 +10,7 @@ import { createRedactor, type Redactor, redactDeep } from "../../redaction/index
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import { TRUNCATION_MARK } from "../sandbox/index.js";
+import type { TemplateSender } from "../templates/send.js";
 import {
   type DeliveryResult,
   RenderError,
@@ -64,6 +65,8 @@ export interface ExecutorDeps {
     Partial<Pick<SecretResolver, "recordUndeclaredMatch">>;
   webhook: Deliverer;
   sandbox: FunctionRunner;
+  /** Message templates' channels (SPEC X5); a node without it fails template runs. */
+  templates?: TemplateSender;
   redactors: RedactorCache;
   /** Told of a failure that is a bug or an outage, not the consumer's doing; gets no value. */
   onUnexpected?(consumer: Consumer, error: unknown): void;
@@ -201,6 +204,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return { draft: { status: "failure", console: result.console, error: result.error }, retryable: false };
   }
 
+  function sendTemplate(
+    consumer: Extract<Consumer, { kind: "template" }>,
+    event: RunEvent,
+    run: Parameters<TemplateSender["send"]>[2],
+  ) {
+    if (!deps.templates) throw new RunError("internal", "this node cannot send message templates", true);
+    return deps.templates.send(consumer, event, run);
+  }
+
   // Decrypted values are cached objects, the same from run to run: their strings are listed once.
   const stringsOf = new WeakMap<object, string[]>();
   const sensitive = (value: SecretValue): string[] => {
@@ -336,7 +348,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         outcome =
           consumer.kind === "integration"
             ? await deliver(consumer, event, offered, resolved.bound, run.deliveryId)
-            : await runFunction(consumer, event, offered);
+            : consumer.kind === "template"
+              ? await sendTemplate(consumer, event, {
+                  ...resolved,
+                  values: offered,
+                  deliveryId: run.deliveryId,
+                })
+              : await runFunction(consumer, event, offered);
       } catch (error) {
         outcome =
           error instanceof RunError
