@@ -46,7 +46,11 @@ export type RunStatus = RunLogEntry["status"];
 
 export const runLogEntrySchema = z.object({
   id: z.string(),
-  consumer: z.object({ kind: z.enum(["integration", "logic", "template"]), id: z.string(), name: z.string() }),
+  consumer: z.object({
+    kind: z.enum(["integration", "logic", "template"]),
+    id: z.string(),
+    name: z.string(),
+  }),
   event: z.object({ id: z.string(), name: z.string(), data: z.unknown(), publishedAt: z.string() }),
   status: z.enum(["success", "failure"]),
   startedAt: z.string(),
