@@ -14,6 +14,7 @@ import { registerKeys } from "./commands/keys.js";
 import { registerOrgs } from "./commands/orgs.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTemplates } from "./commands/templates.js";
 import { CliError, type CliIo, EXIT } from "./io.js";
 
 const EPILOGUE = `
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo): Command {
   registerOrgs(program, io);
   registerSecrets(program, io);
   registerConsumers(program, io);
+  registerTemplates(program, io);
   registerEvents(program, io);
   registerAudit(program, io);
   registerKeys(program, io);

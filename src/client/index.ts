@@ -5,6 +5,8 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+
+import { type TemplatesApi, templatesApi } from "./templates.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -53,6 +55,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type { TemplatesApi } from "./templates.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
@@ -182,6 +185,8 @@ export interface CloakroomClient {
     delete(scope: ProjectScope, id: string): Promise<void>;
     run(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
+  /** Message templates and the Macro Manager (SPEC X5). */
+  templates: TemplatesApi;
   events: {
     publish(scope: ProjectScope, input: PublishEventInput): Promise<PublishedEvent>;
   };
@@ -387,6 +392,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       },
       run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
     },
+    templates: templatesApi(request, projectPath),
     events: {
       publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
     },
