@@ -34,7 +34,12 @@ export type MailSendResult =
       retryable: boolean;
     };
 
-export type MailErrorCode = "smtp_rejected" | "timeout" | "network_error" | "target_forbidden";
+export type MailErrorCode =
+  | "smtp_rejected"
+  | "timeout"
+  | "network_error"
+  | "target_forbidden"
+  | "invalid_address";
 
 export interface MailChannel {
   send(message: MailSend): Promise<MailSendResult>;
@@ -158,6 +163,14 @@ function failure(error: unknown): MailSendResult {
       replyCode: e.responseCode,
       reply,
       retryable: true,
+    };
+  }
+  if (code === "EENVELOPE") {
+    // No usable sender or recipient address: another attempt would send the same addresses.
+    return {
+      ok: false,
+      error: { code: "invalid_address", message: "the sender or a recipient is not a valid address" },
+      retryable: false,
     };
   }
   if (code === "ETIMEDOUT" || code === "ETIMEOUT" || code === "ECONNECTION_TIMEOUT") {

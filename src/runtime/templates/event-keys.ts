@@ -3,11 +3,13 @@
  * object keys (not array items), as Mustache can name them. Keys only, never a value; a key that holds a
  * secret's value (the redactor changes it) is left out with everything below it.
  */
+import { sql } from "kysely";
 import type { Tx } from "../../store/db.js";
 
 export const RECENT_EVENTS = 50;
 export const KEYS_MAX = 100;
 const DEPTH_MAX = 3;
+const DATA_BYTES_MAX = 64 * 1024;
 /** What a Mustache path segment can be: no dots, no spaces, no braces. */
 const KEY = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
 
@@ -17,6 +19,8 @@ export async function recentEventData(db: Tx, projectId: string, limit = RECENT_
     .selectFrom("events")
     .select("data")
     .where("project_id", "=", projectId)
+    // A huge event would cost a parse of its own for a few key names: left out.
+    .where(sql<number>`length(data)`, "<=", DATA_BYTES_MAX)
     .orderBy("published_at", "desc")
     .limit(limit)
     .execute();

@@ -97,6 +97,9 @@ export function renderEmailChannel(channel: EmailChannel, ctx: Ctx): RenderedEma
   if (!HOST.test(host)) {
     throw new RenderError("template_error", "channel.smtp.host", "does not render to a host name or address");
   }
+  if ((out["channel.from"] ?? "").trim() === "") {
+    throw new RenderError("template_error", "channel.from", "renders no address");
+  }
   const to = channel.to.map((_, i) => (out[`channel.to.${i}`] ?? "").trim()).filter((a) => a !== "");
   if (to.length === 0) throw new RenderError("template_error", "channel.to", "renders no address");
   return {
