@@ -93,13 +93,15 @@ const FOLLOW_MAX_PAGES = 50;
 
 /** A consumer's id from its name or id: integrations and logic functions share the run log. */
 async function consumerId(client: CloakroomClient, scope: ProjectScope, which: string): Promise<string> {
-  const [integrations, functions] = await Promise.all([
+  const [integrations, functions, templates] = await Promise.all([
     client.integrations.list(scope),
     client.logic.list(scope),
+    client.templates.list(scope),
   ]);
   const all = [
     ...integrations.map((c) => ({ id: c.id, name: c.name, kind: "integration" })),
     ...functions.map((c) => ({ id: c.id, name: c.name, kind: "logic" })),
+    ...templates.map((c) => ({ id: c.id, name: c.name, kind: "template" })),
   ];
   const byId = all.find((c) => c.id === which);
   if (byId) return byId.id;
