@@ -10,7 +10,7 @@ import { createRedactor, type Redactor, redactDeep } from "../../redaction/index
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import { TRUNCATION_MARK } from "../sandbox/index.js";
-import type { TemplateSender } from "../templates/send.js";
+import { noTemplateSender, type TemplateSender } from "../templates/send.js";
 import {
   type DeliveryResult,
   RenderError,
@@ -204,15 +204,6 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return { draft: { status: "failure", console: result.console, error: result.error }, retryable: false };
   }
 
-  function sendTemplate(
-    consumer: Extract<Consumer, { kind: "template" }>,
-    event: RunEvent,
-    run: Parameters<TemplateSender["send"]>[2],
-  ) {
-    if (!deps.templates) throw new RunError("internal", "this node cannot send message templates", true);
-    return deps.templates.send(consumer, event, run);
-  }
-
   // Decrypted values are cached objects, the same from run to run: their strings are listed once.
   const stringsOf = new WeakMap<object, string[]>();
   const sensitive = (value: SecretValue): string[] => {
@@ -349,7 +340,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           consumer.kind === "integration"
             ? await deliver(consumer, event, offered, resolved.bound, run.deliveryId)
             : consumer.kind === "template"
-              ? await sendTemplate(consumer, event, {
+              ? await (deps.templates ?? noTemplateSender).send(consumer, event, {
                   ...resolved,
                   values: offered,
                   deliveryId: run.deliveryId,

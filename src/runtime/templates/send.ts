@@ -6,13 +6,13 @@
  * failed webhook.
  */
 import type { Consumer } from "../../consumers/schema.js";
+import { RunError } from "../../errors.js";
 import type { MailChannel } from "../../mail/channel.js";
 import type { SecretValue } from "../../secrets/types.js";
 import { parseRetryAfter } from "../runner/backoff.js";
 import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
-import type { Deliverer } from "../runner/execute.js";
 import type { RunEvent, RunLogEntry } from "../runner/schema.js";
-import { RenderError, type TemplateSecrets } from "../webhook/index.js";
+import { RenderError, type TemplateSecrets, type WebhookClient } from "../webhook/index.js";
 import { type RenderedMessage, renderEmailChannel, renderMessage, renderWebhookChannel } from "./render.js";
 
 export type TemplateConsumer = Extract<Consumer, { kind: "template" }>;
@@ -38,13 +38,21 @@ export interface TemplateSender {
 }
 
 export interface TemplateSenderDeps {
-  webhook: Deliverer;
+  webhook: Pick<WebhookClient, "deliver">;
   mail: MailChannel;
   /** The webhook channel's timeout (SPEC X2's default, 10 s). */
   webhookTimeoutMs?: number;
 }
 
+/** As runner/execute.ts shows it in an integration's entry (the client sets it on the wire). */
 const DELIVERY_HEADER = "X-Cloakroom-Delivery";
+
+/** What an executor built without channels (a tool, a test) does with a template: fails the run. */
+export const noTemplateSender: TemplateSender = {
+  send: async () => {
+    throw new RunError("internal", "this node cannot send message templates", true);
+  },
+};
 
 export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
   const checkDestination = createDestinationCheck();
