@@ -61,6 +61,15 @@ describe("authorization matrix", () => {
 
   const all = roles;
   const admins: Role[] = ["owner", "admin"];
+  const editors: Role[] = ["owner", "admin", "editor"];
+  const template = (n: number) => ({
+    name: `t${n}`,
+    event: "matrix.",
+    body: "hello {{event.name}}",
+    channel: { type: "webhook", url: "http://127.0.0.1:9/matrix", headers: {} },
+  });
+  const madeTemplate = async (n: number) =>
+    `${o}/projects/web/templates/${(await asOwner("POST", `${o}/projects/web/templates`, template(n))).id}`;
   const cases: Case[] = [
     { name: "GET settings", allowed: all, prepare: async () => ({ method: "GET", path: `${o}/settings` }) },
     {
@@ -71,6 +80,27 @@ describe("authorization matrix", () => {
         path: `${o}/settings`,
         body: { editorsManageSecrets: false },
       }),
+    },
+    // Message templates (SPEC X5): built by editors, previewed and their macros listed by every member.
+    {
+      name: "POST templates",
+      allowed: editors,
+      prepare: async (n) => ({ method: "POST", path: `${o}/projects/web/templates`, body: template(n) }),
+    },
+    {
+      name: "POST template preview",
+      allowed: all,
+      prepare: async (n) => ({ method: "POST", path: `${await madeTemplate(n)}/preview`, body: {} }),
+    },
+    {
+      name: "POST template test",
+      allowed: editors,
+      prepare: async (n) => ({ method: "POST", path: `${await madeTemplate(n)}/test`, body: {} }),
+    },
+    {
+      name: "GET macros",
+      allowed: all,
+      prepare: async () => ({ method: "GET", path: `${o}/projects/web/macros` }),
     },
     { name: "GET members", allowed: admins, prepare: async () => ({ method: "GET", path: `${o}/members` }) },
     {
