@@ -164,6 +164,28 @@ for (const database of testDatabases()) {
       await refused(email({ host: "smtp\r\nRCPT TO:<x>" }), { field: "body.channel.smtp.host" });
     });
 
+    it("a secret bound to other hosts (S12) is not sent through either channel", async () => {
+      const bound = await f.call("POST", `/v1/orgs/${f.org}/secrets`, f.owner, {
+        name: "BOUND",
+        type: "token",
+        value: "s3cr3t-bound-value",
+        allowedHosts: ["api.example.com"],
+      });
+      assert.equal(bound.status, 201, bound.text);
+      const uses = { secrets: ["BOUND", "SMTP"], body: "key {{secrets.BOUND}}" };
+      const mail = await f.call("POST", f.p("/templates"), f.owner, email({}, uses));
+      const hook = await f.call("POST", f.p("/templates"), f.owner, webhook({ ...uses, name: "bound-hook" }));
+      for (const res of [mail, hook]) {
+        assert.equal(res.status, 201, res.text);
+        const run = await f.call("POST", f.p(`/templates/${res.body.id}/test`), f.owner, {});
+        assert.equal(run.body.status, "failure");
+        assert.equal(run.body.error.code, "destination_not_allowed", run.text);
+        assert.match(run.body.error.message, /BOUND may only be sent to api\.example\.com/);
+        assert.ok(!run.text.includes("s3cr3t-bound-value"));
+        await f.call("DELETE", f.p(`/templates/${res.body.id}`));
+      }
+    });
+
     it("a host known only at send time is checked then: the run fails target_forbidden and nothing connects", async () => {
       const mail = await f.call("POST", f.p("/templates"), f.owner, email({ host: "{{event.data.host}}" }));
       assert.equal(mail.status, 201, mail.text);
