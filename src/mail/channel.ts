@@ -7,7 +7,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { forbiddenRange } from "../runtime/webhook/address.js";
 
 export interface MailSend {
@@ -73,9 +73,11 @@ export function createMailChannel(options: MailChannelOptions): MailChannel {
 
   async function send(m: MailSend): Promise<MailSendResult> {
     let timer: NodeJS.Timeout | undefined;
-    let transport: ReturnType<typeof nodemailer.createTransport> | undefined;
+    let transport: Transporter | undefined;
     const attempt = async (): Promise<MailSendResult> => {
       const address = await resolve(m.host);
+      // nodemailer loads on the first message (decision 0164): a node that never mails never pays for it.
+      const { default: nodemailer } = await import("nodemailer");
       transport = nodemailer.createTransport({
         host: address,
         port: m.port,
