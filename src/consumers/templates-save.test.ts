@@ -164,6 +164,32 @@ for (const database of testDatabases()) {
       await refused(email({ host: "smtp\r\nRCPT TO:<x>" }), { field: "body.channel.smtp.host" });
     });
 
+    it("a replacement (PUT) with bad input is refused and the stored template stays as it was", async () => {
+      const created = await f.call("POST", f.p("/templates"), f.owner, webhook({ name: "kept" }));
+      assert.equal(created.status, 201, created.text);
+      const path = f.p(`/templates/${created.body.id}`);
+      for (const body of [
+        webhook({ body: "{{event.nope}}" }),
+        webhook({ secrets: [] }),
+        webhook({ body: "{{#x}}" }),
+      ]) {
+        const res = await f.call("PUT", path, f.owner, body);
+        assert.equal(res.status, 400, res.text);
+        assert.deepEqual((await f.call("GET", path)).body, created.body);
+      }
+      const replaced = await f.call(
+        "PUT",
+        path,
+        f.owner,
+        webhook({ name: "kept", body: "now {{event.name}}", secrets: [] }),
+      );
+      assert.equal(replaced.status, 200, replaced.text);
+      assert.equal(replaced.body.body, "now {{event.name}}");
+      assert.deepEqual(replaced.body.secrets, []);
+      assert.equal((await f.call("DELETE", path)).status, 204);
+      assert.equal((await f.call("GET", path)).status, 404);
+    });
+
     it("a secret bound to other hosts (S12) is not sent through either channel", async () => {
       const bound = await f.call("POST", `/v1/orgs/${f.org}/secrets`, f.owner, {
         name: "BOUND",
