@@ -3,9 +3,12 @@
  * (no escaping: an email's text, or the strings of a webhook's JSON body, which JSON.stringify encodes), a
  * webhook channel as an integration's request, an email channel's host, credentials and addresses as text.
  */
-
-import type { EmailChannel, MessageTemplate, WebhookChannel } from "../../consumers/template-schema.js";
-import { templateStrings } from "../../consumers/template-schema.js";
+import {
+  type EmailChannel,
+  type MessageTemplate,
+  templateStrings,
+  type WebhookChannel,
+} from "../../consumers/template-schema.js";
 import {
   RenderError,
   type RenderedRequest,

@@ -6,6 +6,7 @@
  * failed webhook.
  */
 import type { Consumer } from "../../consumers/schema.js";
+import type { EmailChannel, WebhookChannel } from "../../consumers/template-schema.js";
 import { RunError } from "../../errors.js";
 import type { MailChannel } from "../../mail/channel.js";
 import type { SecretValue } from "../../secrets/types.js";
@@ -58,13 +59,12 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
   const checkDestination = createDestinationCheck();
 
   async function viaWebhook(
-    consumer: TemplateConsumer,
+    channel: WebhookChannel,
     ctx: { secrets: TemplateSecrets; event: RunEvent },
     message: RenderedMessage,
     run: { bound: readonly BoundSecret[]; deliveryId: string },
   ): Promise<SendOutcome> {
-    if (consumer.channel.type !== "webhook") throw new Error("not a webhook channel");
-    const rendered = renderWebhookChannel(consumer.channel, message, ctx);
+    const rendered = renderWebhookChannel(channel, message, ctx);
     const request = { ...rendered, headers: { ...rendered.headers, [DELIVERY_HEADER]: run.deliveryId } };
     // S12, on the request as the client sends it, before it connects.
     checkDestination(rendered, run.bound);
@@ -93,13 +93,12 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
   }
 
   async function viaEmail(
-    consumer: TemplateConsumer,
+    channel: EmailChannel,
     ctx: { secrets: TemplateSecrets; event: RunEvent },
     message: RenderedMessage,
     bound: readonly BoundSecret[],
   ): Promise<SendOutcome> {
-    if (consumer.channel.type !== "email") throw new Error("not an email channel");
-    const mail = renderEmailChannel(consumer.channel, ctx);
+    const mail = renderEmailChannel(channel, ctx);
     const subject = message.subject ?? "";
     const headers: Record<string, string> = { From: mail.from, To: mail.to.join(", "), Subject: subject };
     // What the log shows of the attempt; the credentials go in AUTH and are not part of it.
@@ -134,9 +133,10 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
       const ctx = { secrets: run.values as TemplateSecrets, event };
       try {
         const message = renderMessage(consumer, ctx);
-        return consumer.channel.type === "webhook"
-          ? await viaWebhook(consumer, ctx, message, run)
-          : await viaEmail(consumer, ctx, message, run.bound);
+        const { channel } = consumer;
+        return channel.type === "webhook"
+          ? await viaWebhook(channel, ctx, message, run)
+          : await viaEmail(channel, ctx, message, run.bound);
       } catch (error) {
         if (error instanceof RenderError) {
           return {
