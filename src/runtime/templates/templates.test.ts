@@ -263,6 +263,7 @@ for (const database of testDatabases()) {
         assert.ok(event.includes(name), name);
       }
       assert.ok(macros.every((m) => m.category !== "Event" || m.insert === `{{${m.name}}}`));
+      assert.deepEqual(leaks(res.text), [], "a key holding a value is not offered as a macro");
     });
 
     it("a template keeps its secrets in use: delete is refused, archive makes its runs fail naming the secret", async () => {
