@@ -21,15 +21,17 @@ export const webhookChannelInput = z.object({
 
 export const emailChannelInput = z.object({
   type: z.literal("email"),
-  smtp: z.object({
-    host: noControl(1024).min(1),
-    port: z.number().int().min(1).max(65_535).default(587),
-    /** TLS from the first byte (port 465); otherwise STARTTLS whenever the server offers it. */
-    secure: z.boolean().default(false),
-    /** Templates, normally `{{CREDS.username}}` and `{{CREDS.password}}`; empty: no AUTH. */
-    username: template(1024).default(""),
-    password: template(1024).default(""),
-  }),
+  smtp: z
+    .object({
+      host: noControl(1024).min(1),
+      port: z.number().int().min(1).max(65_535).default(587),
+      /** TLS from the first byte; otherwise STARTTLS. Default: true on port 465, its implicit-TLS port. */
+      secure: z.boolean().optional(),
+      /** Templates, normally `{{CREDS.username}}` and `{{CREDS.password}}`; empty: no AUTH. */
+      username: template(1024).default(""),
+      password: template(1024).default(""),
+    })
+    .transform((smtp) => ({ ...smtp, secure: smtp.secure ?? smtp.port === 465 })),
   from: noControl(1024).min(1),
   to: z.array(noControl(1024).min(1)).min(1).max(RECIPIENTS_MAX),
 });

@@ -190,6 +190,18 @@ for (const database of testDatabases()) {
       assert.equal((await f.call("GET", path)).status, 404);
     });
 
+    it("an email channel on port 465 defaults to implicit TLS, on other ports to STARTTLS", async () => {
+      for (const [port, secure] of [
+        [465, true],
+        [587, false],
+      ] as const) {
+        const res = await f.call("POST", f.p("/templates"), f.owner, email({ port, secure: undefined }));
+        assert.equal(res.status, 201, res.text);
+        assert.equal(res.body.channel.smtp.secure, secure);
+        await f.call("DELETE", f.p(`/templates/${res.body.id}`));
+      }
+    });
+
     it("a secret bound to other hosts (S12) is not sent through either channel", async () => {
       const bound = await f.call("POST", `/v1/orgs/${f.org}/secrets`, f.owner, {
         name: "BOUND",
