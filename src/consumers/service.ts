@@ -38,7 +38,7 @@ import {
   updateConsumer,
 } from "./store.js";
 import type { MessageTemplate, TemplateInput } from "./template-schema.js";
-import { checkTemplate, templateConfig, templateView } from "./templates.js";
+import { checkTemplate, templateConfig, templateView, typedPartProblems } from "./templates.js";
 
 /** The slice of the auth service a project's routes need. */
 export interface ProjectAuth {
@@ -196,7 +196,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   /** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
-  async function resolveDeclared(tx: Tx, t: ProjectTarget, names: string[]) {
+  async function resolveDeclared(tx: Tx, t: ProjectTarget, input: ConsumerInput) {
+    const names = input.secrets;
     const { refs, missing } = await secrets.declared(
       tx,
       { orgId: t.access.org.id, projectId: t.project.id },
@@ -207,6 +208,14 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
         fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
         missing,
       });
+    }
+    if (input.kind === "template") {
+      const parts = typedPartProblems(input, refs, t.access.org.namingPolicy);
+      if (parts.length > 0) {
+        throw new AppError("invalid_request", `invalid ${parts.map((p) => p.field).join(", ")}`, {
+          fields: parts,
+        });
+      }
     }
     const twice = sameSecretTwice(refs);
     if (twice.length > 0) {
@@ -278,7 +287,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const id = newId();
       const at = nowIso();
       const consumer = await store.transaction(async (tx) => {
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input);
         await insertConsumer(tx, {
           id,
           org_id: t.access.org.id,
@@ -304,7 +313,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       }
       const consumer = await store.transaction(async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input);
         await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);

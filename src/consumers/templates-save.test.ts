@@ -126,6 +126,17 @@ for (const database of testDatabases()) {
       assert.deepEqual(missing.body.error.details.missing, ["NO_SUCH"]);
     });
 
+    it("a typed part the secret's type does not have is refused, naming it", async () => {
+      await refused(webhook({ body: "{{API_KEY.username}}" }), {
+        field: "body.body",
+        message: /API_KEY\.username/,
+      });
+      await refused(email({ username: "{{SMTP.user}}" }), {
+        field: "body.channel.smtp.username",
+        message: /SMTP\.user/,
+      });
+    });
+
     it("a channel URL or SMTP host that the SSRF guard refuses is refused at save", async () => {
       for (const url of [
         "http://127.0.0.1:8080/hook",

@@ -9,6 +9,7 @@ import { readMacros } from "../runtime/templates/macros.js";
 import { forbiddenRange } from "../runtime/webhook/address.js";
 import { ALLOWED_METHODS, validateTemplates } from "../runtime/webhook/index.js";
 import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
+import type { SecretType } from "../secrets/types.js";
 import type { FieldProblem } from "./fns.js";
 import type { Consumer } from "./schema.js";
 import {
@@ -50,6 +51,45 @@ export function checkTemplate(
     if (host !== null) problems.push({ field: "body.channel.smtp.host", message: host });
   }
   return { problems, used: macros.secrets };
+}
+
+/**
+ * Typed parts that the declared secret's type does not have (`{{API_KEY.username}}` on a token,
+ * `{{CREDS.pin}}` on a username and password): each would render nothing at every send. A `json`
+ * secret's keys are inside its value, unknown here, so any path below it is accepted.
+ */
+export function typedPartProblems(
+  input: TemplateInput,
+  refs: readonly { name: string; type: SecretType }[],
+  policy: "upper_snake" | "alias",
+): FieldProblem[] {
+  const fold = (name: string) => (policy === "alias" ? name.toLowerCase() : name);
+  const types = new Map(refs.map((r) => [fold(r.name), r.type]));
+  const problems: FieldProblem[] = [];
+  for (const { field, template } of templateStrings(input)) {
+    const wrong = new Set<string>();
+    for (const { name, path } of readMacros([{ field, template }]).uses) {
+      const type = types.get(fold(name));
+      if (path.length === 0 || type === undefined || type === "json") continue;
+      if (
+        type === "username_password" &&
+        path.length === 1 &&
+        (path[0] === "username" || path[0] === "password")
+      ) {
+        continue;
+      }
+      wrong.add(`${name}.${path.join(".")}`);
+    }
+    if (wrong.size > 0) {
+      problems.push({
+        field: `body.${field}`,
+        message:
+          `no such part: ${[...wrong].join(", ")} (a token has no parts; a username and password has ` +
+          "username and password)",
+      });
+    }
+  }
+  return problems;
 }
 
 /** A host written out (no tag) that the SSRF guard would refuse whatever the event. */

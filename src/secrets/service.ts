@@ -665,7 +665,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       const missing: string[] = [];
       for (const name of names) {
         const row = effective.get(nameKey(name));
-        if (row) refs.push({ name, secretId: row.id, visibility: row.visibility });
+        if (row) refs.push({ name, secretId: row.id, visibility: row.visibility, type: row.type });
         else missing.push(name);
       }
       return { refs, missing };
