@@ -22,7 +22,16 @@ const WEATHER_ROTATED = "s3cr3t-weather-fx-0002";
 const SMTP_USER = "s3cr3t-smtp-user";
 const SMTP_PASS = "s3cr3t-smtp-pass-0003";
 const PREVIEW_ONLY = "s3cr3t-preview-only-0004";
-const VALUES = [WEATHER, WEATHER_ROTATED, SMTP_USER, SMTP_PASS, PREVIEW_ONLY, `${SMTP_USER}:${SMTP_PASS}`];
+const SMTP_PASS_ROTATED = "s3cr3t-smtp-pass-0005";
+const VALUES = [
+  WEATHER,
+  WEATHER_ROTATED,
+  SMTP_USER,
+  SMTP_PASS,
+  SMTP_PASS_ROTATED,
+  PREVIEW_ONLY,
+  `${SMTP_USER}:${SMTP_PASS}`,
+];
 
 /** Every X6 form a value could take in a log: raw, JSON-escaped, percent-encoded, base64 of all kinds. */
 export function forms(value: string): string[] {
@@ -237,6 +246,29 @@ for (const database of testDatabases()) {
       const requests = await sink.waitFor(2);
       assert.equal(requests[1]!.headers["x-key"], WEATHER_ROTATED);
       assert.match(JSON.parse(requests[1]!.body).body, new RegExp(`key=${WEATHER_ROTATED}`));
+      await f.call("DELETE", f.p(`/templates/${t.id}`));
+    });
+
+    it("rotated SMTP credentials are the ones the next mail authenticates with", async () => {
+      const t = await create(emailTemplate("fx-mail-rotate", "mailrot."));
+      smtp.setCredentials(SMTP_USER, SMTP_PASS_ROTATED);
+      const stale = await f.call("POST", f.p(`/templates/${t.id}/test`), f.owner, {
+        event: { data: { extra: "x@example.test" } },
+      });
+      assert.equal(stale.body.error?.code, "smtp_rejected", stale.text);
+      assert.equal(stale.body.response.status, 535);
+      const put = await f.call("PUT", `/v1/orgs/${f.org}/secrets/smtp_creds/value`, f.owner, {
+        value: { username: SMTP_USER, password: SMTP_PASS_ROTATED },
+      });
+      assert.equal(put.status, 200, put.text);
+      const sent = await f.call("POST", f.p(`/templates/${t.id}/test`), f.owner, {
+        event: { data: { extra: "x@example.test" } },
+      });
+      assert.equal(sent.body.status, "success", sent.text);
+      smtp.setCredentials(SMTP_USER, SMTP_PASS);
+      await f.call("PUT", `/v1/orgs/${f.org}/secrets/smtp_creds/value`, f.owner, {
+        value: { username: SMTP_USER, password: SMTP_PASS },
+      });
       await f.call("DELETE", f.p(`/templates/${t.id}`));
     });
 
