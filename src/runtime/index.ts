@@ -14,6 +14,7 @@ import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
 import { createMailChannel } from "../mail/channel.js";
 import type { SecretsService } from "../secrets/service.js";
+import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
 import { createExecutor } from "./runner/execute.js";
@@ -43,7 +44,8 @@ export interface RuntimeDeps {
   store: Store;
   audit: AuditLog;
   auth: AuthService;
-  secrets: SecretsService;
+  /** The runtime's resolver, and the list of names the Macro Manager offers. */
+  secrets: SecretResolver & Pick<SecretsService, "list">;
   config: Config;
   logger: Logger;
   metrics: Metrics;
