@@ -74,10 +74,13 @@ export function createMailChannel(options: MailChannelOptions): MailChannel {
   async function send(m: MailSend): Promise<MailSendResult> {
     let timer: NodeJS.Timeout | undefined;
     let transport: Transporter | undefined;
+    let ended = false;
     const attempt = async (): Promise<MailSendResult> => {
       const address = await resolve(m.host);
       // nodemailer loads on the first message (decision 0164): a node that never mails never pays for it.
       const { default: nodemailer } = await import("nodemailer");
+      // The deadline answered while DNS or the import ran: nothing may be sent after the attempt ended.
+      if (ended) throw new Error("the attempt ended");
       transport = nodemailer.createTransport({
         host: address,
         port: m.port,
@@ -117,6 +120,7 @@ export function createMailChannel(options: MailChannelOptions): MailChannel {
     try {
       return await Promise.race([attempt().catch(failure), deadline]);
     } finally {
+      ended = true;
       clearTimeout(timer);
       transport?.close();
     }
