@@ -40,7 +40,7 @@ import {
   updateConsumer,
 } from "./store.js";
 import type { MessageTemplate, TemplateInput } from "./template-schema.js";
-import { checkTemplate, templateConfig, templateView, typedPartProblems } from "./templates.js";
+import { checkTemplate, checkTypedParts, templateConfig, templateView } from "./templates.js";
 
 /** The slice of the auth service a project's routes need. */
 export interface ProjectAuth {
@@ -214,14 +214,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
         missing,
       });
     }
-    if (input.kind === "template") {
-      const parts = typedPartProblems(input, refs, t.access.org.namingPolicy);
-      if (parts.length > 0) {
-        throw new AppError("invalid_request", `invalid ${parts.map((p) => p.field).join(", ")}`, {
-          fields: parts,
-        });
-      }
-    }
+    if (input.kind === "template") checkTypedParts(input, refs, t.access.org.namingPolicy);
     const twice = sameSecretTwice(refs);
     if (twice.length > 0) {
       const pairs = twice.map((names) => names.join(" and ")).join("; ");
@@ -230,25 +223,6 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       });
     }
     return refs;
-  }
-
-  function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config =
-      input.kind === "integration"
-        ? ({ request: input.request, timeoutMs: input.timeoutMs } satisfies IntegrationConfig)
-        : input.kind === "template"
-          ? templateConfig(input)
-          : ({
-              code: input.code,
-              timeoutMs: input.timeoutMs,
-              memoryMb: input.memoryMb,
-            } satisfies LogicConfig);
-    return {
-      name: input.name,
-      event: input.event,
-      enabled: input.enabled ? 1 : 0,
-      config: JSON.stringify(config),
-    };
   }
 
   /** The audited change of one consumer: its entry names the consumer and the project (A1, A2). */
@@ -345,6 +319,26 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     load: (t, kind, id) => loadOne(store.db, t, kind, id),
     byIds: (ids) => loadConsumers(store.db, ids),
     matching: matchingConsumerIds,
+  };
+}
+
+/** A consumer's row columns; `config` holds what its kind needs. */
+function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
+  const config =
+    input.kind === "integration"
+      ? ({ request: input.request, timeoutMs: input.timeoutMs } satisfies IntegrationConfig)
+      : input.kind === "template"
+        ? templateConfig(input)
+        : ({
+            code: input.code,
+            timeoutMs: input.timeoutMs,
+            memoryMb: input.memoryMb,
+          } satisfies LogicConfig);
+  return {
+    name: input.name,
+    event: input.event,
+    enabled: input.enabled ? 1 : 0,
+    config: JSON.stringify(config),
   };
 }
 

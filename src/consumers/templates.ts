@@ -5,6 +5,7 @@
  * what it declares by the consumers service, as for every kind.
  */
 import { isIP } from "node:net";
+import { AppError } from "../errors.js";
 import { readMacros } from "../runtime/templates/macros.js";
 import { forbiddenRange } from "../runtime/webhook/address.js";
 import { ALLOWED_METHODS, validateTemplates } from "../runtime/webhook/index.js";
@@ -51,6 +52,20 @@ export function checkTemplate(
     if (host !== null) problems.push({ field: "body.channel.smtp.host", message: host });
   }
   return { problems, used: macros.secrets };
+}
+
+/** Throws `invalid_request` naming each field whose macros read a path of a secret that has no parts. */
+export function checkTypedParts(
+  input: TemplateInput,
+  refs: readonly { name: string; type: SecretType }[],
+  policy: "upper_snake" | "alias",
+): void {
+  const parts = typedPartProblems(input, refs, policy);
+  if (parts.length > 0) {
+    throw new AppError("invalid_request", `invalid ${parts.map((p) => p.field).join(", ")}`, {
+      fields: parts,
+    });
+  }
 }
 
 /**
