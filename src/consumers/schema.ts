@@ -3,9 +3,10 @@
  * One zod schema per shape validates input, types the service and feeds the OpenAPI document.
  */
 import { z } from "zod";
+import type { Flow } from "./flow-schema.js";
 import type { MessageTemplate } from "./template-schema.js";
 
-export const consumerKinds = ["integration", "logic", "template"] as const;
+export const consumerKinds = ["integration", "logic", "template", "flow"] as const;
 export type ConsumerKind = (typeof consumerKinds)[number];
 
 export const LIMITS = {
@@ -23,7 +24,7 @@ export const LIMITS = {
 } as const;
 
 /** Loose on purpose: an organization's naming policy decides; a name that matches no secret is `missing`. */
-const secretName = z
+export const secretName = z
   .string()
   .min(1)
   .max(128)
@@ -85,7 +86,7 @@ export const logicInputSchema = z.object({
 });
 export type LogicInput = z.output<typeof logicInputSchema>;
 
-const output = {
+export const output = {
   id: z.string(),
   name: z.string(),
   event: z.string(),
@@ -119,7 +120,8 @@ export type LogicFunction = z.output<typeof logicSchema>;
 export type Consumer =
   | ({ kind: "integration"; orgId: string; projectId: string } & Integration)
   | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction)
-  | ({ kind: "template"; orgId: string; projectId: string } & MessageTemplate);
+  | ({ kind: "template"; orgId: string; projectId: string } & MessageTemplate)
+  | ({ kind: "flow"; orgId: string; projectId: string } & Flow);
 
 /** What `consumers.config` holds for each kind: the fields that are not columns. */
 export type IntegrationConfig = Pick<Integration, "request" | "timeoutMs">;

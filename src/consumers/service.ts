@@ -15,6 +15,8 @@ import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import type { Flow, FlowConfig, FlowInput } from "./flow-schema.js";
+import { checkFlowSteps, flowRefusal, refusedSteps } from "./flows.js";
 import { bodyFields, type FieldProblem, sameSecretTwice, undeclaredNames } from "./fns.js";
 import type {
   Consumer,
@@ -63,6 +65,8 @@ export interface ConsumersDeps {
   logicSecretNames(code: string): string[];
   /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback URL is then accepted at save, as at run time. */
   allowPrivateTargets?: boolean;
+  /** Whether an app installation exists (X8), so a flow's `app` step naming none is refused at save. */
+  installationExists?(projectId: string, installation: string): Promise<boolean>;
 }
 
 /** Where a request points: a project (by slug) of an organization the caller belongs to. */
@@ -91,8 +95,9 @@ export async function enterProject(
 export type ConsumerInput =
   | ({ kind: "integration" } & IntegrationInput)
   | ({ kind: "logic" } & LogicInput)
-  | ({ kind: "template" } & TemplateInput);
-export type ConsumerView = Integration | LogicFunction | MessageTemplate;
+  | ({ kind: "template" } & TemplateInput)
+  | ({ kind: "flow" } & FlowInput);
+export type ConsumerView = Integration | LogicFunction | MessageTemplate | Flow;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -131,6 +136,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       used = referencedSecretNames(input.request);
     } else if (input.kind === "template") {
       ({ problems, used } = checkTemplate(input, { allowPrivate: deps.allowPrivateTargets ?? false }));
+    } else if (input.kind === "flow") {
+      ({ problems, used } = await checkFlowSteps(input.steps, deps, t.project.id));
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
       problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
@@ -143,7 +150,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
-      const where = input.kind === "logic" ? "the code uses" : "the templates use";
+      const where = {
+        integration: "the templates use",
+        logic: "the code uses",
+        template: "the templates use",
+        flow: "the steps use",
+      }[input.kind];
       throw new AppError(
         "invalid_request",
         `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
@@ -160,6 +172,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
    * and admins save a logic function that declares one. An editor may still save such a function an admin
    * wrote when the code is unchanged and it declares no restricted secret it did not declare before
    * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
+   * Flows: the steps that compute with one (decision 0172), the same exception per unchanged step.
    * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
    */
   async function checkComputeWithRestricted(
@@ -168,14 +181,24 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     input: ConsumerInput,
     before: Consumer | null,
   ): Promise<void> {
-    if (input.kind !== "logic") return;
+    if (input.kind === "integration" || input.kind === "template") return;
     if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
     const scope = { orgId: t.access.org.id, projectId: t.project.id };
     const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
       (r) => r.visibility === "restricted",
     );
     if (restricted.length === 0) return;
-    if (before?.kind === "logic" && before.code === input.code) {
+    const names = restricted.map((r) => r.name);
+    let message = `only owners and admins may hand restricted secrets to a logic function (${names.join(", ")}); an integration may insert them as they are`;
+    const details: Record<string, unknown> = { secrets: names };
+    if (input.kind === "flow") {
+      const previous = before?.kind === "flow" ? before.steps : null;
+      const policy = t.access.org.namingPolicy;
+      const refused = refusedSteps(input.steps, previous, names, policy, deps.logicSecretNames);
+      if (refused.length === 0) return;
+      message = flowRefusal(names, refused);
+      details.steps = refused;
+    } else if (before?.kind === "logic" && before.code === input.code) {
       const had = new Set(
         (await secrets.declared(store.db, scope, before.secrets)).refs
           .filter((r) => r.visibility === "restricted")
@@ -183,19 +206,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       );
       if (restricted.every((r) => had.has(r.secretId))) return;
     }
-    const names = restricted.map((r) => r.name).join(", ");
     try {
-      const target = { type: "secret", name: names };
+      const target = { type: "secret", name: names.join(", ") };
       await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
     } catch (error) {
-      if (error instanceof AppError && error.code === "forbidden") {
-        throw new AppError(
-          "forbidden",
-          `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
-            "an integration may insert them as they are",
-          { secrets: restricted.map((r) => r.name) },
-        );
-      }
+      if (error instanceof AppError && error.code === "forbidden")
+        throw new AppError("forbidden", message, details);
       throw error;
     }
   }
@@ -285,7 +301,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const target = { type: input.kind, id };
       const t = await enterProject(auth, r, "consumer.update", target);
       await checkInput(input, t);
-      if (input.kind === "logic") {
+      if (input.kind === "logic" || input.kind === "flow") {
         const before = await loadOne(store.db, t, input.kind, id);
         await checkComputeWithRestricted(t, "consumer.update", input, before);
       }
@@ -329,11 +345,13 @@ function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "
       ? ({ request: input.request, timeoutMs: input.timeoutMs } satisfies IntegrationConfig)
       : input.kind === "template"
         ? templateConfig(input)
-        : ({
-            code: input.code,
-            timeoutMs: input.timeoutMs,
-            memoryMb: input.memoryMb,
-          } satisfies LogicConfig);
+        : input.kind === "flow"
+          ? ({ steps: input.steps } satisfies FlowConfig)
+          : ({
+              code: input.code,
+              timeoutMs: input.timeoutMs,
+              memoryMb: input.memoryMb,
+            } satisfies LogicConfig);
   return {
     name: input.name,
     event: input.event,
@@ -355,10 +373,12 @@ export function toView(consumer: Consumer): ConsumerView {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
   if (consumer.kind === "template") return templateView(consumer);
+  if (consumer.kind === "flow") return { ...base, steps: consumer.steps };
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
-export const kindLabel = (kind: ConsumerKind): string => (kind === "logic" ? "logic function" : kind);
+export const kindLabel = (kind: ConsumerKind): string =>
+  ({ integration: "integration", logic: "logic function", template: "template", flow: "flow" })[kind];
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 function raceWithDelete(error: unknown): never {

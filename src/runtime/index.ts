@@ -17,6 +17,8 @@ import type { SecretsService } from "../secrets/service.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
+import type { AppActions } from "./flows/app-actions.js";
+import { createFlowRunner } from "./flows/run.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createOrgRateLimit } from "./runner/rate-limit.js";
@@ -51,6 +53,8 @@ export interface RuntimeDeps {
   metrics: Metrics;
   /** Change notices: new runs published on any node wake this node's worker (D2). */
   notifications?: Notifications;
+  /** App installations' actions, for flows' `app` steps (X8). */
+  apps?: AppActions;
   /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
@@ -77,18 +81,21 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
+    ...(deps.apps?.exists ? { installationExists: deps.apps.exists.bind(deps.apps) } : {}),
   });
   const redactors = createRedactorCache();
   const templateSender = createTemplateSender({
     webhook,
     mail: createMailChannel({ allowPrivate: config.allowPrivateTargets }),
   });
+  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: deps.apps });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
     templates: templateSender,
     redactors,
+    flows,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },

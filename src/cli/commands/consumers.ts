@@ -1,5 +1,5 @@
 /**
- * `integrations ...` and `logic ...`: consumers of a project. Definitions come from a JSON file (`--file`,
+ * `integrations ...` and `logic ...` (and `flows ...`, flows.ts): consumers of a project. Definitions come from a JSON file (`--file`,
  * the API's shape without `id`), logic code from `--code-file`; a few flags override single fields.
  */
 import { readFile, stat } from "node:fs/promises";

@@ -7,6 +7,7 @@
 import type { Consumer } from "../../consumers/schema.js";
 import { templateStrings } from "../../consumers/template-schema.js";
 import type { SecretValue } from "../../secrets/types.js";
+import { planFlow } from "../flows/plan.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
 import { templateSecretNames as messageSecretNames } from "../templates/macros.js";
 import { referencedSecretNames as templateSecretNames } from "../webhook/index.js";
@@ -40,7 +41,7 @@ export function createUsedNames(): (consumer: Consumer) => string[] {
         ? consumer.code
         : consumer.kind === "template"
           ? JSON.stringify([consumer.subject, consumer.body, consumer.channel])
-          : JSON.stringify(consumer.request);
+          : JSON.stringify(consumer.kind === "flow" ? consumer.steps : consumer.request);
     const hit = cache.get(consumer.id);
     if (hit && hit.source === source) return hit.names;
     const names =
@@ -48,7 +49,9 @@ export function createUsedNames(): (consumer: Consumer) => string[] {
         ? logicSecretNames(consumer.code)
         : consumer.kind === "template"
           ? messageSecretNames(templateStrings(consumer))
-          : templateSecretNames(consumer.request);
+          : consumer.kind === "flow"
+            ? planFlow(consumer.steps).names
+            : templateSecretNames(consumer.request);
     if (cache.size >= USED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(consumer.id, { source, names });
     return names;

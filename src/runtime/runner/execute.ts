@@ -8,6 +8,7 @@ import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
 import type { SecretResolver, SecretValue } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
+import { type FlowRunner, requireFlows } from "../flows/run.js";
 import { noTemplateSender, type TemplateSender } from "../templates/send.js";
 import {
   type DeliveryResult,
@@ -63,6 +64,8 @@ export interface ExecutorDeps {
   /** Message templates' channels (SPEC X5); a node without it fails template runs. */
   templates?: TemplateSender;
   redactors: RedactorCache;
+  /** Runs flows (X4); without it a flow's run fails. */
+  flows?: FlowRunner;
   /** Told of a failure that is a bug or an outage, not the consumer's doing; gets no value. */
   onUnexpected?(consumer: Consumer, error: unknown): void;
 }
@@ -121,6 +124,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return runFunction(deps.sandbox, consumer, event, values);
       case "template":
         return (deps.templates ?? noTemplateSender).send(consumer, event, { values, bound, deliveryId });
+      case "flow":
+        return requireFlows(deps.flows).run({ flow: consumer, event, values, bound, deliveryId });
     }
   }
 
