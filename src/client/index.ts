@@ -7,6 +7,7 @@
  */
 import { type AppsApi, appsApi } from "./apps.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
+import { type TemplatesApi, templatesApi } from "./templates.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -57,6 +58,7 @@ import type {
 
 export type * from "./apps.js";
 export type * from "./flows.js";
+export type { TemplatesApi } from "./templates.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
@@ -187,6 +189,8 @@ export interface CloakroomClient extends AppsApi {
     delete(scope: ProjectScope, id: string): Promise<void>;
     run(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
+  /** Message templates and the Macro Manager (SPEC X5). */
+  templates: TemplatesApi;
   events: {
     publish(scope: ProjectScope, input: PublishEventInput): Promise<PublishedEvent>;
   };
@@ -393,6 +397,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       },
       run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
     },
+    templates: templatesApi(request, projectPath),
     flows: flowsApi(request, projectPath, unwrapList),
     events: {
       publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
