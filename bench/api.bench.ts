@@ -3,9 +3,9 @@
  * each as a ratio to a bare Fastify route answering the same JSON in the same run (the machine is noisy;
  * only the ratios compare across runs).
  *
- * Listing has three shapes: an organization's 100 secrets, a project's 100 secrets that each override an
- * organization secret (the merged page and its `overrides` flags), and a `q=` search answering 100 of
- * 10,000 secrets. `BENCH_ONLY=list` measures only the lists.
+ * Listing has four shapes: an organization's 100 secrets, a project's 100 secrets that each override an
+ * organization secret (the merged page and its `overrides` flags), a `q=` search answering 100 of
+ * 10,000 secrets, and the project's page again once its organization has those 10,000. `BENCH_ONLY=list` measures only the lists.
  *
  *   npx tsx bench/api.bench.ts        (SQLite; TEST_DATABASE_URL=postgres://... adds PostgreSQL)
  */
@@ -147,6 +147,11 @@ for (const database of testDatabases()) {
       bareList,
       // Added only now, so the first two shapes list an organization of 100 secrets.
       () => addSearched(server, token),
+    ],
+    [
+      `list project (${LISTED} overriding, org of ${SEARCHED})`,
+      { method: "GET", path: projectBase, headers: auth },
+      bareList,
     ],
     [
       "create",
