@@ -15,6 +15,7 @@ import {
   verifyPassword,
 } from "../crypto/index.js";
 import { AppError, type ErrorCode } from "../errors.js";
+import { SESSION_COOKIE } from "../http/csrf.js";
 import { invalidRequest } from "../http/errors.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
@@ -60,7 +61,7 @@ import {
   type Role,
 } from "./types.js";
 
-export const SESSION_COOKIE = "cloakroom_session";
+export { SESSION_COOKIE };
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** last_used_at is a hint for the console; writing it once a minute per token is enough. */
 const TOKEN_TOUCH_INTERVAL_MS = 60 * 1000;

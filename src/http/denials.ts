@@ -7,7 +7,7 @@
  * number of first entries per window keeps an attacker with many addresses to a bounded write rate too.
  */
 import { isIPv6 } from "node:net";
-import type { RequestContext } from "../auth/types.js";
+import type { RequestContext } from "../caller.js";
 
 export interface DenialEntry {
   orgId: null;

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { AuthService } from "../auth/index.js";
-import type { RequestContext } from "../auth/types.js";
+import type { RequestContext } from "../caller.js";
 import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
 import {
   createSecretBody,
@@ -159,10 +159,11 @@ export function secretsRoutes({ secrets, auth }: Deps): RouteDef[] {
         tags,
         params: nameParams,
         responses: { 200: revealSchema },
-        handler: async ({ params, ctx, reply }) => {
-          void reply.header("cache-control", "no-store");
-          return ok(await secrets.reveal(await target(ctx, params), params.name));
-        },
+        handler: async ({ params, ctx }) => ({
+          ...ok(await secrets.reveal(await target(ctx, params), params.name)),
+          // A revealed value must not stay in a browser's or a proxy's cache.
+          headers: { "cache-control": "no-store" },
+        }),
       }),
       defineRoute({
         method: "GET",

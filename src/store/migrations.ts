@@ -3,7 +3,7 @@
  * and PostgreSQL. Append new migrations; never edit one that has shipped.
  */
 import { type Kysely, type Migration, sql } from "kysely";
-import type { Store } from "./db.js";
+import type { Store } from "./types.js";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {

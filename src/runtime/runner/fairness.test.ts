@@ -4,12 +4,12 @@ import { pino } from "pino";
 import type { Consumer } from "../../consumers/schema.js";
 import { loadConsumers } from "../../consumers/store.js";
 import { newId } from "../../store/ids.js";
-import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../testing/databases.js";
+import { clearRuns, seedLogicConsumer } from "../../testing/runs.js";
 import type { Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 import { claimDueRuns, insertEvent, insertRuns, listRunLogs } from "./store.js";
-import { clearRuns, seedLogicConsumer } from "./testing/seed.js";
 import { createWorker, type Worker } from "./worker.js";
 
 const silent = pino({ level: "silent" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { newId } from "../../store/ids.js";
-import { type TestStore, testDatabases } from "../../store/testing.js";
+import { type TestStore, testDatabases } from "../../testing/databases.js";
 import {
   claimDueRuns,
   finishRun,
