@@ -67,6 +67,3 @@ export function can(
   if (action === "consumer.compute_restricted") return org.editorsComputeWithRestricted;
   return false;
 }
-
-/** Owners outrank admins: only an owner may grant, change or remove the owner role. */
-export const roleRank: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };

@@ -31,8 +31,6 @@ export async function insertEvents(tx: Tx, events: EventRow[]): Promise<void> {
   }
 }
 
-export const insertEvent = (tx: Tx, event: EventRow): Promise<void> => insertEvents(tx, [event]);
-
 export async function insertRuns(
   tx: Tx,
   runs: { id: string; orgId: string; projectId: string; consumerId: string; eventId: string; at: string }[],
@@ -276,17 +274,6 @@ export async function finishRuns(
   return owned;
 }
 
-/** Ends one run; false when the worker no longer owns it. */
-export async function finishRun(
-  db: Tx,
-  worker: string,
-  id: string,
-  status: RunStatus,
-  now: string,
-): Promise<boolean> {
-  return (await finishRuns(db, worker, [{ id, status }], now)).has(id);
-}
-
 /**
  * Hands unfinished runs back (shutdown, a failed load) so another worker, or this node after a restart,
  * takes them at once. `started`: they began an attempt that did not run to an outcome, and it is given back;
@@ -463,17 +450,6 @@ export async function listRunLogs(
   q: { projectId: string; consumerId?: string | undefined; before?: string | undefined; limit: number },
 ): Promise<RunLogEntry[]> {
   return (await listRunLogPage(db, { ...q, maxBytes: Number.POSITIVE_INFINITY })).entries;
-}
-
-/** Counts by status, for tests and the durability check. */
-export async function runCounts(db: Tx, projectId?: string): Promise<Record<string, number>> {
-  let query = db
-    .selectFrom("runs")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-    .groupBy("status");
-  if (projectId !== undefined) query = query.where("project_id", "=", projectId);
-  const rows = await query.execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
 // ---- retention (see retention.ts) ----
