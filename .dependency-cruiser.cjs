@@ -8,7 +8,8 @@
 
 /** Lowest first. */
 const LAYERS = [
-  ["base", "^src/(errors|json-depth|env-options|version|logger|caller)\\.ts$"],
+  // audit/actions.ts is the vocabulary of audit entries: it imports nothing, so every layer may name one.
+  ["base", "^src/((errors|json-depth|env-options|version|logger|caller)\\.ts|audit/actions\\.ts)$"],
   ["redaction", "^src/redaction/"],
   ["crypto", "^src/crypto/"],
   ["store", "^src/store/"],
@@ -27,12 +28,15 @@ const LAYERS = [
 
 const TESTS = "(\\.test\\.tsx?$|^src/testing/)";
 
+const paths = (layers) => layers.map(([, p]) => `(${p})`);
+
+// A module two patterns match (audit/actions.ts) belongs to the lower layer.
 const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
   name: `upward-from-${name}`,
   comment: `${name} may import only itself and the layers below it (docs/ARCHITECTURE.md, "Layers")`,
   severity: "error",
-  from: { path, pathNot: TESTS },
-  to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`) },
+  from: { path, pathNot: [TESTS, ...paths(LAYERS.slice(0, i))] },
+  to: { path: paths(LAYERS.slice(i + 1)), pathNot: paths(LAYERS.slice(0, i + 1)) },
 }));
 
 module.exports = {
@@ -80,7 +84,7 @@ module.exports = {
       severity: "error",
       from: {
         path: "^src/",
-        pathNot: [TESTS, "^src/(client|console)/", ...LAYERS.map(([, p]) => `(${p})`)],
+        pathNot: [TESTS, "^src/(client|console)/", ...paths(LAYERS)],
       },
       to: {},
     },

@@ -115,7 +115,6 @@ async function assemble(base: Base): Promise<Cloakroom> {
   const invitations = createInvitationService({
     store,
     audit,
-    auth,
     issueSession: sessionIssuer(DEFAULT_SESSION_TTL_MS, Date.now),
     hashPassword: (password) => hashPassword(password),
     ttlMs: config.invitationTtlHours * 60 * 60 * 1000,
@@ -164,7 +163,7 @@ async function assemble(base: Base): Promise<Cloakroom> {
     plugins: [consolePlugin()],
     authenticate: (request) =>
       auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
-    recordDenied: (ctx, action, reason) => denials.record(ctx, action, reason),
+    recordDenied: (ctx, request, reason) => denials.record(ctx, request, reason),
     ready: createReadiness({
       ping: () => store.db.selectFrom("meta").select("key").limit(1).execute(),
       worker: () => runtime.health(),
