@@ -107,128 +107,6 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   const { store, audit, auth, secrets } = deps;
   const audited = orgAudited({ store, audit });
 
-  async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
-    const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
-    if (!row)
-      throw new AppError("not_found", `no ${kindLabel(kind)} ${safeId(id)} in project ${t.project.slug}`);
-    const names = await declaredNames(db, [row.id]);
-    return toConsumer(row, names.get(row.id) ?? []);
-  }
-
-  /** Checks that need no database: template and code syntax, names used but not declared. */
-  async function checkInput(input: ConsumerInput, t: ProjectTarget): Promise<void> {
-    let problems: FieldProblem[];
-    let used: string[];
-    if (input.kind === "integration") {
-      problems = bodyFields(validateTemplates(input.request));
-      const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
-      if (url !== null) problems.push({ field: "body.request.url", message: url });
-      used = referencedSecretNames(input.request);
-    } else {
-      const syntax = await deps.checkLogicSyntax(input.code);
-      problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
-      used = syntax.ok ? deps.logicSecretNames(input.code) : [];
-    }
-    if (problems.length > 0) {
-      throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
-        fields: problems,
-      });
-    }
-    const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
-    if (undeclared.length > 0) {
-      const where = input.kind === "integration" ? "the templates use" : "the code uses";
-      throw new AppError(
-        "invalid_request",
-        `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
-        {
-          fields: [{ field: "body.secrets", message: `add ${undeclared.join(", ")} to secrets` }],
-          undeclared,
-        },
-      );
-    }
-  }
-
-  /**
-   * S11's second setting: unless the organization lets editors compute with restricted secrets, only owners
-   * and admins save a logic function that declares one. An editor may still save such a function an admin
-   * wrote when the code is unchanged and it declares no restricted secret it did not declare before
-   * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
-   * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
-   */
-  async function checkComputeWithRestricted(
-    t: ProjectTarget,
-    action: "consumer.create" | "consumer.update",
-    input: ConsumerInput,
-    before: Consumer | null,
-  ): Promise<void> {
-    if (input.kind !== "logic") return;
-    if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
-    const scope = { orgId: t.access.org.id, projectId: t.project.id };
-    const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
-      (r) => r.visibility === "restricted",
-    );
-    if (restricted.length === 0) return;
-    if (before?.kind === "logic" && before.code === input.code) {
-      const had = new Set(
-        (await secrets.declared(store.db, scope, before.secrets)).refs
-          .filter((r) => r.visibility === "restricted")
-          .map((r) => r.secretId),
-      );
-      if (restricted.every((r) => had.has(r.secretId))) return;
-    }
-    const names = restricted.map((r) => r.name).join(", ");
-    try {
-      const target = { type: "secret", name: names };
-      await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
-    } catch (error) {
-      if (error instanceof AppError && error.code === "forbidden") {
-        throw new AppError(
-          "forbidden",
-          `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
-            "an integration may insert them as they are",
-          { secrets: restricted.map((r) => r.name) },
-        );
-      }
-      throw error;
-    }
-  }
-
-  /** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
-  async function resolveDeclared(tx: Tx, t: ProjectTarget, names: string[]) {
-    const { refs, missing } = await secrets.declared(
-      tx,
-      { orgId: t.access.org.id, projectId: t.project.id },
-      names,
-    );
-    if (missing.length > 0) {
-      throw new AppError("invalid_request", `no such secrets: ${missing.join(", ")}`, {
-        fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
-        missing,
-      });
-    }
-    const twice = sameSecretTwice(refs);
-    if (twice.length > 0) {
-      const pairs = twice.map((names) => names.join(" and ")).join("; ");
-      throw new AppError("invalid_request", `these declared names are the same secret: ${pairs}`, {
-        fields: [{ field: "body.secrets", message: "declare each secret once" }],
-      });
-    }
-    return refs;
-  }
-
-  function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config: IntegrationConfig | LogicConfig =
-      input.kind === "integration"
-        ? { request: input.request, timeoutMs: input.timeoutMs }
-        : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
-    return {
-      name: input.name,
-      event: input.event,
-      enabled: input.enabled ? 1 : 0,
-      config: JSON.stringify(config),
-    };
-  }
-
   /** The audited change of one consumer: its entry names the consumer and the project (A1, A2). */
   function change<T extends Consumer>(
     t: ProjectTarget,
@@ -263,12 +141,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async create(r, input) {
       const target = { type: input.kind, name: input.name };
       const t = await enterProject(auth, r, "consumer.create", target);
-      await checkInput(input, t);
-      await checkComputeWithRestricted(t, "consumer.create", input, null);
+      await checkInput(deps, input, t);
+      await checkComputeWithRestricted({ store, secrets, audited }, t, "consumer.create", input, null);
       const id = newId();
       const at = nowIso();
       const consumer = await change(t, "consumer.create", target, async (tx) => {
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(secrets, tx, t, input.secrets);
         await insertConsumer(tx, {
           id,
           org_id: t.access.org.id,
@@ -288,14 +166,14 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async update(r, id, input) {
       const target = { type: input.kind, id };
       const t = await enterProject(auth, r, "consumer.update", target);
-      await checkInput(input, t);
+      await checkInput(deps, input, t);
       if (input.kind === "logic") {
         const before = await loadOne(store.db, t, input.kind, id);
-        await checkComputeWithRestricted(t, "consumer.update", input, before);
+        await checkComputeWithRestricted({ store, secrets, audited }, t, "consumer.update", input, before);
       }
       const consumer = await change(t, "consumer.update", target, async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(secrets, tx, t, input.secrets);
         await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);
@@ -356,4 +234,129 @@ function raceWithDelete(error: unknown): never {
 /** Ids reach messages only when they look like ids. */
 function safeId(id: string): string {
   return /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : "(invalid id)";
+}
+
+type OrgAudited = ReturnType<typeof orgAudited>;
+
+async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
+  const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
+  if (!row)
+    throw new AppError("not_found", `no ${kindLabel(kind)} ${safeId(id)} in project ${t.project.slug}`);
+  const names = await declaredNames(db, [row.id]);
+  return toConsumer(row, names.get(row.id) ?? []);
+}
+
+/** Checks that need no database: template and code syntax, names used but not declared. */
+async function checkInput(deps: ConsumersDeps, input: ConsumerInput, t: ProjectTarget): Promise<void> {
+  let problems: FieldProblem[];
+  let used: string[];
+  if (input.kind === "integration") {
+    problems = bodyFields(validateTemplates(input.request));
+    const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
+    if (url !== null) problems.push({ field: "body.request.url", message: url });
+    used = referencedSecretNames(input.request);
+  } else {
+    const syntax = await deps.checkLogicSyntax(input.code);
+    problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
+    used = syntax.ok ? deps.logicSecretNames(input.code) : [];
+  }
+  if (problems.length > 0) {
+    throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
+      fields: problems,
+    });
+  }
+  const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
+  if (undeclared.length > 0) {
+    const where = input.kind === "integration" ? "the templates use" : "the code uses";
+    throw new AppError(
+      "invalid_request",
+      `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
+      {
+        fields: [{ field: "body.secrets", message: `add ${undeclared.join(", ")} to secrets` }],
+        undeclared,
+      },
+    );
+  }
+}
+
+/**
+ * S11's second setting: unless the organization lets editors compute with restricted secrets, only owners
+ * and admins save a logic function that declares one. An editor may still save such a function an admin
+ * wrote when the code is unchanged and it declares no restricted secret it did not declare before
+ * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
+ * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
+ */
+async function checkComputeWithRestricted(
+  { store, secrets, audited }: Pick<ConsumersDeps, "store" | "secrets"> & { audited: OrgAudited },
+  t: ProjectTarget,
+  action: "consumer.create" | "consumer.update",
+  input: ConsumerInput,
+  before: Consumer | null,
+): Promise<void> {
+  if (input.kind !== "logic") return;
+  if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
+  const scope = { orgId: t.access.org.id, projectId: t.project.id };
+  const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
+    (r) => r.visibility === "restricted",
+  );
+  if (restricted.length === 0) return;
+  if (before?.kind === "logic" && before.code === input.code) {
+    const had = new Set(
+      (await secrets.declared(store.db, scope, before.secrets)).refs
+        .filter((r) => r.visibility === "restricted")
+        .map((r) => r.secretId),
+    );
+    if (restricted.every((r) => had.has(r.secretId))) return;
+  }
+  const names = restricted.map((r) => r.name).join(", ");
+  try {
+    const target = { type: "secret", name: names };
+    await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "forbidden") {
+      throw new AppError(
+        "forbidden",
+        `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
+          "an integration may insert them as they are",
+        { secrets: restricted.map((r) => r.name) },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
+async function resolveDeclared(secrets: ConsumersDeps["secrets"], tx: Tx, t: ProjectTarget, names: string[]) {
+  const { refs, missing } = await secrets.declared(
+    tx,
+    { orgId: t.access.org.id, projectId: t.project.id },
+    names,
+  );
+  if (missing.length > 0) {
+    throw new AppError("invalid_request", `no such secrets: ${missing.join(", ")}`, {
+      fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
+      missing,
+    });
+  }
+  const twice = sameSecretTwice(refs);
+  if (twice.length > 0) {
+    const pairs = twice.map((names) => names.join(" and ")).join("; ");
+    throw new AppError("invalid_request", `these declared names are the same secret: ${pairs}`, {
+      fields: [{ field: "body.secrets", message: "declare each secret once" }],
+    });
+  }
+  return refs;
+}
+
+function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
+  const config: IntegrationConfig | LogicConfig =
+    input.kind === "integration"
+      ? { request: input.request, timeoutMs: input.timeoutMs }
+      : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+  return {
+    name: input.name,
+    event: input.event,
+    enabled: input.enabled ? 1 : 0,
+    config: JSON.stringify(config),
+  };
 }
