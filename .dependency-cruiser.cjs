@@ -20,7 +20,7 @@ const LAYERS = [
   ["auth", "^src/auth/"],
   ["secrets", "^src/secrets/"],
   ["consumers", "^src/consumers/"],
-  ["runner", "^src/runtime/runner/"],
+  ["runner", "^src/runtime/(runner|flows)/"],
   ["config", "^src/config\\.ts$"],
   ["app", "^src/app\\.ts$"],
   ["entry", "^src/(cli/|index\\.ts$)"],

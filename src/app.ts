@@ -22,6 +22,7 @@ import type { AuthService } from "./auth/service.js";
 import { sessionIssuer } from "./auth/sessions.js";
 import type { Config } from "./config.js";
 import { consumersRoutes } from "./consumers/routes.js";
+import type { ConsumerKind } from "./consumers/schema.js";
 import { createConsumersService } from "./consumers/service.js";
 import { hashPassword, loadRootKey } from "./crypto/index.js";
 import { consolePlugin } from "./http/console.js";
@@ -32,6 +33,8 @@ import { createReadiness } from "./http/readiness.js";
 import type { RouteDef } from "./http/route.js";
 import { buildHttpServer } from "./http/server.js";
 import { createSmtpMailer } from "./mail/smtp.js";
+import type { AppActions } from "./runtime/flows/app-actions.js";
+import { createFlowRunner } from "./runtime/flows/run.js";
 import { createExecutor } from "./runtime/runner/execute.js";
 import { createOrgRateLimit } from "./runtime/runner/rate-limit.js";
 import { createRedactorCache } from "./runtime/runner/redactors.js";
@@ -238,7 +241,14 @@ interface Runtime {
 }
 
 async function createRuntime(
-  deps: Base & { audit: AuditLog; auth: AuthService; secrets: SecretResolver; metrics: Metrics },
+  deps: Base & {
+    audit: AuditLog;
+    auth: AuthService;
+    secrets: SecretResolver;
+    metrics: Metrics;
+    /** App installations' actions, for flows' `app` steps (X8). */
+    apps?: AppActions;
+  },
 ): Promise<Runtime> {
   const { store, audit, auth, secrets, config, logger, metrics, notifications } = deps;
   const options = config.runner;
@@ -260,19 +270,23 @@ async function createRuntime(
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
+    ...(deps.apps?.exists ? { installationExists: deps.apps.exists.bind(deps.apps) } : {}),
   });
+  const redactors = createRedactorCache();
+  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: deps.apps });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
-    redactors: createRedactorCache(),
+    redactors,
+    flows,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
+  const onFinished = (kind: ConsumerKind, status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({

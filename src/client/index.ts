@@ -5,7 +5,7 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
-
+import { type FlowsApi, flowsApi } from "./flows.js";
 import {
   type ClientOptions,
   CloakroomNetworkError,
@@ -60,6 +60,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type * from "./flows.js";
 export {
   type ClientOptions,
   CloakroomApiError,
@@ -143,6 +144,7 @@ export interface CloakroomClient {
     delete(scope: ProjectScope, id: string): Promise<void>;
     test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
+  flows: FlowsApi;
   logic: {
     list(scope: ProjectScope): Promise<LogicFunction[]>;
     get(scope: ProjectScope, id: string): Promise<LogicFunction>;
@@ -262,6 +264,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       },
       run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
     },
+    flows: flowsApi(request, projectPath, unwrapList),
     events: {
       publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
     },

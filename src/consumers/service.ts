@@ -15,6 +15,8 @@ import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import type { Flow, FlowConfig, FlowInput } from "./flow-schema.js";
+import { checkFlowSteps, flowRefusal, refusedSteps } from "./flows.js";
 import { bodyFields, type FieldProblem, sameSecretTwice, undeclaredNames } from "./fns.js";
 import type {
   Consumer,
@@ -61,6 +63,8 @@ export interface ConsumersDeps {
   logicSecretNames(code: string): string[];
   /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback URL is then accepted at save, as at run time. */
   allowPrivateTargets?: boolean;
+  /** Whether an app installation exists (X8), so a flow's `app` step naming none is refused at save. */
+  installationExists?(projectId: string, installation: string): Promise<boolean>;
 }
 
 /** Where a request points: a project (by slug) of an organization the caller belongs to. */
@@ -86,8 +90,11 @@ export async function enterProject(
   return { access: r.access, project: await auth.project(r.access, r.projectSlug) };
 }
 
-export type ConsumerInput = ({ kind: "integration" } & IntegrationInput) | ({ kind: "logic" } & LogicInput);
-export type ConsumerView = Integration | LogicFunction;
+export type ConsumerInput =
+  | ({ kind: "integration" } & IntegrationInput)
+  | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "flow" } & FlowInput);
+export type ConsumerView = Integration | LogicFunction | Flow;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -106,6 +113,138 @@ export interface ConsumersService {
 export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   const { store, audit, auth, secrets } = deps;
   const audited = orgAudited({ store, audit });
+
+  async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
+    const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
+    if (!row)
+      throw new AppError("not_found", `no ${kindLabel(kind)} ${safeId(id)} in project ${t.project.slug}`);
+    const names = await declaredNames(db, [row.id]);
+    return toConsumer(row, names.get(row.id) ?? []);
+  }
+
+  /** Checks that need no database: template and code syntax, names used but not declared. */
+  async function checkInput(input: ConsumerInput, t: ProjectTarget): Promise<void> {
+    let problems: FieldProblem[];
+    let used: string[];
+    if (input.kind === "integration") {
+      problems = bodyFields(validateTemplates(input.request));
+      const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
+      if (url !== null) problems.push({ field: "body.request.url", message: url });
+      used = referencedSecretNames(input.request);
+    } else if (input.kind === "flow") {
+      ({ problems, used } = await checkFlowSteps(input.steps, deps, t.project.id));
+    } else {
+      const syntax = await deps.checkLogicSyntax(input.code);
+      problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
+      used = syntax.ok ? deps.logicSecretNames(input.code) : [];
+    }
+    if (problems.length > 0) {
+      throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
+        fields: problems,
+      });
+    }
+    const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
+    if (undeclared.length > 0) {
+      const where = { integration: "the templates use", logic: "the code uses", flow: "the steps use" }[
+        input.kind
+      ];
+      throw new AppError(
+        "invalid_request",
+        `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
+        {
+          fields: [{ field: "body.secrets", message: `add ${undeclared.join(", ")} to secrets` }],
+          undeclared,
+        },
+      );
+    }
+  }
+
+  /**
+   * S11's second setting: unless the organization lets editors compute with restricted secrets, only owners
+   * and admins save a logic function that declares one. An editor may still save such a function an admin
+   * wrote when the code is unchanged and it declares no restricted secret it did not declare before
+   * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
+   * Flows: the steps that compute with one (decision 0172), the same exception per unchanged step.
+   * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
+   */
+  async function checkComputeWithRestricted(
+    t: ProjectTarget,
+    action: "consumer.create" | "consumer.update",
+    input: ConsumerInput,
+    before: Consumer | null,
+  ): Promise<void> {
+    if (input.kind === "integration") return;
+    if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
+    const scope = { orgId: t.access.org.id, projectId: t.project.id };
+    const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
+      (r) => r.visibility === "restricted",
+    );
+    if (restricted.length === 0) return;
+    const names = restricted.map((r) => r.name);
+    let message = `only owners and admins may hand restricted secrets to a logic function (${names.join(", ")}); an integration may insert them as they are`;
+    const details: Record<string, unknown> = { secrets: names };
+    if (input.kind === "flow") {
+      const previous = before?.kind === "flow" ? before.steps : null;
+      const policy = t.access.org.namingPolicy;
+      const refused = refusedSteps(input.steps, previous, names, policy, deps.logicSecretNames);
+      if (refused.length === 0) return;
+      message = flowRefusal(names, refused);
+      details.steps = refused;
+    } else if (before?.kind === "logic" && before.code === input.code) {
+      const had = new Set(
+        (await secrets.declared(store.db, scope, before.secrets)).refs
+          .filter((r) => r.visibility === "restricted")
+          .map((r) => r.secretId),
+      );
+      if (restricted.every((r) => had.has(r.secretId))) return;
+    }
+    try {
+      const target = { type: "secret", name: names.join(", ") };
+      await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
+    } catch (error) {
+      if (error instanceof AppError && error.code === "forbidden")
+        throw new AppError("forbidden", message, details);
+      throw error;
+    }
+  }
+
+  /** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
+  async function resolveDeclared(tx: Tx, t: ProjectTarget, names: string[]) {
+    const { refs, missing } = await secrets.declared(
+      tx,
+      { orgId: t.access.org.id, projectId: t.project.id },
+      names,
+    );
+    if (missing.length > 0) {
+      throw new AppError("invalid_request", `no such secrets: ${missing.join(", ")}`, {
+        fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
+        missing,
+      });
+    }
+    const twice = sameSecretTwice(refs);
+    if (twice.length > 0) {
+      const pairs = twice.map((names) => names.join(" and ")).join("; ");
+      throw new AppError("invalid_request", `these declared names are the same secret: ${pairs}`, {
+        fields: [{ field: "body.secrets", message: "declare each secret once" }],
+      });
+    }
+    return refs;
+  }
+
+  function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
+    const config: IntegrationConfig | LogicConfig | FlowConfig =
+      input.kind === "integration"
+        ? { request: input.request, timeoutMs: input.timeoutMs }
+        : input.kind === "flow"
+          ? { steps: input.steps }
+          : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+    return {
+      name: input.name,
+      event: input.event,
+      enabled: input.enabled ? 1 : 0,
+      config: JSON.stringify(config),
+    };
+  }
 
   /** The audited change of one consumer: its entry names the consumer and the project (A1, A2). */
   function change<T extends Consumer>(
@@ -141,12 +280,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async create(r, input) {
       const target = { type: input.kind, name: input.name };
       const t = await enterProject(auth, r, "consumer.create", target);
-      await checkInput(deps, input, t);
-      await checkComputeWithRestricted({ store, secrets, audited }, t, "consumer.create", input, null);
+      await checkInput(input, t);
+      await checkComputeWithRestricted(t, "consumer.create", input, null);
       const id = newId();
       const at = nowIso();
       const consumer = await change(t, "consumer.create", target, async (tx) => {
-        const refs = await resolveDeclared(secrets, tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input.secrets);
         await insertConsumer(tx, {
           id,
           org_id: t.access.org.id,
@@ -166,14 +305,14 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     async update(r, id, input) {
       const target = { type: input.kind, id };
       const t = await enterProject(auth, r, "consumer.update", target);
-      await checkInput(deps, input, t);
-      if (input.kind === "logic") {
+      await checkInput(input, t);
+      if (input.kind !== "integration") {
         const before = await loadOne(store.db, t, input.kind, id);
-        await checkComputeWithRestricted({ store, secrets, audited }, t, "consumer.update", input, before);
+        await checkComputeWithRestricted(t, "consumer.update", input, before);
       }
       const consumer = await change(t, "consumer.update", target, async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
-        const refs = await resolveDeclared(secrets, tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input.secrets);
         await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);
@@ -216,11 +355,12 @@ export function toView(consumer: Consumer): ConsumerView {
   if (consumer.kind === "integration") {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
+  if (consumer.kind === "flow") return { ...base, steps: consumer.steps };
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
 export const kindLabel = (kind: ConsumerKind): string =>
-  kind === "integration" ? "integration" : "logic function";
+  ({ integration: "integration", logic: "logic function", flow: "flow" })[kind];
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 function raceWithDelete(error: unknown): never {
@@ -234,129 +374,4 @@ function raceWithDelete(error: unknown): never {
 /** Ids reach messages only when they look like ids. */
 function safeId(id: string): string {
   return /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : "(invalid id)";
-}
-
-type OrgAudited = ReturnType<typeof orgAudited>;
-
-async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
-  const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
-  if (!row)
-    throw new AppError("not_found", `no ${kindLabel(kind)} ${safeId(id)} in project ${t.project.slug}`);
-  const names = await declaredNames(db, [row.id]);
-  return toConsumer(row, names.get(row.id) ?? []);
-}
-
-/** Checks that need no database: template and code syntax, names used but not declared. */
-async function checkInput(deps: ConsumersDeps, input: ConsumerInput, t: ProjectTarget): Promise<void> {
-  let problems: FieldProblem[];
-  let used: string[];
-  if (input.kind === "integration") {
-    problems = bodyFields(validateTemplates(input.request));
-    const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
-    if (url !== null) problems.push({ field: "body.request.url", message: url });
-    used = referencedSecretNames(input.request);
-  } else {
-    const syntax = await deps.checkLogicSyntax(input.code);
-    problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
-    used = syntax.ok ? deps.logicSecretNames(input.code) : [];
-  }
-  if (problems.length > 0) {
-    throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
-      fields: problems,
-    });
-  }
-  const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
-  if (undeclared.length > 0) {
-    const where = input.kind === "integration" ? "the templates use" : "the code uses";
-    throw new AppError(
-      "invalid_request",
-      `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
-      {
-        fields: [{ field: "body.secrets", message: `add ${undeclared.join(", ")} to secrets` }],
-        undeclared,
-      },
-    );
-  }
-}
-
-/**
- * S11's second setting: unless the organization lets editors compute with restricted secrets, only owners
- * and admins save a logic function that declares one. An editor may still save such a function an admin
- * wrote when the code is unchanged and it declares no restricted secret it did not declare before
- * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
- * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
- */
-async function checkComputeWithRestricted(
-  { store, secrets, audited }: Pick<ConsumersDeps, "store" | "secrets"> & { audited: OrgAudited },
-  t: ProjectTarget,
-  action: "consumer.create" | "consumer.update",
-  input: ConsumerInput,
-  before: Consumer | null,
-): Promise<void> {
-  if (input.kind !== "logic") return;
-  if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
-  const scope = { orgId: t.access.org.id, projectId: t.project.id };
-  const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
-    (r) => r.visibility === "restricted",
-  );
-  if (restricted.length === 0) return;
-  if (before?.kind === "logic" && before.code === input.code) {
-    const had = new Set(
-      (await secrets.declared(store.db, scope, before.secrets)).refs
-        .filter((r) => r.visibility === "restricted")
-        .map((r) => r.secretId),
-    );
-    if (restricted.every((r) => had.has(r.secretId))) return;
-  }
-  const names = restricted.map((r) => r.name).join(", ");
-  try {
-    const target = { type: "secret", name: names };
-    await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
-  } catch (error) {
-    if (error instanceof AppError && error.code === "forbidden") {
-      throw new AppError(
-        "forbidden",
-        `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
-          "an integration may insert them as they are",
-        { secrets: restricted.map((r) => r.name) },
-      );
-    }
-    throw error;
-  }
-}
-
-/** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
-async function resolveDeclared(secrets: ConsumersDeps["secrets"], tx: Tx, t: ProjectTarget, names: string[]) {
-  const { refs, missing } = await secrets.declared(
-    tx,
-    { orgId: t.access.org.id, projectId: t.project.id },
-    names,
-  );
-  if (missing.length > 0) {
-    throw new AppError("invalid_request", `no such secrets: ${missing.join(", ")}`, {
-      fields: [{ field: "body.secrets", message: `${missing.join(", ")} do not exist` }],
-      missing,
-    });
-  }
-  const twice = sameSecretTwice(refs);
-  if (twice.length > 0) {
-    const pairs = twice.map((names) => names.join(" and ")).join("; ");
-    throw new AppError("invalid_request", `these declared names are the same secret: ${pairs}`, {
-      fields: [{ field: "body.secrets", message: "declare each secret once" }],
-    });
-  }
-  return refs;
-}
-
-function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-  const config: IntegrationConfig | LogicConfig =
-    input.kind === "integration"
-      ? { request: input.request, timeoutMs: input.timeoutMs }
-      : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
-  return {
-    name: input.name,
-    event: input.event,
-    enabled: input.enabled ? 1 : 0,
-    config: JSON.stringify(config),
-  };
 }

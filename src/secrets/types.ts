@@ -20,7 +20,7 @@ export interface Scope {
 
 /** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
 export interface ConsumerRef {
-  kind: "integration" | "logic";
+  kind: "integration" | "logic" | "flow";
   id: string;
   name: string;
 }

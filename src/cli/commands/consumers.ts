@@ -1,5 +1,5 @@
 /**
- * `integrations ...` and `logic ...`: consumers of a project. Definitions come from a JSON file (`--file`,
+ * `integrations ...` and `logic ...` (and `flows ...`, flows.ts): consumers of a project. Definitions come from a JSON file (`--file`,
  * the API's shape without `id`), logic code from `--code-file`; a few flags override single fields.
  */
 import type { Command } from "commander";
@@ -95,7 +95,7 @@ export async function runInput(flags: RunFlags): Promise<RunInput> {
   };
 }
 
-interface Kind<T extends { id: string; name: string }, I> {
+export interface Kind<T extends { id: string; name: string }, I> {
   label: string;
   plural: string;
   api(client: CloakroomClient): {
@@ -184,7 +184,7 @@ export function registerConsumers(program: Command, io: CliIo): void {
   );
 }
 
-function registerKind<T extends { id: string; name: string }, I>(
+export function registerKind<T extends { id: string; name: string }, I>(
   group: Command,
   io: CliIo,
   kind: Kind<T, I>,
