@@ -9,7 +9,7 @@
 /** Lowest first. */
 const LAYERS = [
   // audit/actions.ts is the vocabulary of audit entries: it imports nothing, so every layer may name one.
-  ["base", "^src/((errors|json-depth|env-options|version|logger|caller)\\.ts|audit/actions\\.ts)$"],
+  ["base", "^src/((errors|json-depth|env-options|version|logger|caller|undici)\\.ts|audit/actions\\.ts)$"],
   ["redaction", "^src/redaction/"],
   ["crypto", "^src/crypto/"],
   ["store", "^src/store/"],
