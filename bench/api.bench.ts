@@ -1,7 +1,9 @@
 /**
  * The secrets API's throughput: create, update and list (req/s with autocannon) on SQLite and PostgreSQL,
  * each as a ratio to a bare Fastify route answering the same JSON in the same run (the machine is noisy;
- * only the ratios compare across runs).
+ * only the ratios compare across runs). Then the cost of the answer's serialization alone, in process: the
+ * list of 100 through JSON.stringify (no allowlist), through the zod schema that strips unknown keys (what
+ * http/server.ts does) and through Fastify's serializer compiled from the same schema (decision 0221).
  *
  * Listing has four shapes: an organization's 100 secrets, a project's 100 secrets that each override an
  * organization secret (the merged page and its `overrides` flags), a `q=` search answering 100 of
@@ -11,7 +13,9 @@
  */
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import { testDatabases } from "../src/store/testing.js";
+import { z } from "zod";
+import { secretListSchema } from "../src/secrets/schema.js";
+import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 4);
@@ -111,6 +115,7 @@ async function interleaved(bareUrl: string, floor: Load, url: string, load: Load
   return [total(bare), total(ours)];
 }
 
+const serializerRows: string[][] = [["list of 100 answered by inject", "µs/answer", "ratio"]];
 const rows: string[][] = [["database", "operation", "req/s", "p99 ms", "bare req/s", "ratio", "errors"]];
 
 for (const database of testDatabases()) {
@@ -189,8 +194,52 @@ for (const database of testDatabases()) {
       String(run.errors),
     ]);
   }
+  if (database.name === "sqlite") {
+    const list = await server.request("GET", `${base}?limit=${LISTED}`, { token });
+    // A key no schema names, as a service could add by mistake: the allowlisting ways drop it.
+    const withExtra = list.body as { secrets: Record<string, unknown>[] };
+    for (const s of withExtra.secrets) s.internalNote = "never leaves";
+    serializerRows.push(...(await serializers(withExtra)));
+  }
   await bare.close();
   await server.close();
+}
+
+/** Time per serialized list answer, each way, in alternating rounds (median of the rounds). */
+async function serializers(listAnswer: unknown): Promise<string[][]> {
+  const ways: [string, (app: ReturnType<typeof Fastify>) => void][] = [
+    ["JSON.stringify (before)", (app) => app.get("/", async () => listAnswer)],
+    ["zod strip (after)", (app) => app.get("/", async () => secretListSchema.parse(listAnswer))],
+    [
+      "fastify serializer",
+      (app) =>
+        app.get(
+          "/",
+          { schema: { response: { 200: z.toJSONSchema(secretListSchema, { io: "output" }) } } },
+          async () => listAnswer,
+        ),
+    ],
+  ];
+  const apps = await Promise.all(
+    ways.map(async ([, add]) => {
+      const app = Fastify({ logger: false });
+      add(app);
+      await app.ready();
+      return app;
+    }),
+  );
+  const times: number[][] = ways.map(() => []);
+  const N = 300;
+  for (let round = 0; round < 5; round++) {
+    for (const [i, app] of apps.entries()) {
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < N; k++) await app.inject({ method: "GET", url: "/" });
+      times[i]!.push(Number(process.hrtime.bigint() - start) / N / 1000);
+    }
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const base = median(times[0]!);
+  return ways.map(([name], i) => [name, median(times[i]!).toFixed(0), (median(times[i]!) / base).toFixed(3)]);
 }
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -198,3 +247,6 @@ for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join
 console.log(
   `\n${CONNECTIONS} connections, ${DURATION_S} s per measurement in 1 s slices alternating with the floor; ratio = Cloakroom req/s / bare Fastify req/s`,
 );
+const sw = serializerRows[0]!.map((_, i) => Math.max(...serializerRows.map((r) => r[i]!.length)));
+console.log("");
+for (const row of serializerRows) console.log(row.map((c, i) => c.padEnd(sw[i]!)).join("  "));

@@ -14,7 +14,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { Agent, request } from "undici";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 
 const EVENTS = Number(process.env.CLUSTER_EVENTS ?? 1500);

@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { findConsoleDir } from "../src/http/console.js";
-import { testDatabases } from "../src/store/testing.js";
 import { launchBrowser } from "../src/testing/browser.js";
 import { insertSecretRows } from "../src/testing/bulk-secrets.js";
+import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 
 const LARGE = Number(process.env.BENCH_SECRETS ?? 100_000);

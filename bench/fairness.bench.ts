@@ -12,7 +12,7 @@
 
 import { claimDueRuns, insertRuns, releaseRuns } from "../src/runtime/runner/store.js";
 import { newId } from "../src/store/ids.js";
-import { type TestDatabase, testDatabases } from "../src/store/testing.js";
+import { type TestDatabase, testDatabases } from "../src/testing/databases.js";
 import { startTestServer, type TestServer } from "../src/testing/server.js";
 
 /** B's spinning runs per row: twice the sandbox threads of a default node (as in the report), then four times. */

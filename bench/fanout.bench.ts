@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { RUNS_PER_WORKER } from "../src/runtime/runner/options.js";
-import { type TestDatabase, testDatabases } from "../src/store/testing.js";
+import { type TestDatabase, testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 
 const DELIVERIES = 2000;

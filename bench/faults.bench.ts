@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type pg from "pg";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { createPgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 import { startTcpProxy } from "../src/testing/tcp-proxy.js";

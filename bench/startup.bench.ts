@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { cliInvocation } from "../src/testing/process.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -14,7 +14,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { createAuditLog } from "../src/audit/service.js";
-import { TEST_AUDIT_KEY } from "../src/audit/testing.js";
 import { createAuthService } from "../src/auth/service.js";
 import { loadConsumers } from "../src/consumers/store.js";
 import { loadRootKey } from "../src/crypto/index.js";
@@ -25,7 +24,8 @@ import { createSandboxPool } from "../src/runtime/sandbox/index.js";
 import { createWebhookClient } from "../src/runtime/webhook/index.js";
 import { createKeyring } from "../src/secrets/keyring.js";
 import { createSecretsService } from "../src/secrets/service.js";
-import { testDatabases } from "../src/store/testing.js";
+import { TEST_AUDIT_KEY } from "../src/testing/audit.js";
+import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 
 const ROUNDS = 40;

@@ -4,9 +4,10 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseEnvOptions } from "./env-options.js";
 import { parseTrustProxy, type TrustProxy } from "./http/trust-proxy.js";
 import { parseSmtpUrl, type SmtpTarget } from "./mail/smtp.js";
-import { type RunnerOptions, runnerOptionsFromEnv } from "./runtime/runner/options.js";
+import { RUNS_PER_WORKER, type RunnerOptions } from "./runtime/runner/options.js";
 import { type DbOptions, dbOptionsFromEnv } from "./store/options.js";
 
 export interface Config {
@@ -42,7 +43,7 @@ export interface Config {
   auditAnchorUrl: string | undefined;
   /** Sandbox threads beyond `workers`, kept for other organizations while one uses `workers` of them. */
   sandboxReserve: number;
-  /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*; see runtime/runner/options.ts). */
+  /** Retries, leases and polling of the run worker (CLOAKROOM_RUN_*, read below; see runtime/runner/options.ts). */
   runner: RunnerOptions;
   /** Timeouts and keepalive of PostgreSQL connections (CLOAKROOM_DB_*; see store/options.ts). */
   db: DbOptions;
@@ -222,5 +223,38 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     runner,
     db,
     shutdownTimeoutMs,
+  };
+}
+
+/** The run worker's tuning (runtime/runner/options.ts), from CLOAKROOM_RUN_* variables. */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const runnerEnvSchema = z.object({
+  CLOAKROOM_RUN_MAX_ATTEMPTS: int(1, 100).default(5),
+  CLOAKROOM_RUN_RETRY_BASE_MS: int(1, 3_600_000).default(2_000),
+  CLOAKROOM_RUN_RETRY_MAX_MS: int(1, 86_400_000).default(600_000),
+  CLOAKROOM_RUN_LEASE_MS: int(500, 3_600_000).default(30_000),
+  CLOAKROOM_RUN_POLL_MS: int(10, 600_000).default(1_000),
+  CLOAKROOM_RUN_STOP_GRACE_MS: int(0, 600_000).default(10_000),
+  CLOAKROOM_RUN_LOG_QUOTA_MB: int(1, 1_048_576).default(1024),
+  CLOAKROOM_RUN_STUCK_MS: int(100, 3_600_000).default(60_000),
+  CLOAKROOM_RUN_RETENTION_DAYS: int(0, 36_500).default(30),
+  CLOAKROOM_RUN_RESERVE: int(0, 100_000).optional(),
+});
+
+function runnerOptionsFromEnv(workers: number, env: NodeJS.ProcessEnv): RunnerOptions {
+  const e = parseEnvOptions(runnerEnvSchema, env);
+  return {
+    concurrency: workers * RUNS_PER_WORKER,
+    maxAttempts: e.CLOAKROOM_RUN_MAX_ATTEMPTS,
+    retryBaseMs: e.CLOAKROOM_RUN_RETRY_BASE_MS,
+    retryMaxMs: Math.max(e.CLOAKROOM_RUN_RETRY_MAX_MS, e.CLOAKROOM_RUN_RETRY_BASE_MS),
+    leaseMs: e.CLOAKROOM_RUN_LEASE_MS,
+    pollMs: e.CLOAKROOM_RUN_POLL_MS,
+    stopGraceMs: e.CLOAKROOM_RUN_STOP_GRACE_MS,
+    logQuotaBytes: e.CLOAKROOM_RUN_LOG_QUOTA_MB * 1024 * 1024,
+    stuckMs: e.CLOAKROOM_RUN_STUCK_MS,
+    retentionDays: e.CLOAKROOM_RUN_RETENTION_DAYS,
+    ...(e.CLOAKROOM_RUN_RESERVE !== undefined ? { reserve: e.CLOAKROOM_RUN_RESERVE } : {}),
   };
 }

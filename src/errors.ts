@@ -35,8 +35,6 @@ export class AppError extends Error {
   }
 }
 
-export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
-
 /**
  * A run's failure (webhook, logic function): it is stored in the run log, not sent as an HTTP status.
  * Codes: secret_archived, secret_not_found, template_error, header_injection, target_forbidden,

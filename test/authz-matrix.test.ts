@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../src/store/testing.js";
+import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer, type TestServer } from "../src/testing/server.js";
 
 type Role = "owner" | "admin" | "editor" | "viewer";

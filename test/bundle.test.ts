@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { callServer } from "../src/testing/http.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
 

@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { type Sink, startSink } from "../src/runtime/runner/testing/sink.js";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { createPgTestSchema, type PgTestSchema } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
+import { type Sink, startSink } from "../src/testing/sink.js";
 import { startTcpProxy, type TcpProxy } from "../src/testing/tcp-proxy.js";
 
 const base = process.env.TEST_DATABASE_URL;

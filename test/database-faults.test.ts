@@ -11,12 +11,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { eventually } from "../src/runtime/runner/testing/fixture.js";
-import { startSink } from "../src/runtime/runner/testing/sink.js";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { callServer } from "../src/testing/http.js";
 import { createPgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
+import { eventually } from "../src/testing/runtime.js";
+import { startSink } from "../src/testing/sink.js";
 import { startTcpProxy } from "../src/testing/tcp-proxy.js";
 
 const baseUrl = process.env.TEST_DATABASE_URL;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import pg from "pg";
-import { tempDir, testDatabases } from "../src/store/testing.js";
+import { tempDir, testDatabases } from "../src/testing/databases.js";
 import { startServerProcess } from "../src/testing/process.js";
 
 async function json(url: string, method: string, token: string | undefined, body?: unknown) {

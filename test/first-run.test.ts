@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { cliInvocation, startServerProcess } from "../src/testing/process.js";
 
 describe("first run of the embedded server", () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { testDatabases } from "../src/store/testing.js";
+import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer, type TestServer } from "../src/testing/server.js";
 
 const database = testDatabases()[0]!;

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 
 const fromSources = import.meta.url.endsWith(".ts");
 const repoRoot = fileURLToPath(new URL(fromSources ? "../" : "../../", import.meta.url));

@@ -9,11 +9,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { type Sink, startSink } from "../src/runtime/runner/testing/sink.js";
 import { listenerApplicationName } from "../src/store/listener.js";
-import { tempDir } from "../src/store/testing.js";
+import { tempDir } from "../src/testing/databases.js";
 import { createPgTestSchema, type PgTestSchema, pgQuery } from "../src/testing/postgres.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
+import { type Sink, startSink } from "../src/testing/sink.js";
 
 const base = process.env.TEST_DATABASE_URL;
 const LISTEN_TIMEOUT_MS = 1000;

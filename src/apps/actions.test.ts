@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { eventually, type RuntimeFixture, startRuntimeSuite } from "../runtime/runner/testing/fixture.js";
-import type { Sink } from "../runtime/runner/testing/sink.js";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
+import { eventually, type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
 import type { TestServer } from "../testing/server.js";
+import type { Sink } from "../testing/sink.js";
 
 const SLACK = "s3cr3t-xoxb-slack-token";
 const ZENDESK = "s3cr3t-zendesk-api-token";

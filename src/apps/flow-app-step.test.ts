@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { type RuntimeFixture, startRuntimeSuite } from "../runtime/runner/testing/fixture.js";
-import type { Sink } from "../runtime/runner/testing/sink.js";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
+import { type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
 import type { TestServer } from "../testing/server.js";
+import type { Sink } from "../testing/sink.js";
 
 const BOT_TOKEN = "s3cr3t-flow-slack-token";
 

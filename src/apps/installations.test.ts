@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type RuntimeFixture, runtimeFixture } from "../runtime/runner/testing/fixture.js";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
+import { type RuntimeFixture, runtimeFixture } from "../testing/runtime.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 
 const BOT_TOKEN = "s3cr3t-slack-bot-token";

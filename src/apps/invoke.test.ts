@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { setConsumerSecrets } from "../consumers/store.js";
 import { RunError } from "../errors.js";
-import { type Sink, startSink } from "../runtime/runner/testing/sink.js";
 import { createWebhookClient, type WebhookClient } from "../runtime/webhook/index.js";
 import type { ConsumerRef } from "../secrets/types.js";
 import { newId } from "../store/ids.js";
-import { secretRow, seedProject, type TestStore, testDatabases } from "../store/testing.js";
+import { secretRow, seedProject, type TestStore, testDatabases } from "../testing/databases.js";
+import { type Sink, startSink } from "../testing/sink.js";
 import { type AppActionsRunner, createAppActions } from "./actions.js";
 
 const TOKEN = "s3cr3t-invoke-token";

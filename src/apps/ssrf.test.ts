@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type RuntimeFixture, runtimeFixture } from "../runtime/runner/testing/fixture.js";
-import { type Sink, startSink } from "../runtime/runner/testing/sink.js";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
+import { type RuntimeFixture, runtimeFixture } from "../testing/runtime.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
+import { type Sink, startSink } from "../testing/sink.js";
 
 for (const database of testDatabases()) {
   describe(`installation requests and the SSRF guard on ${database.name}`, () => {

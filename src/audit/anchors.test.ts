@@ -4,12 +4,12 @@ import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { generateRootKey } from "../crypto/index.js";
-import { type TestStore, tempDir, testDatabases } from "../store/testing.js";
+import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "../testing/audit.js";
+import { type TestStore, tempDir, testDatabases } from "../testing/databases.js";
 import { anchorFilePath, createAnchorer, readAnchors } from "./anchors.js";
 import { entryHash, FORMAT_UNKEYED, GENESIS_HASH } from "./chain.js";
 import { findAuditKey, loadAuditKey } from "./key.js";
 import { createAuditLog } from "./service.js";
-import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "./testing.js";
 import { verifyAuditChain } from "./verify.js";
 
 const silent = { warn() {}, error() {} };

@@ -2,7 +2,7 @@
  * The pure part of the audit chain (A3): how a row is encoded and hashed, and the guard that keeps values
  * and tokens out of `details`. See docs/decisions/0105-audit-hash-chain.md.
  */
-import { actorId, actorLabel } from "../auth/types.js";
+import { actorId, actorLabel } from "../caller.js";
 import { hmacSha256Hex, sha256Hex } from "../crypto/index.js";
 import type { AuditLogTable } from "../store/schema.js";
 import type { AuditEntry, AuditEntryInput } from "./types.js";

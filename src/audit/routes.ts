@@ -1,6 +1,6 @@
 /** GET /v1/orgs/:org/audit (admins and owners, `audit.read`). */
 import { z } from "zod";
-import type { OrgAccess, RequestContext } from "../auth/types.js";
+import type { RequestContext } from "../caller.js";
 import { decimalInt } from "../http/query.js";
 import { defineRoute, ok, type RouteDef } from "../http/route.js";
 import { chainOf } from "./chain.js";
@@ -14,10 +14,13 @@ export const verifyAnswer = z.object({
   reason: z.string().optional(),
 });
 
-/** The slice of the auth service these routes use; typed here so audit does not import auth's service. */
-export interface AuditRoutesAuth {
-  orgAccess(ctx: RequestContext, orgSlug: string): Promise<OrgAccess>;
-  authorize(access: OrgAccess, action: "audit.read"): Promise<void>;
+/**
+ * The slice of the auth service these routes use; typed here, over auth's own access record `A`, because
+ * audit sits below auth (docs/ARCHITECTURE.md) and imports nothing of it.
+ */
+export interface AuditRoutesAuth<A extends { org: { id: string } }> {
+  orgAccess(ctx: RequestContext, orgSlug: string): Promise<A>;
+  authorize(access: A, action: "audit.read"): Promise<void>;
 }
 
 export const auditEntrySchema = z.object({
@@ -44,9 +47,9 @@ const query = z
   })
   .strict();
 
-export function auditRoutes(deps: {
+export function auditRoutes<A extends { org: { id: string } }>(deps: {
   audit: AuditLog;
-  auth: AuditRoutesAuth;
+  auth: AuditRoutesAuth<A>;
   /** Verifies the named chains with the node's audit key and anchors (composition root); no route without. */
   verify?: (chains: string[]) => Promise<VerifyResult>;
 }): RouteDef[] {

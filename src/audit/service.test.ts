@@ -3,9 +3,9 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { AppError } from "../errors.js";
 import { newId } from "../store/ids.js";
-import { type TestStore, testDatabases } from "../store/testing.js";
+import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "../testing/audit.js";
+import { type TestStore, testDatabases } from "../testing/databases.js";
 import { createAuditLog } from "./service.js";
-import { auditEntry, makeOrg, TEST_AUDIT_KEY } from "./testing.js";
 import type { AuditLog } from "./types.js";
 import { verifyAuditChain } from "./verify.js";
 

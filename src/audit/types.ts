@@ -1,4 +1,4 @@
-import type { Actor } from "../auth/types.js";
+import type { Actor } from "../caller.js";
 import type { Tx } from "../store/db.js";
 import type { AuditAction } from "./actions.js";
 

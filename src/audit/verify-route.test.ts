@@ -1,7 +1,7 @@
 /** GET /v1/orgs/:org/audit/verify: the console's view of A3 for one organization. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 
 for (const database of testDatabases()) {

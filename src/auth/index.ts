@@ -1,4 +1,4 @@
-export { type Action, actions, can, roleRank } from "./policy.js";
+export { type Action, actions, can } from "./policy.js";
 export { AUTH_RATE_LIMIT_PER_MINUTE, authRoutes } from "./routes.js";
 export * from "./schema.js";
 export {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import { verifyAuditChain } from "../audit/verify.js";
 import { AppError, type ErrorCode } from "../errors.js";
-import { testDatabases } from "../store/testing.js";
-import { type AuthFixture, openAuthFixture, PASSWORD } from "./testing.js";
+import { TEST_AUDIT_KEY } from "../testing/audit.js";
+import { type AuthFixture, openAuthFixture, PASSWORD } from "../testing/auth.js";
+import { testDatabases } from "../testing/databases.js";
 import type { Actor, OrgAccess } from "./types.js";
 
 const rejectsWith = (promise: Promise<unknown>, code: ErrorCode) =>

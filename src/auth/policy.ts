@@ -128,6 +128,3 @@ export function missingPermission(
   }
   return null;
 }
-
-/** Owners outrank admins: only an owner may grant, change or remove the owner role. */
-export const roleRank: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };

@@ -56,6 +56,11 @@ const headersOf = (request: FastifyRequest) => ({
 });
 
 export function authRoutes(auth: AuthService): RouteDef[] {
+  return [...sessionRoutes(auth), ...organizationRoutes(auth), ...tokenAndProjectRoutes(auth)];
+}
+
+/** Setup, sign-in, sign-out and who am I. */
+function sessionRoutes(auth: AuthService): RouteDef[] {
   return [
     defineRoute({
       method: "POST",
@@ -115,6 +120,12 @@ export function authRoutes(auth: AuthService): RouteDef[] {
       responses: { 200: meAnswer },
       handler: async ({ ctx }) => ok(await auth.me(ctx)),
     }),
+  ];
+}
+
+/** Organizations, their settings and their members. */
+function organizationRoutes(auth: AuthService): RouteDef[] {
+  return [
     defineRoute({
       method: "POST",
       url: "/v1/orgs",
@@ -190,6 +201,12 @@ export function authRoutes(auth: AuthService): RouteDef[] {
         return noContent();
       },
     }),
+  ];
+}
+
+/** API tokens and projects of an organization. */
+function tokenAndProjectRoutes(auth: AuthService): RouteDef[] {
+  return [
     defineRoute({
       method: "GET",
       url: "/v1/orgs/:org/tokens",

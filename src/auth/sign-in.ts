@@ -5,6 +5,7 @@
 import { refuse } from "../audit/audited.js";
 import { constantTimeEqual, hashToken, verifyPassword } from "../crypto/index.js";
 import { AppError } from "../errors.js";
+import { SESSION_COOKIE } from "../http/csrf.js";
 import { isUniqueViolation } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import { type AuthParts, callerOf, newOrg, orgView, parseInput, requireActor } from "./parts.js";
@@ -21,7 +22,8 @@ import type { SessionAnswer } from "./sessions.js";
 import * as q from "./store.js";
 import type { Actor, RequestContext } from "./types.js";
 
-export const SESSION_COOKIE = "cloakroom_session";
+export { SESSION_COOKIE };
+
 /** last_used_at is a hint for the console; writing it once a minute per token is enough. */
 const TOKEN_TOUCH_INTERVAL_MS = 60 * 1000;
 const TOKEN_FORMAT = /^crk_([st])_[A-Za-z0-9_-]{43}$/;

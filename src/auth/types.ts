@@ -1,17 +1,7 @@
-/** Who is calling, resolved once per request (STYLE.md: resolve the actor once, into a context). */
-export const roles = ["owner", "admin", "editor", "viewer"] as const;
-export type Role = (typeof roles)[number];
+/** The caller's types live in src/caller.ts (below audit and http); re-exported for auth's modules. */
+import type { Actor, RequestContext, Role } from "../caller.js";
 
-export type Actor =
-  | { type: "user"; userId: string; email: string }
-  | { type: "token"; tokenId: string; orgId: string; role: Role; name: string };
-
-export interface RequestContext {
-  /** null for an anonymous request (only setup, login and health routes accept one). */
-  actor: Actor | null;
-  sourceIp: string;
-  requestId: string;
-}
+export { type Actor, actorId, actorLabel, type RequestContext, type Role, roles } from "../caller.js";
 
 export interface OrgRecord {
   id: string;
@@ -31,15 +21,6 @@ export interface OrgAccess {
   actor: Actor;
   org: OrgRecord;
   role: Role;
-}
-
-/** How an actor appears in audit entries and "updated by" columns: never a token value. */
-export function actorLabel(actor: Actor): string {
-  return actor.type === "user" ? actor.email : `token:${actor.name}`;
-}
-
-export function actorId(actor: Actor): string {
-  return actor.type === "user" ? actor.userId : actor.tokenId;
 }
 
 export interface ProjectRecord {

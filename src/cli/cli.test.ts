@@ -9,8 +9,6 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { testDatabases } from "../store/testing.js";
-import { startTestServer, type TestServer } from "../testing/server.js";
 import {
   type CliEnv,
   cliEnv,
@@ -19,7 +17,9 @@ import {
   runInProcess,
   runOnTerminal,
   startCloakroom,
-} from "./e2e-helpers.js";
+} from "../testing/cli.js";
+import { testDatabases } from "../testing/databases.js";
+import { startTestServer, type TestServer } from "../testing/server.js";
 
 /** A port nothing listens on (one just released by the kernel). */
 async function closedPort(): Promise<number> {

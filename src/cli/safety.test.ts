@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { testDatabases } from "../store/testing.js";
+import { type CliEnv, cliEnv, cliRunners, runOnTerminal, startCloakroom } from "../testing/cli.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, cliRunners, runOnTerminal, startCloakroom } from "./e2e-helpers.js";
 
 const VALUE = "cli-safety-value-8Rk2Lq";
 

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../store/testing.js";
+import { type CliEnv, cliEnv, cliRunners } from "../testing/cli.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, cliRunners } from "./e2e-helpers.js";
 
 for (const database of testDatabases()) {
   describe(`CLI settings and allowed hosts (${database.name})`, () => {

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { type CloakroomClient, createClient } from "../client/index.js";
-import { type TestStore, testDatabases } from "../store/testing.js";
+import { baseEnv, databaseUrlFor, runCloakroom, runInProcess } from "../testing/cli.js";
+import { type TestStore, testDatabases } from "../testing/databases.js";
 import { type ServerProcess, startServerProcess } from "../testing/process.js";
-import { baseEnv, databaseUrlFor, runCloakroom, runInProcess } from "./e2e-helpers.js";
 
 const OWNER = { email: "owner@example.com", password: "correct horse battery staple" };
 

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Sink, startSink } from "../runtime/runner/testing/sink.js";
-import { testDatabases } from "../store/testing.js";
+import { type CliEnv, cliEnv, cliRunners } from "../testing/cli.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
-import { type CliEnv, cliEnv, cliRunners } from "./e2e-helpers.js";
+import { type Sink, startSink } from "../testing/sink.js";
 
 const VALUE = "s3cr3t-cli-template-0001";
 const database = testDatabases()[0]!; // the CLI speaks HTTP; the databases are covered by the API tests

@@ -3,8 +3,8 @@
  * or from a hidden prompt on a terminal. Never from the command line, where it would land in the shell
  * history and in every process listing. No message here ever quotes what was read.
  */
-import { readFile, stat } from "node:fs/promises";
 import type { SecretType, SecretValue } from "../client/index.js";
+import { READ_LIMIT, readTextFile } from "./files.js";
 import {
   CliError,
   type CliIo,
@@ -14,9 +14,6 @@ import {
   readAll,
   stripOneNewline,
 } from "./io.js";
-
-/** Larger than the server's 64 KiB so the server, not the CLI, names the limit; small enough to be safe. */
-const READ_LIMIT = 1024 * 1024;
 
 export interface ValueSource {
   fromFile?: string | undefined;
@@ -43,15 +40,7 @@ export async function readSecretValue(
 
 async function readValueFile(io: CliIo, path: string): Promise<string> {
   if (path === "-") return (await readAll(io.stdin, READ_LIMIT)).toString("utf8");
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new CliError(`${path} is not a regular file`);
-    if (st.size > READ_LIMIT) throw new CliError(`${path} is larger than ${READ_LIMIT} bytes`);
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+  return readTextFile(path, "value file");
 }
 
 async function promptValue(io: CliIo, type: SecretType): Promise<SecretValue> {

@@ -8,6 +8,13 @@
 import { type AppsApi, appsApi } from "./apps.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
 import { type TemplatesApi, templatesApi } from "./templates.js";
+import {
+  type ClientOptions,
+  CloakroomNetworkError,
+  createTransport,
+  type RequestOptions,
+  type Transport,
+} from "./transport.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -21,7 +28,6 @@ import type {
   CreateProjectInput,
   CreateSecretInput,
   CreateTokenInput,
-  ErrorBody,
   Integration,
   IntegrationInput,
   Invitation,
@@ -59,51 +65,13 @@ import type {
 export type * from "./apps.js";
 export type * from "./flows.js";
 export type { TemplatesApi } from "./templates.js";
+export {
+  type ClientOptions,
+  CloakroomApiError,
+  CloakroomNetworkError,
+  type RequestOptions,
+} from "./transport.js";
 export type * from "./types.js";
-
-/** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
-export class CloakroomApiError extends Error {
-  override readonly name = "CloakroomApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-/** The server could not be reached, or answered something that is not Cloakroom's API. */
-export class CloakroomNetworkError extends Error {
-  override readonly name = "CloakroomNetworkError";
-  constructor(
-    message: string,
-    readonly url: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export interface ClientOptions {
-  /** The server's base URL, e.g. `http://127.0.0.1:8787` (a trailing slash or `/v1` is fine). */
-  baseUrl: string;
-  /** API token or session token, sent as `Authorization: Bearer <token>`. */
-  token?: string | undefined;
-  /** Defaults to the global fetch (Node 20+, browsers). */
-  fetch?: typeof fetch;
-  /** Extra headers on every request (e.g. a User-Agent). */
-  headers?: Record<string, string>;
-  /** Gives up on a request after this long (a CloakroomNetworkError); no limit by default. */
-  timeoutMs?: number;
-}
-
-export interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  signal?: AbortSignal;
-}
 
 export interface CloakroomClient extends AppsApi {
   readonly baseUrl: string;
@@ -226,61 +194,7 @@ function unwrapList<T>(body: unknown, key: string): T[] {
 }
 
 export function createClient(options: ClientOptions): CloakroomClient {
-  const baseUrl = normalizeBaseUrl(options.baseUrl);
-  const doFetch = options.fetch ?? globalThis.fetch;
-  if (typeof doFetch !== "function") throw new Error("no fetch implementation: pass options.fetch");
-  const token = options.token || undefined;
-
-  async function request<T>(method: string, path: string, req: RequestOptions = {}): Promise<T> {
-    const url = new URL(baseUrl + path);
-    for (const [k, v] of Object.entries(req.query ?? {})) {
-      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
-    }
-    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
-      headers["content-type"] = "application/json";
-    }
-    let res: Response;
-    const timeout = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
-    const signal = timeout && req.signal ? anySignal([timeout, req.signal]) : (timeout ?? req.signal ?? null);
-    try {
-      res = await doFetch(url, { method, headers, body, signal });
-    } catch (error) {
-      const why = timeout?.aborted ? `no answer within ${options.timeoutMs} ms` : describeFetchError(error);
-      throw new CloakroomNetworkError(`cannot reach ${baseUrl}: ${why}`, url.href, { cause: error });
-    }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (error) {
-      throw new CloakroomNetworkError(
-        `the connection to ${baseUrl} broke: ${describeFetchError(error)}`,
-        url.href,
-        { cause: error },
-      );
-    }
-    let parsed: unknown;
-    if (text !== "") {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (!res.ok) throw toApiError(res.status, parsed);
-    if (text !== "" && parsed === undefined) {
-      throw new CloakroomNetworkError(
-        `${baseUrl} answered ${res.status} with something that is not JSON; is it a Cloakroom server?`,
-        url.href,
-      );
-    }
-    return parsed as T;
-  }
-
-  const sec = (scope: Scope, name: string) => `${scopePath(scope)}/secrets/${seg(name)}`;
+  const { baseUrl, token, request } = createTransport(options);
   const integ = (scope: ProjectScope, id?: string) =>
     `${projectPath(scope)}/integrations${id === undefined ? "" : `/${seg(id)}`}`;
   const logic = (scope: ProjectScope, id?: string) =>
@@ -336,47 +250,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       list: async (o) => unwrapList<Project>(await request("GET", `${org(o)}/projects`), "projects"),
       create: (o, input) => request("POST", `${org(o)}/projects`, { body: input }),
     },
-    secrets: {
-      page: (scope, opts = {}) =>
-        request("GET", `${scopePath(scope)}/secrets`, {
-          query: {
-            archived: opts.archived === undefined ? undefined : String(opts.archived),
-            q: opts.q,
-            limit: opts.limit,
-            cursor: opts.cursor,
-          },
-        }),
-      list: async (scope, opts = {}) => {
-        const all: SecretMetadata[] = [];
-        let cursor: string | undefined;
-        do {
-          const page: SecretPage = await request("GET", `${scopePath(scope)}/secrets`, {
-            query: {
-              archived: opts.archived === undefined ? undefined : String(opts.archived),
-              q: opts.q,
-              limit: 1000,
-              cursor,
-            },
-          });
-          all.push(...unwrapList<SecretMetadata>(page, "secrets"));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor !== undefined);
-        return all;
-      },
-      create: (scope, input) => request("POST", `${scopePath(scope)}/secrets`, { body: input }),
-      get: (scope, name) => request("GET", sec(scope, name)),
-      updateValue: (scope, name, input) => request("PUT", `${sec(scope, name)}/value`, { body: input }),
-      patch: (scope, name, input) => request("PATCH", sec(scope, name), { body: input }),
-      delete: async (scope, name) => {
-        await request("DELETE", sec(scope, name));
-      },
-      archive: (scope, name) => request("POST", `${sec(scope, name)}/archive`),
-      restore: (scope, name) => request("POST", `${sec(scope, name)}/restore`),
-      reveal: (scope, name) => request("POST", `${sec(scope, name)}/reveal`),
-      versions: async (scope, name) =>
-        unwrapList<SecretVersion>(await request("GET", `${sec(scope, name)}/versions`), "versions"),
-      rollback: (scope, name, input) => request("POST", `${sec(scope, name)}/rollback`, { body: input }),
-    },
+    secrets: secretsApi(request),
     integrations: {
       list: async (scope) => unwrapList<Integration>(await request("GET", integ(scope)), "integrations"),
       get: (scope, id) => request("GET", integ(scope, id)),
@@ -417,74 +291,39 @@ export function createClient(options: ClientOptions): CloakroomClient {
   };
 }
 
-function normalizeBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    // In a browser (the console) a relative base such as "" or "/" means the page's own server.
-    const page = (globalThis as { location?: { href?: string } }).location?.href;
-    url = page ? new URL(raw, page) : new URL(raw);
-  } catch {
-    throw new CloakroomNetworkError(`not a URL: ${JSON.stringify(raw)}`, raw);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new CloakroomNetworkError(`the server URL must start with http:// or https://`, raw);
-  }
-  // Credentials in the URL would be sent nowhere useful and end up in config files and messages.
-  url.username = "";
-  url.password = "";
-  url.search = "";
-  url.hash = "";
-  return url.href.replace(/\/+$/, "").replace(/\/v1$/, "");
+function listQuery(opts: SecretListQuery): RequestOptions["query"] {
+  const { archived, q, limit, cursor } = opts;
+  return { archived: archived === undefined ? undefined : String(archived), q, limit, cursor };
 }
 
-function toApiError(status: number, body: unknown): CloakroomApiError {
-  const err = (body as Partial<ErrorBody> | undefined)?.error;
-  if (err && typeof err === "object" && typeof err.code === "string") {
-    const message = typeof err.message === "string" ? err.message : err.code;
-    const details =
-      err.details && typeof err.details === "object" ? (err.details as Record<string, unknown>) : undefined;
-    return new CloakroomApiError(status, err.code, message, details);
-  }
-  // Not Cloakroom's error shape (a proxy's page, say): report the status, never the body.
-  return new CloakroomApiError(status, fallbackCode(status), `the server answered HTTP ${status}`);
-}
-
-function fallbackCode(status: number): string {
-  switch (status) {
-    case 400:
-      return "invalid_request";
-    case 401:
-      return "unauthenticated";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 413:
-      return "payload_too_large";
-    case 429:
-      return "rate_limited";
-    default:
-      return status >= 500 ? "server_error" : "http_error";
-  }
-}
-
-/** AbortSignal.any exists from Node 20.3; this does the same for the two signals the client combines. */
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) {
-      controller.abort(s.reason);
-      break;
-    }
-    s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
-  }
-  return controller.signal;
-}
-
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  if (cause && typeof cause.code === "string") return cause.code;
-  if (error instanceof Error && error.name === "AbortError") return "aborted";
-  if (cause && typeof cause.message === "string") return cause.message;
-  return error instanceof Error ? error.message : String(error);
+/** The secrets area; `list` pages through to the last page. */
+function secretsApi(request: Transport["request"]): CloakroomClient["secrets"] {
+  const sec = (scope: Scope, name: string) => `${scopePath(scope)}/secrets/${seg(name)}`;
+  return {
+    page: (scope, opts = {}) => request("GET", `${scopePath(scope)}/secrets`, { query: listQuery(opts) }),
+    list: async (scope, opts = {}) => {
+      const all: SecretMetadata[] = [];
+      let cursor: string | undefined;
+      do {
+        const query = listQuery({ ...opts, limit: 1000, ...(cursor ? { cursor } : {}) });
+        const page: SecretPage = await request("GET", `${scopePath(scope)}/secrets`, { query });
+        all.push(...unwrapList<SecretMetadata>(page, "secrets"));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return all;
+    },
+    create: (scope, input) => request("POST", `${scopePath(scope)}/secrets`, { body: input }),
+    get: (scope, name) => request("GET", sec(scope, name)),
+    updateValue: (scope, name, input) => request("PUT", `${sec(scope, name)}/value`, { body: input }),
+    patch: (scope, name, input) => request("PATCH", sec(scope, name), { body: input }),
+    delete: async (scope, name) => {
+      await request("DELETE", sec(scope, name));
+    },
+    archive: (scope, name) => request("POST", `${sec(scope, name)}/archive`),
+    restore: (scope, name) => request("POST", `${sec(scope, name)}/restore`),
+    reveal: (scope, name) => request("POST", `${sec(scope, name)}/reveal`),
+    versions: async (scope, name) =>
+      unwrapList<SecretVersion>(await request("GET", `${sec(scope, name)}/versions`), "versions"),
+    rollback: (scope, name, input) => request("POST", `${sec(scope, name)}/rollback`, { body: input }),
+  };
 }

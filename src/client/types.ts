@@ -59,7 +59,7 @@ import type {
 } from "../secrets/schema.js";
 import type { SecretValue } from "../secrets/types.js";
 
-export type { Role } from "../auth/types.js";
+export type { Role } from "../caller.js";
 export type { ConsumerRef, SecretType, SecretValue, Visibility } from "../secrets/types.js";
 export type NamingPolicy = OrgSettings["namingPolicy"];
 

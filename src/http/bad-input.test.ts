@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { eventually, type RuntimeFixture, runtimeFixture } from "../runtime/runner/testing/fixture.js";
-import { tempDir, testDatabases } from "../store/testing.js";
+import { tempDir, testDatabases } from "../testing/databases.js";
 import { type ServerProcess, startServerProcess } from "../testing/process.js";
+import { eventually, type RuntimeFixture, runtimeFixture } from "../testing/runtime.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 import { jsonDepth, MAX_JSON_DEPTH } from "./json-body.js";
 

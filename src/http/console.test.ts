@@ -1,7 +1,7 @@
 /** The console's static files: security headers, client routes, and the API's paths left alone. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 
 describe("the console is served at / with a strict policy", () => {

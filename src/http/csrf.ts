@@ -6,7 +6,9 @@
  * the request comes from this server's pages.
  */
 import type { FastifyRequest } from "fastify";
-import { SESSION_COOKIE } from "../auth/service.js";
+
+/** The console's session cookie; auth sets and reads it, this guard only looks for it (http sits below auth). */
+export const SESSION_COOKIE = "cloakroom_session";
 
 /** Sent by the console on every request; on sign-in and setup it also asks for the session cookie. */
 export const CONSOLE_HEADER = "x-cloakroom-console";

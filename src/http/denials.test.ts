@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createAuditLog } from "../audit/service.js";
-import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import { verifyAuditChain } from "../audit/verify.js";
-import { testDatabases } from "../store/testing.js";
+import { TEST_AUDIT_KEY } from "../testing/audit.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 import { createDenialRecorder, sourceKey } from "./denials.js";
 

@@ -8,7 +8,7 @@
  */
 import { isIPv6 } from "node:net";
 import type { AuditAction } from "../audit/actions.js";
-import type { RequestContext } from "../auth/types.js";
+import type { RequestContext } from "../caller.js";
 
 export interface DenialEntry {
   orgId: null;

@@ -2,10 +2,10 @@
  * One schema per route (zod) validates the input, types the handler and feeds the OpenAPI document.
  * Handlers stay thin: parse, call one service function, shape the answer.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import type { z } from "zod";
 import type { AuditAction } from "../audit/actions.js";
-import type { RequestContext } from "../auth/types.js";
+import type { RequestContext } from "../caller.js";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -14,18 +14,32 @@ export interface HandlerInput<P, Q, B> {
   query: Q;
   body: B;
   ctx: RequestContext;
+  /** The request as received, for its headers and protocol (cookies); the reply is the server's. */
   request: FastifyRequest;
-  reply: FastifyReply;
 }
 
-/** What a handler answers: a status and an optional JSON body. */
+/** Declared answers, status to schema (null: no body). The schema is an allowlist: the server serializes
+ * every answer through it (http/server.ts), so a key it does not name never leaves. */
+export type Responses = Record<number, z.ZodType | null>;
+
+type Headers = Record<string, string>;
+
+/** One declared answer: its status and a body of its schema's type (none for null). */
+type AnswerFor<S extends number, T> = T extends z.ZodType
+  ? { status: S; body: z.input<T>; headers?: Headers }
+  : { status: S; body?: undefined; headers?: Headers };
+
+/** What a route's handler may answer: one of its declared statuses, with that status's body type. */
+export type AnswerOf<R extends Responses> = { [S in keyof R & number]: AnswerFor<S, R[S]> }[keyof R & number];
+
+/** What a handler answers, as the server sees every route: a status, an optional body and headers. */
 export interface Answer {
   status: number;
   body?: unknown;
-  headers?: Record<string, string>;
+  headers?: Headers;
 }
 
-export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
+export interface RouteDef<P = unknown, Q = unknown, B = unknown, R extends Responses = Responses> {
   method: Method;
   /** Fastify path syntax: /v1/orgs/:org/secrets */
   url: string;
@@ -36,8 +50,8 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
-  /** Documented answers, status to schema (null: no body). */
-  responses: Record<number, z.ZodType | null>;
+  /** Declared answers: the handler's return type, the serializer's allowlist and the OpenAPI document. */
+  responses: R;
   /** Requests per minute per source address, for routes a brute force would target. */
   rateLimitPerMinute?: number;
   /**
@@ -45,15 +59,20 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
    * so it shares the name of the handler's own entries (sign-in: "auth.login"). Default "request.denied".
    */
   auditAction?: AuditAction;
-  handler(input: HandlerInput<P, Q, B>): Promise<Answer>;
+  handler(input: HandlerInput<P, Q, B>): Promise<AnswerOf<NoInfer<R>>>;
 }
 
-/** Keeps the generic types of a route definition while collecting it in a list. */
-export function defineRoute<P = unknown, Q = unknown, B = unknown>(def: RouteDef<P, Q, B>): RouteDef {
+/**
+ * Checks a route definition against its own schemas (the handler must answer a declared status with a
+ * body of that status's schema: anything else is a compile error), then keeps it in a list of routes.
+ */
+export function defineRoute<P = unknown, Q = unknown, B = unknown, R extends Responses = Responses>(
+  def: RouteDef<P, Q, B, R>,
+): RouteDef {
   return def as unknown as RouteDef;
 }
 
-export const ok = (body: unknown): Answer => ({ status: 200, body });
-export const created = (body: unknown): Answer => ({ status: 201, body });
-export const accepted = (body: unknown): Answer => ({ status: 202, body });
-export const noContent = (): Answer => ({ status: 204 });
+export const ok = <T>(body: T) => ({ status: 200 as const, body });
+export const created = <T>(body: T) => ({ status: 201 as const, body });
+export const accepted = <T>(body: T) => ({ status: 202 as const, body });
+export const noContent = () => ({ status: 204 as const });

@@ -1,7 +1,7 @@
 /** The HTTP surface every route shares: health, readiness, metrics, OpenAPI and the error shape. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 
 describe("HTTP surface", () => {

@@ -9,7 +9,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import type { Actor, RequestContext } from "../auth/types.js";
+import type { Actor, RequestContext } from "../caller.js";
 import { AppError } from "../errors.js";
 import { createClientErrorHandler } from "./client-errors.js";
 import { csrfRefusal } from "./csrf.js";
@@ -20,7 +20,7 @@ import { installJsonParser } from "./json-body.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
-import type { RouteDef } from "./route.js";
+import type { Answer, RouteDef } from "./route.js";
 import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -115,10 +115,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         const params = parse(route.params, request.params, "params");
         const query = parse(route.query, request.query, "query");
         const body = parse(route.body, request.body, "body");
-        const answer = await route.handler({ params, query, body, ctx, request, reply });
+        const answer = await route.handler({ params, query, body, ctx, request });
         if (answer.headers) void reply.headers(answer.headers);
         void reply.status(answer.status);
-        return answer.body === undefined ? reply.send() : answer.body;
+        return answer.body === undefined ? reply.send() : allowlisted(route, answer);
       },
     });
   }
@@ -141,6 +141,19 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
+}
+
+/**
+ * The answer's body through the schema its route declares for that status: keys the schema does not name
+ * are dropped, so a field a service adds never leaves unless a schema lets it (response schemas are an
+ * allowlist). A body that does not fit is a bug: a 500, with nothing of the body in the message.
+ */
+function allowlisted(route: RouteDef, answer: Answer): unknown {
+  const schema = route.responses[answer.status];
+  const result = schema?.safeParse(answer.body);
+  if (!result?.success)
+    throw new Error(`${route.method} ${route.url} answered ${answer.status} with a body its schema refuses`);
+  return result.data;
 }
 
 function parse<T>(

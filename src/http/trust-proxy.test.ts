@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { loadConfig } from "../config.js";
-import { testDatabases } from "../store/testing.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 import { parseTrustProxy, TRUST_PROXY_TRUE_REFUSED } from "./trust-proxy.js";
 

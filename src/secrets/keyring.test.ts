@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { decryptField, encryptField, generateRootKey, keyIdOf } from "../crypto/index.js";
 import { AppError } from "../errors.js";
 import { newId, nowIso } from "../store/ids.js";
-import { type TestStore, testDatabases } from "../store/testing.js";
+import { type TestStore, testDatabases } from "../testing/databases.js";
 import { checkRootKey, createKeyring, RootKeyMismatchError, rotateRootKey } from "./keyring.js";
 
 for (const database of testDatabases()) {

@@ -25,8 +25,6 @@ export interface Keyring {
   activeKey(tx: Tx, orgId: string): Promise<DataKey>;
   /** A data key by the id a ciphertext header names. */
   keyById(keyId: string): Promise<DataKey>;
-  /** Forgets cached keys of an organization (tests, org deletion). */
-  forget(orgId: string): void;
   /** Unwraps every data key at start, so a later root-key rotation cannot interrupt this node. */
   preload(): Promise<void>;
 }
@@ -177,10 +175,6 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         .executeTakeFirst();
       if (!row) throw new AppError("internal", `data key ${keyId} is missing`);
       return unwrap(row, await rootFor(row.root_key_id));
-    },
-    forget(orgId) {
-      for (const [id, dk] of byId) if (dk.orgId === orgId) byId.delete(id);
-      activeByOrg.delete(orgId);
     },
   };
 }

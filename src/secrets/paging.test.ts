@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "../client/index.js";
-import { testDatabases } from "../store/testing.js";
 import { insertSecretRows } from "../testing/bulk-secrets.js";
+import { testDatabases } from "../testing/databases.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 
 const names = (res: { body: { secrets: { name: string }[] } }) => res.body.secrets.map((s) => s.name);

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import { allowedHostsSchema } from "./hosts.js";
-import { type SecretType, type SecretValue, secretTypes, visibilities } from "./types.js";
+import { type SecretType, type SecretValue, secretTypes, visibilities } from "./kinds.js";
 
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_NAME_LENGTH = 128;

@@ -1,15 +1,16 @@
 /** Types the secrets domain shares with the runtime (consumers, runs) and the HTTP layer. */
 import type { z } from "zod";
 import type { Tx } from "../store/db.js";
+import type { SecretType, SecretValue, Visibility } from "./kinds.js";
 import type { secretMetadataSchema } from "./schema.js";
 
-export const secretTypes = ["token", "username_password", "json"] as const;
-export type SecretType = (typeof secretTypes)[number];
-export const visibilities = ["restricted", "masked"] as const;
-export type Visibility = (typeof visibilities)[number];
-
-/** A decrypted value as consumers see it: token → string, username_password → pair, json → object. */
-export type SecretValue = string | { username: string; password: string } | { [key: string]: unknown };
+export {
+  type SecretType,
+  type SecretValue,
+  secretTypes,
+  type Visibility,
+  visibilities,
+} from "./kinds.js";
 
 /** Where a secret lives: the organization (shared by its projects) or one project. */
 export interface Scope {

@@ -6,30 +6,13 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, sql, type Transaction } from "kysely";
-import type { ListenHandlers, Listening, ListenOptions } from "./listener.js";
+import { Kysely, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "./migrations.js";
 import { type DbOptions, defaultDbOptions } from "./options.js";
 import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
 
-export type Dialect = "sqlite" | "postgres";
-export type Db = Kysely<Database>;
-export type Tx = Transaction<Database> | Kysely<Database>;
-
-export interface Store {
-  readonly db: Db;
-  readonly dialect: Dialect;
-  /** Where the data lives, for start-up messages; never includes a password. */
-  readonly description: string;
-  /** Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, so concurrent writers queue instead of failing). */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /**
-   * PostgreSQL only: LISTEN on channels with a dedicated connection that checks itself with heartbeats and
-   * reconnects on failure (calling onReset, since notices may have been missed). See listener.ts.
-   */
-  listen?(channels: string[], handlers: ListenHandlers, options?: ListenOptions): Listening;
-  close(): Promise<void>;
-}
+export type { Db, Dialect, Store, Tx } from "./types.js";
 
 export interface OpenStoreOptions {
   /** postgres://... ; SQLite in `dataDir` when unset. */

@@ -3,228 +3,233 @@
  * and PostgreSQL. Append new migrations; never edit one that has shipped.
  */
 import { type Kysely, type Migration, sql } from "kysely";
-import type { Store } from "./db.js";
+import type { Store } from "./types.js";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema
-      .createTable("meta")
-      .addColumn("key", "text", (c) => c.primaryKey())
-      .addColumn("value", "text", (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable("users")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("email", "text", (c) => c.notNull().unique())
-      .addColumn("password_hash", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable("sessions")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
-      .addColumn("token_hash", "text", (c) => c.notNull().unique())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("expires_at", "text", (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable("orgs")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("slug", "text", (c) => c.notNull().unique())
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("naming_policy", "text", (c) => c.notNull())
-      .addColumn("editors_manage_secrets", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("versions_kept", "integer", (c) => c.notNull().defaultTo(10))
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable("members")
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
-      .addColumn("role", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addPrimaryKeyConstraint("members_pk", ["org_id", "user_id"])
-      .execute();
-    await db.schema.createIndex("members_user").on("members").column("user_id").execute();
-
-    await db.schema
-      .createTable("api_tokens")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("role", "text", (c) => c.notNull())
-      .addColumn("token_hash", "text", (c) => c.notNull().unique())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("created_by", "text", (c) => c.notNull())
-      .addColumn("last_used_at", "text")
-      .execute();
-
-    await db.schema
-      .createTable("projects")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("slug", "text", (c) => c.notNull())
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addUniqueConstraint("projects_org_slug", ["org_id", "slug"])
-      .execute();
-
-    await db.schema
-      .createTable("data_keys")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("wrapped", "text", (c) => c.notNull())
-      .addColumn("root_key_id", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("active", "integer", (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex("data_keys_org").on("data_keys").columns(["org_id", "active"]).execute();
-
-    await db.schema
-      .createTable("secrets")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("project_id", "text", (c) => c.references("projects.id").onDelete("cascade"))
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("name_key", "text", (c) => c.notNull())
-      .addColumn("type", "text", (c) => c.notNull())
-      .addColumn("visibility", "text", (c) => c.notNull())
-      .addColumn("description", "text", (c) => c.notNull())
-      .addColumn("current_version", "integer", (c) => c.notNull())
-      .addColumn("archived", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("created_by", "text", (c) => c.notNull())
-      .addColumn("updated_at", "text", (c) => c.notNull())
-      .addColumn("updated_by", "text", (c) => c.notNull())
-      .addColumn("last_accessed_at", "text")
-      .addColumn("last_accessed_by", "text")
-      .execute();
-    // The database decides name uniqueness (STYLE.md): one name per scope, ignoring case.
-    await db.schema
-      .createIndex("secrets_scope_name")
-      .on("secrets")
-      .unique()
-      .expression(sql`org_id, coalesce(project_id, ''), name_key`)
-      .execute();
-
-    await db.schema
-      .createTable("secret_versions")
-      .addColumn("secret_id", "text", (c) => c.notNull().references("secrets.id").onDelete("cascade"))
-      .addColumn("version", "integer", (c) => c.notNull())
-      .addColumn("ciphertext", "text", (c) => c.notNull())
-      .addColumn("key_id", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("created_by", "text", (c) => c.notNull())
-      .addPrimaryKeyConstraint("secret_versions_pk", ["secret_id", "version"])
-      .execute();
-
-    await db.schema
-      .createTable("consumers")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-      .addColumn("kind", "text", (c) => c.notNull())
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("event", "text", (c) => c.notNull())
-      .addColumn("enabled", "integer", (c) => c.notNull())
-      .addColumn("config", "text", (c) => c.notNull())
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("updated_at", "text", (c) => c.notNull())
-      .execute();
-    await db.schema
-      .createIndex("consumers_project")
-      .on("consumers")
-      .columns(["project_id", "kind"])
-      .execute();
-
-    await db.schema
-      .createTable("consumer_secrets")
-      .addColumn("consumer_id", "text", (c) => c.notNull().references("consumers.id").onDelete("cascade"))
-      .addColumn("secret_id", "text", (c) => c.notNull().references("secrets.id"))
-      .addColumn("name", "text", (c) => c.notNull())
-      .addPrimaryKeyConstraint("consumer_secrets_pk", ["consumer_id", "secret_id"])
-      .execute();
-    await db.schema
-      .createIndex("consumer_secrets_secret")
-      .on("consumer_secrets")
-      .column("secret_id")
-      .execute();
-
-    await db.schema
-      .createTable("events")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
-      .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-      .addColumn("name", "text", (c) => c.notNull())
-      .addColumn("data", "text", (c) => c.notNull())
-      .addColumn("published_at", "text", (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable("runs")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull())
-      .addColumn("project_id", "text", (c) => c.notNull())
-      .addColumn("consumer_id", "text", (c) => c.notNull())
-      .addColumn("event_id", "text", (c) => c.notNull())
-      .addColumn("status", "text", (c) => c.notNull())
-      .addColumn("attempts", "integer", (c) => c.notNull())
-      .addColumn("next_attempt_at", "text", (c) => c.notNull())
-      .addColumn("locked_by", "text")
-      .addColumn("locked_until", "text")
-      .addColumn("created_at", "text", (c) => c.notNull())
-      .addColumn("updated_at", "text", (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex("runs_due").on("runs").columns(["status", "next_attempt_at"]).execute();
-
-    await db.schema
-      .createTable("run_logs")
-      .addColumn("id", "text", (c) => c.primaryKey())
-      .addColumn("org_id", "text", (c) => c.notNull())
-      .addColumn("project_id", "text", (c) => c.notNull())
-      .addColumn("consumer_id", "text", (c) => c.notNull())
-      .addColumn("run_id", "text")
-      .addColumn("status", "text", (c) => c.notNull())
-      .addColumn("started_at", "text", (c) => c.notNull())
-      .addColumn("entry", "text", (c) => c.notNull())
-      .execute();
-    await db.schema.createIndex("run_logs_project").on("run_logs").columns(["project_id", "id"]).execute();
-
-    await db.schema
-      .createTable("audit_log")
-      .addColumn("id", "text", (c) => c.notNull().unique())
-      .addColumn("chain", "text", (c) => c.notNull())
-      .addColumn("chain_seq", "integer", (c) => c.notNull())
-      .addColumn("org_id", "text")
-      .addColumn("at", "text", (c) => c.notNull())
-      .addColumn("actor_type", "text", (c) => c.notNull())
-      .addColumn("actor_id", "text")
-      .addColumn("actor_name", "text")
-      .addColumn("action", "text", (c) => c.notNull())
-      .addColumn("target_type", "text")
-      .addColumn("target_id", "text")
-      .addColumn("target_name", "text")
-      .addColumn("outcome", "text", (c) => c.notNull())
-      .addColumn("source_ip", "text")
-      .addColumn("details", "text", (c) => c.notNull())
-      .addColumn("prev_hash", "text", (c) => c.notNull())
-      .addColumn("hash", "text", (c) => c.notNull())
-      .addPrimaryKeyConstraint("audit_log_pk", ["chain", "chain_seq"])
-      .execute();
-    await db.schema.createIndex("audit_log_org").on("audit_log").columns(["org_id", "id"]).execute();
-
-    await db.schema
-      .createTable("audit_heads")
-      .addColumn("chain", "text", (c) => c.primaryKey())
-      .addColumn("chain_seq", "integer", (c) => c.notNull())
-      .addColumn("hash", "text", (c) => c.notNull())
-      .execute();
+    await initialAccounts(db);
+    await initialSecretsAndConsumers(db);
+    await initialRunsAndAudit(db);
   },
 };
+
+/** Part of 0001_initial, shipped: its statements are only grouped into functions here, in their order. */
+async function initialAccounts(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("meta")
+    .addColumn("key", "text", (c) => c.primaryKey())
+    .addColumn("value", "text", (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable("users")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("email", "text", (c) => c.notNull().unique())
+    .addColumn("password_hash", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable("sessions")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+    .addColumn("token_hash", "text", (c) => c.notNull().unique())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("expires_at", "text", (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable("orgs")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("slug", "text", (c) => c.notNull().unique())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("naming_policy", "text", (c) => c.notNull())
+    .addColumn("editors_manage_secrets", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("versions_kept", "integer", (c) => c.notNull().defaultTo(10))
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable("members")
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+    .addColumn("role", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("members_pk", ["org_id", "user_id"])
+    .execute();
+  await db.schema.createIndex("members_user").on("members").column("user_id").execute();
+
+  await db.schema
+    .createTable("api_tokens")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("role", "text", (c) => c.notNull())
+    .addColumn("token_hash", "text", (c) => c.notNull().unique())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("created_by", "text", (c) => c.notNull())
+    .addColumn("last_used_at", "text")
+    .execute();
+
+  await db.schema
+    .createTable("projects")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("slug", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addUniqueConstraint("projects_org_slug", ["org_id", "slug"])
+    .execute();
+
+  await db.schema
+    .createTable("data_keys")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("wrapped", "text", (c) => c.notNull())
+    .addColumn("root_key_id", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("active", "integer", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("data_keys_org").on("data_keys").columns(["org_id", "active"]).execute();
+}
+
+/** Part of 0001_initial, shipped: its statements are only grouped into functions here, in their order. */
+async function initialSecretsAndConsumers(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("secrets")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("project_id", "text", (c) => c.references("projects.id").onDelete("cascade"))
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("name_key", "text", (c) => c.notNull())
+    .addColumn("type", "text", (c) => c.notNull())
+    .addColumn("visibility", "text", (c) => c.notNull())
+    .addColumn("description", "text", (c) => c.notNull())
+    .addColumn("current_version", "integer", (c) => c.notNull())
+    .addColumn("archived", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("created_by", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .addColumn("updated_by", "text", (c) => c.notNull())
+    .addColumn("last_accessed_at", "text")
+    .addColumn("last_accessed_by", "text")
+    .execute();
+  // The database decides name uniqueness (STYLE.md): one name per scope, ignoring case.
+  await db.schema
+    .createIndex("secrets_scope_name")
+    .on("secrets")
+    .unique()
+    .expression(sql`org_id, coalesce(project_id, ''), name_key`)
+    .execute();
+
+  await db.schema
+    .createTable("secret_versions")
+    .addColumn("secret_id", "text", (c) => c.notNull().references("secrets.id").onDelete("cascade"))
+    .addColumn("version", "integer", (c) => c.notNull())
+    .addColumn("ciphertext", "text", (c) => c.notNull())
+    .addColumn("key_id", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("created_by", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("secret_versions_pk", ["secret_id", "version"])
+    .execute();
+
+  await db.schema
+    .createTable("consumers")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+    .addColumn("kind", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("event", "text", (c) => c.notNull())
+    .addColumn("enabled", "integer", (c) => c.notNull())
+    .addColumn("config", "text", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("consumers_project").on("consumers").columns(["project_id", "kind"]).execute();
+
+  await db.schema
+    .createTable("consumer_secrets")
+    .addColumn("consumer_id", "text", (c) => c.notNull().references("consumers.id").onDelete("cascade"))
+    .addColumn("secret_id", "text", (c) => c.notNull().references("secrets.id"))
+    .addColumn("name", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("consumer_secrets_pk", ["consumer_id", "secret_id"])
+    .execute();
+  await db.schema.createIndex("consumer_secrets_secret").on("consumer_secrets").column("secret_id").execute();
+}
+
+/** Part of 0001_initial, shipped: its statements are only grouped into functions here, in their order. */
+async function initialRunsAndAudit(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("events")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull().references("orgs.id").onDelete("cascade"))
+    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("data", "text", (c) => c.notNull())
+    .addColumn("published_at", "text", (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable("runs")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull())
+    .addColumn("project_id", "text", (c) => c.notNull())
+    .addColumn("consumer_id", "text", (c) => c.notNull())
+    .addColumn("event_id", "text", (c) => c.notNull())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("attempts", "integer", (c) => c.notNull())
+    .addColumn("next_attempt_at", "text", (c) => c.notNull())
+    .addColumn("locked_by", "text")
+    .addColumn("locked_until", "text")
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("runs_due").on("runs").columns(["status", "next_attempt_at"]).execute();
+
+  await db.schema
+    .createTable("run_logs")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("org_id", "text", (c) => c.notNull())
+    .addColumn("project_id", "text", (c) => c.notNull())
+    .addColumn("consumer_id", "text", (c) => c.notNull())
+    .addColumn("run_id", "text")
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("started_at", "text", (c) => c.notNull())
+    .addColumn("entry", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("run_logs_project").on("run_logs").columns(["project_id", "id"]).execute();
+
+  await db.schema
+    .createTable("audit_log")
+    .addColumn("id", "text", (c) => c.notNull().unique())
+    .addColumn("chain", "text", (c) => c.notNull())
+    .addColumn("chain_seq", "integer", (c) => c.notNull())
+    .addColumn("org_id", "text")
+    .addColumn("at", "text", (c) => c.notNull())
+    .addColumn("actor_type", "text", (c) => c.notNull())
+    .addColumn("actor_id", "text")
+    .addColumn("actor_name", "text")
+    .addColumn("action", "text", (c) => c.notNull())
+    .addColumn("target_type", "text")
+    .addColumn("target_id", "text")
+    .addColumn("target_name", "text")
+    .addColumn("outcome", "text", (c) => c.notNull())
+    .addColumn("source_ip", "text")
+    .addColumn("details", "text", (c) => c.notNull())
+    .addColumn("prev_hash", "text", (c) => c.notNull())
+    .addColumn("hash", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("audit_log_pk", ["chain", "chain_seq"])
+    .execute();
+  await db.schema.createIndex("audit_log_org").on("audit_log").columns(["org_id", "id"]).execute();
+
+  await db.schema
+    .createTable("audit_heads")
+    .addColumn("chain", "text", (c) => c.primaryKey())
+    .addColumn("chain_seq", "integer", (c) => c.notNull())
+    .addColumn("hash", "text", (c) => c.notNull())
+    .execute();
+}
 
 /**
  * Invitations (one-time, expiring, stored as a hash) replace setting another person's password; API tokens

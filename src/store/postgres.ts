@@ -4,11 +4,11 @@
  */
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import pg from "pg";
-import type { Store } from "./db.js";
 import { isDatabaseUnavailable } from "./failures.js";
 import { listenPostgres } from "./listener.js";
 import type { DbOptions } from "./options.js";
 import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
 
 /** The connection settings every PostgreSQL connection of a node gets, pooled or listening. */
 function connectionSettings(schema: string | undefined, o: DbOptions) {

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
+import { secretRow, seedProject, type TestStore, testDatabases } from "../testing/databases.js";
 import { isUniqueViolation } from "./db.js";
 import { newId, nowIso } from "./ids.js";
-import { secretRow, seedProject, type TestStore, testDatabases } from "./testing.js";
 
 for (const database of testDatabases()) {
   describe(`store conformance on ${database.name}`, () => {

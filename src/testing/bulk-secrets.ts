@@ -4,7 +4,7 @@
  */
 
 import type { Store } from "../store/db.js";
-import { secretRow } from "../store/testing.js";
+import { secretRow } from "./databases.js";
 
 export async function insertSecretRows(
   store: Store,

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { type Cloakroom, createCloakroom } from "../app.js";
 import { type Config, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
-import { type TestDatabase, type TestStore, tempDir } from "../store/testing.js";
+import { type TestDatabase, type TestStore, tempDir } from "./databases.js";
 import { readTestResponse, type TestResponse } from "./http.js";
 
 export interface TestServer {

@@ -73,6 +73,12 @@ export function registerAuth(program: Command, io: CliIo): void {
       );
     });
 
+  registerInvitationAcceptance(program, io);
+  registerSessionEnd(program, io);
+}
+
+/** `accept-invite`: an invitation link or token, then a password for a new account or the saved session. */
+function registerInvitationAcceptance(program: Command, io: CliIo): void {
   program
     .command("accept-invite <invitation>")
     .description(
@@ -111,7 +117,10 @@ export function registerAuth(program: Command, io: CliIo): void {
         `joined ${result.org.slug} as ${result.org.role}; signed in to ${anonymous.baseUrl} (session saved in ${session.configPath})\n`,
       );
     });
+}
 
+/** `logout` and `whoami`. */
+function registerSessionEnd(program: Command, io: CliIo): void {
   program
     .command("logout")
     .description("end the saved session on the server and remove it from the config file")

@@ -2,7 +2,6 @@
  * `integrations ...` and `logic ...` (and `flows ...`, flows.ts): consumers of a project. Definitions come from a JSON file (`--file`,
  * the API's shape without `id`), logic code from `--code-file`; a few flags override single fields.
  */
-import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import type {
   CloakroomClient,
@@ -15,6 +14,7 @@ import type {
   RunLogEntry,
 } from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
+import { eventData, readTextFile, withProject } from "../files.js";
 import { CliError, type CliIo, EXIT } from "../io.js";
 import { printFields, printJson, printTable } from "../output.js";
 import { parseJsonObject } from "../values.js";
@@ -41,15 +41,6 @@ export interface RunFlags extends Flags {
   dataFile?: string;
 }
 
-const FILE_LIMIT = 1024 * 1024;
-
-export function withProject(cmd: Command): Command {
-  return cmd
-    .option("--org <slug>", "organization (default: the saved or only one)")
-    .option("--project <slug>", "project (default: CLOAKROOM_PROJECT)")
-    .option("--json", "print the API's JSON");
-}
-
 function withDefinition(cmd: Command): Command {
   return cmd
     .option("--file <path>", "definition as JSON (the API's shape, without id)")
@@ -69,20 +60,6 @@ export function withRunEvent(cmd: Command): Command {
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-export async function readTextFile(path: string, what: string): Promise<string> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new CliError(`${path} is not a regular file`);
-    if (st.size > FILE_LIMIT) throw new CliError(`${path} is larger than ${FILE_LIMIT} bytes`);
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(
-      `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
 }
 
 async function definition(
@@ -108,12 +85,7 @@ async function definition(
 }
 
 export async function runInput(flags: RunFlags): Promise<RunInput> {
-  if (flags.data !== undefined && flags.dataFile !== undefined)
-    throw new CliError("pass --data or --data-file, not both");
-  let data: unknown;
-  if (flags.data !== undefined) data = parseJson(flags.data, "--data");
-  if (flags.dataFile !== undefined)
-    data = parseJson(await readTextFile(flags.dataFile, "data file"), flags.dataFile);
+  const data = await eventData(flags);
   if (flags.event === undefined && data === undefined) return {};
   return {
     event: {
@@ -121,14 +93,6 @@ export async function runInput(flags: RunFlags): Promise<RunInput> {
       ...(data !== undefined ? { data } : {}),
     },
   };
-}
-
-export function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError(`${where} is not valid JSON`);
-  }
 }
 
 export interface Kind<T extends { id: string; name: string }, I> {

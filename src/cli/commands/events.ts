@@ -7,9 +7,9 @@ import {
   type RunLogEntry,
 } from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
+import { eventData, withProject } from "../files.js";
 import { CliError, type CliIo } from "../io.js";
 import { printJson, shortTime } from "../output.js";
-import { parseJson, readTextFile, withProject } from "./consumers.js";
 import { integer } from "./orgs.js";
 
 export function registerEvents(program: Command, io: CliIo): void {
@@ -23,14 +23,7 @@ export function registerEvents(program: Command, io: CliIo): void {
         name: string,
         flags: { org?: string; project?: string; json?: boolean; data?: string; dataFile?: string },
       ) => {
-        if (flags.data !== undefined && flags.dataFile !== undefined) {
-          throw new CliError("pass --data or --data-file, not both");
-        }
-        let data: unknown;
-        if (flags.data !== undefined) data = parseJson(flags.data, "--data");
-        if (flags.dataFile !== undefined) {
-          data = parseJson(await readTextFile(flags.dataFile, "data file"), flags.dataFile);
-        }
+        const data = await eventData(flags);
         const { client, session } = await signedInClient(io);
         const scope = await resolveProjectScope(io, client, session, flags);
         const published = await client.events.publish(scope, {

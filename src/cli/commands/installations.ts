@@ -12,10 +12,10 @@ import type {
   ProjectScope,
 } from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
+import { readTextFile, withProject } from "../files.js";
 import { CliError, type CliIo, EXIT } from "../io.js";
 import { printFields, printJson, printTable } from "../output.js";
 import { parseJsonObject } from "../values.js";
-import { readTextFile, withProject } from "./consumers.js";
 import { printRunEntry } from "./events.js";
 
 interface Flags {

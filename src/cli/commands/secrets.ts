@@ -48,6 +48,13 @@ export function registerSecrets(program: Command, io: CliIo): void {
     .command("secrets")
     .description("write-only secrets: create, rotate, archive, delete; values are never shown");
 
+  registerReading(secrets, io);
+  registerWriting(secrets, io);
+  registerLifecycle(secrets, io);
+}
+
+/** `list` and `get`: metadata, never a value. */
+function registerReading(secrets: Command, io: CliIo): void {
   withScope(secrets.command("list"))
     .description("list secrets (metadata only)")
     .option("--archived", "list archived secrets instead")
@@ -79,7 +86,10 @@ export function registerSecrets(program: Command, io: CliIo): void {
       if (opts.json) return printJson(io, s);
       printMetadata(io, s);
     });
+}
 
+/** `create` and `update`: the value read from a file, standard input or a hidden prompt (cli/values.ts). */
+function registerWriting(secrets: Command, io: CliIo): void {
   withScope(secrets.command("create <name>"))
     .description("create a secret; the value comes from standard input, a hidden prompt or --from-file")
     .addOption(
@@ -174,7 +184,10 @@ export function registerSecrets(program: Command, io: CliIo): void {
         io.stdout.write(`updated ${s.name}: now version ${s.version}\n`);
       },
     );
+}
 
+/** `archive`, `restore`, `delete`, `versions`, `rollback` and `reveal`. */
+function registerLifecycle(secrets: Command, io: CliIo): void {
   withScope(secrets.command("archive <name>"))
     .description(
       "archive a secret: hidden from the list, and consumers that use it stop working until restored",

@@ -11,17 +11,10 @@ import type {
   ProjectScope,
 } from "../../client/index.js";
 import { resolveProjectScope, signedInClient } from "../context.js";
+import { withProject } from "../files.js";
 import { CliError, type CliIo } from "../io.js";
 import { printJson, printTable } from "../output.js";
-import {
-  type Flags,
-  type Kind,
-  type RunFlags,
-  registerKind,
-  runInput,
-  withProject,
-  withRunEvent,
-} from "./consumers.js";
+import { type Flags, type Kind, type RunFlags, registerKind, runInput, withRunEvent } from "./consumers.js";
 
 const channelText = (t: MessageTemplate): string =>
   t.channel.type === "webhook"

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { testDatabases } from "../../store/testing.js";
+import { testDatabases } from "../../testing/databases.js";
+import { type RuntimeFixture, startRuntimeSuite } from "../../testing/runtime.js";
 import type { TestServer } from "../../testing/server.js";
-import { type RuntimeFixture, startRuntimeSuite } from "../runner/testing/fixture.js";
-import type { Sink } from "../runner/testing/sink.js";
+import type { Sink } from "../../testing/sink.js";
 
 const API_KEY = "s3cr3t-expr-key-0001";
 

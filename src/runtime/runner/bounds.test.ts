@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MAX_JSON_DEPTH } from "../../json-depth.js";
 import { newId } from "../../store/ids.js";
-import { testDatabases } from "../../store/testing.js";
+import { testDatabases } from "../../testing/databases.js";
+import { type RuntimeFixture, runtimeFixture } from "../../testing/runtime.js";
 import { startTestServer, type TestServer } from "../../testing/server.js";
 import { MAX_OUTPUT_CHARS } from "../sandbox/types.js";
 import { capEntry, ENTRY_LIMITS, LOG_PAGE_BYTES, truncateRedacted } from "./caps.js";
 import type { RunLogEntry } from "./schema.js";
 import { insertRunLogs } from "./store.js";
-import { type RuntimeFixture, runtimeFixture } from "./testing/fixture.js";
 
 const SECRET = "zq7-bound-secret-value-41c9";
 

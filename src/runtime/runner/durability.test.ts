@@ -9,12 +9,15 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { tempDir, testDatabases } from "../../store/testing.js";
+import { tempDir, testDatabases } from "../../testing/databases.js";
 import { callServer } from "../../testing/http.js";
-import { eventually } from "./testing/fixture.js";
-import { startSink } from "./testing/sink.js";
+import { eventually } from "../../testing/runtime.js";
+import { startSink } from "../../testing/sink.js";
 
-const script = new URL(`./testing/serve${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+const script = new URL(
+  `../../testing/serve${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
+  import.meta.url,
+);
 
 interface ServerProcess {
   url: string;

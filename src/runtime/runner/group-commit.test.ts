@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { newId } from "../../store/ids.js";
-import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../testing/databases.js";
 import { groupCommit } from "./group-commit.js";
 import { insertEvents } from "./store.js";
 

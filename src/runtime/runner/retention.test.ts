@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import pino from "pino";
-import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../testing/databases.js";
 import { createRetention } from "./retention.js";
 import { reclaimExpired } from "./store.js";
 

@@ -136,14 +136,3 @@ export async function listRunLogs(
 ): Promise<RunLogEntry[]> {
   return (await listRunLogPage(db, { ...q, maxBytes: Number.POSITIVE_INFINITY })).entries;
 }
-
-/** Counts by status, for tests and the durability check. */
-export async function runCounts(db: Tx, projectId?: string): Promise<Record<string, number>> {
-  let query = db
-    .selectFrom("runs")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-    .groupBy("status");
-  if (projectId !== undefined) query = query.where("project_id", "=", projectId);
-  const rows = await query.execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-}

@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { testDatabases } from "../../store/testing.js";
+import { testDatabases } from "../../testing/databases.js";
+import { eventually, type RuntimeFixture, startRuntimeSuite } from "../../testing/runtime.js";
 import type { TestServer } from "../../testing/server.js";
-import { eventually, type RuntimeFixture, startRuntimeSuite } from "./testing/fixture.js";
-import type { Sink } from "./testing/sink.js";
+import type { Sink } from "../../testing/sink.js";
 
 // Fast retries; read when the runtime is created.
 process.env.CLOAKROOM_RUN_RETRY_BASE_MS = "20";

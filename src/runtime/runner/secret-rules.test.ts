@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { testDatabases } from "../../store/testing.js";
+import { testDatabases } from "../../testing/databases.js";
+import { eventually, type RuntimeFixture, runtimeFixture, startRuntimeSuite } from "../../testing/runtime.js";
 import { startTestServer, type TestServer } from "../../testing/server.js";
-import { eventually, type RuntimeFixture, runtimeFixture, startRuntimeSuite } from "./testing/fixture.js";
-import type { Sink } from "./testing/sink.js";
+import type { Sink } from "../../testing/sink.js";
 
 const STRIPE = "s3cr3t-sk_live_4eC39HqLyjWDarjtT1";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { newId } from "../../store/ids.js";
-import { type TestStore, testDatabases } from "../../store/testing.js";
+import { type TestStore, testDatabases } from "../../testing/databases.js";
 import {
   claimDueRuns,
-  finishRun,
+  finishRuns,
   insertRuns,
   reclaimExpired,
   releaseRuns,
@@ -90,8 +90,10 @@ for (const database of testDatabases()) {
       );
       // The dead node can no longer start it, nor record a result.
       assert.deepEqual(await startRuns(store.db, "dead-node", [id!]), new Map());
-      assert.equal(await finishRun(store.db, "dead-node", id!, "success", iso(now + 1600)), false);
-      assert.equal(await finishRun(store.db, "other", id!, "success", iso(now + 1600)), true);
+      const finish = async (worker: string) =>
+        (await finishRuns(store.db, worker, [{ id: id!, status: "success" }], iso(now + 1600))).has(id!);
+      assert.equal(await finish("dead-node"), false);
+      assert.equal(await finish("other"), true);
       assert.equal(await reclaimExpired(store.db, iso(now + 60_000)), 0);
       assert.equal(
         (await claim("third", 10, now + 60_000)).length,

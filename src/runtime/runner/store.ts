@@ -34,8 +34,6 @@ export async function insertEvents(tx: Tx, events: EventRow[]): Promise<void> {
   }
 }
 
-export const insertEvent = (tx: Tx, event: EventRow): Promise<void> => insertEvents(tx, [event]);
-
 export async function insertRuns(
   tx: Tx,
   runs: { id: string; orgId: string; projectId: string; consumerId: string; eventId: string; at: string }[],
@@ -279,17 +277,6 @@ export async function finishRuns(
   return owned;
 }
 
-/** Ends one run; false when the worker no longer owns it. */
-export async function finishRun(
-  db: Tx,
-  worker: string,
-  id: string,
-  status: RunStatus,
-  now: string,
-): Promise<boolean> {
-  return (await finishRuns(db, worker, [{ id, status }], now)).has(id);
-}
-
 /**
  * Hands unfinished runs back (shutdown, a failed load) so another worker, or this node after a restart,
  * takes them at once. `started`: they began an attempt that did not run to an outcome, and it is given back;
@@ -348,5 +335,4 @@ export {
   listRunLogPage,
   listRunLogs,
   type RunLogRow,
-  runCounts,
 } from "./run-log-store.js";

@@ -4,13 +4,13 @@ import { pino } from "pino";
 import type { Consumer } from "../../consumers/schema.js";
 import { loadConsumers } from "../../consumers/store.js";
 import { newId } from "../../store/ids.js";
-import { seedProject, type TestStore, testDatabases } from "../../store/testing.js";
+import { seedProject, type TestStore, testDatabases } from "../../testing/databases.js";
+import { clearRuns, seedLogicConsumer } from "../../testing/runs.js";
 import type { AttemptResult, Executor } from "./execute.js";
 import type { RunnerOptions } from "./options.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
-import { claimDueRuns, insertEvent, insertRuns, listRunLogs } from "./store.js";
+import { claimDueRuns, insertEvents, insertRuns, listRunLogs } from "./store.js";
 import { createSupervisedWorker } from "./supervisor.js";
-import { clearRuns, seedLogicConsumer } from "./testing/seed.js";
 import { createWorker, type Worker } from "./worker.js";
 
 const silent = pino({ level: "silent" });
@@ -96,7 +96,7 @@ for (const database of testDatabases()) {
       const event = { id: newId(), name: "e", data: {}, publishedAt: new Date().toISOString() };
       const ids = Array.from({ length: count }, () => newId());
       await store.transaction(async (tx) => {
-        await insertEvent(tx, { ...event, orgId, projectId });
+        await insertEvents(tx, [{ ...event, orgId, projectId }]);
         await insertRuns(
           tx,
           ids.map((id) => ({ id, orgId, projectId, consumerId, eventId: event.id, at: event.publishedAt })),

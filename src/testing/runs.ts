@@ -1,7 +1,7 @@
 /**
  * Test support below the HTTP layer: rows a runner test needs in the database before it queues runs.
  */
-import type { Store } from "../../../store/db.js";
+import type { Store } from "../store/db.js";
 
 /** Inserts an enabled logic consumer (1 s timeout, 64 MB) of the given project, for runner tests. */
 export async function seedLogicConsumer(

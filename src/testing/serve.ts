@@ -4,9 +4,9 @@
  * CLOAKROOM_TEST_PG_SCHEMA for a PostgreSQL schema. Listens on 127.0.0.1 on a free port and writes one line
  * `{"url": ...}` to stdout once it serves.
  */
-import { createCloakroom } from "../../../app.js";
-import { loadConfig } from "../../../config.js";
-import { createLogger } from "../../../logger.js";
+import { createCloakroom } from "../app.js";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
 
 const config = loadConfig({ host: "127.0.0.1", port: 0 }, process.env);
 const logger = createLogger({ level: config.logLevel, destination: process.stderr });

@@ -4,8 +4,8 @@
  * at the end that none carried a value.
  */
 import assert from "node:assert/strict";
-import type { TestDatabase } from "../../../store/testing.js";
-import { startTestServer, type TestResponse, type TestServer } from "../../../testing/server.js";
+import type { TestDatabase } from "./databases.js";
+import { startTestServer, type TestResponse, type TestServer } from "./server.js";
 import { type Sink, startSink } from "./sink.js";
 
 export interface RuntimeFixture {

@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { cliInvocation } from "../testing/process.js";
+import { cliInvocation } from "./process.js";
 
 export interface CliRun {
   code: number | null;
@@ -187,7 +187,7 @@ export async function runInProcess(
   args: string[],
   options: { env: Record<string, string>; input?: string },
 ): Promise<CliRun> {
-  const { runCli } = await import("./program.js");
+  const { runCli } = await import("../cli/program.js");
   const stdin = new PassThrough();
   stdin.end(options.input ?? "");
   let stdout = "";

@@ -1,8 +1,8 @@
 /** Test support for the audit domain: a key, an entry, and an organization row to hang a chain on. */
 import { randomBytes } from "node:crypto";
+import type { AuditEntryInput } from "../audit/types.js";
 import type { Store } from "../store/db.js";
 import { newId } from "../store/ids.js";
-import type { AuditEntryInput } from "./types.js";
 
 /** One random key per test process, as a real deployment has one per database. */
 export const TEST_AUDIT_KEY: Buffer = randomBytes(32);

@@ -3,15 +3,15 @@
  * auth service with cheap password hashing and a movable clock, and shortcuts to make users and orgs.
  */
 import { createAuditLog } from "../audit/service.js";
-import { TEST_AUDIT_KEY } from "../audit/testing.js";
 import type { AuditLog } from "../audit/types.js";
+import { createInvitationService, type InvitationService } from "../auth/invitations.js";
+import { type AuthService, createAuthService, DEFAULT_SESSION_TTL_MS } from "../auth/service.js";
+import { sessionIssuer } from "../auth/sessions.js";
+import type { Actor, OrgAccess, RequestContext, Role } from "../auth/types.js";
 import { hashPassword, type ScryptParams } from "../crypto/index.js";
 import type { Mailer } from "../mail/smtp.js";
-import type { TestDatabase, TestStore } from "../store/testing.js";
-import { createInvitationService, type InvitationService } from "./invitations.js";
-import { type AuthService, createAuthService, DEFAULT_SESSION_TTL_MS } from "./service.js";
-import { sessionIssuer } from "./sessions.js";
-import type { Actor, OrgAccess, RequestContext, Role } from "./types.js";
+import { TEST_AUDIT_KEY } from "./audit.js";
+import type { TestDatabase, TestStore } from "./databases.js";
 
 /** Far below production cost: tests make many users. Timing tests pass their own. */
 export const CHEAP_SCRYPT: ScryptParams = { N: 1024, r: 1, p: 1 };

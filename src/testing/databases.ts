@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { openStore, type Store } from "./db.js";
-import { newId } from "./ids.js";
+import { openStore, type Store } from "../store/db.js";
+import { newId } from "../store/ids.js";
 
 export interface TestDatabase {
   name: "sqlite" | "postgres";
