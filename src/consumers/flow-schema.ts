@@ -5,7 +5,7 @@
  * literals only, so an expression there is a 400 naming the field.
  */
 import { z } from "zod";
-import { bytesAtMost, common, LIMITS, output } from "./schema.js";
+import { bytesAtMost, common, LIMITS, output } from "./schema-parts.js";
 
 export const FLOW_LIMITS = {
   stepsMin: 1,

@@ -3,8 +3,8 @@
  * the names used are reported for the undeclared/unknown checks, and the rule on restricted secrets.
  */
 
-import { analyzeExpression, type ExpressionAnalysis, namedSecrets } from "../runtime/flows/analysis.js";
-import { isExpression, stepFields } from "../runtime/flows/fields.js";
+import { analyzeExpression, type ExpressionAnalysis, namedSecrets } from "./flow-analysis.js";
+import { isExpression, stepFields } from "./flow-fields.js";
 import type { Step } from "./flow-schema.js";
 import type { FieldProblem } from "./fns.js";
 

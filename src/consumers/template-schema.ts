@@ -4,7 +4,7 @@
  * (consumers/templates.ts), what it renders to at send time (runtime/templates/).
  */
 import { z } from "zod";
-import { common, noControl, template } from "./schema.js";
+import { common, noControl, template } from "./schema-parts.js";
 
 /** A whole template, every string of it and of its channel together, in UTF-8 bytes. */
 export const TEMPLATE_BYTES_MAX = 64 * 1024;

@@ -6,13 +6,13 @@
  */
 import { isIP } from "node:net";
 import { AppError } from "../errors.js";
-import { readMacros } from "../runtime/templates/macros.js";
 import { forbiddenRange } from "../runtime/webhook/address.js";
 import { ALLOWED_METHODS, validateTemplates } from "../runtime/webhook/index.js";
 import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretType } from "../secrets/types.js";
 import type { FieldProblem } from "./fns.js";
 import type { Consumer } from "./schema.js";
+import { readMacros } from "./template-macros.js";
 import {
   type MessageTemplate,
   type TemplateConfig,

@@ -3,10 +3,11 @@
  * URL, header values checked, S12's destination check, then the webhook client (SSRF guard, no
  * redirects, timeout). Its output is `{status, headers, body}`, the body parsed when the answer is JSON.
  */
+
+import type { ResolvedHttp } from "../../consumers/flow-fields.js";
 import { RunError } from "../../errors.js";
 import type { BoundSecret, DestinationCheck } from "../runner/destination.js";
 import type { RenderedRequest, WebhookClient } from "../webhook/index.js";
-import type { ResolvedHttp } from "./fields.js";
 import type { StepOutcome } from "./types.js";
 
 export const HTTP_STEP_TIMEOUT_MS = 10_000;

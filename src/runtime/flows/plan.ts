@@ -4,10 +4,11 @@
  * only the declared secrets it names (all of them when it reads dynamically), so no step holds a value it
  * does not use (decision 0172). Memoized per flow while its steps are unchanged.
  */
+
+import { analyzeExpression } from "../../consumers/flow-analysis.js";
+import { isExpression, stepFields } from "../../consumers/flow-fields.js";
 import type { Step } from "../../consumers/flow-schema.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
-import { analyzeExpression } from "./analysis.js";
-import { isExpression, stepFields } from "./fields.js";
 
 export interface StepPlan {
   /** Names as the step writes them. */

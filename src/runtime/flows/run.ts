@@ -1,24 +1,17 @@
-/**
- * One attempt of a flow (SPEC X4): its steps in order, each step's expressions evaluated in one sandbox
- * call, `steps.<id>.output` handed forward, the first failing step ending the run. Each step's response
- * and output are checked for a live secret (seed 002's `secret_in_output`). Nothing here redacts or
- * stores: the executor redacts the whole entry, steps included, as for every run.
- */
-import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
 import { type Redactor, redactDeep } from "../../redaction/index.js";
-import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
-import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
+import { type SecretResolver, sensitiveStrings } from "../../secrets/types.js";
+import { createDestinationCheck } from "../runner/destination.js";
 import type { RedactorCache } from "../runner/redactors.js";
-import type { RunEvent, RunLogEntry } from "../runner/schema.js";
+import type { RunLogEntry } from "../runner/schema.js";
 import type { SandboxPool, SandboxRunInput } from "../sandbox/types.js";
 import type { WebhookClient } from "../webhook/index.js";
 import type { AppActions } from "./app-actions.js";
 import { createFlowPlans, type FlowPlan } from "./plan.js";
 import { evaluateEarly, runStep, type StepDeps } from "./steps.js";
-import type { StepLog, StepOutcome } from "./types.js";
+import type { FlowAttempt, StepLog, StepOutcome } from "./types.js";
 
-export type FlowConsumer = Extract<Consumer, { kind: "flow" }>;
+export type { FlowAttempt, FlowConsumer } from "./types.js";
 
 export interface FlowRunnerDeps {
   sandbox: Pick<SandboxPool, "evalExpression"> & {
@@ -30,15 +23,6 @@ export interface FlowRunnerDeps {
   redactors: RedactorCache;
   /** App installations' actions (X8); without it an `app` step fails with `app_unavailable`. */
   apps?: AppActions | undefined;
-}
-
-export interface FlowAttempt {
-  flow: FlowConsumer;
-  event: RunEvent;
-  /** The declared values, under each spelling the steps write (runner/aliases.ts). */
-  values: Record<string, SecretValue>;
-  bound: readonly BoundSecret[];
-  deliveryId: string;
 }
 
 export type FlowDraft = Pick<RunLogEntry, "status" | "steps" | "warnings" | "error">;

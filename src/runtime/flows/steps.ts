@@ -2,6 +2,15 @@
  * The steps of a flow (SPEC X4): resolving a step's fields (its expressions in one sandbox call, or taken
  * from the early batch of plan.ts), then the http request, the logic function or the app action.
  */
+
+import { sandboxSource } from "../../consumers/flow-analysis.js";
+import {
+  isExpression,
+  resolvedHttp,
+  resolvedInput,
+  type StrField,
+  stepFields,
+} from "../../consumers/flow-fields.js";
 import type { AppStep, HttpStep, LogicStep, Step } from "../../consumers/flow-schema.js";
 import { RunError } from "../../errors.js";
 import type { SecretValue } from "../../secrets/types.js";
@@ -15,13 +24,10 @@ import {
 } from "../sandbox/expressions.js";
 import type { SandboxPool, SandboxRunInput } from "../sandbox/types.js";
 import type { WebhookClient } from "../webhook/index.js";
-import { sandboxSource } from "./analysis.js";
 import type { AppActions } from "./app-actions.js";
-import { isExpression, resolvedHttp, resolvedInput, type StrField, stepFields } from "./fields.js";
 import { sendHttp, toRequest } from "./http-step.js";
 import type { FlowPlan, StepPlan } from "./plan.js";
-import type { FlowAttempt } from "./run.js";
-import type { StepOutcome } from "./types.js";
+import type { FlowAttempt, StepOutcome } from "./types.js";
 
 export const LOGIC_STEP_TIMEOUT_MS = 1000;
 export const LOGIC_STEP_MEMORY_MB = 64;

@@ -5,11 +5,11 @@
  * code use. Save-time checks (consumers/fns.ts) only let such spellings through under `alias`.
  */
 import type { Consumer } from "../../consumers/schema.js";
+import { templateSecretNames as messageSecretNames } from "../../consumers/template-macros.js";
 import { templateStrings } from "../../consumers/template-schema.js";
 import type { SecretValue } from "../../secrets/types.js";
 import { planFlow } from "../flows/plan.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
-import { templateSecretNames as messageSecretNames } from "../templates/macros.js";
 import { referencedSecretNames as templateSecretNames } from "../webhook/index.js";
 
 /** `values` plus an entry for each used spelling that differs only in case from a resolved name. */

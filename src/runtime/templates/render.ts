@@ -3,6 +3,8 @@
  * (no escaping: an email's text, or the strings of a webhook's JSON body, which JSON.stringify encodes), a
  * webhook channel as an integration's request, an email channel's host, credentials and addresses as text.
  */
+
+import { previewSecrets, readMacros } from "../../consumers/template-macros.js";
 import {
   type EmailChannel,
   type MessageTemplate,
@@ -17,7 +19,6 @@ import {
   type TemplateEvent,
   type TemplateSecrets,
 } from "../webhook/index.js";
-import { previewSecrets, readMacros } from "./macros.js";
 
 export interface RenderedMessage {
   subject: string | null;

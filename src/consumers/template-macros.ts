@@ -4,8 +4,8 @@
  * tokens: what a template names, what it writes that is no macro at all, and the stand-in view a preview
  * renders with, where every secret is `[[SENSITIVE]]` and nothing was ever decrypted.
  */
-import { SENSITIVE } from "../../redaction/index.js";
-import { hasPartial, parseTemplate, RenderError, type TemplateToken } from "../webhook/index.js";
+import { SENSITIVE } from "../redaction/index.js";
+import { hasPartial, parseTemplate, RenderError, type TemplateToken } from "../runtime/webhook/index.js";
 
 export interface MacroProblem {
   field: string;

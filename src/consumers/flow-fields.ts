@@ -2,7 +2,7 @@
  * The `Str` fields of a flow step (SPEC X4), in one fixed order, so that save-time checks and the run
  * walk the same fields and a step's expressions can be evaluated as one batch and put back in place.
  */
-import type { AppStep, HttpStep, Step, Str } from "../../consumers/flow-schema.js";
+import type { AppStep, HttpStep, Step, Str } from "./flow-schema.js";
 
 export interface StrField {
   /** Where the field is in the step, for messages: `request.headers.Authorization`. */

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { TemplateSecrets } from "../webhook/index.js";
-import { previewSecrets, readMacros } from "./macros.js";
-import { renderMessage } from "./render.js";
+import { renderMessage } from "../runtime/templates/render.js";
+import type { TemplateSecrets } from "../runtime/webhook/index.js";
+import { previewSecrets, readMacros } from "./template-macros.js";
 
 const one = (template: string) => readMacros([{ field: "body", template }]);
 const event = {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { analyzeExpression } from "./analysis.js";
+import { analyzeExpression } from "./flow-analysis.js";
 
 const name = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
 
