@@ -5,6 +5,7 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+import { type AutomationClient, automationClient } from "./automation.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -99,7 +100,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface CloakroomClient {
+export interface CloakroomClient extends AutomationClient {
   readonly baseUrl: string;
   readonly token: string | undefined;
   /** A client for the same server with another token. */
@@ -279,6 +280,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
   const org = (slug: string) => `/v1/orgs/${seg(slug)}`;
 
   return {
+    ...automationClient(request, projectPath, unwrapList),
     baseUrl,
     token,
     withToken: (next) => createClient({ ...options, token: next }),

@@ -167,3 +167,118 @@ export interface AuditQuery {
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
+
+// ---- flows, apps, installations, templates (SPEC X4, X5, X8 "Shapes") -----------------------------------
+// Written from SPEC's shapes: the console builds against the contract while the server side is built.
+
+/** A configurable string (X4): a literal used as is, or a JavaScript expression evaluated in the sandbox. */
+export type Str = string | { expr: string };
+
+export interface FlowHttpStep {
+  id: string;
+  type: "http";
+  request: {
+    method: string;
+    url: Str;
+    headers: Record<string, Str>;
+    query: Record<string, Str>;
+    body: Str | null;
+  };
+}
+export interface FlowLogicStep {
+  id: string;
+  type: "logic";
+  code: string;
+}
+export interface FlowAppStep {
+  id: string;
+  type: "app";
+  installation: string;
+  action: string;
+  input: Record<string, Str>;
+}
+export type FlowStep = FlowHttpStep | FlowLogicStep | FlowAppStep;
+
+export interface Flow {
+  id: string;
+  name: string;
+  event: string;
+  enabled: boolean;
+  secrets: string[];
+  steps: FlowStep[];
+}
+export type FlowInput = Omit<Flow, "id" | "enabled" | "event"> & { event?: string; enabled?: boolean };
+
+/** One step of a flow's run-log entry; every string already redacted. */
+export interface RunStep {
+  id: string;
+  type: FlowStep["type"];
+  status: "success" | "failure";
+  durationMs: number;
+  request?: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  console?: { level: string; message: string }[];
+  output?: unknown;
+  error?: { code: string; message: string };
+  carriedSecret?: boolean;
+}
+
+/** An app of the built-in catalog (`GET /v1/apps`): its configuration fields and its actions. */
+export interface AppInfo {
+  id: string;
+  name: string;
+  fields: { key: string; label: string; secret: boolean; required: boolean }[];
+  actions: { id: string; name: string; input: { key: string; label: string; required: boolean }[] }[];
+}
+
+export interface Installation {
+  name: string;
+  app: string;
+  baseUrl: string | null;
+  secrets: string[];
+  config: Record<string, Str>;
+}
+export type InstallationInput = Omit<Installation, "baseUrl"> & { baseUrl?: string | null };
+export interface InvokeInput {
+  input: Record<string, Str>;
+}
+
+export interface WebhookChannel {
+  type: "webhook";
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+export interface EmailChannel {
+  type: "email";
+  smtp: { host: string; port: number; secure: boolean; username: string; password: string };
+  from: string;
+  to: string[];
+}
+export interface Template {
+  id: string;
+  name: string;
+  event: string;
+  enabled: boolean;
+  secrets: string[];
+  subject: string | null;
+  body: string;
+  channel: WebhookChannel | EmailChannel;
+}
+export type TemplateInput = Omit<Template, "id" | "enabled" | "event"> & {
+  event?: string;
+  enabled?: boolean;
+};
+/** A template rendered with every secret shown as `[[SENSITIVE]]`; no value is ever resolved. */
+export interface TemplatePreview {
+  subject: string | null;
+  body: string;
+}
+/** What the Macro Manager offers: names only, never a value. */
+export interface Macro {
+  category: string;
+  name: string;
+  insert: string;
+}
+/** A run-log entry that may list a flow's steps (X4). */
+export type StepsRunLogEntry = RunLogEntry & { steps?: RunStep[] };
