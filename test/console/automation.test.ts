@@ -224,13 +224,16 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     assert.equal(headings[0], "Secrets", "Secrets come first");
     const bodyField = page.getByLabel("Body");
     await bodyField.fill("Key:  (keep it safe)");
-    await bodyField.evaluate("(el) => el.setSelectionRange(5, 5)");
+    // The cursor goes after "Key: ", as a person would put it there.
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < "Key: ".length; i++) await page.keyboard.press("ArrowRight");
     await manager.getByRole("button", { name: "Insert {{secrets.weather_fx}}" }).click();
     assert.equal(await bodyField.inputValue(), "Key: {{secrets.weather_fx}} (keep it safe)");
     await page.getByRole("list", { name: "Secrets this template uses" }).getByText("weather_fx").waitFor();
     await page.getByRole("button", { name: "Save", exact: true }).click();
     const preview = page.getByRole("region", { name: "Preview" });
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)").waitFor();
+    await preview.scrollIntoViewIfNeeded();
     await screenshot(page, "template-editor");
     await assertAccessible(page, "template preview");
 
@@ -244,7 +247,7 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await page.getByLabel("Channel type").selectOption("email");
     await page.getByRole("combobox", { name: "SMTP credentials secret" }).fill("smtp");
     await page.getByRole("option", { name: "smtp_login" }).click();
-    assert.equal(await page.getByLabel("SMTP password").inputValue(), "{{smtp_login.password}}");
+    assert.equal(await page.getByLabel("SMTP password").inputValue(), "{{secrets.smtp_login.password}}");
     await assertAccessible(page, "email channel");
     await assertNoValueInAnswers(answers, ALL);
     assert.deepEqual(problems, []);

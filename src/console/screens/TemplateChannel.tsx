@@ -1,6 +1,7 @@
 /**
  * A template's channel (X5): a webhook (method, URL, headers) or email over SMTP, whose credentials come from
- * a secret picked with the secret picker (`{{NAME.username}}`, `{{NAME.password}}`), never typed in.
+ * a secret picked with the secret picker (`{{secrets.NAME.username}}`, `{{secrets.NAME.password}}`), never
+ * typed in.
  */
 import type { ProjectScope } from "../api.js";
 import { permissions, useSession } from "../session.js";
@@ -121,7 +122,7 @@ export function ChannelForm(props: {
             canCreate={can.manageSecrets}
             onPick={(n) => {
               props.declare(n);
-              set({ username: `{{${n}.username}}`, password: `{{${n}.password}}` });
+              set({ username: `{{secrets.${n}.username}}`, password: `{{secrets.${n}.password}}` });
             }}
           />
           <p className="hint">Pick a username-and-password secret: its parts fill the two fields below.</p>

@@ -106,8 +106,11 @@ export function toTemplateInput(d: TemplateDraft): TemplateInput {
   };
 }
 
-/** The secret a macro names (`{{secrets.weather_fx}}` names weather_fx), or null for other macros. */
+/**
+ * The secret a macro names (`{{secrets.weather_fx}}` and `{{secrets.smtp_login.username}}` name weather_fx
+ * and smtp_login: no secret name holds a dot), or null for other macros.
+ */
 export function macroSecret(insert: string): string | null {
-  const m = /^\{\{\{?\s*secrets\.([^\s{}]+?)\s*\}?\}\}$/.exec(insert);
+  const m = /^\{\{\{?\s*secrets\.([^\s{}.]+)[^\s{}]*\s*\}?\}\}$/.exec(insert);
   return m ? m[1]! : null;
 }
