@@ -155,6 +155,7 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await steps.getByText("Step call (http)").waitFor();
     await steps.getByText("Step notify (http)").waitFor();
     assert.match((await run.textContent()) ?? "", /\[\[SENSITIVE\]\]/);
+    await run.scrollIntoViewIfNeeded();
     await screenshot(page, "flow-test");
     await assertAccessible(page, "flow test result");
     await assertNoValueInPage(page, ALL, "the flow's test run");

@@ -181,12 +181,6 @@ function InstallForm(props: {
         onChange={(e) => setName(e.target.value)}
         required
       />
-      <Field
-        label="Base URL override"
-        value={baseUrl}
-        onChange={(e) => setBaseUrl(e.target.value)}
-        hint="Leave empty for the service's own API; set it for a proxy or a local server."
-      />
       {app.fields.map((f) =>
         f.secret ? (
           <div className="field" key={f.key}>
@@ -224,6 +218,12 @@ function InstallForm(props: {
           />
         ),
       )}
+      <Field
+        label="Base URL override"
+        value={baseUrl}
+        onChange={(e) => setBaseUrl(e.target.value)}
+        hint="Leave empty for the service's own API; set it for a proxy or a local server."
+      />
       <ErrorLine error={save.error ? errorText(save.error) : null} />
       <div className="actions">
         <button type="submit" disabled={save.isPending}>
