@@ -7,7 +7,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { api, type Flow, type ProjectScope, type StepsRunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
+import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
+import { EditorForm } from "../ui/EditorForm.js";
 import { secretRef } from "../ui/expression.js";
 import { Field, Select } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
@@ -66,7 +67,6 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
   const [draft, setDraft] = useState<FlowDraft>(() => (props.existing ? fromFlow(props.existing) : blank()));
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
   const [result, setResult] = useState<StepsRunLogEntry | null>(null);
-  const [addType, setAddType] = useState<StepDraft["type"]>("http");
   const target = useRef<ExpressionTarget | null>(null);
   const installations = useQuery({
     queryKey: ["installations", scope],
@@ -127,23 +127,11 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
             Picking a secret declares it for this flow and inserts secrets.NAME in the expression you last
             used. In an expression, type secrets. or steps. for the names you can use.
           </p>
-          {draft.secrets.length > 0 ? (
-            <ul className="chosen" aria-label="Secrets this flow uses">
-              {draft.secrets.map((n) => (
-                <li key={n}>
-                  <span>{n}</span> <HiddenValue />
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Stop using ${n}`}
-                    onClick={() => set({ secrets: draft.secrets.filter((x) => x !== n) })}
-                  >
-                    ×
-                  </button>
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          <DeclaredSecrets
+            label="Secrets this flow uses"
+            names={draft.secrets}
+            onRemove={(n) => set({ secrets: draft.secrets.filter((x) => x !== n) })}
+          />
         </div>
         <h3>Steps</h3>
         <ol className="steps" aria-label="Steps">
@@ -160,36 +148,20 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
             />
           ))}
         </ol>
-        <div className="row add-step">
-          <Select
-            label="New step type"
-            value={addType}
-            onChange={(v) => setAddType(v as StepDraft["type"])}
-            options={[
-              { value: "http", label: "HTTP request" },
-              { value: "logic", label: "Logic" },
-              { value: "app", label: "App action" },
-            ]}
-          />
-          <button
-            type="button"
-            className="secondary"
-            disabled={draft.steps.length >= 20}
-            onClick={() =>
-              set({
-                steps: [
-                  ...draft.steps,
-                  newStep(
-                    addType,
-                    draft.steps.map((s) => s.id),
-                  ),
-                ],
-              })
-            }
-          >
-            Add step
-          </button>
-        </div>
+        <AddStep
+          disabled={draft.steps.length >= 20}
+          onAdd={(type) =>
+            set({
+              steps: [
+                ...draft.steps,
+                newStep(
+                  type,
+                  draft.steps.map((s) => s.id),
+                ),
+              ],
+            })
+          }
+        />
       </fieldset>
       <EditorFooter
         readOnly={props.readOnly}
@@ -203,5 +175,27 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
         result={result}
       />
     </EditorForm>
+  );
+}
+
+/** A step type to choose and "Add step" (a flow has at most 20 steps). */
+function AddStep(props: { disabled: boolean; onAdd(type: StepDraft["type"]): void }) {
+  const [type, setType] = useState<StepDraft["type"]>("http");
+  return (
+    <div className="row add-step">
+      <Select
+        label="New step type"
+        value={type}
+        onChange={(v) => setType(v as StepDraft["type"])}
+        options={[
+          { value: "http", label: "HTTP request" },
+          { value: "logic", label: "Logic" },
+          { value: "app", label: "App action" },
+        ]}
+      />
+      <button type="button" className="secondary" disabled={props.disabled} onClick={() => props.onAdd(type)}>
+        Add step
+      </button>
+    </div>
   );
 }

@@ -15,7 +15,8 @@ import {
   type TemplatePreview,
 } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
+import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
+import { EditorForm } from "../ui/EditorForm.js";
 import { Field } from "../ui/Fields.js";
 import { EditorFooter } from "./EditorFooter.js";
 import { MacroManager } from "./MacroManager.js";
@@ -160,23 +161,11 @@ function TemplateEditor(props: { scope: ProjectScope; existing: Template | null;
               onChange={(e) => set({ body: e.target.value })}
             />
           </div>
-          {draft.secrets.length > 0 ? (
-            <ul className="chosen" aria-label="Secrets this template uses">
-              {draft.secrets.map((n) => (
-                <li key={n}>
-                  <span>{n}</span> <HiddenValue />
-                  <button
-                    type="button"
-                    className="ghost"
-                    aria-label={`Stop using ${n}`}
-                    onClick={() => set({ secrets: draft.secrets.filter((x) => x !== n) })}
-                  >
-                    ×
-                  </button>
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          <DeclaredSecrets
+            label="Secrets this template uses"
+            names={draft.secrets}
+            onRemove={(n) => set({ secrets: draft.secrets.filter((x) => x !== n) })}
+          />
           <ChannelForm scope={scope} draft={draft} set={set} declare={declare} focus={focus} />
         </fieldset>
         {props.readOnly ? null : <MacroManager scope={scope} onInsert={insert} />}
