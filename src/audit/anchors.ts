@@ -12,7 +12,6 @@
  */
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { request } from "undici";
 import { constantTimeEqual, hmacSha256Hex, syncDirectory } from "../crypto/index.js";
 import type { Store } from "../store/db.js";
 import { allHeads, headsOf } from "./store.js";
@@ -176,6 +175,7 @@ export function createAnchorer(deps: AnchorerDeps): Anchorer {
     if (!deps.webhookUrl || unshipped.length === 0) return;
     const batch = unshipped.slice(0, 1000);
     try {
+      const { request } = await import("undici");
       const answer = await request(deps.webhookUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },

@@ -118,8 +118,12 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     });
   }
 
-  const openapi = buildOpenApi(deps.routes, { version: deps.version });
-  app.get("/v1/openapi.json", async () => openapi);
+  // Built on first request: converting every route's zod schemas is start-up time nobody waits for.
+  let openapi: Record<string, unknown> | undefined;
+  app.get("/v1/openapi.json", async () => {
+    openapi ??= buildOpenApi(deps.routes, { version: deps.version });
+    return openapi;
+  });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const { ready, checks } = await deps.ready();

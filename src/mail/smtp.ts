@@ -4,7 +4,7 @@
  * never logged, never put in an error message, and parse errors name the part that is wrong, not its text.
  */
 import { isIP } from "node:net";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 
 export interface MailMessage {
   to: string;
@@ -61,7 +61,7 @@ const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1"]);
 export function createSmtpMailer(target: SmtpTarget, from: string): Mailer {
   const loopback =
     LOOPBACK.has(target.host.toLowerCase()) || (isIP(target.host) === 4 && target.host.startsWith("127."));
-  const transport = nodemailer.createTransport({
+  const options = {
     host: target.host,
     port: target.port,
     secure: target.secure,
@@ -72,11 +72,17 @@ export function createSmtpMailer(target: SmtpTarget, from: string): Mailer {
     socketTimeout: 20_000,
     logger: false,
     debug: false,
-  });
+  };
+  // nodemailer loads on the first message: a server that never mails (most) never pays for it.
+  let transport: Promise<Transporter> | undefined;
+  const open = () =>
+    (transport ??= import("nodemailer").then(({ default: nodemailer }) =>
+      nodemailer.createTransport(options),
+    ));
   return {
     async send(message) {
       try {
-        await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text });
+        await (await open()).sendMail({ from, to: message.to, subject: message.subject, text: message.text });
       } catch (error) {
         // nodemailer's errors carry the server's reply and sometimes the command sent: keep the codes only.
         const e = error as { code?: unknown; responseCode?: unknown };
@@ -85,7 +91,9 @@ export function createSmtpMailer(target: SmtpTarget, from: string): Mailer {
         throw new MailError(`the mail server did not take the message: ${code}${reply}`, code);
       }
     },
-    close: () => transport.close(),
+    close: async () => {
+      if (transport) (await transport).close();
+    },
   };
 }
 

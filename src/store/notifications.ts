@@ -8,7 +8,7 @@
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Store, Tx } from "./db.js";
-import { DEFAULT_LISTEN_OPTIONS, type Listening, type ListenOptions, type ResetReason } from "./listener.js";
+import type { Listening, ListenOptions, ResetReason } from "./listener.js";
 
 export interface Notifications {
   /** True while this node hears every notice (within the heartbeat bound); always true on SQLite. */
@@ -83,7 +83,8 @@ export function createNotifications(deps: {
           },
           onReset: reset,
         },
-        deps.options ?? DEFAULT_LISTEN_OPTIONS,
+        // Unset: the listener's own defaults (listener.ts), so this module does not load pg.
+        deps.options,
       );
     },
     async close() {

@@ -159,68 +159,24 @@ function tokenize(code: string): Token[] {
     return false;
   };
 
-  /** Reads template characters from `i` to the closing backtick or a `${`; true if a substitution opened. */
-  const readTemplatePart = (): { text: string; substitution: boolean } => {
-    let text = "";
-    while (i < code.length) {
-      const c = code[i]!;
-      if (c === "`") {
-        i++;
-        return { text, substitution: false };
-      }
-      if (c === "$" && code[i + 1] === "{") {
-        i += 2;
-        return { text, substitution: true };
-      }
-      if (c === "\\") {
-        const [value, length] = readEscape(code, i);
-        text += value;
-        i += length;
-        continue;
-      }
-      text += c;
-      i++;
-    }
-    return { text, substitution: false };
-  };
-
   while (i < code.length) {
     const c = code[i]!;
     const next = code[i + 1];
 
-    if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v" || c === "\ufeff") {
-      i++;
-      continue;
-    }
-    if (c === "/" && next === "/") {
-      while (i < code.length && code[i] !== "\n" && code[i] !== "\r") i++;
-      continue;
-    }
-    if (c === "/" && next === "*") {
-      const end = code.indexOf("*/", i + 2);
-      i = end < 0 ? code.length : end + 2;
+    const afterTrivia = skipTrivia(code, i);
+    if (afterTrivia > i) {
+      i = afterTrivia;
       continue;
     }
     if (c === '"' || c === "'") {
-      i++;
-      let value = "";
-      while (i < code.length && code[i] !== c && code[i] !== "\n") {
-        if (code[i] === "\\") {
-          const [decoded, length] = readEscape(code, i);
-          value += decoded;
-          i += length;
-        } else {
-          value += code[i];
-          i++;
-        }
-      }
-      i++;
-      tokens.push({ type: "string", value });
+      const quoted = readQuoted(code, i);
+      i = quoted.end;
+      tokens.push({ type: "string", value: quoted.value });
       continue;
     }
     if (c === "`") {
-      i++;
-      const part = readTemplatePart();
+      const part = readTemplatePart(code, i + 1);
+      i = part.end;
       if (part.substitution) {
         templates.push(0);
         tokens.push({ type: "other" });
@@ -231,8 +187,8 @@ function tokenize(code: string): Token[] {
     }
     if (c === "}" && templates.length > 0 && templates[templates.length - 1] === 0) {
       templates.pop();
-      i++;
-      const part = readTemplatePart();
+      const part = readTemplatePart(code, i + 1);
+      i = part.end;
       if (part.substitution) templates.push(0);
       tokens.push({ type: "other" });
       continue;
@@ -269,6 +225,66 @@ function tokenize(code: string): Token[] {
     i += punctuator.length;
   }
   return tokens;
+}
+
+/** The index after the whitespace or comment at `i`, or `i` itself when there is none. */
+function skipTrivia(code: string, i: number): number {
+  const c = code[i]!;
+  const next = code[i + 1];
+  if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v" || c === "\ufeff") {
+    return i + 1;
+  }
+  if (c === "/" && next === "/") {
+    let end = i;
+    while (end < code.length && code[end] !== "\n" && code[end] !== "\r") end++;
+    return end;
+  }
+  if (c === "/" && next === "*") {
+    const end = code.indexOf("*/", i + 2);
+    return end < 0 ? code.length : end + 2;
+  }
+  return i;
+}
+
+/** Reads the quoted string opening at `start`; `end` is the index after its closing quote. */
+function readQuoted(code: string, start: number): { value: string; end: number } {
+  const quote = code[start];
+  let i = start + 1;
+  let value = "";
+  while (i < code.length && code[i] !== quote && code[i] !== "\n") {
+    if (code[i] === "\\") {
+      const [decoded, length] = readEscape(code, i);
+      value += decoded;
+      i += length;
+    } else {
+      value += code[i];
+      i++;
+    }
+  }
+  return { value, end: i + 1 };
+}
+
+/**
+ * Reads template characters from `start` to the closing backtick or a `${`; `substitution` is true if a
+ * substitution opened, and `end` is the index after the backtick or the `${`.
+ */
+function readTemplatePart(code: string, start: number): { text: string; substitution: boolean; end: number } {
+  let i = start;
+  let text = "";
+  while (i < code.length) {
+    const c = code[i]!;
+    if (c === "`") return { text, substitution: false, end: i + 1 };
+    if (c === "$" && code[i + 1] === "{") return { text, substitution: true, end: i + 2 };
+    if (c === "\\") {
+      const [value, length] = readEscape(code, i);
+      text += value;
+      i += length;
+      continue;
+    }
+    text += c;
+    i++;
+  }
+  return { text, substitution: false, end: i };
 }
 
 /** Skips a regular expression literal starting at the `/` at `start`; returns the index after its flags. */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Agent, buildConnector, type Dispatcher, request } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { isTargetForbidden } from "./errors.js";
 import { createTargetGuard, guardConnector } from "./guard.js";
 import type { RenderedRequest } from "./template.js";
@@ -57,9 +57,16 @@ const CONNECT_TIMEOUT_MS = 30_000;
  */
 export function createWebhookClient(opts: { allowPrivate: boolean; userAgent?: string }): WebhookClient {
   const guard = createTargetGuard({ allowPrivate: opts.allowPrivate });
-  const agent = new Agent({
-    connect: guardConnector(guard, buildConnector({ lookup: guard.lookup, timeout: CONNECT_TIMEOUT_MS })),
-  });
+  // undici is loaded on the first delivery, not at start-up: it is a tenth of the server's module loading
+  // and a node that serves only the API never needs it (decision 0164).
+  let pooled: Promise<{ agent: Agent; request: typeof import("undici").request }> | undefined;
+  const undici = () =>
+    (pooled ??= import("undici").then(({ Agent, buildConnector, request }) => ({
+      agent: new Agent({
+        connect: guardConnector(guard, buildConnector({ lookup: guard.lookup, timeout: CONNECT_TIMEOUT_MS })),
+      }),
+      request,
+    })));
   const defaultUserAgent = opts.userAgent ?? `cloakroom/${packageVersion()}`;
 
   async function deliver(
@@ -81,6 +88,7 @@ export function createWebhookClient(opts: { allowPrivate: boolean; userAgent?: s
     let status: number | undefined;
     let responseHeaders: Record<string, string> | undefined;
     try {
+      const { agent, request } = await undici();
       const response = await request(req.url, {
         dispatcher: agent,
         method: req.method as Dispatcher.HttpMethod,
@@ -128,7 +136,9 @@ export function createWebhookClient(opts: { allowPrivate: boolean; userAgent?: s
 
   return {
     deliver,
-    close: () => agent.close(),
+    close: async () => {
+      if (pooled) await (await pooled).agent.close();
+    },
   };
 }
 

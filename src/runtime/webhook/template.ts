@@ -1,5 +1,25 @@
-import Mustache from "mustache";
+/**
+ * An integration's request template (X2): its fields, rendering them into the request to send, and checking
+ * them when saved. The safe Mustache is in mustache.ts, the view it renders against in view.ts.
+ */
 import { RenderError } from "./errors.js";
+import {
+  asIs,
+  jsonStringEscape,
+  MAX_RENDER_STEPS,
+  MAX_RENDERED_CHARS,
+  parse,
+  parseRaw,
+  percentEncode,
+  type RenderContext,
+  render,
+  type Token,
+  ViewContext,
+} from "./mustache.js";
+import { buildView, type TemplateEvent, type TemplateSecrets } from "./view.js";
+
+export { MAX_RENDER_STEPS, MAX_RENDERED_CHARS, templateCacheSize } from "./mustache.js";
+export type { TemplateEvent, TemplateSecrets } from "./view.js";
 
 /** An integration's request as saved (SPEC X2); every string but the header and query names is a template. */
 export interface WebhookRequestTemplate {
@@ -9,18 +29,6 @@ export interface WebhookRequestTemplate {
   query: Record<string, string>;
   body: string | null;
   basicAuth: { username: string; password: string } | null;
-}
-
-/** Resolved secret values by name: token → string, username_password → object, json → object. */
-export interface TemplateSecrets {
-  [name: string]: string | { username: string; password: string } | Record<string, unknown>;
-}
-
-export interface TemplateEvent {
-  id: string;
-  name: string;
-  data: unknown;
-  publishedAt: string;
 }
 
 /** The request to send. The query is already part of `url`; basic auth is already an Authorization header. */
@@ -58,272 +66,6 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LINE_BREAK_OR_NUL = /[\r\n\0]/;
 // What undici (and Node's http) accept in a header value; anything else would fail at send time.
 const INVALID_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
-
-/** Deeper data is refused rather than copied: the copy is recursive and event data comes from users. */
-const MAX_VIEW_DEPTH = 128;
-
-/**
- * Per request. Sections over event arrays multiply: three nested sections over a 1 000-item array would
- * take 10^9 steps on the event loop, and each step may insert all of `event.data`. The budget ends such a
- * render early instead.
- */
-export const MAX_RENDER_STEPS = 100_000;
-export const MAX_RENDERED_CHARS = 4 * 1024 * 1024;
-
-type Escape = (text: string) => string;
-
-const asIs: Escape = (text) => text;
-const percentEncode: Escape = (text) => encodeURIComponent(toWellFormed(text));
-const jsonStringEscape: Escape = (text) => JSON.stringify(text).slice(1, -1);
-
-/** encodeURIComponent throws on a lone surrogate; a user's data must not be able to crash a run that way. */
-function toWellFormed(text: string): string {
-  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Mustache, made safe for user templates
-
-type Token = [type: string, value: string, start: number, end: number, children?: Token[]];
-
-/**
- * Mustache's own cache is an unbounded plain object keyed by template text: user templates would grow it
- * forever. This one keeps the most recently used parses within a count and a character budget.
- */
-class BoundedTemplateCache {
-  private readonly entries = new Map<string, unknown>();
-  private chars = 0;
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxChars: number,
-  ) {}
-
-  get(key: string): unknown {
-    const tokens = this.entries.get(key);
-    if (tokens !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, tokens);
-    }
-    return tokens;
-  }
-
-  set(key: string, tokens: unknown): void {
-    if (key.length * 8 > this.maxChars || this.entries.has(key)) return;
-    this.entries.set(key, tokens);
-    this.chars += key.length;
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries && this.chars <= this.maxChars) break;
-      this.entries.delete(oldest);
-      this.chars -= oldest.length;
-    }
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  clear(): void {
-    this.entries.clear();
-    this.chars = 0;
-  }
-}
-
-/**
- * Lookups follow own properties only and never call what they find, so no template reaches a prototype
- * (`{{constructor}}`, `{{#x}}{{constructor.name}}{{/x}}` on a string) whatever the view holds. The views
- * are null-prototype copies as well; either measure alone would do, both make a slip in one harmless.
- */
-class ViewContext extends Mustache.Context {
-  override push(view: unknown): Mustache.Context {
-    return new ViewContext(view, this);
-  }
-
-  override lookup(name: string): unknown {
-    if (name === ".") return this.view;
-    const path = name.split(".");
-    for (let context: Mustache.Context | undefined = this; context; context = context.parent) {
-      let value: unknown = context.view;
-      let found = true;
-      for (const key of path) {
-        if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) {
-          found = false;
-          break;
-        }
-        value = (value as Record<string, unknown>)[key];
-      }
-      if (found) return value;
-    }
-    return undefined;
-  }
-}
-
-function toText(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-/** What one request's render may still spend; shared by its fields, carried in Mustache's config. */
-interface Budget {
-  field: string;
-  steps: number;
-  chars: number;
-}
-
-type RenderConfig = Mustache.RenderOptions & { budget: Budget };
-
-class WebhookWriter extends Mustache.Writer {
-  // Declared, not defined: a class field would reset the cache Writer's constructor sets.
-  declare templateCache: BoundedTemplateCache;
-
-  /**
-   * Mustache's loop, with the budget counted on every token and every piece of output; a section's result
-   * is not counted again, its pieces were. Partials are never rendered (no partials are ever passed).
-   */
-  override renderTokens(
-    tokens: string[][],
-    context: Mustache.Context,
-    partials?: Mustache.PartialsOrLookupFn,
-    originalTemplate?: string,
-    config?: Mustache.RenderOptions,
-  ): string {
-    const { budget } = config as RenderConfig;
-    let buffer = "";
-    for (const token of tokens) {
-      if (--budget.steps < 0) {
-        throw new RenderError("template_error", budget.field, `takes more than ${MAX_RENDER_STEPS} steps`);
-      }
-      const type = token[0];
-      let piece: string | undefined;
-      if (type === "#") {
-        buffer += this.renderSection(token, context, partials, originalTemplate, config) ?? "";
-      } else if (type === "^") {
-        buffer += this.renderInverted(token, context, partials, originalTemplate, config) ?? "";
-      } else if (type === "&") {
-        piece = this.unescapedValue(token, context);
-      } else if (type === "name") {
-        piece = this.escapedValue(token, context, config);
-      } else if (type === "text") {
-        piece = token[1];
-      }
-      if (piece !== undefined) {
-        budget.chars -= piece.length;
-        if (budget.chars < 0) {
-          throw new RenderError(
-            "template_error",
-            budget.field,
-            `renders more than ${MAX_RENDERED_CHARS} characters`,
-          );
-        }
-        buffer += piece;
-      }
-    }
-    return buffer;
-  }
-
-  // An object becomes JSON text, not "[object Object]"; the escape comes from the render's own config.
-  override escapedValue(token: string[], context: Mustache.Context, config?: Mustache.RenderOptions): string {
-    const escapeFor = config?.escape ?? asIs;
-    return escapeFor(toText(context.lookup(token[1] ?? "")));
-  }
-
-  override unescapedValue(token: string[], context: Mustache.Context): string {
-    return toText(context.lookup(token[1] ?? ""));
-  }
-}
-
-// A pure memo of parses, bounded: the only module state, invisible to callers.
-const writer = new WebhookWriter();
-writer.templateCache = new BoundedTemplateCache(512, 1 << 20);
-
-/** For tests: the parse cache's entry count. */
-export const templateCacheSize = (): number => writer.templateCache.size;
-
-function parse(field: string, template: string): Token[] {
-  try {
-    return writer.parse(template) as Token[];
-  } catch (err) {
-    // Mustache's parse errors name a position or a section name from the template, never view data.
-    throw new RenderError("template_error", field, err instanceof Error ? err.message : "does not parse");
-  }
-}
-
-function render(field: string, template: string, context: RenderContext, escapeFor: Escape): string {
-  const tokens = parse(field, template);
-  context.budget.field = field;
-  const config: RenderConfig = { escape: escapeFor, budget: context.budget };
-  try {
-    return writer.renderTokens(tokens as unknown as string[][], context.view, undefined, template, config);
-  } catch (err) {
-    if (err instanceof RenderError) throw err;
-    throw new RenderError("template_error", field, "could not be rendered");
-  }
-}
-
-interface RenderContext {
-  view: ViewContext;
-  budget: Budget;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The view
-
-function copyValue(value: unknown, field: string, depth: number): unknown {
-  if (typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  if (value === null) return null;
-  if (typeof value !== "object") return undefined;
-  if (depth >= MAX_VIEW_DEPTH) {
-    throw new RenderError("template_error", field, `is nested deeper than ${MAX_VIEW_DEPTH} levels`);
-  }
-  if (Array.isArray(value)) {
-    const copy: unknown[] = value.map((item) => copyValue(item, field, depth + 1));
-    return Object.setPrototypeOf(copy, null);
-  }
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(value)) {
-    const item = copyValue((value as Record<string, unknown>)[key], field, depth + 1);
-    if (item !== undefined) copy[key] = item;
-  }
-  return copy;
-}
-
-const secretCopies = new WeakMap<object, unknown>();
-
-/**
- * Secrets sit both at the top level (`{{{NAME}}}`) and under `secrets` (`{{{secrets.NAME}}}`). `event` and
- * `secrets` are set last, so a secret with one of those names is only reachable as `secrets.<name>`.
- */
-function buildView(ctx: { secrets: TemplateSecrets; event: TemplateEvent }): Record<string, unknown> {
-  const secrets: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(ctx.secrets)) {
-    const value = ctx.secrets[name];
-    if (typeof value !== "object" || value === null) {
-      secrets[name] = copyValue(value, `secrets.${name}`, 0);
-      continue;
-    }
-    // Decrypted values are cached objects, the same from run to run, and views are never written to:
-    // one null-prototype copy per value serves every run.
-    let copy = secretCopies.get(value);
-    if (copy === undefined) {
-      copy = copyValue(value, `secrets.${name}`, 0);
-      secretCopies.set(value, copy);
-    }
-    secrets[name] = copy;
-  }
-  const event: Record<string, unknown> = Object.create(null);
-  event.id = String(ctx.event.id);
-  event.name = String(ctx.event.name);
-  event.data = copyValue(ctx.event.data, "event.data", 0);
-  event.publishedAt = String(ctx.event.publishedAt);
-  const view: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(secrets)) view[name] = secrets[name];
-  view.secrets = secrets;
-  view.event = event;
-  return view;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Fields
@@ -554,7 +296,7 @@ export function validateTemplates(t: WebhookRequestTemplate): { field: string; m
   for (const { field, template } of templateFields(t)) {
     let tokens: Token[];
     try {
-      tokens = writer.parse(template) as Token[];
+      tokens = parseRaw(template);
     } catch (err) {
       problems.push({ field, message: err instanceof Error ? err.message : "does not parse" });
       continue;
