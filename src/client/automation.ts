@@ -1,22 +1,89 @@
 /**
- * The typed methods for flows, the app catalog, installations, templates and macros (SPEC X4, X5, X8), kept
- * beside index.ts so that it stays one readable table. Paths are exactly the API table's.
+ * The typed methods for flows, the app catalog, installations, templates and the Macro Manager (SPEC X4,
+ * X5, X8), with exactly the API table's paths. The types are written from SPEC's shapes while the server's
+ * schemas are built on other branches; names and signatures match those branches' client parts
+ * (`client/flows.ts`, `client/apps.ts`, `client/templates.ts`), which replace this file as they land.
  */
-import type {
-  AppInfo,
-  Flow,
-  FlowInput,
-  Installation,
-  InstallationInput,
-  InvokeInput,
-  Macro,
-  ProjectScope,
-  RunInput,
-  StepsRunLogEntry,
-  Template,
-  TemplateInput,
-  TemplatePreview,
-} from "./types.js";
+import type { ProjectScope, RunInput, RunLogEntry } from "./types.js";
+
+/** SPEC `Str`: a literal, used as is, or a JavaScript expression evaluated in the sandbox (X4). */
+type Str = string | { expr: string };
+
+export type FlowStep =
+  | {
+      id: string;
+      type: "http";
+      request: {
+        method: string;
+        url: Str;
+        headers: Record<string, Str>;
+        query: Record<string, Str>;
+        body: Str | null;
+      };
+    }
+  | { id: string; type: "logic"; code: string }
+  | { id: string; type: "app"; installation: string; action: string; input: Record<string, Str> };
+
+export interface Flow {
+  id: string;
+  name: string;
+  event: string;
+  enabled: boolean;
+  secrets: string[];
+  steps: FlowStep[];
+}
+export type FlowInput = Omit<Flow, "id" | "enabled" | "event"> & { event?: string; enabled?: boolean };
+
+/** An app of the built-in catalog (`GET /v1/apps`): its configuration fields and its actions. */
+export interface App {
+  id: string;
+  name: string;
+  fields: { key: string; label: string; secret: boolean; required: boolean }[];
+  actions: { id: string; name: string; input: { key: string; label: string; required: boolean }[] }[];
+}
+export interface Installation {
+  name: string;
+  app: string;
+  baseUrl: string | null;
+  secrets: string[];
+  config: Record<string, Str>;
+}
+export type InstallationInput = Omit<Installation, "baseUrl"> & { baseUrl?: string | null };
+/** An action's input: a string per input field. */
+export type ActionInput = Record<string, string>;
+
+export interface MessageTemplate {
+  id: string;
+  name: string;
+  event: string;
+  enabled: boolean;
+  secrets: string[];
+  subject: string | null;
+  body: string;
+  channel:
+    | { type: "webhook"; method: string; url: string; headers: Record<string, string> }
+    | {
+        type: "email";
+        smtp: { host: string; port: number; secure: boolean; username: string; password: string };
+        from: string;
+        to: string[];
+      };
+}
+export type MessageTemplateInput = Omit<MessageTemplate, "id" | "enabled" | "event"> & {
+  event?: string;
+  enabled?: boolean;
+};
+/** A template rendered with `[[SENSITIVE]]` for every secret; no value is ever resolved. */
+export interface TemplatePreview {
+  subject: string | null;
+  body: string;
+}
+/** What the Macro Manager offers: a category, a name and the text it inserts; never a value. */
+export interface Macro {
+  category: string;
+  name: string;
+  insert: string;
+}
 
 type Request = <T>(method: string, path: string, options?: { body?: unknown }) => Promise<T>;
 
@@ -28,11 +95,10 @@ export interface AutomationClient {
     update(scope: ProjectScope, id: string, input: FlowInput): Promise<Flow>;
     delete(scope: ProjectScope, id: string): Promise<void>;
     /** Runs the flow once: the redacted run-log entry, with `steps` and any `warnings`. */
-    test(scope: ProjectScope, id: string, input?: RunInput): Promise<StepsRunLogEntry>;
+    test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
   apps: {
-    /** The built-in app catalog: fields (some secret) and actions. */
-    list(): Promise<AppInfo[]>;
+    list(): Promise<App[]>;
   };
   installations: {
     list(scope: ProjectScope): Promise<Installation[]>;
@@ -41,22 +107,20 @@ export interface AutomationClient {
     update(scope: ProjectScope, name: string, input: InstallationInput): Promise<Installation>;
     delete(scope: ProjectScope, name: string): Promise<void>;
     /** Invokes an action directly: the answer is its redacted run-log entry. */
-    invoke(scope: ProjectScope, name: string, action: string, input: InvokeInput): Promise<StepsRunLogEntry>;
+    invoke(scope: ProjectScope, name: string, action: string, input?: ActionInput): Promise<RunLogEntry>;
   };
   templates: {
-    list(scope: ProjectScope): Promise<Template[]>;
-    get(scope: ProjectScope, id: string): Promise<Template>;
-    create(scope: ProjectScope, input: TemplateInput): Promise<Template>;
-    update(scope: ProjectScope, id: string, input: TemplateInput): Promise<Template>;
+    list(scope: ProjectScope): Promise<MessageTemplate[]>;
+    get(scope: ProjectScope, id: string): Promise<MessageTemplate>;
+    create(scope: ProjectScope, input: MessageTemplateInput): Promise<MessageTemplate>;
+    update(scope: ProjectScope, id: string, input: MessageTemplateInput): Promise<MessageTemplate>;
     delete(scope: ProjectScope, id: string): Promise<void>;
     /** Renders with `[[SENSITIVE]]` for every secret; never resolves a value. */
     preview(scope: ProjectScope, id: string, input?: RunInput): Promise<TemplatePreview>;
     /** Sends once: the redacted run-log entry. */
-    test(scope: ProjectScope, id: string, input?: RunInput): Promise<StepsRunLogEntry>;
-  };
-  macros: {
-    /** The macros a project's templates may use, by category (names only). */
-    list(scope: ProjectScope): Promise<Macro[]>;
+    test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
+    /** The Macro Manager: the macros the project's templates may use, by category (names only). */
+    macros(scope: ProjectScope): Promise<Macro[]>;
   };
 }
 
@@ -83,7 +147,7 @@ export function automationClient(
       test: (scope, id, input = {}) => request("POST", `${flow(scope, id)}/test`, { body: input }),
     },
     apps: {
-      list: async () => unwrapList<AppInfo>(await request("GET", "/v1/apps"), "apps"),
+      list: async () => unwrapList<App>(await request("GET", "/v1/apps"), "apps"),
     },
     installations: {
       list: async (scope) => unwrapList<Installation>(await request("GET", inst(scope)), "installations"),
@@ -93,11 +157,11 @@ export function automationClient(
       delete: async (scope, name) => {
         await request("DELETE", inst(scope, name));
       },
-      invoke: (scope, name, action, input) =>
-        request("POST", `${inst(scope, name)}/actions/${seg(action)}`, { body: input }),
+      invoke: (scope, name, action, input = {}) =>
+        request("POST", `${inst(scope, name)}/actions/${seg(action)}`, { body: { input } }),
     },
     templates: {
-      list: async (scope) => unwrapList<Template>(await request("GET", tmpl(scope)), "templates"),
+      list: async (scope) => unwrapList<MessageTemplate>(await request("GET", tmpl(scope)), "templates"),
       get: (scope, id) => request("GET", tmpl(scope, id)),
       create: (scope, input) => request("POST", tmpl(scope), { body: input }),
       update: (scope, id, input) => request("PUT", tmpl(scope, id), { body: input }),
@@ -106,9 +170,7 @@ export function automationClient(
       },
       preview: (scope, id, input = {}) => request("POST", `${tmpl(scope, id)}/preview`, { body: input }),
       test: (scope, id, input = {}) => request("POST", `${tmpl(scope, id)}/test`, { body: input }),
-    },
-    macros: {
-      list: async (scope) =>
+      macros: async (scope) =>
         unwrapList<Macro>(await request("GET", `${projectPath(scope)}/macros`), "macros"),
     },
   };

@@ -54,6 +54,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type * from "./automation.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */

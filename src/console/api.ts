@@ -2,12 +2,31 @@
  * The console's only way to the server: the typed client (SPEC I4) on the page's own origin. The session
  * rides in the httpOnly cookie; the console header asks sign-in for that cookie and passes the CSRF guard.
  */
-import { CloakroomApiError, createClient } from "../client/index.js";
+import { CloakroomApiError, createClient, type RunLogEntry } from "../client/index.js";
 
 export const api = createClient({ baseUrl: "/", headers: { "x-cloakroom-console": "1" } });
 
 export type * from "../client/index.js";
 export { CloakroomApiError };
+
+/** SPEC `Str`: a step's or an installation's string, a literal or `{"expr": "..."}` (X4). */
+export type Str = string | { expr: string };
+
+/** One step of a flow's run-log entry (X4); every string already redacted. */
+export interface RunStep {
+  id: string;
+  type: "http" | "logic" | "app";
+  status: "success" | "failure";
+  durationMs: number;
+  request?: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  console?: { level: string; message: string }[];
+  output?: unknown;
+  error?: { code: string; message: string };
+  carriedSecret?: boolean;
+}
+/** A run-log entry that may list a flow's steps. */
+export type StepsRunLogEntry = RunLogEntry & { steps?: RunStep[] };
 
 /** A person-readable line for a failed request (messages never contain values). */
 export function errorText(error: unknown): string {

@@ -4,7 +4,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { type AppInfo, api, errorText, type Installation, type ProjectScope, type Str } from "../api.js";
+import { type App, api, errorText, type Installation, type ProjectScope, type Str } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { ConfirmDialog } from "../ui/Dialogs.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
@@ -15,7 +15,7 @@ import { SecretPicker } from "../ui/SecretPicker.js";
 import { isExpr } from "../ui/StrField.js";
 import { InvokeAction } from "./InvokeAction.js";
 
-type Editing = { app: AppInfo; existing: Installation | null };
+type Editing = { app: App; existing: Installation | null };
 
 export function AppsTab(props: { scope: ProjectScope }) {
   const { scope } = props;
@@ -139,7 +139,7 @@ function pickedSecret(v: Str | undefined): string | null {
 
 function InstallForm(props: {
   scope: ProjectScope;
-  app: AppInfo;
+  app: App;
   existing: Installation | null;
   onDone(i: Installation): void;
   onCancel(): void;

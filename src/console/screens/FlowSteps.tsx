@@ -2,7 +2,7 @@
  * One step of the flow editor: its id, move up and down, remove, and the fields of its type (http request,
  * logic code, app action), each string switchable between a literal and an expression.
  */
-import type { AppInfo, Installation, Str } from "../api.js";
+import type { App, Installation, Str } from "../api.js";
 import { CodeEditor } from "../ui/CodeEditor.js";
 import type { ExpressionScope } from "../ui/expression.js";
 import { Field, Select } from "../ui/Fields.js";
@@ -13,7 +13,7 @@ export interface StepContext {
   /** The declared secrets and the ids of the steps before this one. */
   scope: ExpressionScope;
   installations: Installation[];
-  apps: AppInfo[];
+  apps: App[];
   onExpressionFocus(target: ExpressionTarget): void;
 }
 

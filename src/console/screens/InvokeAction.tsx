@@ -1,18 +1,18 @@
 /** Invoking an installation's action directly (X8): its input fields, and the redacted run-log entry. */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { type AppInfo, api, errorText, type Installation, type ProjectScope } from "../api.js";
+import { type App, api, errorText, type Installation, type ProjectScope } from "../api.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
 import { RunEntry } from "./RunEntry.js";
 
-export function InvokeAction(props: { scope: ProjectScope; installation: Installation; app: AppInfo }) {
+export function InvokeAction(props: { scope: ProjectScope; installation: Installation; app: App }) {
   const { scope, installation, app } = props;
   const queryClient = useQueryClient();
   const [action, setAction] = useState(app.actions[0]?.id ?? "");
   const [input, setInput] = useState<Record<string, string>>({});
   const spec = app.actions.find((a) => a.id === action);
   const invoke = useMutation({
-    mutationFn: () => api.installations.invoke(scope, installation.name, action, { input }),
+    mutationFn: () => api.installations.invoke(scope, installation.name, action, input),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["logs", scope] }),
   });
   return (

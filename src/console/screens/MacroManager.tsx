@@ -8,7 +8,7 @@ import { api, type Macro, type ProjectScope } from "../api.js";
 export function MacroManager(props: { scope: ProjectScope; onInsert(m: Macro): void }) {
   const macros = useQuery({
     queryKey: ["macros", props.scope],
-    queryFn: () => api.macros.list(props.scope),
+    queryFn: () => api.templates.macros(props.scope),
     staleTime: 0,
   });
   const categories = [...new Set((macros.data ?? []).map((m) => m.category))].sort((a, b) =>

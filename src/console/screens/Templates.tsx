@@ -9,9 +9,9 @@ import {
   api,
   errorText,
   type Macro,
+  type MessageTemplate,
   type ProjectScope,
   type StepsRunLogEntry,
-  type Template,
   type TemplatePreview,
 } from "../api.js";
 import { permissions, useSession } from "../session.js";
@@ -33,7 +33,7 @@ export function TemplatesTab(props: { scope: ProjectScope }) {
   const { scope } = props;
   const can = permissions(useSession());
   const list = useQuery({ queryKey: ["templates", scope], queryFn: () => api.templates.list(scope) });
-  const [editing, setEditing] = useState<Template | "new" | null>(null);
+  const [editing, setEditing] = useState<MessageTemplate | "new" | null>(null);
   return (
     <section aria-labelledby="templates-title">
       <div className="screen-head">
@@ -72,7 +72,26 @@ export function TemplatesTab(props: { scope: ProjectScope }) {
 
 type InsertTarget = { el: HTMLInputElement | HTMLTextAreaElement; set(v: string): void };
 
-function TemplateEditor(props: { scope: ProjectScope; existing: Template | null; readOnly: boolean }) {
+/** Inserts text at the cursor of the field focused last (the body when none was), and puts the cursor after it. */
+function useCursorInsert(fallback: () => InsertTarget) {
+  const target = useRef<InsertTarget | null>(null);
+  const focus: Focus = (setter) => (e) => {
+    target.current = { el: e.currentTarget, set: setter };
+  };
+  const insertAtCursor = (text: string) => {
+    const t = target.current ?? fallback();
+    const start = t.el.selectionStart ?? t.el.value.length;
+    const end = t.el.selectionEnd ?? start;
+    t.set(t.el.value.slice(0, start) + text + t.el.value.slice(end));
+    requestAnimationFrame(() => {
+      t.el.focus();
+      t.el.setSelectionRange(start + text.length, start + text.length);
+    });
+  };
+  return { focus, insertAtCursor };
+}
+
+function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate | null; readOnly: boolean }) {
   const { scope } = props;
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<TemplateDraft>(() =>
@@ -80,7 +99,8 @@ function TemplateEditor(props: { scope: ProjectScope; existing: Template | null;
   );
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
   const [result, setResult] = useState<StepsRunLogEntry | null>(null);
-  const target = useRef<InsertTarget | null>(null);
+  // What the preview shows was rendered from this draft: an edit since makes it stale, and the pane says so.
+  const [rendered, setRendered] = useState<string | null>(null);
   const set = (patch: Partial<TemplateDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const declare = (name: string) =>
     setDraft((d) => (d.secrets.includes(name) ? d : { ...d, secrets: [...d.secrets, name] }));
@@ -90,6 +110,7 @@ function TemplateEditor(props: { scope: ProjectScope; existing: Template | null;
   });
   const persist = async () => {
     const input = toTemplateInput(draft);
+    setRendered(JSON.stringify(input));
     const saved = id
       ? await api.templates.update(scope, id, input)
       : await api.templates.create(scope, input);
@@ -109,22 +130,16 @@ function TemplateEditor(props: { scope: ProjectScope; existing: Template | null;
     },
   });
 
-  const focus: Focus = (setter) => (e) => {
-    target.current = { el: e.currentTarget, set: setter };
-  };
+  const bodyRef = useRef<HTMLTextAreaElement>(null);
+  const { focus, insertAtCursor } = useCursorInsert(() => ({
+    el: bodyRef.current!,
+    set: (v: string) => set({ body: v }),
+  }));
   const insert = (m: Macro) => {
     const secret = macroSecret(m.insert);
     if (secret) declare(secret);
-    const t = target.current ?? { el: bodyRef.current!, set: (v: string) => set({ body: v }) };
-    const start = t.el.selectionStart ?? t.el.value.length;
-    const end = t.el.selectionEnd ?? start;
-    t.set(t.el.value.slice(0, start) + m.insert + t.el.value.slice(end));
-    requestAnimationFrame(() => {
-      t.el.focus();
-      t.el.setSelectionRange(start + m.insert.length, start + m.insert.length);
-    });
+    insertAtCursor(m.insert);
   };
-  const bodyRef = useRef<HTMLTextAreaElement>(null);
 
   return (
     <EditorForm label="Template editor" onSave={() => save.mutate()}>
@@ -175,6 +190,7 @@ function TemplateEditor(props: { scope: ProjectScope; existing: Template | null;
         error={preview.error ?? refresh.error}
         busy={refresh.isPending || preview.isPending}
         saved={id !== null}
+        stale={rendered !== null && rendered !== JSON.stringify(toTemplateInput(draft))}
         onRefresh={props.readOnly ? null : () => refresh.mutate()}
       />
       <EditorFooter
@@ -197,6 +213,7 @@ function PreviewPane(props: {
   error: unknown;
   busy: boolean;
   saved: boolean;
+  stale: boolean;
   onRefresh: (() => void) | null;
 }) {
   return (
@@ -210,6 +227,9 @@ function PreviewPane(props: {
         ) : null}
       </div>
       <div aria-live="polite">
+        {props.stale && props.preview ? (
+          <p className="hint">Edited since this preview: "Save and preview" renders the new text.</p>
+        ) : null}
         {props.error ? <p className="error">Preview unavailable: {errorText(props.error)}</p> : null}
         {props.preview ? (
           <dl className="facts">

@@ -1,5 +1,5 @@
 /** The template editor's draft and its wire form (SPEC X5 "template"). */
-import type { Template, TemplateInput } from "../api.js";
+import type { MessageTemplate, MessageTemplateInput } from "../api.js";
 
 export type Header = { key: number; name: string; value: string };
 export interface TemplateDraft {
@@ -43,7 +43,7 @@ export const blankTemplate: TemplateDraft = {
   to: "",
 };
 
-export function fromTemplate(t: Template): TemplateDraft {
+export function fromTemplate(t: MessageTemplate): TemplateDraft {
   const d: TemplateDraft = {
     ...blankTemplate,
     name: t.name,
@@ -74,7 +74,7 @@ export function fromTemplate(t: Template): TemplateDraft {
   };
 }
 
-export function toTemplateInput(d: TemplateDraft): TemplateInput {
+export function toTemplateInput(d: TemplateDraft): MessageTemplateInput {
   const common = {
     name: d.name,
     event: d.event,
