@@ -18,6 +18,7 @@ import { runInNewContext } from "node:vm";
 import AhoCorasick from "modern-ahocorasick";
 import { collectPatterns, expandPatterns } from "../src/redaction/forms.js";
 import { createRedactor, type Redactor, SENSITIVE } from "../src/redaction/index.js";
+import { generator, logText, secrets } from "./redaction-shapes.js";
 
 const MiB = 1 << 20;
 
@@ -28,139 +29,6 @@ function gcFunction(): () => void {
   return runInNewContext("gc") as () => void;
 }
 const gc = gcFunction();
-
-/** mulberry32: small, seeded, good enough for test data. */
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const HEX = "0123456789abcdef";
-const SYMBOLS = "!@#$%^&*()-_=+[]{};:,.<>/?~";
-const WORDS = (
-  "the request was handled by upstream server in time with status ok error retry token user agent " +
-  "order payment invoice customer account session cache miss hit queue worker job started finished " +
-  "failed timeout connection reset database query slow index scan rows returned webhook delivered " +
-  "signature valid invalid rate limit exceeded backoff summer winter spring autumn dragon monkey " +
-  "sunshine shadow master welcome football baseball liverpool chelsea"
-).split(" ");
-
-function generator(seed: number) {
-  const rnd = prng(seed);
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  // Joined, not concatenated: values reach the redactor as flat strings (from JSON.parse or a decrypt).
-  const chars = (alphabet: string, n: number) =>
-    Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("");
-  const uuid = () =>
-    `${chars(HEX, 8)}-${chars(HEX, 4)}-4${chars(HEX, 3)}-a${chars(HEX, 3)}-${chars(HEX, 12)}`;
-  return { rnd, int, pick, chars, uuid };
-}
-
-type Gen = ReturnType<typeof generator>;
-
-function apiKey(g: Gen): string {
-  const prefix = g.pick(["sk_live_", "sk_test_", "rk_live_", "ghp_", "xoxb-", "AKIA", "glpat-", ""]);
-  return prefix + g.chars(BASE62, g.int(24, 48));
-}
-
-function password(g: Gen): string {
-  const kind = g.rnd();
-  if (kind < 0.5) return g.chars(BASE62 + SYMBOLS, g.int(8, 20));
-  if (kind < 0.8) {
-    // "Summer2024!": a capitalized word, digits, a symbol; 8 to 20 characters.
-    const w = g.pick(WORDS);
-    const word = w[0]!.toUpperCase() + w.slice(1);
-    return (word + g.chars("0123456789", Math.max(2, 7 - word.length)) + g.pick([..."!?#$."])).slice(0, 20);
-  }
-  return g.chars(BASE62, g.int(8, 20));
-}
-
-function configLeaf(g: Gen): string {
-  switch (g.int(0, 4)) {
-    case 0:
-      return `https://hooks.example.com/services/T${g.chars(BASE62, 8)}/B${g.chars(BASE62, 8)}/${g.chars(BASE62, 24)}`;
-    case 1:
-      return `postgres://svc_${g.pick(WORDS)}:${g.chars(BASE62, 16)}@db-${g.chars(HEX, 6)}.internal.example.net:5432/app`;
-    case 2:
-      return `${g.chars(HEX, 8)}-${g.chars(HEX, 4)}-${g.chars(HEX, 4)}-${g.chars(HEX, 4)}-${g.chars(HEX, 12)}`;
-    case 3:
-      return `svc_${g.pick(WORDS)}_${g.chars(BASE62, 6)}`;
-    default:
-      return g.chars(`${BASE62}+/`, 40);
-  }
-}
-
-function shortValue(g: Gen): string {
-  return g.rnd() < 0.5 ? g.chars("0123456789", g.int(4, 6)) : g.chars(BASE62, g.int(4, 6));
-}
-
-/** 60% API keys, 31% passwords, 8% JSON config leaves, 1% short values (4-6 characters). */
-function secrets(count: number, seed: number): string[] {
-  const g = generator(seed);
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const r = (i * 100) / count;
-    out.push(r < 60 ? apiKey(g) : r < 91 ? password(g) : r < 99 ? configLeaf(g) : shortValue(g));
-  }
-  return out;
-}
-
-/** JSON lines of HTTP request logs; one line in 40 carries a secret in some form. */
-function logText(bytes: number, values: readonly string[], seed: number, lineBreak = "\n"): string {
-  const g = generator(seed);
-  const agents = [
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
-    "curl/8.5.0",
-    "python-requests/2.31.0",
-    "Go-http-client/2.0",
-  ];
-  const lines: string[] = [];
-  let size = 0;
-  let t = Date.UTC(2024, 4, 1, 12, 0, 0);
-  while (size < bytes) {
-    t += g.int(1, 900);
-    const secret = g.rnd() < 1 / 40 ? g.pick(values) : null;
-    const form = g.int(0, 4);
-    const query = secret && form === 1 ? `api_key=${encodeURIComponent(secret)}` : `page=${g.int(1, 40)}`;
-    const auth =
-      secret && form === 2
-        ? `Basic ${Buffer.from(`svc_user:${secret}`).toString("base64")}`
-        : `Bearer ${secret && form === 0 ? secret : g.chars(`${BASE62}-_`, 43)}`;
-    const words = Array.from({ length: g.int(6, 18) }, () => g.pick(WORDS));
-    if (secret && form === 3) words.push(`config=${JSON.stringify({ password: secret })}`);
-    const line = JSON.stringify({
-      ts: new Date(t).toISOString(),
-      level: g.pick(["info", "info", "info", "warn", "error"]),
-      req_id: g.uuid(),
-      method: g.pick(["GET", "GET", "POST", "PUT", "DELETE"]),
-      path: `/v1/${g.pick(["orders", "customers", "invoices", "webhooks"])}/${g.int(1, 999999)}?${query}`,
-      status: g.pick([200, 200, 200, 201, 204, 400, 401, 404, 429, 500]),
-      duration_ms: g.int(1, 2500),
-      ip: `10.${g.int(0, 255)}.${g.int(0, 255)}.${g.int(0, 255)}`,
-      headers: {
-        "user-agent": g.pick(agents),
-        "content-type": "application/json",
-        "x-request-id": g.uuid(),
-        authorization: auth,
-      },
-      body:
-        secret && form === 4
-          ? Buffer.from(secret).toString("base64url")
-          : g.chars(`${BASE62}+/`, g.int(0, 64)),
-      msg: words.join(" "),
-    });
-    lines.push(line);
-    size += line.length + lineBreak.length;
-  }
-  return lines.join(lineBreak).slice(0, bytes);
-}
 
 interface Timing {
   min: number;

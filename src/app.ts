@@ -100,7 +100,6 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
     const invitations = createInvitationService({
       store,
       audit,
-      auth,
       issueSession: sessionIssuer(DEFAULT_SESSION_TTL_MS, Date.now),
       hashPassword: (password) => hashPassword(password),
       ttlMs: config.invitationTtlHours * 60 * 60 * 1000,
@@ -157,7 +156,7 @@ export async function createCloakroom(config: Config, options: CreateOptions): P
       plugins: [consolePlugin()],
       authenticate: (request) =>
         auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie }),
-      recordDenied: (ctx, action, reason) => denials.record(ctx, action, reason),
+      recordDenied: (ctx, request, reason) => denials.record(ctx, request, reason),
       ready: createReadiness({
         ping: () => store.db.selectFrom("meta").select("key").limit(1).execute(),
         worker: () => runtime.health(),

@@ -1,3 +1,4 @@
+export { type AuditAction, auditActions } from "./actions.js";
 export {
   type Anchor,
   type Anchorer,
@@ -5,6 +6,16 @@ export {
   createAnchorer,
   readAnchors,
 } from "./anchors.js";
+export {
+  type AuditCaller,
+  type Audited,
+  type AuditedChange,
+  type AuditTarget,
+  type ChangeEntry,
+  createAudited,
+  type Refusal,
+  refuse,
+} from "./audited.js";
 export { findAuditKey, loadAuditKey } from "./key.js";
 export { type AuditRoutesAuth, auditEntrySchema, auditRoutes } from "./routes.js";
 export { createAuditLog } from "./service.js";

@@ -1,5 +1,6 @@
 import type { Actor } from "../auth/types.js";
 import type { Tx } from "../store/db.js";
+import type { AuditAction } from "./actions.js";
 
 export type AuditOutcome = "success" | "denied" | "failure";
 
@@ -14,8 +15,8 @@ export interface AuditEntryInput {
   orgId: string | null;
   /** null: an anonymous caller. */
   actor: Actor | SystemActor | null;
-  /** Dotted verb, e.g. "secret.create", "secret.reveal", "member.update", "auth.login". */
-  action: string;
+  /** Dotted verb, e.g. "secret.create", "secret.reveal", "member.update", "auth.login" (actions.ts). */
+  action: AuditAction;
   target?: { type: string; id?: string | undefined; name?: string | undefined } | undefined;
   outcome: AuditOutcome;
   sourceIp?: string | null | undefined;

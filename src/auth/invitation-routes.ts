@@ -63,6 +63,7 @@ export function invitationRoutes(deps: {
         "Accept an invitation: a new account sends its password; an existing account sends its own session and no password",
       tags: ["members"],
       auth: "none",
+      auditAction: "invitation.accept",
       rateLimitPerMinute: AUTH_RATE_LIMIT_PER_MINUTE,
       body: acceptInvitationBody,
       responses: { 200: acceptAnswer },

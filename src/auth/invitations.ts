@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { type AuditCaller, type Audited, refuse } from "../audit/audited.js";
 import type { AuditLog } from "../audit/types.js";
 import { constantTimeEqual, generateToken, hashToken } from "../crypto/index.js";
 import { AppError } from "../errors.js";
@@ -13,6 +14,7 @@ import { invalidRequest } from "../http/errors.js";
 import type { Mailer } from "../mail/smtp.js";
 import { isUniqueViolation, type Store, type Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
+import { callerAudited, orgAudited } from "./audited.js";
 import {
   type AcceptAnswer,
   acceptInvitationBody,
@@ -20,7 +22,6 @@ import {
   type InvitationView,
   inviteMemberBody,
 } from "./schema.js";
-import type { AuthService } from "./service.js";
 import type { SessionIssuer } from "./sessions.js";
 import * as q from "./store.js";
 import { type Actor, actorLabel, type OrgAccess, type RequestContext } from "./types.js";
@@ -28,6 +29,10 @@ import { type Actor, actorLabel, type OrgAccess, type RequestContext } from "./t
 export const DEFAULT_INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const INVITE_TOKEN = /^crk_i_[A-Za-z0-9_-]{43}$/;
 const GONE = "this invitation does not exist, was used or revoked, or has expired: ask for a new one";
+const OWNER_RULE = "only an owner may grant, change or remove the owner role";
+function gone(): never {
+  refuse({ reason: "unknown_or_expired", code: "not_found", message: GONE });
+}
 
 export interface InvitationService {
   create(access: OrgAccess, input: unknown): Promise<CreatedInvitationView>;
@@ -40,7 +45,6 @@ export interface InvitationService {
 export interface InvitationServiceDeps {
   store: Store;
   audit: Pick<AuditLog, "append" | "appendNow">;
-  auth: Pick<AuthService, "authorize">;
   issueSession: SessionIssuer;
   hashPassword(password: string): Promise<string>;
   ttlMs?: number;
@@ -52,37 +56,16 @@ export interface InvitationServiceDeps {
   now?: () => number;
 }
 
-class Refused extends Error {
-  constructor(
-    readonly reason: string,
-    readonly code: "forbidden" | "unauthenticated",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export function createInvitationService(deps: InvitationServiceDeps): InvitationService {
-  const { store, audit, auth } = deps;
+  const { store, audit } = deps;
+  const audited = orgAudited({ store, audit });
+  const anonymous = callerAudited({ store, audit });
   const ttl = deps.ttlMs ?? DEFAULT_INVITATION_TTL_MS;
   const now = deps.now ?? Date.now;
   const iso = (ms = now()) => new Date(ms).toISOString();
 
   // The token travels in the fragment: browsers do not send it to the server, to proxies or in Referer.
   const linkFor = (token: string) => (deps.publicUrl ? `${deps.publicUrl}/invite#token=${token}` : null);
-
-  async function deny(access: OrgAccess, action: string, target: object, reason: string, message: string) {
-    await audit.appendNow({
-      orgId: access.org.id,
-      actor: access.actor,
-      action,
-      target: target as { type: string },
-      outcome: "denied",
-      sourceIp: access.ctx.sourceIp,
-      details: { role: access.role, reason },
-    });
-    throw new AppError("forbidden", message);
-  }
 
   async function mail(to: string, orgName: string, role: string, link: string, expiresAt: string) {
     if (!deps.mailer) return false;
@@ -109,25 +92,22 @@ export function createInvitationService(deps: InvitationServiceDeps): Invitation
 
   return {
     async create(access, rawInput) {
-      await auth.authorize(access, "member.write");
+      await audited.authorize(access, { action: "invitation.create" });
       const input = parse(inviteMemberBody, rawInput);
       const id = newId();
-      const target = { type: "invitation", id, name: input.email };
+      const change = {
+        action: "invitation.create",
+        target: { type: "invitation", id, name: input.email },
+      } as const;
       // Owner rules (decision 0108): only an owner brings in another owner.
       if (input.role === "owner" && access.role !== "owner") {
-        await deny(
-          access,
-          "invitation.create",
-          target,
-          "owner_rule",
-          "only an owner may grant, change or remove the owner role",
-        );
+        await audited.refuse(access, change, { reason: "owner_rule", message: OWNER_RULE });
       }
       const token = generateToken("crk_i");
       const at = now();
       const expiresAt = iso(at + ttl);
       const actor = access.actor;
-      const row = await store.transaction(async (tx) => {
+      const row = await audited(access, change, async (tx, entry) => {
         if (await q.memberByEmail(tx, access.org.id, input.email)) {
           throw new AppError("name_taken", `${input.email} is already a member of ${access.org.slug}`);
         }
@@ -152,15 +132,7 @@ export function createInvitationService(deps: InvitationServiceDeps): Invitation
             throw new AppError("name_taken", `${input.email} was invited a moment ago: list the invitations`);
           throw error;
         }
-        await audit.append(tx, {
-          orgId: access.org.id,
-          actor,
-          action: "invitation.create",
-          target,
-          outcome: "success",
-          sourceIp: access.ctx.sourceIp,
-          details: { role: input.role, expiresAt, ...(replaced.length > 0 ? { replaced } : {}) },
-        });
+        entry.details = { role: input.role, expiresAt, ...(replaced.length > 0 ? { replaced } : {}) };
         return invitation;
       });
       const inviteUrl = linkFor(token);
@@ -171,113 +143,79 @@ export function createInvitationService(deps: InvitationServiceDeps): Invitation
     },
 
     async list(access) {
-      await auth.authorize(access, "member.read");
+      await audited.authorize(access, { action: "member.read" });
       return (await q.listInvitations(store.db, access.org.id, iso())).map(view);
     },
 
     async revoke(access, id) {
-      await auth.authorize(access, "member.write");
-      const outcome = await store.transaction(async (tx) => {
+      await audited(access, { action: "invitation.revoke" }, async (tx, entry) => {
         const row = await q.invitationInOrg(tx, access.org.id, id);
         if (!row) throw new AppError("not_found", `invitation ${id.slice(0, 64)} not found`);
-        const target = { type: "invitation", id: row.id, name: row.email };
-        if (row.role === "owner" && access.role !== "owner") return { refused: target };
+        entry.target = { type: "invitation", id: row.id, name: row.email };
+        if (row.role === "owner" && access.role !== "owner") {
+          refuse({ reason: "owner_rule", message: OWNER_RULE, target: entry.target });
+        }
         await q.deleteInvitation(tx, access.org.id, row.id);
-        await audit.append(tx, {
-          orgId: access.org.id,
-          actor: access.actor,
-          action: "invitation.revoke",
-          target,
-          outcome: "success",
-          sourceIp: access.ctx.sourceIp,
-          details: { role: row.role },
-        });
-        return { refused: undefined };
+        entry.details = { role: row.role };
       });
-      if (outcome.refused) {
-        await deny(
-          access,
-          "invitation.revoke",
-          outcome.refused,
-          "owner_rule",
-          "only an owner may grant, change or remove the owner role",
-        );
-      }
     },
 
-    async accept(ctx, rawInput) {
-      const input = parse(acceptInvitationBody, rawInput);
-      const actor = ctx.actor;
-      if (actor?.type === "token") {
-        throw new AppError(
-          "forbidden",
-          "an API token cannot accept an invitation: accept as the person invited",
-        );
-      }
-      if (actor && input.password !== undefined) {
-        throw new AppError("invalid_request", "you are signed in: accept without a password", {
-          fields: [{ field: "body.password", message: "leave it out when you accept with your session" }],
-        });
-      }
-      const tokenHash = INVITE_TOKEN.test(input.token) ? hashToken(input.token) : undefined;
-      // Hashing costs what a sign-in does, and happens before the transaction so it holds no lock meanwhile.
-      const passwordHash =
-        !actor && input.password !== undefined ? await deps.hashPassword(input.password) : undefined;
-      try {
-        return await store.transaction(async (tx) => {
-          const row = tokenHash ? await q.invitationByHash(tx, tokenHash) : undefined;
-          if (
-            !row ||
-            !tokenHash ||
-            !constantTimeEqual(row.token_hash, tokenHash) ||
-            row.expires_at <= iso()
-          ) {
-            throw new AppError("not_found", GONE);
-          }
-          const { userId, email, created } = await invitee(tx, row.email, actor, passwordHash, iso());
-          // The claim: of two accepts of one invitation, one deletes the row and the other finds none.
-          if (!(await q.deleteInvitation(tx, row.org_id, row.id))) throw new AppError("not_found", GONE);
-          const at = iso();
-          try {
-            await q.insertMember(tx, { orgId: row.org_id, userId, role: row.role, at });
-          } catch (error) {
-            if (isUniqueViolation(error))
-              throw new AppError("name_taken", "you are already a member of this organization");
-            throw error;
-          }
-          const org = await q.orgById(tx, row.org_id);
-          if (!org) throw new AppError("not_found", GONE);
-          const session = await deps.issueSession(tx, userId);
-          await audit.append(tx, {
-            orgId: row.org_id,
-            actor: { type: "user", userId, email },
-            action: "invitation.accept",
-            target: { type: "invitation", id: row.id, name: email },
-            outcome: "success",
-            sourceIp: ctx.sourceIp,
-            details: { role: row.role, userId, accountCreated: created, invitedBy: row.created_by },
-          });
-          return {
-            ...session,
-            org: { id: org.id, slug: org.slug, name: org.name, role: row.role, createdAt: org.createdAt },
-          };
-        });
-      } catch (error) {
-        if (error instanceof Refused || (error instanceof AppError && error.code === "not_found")) {
-          await audit.appendNow({
-            orgId: null,
-            actor,
-            action: "invitation.accept",
-            outcome: "denied",
-            sourceIp: ctx.sourceIp,
-            details: { reason: error instanceof Refused ? error.reason : "unknown_or_expired" },
-          });
-        }
-        if (error instanceof Refused) throw new AppError(error.code, error.message);
-        throw error;
-      }
-    },
+    accept: (ctx, rawInput) => accept(deps, anonymous, ctx, rawInput),
   };
+}
+
+/** Anonymous with a password (a new account), or with the invitee's own session and no password. */
+async function accept(
+  deps: InvitationServiceDeps,
+  anonymous: Audited<AuditCaller>,
+  ctx: RequestContext,
+  rawInput: unknown,
+): Promise<AcceptAnswer> {
+  const now = deps.now ?? Date.now;
+  const iso = (ms = now()) => new Date(ms).toISOString();
+  const input = parse(acceptInvitationBody, rawInput);
+  const actor = ctx.actor;
+  if (actor?.type === "token") {
+    throw new AppError("forbidden", "an API token cannot accept an invitation: accept as the person invited");
+  }
+  if (actor && input.password !== undefined) {
+    throw new AppError("invalid_request", "you are signed in: accept without a password", {
+      fields: [{ field: "body.password", message: "leave it out when you accept with your session" }],
+    });
+  }
+  const tokenHash = INVITE_TOKEN.test(input.token) ? hashToken(input.token) : undefined;
+  // Hashing costs what a sign-in does, and happens before the transaction so it holds no lock meanwhile.
+  const passwordHash =
+    !actor && input.password !== undefined ? await deps.hashPassword(input.password) : undefined;
+  const caller = { orgId: null, actor, sourceIp: ctx.sourceIp };
+  return anonymous(caller, { action: "invitation.accept" }, async (tx, entry) => {
+    const row = tokenHash ? await q.invitationByHash(tx, tokenHash) : undefined;
+    if (!row || !tokenHash || !constantTimeEqual(row.token_hash, tokenHash) || row.expires_at <= iso()) {
+      gone();
+    }
+    const { userId, email, created } = await invitee(tx, row.email, actor, passwordHash, iso());
+    // The claim: of two accepts of one invitation, one deletes the row and the other finds none.
+    if (!(await q.deleteInvitation(tx, row.org_id, row.id))) gone();
+    const at = iso();
+    try {
+      await q.insertMember(tx, { orgId: row.org_id, userId, role: row.role, at });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new AppError("name_taken", "you are already a member of this organization");
+      throw error;
+    }
+    const org = await q.orgById(tx, row.org_id);
+    if (!org) gone();
+    const session = await deps.issueSession(tx, userId);
+    entry.orgId = row.org_id;
+    entry.actor = { type: "user", userId, email };
+    entry.target = { type: "invitation", id: row.id, name: email };
+    entry.details = { role: row.role, userId, accountCreated: created, invitedBy: row.created_by };
+    return {
+      ...session,
+      org: { id: org.id, slug: org.slug, name: org.name, role: row.role, createdAt: org.createdAt },
+    };
+  });
 }
 
 /** Who accepts: the signed-in person, who must own the invited address, or a new account for it. */
@@ -290,20 +228,19 @@ async function invitee(
 ): Promise<{ userId: string; email: string; created: boolean }> {
   if (actor?.type === "user") {
     if (actor.email !== email) {
-      throw new Refused(
-        "wrong_account",
-        "forbidden",
-        "this invitation is for another email address: sign in as that address to accept it",
-      );
+      refuse({
+        reason: "wrong_account",
+        message: "this invitation is for another email address: sign in as that address to accept it",
+      });
     }
     return { userId: actor.userId, email, created: false };
   }
   if (await q.userByEmail(tx, email)) {
-    throw new Refused(
-      "account_exists",
-      "unauthenticated",
-      "an account with this email exists: sign in and accept with your session, without a password",
-    );
+    refuse({
+      reason: "account_exists",
+      code: "unauthenticated",
+      message: "an account with this email exists: sign in and accept with your session, without a password",
+    });
   }
   if (passwordHash === undefined) {
     throw new AppError("invalid_request", "choose a password for your new account", {
@@ -315,11 +252,11 @@ async function invitee(
     await q.insertUser(tx, { id: userId, email, passwordHash, at });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new Refused(
-        "account_exists",
-        "unauthenticated",
-        "an account with this email was just created: sign in and accept with your session",
-      );
+      refuse({
+        reason: "account_exists",
+        code: "unauthenticated",
+        message: "an account with this email was just created: sign in and accept with your session",
+      });
     }
     throw error;
   }

@@ -2,6 +2,7 @@
  * The whole permission table of SPEC S11, in one place a reviewer can read top to bottom.
  * Deny by default: an action missing from a role's list is refused.
  */
+import type { AuditAction } from "../audit/actions.js";
 import type { OrgRecord, Role } from "./types.js";
 
 export const actions = [
@@ -66,6 +67,66 @@ export function can(
   if (action === "secret.write") return org.editorsManageSecrets;
   if (action === "consumer.compute_restricted") return org.editorsComputeWithRestricted;
   return false;
+}
+
+/**
+ * The permissions each audited action needs; an action that needs none is checked elsewhere (sign-in,
+ * setup, a new organization, accepting an invitation) or is the server's own.
+ */
+export const permissionsOf: Record<AuditAction, readonly Action[]> = {
+  setup: [],
+  "auth.login": [],
+  "auth.logout": [],
+  "org.access": [],
+  "org.create": [],
+  "org.read": ["org.read"],
+  "org.settings.update": ["org.settings.write"],
+  "member.read": ["member.read"],
+  "member.update": ["member.write"],
+  "member.remove": ["member.write"],
+  "token.read": ["token.read"],
+  "token.create": ["token.write"],
+  "token.delete": ["token.write"],
+  "invitation.create": ["member.write"],
+  "invitation.revoke": ["member.write"],
+  "invitation.accept": [],
+  "project.read": ["project.read"],
+  "project.create": ["project.write"],
+  "secret.read": ["secret.read"],
+  "secret.create": ["secret.write"],
+  "secret.update": ["secret.write"],
+  "secret.describe": ["secret.write"],
+  "secret.bind": ["secret.bind", "secret.write"],
+  "secret.archive": ["secret.write"],
+  "secret.restore": ["secret.write"],
+  "secret.delete": ["secret.write"],
+  "secret.rollback": ["secret.write"],
+  "secret.reveal": ["secret.reveal"],
+  "secret.access": [],
+  "consumer.read": ["consumer.read"],
+  "consumer.create": ["consumer.write"],
+  "consumer.update": ["consumer.write"],
+  "consumer.delete": ["consumer.write"],
+  "consumer.run": ["consumer.run"],
+  "event.publish": ["event.publish"],
+  "logs.read": ["logs.read"],
+  "audit.read": ["audit.read"],
+  "key.rotate": [],
+  "request.denied": [],
+  "requests.denied": [],
+};
+
+/** The first permission `role` lacks for `action` (and the extra ones a change `needs`); null: allowed. */
+export function missingPermission(
+  role: Role,
+  org: Pick<OrgRecord, "editorsManageSecrets" | "editorsComputeWithRestricted">,
+  action: AuditAction,
+  needs: readonly Action[] = [],
+): Action | null {
+  for (const permission of [...needs, ...permissionsOf[action]]) {
+    if (!can(role, permission, org)) return permission;
+  }
+  return null;
 }
 
 /** Owners outrank admins: only an owner may grant, change or remove the owner role. */

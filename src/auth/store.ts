@@ -1,7 +1,10 @@
-/** Queries over users, sessions, orgs, members, api_tokens, invitations and projects. No rules here; see service.ts. */
+/**
+ * Queries over users, sessions, orgs, members, api_tokens, invitations and projects: the only SQL of the auth
+ * domain, answering camelCase records with real booleans. No rules here; see the service's modules.
+ */
 import type { Selectable, Updateable } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
-import type { ApiTokensTable, InvitationsTable, OrgsTable, ProjectsTable } from "../store/schema.js";
+import type { OrgsTable, ProjectsTable } from "../store/schema.js";
 import type { OrgRecord, ProjectRecord, Role } from "./types.js";
 
 export function toOrgRecord(row: Selectable<OrgsTable>): OrgRecord {
@@ -29,11 +32,28 @@ export const countUsers = async (db: Tx): Promise<number> => {
   return Number(row.n);
 };
 
-export const userByEmail = (db: Tx, email: string) =>
-  db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+export interface UserRecord {
+  id: string;
+  email: string;
+  createdAt: string;
+}
 
-export const userById = (db: Tx, id: string) =>
-  db.selectFrom("users").select(["id", "email", "created_at"]).where("id", "=", id).executeTakeFirst();
+export async function userByEmail(
+  db: Tx,
+  email: string,
+): Promise<(UserRecord & { passwordHash: string }) | undefined> {
+  const row = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+  return row && { id: row.id, email: row.email, createdAt: row.created_at, passwordHash: row.password_hash };
+}
+
+export async function userById(db: Tx, id: string): Promise<UserRecord | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .select(["id", "email", "created_at"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row && { id: row.id, email: row.email, createdAt: row.created_at };
+}
 
 export async function insertUser(
   db: Tx,
@@ -61,8 +81,11 @@ export async function insertSession(
     .execute();
 }
 
-export const sessionByHash = (db: Tx, tokenHash: string) =>
-  db
+export async function sessionByHash(
+  db: Tx,
+  tokenHash: string,
+): Promise<{ id: string; tokenHash: string; expiresAt: string; userId: string; email: string } | undefined> {
+  const row = await db
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
     .select([
@@ -74,6 +97,16 @@ export const sessionByHash = (db: Tx, tokenHash: string) =>
     ])
     .where("sessions.token_hash", "=", tokenHash)
     .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      tokenHash: row.token_hash,
+      expiresAt: row.expires_at,
+      userId: row.user_id,
+      email: row.email,
+    }
+  );
+}
 
 export async function deleteSessionByHash(db: Tx, tokenHash: string): Promise<boolean> {
   const result = await db.deleteFrom("sessions").where("token_hash", "=", tokenHash).executeTakeFirst();
@@ -84,13 +117,6 @@ export async function deleteExpiredSessions(db: Tx, nowIso: string, userId?: str
   let query = db.deleteFrom("sessions").where("expires_at", "<=", nowIso);
   if (userId !== undefined) query = query.where("user_id", "=", userId);
   await query.execute();
-}
-
-export const apiTokenByHash = (db: Tx, tokenHash: string) =>
-  db.selectFrom("api_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
-
-export async function touchApiToken(db: Tx, id: string, at: string): Promise<void> {
-  await db.updateTable("api_tokens").set({ last_used_at: at }).where("id", "=", id).execute();
 }
 
 export async function orgBySlug(db: Tx, slug: string): Promise<OrgRecord | undefined> {
@@ -149,8 +175,8 @@ export async function updateOrgSettings(
   await db.updateTable("orgs").set(set).where("id", "=", orgId).execute();
 }
 
-export const membershipsOf = (db: Tx, userId: string) =>
-  db
+export async function membershipsOf(db: Tx, userId: string): Promise<{ org: OrgRecord; role: Role }[]> {
+  const rows = await db
     .selectFrom("members")
     .innerJoin("orgs", "orgs.id", "members.org_id")
     .selectAll("orgs")
@@ -158,6 +184,8 @@ export const membershipsOf = (db: Tx, userId: string) =>
     .where("members.user_id", "=", userId)
     .orderBy("orgs.slug")
     .execute();
+  return rows.map((row) => ({ org: toOrgRecord(row), role: row.role }));
+}
 
 export async function roleOf(db: Tx, orgId: string, userId: string): Promise<Role | undefined> {
   const row = await db
@@ -179,25 +207,42 @@ export async function insertMember(
     .execute();
 }
 
-const memberColumns = ["members.user_id", "users.email", "members.role", "members.created_at"] as const;
+export interface MemberRecord {
+  userId: string;
+  email: string;
+  role: Role;
+  createdAt: string;
+}
 
-export const listMembers = (db: Tx, orgId: string) =>
-  db
+const memberColumns = ["members.user_id", "users.email", "members.role", "members.created_at"] as const;
+const toMemberRecord = (row: { user_id: string; email: string; role: Role; created_at: string }) => ({
+  userId: row.user_id,
+  email: row.email,
+  role: row.role,
+  createdAt: row.created_at,
+});
+
+export async function listMembers(db: Tx, orgId: string): Promise<MemberRecord[]> {
+  const rows = await db
     .selectFrom("members")
     .innerJoin("users", "users.id", "members.user_id")
     .select(memberColumns)
     .where("members.org_id", "=", orgId)
     .orderBy("users.email")
     .execute();
+  return rows.map(toMemberRecord);
+}
 
-export const memberOf = (db: Tx, orgId: string, userId: string) =>
-  db
+export async function memberOf(db: Tx, orgId: string, userId: string): Promise<MemberRecord | undefined> {
+  const row = await db
     .selectFrom("members")
     .innerJoin("users", "users.id", "members.user_id")
     .select(memberColumns)
     .where("members.org_id", "=", orgId)
     .where("members.user_id", "=", userId)
     .executeTakeFirst();
+  return row && toMemberRecord(row);
+}
 
 export async function countOwners(db: Tx, orgId: string): Promise<number> {
   const row = await db
@@ -220,31 +265,6 @@ export async function setMemberRole(db: Tx, orgId: string, userId: string, role:
 
 export async function deleteMember(db: Tx, orgId: string, userId: string): Promise<void> {
   await db.deleteFrom("members").where("org_id", "=", orgId).where("user_id", "=", userId).execute();
-}
-
-export async function insertApiToken(db: Tx, token: ApiTokensTable): Promise<void> {
-  await db.insertInto("api_tokens").values(token).execute();
-}
-
-export const listApiTokens = (db: Tx, orgId: string) =>
-  db
-    .selectFrom("api_tokens")
-    .select(["id", "name", "role", "created_at", "created_by", "last_used_at"])
-    .where("org_id", "=", orgId)
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
-
-export const apiTokenInOrg = (db: Tx, orgId: string, id: string) =>
-  db
-    .selectFrom("api_tokens")
-    .select(["id", "name", "role"])
-    .where("org_id", "=", orgId)
-    .where("id", "=", id)
-    .executeTakeFirst();
-
-export async function deleteApiToken(db: Tx, orgId: string, id: string): Promise<void> {
-  await db.deleteFrom("api_tokens").where("org_id", "=", orgId).where("id", "=", id).execute();
 }
 
 export async function insertProject(db: Tx, project: ProjectRecord): Promise<void> {
@@ -285,42 +305,6 @@ export async function claimSetup(db: Tx, at: string): Promise<void> {
   await db.insertInto("meta").values({ key: "setup_completed_at", value: at }).execute();
 }
 
-/** The person behind an API token, for tokens and invitations that token creates. */
-export async function apiTokenCreator(db: Tx, id: string): Promise<string | null> {
-  const row = await db
-    .selectFrom("api_tokens")
-    .select("created_by_user_id")
-    .where("id", "=", id)
-    .executeTakeFirst();
-  return row?.created_by_user_id ?? null;
-}
-
-/** Deletes the organization's API tokens made by `userId` (directly or through their tokens). */
-export async function deleteApiTokensCreatedBy(
-  db: Tx,
-  orgId: string,
-  userId: string,
-): Promise<{ id: string; name: string }[]> {
-  const rows = await db
-    .selectFrom("api_tokens")
-    .select(["id", "name"])
-    .where("org_id", "=", orgId)
-    .where("created_by_user_id", "=", userId)
-    .orderBy("id")
-    .execute();
-  if (rows.length === 0) return rows;
-  await db
-    .deleteFrom("api_tokens")
-    .where("org_id", "=", orgId)
-    .where(
-      "id",
-      "in",
-      rows.map((r) => r.id),
-    )
-    .execute();
-  return rows;
-}
-
 export const memberByEmail = (db: Tx, orgId: string, email: string) =>
   db
     .selectFrom("members")
@@ -330,70 +314,6 @@ export const memberByEmail = (db: Tx, orgId: string, email: string) =>
     .where("users.email", "=", email)
     .executeTakeFirst();
 
-export async function insertInvitation(db: Tx, row: InvitationsTable): Promise<void> {
-  await db.insertInto("invitations").values(row).execute();
-}
-
-const invitationColumns = ["id", "email", "role", "created_at", "created_by", "expires_at"] as const;
-
-export const listInvitations = (db: Tx, orgId: string, nowIso: string) =>
-  db
-    .selectFrom("invitations")
-    .select(invitationColumns)
-    .where("org_id", "=", orgId)
-    .where("expires_at", ">", nowIso)
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
-
-export const invitationInOrg = (db: Tx, orgId: string, id: string) =>
-  db
-    .selectFrom("invitations")
-    .select(invitationColumns)
-    .where("org_id", "=", orgId)
-    .where("id", "=", id)
-    .executeTakeFirst();
-
-export const invitationByHash = (db: Tx, tokenHash: string) =>
-  db.selectFrom("invitations").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
-
-/** True when this call removed the row: of two concurrent claims of one invitation, exactly one gets true. */
-export async function deleteInvitation(db: Tx, orgId: string, id: string): Promise<boolean> {
-  const result = await db
-    .deleteFrom("invitations")
-    .where("org_id", "=", orgId)
-    .where("id", "=", id)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
-}
-
-/** Clears the way for a new invitation of `email`: its earlier one (pending or expired) and expired others. */
-export async function deleteStaleInvitations(
-  db: Tx,
-  orgId: string,
-  email: string,
-  nowIso: string,
-): Promise<string[]> {
-  const replaced = await db
-    .selectFrom("invitations")
-    .select("id")
-    .where("org_id", "=", orgId)
-    .where("email", "=", email)
-    .where("expires_at", ">", nowIso)
-    .execute();
-  await db
-    .deleteFrom("invitations")
-    .where("org_id", "=", orgId)
-    .where((eb) => eb.or([eb("email", "=", email), eb("expires_at", "<=", nowIso)]))
-    .execute();
-  return replaced.map((r) => r.id);
-}
-
-export async function deleteInvitationsCreatedBy(db: Tx, orgId: string, userId: string): Promise<number> {
-  const result = await db
-    .deleteFrom("invitations")
-    .where("org_id", "=", orgId)
-    .where("created_by_user_id", "=", userId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
+// Invitations' and API tokens' queries live beside these, re-exported so the domain keeps one `store` namespace.
+export * from "./invitation-store.js";
+export * from "./token-store.js";

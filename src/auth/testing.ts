@@ -65,7 +65,6 @@ export async function openAuthFixture(
   const invitations = createInvitationService({
     store,
     audit,
-    auth,
     issueSession: sessionIssuer(options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, () => clock.ms),
     hashPassword: (password) => hashPassword(password, params),
     now: () => clock.ms,

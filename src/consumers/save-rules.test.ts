@@ -113,9 +113,7 @@ for (const database of testDatabases()) {
       assert.equal(res.status, 403, res.text);
       assert.equal(res.body.error.code, "forbidden");
       assert.match(res.body.error.message, /STRIPE_KEY/);
-      const denied = (await audit()).find(
-        (e) => e.action === "consumer.compute_restricted" && e.outcome === "denied",
-      );
+      const denied = (await audit()).find((e) => e.action === "consumer.create" && e.outcome === "denied");
       assert.equal(denied?.target?.name, "STRIPE_KEY");
       // A masked secret, an integration inserting the restricted value as is, and owners and admins are fine.
       const masked = await f.call("POST", f.p("/logic"), editor, {

@@ -4,8 +4,10 @@
  * exists (X2), then writes the consumer, its `consumer_secrets` rows and the audit entry in one
  * transaction, so usage counts change with the consumer, atomically (X7, A2).
  */
+import type { AuditAction } from "../audit/actions.js";
 import type { AuditLog } from "../audit/types.js";
-import { type Action, can } from "../auth/policy.js";
+import { orgAudited } from "../auth/audited.js";
+import { can } from "../auth/policy.js";
 import type { OrgAccess, ProjectRecord } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import { referencedSecretNames, validateTemplates } from "../runtime/webhook/index.js";
@@ -42,7 +44,7 @@ import {
 export interface ProjectAuth {
   authorize(
     access: OrgAccess,
-    action: Action,
+    action: AuditAction,
     target?: { type: string; id?: string; name?: string },
   ): Promise<void>;
   project(access: OrgAccess, projectSlug: string): Promise<ProjectRecord>;
@@ -50,7 +52,7 @@ export interface ProjectAuth {
 
 export interface ConsumersDeps {
   store: Store;
-  audit: Pick<AuditLog, "append">;
+  audit: Pick<AuditLog, "append" | "appendNow">;
   auth: ProjectAuth;
   secrets: Pick<SecretResolver, "declared">;
   /** The sandbox's parse check of a logic function (X3); the message names a line, never a value. */
@@ -77,7 +79,7 @@ export interface ProjectTarget {
 export async function enterProject(
   auth: ProjectAuth,
   r: ProjectRequest,
-  action: Action,
+  action: AuditAction,
   target?: { type: string; id?: string; name?: string },
 ): Promise<ProjectTarget> {
   await auth.authorize(r.access, action, target);
@@ -103,6 +105,7 @@ export interface ConsumersService {
 
 export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   const { store, audit, auth, secrets } = deps;
+  const audited = orgAudited({ store, audit });
 
   async function loadOne(db: Tx, t: ProjectTarget, kind: ConsumerKind, id: string): Promise<Consumer> {
     const row = await findConsumerRow(db, { projectId: t.project.id, kind, id });
@@ -154,6 +157,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
    */
   async function checkComputeWithRestricted(
     t: ProjectTarget,
+    action: "consumer.create" | "consumer.update",
     input: ConsumerInput,
     before: Consumer | null,
   ): Promise<void> {
@@ -174,7 +178,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const names = restricted.map((r) => r.name).join(", ");
     try {
-      await auth.authorize(t.access, "consumer.compute_restricted", { type: "secret", name: names });
+      const target = { type: "secret", name: names };
+      await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
     } catch (error) {
       if (error instanceof AppError && error.code === "forbidden") {
         throw new AppError(
@@ -224,21 +229,18 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     };
   }
 
-  async function audited(
-    tx: Tx,
+  /** The audited change of one consumer: its entry names the consumer and the project (A1, A2). */
+  function change<T extends Consumer>(
     t: ProjectTarget,
     action: "consumer.create" | "consumer.update" | "consumer.delete",
-    consumer: { kind: ConsumerKind; id: string; name: string },
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    await audit.append(tx, {
-      orgId: t.access.org.id,
-      actor: t.access.actor,
-      action,
-      target: { type: consumer.kind, id: consumer.id, name: consumer.name },
-      outcome: "success",
-      sourceIp: t.access.ctx.sourceIp,
-      details: { project: t.project.slug, ...details },
+    target: { type: ConsumerKind; id?: string; name?: string },
+    fn: (tx: Tx) => Promise<{ consumer: T; details: Record<string, unknown> }>,
+  ): Promise<T> {
+    return audited(t.access, { action, target }, async (tx, entry) => {
+      const { consumer, details } = await fn(tx);
+      entry.target = { type: consumer.kind, id: consumer.id, name: consumer.name };
+      entry.details = { project: t.project.slug, ...details };
+      return consumer;
     });
   }
 
@@ -259,12 +261,13 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     },
 
     async create(r, input) {
-      const t = await enterProject(auth, r, "consumer.write", { type: input.kind, name: input.name });
+      const target = { type: input.kind, name: input.name };
+      const t = await enterProject(auth, r, "consumer.create", target);
       await checkInput(input, t);
-      await checkComputeWithRestricted(t, input, null);
+      await checkComputeWithRestricted(t, "consumer.create", input, null);
       const id = newId();
       const at = nowIso();
-      const consumer = await store.transaction(async (tx) => {
+      const consumer = await change(t, "consumer.create", target, async (tx) => {
         const refs = await resolveDeclared(tx, t, input.secrets);
         await insertConsumer(tx, {
           id,
@@ -277,41 +280,43 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
         });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);
-        await audited(tx, t, "consumer.create", saved, { event: saved.event, secrets: saved.secrets });
-        return saved;
+        return { consumer: saved, details: { event: saved.event, secrets: saved.secrets } };
       });
       return toView(consumer);
     },
 
     async update(r, id, input) {
-      const t = await enterProject(auth, r, "consumer.write", { type: input.kind, id });
+      const target = { type: input.kind, id };
+      const t = await enterProject(auth, r, "consumer.update", target);
       await checkInput(input, t);
       if (input.kind === "logic") {
-        await checkComputeWithRestricted(t, input, await loadOne(store.db, t, input.kind, id));
+        const before = await loadOne(store.db, t, input.kind, id);
+        await checkComputeWithRestricted(t, "consumer.update", input, before);
       }
-      const consumer = await store.transaction(async (tx) => {
+      const consumer = await change(t, "consumer.update", target, async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
         const refs = await resolveDeclared(tx, t, input.secrets);
         await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);
-        await audited(tx, t, "consumer.update", saved, {
+        const details = {
           event: saved.event,
           enabled: saved.enabled,
           secrets: saved.secrets,
           ...(before.name !== saved.name ? { previousName: before.name } : {}),
-        });
-        return saved;
+        };
+        return { consumer: saved, details };
       });
       return toView(consumer);
     },
 
     async remove(r, kind, id) {
-      const t = await enterProject(auth, r, "consumer.write", { type: kind, id });
-      await store.transaction(async (tx) => {
+      const target = { type: kind, id };
+      const t = await enterProject(auth, r, "consumer.delete", target);
+      await change(t, "consumer.delete", target, async (tx) => {
         const consumer = await loadOne(tx, t, kind, id);
         await deleteConsumer(tx, id);
-        await audited(tx, t, "consumer.delete", consumer, { secrets: consumer.secrets });
+        return { consumer, details: { secrets: consumer.secrets } };
       });
     },
 

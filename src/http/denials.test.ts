@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from "../testing/server.js";
 import { createDenialRecorder, sourceKey } from "./denials.js";
 
 const anonymous = (sourceIp: string) => ({ actor: null, sourceIp, requestId: "t" });
+const request = (route: string) => ({ action: "request.denied" as const, route });
 
 for (const database of testDatabases()) {
   describe(`denial aggregation (${database.name})`, () => {
@@ -29,27 +30,27 @@ for (const database of testDatabases()) {
             .orderBy("chain_seq")
             .execute();
         for (let i = 0; i < 500; i++)
-          await denials.record(anonymous("192.0.2.1"), "GET /v1/orgs", "unauthenticated");
-        await denials.record(anonymous("192.0.2.2"), "GET /v1/me", "unauthenticated");
+          await denials.record(anonymous("192.0.2.1"), request("GET /v1/orgs"), "unauthenticated");
+        await denials.record(anonymous("192.0.2.2"), request("GET /v1/me"), "unauthenticated");
         let written = await rows();
         assert.deepEqual(
-          written.map((r) => [r.source_ip, r.action]),
+          written.map((r) => [r.source_ip, r.action, JSON.parse(r.details).route]),
           [
-            ["192.0.2.1", "GET /v1/orgs"],
-            ["192.0.2.2", "GET /v1/me"],
+            ["192.0.2.1", "request.denied", "GET /v1/orgs"],
+            ["192.0.2.2", "request.denied", "GET /v1/me"],
           ],
           "the first denial of each source is recorded, and only that",
         );
         clock.ms += 61_000;
         for (let i = 0; i < 10; i++)
-          await denials.record(anonymous("192.0.2.1"), "POST /v1/orgs", "unauthenticated");
+          await denials.record(anonymous("192.0.2.1"), request("POST /v1/orgs"), "unauthenticated");
         written = await rows();
         const summary = written.find((r) => r.action === "requests.denied");
         assert.ok(summary, "the ended window was summarised");
         assert.equal(summary.source_ip, "192.0.2.1");
         const details = JSON.parse(summary.details);
         assert.equal(details.count, 499);
-        assert.deepEqual(details.actions, { "GET /v1/orgs": 499 });
+        assert.deepEqual(details.routes, { "GET /v1/orgs": 499 });
         assert.deepEqual(details.reasons, { unauthenticated: 499 });
         await denials.close();
         const last = (await rows()).at(-1)!;
@@ -87,7 +88,7 @@ describe("denial sources", () => {
       now: () => 0,
     });
     for (let i = 1; i <= 10; i++)
-      await denials.record(anonymous(`198.51.100.${i}`), "GET /v1/me", "unauthenticated");
+      await denials.record(anonymous(`198.51.100.${i}`), request("GET /v1/me"), "unauthenticated");
     assert.equal(written.length, 3);
     await denials.close();
     assert.deepEqual(written.slice(3), ["requests.denied 198.51.100.4 7"]);
@@ -118,6 +119,9 @@ describe("unauthenticated burst over HTTP", () => {
     const added = after.length - before.length;
     assert.equal(added, 1, `${added} audit rows for one burst`);
     const first = after.at(-1)!;
-    assert.deepEqual([first.action, first.source_ip], ["GET /v1/orgs", "127.0.0.1"]);
+    assert.deepEqual(
+      [first.action, first.source_ip, JSON.parse(first.details).route],
+      ["request.denied", "127.0.0.1", "GET /v1/orgs"],
+    );
   });
 });

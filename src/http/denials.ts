@@ -7,12 +7,13 @@
  * number of first entries per window keeps an attacker with many addresses to a bounded write rate too.
  */
 import { isIPv6 } from "node:net";
+import type { AuditAction } from "../audit/actions.js";
 import type { RequestContext } from "../auth/types.js";
 
 export interface DenialEntry {
   orgId: null;
   actor: RequestContext["actor"];
-  action: string;
+  action: AuditAction;
   outcome: "denied";
   sourceIp: string;
   details: Record<string, unknown>;
@@ -29,8 +30,15 @@ export interface DenialRecorderDeps {
   onError?: (error: unknown) => void;
 }
 
+/** A refused request: the route ("POST /v1/auth/login") and the action it is recorded under. */
+export interface DeniedRequest {
+  /** The route's own action (sign-in: "auth.login"), else "request.denied". */
+  action: AuditAction;
+  route: string;
+}
+
 export interface DenialRecorder {
-  record(ctx: RequestContext, action: string, reason: string): Promise<void>;
+  record(ctx: RequestContext, request: DeniedRequest, reason: string): Promise<void>;
   /** Writes the summaries of every open window (on shutdown, and by tests). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -42,11 +50,11 @@ interface Window {
   count: number;
   sourceIp: string;
   reasons: Map<string, number>;
-  actions: Map<string, number>;
+  routes: Map<string, number>;
 }
 
 export const DENIAL_WINDOW_MS = 60_000;
-const MAX_ACTIONS_LISTED = 20;
+const MAX_ROUTES_LISTED = 20;
 
 /** The key a source is counted under: the address, or for IPv6 its /64. */
 export function sourceKey(ip: string): string {
@@ -81,7 +89,7 @@ export function createDenialRecorder(deps: DenialRecorderDeps): DenialRecorder {
       from: new Date(w.start).toISOString(),
       to: new Date(Math.min(now(), w.end)).toISOString(),
       reasons: Object.fromEntries(w.reasons),
-      actions: Object.fromEntries([...w.actions].sort((a, b) => b[1] - a[1]).slice(0, MAX_ACTIONS_LISTED)),
+      routes: Object.fromEntries([...w.routes].sort((a, b) => b[1] - a[1]).slice(0, MAX_ROUTES_LISTED)),
       ...(key === "*" ? { sources: "many (over the per-window cap)" } : {}),
     },
   });
@@ -114,14 +122,14 @@ export function createDenialRecorder(deps: DenialRecorderDeps): DenialRecorder {
     count: 0,
     sourceIp,
     reasons: new Map(),
-    actions: new Map(),
+    routes: new Map(),
   });
 
   const timer = setInterval(() => void sweep(false), Math.max(100, Math.floor(windowMs / 4)));
   timer.unref();
 
   return {
-    async record(ctx, action, reason) {
+    async record(ctx, request, reason) {
       const at = now();
       let key = sourceKey(ctx.sourceIp);
       let w = windows.get(key);
@@ -138,10 +146,10 @@ export function createDenialRecorder(deps: DenialRecorderDeps): DenialRecorder {
           await deps.append({
             orgId: null,
             actor: ctx.actor,
-            action,
+            action: request.action,
             outcome: "denied",
             sourceIp: ctx.sourceIp,
-            details: { reason },
+            details: { reason, route: request.route },
           });
           return;
         }
@@ -154,8 +162,9 @@ export function createDenialRecorder(deps: DenialRecorderDeps): DenialRecorder {
       }
       w.count += 1;
       w.reasons.set(reason, (w.reasons.get(reason) ?? 0) + 1);
-      if (w.actions.has(action) || w.actions.size < MAX_ACTIONS_LISTED * 5) {
-        w.actions.set(action, (w.actions.get(action) ?? 0) + 1);
+      const route = request.route;
+      if (w.routes.has(route) || w.routes.size < MAX_ROUTES_LISTED * 5) {
+        w.routes.set(route, (w.routes.get(route) ?? 0) + 1);
       }
     },
     flush: () => sweep(true),

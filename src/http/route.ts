@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
+import type { AuditAction } from "../audit/actions.js";
 import type { RequestContext } from "../auth/types.js";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -39,6 +40,11 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   responses: Record<number, z.ZodType | null>;
   /** Requests per minute per source address, for routes a brute force would target. */
   rateLimitPerMinute?: number;
+  /**
+   * The audit action a refusal before the handler (rate limit, CSRF, no credentials) is recorded under,
+   * so it shares the name of the handler's own entries (sign-in: "auth.login"). Default "request.denied".
+   */
+  auditAction?: AuditAction;
   handler(input: HandlerInput<P, Q, B>): Promise<Answer>;
 }
 

@@ -13,6 +13,7 @@ import type { Actor, RequestContext } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import { createClientErrorHandler } from "./client-errors.js";
 import { csrfRefusal } from "./csrf.js";
+import type { DeniedRequest } from "./denials.js";
 import { drainRequest } from "./drain.js";
 import { errorBody, invalidRequest, toHttpError } from "./errors.js";
 import { installJsonParser } from "./json-body.js";
@@ -34,7 +35,7 @@ export interface HttpDeps {
   /** Resolves the caller from the Authorization header or session cookie; null when none was sent. */
   authenticate(request: FastifyRequest): Promise<Actor | null>;
   /** Records a refused request (A1: every denied request is audited). */
-  recordDenied(ctx: RequestContext, action: string, reason: string): Promise<void>;
+  recordDenied(ctx: RequestContext, request: DeniedRequest, reason: string): Promise<void>;
   /** Readiness: the database answers and the run worker is not stuck (http/readiness.ts). */
   ready(): Promise<Readiness>;
   /** A hop count or proxy addresses (http/trust-proxy.ts); never `true`. */
@@ -90,21 +91,25 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       url: route.url,
       handler: async (request, reply) => {
         const ctx: RequestContext = { actor: null, sourceIp: request.ip, requestId: String(request.id) };
+        const denied: DeniedRequest = {
+          action: route.auditAction ?? "request.denied",
+          route: `${route.method} ${route.url}`,
+        };
         if (
           route.rateLimitPerMinute &&
           !limiter.take(`${route.url}|${request.ip}`, route.rateLimitPerMinute)
         ) {
-          await deps.recordDenied(ctx, `${route.method} ${route.url}`, "rate_limited");
+          await deps.recordDenied(ctx, denied, "rate_limited");
           throw new AppError("rate_limited", "too many requests; try again in a minute");
         }
         const refusal = csrfRefusal(request);
         if (refusal) {
-          await deps.recordDenied(ctx, `${route.method} ${route.url}`, refusal);
+          await deps.recordDenied(ctx, denied, refusal);
           throw new AppError("forbidden", "a cookie request must come from the console's own pages");
         }
         ctx.actor = await deps.authenticate(request);
         if (route.auth !== "none" && !ctx.actor) {
-          await deps.recordDenied(ctx, `${route.method} ${route.url}`, "unauthenticated");
+          await deps.recordDenied(ctx, denied, "unauthenticated");
           throw new AppError("unauthenticated", "sign in or send a valid bearer token");
         }
         const params = parse(route.params, request.params, "params");

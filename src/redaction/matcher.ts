@@ -6,9 +6,13 @@
  * every pattern, so every occurrence covers exactly one sampled position inside a chosen window of s
  * consecutive grams of the pattern; indexing each pattern under those s grams (with their offsets) finds
  * every occurrence exactly once. A sample whose gram is in no pattern's window is rejected by a bit filter;
- * the rest are verified with an exact comparison. Two tiers share the samples: q = 4 for patterns of 6
- * characters or more, q = 2 for the few shorter ones (values of 4 and 5 characters), so one loop reads
- * each sampled position once for both.
+ * the rest are verified with an exact comparison. Three tiers share the samples: q = 8 for the patterns long
+ * enough for it, q = 4 for the other patterns of 6 characters or more, q = 2 for the few shorter ones (values
+ * of 4 and 5 characters), so one loop reads each sampled position once for all (decision 0240).
+ *
+ * The file is longer than the 400 lines of the style guide: the tiers share the scan state and the hot
+ * loop, and splitting them over modules would put the loop's state behind imports and calls it cannot
+ * afford. Each function stays under 120 lines.
  *
  * The text is copied block by block into a byte buffer (`write(.., "latin1")`: one byte per UTF-16 unit, the low
  * byte), so a sample reads a gram with a single DataView load. Patterns are hashed over the same low bytes;
@@ -28,6 +32,14 @@ export interface Matcher {
   readonly longest: number;
 }
 
+/**
+ * The largest stride: each pattern is indexed under `stride` grams, so the index grows with it. Without a
+ * cap, a set of long values only (URLs, 64-character keys) got strides of 16 to 61 and builds of seconds.
+ * The cap is 4, or higher while patterns x stride stays within `ENTRY_BUDGET` (a few thousand patterns
+ * build in milliseconds at any stride, and a longer stride reads fewer samples).
+ */
+const MAX_STRIDE = 4;
+const ENTRY_BUDGET = 300_000;
 /** Patterns shorter than this go to the q = 2 tier; longer ones would make its bigram table useless. */
 const MAIN_MIN_LENGTH = 6;
 /**
@@ -46,20 +58,21 @@ interface Entries {
 }
 
 /**
- * The q = 4 tier. Entries with the same gram, offset and first 4 characters form a group: patterns built
+ * A q = 4 or q = 8 tier (an 8-gram is keyed by `key8` of its two halves). Entries with the same gram, offset and first 4 characters form a group: patterns built
  * on one dictionary word ("Football7?", "Football12!") share all three, and logs are full of such words,
  * so one comparison of the text's 4 characters at the group's offset clears them all. A bit filter answers
- * most samples. The groups live inline in an open-addressing table, 4 ints per slot (gram, offset, head,
- * first member + 1; 0 marks an empty slot), so a sample that passes the filter usually reads one cache
- * line: with the groups in separate arrays behind a bucket array, each pass cost several cache misses.
- * Each group's patterns are listed through `memberNext` (entry + 1).
+ * most samples. The groups live inline in `cells`, 4 ints each (gram, offset, head, first member + 1), sorted
+ * by the bucket of their gram, `start[b]` the first of bucket b (see placeCells). Each group's patterns
+ * are listed through `memberNext` (entry + 1).
  */
 interface MainTier {
+  /** Patterns in the tier. */
+  count: number;
   filter: Int32Array;
   filterShift: number;
   cells: Int32Array;
+  start: Int32Array;
   cellShift: number;
-  cellMask: number;
   memberNext: Int32Array;
   pattern: Int32Array;
 }
@@ -70,6 +83,8 @@ interface MainTier {
  * looks up the exact 4 characters at each such offset back among the patterns' first 4 characters.
  */
 interface ShortTier {
+  /** Patterns in the tier. */
+  count: number;
   offsets: Uint8Array;
   /** A bit set of the patterns' first 4 characters, hashed: see `isHead`. */
   heads: Int32Array;
@@ -101,72 +116,162 @@ export function createMatcher(table: PatternTable): Matcher {
     if (e > longest) longest = e;
   }
 
-  const shortIds: number[] = [];
-  const mainIds: number[] = [];
-  // One stride for both tiers, so one loop reads each sampled position once for both: a pattern of
-  // length l has l - q + 1 grams, and the stride may not exceed that for any pattern.
-  let stride = BLOCK;
+  // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
+  // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
+  // q = 2 and q = 4 tiers; a pattern long enough for that many 8-grams goes to the q = 8 tier.
+  let stride = Math.max(MAX_STRIDE, Math.floor(ENTRY_BUDGET / Math.max(1, count)));
   for (let p = 0; p < count; p++) {
     const l = length[p]!;
-    if (l < MAIN_MIN_LENGTH) {
-      shortIds.push(p);
-      stride = Math.min(stride, l - 1);
-    } else {
-      mainIds.push(p);
-      stride = Math.min(stride, l - 3);
-    }
+    stride = Math.min(stride, l < MAIN_MIN_LENGTH ? l - 1 : l - 3);
+  }
+  const shortIds: number[] = [];
+  const midIds: number[] = [];
+  const longIds: number[] = [];
+  for (let p = 0; p < count; p++) {
+    const l = length[p]!;
+    if (l < MAIN_MIN_LENGTH) shortIds.push(p);
+    else if (l - 7 < stride) midIds.push(p);
+    else longIds.push(p);
   }
   const shortTier = buildShortTier(patterns, length, head, shortIds, stride);
-  const mainTier = buildMainTier(patterns, length, head, mainIds, stride);
+  const midTier = buildMainTier(patterns, length, head, midIds, stride, 4);
+  const longTier = buildMainTier(patterns, length, head, longIds, stride, 8);
+  const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
+  let prefixIndex: PrefixIndex | null = null;
+  return {
+    ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
+    liveFrom(input) {
+      const len = input.length;
+      if (count === 0) return len;
+      prefixIndex ??= buildPrefixIndex(patterns, tails, head);
+      for (let i = Math.max(0, len - longest + 1); i < len; i++) {
+        if (prefixIndex.isProperPrefix(input, i)) return i;
+      }
+      return len;
+    },
+    longest,
+  };
+}
 
-  let view: DataView | null = null;
+/**
+ * A matcher's tables and its scan state, shared by the hot loops and `candidate` so the loops pass only
+ * numbers around. A class, not closures made by createMatcher: closures get their own feedback and
+ * compiled code per matcher, so every new matcher (one per change to an organization's secrets) ran its
+ * first scans interpreted, 2 to 10 times slower; methods are compiled once for all matchers.
+ */
+class Scanner {
+  private readonly patterns: string[];
+  private readonly tails: PatternTable["tails"];
+  private view: DataView | null = null;
+  private text = "";
+  private n = 0;
+  private blockBase = 0;
+  private blockLength = 0;
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private lastStart = -1;
+  private lastEnd = -1;
+  private ordered = true;
+  /** Last verified start of each pattern in the current scan, and the smallest period of a pattern. */
+  private readonly previous = new Map<number, number>();
+  private readonly periods = new Map<number, number>();
+  // The scans only collect the sampled positions that pass the filters; the positions are examined after
+  // the loop. Examining them inline (the chains, `candidate`) made the compiled loop several times
+  // slower even on text where nothing passed.
+  private passed: readonly [Int32Array, Int32Array, Int32Array] = [EMPTY, EMPTY, EMPTY];
+  private passedCounts: Int32Array = EMPTY;
 
-  // Scan state, shared by the hot loops and `candidate` so the loops pass only numbers around.
-  let text = "";
-  let n = 0;
-  let blockBase = 0;
-  let blockLength = 0;
-  let starts: number[] = [];
-  let ends: number[] = [];
-  let lastStart = -1;
-  let lastEnd = -1;
-  let ordered = true;
+  constructor(
+    table: PatternTable,
+    private readonly length: Int32Array,
+    private readonly extent: Int32Array,
+    private readonly head: Int32Array,
+    private readonly stride: number,
+    private readonly tiers: readonly [ShortTier, MainTier, MainTier],
+  ) {
+    this.patterns = table.patterns;
+    this.tails = table.tails;
+  }
 
-  // Last verified start of each pattern in the current scan, and the smallest period of a pattern.
-  const previous = new Map<number, number>();
-  const periods = new Map<number, number>();
-  const periodOf = (p: number): number => {
-    let period = periods.get(p);
+  ranges(input: string): number[] {
+    shared ??= createScanBuffers();
+    const scratch = shared.bytes;
+    this.view = shared.view;
+    this.passed = [shared.shortPassed, shared.midPassed, shared.longPassed];
+    this.passedCounts = shared.counts;
+    this.text = input;
+    const n = input.length;
+    this.n = n;
+    this.starts = [];
+    this.ends = [];
+    this.lastStart = -1;
+    this.lastEnd = -1;
+    this.ordered = true;
+    this.previous.clear();
+    const [shortTier, midTier, longTier] = this.tiers;
+    // Next sample, relative to the current block.
+    let next = 0;
+    for (let base = 0; base < n; base += BLOCK) {
+      this.blockBase = base;
+      // A block carries 7 more characters, so the grams sampled near its end are whole.
+      const blockEnd = Math.min(n, base + BLOCK + 7);
+      this.blockLength = blockEnd - base;
+      scratch.write(base === 0 && blockEnd === n ? input : input.slice(base, blockEnd), 0, "latin1");
+      // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
+      // of the scratch buffer; verification rejects what that lets through.
+      const last = Math.min(this.blockLength - 2, BLOCK - 1);
+      const j = sample(this.view, next, last, this.stride, this.tiers, this.passed, this.passedCounts);
+      // Past the last whole gram the next offset can go negative; nothing is left to sample there.
+      next = Math.max(0, j - BLOCK);
+      this.shortHits(shortTier);
+      this.mainHits(midTier, this.passed[1], this.passedCounts[1]!, false);
+      this.mainHits(longTier, this.passed[2], this.passedCounts[2]!, true);
+    }
+    if (this.lastEnd >= 0) {
+      this.starts.push(this.lastStart);
+      this.ends.push(this.lastEnd);
+    }
+    const result = normalize(this.starts, this.ends, this.ordered);
+    this.text = "";
+    this.starts = [];
+    this.ends = [];
+    return result;
+  }
+
+  private periodOf(p: number): number {
+    let period = this.periods.get(p);
     if (period === undefined) {
-      period = smallestPeriod(patterns[p]!);
-      periods.set(p, period);
+      period = smallestPeriod(this.patterns[p]!);
+      this.periods.set(p, period);
     }
     return period;
-  };
+  }
 
-  function candidate(p: number, t: number): void {
+  private candidate(p: number, t: number): void {
     if (t < 0) return;
-    const end = t + length[p]!;
-    if (end > n) return;
+    const length = this.length[p]!;
+    const end = t + length;
+    if (end > this.n) return;
     // A candidate inside the current range cannot change the union, whatever its tails.
-    if (t >= lastStart && t + extent[p]! <= lastEnd) return;
-    const rel = t - blockBase;
-    if (rel >= 0 && rel + 4 <= blockLength && view!.getInt32(rel, true) !== head[p]) return;
-    const prev = previous.get(p);
-    if (prev !== undefined && t > prev && t < prev + length[p]! && (t - prev) % periodOf(p) === 0) {
+    if (t >= this.lastStart && t + this.extent[p]! <= this.lastEnd) return;
+    const rel = t - this.blockBase;
+    if (rel >= 0 && rel + 4 <= this.blockLength && this.view!.getInt32(rel, true) !== this.head[p]) return;
+    const text = this.text;
+    const prev = this.previous.get(p);
+    if (prev !== undefined && t > prev && t < prev + length && (t - prev) % this.periodOf(p) === 0) {
       // Overlaps the last occurrence of p by a multiple of p's period: text[t, prev + length) is already
       // known to equal p's head, so only the new characters are compared. Without this, a periodic text
       // against a long periodic pattern would compare the whole pattern at every sample.
-      const pattern = patterns[p]!;
-      for (let x = prev + length[p]!; x < end; x++) {
+      const pattern = this.patterns[p]!;
+      for (let x = prev + length; x < end; x++) {
         if (text.charCodeAt(x) !== pattern.charCodeAt(x - t)) return;
       }
-    } else if (!text.startsWith(patterns[p]!, t)) {
+    } else if (!text.startsWith(this.patterns[p]!, t)) {
       return;
     }
-    if (prev === undefined || t > prev) previous.set(p, t);
+    if (prev === undefined || t > prev) this.previous.set(p, t);
     let stop = end;
-    const ts = tails[p];
+    const ts = this.tails[p];
     if (ts) {
       for (const tail of ts) {
         if (text.startsWith(tail, end)) {
@@ -175,67 +280,53 @@ export function createMatcher(table: PatternTable): Matcher {
         }
       }
     }
-    if (lastEnd >= 0 && t <= lastEnd && stop >= lastStart) {
-      if (t < lastStart) {
-        lastStart = t;
-        ordered = false;
+    this.include(t, stop);
+  }
+
+  /** Adds [t, stop) to the ranges, merged with the last one when they overlap or touch. */
+  private include(t: number, stop: number): void {
+    if (this.lastEnd >= 0 && t <= this.lastEnd && stop >= this.lastStart) {
+      if (t < this.lastStart) {
+        this.lastStart = t;
+        this.ordered = false;
       }
-      if (stop > lastEnd) lastEnd = stop;
+      if (stop > this.lastEnd) this.lastEnd = stop;
       return;
     }
-    if (lastEnd >= 0) {
-      starts.push(lastStart);
-      ends.push(lastEnd);
-      if (t < lastStart) ordered = false;
+    if (this.lastEnd >= 0) {
+      this.starts.push(this.lastStart);
+      this.ends.push(this.lastEnd);
+      if (t < this.lastStart) this.ordered = false;
     }
-    lastStart = t;
-    lastEnd = stop;
+    this.lastStart = t;
+    this.lastEnd = stop;
   }
 
-  // The scans only collect the sampled positions that pass the filter; the positions are examined after
-  // the loop. Examining them inline (the chains, `candidate`) made the compiled loop several times
-  // slower even on text where nothing passed.
-  let shortPassed: Int32Array = new Int32Array(0);
-  let shortPassedCount = 0;
-  let mainPassed: Int32Array = new Int32Array(0);
-  let mainPassedCount = 0;
-  let passedCounts: Int32Array = new Int32Array(2);
-
-  function scan(from: number): number {
-    // Up to the last bigram of the block. A 4-gram read there runs past the text's end into stale bytes
-    // of the scratch buffer; verification rejects what that lets through.
-    const last = Math.min(blockLength - 2, BLOCK - 1);
-    const j = sample(view!, from, last, stride, shortTier, mainTier, shortPassed, mainPassed, passedCounts);
-    shortPassedCount = passedCounts[0]!;
-    mainPassedCount = passedCounts[1]!;
-    return j;
-  }
-
-  function mainHits(tier: MainTier): void {
-    const dv = view!;
-    const { cells, cellShift, cellMask } = tier;
-    for (let x = 0; x < mainPassedCount; x++) {
-      const j = mainPassed[x]!;
-      const g = dv.getInt32(j, true);
-      for (let k = (Math.imul(g, GOLDEN) >>> cellShift) << 2; cells[k + 3] !== 0; k = (k + 4) & cellMask) {
+  /** Examines the positions that passed the filter of a q = 4 (`long` false) or q = 8 tier. */
+  private mainHits(tier: MainTier, positions: Int32Array, passes: number, long: boolean): void {
+    const dv = this.view!;
+    const { cells, start, cellShift, memberNext, pattern } = tier;
+    for (let x = 0; x < passes; x++) {
+      const j = positions[x]!;
+      const g = long ? key8(dv.getInt32(j, true), dv.getInt32(j + 4, true)) : dv.getInt32(j, true);
+      const b = Math.imul(g, GOLDEN) >>> cellShift;
+      for (let k = start[b]! << 2, end = start[b + 1]! << 2; k < end; k += 4) {
         if (cells[k] !== g) continue;
         const rel = j - cells[k + 1]!;
         if (rel >= 0 && dv.getInt32(rel, true) !== cells[k + 2]) continue;
-        mainHit(tier, cells[k + 3]!, blockBase + rel);
+        const t = this.blockBase + rel;
+        for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
       }
     }
   }
 
-  function mainHit(tier: MainTier, member: number, t: number): void {
-    const { memberNext, pattern } = tier;
-    for (let e = member - 1; e >= 0; e = memberNext[e]! - 1) candidate(pattern[e]!, t);
-  }
-
-  function shortHits(tier: ShortTier): void {
-    const dv = view!;
+  private shortHits(tier: ShortTier): void {
+    const dv = this.view!;
     const { offsets, heads, headShift, headFirst, headNext, headGram, headPattern } = tier;
-    for (let x = 0; x < shortPassedCount; x++) {
-      const j = shortPassed[x]!;
+    const positions = this.passed[0];
+    const passes = this.passedCounts[0]!;
+    for (let x = 0; x < passes; x++) {
+      const j = positions[x]!;
       const mask = offsets[dv.getUint16(j, true)]!;
       // Digits and common letter pairs pass the bigram test often. Which of the (at most 4) offsets also
       // start with some short pattern's first 4 characters is answered without a branch per offset.
@@ -249,69 +340,19 @@ export function createMatcher(table: PatternTable): Matcher {
       }
       for (let o = 0; mask >>> o !== 0; o++) {
         if (((mask >>> o) & 1) === 0) continue;
-        const t = blockBase + j - o;
-        if (t < 0 || t + 4 > n) continue;
-        // The block holds 3 characters past its end, so only a start before the block needs the string.
-        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(text, t);
+        const t = this.blockBase + j - o;
+        if (t < 0 || t + 4 > this.n) continue;
+        // The block holds 7 characters past its end, so only a start before the block needs the string.
+        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(this.text, t);
         for (let e = headFirst[Math.imul(g, GOLDEN) >>> headShift]! - 1; e >= 0; e = headNext[e]! - 1) {
-          if (headGram[e] === g) candidate(headPattern[e]!, t);
+          if (headGram[e] === g) this.candidate(headPattern[e]!, t);
         }
       }
     }
   }
-
-  function ranges(input: string): number[] {
-    if (count === 0 || input.length < 4) return [];
-    shared ??= createScanBuffers();
-    const scratch = shared.bytes;
-    view = shared.view;
-    shortPassed = shared.shortPassed;
-    mainPassed = shared.mainPassed;
-    passedCounts = shared.counts;
-    text = input;
-    n = input.length;
-    starts = [];
-    ends = [];
-    lastStart = -1;
-    lastEnd = -1;
-    ordered = true;
-    previous.clear();
-    // Next sample, relative to the current block.
-    let next = 0;
-    for (blockBase = 0; blockBase < n; blockBase += BLOCK) {
-      // A block carries 3 more characters, so the grams sampled near its end are whole.
-      const blockEnd = Math.min(n, blockBase + BLOCK + 3);
-      blockLength = blockEnd - blockBase;
-      scratch.write(blockBase === 0 && blockEnd === n ? text : text.slice(blockBase, blockEnd), 0, "latin1");
-      // Past the last whole gram the next offset can go negative; nothing is left to sample there.
-      next = Math.max(0, scan(next) - BLOCK);
-      shortHits(shortTier);
-      mainHits(mainTier);
-    }
-    if (lastEnd >= 0) {
-      starts.push(lastStart);
-      ends.push(lastEnd);
-    }
-    const result = normalize(starts, ends, ordered);
-    text = "";
-    starts = [];
-    ends = [];
-    return result;
-  }
-
-  let prefixIndex: PrefixIndex | null = null;
-  function liveFrom(input: string): number {
-    const len = input.length;
-    if (count === 0) return len;
-    prefixIndex ??= buildPrefixIndex(patterns, tails, head);
-    for (let i = Math.max(0, len - longest + 1); i < len; i++) {
-      if (prefixIndex.isProperPrefix(input, i)) return i;
-    }
-    return len;
-  }
-
-  return { ranges, liveFrom, longest };
 }
+
+const EMPTY = new Int32Array(0);
 
 /**
  * A scan's working memory: the block's bytes and the positions that passed. One set per thread serves
@@ -322,57 +363,77 @@ interface ScanBuffers {
   bytes: Buffer;
   view: DataView;
   shortPassed: Int32Array;
-  mainPassed: Int32Array;
+  midPassed: Int32Array;
+  longPassed: Int32Array;
   counts: Int32Array;
 }
 
 let shared: ScanBuffers | null = null;
 
 function createScanBuffers(): ScanBuffers {
-  // The block plus its 3 characters of overlap, and room for a 4-byte read at its last bigram.
-  const bytes = Buffer.allocUnsafe(BLOCK + 8);
+  // The block plus its 7 characters of overlap, and room for an 8-byte read at its last bigram.
+  const bytes = Buffer.allocUnsafe(BLOCK + 16);
   return {
     bytes,
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     shortPassed: new Int32Array(BLOCK),
-    mainPassed: new Int32Array(BLOCK),
-    counts: new Int32Array(2),
+    midPassed: new Int32Array(BLOCK),
+    longPassed: new Int32Array(BLOCK),
+    counts: new Int32Array(3),
   };
 }
 
 /**
  * The hot loop: samples every `stride`-th position of the block from `from` to `last`, its bigram for the
- * short tier and its 4-gram for the main tier, and lists the positions that pass either filter. Returns
- * the position after the last sample. A plain function of its arguments: inside the matcher's closure,
- * the compiled loop ran two to four times slower.
+ * short tier, its 4-gram for the q = 4 tier and its 8-gram for the q = 8 tier, and lists the positions that
+ * pass each tier's filter. Returns the position after the last sample. A plain function of its arguments:
+ * inside the matcher's closure, the compiled loop ran two to four times slower.
  */
 function sample(
   dv: DataView,
   from: number,
   last: number,
   stride: number,
-  short: ShortTier,
-  main: MainTier,
-  shortOut: Int32Array,
-  mainOut: Int32Array,
+  tiers: readonly [ShortTier, MainTier, MainTier],
+  out: readonly [Int32Array, Int32Array, Int32Array],
   counts: Int32Array,
 ): number {
-  const { offsets } = short;
-  const { filter, filterShift } = main;
+  const { offsets } = tiers[0];
+  const { filter: midFilter, filterShift: midShift } = tiers[1];
+  const { filter: longFilter, filterShift: longShift } = tiers[2];
+  const [shortOut, midOut, longOut] = out;
+  // Most sets leave a tier or two empty (no value under 6 characters): their tables are not read then.
+  const short = tiers[0].count > 0;
+  const mid = tiers[1].count > 0;
   let shortCount = 0;
-  let mainCount = 0;
+  let midCount = 0;
+  let longCount = 0;
   let j = from;
   for (; j <= last; j += stride) {
     const g = dv.getInt32(j, true);
-    if (offsets[g & 0xffff] !== 0) shortOut[shortCount++] = j;
+    if (short && offsets[g & 0xffff] !== 0) shortOut[shortCount++] = j;
     // filterBits(g), written out: the call, though inlined, measured 3-5% slower here.
-    const m = Math.imul(g, MIX);
-    const mask = (1 << (m >>> 27)) | (1 << ((m >>> 22) & 31)) | (1 << ((m >>> 17) & 31));
-    if ((filter[Math.imul(g, GOLDEN) >>> filterShift]! & mask) === mask) mainOut[mainCount++] = j;
+    let m = Math.imul(g, MIX);
+    let mask = (1 << (m >>> 27)) | (1 << ((m >>> 22) & 31)) | (1 << ((m >>> 17) & 31));
+    if (mid && (midFilter[Math.imul(g, GOLDEN) >>> midShift]! & mask) === mask) midOut[midCount++] = j;
+    const h = key8(g, dv.getInt32(j + 4, true));
+    m = Math.imul(h, MIX);
+    mask = (1 << (m >>> 27)) | (1 << ((m >>> 22) & 31)) | (1 << ((m >>> 17) & 31));
+    if ((longFilter[Math.imul(h, GOLDEN) >>> longShift]! & mask) === mask) longOut[longCount++] = j;
   }
   counts[0] = shortCount;
-  counts[1] = mainCount;
+  counts[1] = midCount;
+  counts[2] = longCount;
   return j;
+}
+
+/**
+ * The key of an 8-gram (its low bytes as two little-endian ints). Characters 5 to 8 are mixed in so
+ * that 8-grams sharing their first half spread: a 4-gram of hex digits holds 2 bytes of a value, and hex
+ * forms and hex request ids in logs met on most of them.
+ */
+function key8(a: number, b: number): number {
+  return a ^ Math.imul(b ^ (b >>> 15), 0x2c1b3c6d);
 }
 
 /** The 3 bits a gram sets in its filter word (chosen by other bits of another product). */
@@ -436,7 +497,7 @@ function selectEntries(
   patterns: string[],
   length: Int32Array,
   ids: number[],
-  q: 2 | 4,
+  q: 2 | 4 | 8,
   stride: number,
 ): Entries {
   let total = 0;
@@ -449,13 +510,18 @@ function selectEntries(
     parts[k] = patterns[ids[k]!]!;
     starts[k + 1] = starts[k]! + length[ids[k]!]!;
   }
-  const bytes = Buffer.allocUnsafe(total + 4);
-  bytes.write(parts.join(""), 0, "latin1");
+  const bytes = Buffer.allocUnsafe(total + 8);
+  writeJoined(bytes, parts);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const gramAt = (i: number) => (q === 4 ? dv.getInt32(i, true) : dv.getUint16(i, true));
+  const gramAt = (i: number) =>
+    q === 2
+      ? dv.getUint16(i, true)
+      : q === 4
+        ? dv.getInt32(i, true)
+        : key8(dv.getInt32(i, true), dv.getInt32(i + 4, true));
   // A small table on purpose: it stays in cache, and the grams worth avoiding are shared by many
   // patterns, far above the noise of slot collisions.
-  const slot = (g: number) => (q === 4 ? Math.imul(g, GOLDEN) >>> 16 : g);
+  const slot = (g: number) => (q === 2 ? g : Math.imul(g, GOLDEN) >>> 16);
   // Window w covers grams [w, w + stride); candidate k of a pattern with `last` + 1 windows:
   const choices = (last: number) => (last < WINDOW_CHOICES ? last + 1 : WINDOW_CHOICES);
   const choice = (last: number, k: number) =>
@@ -492,7 +558,7 @@ function selectEntries(
         sum +=
           counts[slot(gramAt(base + i))]! * 4 +
           COMMONNESS[bytes[base + i]!]! +
-          (q === 4 && wordLike(bytes, base + i) ? WORD_PENALTY : 0);
+          (q !== 2 && wordLike(bytes, base + i) ? WORD_PENALTY : 0);
       }
       if (sum <= best) {
         best = sum;
@@ -516,8 +582,9 @@ function buildMainTier(
   head: Int32Array,
   ids: number[],
   stride: number,
+  q: 4 | 8,
 ): MainTier {
-  const { gram, pattern, offset } = selectEntries(patterns, length, ids, 4, stride);
+  const { gram, pattern, offset } = selectEntries(patterns, length, ids, q, stride);
   const count = gram.length;
 
   // Group entries by (gram, offset, head) in an open-addressing table of group + 1. Most grams belong to
@@ -542,8 +609,10 @@ function buildMainTier(
   const slotBits = Math.ceil(Math.log2(2 * repeated + 2));
   const slots = 1 << slotBits;
   const table = new Int32Array(slots);
-  const groupGram = new Int32Array(count);
-  const groupOffset = new Int32Array(count);
+  // The groups are compacted into the entries' own arrays: group i is written when entry e >= i is read,
+  // so no entry is overwritten before it is read. Two arrays fewer of fresh memory (0240).
+  const groupGram = gram;
+  const groupOffset = offset;
   const groupHead = new Int32Array(count);
   const member = new Int32Array(count);
   const memberNext = new Int32Array(count);
@@ -579,20 +648,7 @@ function buildMainTier(
     groups++;
   }
 
-  // At most half full, so probes stay short and always end. Groups go in ascending order, so a gram's
-  // groups are met in the order of the entries, as described above.
-  const cellBits = Math.max(4, Math.ceil(Math.log2(2 * groups + 1)));
-  const cellShift = 32 - cellBits;
-  const cellMask = (4 << cellBits) - 1;
-  const cells = new Int32Array(4 << cellBits);
-  for (let i = 0; i < groups; i++) {
-    let k = (Math.imul(groupGram[i]!, GOLDEN) >>> cellShift) << 2;
-    while (cells[k + 3] !== 0) k = (k + 4) & cellMask;
-    cells[k] = groupGram[i]!;
-    cells[k + 1] = groupOffset[i]!;
-    cells[k + 2] = groupHead[i]!;
-    cells[k + 3] = member[i]!;
-  }
+  const { cells, start, cellShift } = placeCells(groupGram, groupOffset, groupHead, member, groups);
   // About 8 bits per distinct gram, 3 of them set in one 32-bit word: under 1% false positives. A larger
   // filter cost more in cache misses than it saved in false positives (measured at 10,000 secrets).
   const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2(groups + 1)) - 2));
@@ -602,7 +658,58 @@ function buildMainTier(
     const g = groupGram[i]!;
     filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
   }
-  return { filter, filterShift, cells, cellShift, cellMask, memberNext, pattern };
+  return { count: ids.length, filter, filterShift, cells, start, cellShift, memberNext, pattern };
+}
+
+/**
+ * The cell table: the groups sorted by the top `cellBits` bits of their gram's hash (a counting sort,
+ * stable, so a gram's groups keep their ascending order), 4 ints each, and `start[b]` the first group of
+ * bucket b. About one group per bucket. An open-addressing table at most half full was twice the memory,
+ * and that memory, fresh pages every build, was most of the build time (page faults, 12-23 µs each on
+ * the benchmark machine); inserting into it was a cache miss per group.
+ */
+function placeCells(
+  gram: Int32Array,
+  offset: Int32Array,
+  head: Int32Array,
+  member: Int32Array,
+  groups: number,
+): { cells: Int32Array; start: Int32Array; cellShift: number } {
+  const cellBits = Math.max(4, Math.ceil(Math.log2(groups + 1)));
+  const cellShift = 32 - cellBits;
+  const start = new Int32Array((1 << cellBits) + 1);
+  for (let i = 0; i < groups; i++) start[(Math.imul(gram[i]!, GOLDEN) >>> cellShift) + 1]!++;
+  for (let b = 1; b < start.length; b++) start[b]! += start[b - 1]!;
+  const cells = new Int32Array(4 * groups);
+  // `start` serves as the write cursor of each bucket, then is shifted back by one bucket.
+  for (let i = 0; i < groups; i++) {
+    const k = start[Math.imul(gram[i]!, GOLDEN) >>> cellShift]!++ << 2;
+    cells[k] = gram[i]!;
+    cells[k + 1] = offset[i]!;
+    cells[k + 2] = head[i]!;
+    cells[k + 3] = member[i]!;
+  }
+  start.copyWithin(1, 0, start.length - 1);
+  start[0] = 0;
+  return { cells, start, cellShift };
+}
+
+/** Writes the strings one after the other as latin1, a few at a time: one joined string of some MiB
+ * would be a large object, and its fresh pages cost more than the copy. */
+function writeJoined(bytes: Buffer, parts: readonly string[]): void {
+  let at = 0;
+  let chunk: string[] = [];
+  let size = 0;
+  for (const part of parts) {
+    chunk.push(part);
+    size += part.length;
+    if (size >= 1 << 14) {
+      at += bytes.write(chunk.join(""), at, "latin1");
+      chunk = [];
+      size = 0;
+    }
+  }
+  if (chunk.length > 0) bytes.write(chunk.join(""), at, "latin1");
 }
 
 function buildShortTier(
@@ -636,7 +743,7 @@ function buildShortTier(
     const h = Math.imul(head[p]!, GOLDEN) >>> (32 - HEAD_BITS);
     heads[h >>> 5]! |= 1 << (h & 31);
   }
-  return { offsets, heads, headShift, headFirst, headNext, headGram, headPattern };
+  return { count: ids.length, offsets, heads, headShift, headFirst, headNext, headGram, headPattern };
 }
 
 /** Bits of the short tier's head set: 64 Ki bits (8 KiB) for at most a few thousand short patterns. */

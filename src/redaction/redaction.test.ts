@@ -480,6 +480,51 @@ describe("redaction properties", () => {
     );
   });
 
+  it("each tier (q = 2, 4 and 8), alone or with the others, finds what the naive search finds", () => {
+    // Value lengths pick the tiers: 4-5 characters the bigram tier, 6 to 10 the 4-gram tier, longer forms
+    // the 8-gram one; a set of long values only makes the stride its cap. A two-letter alphabet makes
+    // many patterns share grams, heads and cell buckets; the text is random over it with forms pasted in
+    // across the block boundaries, and long enough for the output to be assembled in pieces.
+    const length = fc.oneof(
+      fc.integer({ min: 4, max: 5 }),
+      fc.integer({ min: 6, max: 10 }),
+      fc.integer({ min: 11, max: 40 }),
+    );
+    const scenario = fc
+      .tuple(
+        fc.constantFrom("ab", "aB9-", "0123456789abcdef"),
+        fc.array(length, { minLength: 1, maxLength: 5 }),
+      )
+      .chain(([alphabet, lengths]) => {
+        const str = (n: number) =>
+          fc.string({ unit: fc.constantFrom(...alphabet), minLength: n, maxLength: n });
+        return fc.record({
+          values: fc.tuple(...lengths.map(str)),
+          filler: fc.string({ unit: fc.constantFrom(...alphabet, "x", " "), minLength: 64, maxLength: 64 }),
+          inserts: fc.array(
+            fc.tuple(
+              fc.oneof(fc.nat({ max: 2 * BLOCK }), fc.integer({ min: BLOCK - 40, max: BLOCK + 8 })),
+              fc.nat(),
+            ),
+            { maxLength: 16 },
+          ),
+        });
+      });
+    fc.assert(
+      fc.property(scenario, ({ values, filler, inserts }) => {
+        const forms = expandPatterns(collectPatterns(values));
+        const chars = filler.repeat(Math.ceil((2 * BLOCK + 80) / filler.length)).split("");
+        for (const [at, k] of inserts) {
+          const form = forms[k % forms.length] ?? "";
+          for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
+        }
+        const text = chars.join("");
+        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it("the output never contains a value of 4 characters or more outside a marker", () => {
     const value = fc.string({ unit: "binary", minLength: 4, maxLength: 10 });
     const scenario = fc.array(value, { minLength: 1, maxLength: 5 }).chain((values) =>

@@ -1,0 +1,106 @@
+/**
+ * Paired comparison of two builds of `src/redaction` in one process (decisions 0101, 0130, 0240): builds
+ * and scans alternate between the two over the same inputs, so a loaded machine slows both alike; the
+ * figure is the median of the per-pair ratios of CPU time. Not a `.bench` file: it needs the other copy.
+ *
+ *   git archive <commit> src/redaction | tar -x -C /tmp/old     (then compile it with the repo's options)
+ *   node dist/bench/redaction-compare.js /tmp/old/dist/src/redaction [pairs] [scan | build | <set name part>]
+ */
+
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import * as ours from "../src/redaction/index.js";
+import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+
+type Module = typeof ours;
+const dir = process.argv[2];
+if (!dir)
+  throw new Error("usage: redaction-compare.js <directory of the other compiled src/redaction> [pairs]");
+const other = (await import(pathToFileURL(path.resolve(dir, "index.js")).href)) as Module;
+const pairs = Number(process.argv[3] ?? 5);
+/** `scan`, `build`, or a substring of a secret set's name (`hex`): what to compare. */
+const only = process.argv[4];
+const MiB = 1 << 20;
+
+function cpu(fn: () => unknown): number {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Median of the ratios ours/other, and each side's minimum CPU time. */
+function paired(a: () => unknown, b: () => unknown): { ratio: number; ours: number; other: number } {
+  a();
+  b();
+  const ratios: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    // Alternate which side goes first, so neither always runs on the other's leftovers.
+    let x: number;
+    let y: number;
+    if (i % 2 === 0) {
+      x = cpu(a);
+      y = cpu(b);
+    } else {
+      y = cpu(b);
+      x = cpu(a);
+    }
+    as.push(x);
+    bs.push(y);
+    ratios.push(x / y);
+  }
+  return { ratio: median(ratios), ours: Math.min(...as), other: Math.min(...bs) };
+}
+
+const show = (name: string, r: { ratio: number; ours: number; other: number }, unit: string) =>
+  console.log(
+    `  ${name.padEnd(30)} ours ${r.ours.toFixed(2).padStart(8)} ${unit}  other ${r.other.toFixed(2).padStart(8)} ${unit}  ratio ${r.ratio.toFixed(2)}`,
+  );
+
+const random = secretValues(SECRET_SETS[0]!, 10_000, 5);
+const bench = secrets(10_000, 11_000);
+if (!only || only === "scan") compareScans();
+
+function compareScans(): void {
+  console.log(
+    `\nScan of 1 MiB at 10,000 secrets, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`,
+  );
+  for (const [name, values, text] of [
+    ["bench log", bench, logText(MiB, bench, 42)],
+    ["dense log", random, tokenDenseLog(MiB, random, 42)],
+    ["prose log", random, proseLog(MiB, random, 42)],
+  ] as const) {
+    const r1 = ours.createRedactor(values);
+    const r2 = other.createRedactor(values);
+    if (r1.redact(text) !== r2.redact(text)) console.log(`  ${name}: the two outputs DIFFER`);
+    show(
+      name,
+      paired(
+        () => r1.redact(text),
+        () => r2.redact(text),
+      ),
+      "ms",
+    );
+  }
+}
+
+if (only !== "scan")
+  console.log(`\nBuild of 10,000 values, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`);
+const sets = [
+  { name: "bench set", values: bench },
+  ...SECRET_SETS.map((s) => ({ name: s.name, values: secretValues(s, 10_000, 5) })),
+];
+for (const { name, values } of sets) {
+  if (only === "scan" || (only && only !== "build" && !name.includes(only))) continue;
+  show(
+    name,
+    paired(
+      () => ours.createRedactor(values),
+      () => other.createRedactor(values),
+    ),
+    "ms",
+  );
+}

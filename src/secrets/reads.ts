@@ -1,0 +1,188 @@
+/**
+ * The management API's reads (S5, S8): pages and single secrets as metadata, their versions, and the
+ * audited reveal of a masked value. Nothing here changes a secret.
+ */
+import type { OrgAudited } from "../auth/audited.js";
+import type { AuthService, ProjectRecord } from "../auth/index.js";
+import type { OrgAccess } from "../auth/types.js";
+import { AppError } from "../errors.js";
+import type { Store, Tx } from "../store/db.js";
+import { nameKey } from "./names.js";
+import type { RuntimeSecrets } from "./resolver.js";
+import { safeName } from "./resolver.js";
+import type { SecretRecord } from "./store.js";
+import * as q from "./store.js";
+import type { ConsumerRef, Scope, SecretMetadata, SecretValue } from "./types.js";
+
+/** Where a request points: the organization, or one of its projects. */
+export interface ScopeTarget {
+  access: OrgAccess;
+  project: ProjectRecord | null;
+}
+
+export interface ListOptions {
+  archived: boolean;
+  q?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** What the management API's parts share. */
+export interface SecretsParts {
+  store: Store;
+  auth: Pick<AuthService, "authorize">;
+  audited: OrgAudited;
+  runtime: RuntimeSecrets;
+}
+
+export const scopeOf = (t: ScopeTarget): Scope => ({
+  orgId: t.access.org.id,
+  projectId: t.project?.id ?? null,
+});
+
+const notFound = (name: string) =>
+  new AppError("not_found", `no secret named ${safeName(name)} in this scope`);
+
+/** The secret of exactly this scope, locked for the rest of the (write) transaction. */
+export async function findExact(
+  p: SecretsParts,
+  tx: Tx,
+  t: ScopeTarget,
+  name: string,
+): Promise<SecretRecord> {
+  const row = await q.findInScope(tx, scopeOf(t), nameKey(name), p.store.dialect);
+  if (!row) throw notFound(name);
+  return row;
+}
+
+/** What a reader of this scope sees under `name`: the project's own secret, else the organization's. */
+export async function findEffective(tx: Tx, t: ScopeTarget, name: string): Promise<SecretRecord> {
+  const scope = scopeOf(t);
+  const own = await q.findInScope(tx, scope, nameKey(name));
+  if (own) return own;
+  if (scope.projectId !== null) {
+    const shared = await q.findInScope(tx, { orgId: scope.orgId, projectId: null }, nameKey(name));
+    if (shared) return shared;
+  }
+  throw notFound(name);
+}
+
+export async function metadata(tx: Tx, rows: SecretRecord[], withUsedBy: boolean): Promise<SecretMetadata[]> {
+  const usage = await q.usage(
+    tx,
+    rows.map((r) => r.id),
+  );
+  const orgNames = new Set<string>();
+  const projectKeys = rows.filter((r) => r.projectId !== null).map((r) => r.nameKey);
+  if (projectKeys.length > 0) {
+    const shared = await q.listVisible(tx, { orgId: rows[0]!.orgId, projectId: null }, projectKeys);
+    for (const r of shared) orgNames.add(r.nameKey);
+  }
+  return rows.map((row) => {
+    const usedBy = usage.get(row.id) ?? [];
+    const m: SecretMetadata = {
+      name: row.name,
+      type: row.type,
+      visibility: row.visibility,
+      description: row.description,
+      allowedHosts: row.allowedHosts,
+      scope: row.projectId === null ? "org" : "project",
+      usageCount: usedBy.length,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      updatedBy: row.updatedBy,
+      lastAccessedAt: row.lastAccessedAt,
+      lastAccessedBy: parseConsumerRef(row.lastAccessedBy),
+      version: row.currentVersion,
+      archived: row.archived,
+    };
+    if (row.projectId !== null) m.overrides = orgNames.has(row.nameKey);
+    if (withUsedBy) m.usedBy = usedBy;
+    return m;
+  });
+}
+
+export async function one(tx: Tx, row: SecretRecord): Promise<SecretMetadata> {
+  const [m] = await metadata(tx, [row], true);
+  return m!;
+}
+
+export function secretReads(p: SecretsParts) {
+  const { store, auth, audited } = p;
+  return {
+    /** One page in name order; `nextCursor` is null on the last page. */
+    async list(
+      t: ScopeTarget,
+      options: ListOptions,
+    ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }> {
+      await auth.authorize(t.access, "secret.read");
+      const rows = await q.listPage(store.db, scopeOf(t), {
+        archived: options.archived,
+        contains: options.q ? nameKey(options.q) : undefined,
+        after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
+        limit: options.limit + 1,
+      });
+      const page = rows.slice(0, options.limit);
+      const nextCursor = rows.length > options.limit ? encodeCursor(page[page.length - 1]!.nameKey) : null;
+      return { secrets: await metadata(store.db, page, false), nextCursor };
+    },
+
+    async get(t: ScopeTarget, name: string): Promise<SecretMetadata> {
+      await auth.authorize(t.access, "secret.read");
+      return one(store.db, await findEffective(store.db, t, name));
+    },
+
+    async reveal(t: ScopeTarget, name: string): Promise<{ value: SecretValue }> {
+      await auth.authorize(t.access, "secret.reveal", { type: "secret", name: safeName(name) });
+      const row = await findEffective(store.db, t, name);
+      const reveal = {
+        action: "secret.reveal",
+        target: { type: "secret", id: row.id, name: row.name },
+      } as const;
+      if (row.visibility !== "masked") {
+        return audited.refuse(t.access, reveal, {
+          reason: "restricted",
+          message: `secret ${row.name} is restricted: its value can never be read`,
+        });
+      }
+      // The audit entry commits with the read (A2): a reveal that cannot be audited returns nothing.
+      return audited(t.access, reveal, async (tx, entry) => {
+        const value = await p.runtime.values.decrypt(tx, row, row.currentVersion);
+        entry.details = { version: row.currentVersion };
+        return { value };
+      });
+    },
+
+    async versions(
+      t: ScopeTarget,
+      name: string,
+    ): Promise<{ version: number; createdAt: string; createdBy: string; current: boolean }[]> {
+      await auth.authorize(t.access, "secret.read");
+      const row = await findEffective(store.db, t, name);
+      const rows = await q.versions(store.db, row.id);
+      return rows.map((v) => ({ ...v, current: v.version === row.currentVersion }));
+    },
+  };
+}
+
+/** The cursor is the last name key of the page, opaque to clients. */
+const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, "base64url").toString("utf8");
+  if (key === "" || encodeCursor(key) !== cursor) {
+    throw new AppError("invalid_request", "cursor is not one this server gave", {
+      fields: [{ field: "query.cursor", message: "pass nextCursor from the previous page" }],
+    });
+  }
+  return key;
+}
+
+function parseConsumerRef(text: string | null): ConsumerRef | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as ConsumerRef;
+    return { kind: v.kind, id: v.id, name: v.name };
+  } catch {
+    return null;
+  }
+}
