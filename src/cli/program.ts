@@ -10,6 +10,7 @@ import { registerAudit } from "./commands/audit.js";
 import { registerAuth } from "./commands/auth.js";
 import { registerConsumers } from "./commands/consumers.js";
 import { registerEvents } from "./commands/events.js";
+import { registerFlows } from "./commands/flows.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerOrgs } from "./commands/orgs.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -31,7 +32,7 @@ Exit codes:
   0  success
   1  usage, configuration, file or network error
   2  the server refused the request (printed as "error: <code>: <message>"), or the run that
-     logic run / integrations test started failed
+     logic run / integrations test / flows test started failed
   3  verification failed (audit verify found an edited, removed or reordered entry)
   130 cancelled at a prompt
 `;
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo): Command {
   registerOrgs(program, io);
   registerSecrets(program, io);
   registerConsumers(program, io);
+  registerFlows(program, io);
   registerEvents(program, io);
   registerAudit(program, io);
   registerKeys(program, io);

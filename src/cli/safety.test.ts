@@ -89,7 +89,7 @@ describe("CLI exit codes and confirmations", () => {
     );
     const missing = await spawned(["logs", "--consumer", "nobody"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /no integration or logic function nobody/);
+    assert.match(missing.stderr, /no integration, logic function or flow nobody/);
   });
 
   test("logs --follow --limit 1 prints every run a poll catches up on", async () => {

@@ -1,38 +1,13 @@
 /**
- * The typed methods for flows, the app catalog, installations, templates and the Macro Manager (SPEC X4,
- * X5, X8), with exactly the API table's paths. The types are written from SPEC's shapes while the server's
- * schemas are built on other branches; names and signatures match those branches' client parts
- * (`client/flows.ts`, `client/apps.ts`, `client/templates.ts`), which replace this file as they land.
+ * The typed methods for the app catalog, installations, templates and the Macro Manager (SPEC X5, X8), with
+ * exactly the API table's paths. The types are written from SPEC's shapes while the server's schemas are
+ * built on other branches; names and signatures match those branches' client parts (`client/apps.ts`,
+ * `client/templates.ts`), which replace this file as they land (flows already did: `client/flows.ts`).
  */
 import type { ProjectScope, RunInput, RunLogEntry } from "./types.js";
 
 /** SPEC `Str`: a literal, used as is, or a JavaScript expression evaluated in the sandbox (X4). */
 type Str = string | { expr: string };
-
-export type FlowStep =
-  | {
-      id: string;
-      type: "http";
-      request: {
-        method: string;
-        url: Str;
-        headers: Record<string, Str>;
-        query: Record<string, Str>;
-        body: Str | null;
-      };
-    }
-  | { id: string; type: "logic"; code: string }
-  | { id: string; type: "app"; installation: string; action: string; input: Record<string, Str> };
-
-export interface Flow {
-  id: string;
-  name: string;
-  event: string;
-  enabled: boolean;
-  secrets: string[];
-  steps: FlowStep[];
-}
-export type FlowInput = Omit<Flow, "id" | "enabled" | "event"> & { event?: string; enabled?: boolean };
 
 /** An app of the built-in catalog (`GET /v1/apps`): its configuration fields and its actions. */
 export interface App {
@@ -88,15 +63,6 @@ export interface Macro {
 type Request = <T>(method: string, path: string, options?: { body?: unknown }) => Promise<T>;
 
 export interface AutomationClient {
-  flows: {
-    list(scope: ProjectScope): Promise<Flow[]>;
-    get(scope: ProjectScope, id: string): Promise<Flow>;
-    create(scope: ProjectScope, input: FlowInput): Promise<Flow>;
-    update(scope: ProjectScope, id: string, input: FlowInput): Promise<Flow>;
-    delete(scope: ProjectScope, id: string): Promise<void>;
-    /** Runs the flow once: the redacted run-log entry, with `steps` and any `warnings`. */
-    test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
-  };
   apps: {
     list(): Promise<App[]>;
   };
@@ -132,20 +98,9 @@ export function automationClient(
   const seg = encodeURIComponent;
   const at = (kind: string) => (scope: ProjectScope, id?: string) =>
     `${projectPath(scope)}/${kind}${id === undefined ? "" : `/${seg(id)}`}`;
-  const flow = at("flows");
   const inst = at("installations");
   const tmpl = at("templates");
   return {
-    flows: {
-      list: async (scope) => unwrapList<Flow>(await request("GET", flow(scope)), "flows"),
-      get: (scope, id) => request("GET", flow(scope, id)),
-      create: (scope, input) => request("POST", flow(scope), { body: input }),
-      update: (scope, id, input) => request("PUT", flow(scope, id), { body: input }),
-      delete: async (scope, id) => {
-        await request("DELETE", flow(scope, id));
-      },
-      test: (scope, id, input = {}) => request("POST", `${flow(scope, id)}/test`, { body: input }),
-    },
     apps: {
       list: async () => unwrapList<App>(await request("GET", "/v1/apps"), "apps"),
     },

@@ -6,6 +6,7 @@
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
 import { type AutomationClient, automationClient } from "./automation.js";
+import { type FlowsApi, flowsApi } from "./flows.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -55,6 +56,7 @@ import type {
 } from "./types.js";
 
 export type * from "./automation.js";
+export type * from "./flows.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
@@ -176,6 +178,7 @@ export interface CloakroomClient extends AutomationClient {
     delete(scope: ProjectScope, id: string): Promise<void>;
     test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
+  flows: FlowsApi;
   logic: {
     list(scope: ProjectScope): Promise<LogicFunction[]>;
     get(scope: ProjectScope, id: string): Promise<LogicFunction>;
@@ -390,6 +393,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       },
       run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
     },
+    flows: flowsApi(request, projectPath, unwrapList),
     events: {
       publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
     },

@@ -13,20 +13,7 @@ export { CloakroomApiError };
 export type Str = string | { expr: string };
 
 /** One step of a flow's run-log entry (X4); every string already redacted. */
-export interface RunStep {
-  id: string;
-  type: "http" | "logic" | "app";
-  status: "success" | "failure";
-  durationMs: number;
-  request?: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response?: { status: number; headers: Record<string, string>; body: string };
-  console?: { level: string; message: string }[];
-  output?: unknown;
-  error?: { code: string; message: string };
-  carriedSecret?: boolean;
-}
-/** A run-log entry that may list a flow's steps. */
-export type StepsRunLogEntry = RunLogEntry & { steps?: RunStep[] };
+export type RunStep = NonNullable<RunLogEntry["steps"]>[number];
 
 /** A person-readable line for a failed request (messages never contain values). */
 export function errorText(error: unknown): string {

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { OrgAccess, RequestContext } from "../auth/types.js";
 import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
+import { type FlowInput, flowInputSchema, flowListSchema, flowSchema } from "./flow-schema.js";
 import {
   type ConsumerKind,
   consumerParams,
@@ -57,6 +58,17 @@ export function consumersRoutes(deps: { consumers: ConsumersService; auth: OrgAu
       one: logicSchema,
       list: logicListSchema,
       wrap: (items) => ({ logic: items }),
+    }),
+    ...kindRoutes(deps, {
+      kind: "flow",
+      path: `${base}/flows`,
+      label: "flow",
+      tags: ["flows"],
+      input: flowInputSchema,
+      withKind: (body: FlowInput): ConsumerInput => ({ ...body, kind: "flow" }),
+      one: flowSchema,
+      list: flowListSchema,
+      wrap: (items) => ({ flows: items }),
     }),
   ];
 }

@@ -3,8 +3,9 @@
  * One zod schema per shape validates input, types the service and feeds the OpenAPI document.
  */
 import { z } from "zod";
+import type { Flow } from "./flow-schema.js";
 
-export const consumerKinds = ["integration", "logic"] as const;
+export const consumerKinds = ["integration", "logic", "flow"] as const;
 export type ConsumerKind = (typeof consumerKinds)[number];
 
 export const LIMITS = {
@@ -22,7 +23,7 @@ export const LIMITS = {
 } as const;
 
 /** Loose on purpose: an organization's naming policy decides; a name that matches no secret is `missing`. */
-const secretName = z
+export const secretName = z
   .string()
   .min(1)
   .max(128)
@@ -35,17 +36,17 @@ const secretNames = z
     message: "each secret may be declared once",
   });
 
-const noControl = (max: number) =>
+export const noControl = (max: number) =>
   z
     .string()
     .max(max)
     .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
 
-const bytesAtMost = (max: number) => (text: string) => Buffer.byteLength(text, "utf8") <= max;
+export const bytesAtMost = (max: number) => (text: string) => Buffer.byteLength(text, "utf8") <= max;
 
 const template = (max = 8 * 1024) => z.string().max(max);
 
-const common = {
+export const common = {
   name: noControl(LIMITS.nameMax).min(1),
   /** A prefix of the event names that trigger the consumer; empty matches every event. */
   event: noControl(LIMITS.eventMax).default(""),
@@ -84,7 +85,7 @@ export const logicInputSchema = z.object({
 });
 export type LogicInput = z.output<typeof logicInputSchema>;
 
-const output = {
+export const output = {
   id: z.string(),
   name: z.string(),
   event: z.string(),
@@ -117,7 +118,8 @@ export type LogicFunction = z.output<typeof logicSchema>;
 /** A consumer as the runtime loads it: the API shape plus where it lives. */
 export type Consumer =
   | ({ kind: "integration"; orgId: string; projectId: string } & Integration)
-  | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction);
+  | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction)
+  | ({ kind: "flow"; orgId: string; projectId: string } & Flow);
 
 /** What `consumers.config` holds for each kind: the fields that are not columns. */
 export type IntegrationConfig = Pick<Integration, "request" | "timeoutMs">;

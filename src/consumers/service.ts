@@ -15,6 +15,8 @@ import { literalUrlProblem } from "../runtime/webhook/literal-url.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
+import type { Flow, FlowConfig, FlowInput } from "./flow-schema.js";
+import { checkFlowSteps, flowRefusal, refusedSteps } from "./flows.js";
 import { bodyFields, type FieldProblem, sameSecretTwice, undeclaredNames } from "./fns.js";
 import type {
   Consumer,
@@ -61,6 +63,8 @@ export interface ConsumersDeps {
   logicSecretNames(code: string): string[];
   /** CLOAKROOM_ALLOW_PRIVATE_TARGETS: a literal private or loopback URL is then accepted at save, as at run time. */
   allowPrivateTargets?: boolean;
+  /** Whether an app installation exists (X8), so a flow's `app` step naming none is refused at save. */
+  installationExists?(projectId: string, installation: string): Promise<boolean>;
 }
 
 /** Where a request points: a project (by slug) of an organization the caller belongs to. */
@@ -86,8 +90,11 @@ export async function enterProject(
   return { access: r.access, project: await auth.project(r.access, r.projectSlug) };
 }
 
-export type ConsumerInput = ({ kind: "integration" } & IntegrationInput) | ({ kind: "logic" } & LogicInput);
-export type ConsumerView = Integration | LogicFunction;
+export type ConsumerInput =
+  | ({ kind: "integration" } & IntegrationInput)
+  | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "flow" } & FlowInput);
+export type ConsumerView = Integration | LogicFunction | Flow;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -124,6 +131,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
       if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
+    } else if (input.kind === "flow") {
+      ({ problems, used } = await checkFlowSteps(input.steps, deps, t.project.id));
     } else {
       const syntax = await deps.checkLogicSyntax(input.code);
       problems = syntax.ok ? [] : [{ field: "body.code", message: syntax.message }];
@@ -136,7 +145,9 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
-      const where = input.kind === "integration" ? "the templates use" : "the code uses";
+      const where = { integration: "the templates use", logic: "the code uses", flow: "the steps use" }[
+        input.kind
+      ];
       throw new AppError(
         "invalid_request",
         `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
@@ -153,6 +164,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
    * and admins save a logic function that declares one. An editor may still save such a function an admin
    * wrote when the code is unchanged and it declares no restricted secret it did not declare before
    * (rename, event filter, enabling, limits): the code that computes with the value stays the admin's.
+   * Flows: the steps that compute with one (decision 0172), the same exception per unchanged step.
    * Checked before the saving transaction, since a refusal is audited in a transaction of its own.
    */
   async function checkComputeWithRestricted(
@@ -161,14 +173,24 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     input: ConsumerInput,
     before: Consumer | null,
   ): Promise<void> {
-    if (input.kind !== "logic") return;
+    if (input.kind === "integration") return;
     if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
     const scope = { orgId: t.access.org.id, projectId: t.project.id };
     const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
       (r) => r.visibility === "restricted",
     );
     if (restricted.length === 0) return;
-    if (before?.kind === "logic" && before.code === input.code) {
+    const names = restricted.map((r) => r.name);
+    let message = `only owners and admins may hand restricted secrets to a logic function (${names.join(", ")}); an integration may insert them as they are`;
+    const details: Record<string, unknown> = { secrets: names };
+    if (input.kind === "flow") {
+      const previous = before?.kind === "flow" ? before.steps : null;
+      const policy = t.access.org.namingPolicy;
+      const refused = refusedSteps(input.steps, previous, names, policy, deps.logicSecretNames);
+      if (refused.length === 0) return;
+      message = flowRefusal(names, refused);
+      details.steps = refused;
+    } else if (before?.kind === "logic" && before.code === input.code) {
       const had = new Set(
         (await secrets.declared(store.db, scope, before.secrets)).refs
           .filter((r) => r.visibility === "restricted")
@@ -176,19 +198,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       );
       if (restricted.every((r) => had.has(r.secretId))) return;
     }
-    const names = restricted.map((r) => r.name).join(", ");
     try {
-      const target = { type: "secret", name: names };
+      const target = { type: "secret", name: names.join(", ") };
       await audited.authorize(t.access, { action, target, needs: ["consumer.compute_restricted"] });
     } catch (error) {
-      if (error instanceof AppError && error.code === "forbidden") {
-        throw new AppError(
-          "forbidden",
-          `only owners and admins may hand restricted secrets to a logic function (${names}); ` +
-            "an integration may insert them as they are",
-          { secrets: restricted.map((r) => r.name) },
-        );
-      }
+      if (error instanceof AppError && error.code === "forbidden")
+        throw new AppError("forbidden", message, details);
       throw error;
     }
   }
@@ -217,10 +232,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config: IntegrationConfig | LogicConfig =
+    const config: IntegrationConfig | LogicConfig | FlowConfig =
       input.kind === "integration"
         ? { request: input.request, timeoutMs: input.timeoutMs }
-        : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
+        : input.kind === "flow"
+          ? { steps: input.steps }
+          : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
     return {
       name: input.name,
       event: input.event,
@@ -289,7 +306,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const target = { type: input.kind, id };
       const t = await enterProject(auth, r, "consumer.update", target);
       await checkInput(input, t);
-      if (input.kind === "logic") {
+      if (input.kind !== "integration") {
         const before = await loadOne(store.db, t, input.kind, id);
         await checkComputeWithRestricted(t, "consumer.update", input, before);
       }
@@ -338,11 +355,12 @@ export function toView(consumer: Consumer): ConsumerView {
   if (consumer.kind === "integration") {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
+  if (consumer.kind === "flow") return { ...base, steps: consumer.steps };
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
 export const kindLabel = (kind: ConsumerKind): string =>
-  kind === "integration" ? "integration" : "logic function";
+  ({ integration: "integration", logic: "logic function", flow: "flow" })[kind];
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 function raceWithDelete(error: unknown): never {

@@ -6,6 +6,7 @@
 import { sql } from "kysely";
 import type { Tx } from "../store/db.js";
 import type { ConsumersTable } from "../store/schema.js";
+import type { FlowConfig } from "./flow-schema.js";
 import type { Consumer, ConsumerKind, IntegrationConfig, LogicConfig } from "./schema.js";
 
 export type ConsumerRow = ConsumersTable;
@@ -118,6 +119,8 @@ export function toConsumer(row: ConsumerRow, secrets: string[]): Consumer {
     const config = JSON.parse(row.config) as IntegrationConfig;
     return { ...base, kind: "integration", request: config.request, timeoutMs: config.timeoutMs };
   }
+  if (row.kind === "flow")
+    return { ...base, kind: "flow", steps: (JSON.parse(row.config) as FlowConfig).steps };
   const config = JSON.parse(row.config) as LogicConfig;
   return {
     ...base,

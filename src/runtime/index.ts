@@ -8,12 +8,15 @@ import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
 import { consumersRoutes } from "../consumers/routes.js";
+import type { ConsumerKind } from "../consumers/schema.js";
 import { createConsumersService } from "../consumers/service.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
+import type { AppActions } from "./flows/app-actions.js";
+import { createFlowRunner } from "./flows/run.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createOrgRateLimit } from "./runner/rate-limit.js";
@@ -44,6 +47,8 @@ export interface RuntimeDeps {
   metrics: Metrics;
   /** Change notices: new runs published on any node wake this node's worker (D2). */
   notifications?: Notifications;
+  /** App installations' actions, for flows' `app` steps (X8). */
+  apps?: AppActions;
   /** Overrides of the worker tuning in `config.runner` (tests). */
   runner?: Partial<RunnerOptions>;
 }
@@ -70,19 +75,23 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
+    ...(deps.apps?.exists ? { installationExists: deps.apps.exists.bind(deps.apps) } : {}),
   });
+  const redactors = createRedactorCache();
+  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: deps.apps });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
-    redactors: createRedactorCache(),
+    redactors,
+    flows,
     onUnexpected: (consumer, error) =>
       log.error(
         { consumerId: consumer.id, err: { type: (error as Error | null)?.name ?? typeof error } },
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: "integration" | "logic", status: "success" | "failure") =>
+  const onFinished = (kind: ConsumerKind, status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({

@@ -66,7 +66,11 @@ export const projectParams = orgParams.extend({ project: z.string().min(1).max(6
 export const orgSecretParams = orgParams.extend({ name: secretNameParam });
 export const projectSecretParams = projectParams.extend({ name: secretNameParam });
 
-const consumerRef = z.object({ kind: z.enum(["integration", "logic"]), id: z.string(), name: z.string() });
+const consumerRef = z.object({
+  kind: z.enum(["integration", "logic", "flow"]),
+  id: z.string(),
+  name: z.string(),
+});
 
 export const secretMetadataSchema = z.object({
   name: z.string(),

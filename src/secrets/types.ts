@@ -19,7 +19,7 @@ export interface Scope {
 
 /** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
 export interface ConsumerRef {
-  kind: "integration" | "logic";
+  kind: "integration" | "logic" | "flow";
   id: string;
   name: string;
 }

@@ -118,7 +118,7 @@ export interface ConsumersTable {
   id: string;
   org_id: string;
   project_id: string;
-  kind: "integration" | "logic";
+  kind: "integration" | "logic" | "flow";
   name: string;
   event: string;
   enabled: number;

@@ -1,5 +1,5 @@
 /**
- * `integrations ...` and `logic ...`: consumers of a project. Definitions come from a JSON file (`--file`,
+ * `integrations ...` and `logic ...` (and `flows ...`, flows.ts): consumers of a project. Definitions come from a JSON file (`--file`,
  * the API's shape without `id`), logic code from `--code-file`; a few flags override single fields.
  */
 import { readFile, stat } from "node:fs/promises";
@@ -131,7 +131,7 @@ export function parseJson(text: string, where: string): unknown {
   }
 }
 
-interface Kind<T extends { id: string; name: string }, I> {
+export interface Kind<T extends { id: string; name: string }, I> {
   label: string;
   plural: string;
   api(client: CloakroomClient): {
@@ -220,7 +220,7 @@ export function registerConsumers(program: Command, io: CliIo): void {
   );
 }
 
-function registerKind<T extends { id: string; name: string }, I>(
+export function registerKind<T extends { id: string; name: string }, I>(
   group: Command,
   io: CliIo,
   kind: Kind<T, I>,

@@ -93,13 +93,15 @@ const FOLLOW_MAX_PAGES = 50;
 
 /** A consumer's id from its name or id: integrations and logic functions share the run log. */
 async function consumerId(client: CloakroomClient, scope: ProjectScope, which: string): Promise<string> {
-  const [integrations, functions] = await Promise.all([
+  const [integrations, functions, flows] = await Promise.all([
     client.integrations.list(scope),
     client.logic.list(scope),
+    client.flows.list(scope),
   ]);
   const all = [
     ...integrations.map((c) => ({ id: c.id, name: c.name, kind: "integration" })),
     ...functions.map((c) => ({ id: c.id, name: c.name, kind: "logic" })),
+    ...flows.map((c) => ({ id: c.id, name: c.name, kind: "flow" })),
   ];
   const byId = all.find((c) => c.id === which);
   if (byId) return byId.id;
@@ -109,7 +111,7 @@ async function consumerId(client: CloakroomClient, scope: ProjectScope, which: s
     throw new CliError(
       `${byName.map((c) => `${c.kind}/${c.name}`).join(" and ")} share the name ${which}: pass the id`,
     );
-  throw new CliError(`no integration or logic function ${which} in ${scope.org}/${scope.project}`);
+  throw new CliError(`no integration, logic function or flow ${which} in ${scope.org}/${scope.project}`);
 }
 
 /** Polls until SIGINT or SIGTERM; prints each entry once (NDJSON with --json). */
@@ -202,9 +204,37 @@ export function printRunEntry(io: CliIo, entry: RunLogEntry, options: { detailed
   io.stdout.write(
     `${shortTime(entry.startedAt)}  ${entry.status.padEnd(7)}  ${consumer}  ${event}  ${entry.durationMs} ms${attempts}${error}\n`,
   );
-  if (!options.detailed) return;
-  if (entry.request) io.stdout.write(`  request: ${entry.request.method} ${entry.request.url}\n`);
-  if (entry.response) io.stdout.write(`  response: ${entry.response.status}\n`);
-  for (const line of entry.console ?? []) io.stdout.write(`  console.${line.level}: ${line.message}\n`);
-  if (entry.output !== undefined) io.stdout.write(`  output: ${JSON.stringify(entry.output)}\n`);
+  for (const w of entry.warnings ?? []) io.stdout.write(`  warning: ${warningText(w)}\n`);
+  if (!options.detailed) {
+    for (const step of entry.steps ?? []) io.stdout.write(`  ${stepLine(step)}\n`);
+    return;
+  }
+  printDetails(io, entry, "  ");
+  for (const step of entry.steps ?? []) {
+    io.stdout.write(`  ${stepLine(step)}\n`);
+    printDetails(io, step, "    ");
+  }
+}
+
+type Step = NonNullable<RunLogEntry["steps"]>[number];
+
+function printDetails(io: CliIo, part: RunLogEntry | Step, indent: string): void {
+  if (part.request) io.stdout.write(`${indent}request: ${part.request.method} ${part.request.url}\n`);
+  if (part.response) io.stdout.write(`${indent}response: ${part.response.status}\n`);
+  for (const line of part.console ?? []) io.stdout.write(`${indent}console.${line.level}: ${line.message}\n`);
+  if (part.output !== undefined) io.stdout.write(`${indent}output: ${JSON.stringify(part.output)}\n`);
+}
+
+/** One step of a flow (X4): `step lookup (http) success 12 ms`, its error, whether it carried a secret. */
+function stepLine(step: Step): string {
+  const error = step.error ? `  ${step.error.code}: ${step.error.message}` : "";
+  const carried = step.carriedSecret ? "  [carried a secret]" : "";
+  return `step ${step.id} (${step.type}) ${step.status} ${step.durationMs} ms${error}${carried}`;
+}
+
+function warningText(w: NonNullable<RunLogEntry["warnings"]>[number]): string {
+  if (w.code === "secret_in_output")
+    return `step ${w.step ?? "?"} carried a secret value in its response or output; the steps after it could see it`;
+  if (w.secrets) return `${w.code} (${w.secrets.join(", ")})`;
+  return w.code;
 }

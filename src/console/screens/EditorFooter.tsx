@@ -2,7 +2,7 @@
  * The end of the integration and logic editors: the first failed request in words, Save and the editor's own
  * trial (Test or Run) for those who may edit, "Saved." once saved, and the trial's result.
  */
-import { errorText, type StepsRunLogEntry } from "../api.js";
+import { errorText, type RunLogEntry } from "../api.js";
 import { ErrorLine } from "../ui/Fields.js";
 import { RunEntry } from "./RunEntry.js";
 
@@ -15,7 +15,7 @@ export function EditorFooter(props: {
   trialDisabled: boolean;
   onTrial(): void;
   resultTitle: string;
-  result: StepsRunLogEntry | null;
+  result: RunLogEntry | null;
 }) {
   return (
     <>

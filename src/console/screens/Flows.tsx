@@ -5,7 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { api, type Flow, type ProjectScope, type StepsRunLogEntry } from "../api.js";
+import { api, type Flow, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
 import { EditorForm } from "../ui/EditorForm.js";
@@ -66,7 +66,7 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<FlowDraft>(() => (props.existing ? fromFlow(props.existing) : blank()));
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
-  const [result, setResult] = useState<StepsRunLogEntry | null>(null);
+  const [result, setResult] = useState<RunLogEntry | null>(null);
   const target = useRef<ExpressionTarget | null>(null);
   const installations = useQuery({
     queryKey: ["installations", scope],

@@ -2,14 +2,14 @@
  * One run-log entry as the server gives it: every string already redacted (X6). A flow's entry lists its
  * steps, each with its own request, response, console and output, and the run's warnings come first.
  */
-import type { RunStep, StepsRunLogEntry } from "../api.js";
+import type { RunLogEntry, RunStep } from "../api.js";
 import { when } from "../format.js";
 
 const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
 
 type Parts = Pick<RunStep, "request" | "response" | "console" | "output" | "error">;
 
-export function RunEntry(props: { entry: StepsRunLogEntry }) {
+export function RunEntry(props: { entry: RunLogEntry }) {
   const e = props.entry;
   return (
     <article className={`run ${e.status}`} aria-label={`Run of ${e.consumer.name}`}>
@@ -42,7 +42,7 @@ export function RunEntry(props: { entry: StepsRunLogEntry }) {
   );
 }
 
-function Warnings(props: { entry: StepsRunLogEntry }) {
+function Warnings(props: { entry: RunLogEntry }) {
   const warnings = props.entry.warnings ?? [];
   if (warnings.length === 0) return null;
   return (

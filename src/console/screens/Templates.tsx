@@ -11,7 +11,7 @@ import {
   type Macro,
   type MessageTemplate,
   type ProjectScope,
-  type StepsRunLogEntry,
+  type RunLogEntry,
   type TemplatePreview,
 } from "../api.js";
 import { permissions, useSession } from "../session.js";
@@ -98,7 +98,7 @@ function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate 
     props.existing ? fromTemplate(props.existing) : blankTemplate,
   );
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
-  const [result, setResult] = useState<StepsRunLogEntry | null>(null);
+  const [result, setResult] = useState<RunLogEntry | null>(null);
   // What the preview shows was rendered from this draft: an edit since makes it stale, and the pane says so.
   const [rendered, setRendered] = useState<string | null>(null);
   const set = (patch: Partial<TemplateDraft>) => setDraft((d) => ({ ...d, ...patch }));

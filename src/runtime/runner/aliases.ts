@@ -6,6 +6,7 @@
  */
 import type { Consumer } from "../../consumers/schema.js";
 import type { SecretValue } from "../../secrets/types.js";
+import { planFlow } from "../flows/plan.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
 import { referencedSecretNames as templateSecretNames } from "../webhook/index.js";
 
@@ -33,11 +34,18 @@ const USED_CACHE_MAX = 1000;
 export function createUsedNames(): (consumer: Consumer) => string[] {
   const cache = new Map<string, { source: string; names: string[] }>();
   return (consumer) => {
-    const source = consumer.kind === "logic" ? consumer.code : JSON.stringify(consumer.request);
+    const source =
+      consumer.kind === "logic"
+        ? consumer.code
+        : JSON.stringify(consumer.kind === "flow" ? consumer.steps : consumer.request);
     const hit = cache.get(consumer.id);
     if (hit && hit.source === source) return hit.names;
     const names =
-      consumer.kind === "logic" ? logicSecretNames(consumer.code) : templateSecretNames(consumer.request);
+      consumer.kind === "logic"
+        ? logicSecretNames(consumer.code)
+        : consumer.kind === "flow"
+          ? planFlow(consumer.steps).names
+          : templateSecretNames(consumer.request);
     if (cache.size >= USED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(consumer.id, { source, names });
     return names;

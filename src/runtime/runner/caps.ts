@@ -48,12 +48,28 @@ function capJson(value: unknown, maxBytes: number): unknown {
   return truncateRedacted(text, maxBytes);
 }
 
+/** Each step of a flow (X4) keeps less than a whole entry: a flow has up to 20. */
+export const STEP_LIMITS: EntryLimits = {
+  outputBytes: 16 * 1024,
+  consoleBytes: 16 * 1024,
+  bodyBytes: 16 * 1024,
+  eventDataBytes: 0,
+};
+
 /** The entry within `limits`. `entry` must be redacted already. */
 export function capEntry(entry: RunLogEntry, limits: EntryLimits = ENTRY_LIMITS): RunLogEntry {
-  const out: RunLogEntry = {
-    ...entry,
-    event: { ...entry.event, data: capJson(entry.event.data, limits.eventDataBytes) },
-  };
+  const out: RunLogEntry = capParts(
+    { ...entry, event: { ...entry.event, data: capJson(entry.event.data, limits.eventDataBytes) } },
+    limits,
+  );
+  if (entry.steps) out.steps = entry.steps.map((step) => capParts(step, STEP_LIMITS));
+  return out;
+}
+
+type Parts = Pick<RunLogEntry, "output" | "request" | "response" | "console">;
+
+function capParts<T extends Parts>(entry: T, limits: EntryLimits): T {
+  const out: T = { ...entry };
   if (entry.output !== undefined) out.output = capJson(entry.output, limits.outputBytes);
   if (entry.request?.body)
     out.request = { ...entry.request, body: truncateRedacted(entry.request.body, limits.bodyBytes) };

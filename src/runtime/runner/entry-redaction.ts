@@ -6,6 +6,7 @@
 import type { Consumer } from "../../consumers/schema.js";
 import { createRedactor, type Redactor, redactDeep } from "../../redaction/index.js";
 import { type SecretResolver, type SecretValue, sensitiveStrings } from "../../secrets/types.js";
+import { redactSteps } from "../flows/redact-steps.js";
 import { TRUNCATION_MARK } from "../sandbox/index.js";
 import { TRUNCATION_NOTE } from "../webhook/index.js";
 import { capEntry } from "./caps.js";
@@ -133,7 +134,7 @@ function redactNoting(redactor: Redactor, entry: RunLogEntry, changed: [string, 
   // The output and the event's data are the user's JSON, where a number can be a value (a PIN); the
   // entry's own numbers (duration, attempts, status) are not, and must stay numbers. Each part is walked
   // once: the rest of the entry without those two, then those two with numbers.
-  const { output, ...rest } = entry;
+  const { output, steps, ...rest } = entry;
   const redacted: RunLogEntry = redactDeep(
     noting,
     { ...rest, event: { ...entry.event, data: null } },
@@ -141,6 +142,7 @@ function redactNoting(redactor: Redactor, entry: RunLogEntry, changed: [string, 
   );
   redacted.event.data = redactDeep(noting, entry.event.data, { numbers: true });
   if (output !== undefined) redacted.output = redactDeep(noting, output, { numbers: true });
+  if (steps !== undefined) redacted.steps = redactSteps(noting, steps, CUT_MARKS);
   return redacted;
 }
 

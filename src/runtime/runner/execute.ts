@@ -8,6 +8,7 @@ import type { Consumer } from "../../consumers/schema.js";
 import { RunError } from "../../errors.js";
 import type { SecretResolver, SecretValue } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
+import { type FlowRunner, requireFlows } from "../flows/run.js";
 import {
   type DeliveryResult,
   RenderError,
@@ -60,6 +61,8 @@ export interface ExecutorDeps {
   webhook: Deliverer;
   sandbox: FunctionRunner;
   redactors: RedactorCache;
+  /** Runs flows (X4); without it a flow's run fails. */
+  flows?: FlowRunner;
   /** Told of a failure that is a bug or an outage, not the consumer's doing; gets no value. */
   onUnexpected?(consumer: Consumer, error: unknown): void;
 }
@@ -116,6 +119,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return deliver(deps.webhook, checkDestination, consumer, event, values, bound, deliveryId);
       case "logic":
         return runFunction(deps.sandbox, consumer, event, values);
+      case "flow":
+        return requireFlows(deps.flows).run({ flow: consumer, event, values, bound, deliveryId });
     }
   }
 

@@ -58,6 +58,18 @@ export function runnerRoutes(deps: { runner: RunnerService; auth: OrgAuth }): Ro
       },
     }),
     defineRoute({
+      method: "POST",
+      url: `${base}/flows/:id/test`,
+      summary: "Run a flow once, now, and answer its redacted run-log entry with its steps",
+      tags: ["flows"],
+      params: consumerParams,
+      body: runNowBody,
+      responses: { 200: runLogEntrySchema },
+      async handler({ params, body, ctx }) {
+        return ok(await runner.runNow(await projectRequest(auth, ctx, params), "flow", params.id, body));
+      },
+    }),
+    defineRoute({
       method: "GET",
       url: `${base}/logs`,
       summary: "Run logs of the project, newest first; every string is already redacted",

@@ -44,9 +44,38 @@ export type RunLogEntry = z.output<typeof runLogEntrySchema>;
 export type RunEvent = RunLogEntry["event"];
 export type RunStatus = RunLogEntry["status"];
 
+const requestLog = z.object({
+  method: z.string(),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string().nullable(),
+});
+const responseLog = z.object({
+  status: z.number(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
+const consoleLog = z.array(z.object({ level: z.string(), message: z.string() }));
+const errorLog = z.object({ code: z.string(), message: z.string() });
+
+/** One step of a flow run (X4), redacted with the entry. */
+export const stepLogSchema = z.object({
+  id: z.string(),
+  type: z.enum(["http", "logic", "app"]),
+  status: z.enum(["success", "failure"]),
+  durationMs: z.number(),
+  request: requestLog.optional(),
+  response: responseLog.optional(),
+  console: consoleLog.optional(),
+  output: z.unknown().optional(),
+  error: errorLog.optional(),
+  /** Seed 002: the step's response or output held a live secret, visible to the steps after it. */
+  carriedSecret: z.boolean().optional(),
+});
+
 export const runLogEntrySchema = z.object({
   id: z.string(),
-  consumer: z.object({ kind: z.enum(["integration", "logic"]), id: z.string(), name: z.string() }),
+  consumer: z.object({ kind: z.enum(["integration", "logic", "flow"]), id: z.string(), name: z.string() }),
   event: z.object({ id: z.string(), name: z.string(), data: z.unknown(), publishedAt: z.string() }),
   status: z.enum(["success", "failure"]),
   startedAt: z.string(),
@@ -66,7 +95,12 @@ export const runLogEntrySchema = z.object({
   console: z.array(z.object({ level: z.string(), message: z.string() })).optional(),
   output: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
-  /** `undeclared_secret_matched`: the log held values of secrets the consumer does not declare (names). */
+  /** A flow's steps in order, up to the one that failed. */
+  steps: z.array(stepLogSchema).optional(),
+  /**
+   * `undeclared_secret_matched`: the log held values of secrets the consumer does not declare (names);
+   * `secret_in_output`: a flow step's response or output held a live secret (`step`).
+   */
   warnings: z
     .array(
       z.object({ code: z.string(), step: z.string().optional(), secrets: z.array(z.string()).optional() }),

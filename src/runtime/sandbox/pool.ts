@@ -65,7 +65,11 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
       try {
         requireString(input.code, "code");
         const inputJson = toJson(
-          { event: input.event ?? null, secrets: input.secrets ?? {} },
+          {
+            event: input.event ?? null,
+            secrets: input.secrets ?? {},
+            ...(input.steps !== undefined ? { steps: input.steps } : {}),
+          },
           "event and secrets",
         );
         return run({ kind: "function", code: input.code, inputJson, ...limits(input) }, input.tenant);

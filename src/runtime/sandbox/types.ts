@@ -4,6 +4,8 @@ export interface SandboxRunInput {
   code: string;
   event: unknown;
   secrets: Record<string, unknown>;
+  /** A flow's logic step also gets `steps` (X4): the outputs of the steps before it. */
+  steps?: Record<string, unknown>;
   /** Wall-clock budget of the run inside the worker; default 1000. */
   timeoutMs?: number;
   /** Heap budget of the run; default 64. */
