@@ -175,7 +175,7 @@ export function createAnchorer(deps: AnchorerDeps): Anchorer {
     if (!deps.webhookUrl || unshipped.length === 0) return;
     const batch = unshipped.slice(0, 1000);
     try {
-      const { request } = await import("undici");
+      const { request } = await import("../undici.js");
       const answer = await request(deps.webhookUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },

@@ -61,7 +61,7 @@ export function createWebhookClient(opts: { allowPrivate: boolean; userAgent?: s
   // and a node that serves only the API never needs it (decision 0164).
   let pooled: Promise<{ agent: Agent; request: typeof import("undici").request }> | undefined;
   const undici = () =>
-    (pooled ??= import("undici").then(({ Agent, buildConnector, request }) => ({
+    (pooled ??= import("../../undici.js").then(({ Agent, buildConnector, request }) => ({
       agent: new Agent({
         connect: guardConnector(guard, buildConnector({ lookup: guard.lookup, timeout: CONNECT_TIMEOUT_MS })),
       }),

@@ -1,0 +1,101 @@
+/**
+ * The command users run is the bundle in dist/server (decision 0164): it must be the fresh one, and the
+ * modules it loads on first use (undici for a delivery, the sandbox's worker thread, the OpenAPI document)
+ * must work from it, not only from dist/src where the in-process tests run.
+ */
+import assert from "node:assert/strict";
+import { existsSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "../src/store/testing.js";
+import { callServer } from "../src/testing/http.js";
+import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
+
+const fromSources = import.meta.url.endsWith(".ts");
+const repoRoot = fileURLToPath(new URL(fromSources ? "../" : "../../", import.meta.url));
+
+describe("the bundled command", () => {
+  let server: ServerProcess;
+  let sink: ReturnType<typeof createServer>;
+  let sinkUrl: string;
+  const received: string[] = [];
+
+  before(async () => {
+    sink = createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    server = await startServerProcess(["--data-dir", tempDir()], {
+      DATABASE_URL: "",
+      CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    sink?.close();
+  });
+
+  it("is what bin/cloakroom.js runs after a build: present and not older than the compiled sources", (t) => {
+    if (fromSources) return t.skip("run from sources: no build to compare with");
+    const bundle = join(repoRoot, "dist/server/main.js");
+    assert.ok(existsSync(bundle), "dist/server/main.js is missing: npm test bundles after tsc");
+    assert.ok(
+      statSync(bundle).mtimeMs >= statSync(join(repoRoot, "dist/.tsbuildinfo")).mtimeMs,
+      "the bundle is older than the last tsc build, so the command would fall back to dist/src",
+    );
+  });
+
+  it("delivers a webhook, runs a logic function and serves the OpenAPI document", async () => {
+    const setup = await callServer(server.url, "POST", "/v1/setup", undefined, {
+      org: "acme",
+      email: "owner@example.com",
+      password: "correct horse battery staple",
+    });
+    assert.equal(setup.status, 201);
+    const token = (setup.body as { token: string }).token;
+    const project = await callServer(server.url, "POST", "/v1/orgs/acme/projects", token, {
+      slug: "p",
+      name: "p",
+    });
+    assert.equal(project.status, 201);
+    const base = "/v1/orgs/acme/projects/p";
+
+    const hook = await callServer(server.url, "POST", `${base}/integrations`, token, {
+      name: "hook",
+      request: { method: "POST", url: `${sinkUrl}/hook` },
+    });
+    assert.equal(hook.status, 201);
+    const delivered = await callServer(
+      server.url,
+      "POST",
+      `${base}/integrations/${(hook.body as { id: string }).id}/test`,
+      token,
+      {},
+    );
+    assert.equal((delivered.body as { status: string }).status, "success", delivered.text);
+    assert.deepEqual(received, ["POST /hook"]);
+
+    const fn = await callServer(server.url, "POST", `${base}/logic`, token, {
+      name: "fn",
+      code: "export default function process({ event }) { return { name: event.name }; }",
+    });
+    assert.equal(fn.status, 201);
+    const run = await callServer(
+      server.url,
+      "POST",
+      `${base}/logic/${(fn.body as { id: string }).id}/run`,
+      token,
+      {},
+    );
+    assert.deepEqual((run.body as { output: unknown }).output, { name: "test" }, run.text);
+
+    const openapi = await callServer(server.url, "GET", "/v1/openapi.json");
+    assert.equal(openapi.status, 200);
+    assert.ok("/v1/setup" in (openapi.body as { paths: Record<string, unknown> }).paths);
+  });
+});
