@@ -11,7 +11,7 @@ rmSync("dist/server", { recursive: true, force: true });
 await build({
   entryPoints: {
     main: "dist/src/cli/main.js",
-    // The sandbox's worker thread is started from a file beside the pool's chunk (sandbox/pool.ts).
+    // The sandbox's worker thread is started from a file beside the pool's chunk (sandbox/pool-threads.ts).
     worker: "dist/src/runtime/sandbox/worker.js",
   },
   outdir: "dist/server",

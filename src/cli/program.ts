@@ -11,6 +11,7 @@ import { registerAuth } from "./commands/auth.js";
 import { registerConsumers } from "./commands/consumers.js";
 import { registerEvents } from "./commands/events.js";
 import { registerFlows } from "./commands/flows.js";
+import { registerInstallations } from "./commands/installations.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerOrgs } from "./commands/orgs.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo): Command {
   registerSecrets(program, io);
   registerConsumers(program, io);
   registerFlows(program, io);
+  registerInstallations(program, io);
   registerEvents(program, io);
   registerAudit(program, io);
   registerKeys(program, io);

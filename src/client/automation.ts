@@ -6,27 +6,6 @@
  */
 import type { ProjectScope, RunInput, RunLogEntry } from "./types.js";
 
-/** SPEC `Str`: a literal, used as is, or a JavaScript expression evaluated in the sandbox (X4). */
-type Str = string | { expr: string };
-
-/** An app of the built-in catalog (`GET /v1/apps`): its configuration fields and its actions. */
-export interface App {
-  id: string;
-  name: string;
-  fields: { key: string; label: string; secret: boolean; required: boolean }[];
-  actions: { id: string; name: string; input: { key: string; label: string; required: boolean }[] }[];
-}
-export interface Installation {
-  name: string;
-  app: string;
-  baseUrl: string | null;
-  secrets: string[];
-  config: Record<string, Str>;
-}
-export type InstallationInput = Omit<Installation, "baseUrl"> & { baseUrl?: string | null };
-/** An action's input: a string per input field. */
-export type ActionInput = Record<string, string>;
-
 export interface MessageTemplate {
   id: string;
   name: string;
@@ -63,18 +42,6 @@ export interface Macro {
 type Request = <T>(method: string, path: string, options?: { body?: unknown }) => Promise<T>;
 
 export interface AutomationClient {
-  apps: {
-    list(): Promise<App[]>;
-  };
-  installations: {
-    list(scope: ProjectScope): Promise<Installation[]>;
-    get(scope: ProjectScope, name: string): Promise<Installation>;
-    create(scope: ProjectScope, input: InstallationInput): Promise<Installation>;
-    update(scope: ProjectScope, name: string, input: InstallationInput): Promise<Installation>;
-    delete(scope: ProjectScope, name: string): Promise<void>;
-    /** Invokes an action directly: the answer is its redacted run-log entry. */
-    invoke(scope: ProjectScope, name: string, action: string, input?: ActionInput): Promise<RunLogEntry>;
-  };
   templates: {
     list(scope: ProjectScope): Promise<MessageTemplate[]>;
     get(scope: ProjectScope, id: string): Promise<MessageTemplate>;
@@ -98,23 +65,8 @@ export function automationClient(
   const seg = encodeURIComponent;
   const at = (kind: string) => (scope: ProjectScope, id?: string) =>
     `${projectPath(scope)}/${kind}${id === undefined ? "" : `/${seg(id)}`}`;
-  const inst = at("installations");
   const tmpl = at("templates");
   return {
-    apps: {
-      list: async () => unwrapList<App>(await request("GET", "/v1/apps"), "apps"),
-    },
-    installations: {
-      list: async (scope) => unwrapList<Installation>(await request("GET", inst(scope)), "installations"),
-      get: (scope, name) => request("GET", inst(scope, name)),
-      create: (scope, input) => request("POST", inst(scope), { body: input }),
-      update: (scope, name, input) => request("PUT", inst(scope, name), { body: input }),
-      delete: async (scope, name) => {
-        await request("DELETE", inst(scope, name));
-      },
-      invoke: (scope, name, action, input = {}) =>
-        request("POST", `${inst(scope, name)}/actions/${seg(action)}`, { body: { input } }),
-    },
     templates: {
       list: async (scope) => unwrapList<MessageTemplate>(await request("GET", tmpl(scope)), "templates"),
       get: (scope, id) => request("GET", tmpl(scope, id)),

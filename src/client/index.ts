@@ -5,6 +5,8 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+
+import { type AppsApi, appsApi } from "./apps.js";
 import { type AutomationClient, automationClient } from "./automation.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
 import type {
@@ -55,6 +57,7 @@ import type {
   UpdateSettingsInput,
 } from "./types.js";
 
+export type * from "./apps.js";
 export type * from "./automation.js";
 export type * from "./flows.js";
 export type * from "./types.js";
@@ -103,7 +106,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface CloakroomClient extends AutomationClient {
+export interface CloakroomClient extends AutomationClient, AppsApi {
   readonly baseUrl: string;
   readonly token: string | undefined;
   /** A client for the same server with another token. */
@@ -285,6 +288,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
 
   return {
     ...automationClient(request, projectPath, unwrapList),
+    ...appsApi(request, projectPath),
     baseUrl,
     token,
     withToken: (next) => createClient({ ...options, token: next }),

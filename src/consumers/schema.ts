@@ -29,7 +29,7 @@ export const secretName = z
   .max(128)
   .regex(/^[A-Za-z0-9_-]+$/, "must be a secret name (letters, digits, _ and -)");
 
-const secretNames = z
+export const secretNames = z
   .array(secretName)
   .max(LIMITS.secretsMax)
   .refine((names) => new Set(names.map((n) => n.toLowerCase())).size === names.length, {

@@ -129,7 +129,10 @@ for (const database of testDatabases()) {
         const list = await f.logs();
         return list.length > 0 ? list : false;
       });
-      assert.ok(entries.length > 0);
+      assert.deepEqual(
+        entries.map((e: { consumer: { id: string }; status: string }) => [e.consumer.id, e.status]),
+        [[logic.id, "success"]],
+      );
     });
 
     it("the depth scan ignores brackets inside strings and escapes", () => {

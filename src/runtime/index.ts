@@ -4,6 +4,7 @@
  * database closes.
  */
 import type { Logger } from "pino";
+import { createAppActions, createApps } from "../apps/index.js";
 import type { AuditLog } from "../audit/types.js";
 import type { AuthService } from "../auth/service.js";
 import type { Config } from "../config.js";
@@ -17,6 +18,7 @@ import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
 import type { AppActions } from "./flows/app-actions.js";
 import { createFlowRunner } from "./flows/run.js";
+import { createEntryRedaction } from "./runner/entry-redaction.js";
 import { createExecutor } from "./runner/execute.js";
 import type { RunnerOptions } from "./runner/options.js";
 import { createOrgRateLimit } from "./runner/rate-limit.js";
@@ -66,6 +68,11 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   const webhook = createWebhookClient({ allowPrivate: config.allowPrivateTargets });
   const log = logger.child({ component: "runtime" });
+  // App installations' actions (X8): the same webhook client and S12 check as integrations; flows' `app`
+  // steps call them too.
+  const appActions = createAppActions({ db: store.db, secrets, webhook });
+  // Tests may hand in their own; flows' app steps and save-time checks use the same object.
+  const flowApps: AppActions = deps.apps ?? appActions;
 
   const consumers = createConsumersService({
     store,
@@ -75,10 +82,10 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     checkLogicSyntax: async (code) => sandbox.checkSyntax(code),
     logicSecretNames,
     allowPrivateTargets: config.allowPrivateTargets,
-    ...(deps.apps?.exists ? { installationExists: deps.apps.exists.bind(deps.apps) } : {}),
+    ...(flowApps.exists ? { installationExists: flowApps.exists.bind(flowApps) } : {}),
   });
   const redactors = createRedactorCache();
-  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: deps.apps });
+  const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: flowApps });
   const executor = createExecutor({
     secrets,
     webhook,
@@ -91,8 +98,9 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
         "a run failed unexpectedly",
       ),
   });
-  const onFinished = (kind: ConsumerKind, status: "success" | "failure") =>
+  const onFinished = (kind: ConsumerKind | "installation", status: "success" | "failure") =>
     metrics.runs.labels(kind, status).inc();
+  const orgRate = createOrgRateLimit(config.orgRunRatePerMinute);
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
     store,
@@ -101,18 +109,31 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     executor,
     onPublished: (_runs, orgId) => worker.wake(orgId),
     onFinished,
-    orgRate: createOrgRateLimit(config.orgRunRatePerMinute),
+    orgRate,
     logQuotaBytes: options.logQuotaBytes,
     ...(deps.notifications ? { notifications: deps.notifications } : {}),
     needsHelp: (runs) => worker.room() < runs,
   });
   deps.notifications?.subscribe(RUNS_CHANNEL, () => worker.wake());
 
+  const apps = createApps({
+    store,
+    audit,
+    auth,
+    secrets,
+    actions: appActions,
+    redactEntry: createEntryRedaction({ secrets, redactors }),
+    allowPrivateTargets: config.allowPrivateTargets,
+    orgRate,
+    ...(options.logQuotaBytes !== undefined ? { logQuotaBytes: options.logQuotaBytes } : {}),
+    onFinished: (status) => onFinished("installation", status),
+  });
+
   const retention = createRetention({ store, logger, retentionDays: options.retentionDays ?? 30 });
 
   let stopped = false;
   return {
-    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth })],
+    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth }), ...apps.routes],
     start() {
       worker.start();
       retention.start();

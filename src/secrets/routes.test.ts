@@ -34,6 +34,16 @@ for (const database of testDatabases()) {
       return res.body.token as string;
     };
 
+    /**
+     * Creates a token secret for one test (201 or the test fails). Each test creates the secrets it uses
+     * under its own names, so none depends on another having run first.
+     */
+    const create = async (name: string, over: Record<string, unknown> = {}, at = base) => {
+      const res = await call("POST", at, owner, { name, type: "token", value: `s3cr3t-${name}`, ...over });
+      assert.equal(res.status, 201, res.text);
+      return res.body;
+    };
+
     before(async () => {
       server = await startTestServer(database);
       owner = (await server.setup({ org })).token;
@@ -54,12 +64,12 @@ for (const database of testDatabases()) {
 
     it("a created secret answers with metadata and never its value", async () => {
       const res = await call("POST", base, owner, {
-        name: "API_KEY",
+        name: "CREATED",
         type: "token",
-        value: "s3cr3t-api-key-1",
+        value: "s3cr3t-created",
       });
       assert.equal(res.status, 201, res.text);
-      assert.equal(res.body.name, "API_KEY");
+      assert.equal(res.body.name, "CREATED");
       assert.equal(res.body.type, "token");
       assert.equal(res.body.visibility, "restricted");
       assert.equal(res.body.version, 1);
@@ -70,14 +80,14 @@ for (const database of testDatabases()) {
       assert.ok(!("value" in res.body));
       const list = await call("GET", base, viewer);
       assert.equal(list.status, 200);
-      assert.deepEqual(
-        list.body.secrets.map((s: { name: string }) => s.name),
-        ["API_KEY"],
-      );
+      const listed = list.body.secrets.find((s: { name: string }) => s.name === "CREATED");
+      assert.equal(listed?.version, 1);
+      assert.equal("value" in listed, false);
     });
 
     it("names are unique in a scope ignoring case: a second create is 409 name_taken", async () => {
-      const res = await call("POST", base, owner, { name: "API_KEY", type: "token", value: "s3cr3t-other" });
+      await create("TAKEN");
+      const res = await call("POST", base, owner, { name: "TAKEN", type: "token", value: "s3cr3t-other" });
       assert.equal(res.status, 409);
       assert.equal(res.body.error.code, "name_taken");
     });
@@ -118,20 +128,21 @@ for (const database of testDatabases()) {
     });
 
     it("an update writes a new version; a stale expectedVersion is 409 version_conflict (S4)", async () => {
-      const stale = await call("PUT", `${base}/API_KEY/value`, owner, {
-        value: "s3cr3t-api-key-2",
+      await create("VERSIONED");
+      const stale = await call("PUT", `${base}/VERSIONED/value`, owner, {
+        value: "s3cr3t-versioned-2",
         expectedVersion: 7,
       });
       assert.equal(stale.status, 409);
       assert.equal(stale.body.error.code, "version_conflict");
-      const res = await call("PUT", `${base}/API_KEY/value`, owner, {
-        value: "s3cr3t-api-key-2",
+      const res = await call("PUT", `${base}/VERSIONED/value`, owner, {
+        value: "s3cr3t-versioned-2",
         expectedVersion: 1,
       });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.version, 2);
       assert.equal(res.body.updatedBy, "owner@example.com");
-      const wrongType = await call("PUT", `${base}/API_KEY/value`, owner, {
+      const wrongType = await call("PUT", `${base}/VERSIONED/value`, owner, {
         value: { username: "a", password: "b" },
       });
       assert.equal(wrongType.status, 400);
@@ -152,35 +163,41 @@ for (const database of testDatabases()) {
     });
 
     it("name, type and visibility cannot be changed after creation", async () => {
+      await create("FIXED");
       for (const body of [
         { name: "OTHER" },
         { type: "json" },
         { visibility: "masked" },
         { description: "x", name: "Y" },
       ]) {
-        const res = await call("PATCH", `${base}/API_KEY`, owner, body);
+        const res = await call("PATCH", `${base}/FIXED`, owner, body);
         assert.equal(res.status, 400, JSON.stringify(body));
       }
-      const res = await call("PATCH", `${base}/API_KEY`, owner, { description: "Payment provider key" });
+      const res = await call("PATCH", `${base}/FIXED`, owner, { description: "Payment provider key" });
       assert.equal(res.status, 200);
       assert.equal(res.body.description, "Payment provider key");
+      const after = (await call("GET", `${base}/FIXED`, owner)).body;
+      assert.deepEqual([after.name, after.type, after.visibility], ["FIXED", "token", "restricted"]);
     });
 
     it("viewers and editors see names and metadata but cannot write (S11)", async () => {
-      assert.equal((await call("GET", `${base}/API_KEY`, viewer)).status, 200);
-      assert.equal((await call("GET", `${base}/API_KEY`, editor)).status, 200);
+      await create("READ_ONLY");
+      assert.equal((await call("GET", `${base}/READ_ONLY`, viewer)).status, 200);
+      assert.equal((await call("GET", `${base}/READ_ONLY`, editor)).status, 200);
       for (const token of [viewer, editor]) {
         assert.equal(
           (await call("POST", base, token, { name: "NOPE", type: "token", value: "s3cr3t-nope" })).status,
           403,
         );
         assert.equal(
-          (await call("PUT", `${base}/API_KEY/value`, token, { value: "s3cr3t-nope" })).status,
+          (await call("PUT", `${base}/READ_ONLY/value`, token, { value: "s3cr3t-nope" })).status,
           403,
         );
-        assert.equal((await call("POST", `${base}/API_KEY/archive`, token)).status, 403);
-        assert.equal((await call("DELETE", `${base}/API_KEY`, token)).status, 403);
+        assert.equal((await call("POST", `${base}/READ_ONLY/archive`, token)).status, 403);
+        assert.equal((await call("DELETE", `${base}/READ_ONLY`, token)).status, 403);
       }
+      const unchanged = (await call("GET", `${base}/READ_ONLY`, owner)).body;
+      assert.deepEqual([unchanged.version, unchanged.archived], [1, false]);
     });
 
     it("the organization setting lets editors manage secrets, never reveal them", async () => {
@@ -199,7 +216,8 @@ for (const database of testDatabases()) {
     });
 
     it("a restricted secret can never be revealed, a masked one by owners and admins, audited (S8)", async () => {
-      const restricted = await call("POST", `${base}/API_KEY/reveal`, owner);
+      await create("RESTRICTED");
+      const restricted = await call("POST", `${base}/RESTRICTED/reveal`, owner);
       assert.equal(restricted.status, 403);
       assert.equal(restricted.body.error.code, "forbidden");
       await call("POST", base, owner, {
@@ -221,17 +239,18 @@ for (const database of testDatabases()) {
     });
 
     it("archive hides a secret from the default list and restore brings it back (S7)", async () => {
-      const res = await call("POST", `${base}/CFG/archive`, owner);
+      await create("ARCHIVED");
+      const res = await call("POST", `${base}/ARCHIVED/archive`, owner);
       assert.equal(res.status, 200);
       assert.equal(res.body.archived, true);
       const names = async (archived: string) =>
         (await call("GET", `${base}?archived=${archived}`, owner)).body.secrets.map(
           (s: { name: string }) => s.name,
         );
-      assert.ok(!(await names("false")).includes("CFG"));
-      assert.ok((await names("true")).includes("CFG"));
-      assert.equal((await call("POST", `${base}/CFG/restore`, owner)).body.archived, false);
-      assert.ok((await names("false")).includes("CFG"));
+      assert.ok(!(await names("false")).includes("ARCHIVED"));
+      assert.ok((await names("true")).includes("ARCHIVED"));
+      assert.equal((await call("POST", `${base}/ARCHIVED/restore`, owner)).body.archived, false);
+      assert.ok((await names("false")).includes("ARCHIVED"));
     });
 
     it("the last 10 versions are kept and a rollback writes a new version with the old value (S9)", async () => {
@@ -262,8 +281,10 @@ for (const database of testDatabases()) {
 
     it("a project secret overrides the organization's of the same name, and says so", async () => {
       const p = `/v1/orgs/${org}/projects/web/secrets`;
+      await create("OVERRIDDEN");
+      await create("ORG_ONLY");
       const res = await call("POST", p, owner, {
-        name: "API_KEY",
+        name: "OVERRIDDEN",
         type: "token",
         value: "s3cr3t-project-key",
       });
@@ -271,20 +292,23 @@ for (const database of testDatabases()) {
       assert.equal(res.body.scope, "project");
       assert.equal(res.body.overrides, true);
       const list = (await call("GET", p, viewer)).body.secrets;
-      const apiKeys = list.filter((s: { name: string }) => s.name === "API_KEY");
-      assert.equal(apiKeys.length, 1);
-      assert.equal(apiKeys[0].scope, "project");
-      assert.ok(list.some((s: { name: string; scope: string }) => s.name === "CREDS" && s.scope === "org"));
-      assert.equal((await call("GET", `${p}/CREDS`, viewer)).body.scope, "org");
-      assert.equal((await call("GET", `${base}/API_KEY`, viewer)).body.scope, "org");
+      const overridden = list.filter((s: { name: string }) => s.name === "OVERRIDDEN");
+      assert.equal(overridden.length, 1);
+      assert.equal(overridden[0].scope, "project");
+      assert.ok(
+        list.some((s: { name: string; scope: string }) => s.name === "ORG_ONLY" && s.scope === "org"),
+      );
+      assert.equal((await call("GET", `${p}/ORG_ONLY`, viewer)).body.scope, "org");
+      assert.equal((await call("GET", `${base}/OVERRIDDEN`, viewer)).body.scope, "org");
     });
 
     it("delete answers 204, destroys the secret, and a deleted name can be created again", async () => {
-      assert.equal((await call("DELETE", `${base}/RACE`, owner)).status, 204);
-      assert.equal((await call("GET", `${base}/RACE`, owner)).status, 404);
-      assert.equal((await call("DELETE", `${base}/RACE`, owner)).status, 404);
+      await create("DELETED");
+      assert.equal((await call("DELETE", `${base}/DELETED`, owner)).status, 204);
+      assert.equal((await call("GET", `${base}/DELETED`, owner)).status, 404);
+      assert.equal((await call("DELETE", `${base}/DELETED`, owner)).status, 404);
       assert.equal(
-        (await call("POST", base, owner, { name: "RACE", type: "token", value: "s3cr3t-again" })).status,
+        (await call("POST", base, owner, { name: "DELETED", type: "token", value: "s3cr3t-again" })).status,
         201,
       );
     });
@@ -362,13 +386,25 @@ for (const database of testDatabases()) {
     });
 
     it("no value is found in the bytes of the database", async () => {
+      // Every type, a second version and a project secret, each with a value no other test uses.
+      await create("AT_REST", { value: "s3cr3t-at-rest-1" });
+      assert.equal(
+        (await call("PUT", `${base}/AT_REST/value`, owner, { value: "s3cr3t-at-rest-2" })).status,
+        200,
+      );
+      await create("AT_REST_CREDS", {
+        type: "username_password",
+        value: { username: "s3cr3t-at-rest-user", password: "s3cr3t-at-rest-pass" },
+      });
+      await create("AT_REST_CFG", { type: "json", value: { key: "s3cr3t-at-rest-cfg" } });
+      await create("AT_REST", { value: "s3cr3t-at-rest-project" }, `/v1/orgs/${org}/projects/web/secrets`);
       const needles = [
-        "s3cr3t-api-key-2",
-        "s3cr3t-user",
-        "s3cr3t-pass",
-        "s3cr3t-cfg",
-        "s3cr3t-v5",
-        "s3cr3t-project-key",
+        "s3cr3t-at-rest-1",
+        "s3cr3t-at-rest-2",
+        "s3cr3t-at-rest-user",
+        "s3cr3t-at-rest-pass",
+        "s3cr3t-at-rest-cfg",
+        "s3cr3t-at-rest-project",
       ];
       if (database.name === "sqlite") {
         const dir = server.config.dataDir;

@@ -19,7 +19,7 @@ export interface Scope {
 
 /** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
 export interface ConsumerRef {
-  kind: "integration" | "logic" | "flow";
+  kind: "integration" | "logic" | "flow" | "installation";
   id: string;
   name: string;
 }

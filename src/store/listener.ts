@@ -39,6 +39,9 @@ export const DEFAULT_LISTEN_OPTIONS: ListenOptions = { heartbeatMs: 1000, timeou
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The `application_name` of a node's LISTEN connection, by the node's process id. */
+export const listenerApplicationName = (pid: number): string => `cloakroom listen ${pid}`;
+
 export function listenPostgres(
   connection: { url: string; schema: string | undefined },
   channels: string[],
@@ -65,6 +68,8 @@ export function listenPostgres(
       keepAlive: true,
       keepAliveInitialDelayMillis: options.timeoutMs,
       connectionTimeoutMillis: options.timeoutMs,
+      // Named, so an operator (or a fault test) finds this node's LISTEN backend in pg_stat_activity.
+      application_name: listenerApplicationName(process.pid),
       ...(connection.schema ? { options: `-c search_path=${connection.schema}` } : {}),
     });
     client = c;

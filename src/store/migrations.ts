@@ -312,6 +312,17 @@ const runsLeased: Migration = {
   },
 };
 
+/**
+ * App installations (X8) are consumers keyed by name: the database decides that a name is taken once per
+ * project, among installations only (integrations and functions may share names).
+ */
+const installations: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`create unique index consumers_installation_name on consumers (project_id, name)
+      where kind = 'installation'`.execute(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
@@ -319,6 +330,7 @@ const migrations: Record<string, Migration> = {
   "0004_run_log_usage": runLogUsage,
   "0005_audit_format": auditFormat,
   "0007_runs_leased": runsLeased,
+  "0009_installations": installations,
 };
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */

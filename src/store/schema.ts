@@ -118,7 +118,8 @@ export interface ConsumersTable {
   id: string;
   org_id: string;
   project_id: string;
-  kind: "integration" | "logic" | "flow";
+  /** `installation` (X8): an app installation; `name` is its key, unique per project; events never trigger it. */
+  kind: "integration" | "logic" | "flow" | "installation";
   name: string;
   event: string;
   enabled: number;

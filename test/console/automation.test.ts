@@ -163,11 +163,7 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     assert.deepEqual(problems, []);
   });
 
-  it("seed 000/002: the app catalog's install form takes the secret from the picker, and invoking an action reaches the sink with it", async (t: TestContext) => {
-    if (!(await served("/v1/apps"))) {
-      t.skip("waiting for branch apps (X8 backend): GET /v1/apps is not served yet");
-      return;
-    }
+  it("seed 000/002: the app catalog's install form takes the secret from the picker, and invoking an action reaches the sink with it", async () => {
     await page.goto(`${server.url}/orgs/acme/projects/ops?tab=apps`);
     await page.getByRole("heading", { name: "Apps" }).waitFor();
     await page.getByRole("button", { name: /^Install .*bearer/i }).click();

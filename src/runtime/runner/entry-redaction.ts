@@ -23,9 +23,12 @@ export interface EntryRedactionDeps {
   redactors: RedactorCache;
 }
 
+/** Where a run's secrets live: all redaction needs of its consumer. */
+export type RunScope = Pick<Consumer, "orgId" | "projectId">;
+
 /** Redacts (X6), then cuts to the entry's size bounds: in that order, so a cut never splits a value. */
 export type RedactEntry = (
-  consumer: Consumer,
+  consumer: RunScope,
   entry: RunLogEntry,
   values: Record<string, SecretValue>,
 ) => Promise<RunLogEntry>;
@@ -39,7 +42,7 @@ export function createEntryRedaction(deps: EntryRedactionDeps): RedactEntry {
    * line or message past its cap, a response body past maxResponseBytes) is redacted, then its cut end is
    * dropped where it could begin a value, so a cut never shows a value's prefix.
    */
-  async function redactOnly(consumer: Consumer, entry: RunLogEntry, values: Record<string, SecretValue>) {
+  async function redactOnly(consumer: RunScope, entry: RunLogEntry, values: Record<string, SecretValue>) {
     const resolved = Object.values(values).flatMap(sensitive);
     let scopeValues: string[];
     try {
@@ -68,7 +71,7 @@ export function createEntryRedaction(deps: EntryRedactionDeps): RedactEntry {
 
   /** Records which secrets the run showed without declaring them, and warns on the entry. */
   async function flagUndeclared(
-    consumer: Consumer,
+    consumer: RunScope,
     entry: RunLogEntry,
     redacted: RunLogEntry,
     undeclared: string[],

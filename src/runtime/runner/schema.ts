@@ -75,7 +75,11 @@ export const stepLogSchema = z.object({
 
 export const runLogEntrySchema = z.object({
   id: z.string(),
-  consumer: z.object({ kind: z.enum(["integration", "logic", "flow"]), id: z.string(), name: z.string() }),
+  consumer: z.object({
+    kind: z.enum(["integration", "logic", "flow", "installation"]),
+    id: z.string(),
+    name: z.string(),
+  }),
   event: z.object({ id: z.string(), name: z.string(), data: z.unknown(), publishedAt: z.string() }),
   status: z.enum(["success", "failure"]),
   startedAt: z.string(),

@@ -1,0 +1,131 @@
+/**
+ * A flow with an `app` step end to end (SPEC X4, X8): the flow runner calls the apps domain's AppActions,
+ * the installation's request reaches a real sink with its own secret, and the flow's entry shows the step
+ * redacted; a step naming no installation is refused at save. SQLite and PostgreSQL.
+ */
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { type RuntimeFixture, startRuntimeSuite } from "../runtime/runner/testing/fixture.js";
+import type { Sink } from "../runtime/runner/testing/sink.js";
+import { testDatabases } from "../store/testing.js";
+import type { TestServer } from "../testing/server.js";
+
+const BOT_TOKEN = "s3cr3t-flow-slack-token";
+
+for (const database of testDatabases()) {
+  describe(`a flow's app step on ${database.name}`, () => {
+    let server: TestServer;
+    let f: RuntimeFixture;
+    let sink: Sink;
+
+    before(async () => {
+      ({ server, f, sink } = await startRuntimeSuite(database));
+      await f.secret("SLACK_BOT_TOKEN", "token", BOT_TOKEN);
+      const installed = await f.call("POST", f.p("/installations"), f.owner, {
+        name: "team_slack",
+        app: "slack",
+        baseUrl: sink.url,
+        secrets: ["SLACK_BOT_TOKEN"],
+        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+      });
+      assert.equal(installed.status, 201, installed.text);
+    });
+    beforeEach(() => {
+      sink.requests.length = 0;
+      sink.respond(() => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: '{"ok":true,"ts":"1.5"}',
+      }));
+    });
+    after(async () => {
+      const stored = await server.cloakroom.store.db.selectFrom("run_logs").select("entry").execute();
+      await server.close();
+      await sink.close();
+      assert.ok(stored.length > 0);
+      for (const row of stored) assert.ok(!row.entry.includes("s3cr3t-"), "a stored run log holds a value");
+      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
+      for (const line of server.logs) assert.ok(!line.includes("s3cr3t-"), "the server log holds a value");
+    });
+
+    it("an app step posts through the installation and hands its output to the next step", async () => {
+      const flow = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "announce",
+        event: "deploy",
+        secrets: [],
+        steps: [
+          {
+            id: "post",
+            type: "app",
+            installation: "team_slack",
+            action: "post_message",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
+            input: { channel: "#ops", text: { expr: "`Deployed ${event.data.version}`" } },
+          },
+          {
+            id: "after",
+            type: "logic",
+            code: "export default ({ steps }) => ({ ts: steps.post.output.ts })",
+          },
+        ],
+      });
+      assert.equal(flow.status, 201, flow.text);
+      const res = await f.call("POST", f.p(`/flows/${flow.body.id}/test`), f.owner, {
+        event: { name: "deploy", data: { version: "1.2.3" } },
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.status, "success", res.text);
+      const [got] = sink.requests;
+      assert.equal(got?.url, "/api/chat.postMessage");
+      assert.equal(got?.headers.authorization, `Bearer ${BOT_TOKEN}`);
+      assert.deepEqual(JSON.parse(got?.body ?? ""), { channel: "#ops", text: "Deployed 1.2.3" });
+      const [post, next] = res.body.steps;
+      assert.equal(post.status, "success");
+      assert.equal(post.request.headers.Authorization, "Bearer [[SENSITIVE]]");
+      assert.deepEqual(post.output, { ok: true, ts: "1.5" });
+      assert.deepEqual(next.output, { ts: "1.5" });
+      // The installation resolved its own secret: its last access names it, not the flow.
+      const meta = await f.call("GET", `/v1/orgs/${f.org}/secrets/SLACK_BOT_TOKEN`);
+      assert.deepEqual(
+        meta.body.usedBy.map((u: { kind: string; name: string }) => [u.kind, u.name]),
+        [["installation", "team_slack"]],
+      );
+    });
+
+    it("an app step's failure fails the flow with the action's code", async () => {
+      sink.respond(() => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: '{"ok":false,"error":"not_in_channel"}',
+      }));
+      const flow = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "fails",
+        steps: [
+          {
+            id: "post",
+            type: "app",
+            installation: "team_slack",
+            action: "post_message",
+            input: { channel: "c", text: "t" },
+          },
+        ],
+      });
+      assert.equal(flow.status, 201, flow.text);
+      const res = await f.call("POST", f.p(`/flows/${flow.body.id}/test`), f.owner, {});
+      assert.equal(res.body.status, "failure");
+      assert.equal(res.body.steps[0].error.code, "app_error");
+    });
+
+    it("a step naming an installation the project does not have is refused at save", async () => {
+      const res = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "nowhere",
+        steps: [{ id: "post", type: "app", installation: "nobody", action: "post_message", input: {} }],
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.deepEqual(
+        res.body.error.details.fields.map((x: { field: string }) => x.field),
+        ["body.steps.0.installation"],
+      );
+    });
+  });
+}
