@@ -1,8 +1,7 @@
 /**
- * The typed methods for the app catalog, installations, templates and the Macro Manager (SPEC X5, X8), with
- * exactly the API table's paths. The types are written from SPEC's shapes while the server's schemas are
- * built on other branches; names and signatures match those branches' client parts (`client/apps.ts`,
- * `client/templates.ts`), which replace this file as they land (flows already did: `client/flows.ts`).
+ * The typed methods for message templates and the Macro Manager (SPEC X5), with exactly the API table's
+ * paths. The types are written from SPEC's shapes while the server's schemas are built on the templates
+ * branch; names and signatures match that branch's `client/templates.ts`, which replaces this file.
  */
 import type { ProjectScope, RunInput, RunLogEntry } from "./types.js";
 
