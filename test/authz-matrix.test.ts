@@ -60,6 +60,14 @@ const hook = (n: number) => ({
   // Nothing listens on port 9: a test delivery fails fast, and is still answered 200 with its entry.
   request: { method: "POST", url: "http://127.0.0.1:9/hook", headers: {}, body: null },
 });
+const template = (n: number) => ({
+  name: `Template ${n}`,
+  event: "order",
+  secrets: [],
+  body: "hello {{event.name}}",
+  channel: { type: "webhook", method: "POST", url: "http://127.0.0.1:9/matrix", headers: {} },
+});
+
 const flow = (n: number) => ({
   name: `Flow ${n}`,
   event: "order",
@@ -164,12 +172,12 @@ const secretRows = (scope: "org" | "project"): Row[] => {
 };
 
 /** The routes of one consumer kind; each kind has a run-once route (`test` or `run`). */
-const consumerRows = (kind: "integrations" | "logic" | "flows"): Row[] => {
+const consumerRows = (kind: "integrations" | "logic" | "flows" | "templates"): Row[] => {
   const base = `/v1/orgs/{org}/projects/{project}/${kind}`;
-  const type = { integrations: "integration", logic: "logic", flows: "flow" }[kind];
+  const type = { integrations: "integration", logic: "logic", flows: "flow", templates: "template" }[kind];
   const once = kind === "logic" ? "run" : "test";
   const at = (f: Fixture) => `/v1/orgs/${f.org}/projects/web/${kind}`;
-  const body = (n: number) => ({ integrations: hook, logic: fn, flows: flow })[kind](n);
+  const body = (n: number) => ({ integrations: hook, logic: fn, flows: flow, templates: template })[kind](n);
   const make = async (f: Fixture) => {
     const id = (await f.owner("POST", at(f), body(f.n))).id as string;
     return { id, path: `${at(f)}/${id}`, target: { type, id } };
@@ -280,6 +288,26 @@ const installationRows = (): Row[] => {
   ];
 };
 
+/** A template's preview and the project's Macro Manager: reads any member may make (X5). */
+const templateReadRows = (): Row[] => [
+  {
+    route: "POST /v1/orgs/{org}/projects/{project}/templates/{id}/preview",
+    allowed: all,
+    action: "consumer.read",
+    prepare: async (f) => {
+      const at = `/v1/orgs/${f.org}/projects/web/templates`;
+      const id = (await f.owner("POST", at, template(f.n))).id as string;
+      return { path: `${at}/${id}/preview`, body: {} };
+    },
+  },
+  {
+    route: "GET /v1/orgs/{org}/projects/{project}/macros",
+    allowed: all,
+    action: "consumer.read",
+    prepare: async (f) => ({ path: `/v1/orgs/${f.org}/projects/web/macros` }),
+  },
+];
+
 const o = (f: Fixture) => `/v1/orgs/${f.org}`;
 const orgRow = (route: string, allowed: Role[], action: string, tail: string): Row => ({
   route,
@@ -373,6 +401,8 @@ const ROWS: (Row | Exempt)[] = [
   ...consumerRows("logic"),
   ...consumerRows("flows"),
   ...installationRows(),
+  ...consumerRows("templates"),
+  ...templateReadRows(),
   { route: "GET /v1/apps", exempt: "the built-in app catalog: the same for every signed-in caller" },
   {
     route: "POST /v1/orgs/{org}/projects/{project}/events",

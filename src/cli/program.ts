@@ -16,6 +16,7 @@ import { registerKeys } from "./commands/keys.js";
 import { registerOrgs } from "./commands/orgs.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTemplates } from "./commands/templates.js";
 import { CliError, type CliIo, EXIT } from "./io.js";
 
 const EPILOGUE = `
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo): Command {
   registerOrgs(program, io);
   registerSecrets(program, io);
   registerConsumers(program, io);
+  registerTemplates(program, io);
   registerFlows(program, io);
   registerInstallations(program, io);
   registerEvents(program, io);

@@ -7,8 +7,8 @@
  */
 
 import { type AppsApi, appsApi } from "./apps.js";
-import { type AutomationClient, automationClient } from "./automation.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
+import { type TemplatesApi, templatesApi } from "./templates.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -58,8 +58,8 @@ import type {
 } from "./types.js";
 
 export type * from "./apps.js";
-export type * from "./automation.js";
 export type * from "./flows.js";
+export type { TemplatesApi } from "./templates.js";
 export type * from "./types.js";
 
 /** The server answered with an error (SPEC "Bad input"). The message never contains a value. */
@@ -106,7 +106,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface CloakroomClient extends AutomationClient, AppsApi {
+export interface CloakroomClient extends AppsApi {
   readonly baseUrl: string;
   readonly token: string | undefined;
   /** A client for the same server with another token. */
@@ -190,6 +190,8 @@ export interface CloakroomClient extends AutomationClient, AppsApi {
     delete(scope: ProjectScope, id: string): Promise<void>;
     run(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   };
+  /** Message templates and the Macro Manager (SPEC X5). */
+  templates: TemplatesApi;
   events: {
     publish(scope: ProjectScope, input: PublishEventInput): Promise<PublishedEvent>;
   };
@@ -287,7 +289,6 @@ export function createClient(options: ClientOptions): CloakroomClient {
   const org = (slug: string) => `/v1/orgs/${seg(slug)}`;
 
   return {
-    ...automationClient(request, projectPath, unwrapList),
     ...appsApi(request, projectPath),
     baseUrl,
     token,
@@ -397,6 +398,7 @@ export function createClient(options: ClientOptions): CloakroomClient {
       },
       run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
     },
+    templates: templatesApi(request, projectPath),
     flows: flowsApi(request, projectPath, unwrapList),
     events: {
       publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),

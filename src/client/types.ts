@@ -38,6 +38,12 @@ import type {
   logicSchema,
 } from "../consumers/schema.js";
 import type {
+  macrosAnswer,
+  previewAnswer,
+  templateInputSchema,
+  templateSchema,
+} from "../consumers/template-schema.js";
+import type {
   publishAnswer,
   publishEventBody,
   runLogEntrySchema,
@@ -134,6 +140,13 @@ export type IntegrationRequest = Integration["request"];
 export type IntegrationInput = z.input<typeof integrationInputSchema>;
 export type LogicFunction = z.output<typeof logicSchema>;
 export type LogicFunctionInput = z.input<typeof logicInputSchema>;
+/** A message template (SPEC X5): subject, body and a webhook or email channel, all Mustache templates. */
+export type MessageTemplate = z.output<typeof templateSchema>;
+export type MessageTemplateInput = z.input<typeof templateInputSchema>;
+/** A template rendered with `[[SENSITIVE]]` for every secret. */
+export type TemplatePreview = z.output<typeof previewAnswer>;
+/** A macro of the Macro Manager: its category (Secrets, Event), its name and the text it inserts. */
+export type Macro = z.output<typeof macrosAnswer>["macros"][number];
 export type RunInput = z.input<typeof runNowBody>;
 export type TestEvent = NonNullable<NonNullable<RunInput>["event"]>;
 

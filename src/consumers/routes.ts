@@ -18,6 +18,12 @@ import {
   projectParams,
 } from "./schema.js";
 import type { ConsumerInput, ConsumersService, ProjectRequest } from "./service.js";
+import {
+  type TemplateInput,
+  templateInputSchema,
+  templateListSchema,
+  templateSchema,
+} from "./template-schema.js";
 
 /** The slice of the auth service that turns `:org` into the caller's standing there. */
 export interface OrgAuth {
@@ -58,6 +64,17 @@ export function consumersRoutes(deps: { consumers: ConsumersService; auth: OrgAu
       one: logicSchema,
       list: logicListSchema,
       wrap: (items) => ({ logic: items }),
+    }),
+    ...kindRoutes(deps, {
+      kind: "template",
+      path: `${base}/templates`,
+      label: "message template",
+      tags: ["templates"],
+      input: templateInputSchema,
+      withKind: (body: TemplateInput): ConsumerInput => ({ ...body, kind: "template" }),
+      one: templateSchema,
+      list: templateListSchema,
+      wrap: (items) => ({ templates: items }),
     }),
     ...kindRoutes(deps, {
       kind: "flow",

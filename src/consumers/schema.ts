@@ -4,8 +4,9 @@
  */
 import { z } from "zod";
 import type { Flow } from "./flow-schema.js";
+import type { MessageTemplate } from "./template-schema.js";
 
-export const consumerKinds = ["integration", "logic", "flow"] as const;
+export const consumerKinds = ["integration", "logic", "template", "flow"] as const;
 export type ConsumerKind = (typeof consumerKinds)[number];
 
 export const LIMITS = {
@@ -44,7 +45,7 @@ export const noControl = (max: number) =>
 
 export const bytesAtMost = (max: number) => (text: string) => Buffer.byteLength(text, "utf8") <= max;
 
-const template = (max = 8 * 1024) => z.string().max(max);
+export const template = (max = 8 * 1024) => z.string().max(max);
 
 export const common = {
   name: noControl(LIMITS.nameMax).min(1),
@@ -119,6 +120,7 @@ export type LogicFunction = z.output<typeof logicSchema>;
 export type Consumer =
   | ({ kind: "integration"; orgId: string; projectId: string } & Integration)
   | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction)
+  | ({ kind: "template"; orgId: string; projectId: string } & MessageTemplate)
   | ({ kind: "flow"; orgId: string; projectId: string } & Flow);
 
 /** What `consumers.config` holds for each kind: the fields that are not columns. */

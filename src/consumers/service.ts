@@ -41,6 +41,8 @@ import {
   toConsumer,
   updateConsumer,
 } from "./store.js";
+import type { MessageTemplate, TemplateInput } from "./template-schema.js";
+import { checkTemplate, checkTypedParts, templateConfig, templateView } from "./templates.js";
 
 /** The slice of the auth service a project's routes need. */
 export interface ProjectAuth {
@@ -93,8 +95,9 @@ export async function enterProject(
 export type ConsumerInput =
   | ({ kind: "integration" } & IntegrationInput)
   | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "template" } & TemplateInput)
   | ({ kind: "flow" } & FlowInput);
-export type ConsumerView = Integration | LogicFunction | Flow;
+export type ConsumerView = Integration | LogicFunction | MessageTemplate | Flow;
 
 export interface ConsumersService {
   list(r: ProjectRequest, kind: ConsumerKind): Promise<ConsumerView[]>;
@@ -131,6 +134,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const url = literalUrlProblem(input.request.url, { allowPrivate: deps.allowPrivateTargets ?? false });
       if (url !== null) problems.push({ field: "body.request.url", message: url });
       used = referencedSecretNames(input.request);
+    } else if (input.kind === "template") {
+      ({ problems, used } = checkTemplate(input, { allowPrivate: deps.allowPrivateTargets ?? false }));
     } else if (input.kind === "flow") {
       ({ problems, used } = await checkFlowSteps(input.steps, deps, t.project.id));
     } else {
@@ -145,9 +150,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     }
     const undeclared = undeclaredNames(used, input.secrets, t.access.org.namingPolicy);
     if (undeclared.length > 0) {
-      const where = { integration: "the templates use", logic: "the code uses", flow: "the steps use" }[
-        input.kind
-      ];
+      const where = {
+        integration: "the templates use",
+        logic: "the code uses",
+        template: "the templates use",
+        flow: "the steps use",
+      }[input.kind];
       throw new AppError(
         "invalid_request",
         `${where} secrets the ${kindLabel(input.kind)} does not declare: ${undeclared.join(", ")}`,
@@ -173,7 +181,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
     input: ConsumerInput,
     before: Consumer | null,
   ): Promise<void> {
-    if (input.kind === "integration") return;
+    if (input.kind === "integration" || input.kind === "template") return;
     if (can(t.access.role, "consumer.compute_restricted", t.access.org)) return;
     const scope = { orgId: t.access.org.id, projectId: t.project.id };
     const restricted = (await secrets.declared(store.db, scope, input.secrets)).refs.filter(
@@ -209,7 +217,8 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   }
 
   /** Declared names → secret ids, inside the saving transaction so a concurrent delete cannot slip between. */
-  async function resolveDeclared(tx: Tx, t: ProjectTarget, names: string[]) {
+  async function resolveDeclared(tx: Tx, t: ProjectTarget, input: ConsumerInput) {
+    const names = input.secrets;
     const { refs, missing } = await secrets.declared(
       tx,
       { orgId: t.access.org.id, projectId: t.project.id },
@@ -221,6 +230,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
         missing,
       });
     }
+    if (input.kind === "template") checkTypedParts(input, refs, t.access.org.namingPolicy);
     const twice = sameSecretTwice(refs);
     if (twice.length > 0) {
       const pairs = twice.map((names) => names.join(" and ")).join("; ");
@@ -229,21 +239,6 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       });
     }
     return refs;
-  }
-
-  function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
-    const config: IntegrationConfig | LogicConfig | FlowConfig =
-      input.kind === "integration"
-        ? { request: input.request, timeoutMs: input.timeoutMs }
-        : input.kind === "flow"
-          ? { steps: input.steps }
-          : { code: input.code, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb };
-    return {
-      name: input.name,
-      event: input.event,
-      enabled: input.enabled ? 1 : 0,
-      config: JSON.stringify(config),
-    };
   }
 
   /** The audited change of one consumer: its entry names the consumer and the project (A1, A2). */
@@ -285,7 +280,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const id = newId();
       const at = nowIso();
       const consumer = await change(t, "consumer.create", target, async (tx) => {
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input);
         await insertConsumer(tx, {
           id,
           org_id: t.access.org.id,
@@ -306,13 +301,13 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const target = { type: input.kind, id };
       const t = await enterProject(auth, r, "consumer.update", target);
       await checkInput(input, t);
-      if (input.kind !== "integration") {
+      if (input.kind === "logic" || input.kind === "flow") {
         const before = await loadOne(store.db, t, input.kind, id);
         await checkComputeWithRestricted(t, "consumer.update", input, before);
       }
       const consumer = await change(t, "consumer.update", target, async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
-        const refs = await resolveDeclared(tx, t, input.secrets);
+        const refs = await resolveDeclared(tx, t, input);
         await updateConsumer(tx, id, { ...rowFields(input), updated_at: nowIso() });
         await setConsumerSecrets(tx, id, refs).catch(raceWithDelete);
         const saved = await loadOne(tx, t, input.kind, id);
@@ -343,6 +338,28 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
   };
 }
 
+/** A consumer's row columns; `config` holds what its kind needs. */
+function rowFields(input: ConsumerInput): Pick<ConsumerRow, "name" | "event" | "enabled" | "config"> {
+  const config =
+    input.kind === "integration"
+      ? ({ request: input.request, timeoutMs: input.timeoutMs } satisfies IntegrationConfig)
+      : input.kind === "template"
+        ? templateConfig(input)
+        : input.kind === "flow"
+          ? ({ steps: input.steps } satisfies FlowConfig)
+          : ({
+              code: input.code,
+              timeoutMs: input.timeoutMs,
+              memoryMb: input.memoryMb,
+            } satisfies LogicConfig);
+  return {
+    name: input.name,
+    event: input.event,
+    enabled: input.enabled ? 1 : 0,
+    config: JSON.stringify(config),
+  };
+}
+
 /** The API shape (SPEC "Shapes"): no organization or project ids, no kind. */
 export function toView(consumer: Consumer): ConsumerView {
   const base = {
@@ -355,12 +372,13 @@ export function toView(consumer: Consumer): ConsumerView {
   if (consumer.kind === "integration") {
     return { ...base, request: consumer.request, timeoutMs: consumer.timeoutMs };
   }
+  if (consumer.kind === "template") return templateView(consumer);
   if (consumer.kind === "flow") return { ...base, steps: consumer.steps };
   return { ...base, code: consumer.code, timeoutMs: consumer.timeoutMs, memoryMb: consumer.memoryMb };
 }
 
 export const kindLabel = (kind: ConsumerKind): string =>
-  ({ integration: "integration", logic: "logic function", flow: "flow" })[kind];
+  ({ integration: "integration", logic: "logic function", template: "template", flow: "flow" })[kind];
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
 export function raceWithDelete(error: unknown): never {

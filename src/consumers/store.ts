@@ -8,6 +8,8 @@ import type { Tx } from "../store/db.js";
 import type { ConsumersTable } from "../store/schema.js";
 import type { FlowConfig } from "./flow-schema.js";
 import type { Consumer, ConsumerKind, IntegrationConfig, LogicConfig } from "./schema.js";
+import type { TemplateConfig } from "./template-schema.js";
+import { templateConsumer } from "./templates.js";
 
 export type ConsumerRow = ConsumersTable;
 
@@ -115,6 +117,7 @@ export function toConsumer(row: ConsumerRow, secrets: string[]): Consumer {
     enabled: row.enabled === 1,
     secrets,
   };
+  if (row.kind === "template") return templateConsumer(base, JSON.parse(row.config) as TemplateConfig);
   if (row.kind === "integration") {
     const config = JSON.parse(row.config) as IntegrationConfig;
     return { ...base, kind: "integration", request: config.request, timeoutMs: config.timeoutMs };

@@ -50,6 +50,10 @@ describe("HTTP surface", () => {
       ["/v1/orgs/{org}/projects/{project}/integrations", "post"],
       ["/v1/orgs/{org}/projects/{project}/logic/{id}/run", "post"],
       ["/v1/orgs/{org}/projects/{project}/logs", "get"],
+      ["/v1/orgs/{org}/projects/{project}/templates", "post"],
+      ["/v1/orgs/{org}/projects/{project}/templates/{id}/preview", "post"],
+      ["/v1/orgs/{org}/projects/{project}/templates/{id}/test", "post"],
+      ["/v1/orgs/{org}/projects/{project}/macros", "get"],
     ] as const) {
       assert.ok(paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
     }

@@ -13,6 +13,8 @@ import type { ConsumerKind } from "../consumers/schema.js";
 import { createConsumersService } from "../consumers/service.js";
 import type { Metrics } from "../http/metrics.js";
 import type { RouteDef } from "../http/route.js";
+import { createMailChannel } from "../mail/channel.js";
+import type { SecretsService } from "../secrets/service.js";
 import type { SecretResolver } from "../secrets/types.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
@@ -29,6 +31,9 @@ import { createRunnerService, RUNS_CHANNEL } from "./runner/service.js";
 import { createSupervisedWorker } from "./runner/supervisor.js";
 import type { WorkerHealth } from "./runner/worker.js";
 import { createSandboxPool, referencedSecretNames as logicSecretNames } from "./sandbox/index.js";
+import { templatesRoutes } from "./templates/routes.js";
+import { createTemplateSender } from "./templates/send.js";
+import { createTemplatesService } from "./templates/service.js";
 import { createWebhookClient } from "./webhook/index.js";
 
 export interface Runtime {
@@ -43,7 +48,8 @@ export interface RuntimeDeps {
   store: Store;
   audit: AuditLog;
   auth: AuthService;
-  secrets: SecretResolver;
+  /** The runtime's resolver, and the list of names the Macro Manager offers. */
+  secrets: SecretResolver & Pick<SecretsService, "list">;
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -85,11 +91,16 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     ...(flowApps.exists ? { installationExists: flowApps.exists.bind(flowApps) } : {}),
   });
   const redactors = createRedactorCache();
+  const templateSender = createTemplateSender({
+    webhook,
+    mail: createMailChannel({ allowPrivate: config.allowPrivateTargets }),
+  });
   const flows = createFlowRunner({ sandbox, webhook, secrets, redactors, apps: flowApps });
   const executor = createExecutor({
     secrets,
     webhook,
     sandbox,
+    templates: templateSender,
     redactors,
     flows,
     onUnexpected: (consumer, error) =>
@@ -133,7 +144,16 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
 
   let stopped = false;
   return {
-    routes: [...consumersRoutes({ consumers, auth }), ...runnerRoutes({ runner, auth }), ...apps.routes],
+    routes: [
+      ...consumersRoutes({ consumers, auth }),
+      ...runnerRoutes({ runner, auth }),
+      ...templatesRoutes({
+        templates: createTemplatesService({ store, auth, consumers, secrets, redactors }),
+        runner,
+        auth,
+      }),
+      ...apps.routes,
+    ],
     start() {
       worker.start();
       retention.start();

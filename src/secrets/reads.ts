@@ -72,12 +72,8 @@ export async function metadata(tx: Tx, rows: SecretRecord[], withUsedBy: boolean
     tx,
     rows.map((r) => r.id),
   );
-  const orgNames = new Set<string>();
   const projectKeys = rows.filter((r) => r.projectId !== null).map((r) => r.nameKey);
-  if (projectKeys.length > 0) {
-    const shared = await q.listVisible(tx, { orgId: rows[0]!.orgId, projectId: null }, projectKeys);
-    for (const r of shared) orgNames.add(r.nameKey);
-  }
+  const orgNames = projectKeys.length > 0 ? await q.orgNameKeys(tx, rows[0]!.orgId, projectKeys) : new Set();
   return rows.map((row) => {
     const usedBy = usage.get(row.id) ?? [];
     const m: SecretMetadata = {

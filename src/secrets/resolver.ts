@@ -138,7 +138,7 @@ export function createSecretResolver(deps: ResolverDeps): RuntimeSecrets {
       const missing: string[] = [];
       for (const name of names) {
         const row = effective.get(nameKey(name));
-        if (row) refs.push({ name, secretId: row.id, visibility: row.visibility });
+        if (row) refs.push({ name, secretId: row.id, visibility: row.visibility, type: row.type });
         else missing.push(name);
       }
       return { refs, missing };

@@ -67,7 +67,7 @@ export const orgSecretParams = orgParams.extend({ name: secretNameParam });
 export const projectSecretParams = projectParams.extend({ name: secretNameParam });
 
 const consumerRef = z.object({
-  kind: z.enum(["integration", "logic", "flow", "installation"]),
+  kind: z.enum(["integration", "logic", "template", "flow", "installation"]),
   id: z.string(),
   name: z.string(),
 });

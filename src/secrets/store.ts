@@ -94,18 +94,37 @@ export async function findInScope(
   return row && toSecretRecord(row);
 }
 
+/**
+ * The scope condition in the unique index's own expression `coalesce(project_id, '')`, so a lookup by
+ * name is an index search, not a scan of every secret of the organization (decision 0245).
+ */
+const scopeKeys = (scope: Scope) => (scope.projectId === null ? [""] : ["", scope.projectId]);
+
 /** Secrets of this scope; for a project also the organization's (the caller decides which wins). */
 export async function listVisible(tx: Tx, scope: Scope, names?: string[]): Promise<SecretRecord[]> {
-  let q = tx.selectFrom("secrets").selectAll().where("org_id", "=", scope.orgId);
-  q =
-    scope.projectId === null
-      ? q.where("project_id", "is", null)
-      : q.where((eb) => eb.or([eb("project_id", "is", null), eb("project_id", "=", scope.projectId)]));
+  const q = tx
+    .selectFrom("secrets")
+    .selectAll()
+    .where("org_id", "=", scope.orgId)
+    .where(sql<string>`coalesce(project_id, '')`, "in", scopeKeys(scope));
   if (names) {
     if (names.length === 0) return [];
-    q = q.where("name_key", "in", names);
+    return (await q.where("name_key", "in", names).orderBy("name_key").execute()).map(toSecretRecord);
   }
   return (await q.orderBy("name_key").execute()).map(toSecretRecord);
+}
+
+/** Which of `keys` name an organization secret of `orgId`: a project list's `overrides` flags. */
+export async function orgNameKeys(tx: Tx, orgId: string, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await tx
+    .selectFrom("secrets")
+    .select("name_key")
+    .where("org_id", "=", orgId)
+    .where(sql<string>`coalesce(project_id, '')`, "=", "")
+    .where("name_key", "in", keys)
+    .execute();
+  return new Set(rows.map((r) => r.name_key));
 }
 
 /**

@@ -19,7 +19,7 @@ export interface Scope {
 
 /** A consumer as it appears in `usedBy` and `lastAccessedBy`. */
 export interface ConsumerRef {
-  kind: "integration" | "logic" | "flow" | "installation";
+  kind: "integration" | "logic" | "template" | "flow" | "installation";
   id: string;
   name: string;
 }
@@ -29,7 +29,7 @@ export type SecretMetadata = z.output<typeof secretMetadataSchema>;
 
 /** What a consumer's declared names point at, as seen from its project (a project secret wins). */
 export interface DeclaredSecrets {
-  refs: { name: string; secretId: string; visibility: Visibility }[];
+  refs: { name: string; secretId: string; visibility: Visibility; type: SecretType }[];
   /** Declared names with no secret in the project or its organization. */
   missing: string[];
 }

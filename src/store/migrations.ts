@@ -323,6 +323,20 @@ const installations: Migration = {
   },
 };
 
+/**
+ * The Macro Manager lists the `event.data` keys of a project's recent events (SPEC X5): newest first per
+ * project, read from an index instead of every event the project ever had.
+ */
+const templates: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createIndex("events_project_recent")
+      .on("events")
+      .columns(["project_id", "published_at"])
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
@@ -331,6 +345,7 @@ const migrations: Record<string, Migration> = {
   "0005_audit_format": auditFormat,
   "0007_runs_leased": runsLeased,
   "0009_installations": installations,
+  "0010_templates": templates,
 };
 
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */

@@ -119,7 +119,7 @@ export interface ConsumersTable {
   org_id: string;
   project_id: string;
   /** `installation` (X8): an app installation; `name` is its key, unique per project; events never trigger it. */
-  kind: "integration" | "logic" | "flow" | "installation";
+  kind: "integration" | "logic" | "template" | "flow" | "installation";
   name: string;
   event: string;
   enabled: number;

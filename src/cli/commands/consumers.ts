@@ -20,7 +20,7 @@ import { printFields, printJson, printTable } from "../output.js";
 import { parseJsonObject } from "../values.js";
 import { printRunEntry } from "./events.js";
 
-interface Flags {
+export interface Flags {
   org?: string;
   project?: string;
   json?: boolean;
@@ -35,7 +35,7 @@ interface DefinitionFlags extends Flags {
   disable?: boolean;
 }
 
-interface RunFlags extends Flags {
+export interface RunFlags extends Flags {
   event?: string;
   data?: string;
   dataFile?: string;
@@ -60,7 +60,7 @@ function withDefinition(cmd: Command): Command {
     .option("--disable", "set disabled");
 }
 
-function withRunEvent(cmd: Command): Command {
+export function withRunEvent(cmd: Command): Command {
   return cmd
     .option("--event <name>", "the test event's name")
     .option("--data <json>", "the test event's data (JSON)")

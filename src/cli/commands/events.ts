@@ -93,14 +93,16 @@ const FOLLOW_MAX_PAGES = 50;
 
 /** A consumer's id from its name or id: integrations and logic functions share the run log. */
 async function consumerId(client: CloakroomClient, scope: ProjectScope, which: string): Promise<string> {
-  const [integrations, functions, flows] = await Promise.all([
+  const [integrations, functions, templates, flows] = await Promise.all([
     client.integrations.list(scope),
     client.logic.list(scope),
+    client.templates.list(scope),
     client.flows.list(scope),
   ]);
   const all = [
     ...integrations.map((c) => ({ id: c.id, name: c.name, kind: "integration" })),
     ...functions.map((c) => ({ id: c.id, name: c.name, kind: "logic" })),
+    ...templates.map((c) => ({ id: c.id, name: c.name, kind: "template" })),
     ...flows.map((c) => ({ id: c.id, name: c.name, kind: "flow" })),
   ];
   const byId = all.find((c) => c.id === which);

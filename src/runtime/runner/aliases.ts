@@ -5,9 +5,11 @@
  * code use. Save-time checks (consumers/fns.ts) only let such spellings through under `alias`.
  */
 import type { Consumer } from "../../consumers/schema.js";
+import { templateStrings } from "../../consumers/template-schema.js";
 import type { SecretValue } from "../../secrets/types.js";
 import { planFlow } from "../flows/plan.js";
 import { referencedSecretNames as logicSecretNames } from "../sandbox/secret-refs.js";
+import { templateSecretNames as messageSecretNames } from "../templates/macros.js";
 import { referencedSecretNames as templateSecretNames } from "../webhook/index.js";
 
 /** `values` plus an entry for each used spelling that differs only in case from a resolved name. */
@@ -37,15 +39,19 @@ export function createUsedNames(): (consumer: Consumer) => string[] {
     const source =
       consumer.kind === "logic"
         ? consumer.code
-        : JSON.stringify(consumer.kind === "flow" ? consumer.steps : consumer.request);
+        : consumer.kind === "template"
+          ? JSON.stringify([consumer.subject, consumer.body, consumer.channel])
+          : JSON.stringify(consumer.kind === "flow" ? consumer.steps : consumer.request);
     const hit = cache.get(consumer.id);
     if (hit && hit.source === source) return hit.names;
     const names =
       consumer.kind === "logic"
         ? logicSecretNames(consumer.code)
-        : consumer.kind === "flow"
-          ? planFlow(consumer.steps).names
-          : templateSecretNames(consumer.request);
+        : consumer.kind === "template"
+          ? messageSecretNames(templateStrings(consumer))
+          : consumer.kind === "flow"
+            ? planFlow(consumer.steps).names
+            : templateSecretNames(consumer.request);
     if (cache.size >= USED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(consumer.id, { source, names });
     return names;

@@ -9,6 +9,7 @@ import { RunError } from "../../errors.js";
 import type { SecretResolver, SecretValue } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import { type FlowRunner, requireFlows } from "../flows/run.js";
+import { noTemplateSender, type TemplateSender } from "../templates/send.js";
 import {
   type DeliveryResult,
   RenderError,
@@ -60,6 +61,8 @@ export interface ExecutorDeps {
     Partial<Pick<SecretResolver, "recordUndeclaredMatch">>;
   webhook: Deliverer;
   sandbox: FunctionRunner;
+  /** Message templates' channels (SPEC X5); a node without it fails template runs. */
+  templates?: TemplateSender;
   redactors: RedactorCache;
   /** Runs flows (X4); without it a flow's run fails. */
   flows?: FlowRunner;
@@ -119,6 +122,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         return deliver(deps.webhook, checkDestination, consumer, event, values, bound, deliveryId);
       case "logic":
         return runFunction(deps.sandbox, consumer, event, values);
+      case "template":
+        return (deps.templates ?? noTemplateSender).send(consumer, event, { values, bound, deliveryId });
       case "flow":
         return requireFlows(deps.flows).run({ flow: consumer, event, values, bound, deliveryId });
     }

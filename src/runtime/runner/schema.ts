@@ -76,7 +76,7 @@ export const stepLogSchema = z.object({
 export const runLogEntrySchema = z.object({
   id: z.string(),
   consumer: z.object({
-    kind: z.enum(["integration", "logic", "flow", "installation"]),
+    kind: z.enum(["integration", "logic", "template", "flow", "installation"]),
     id: z.string(),
     name: z.string(),
   }),

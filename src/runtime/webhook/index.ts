@@ -12,13 +12,17 @@ export { isTargetForbidden, RenderError, type RenderErrorCode, TargetForbiddenEr
 export { createTargetGuard, type TargetGuard } from "./guard.js";
 export {
   ALLOWED_METHODS,
+  hasPartial,
   MAX_RENDER_STEPS,
   MAX_RENDERED_CHARS,
+  parseTemplate,
   type RenderedRequest,
   referencedSecretNames,
+  renderTextFields,
   renderWebhookRequest,
   type TemplateEvent,
   type TemplateSecrets,
+  type TemplateToken,
   validateTemplates,
   type WebhookRequestTemplate,
 } from "./template.js";

@@ -124,6 +124,40 @@ function headerNameProblems(headers: Record<string, string>): HeaderNameProblem[
 // ---------------------------------------------------------------------------------------------------------
 // Public API
 
+/** A parsed template: Mustache's tokens (type, value, start, end, children of a section). */
+export type TemplateToken = Token;
+
+/**
+ * Parses one template through the bounded cache, for checks other consumer kinds make at save (message
+ * templates' macros). Throws `RenderError` naming `field` with Mustache's message (a position or a section
+ * name, never view data).
+ */
+export function parseTemplate(field: string, template: string): TemplateToken[] {
+  return parse(field, template);
+}
+
+/** Whether any token, at any depth, is a partial (`{{>name}}`), which no template may use. */
+export function hasPartial(tokens: TemplateToken[]): boolean {
+  return containsPartial(tokens);
+}
+
+/**
+ * Renders plain-text fields (a message's subject and body, an address): `{{x}}` and `{{{x}}}` both insert
+ * as is. One view and one budget serve all the fields, as for a webhook request. Throws `RenderError`.
+ */
+export function renderTextFields<K extends string>(
+  fields: Record<K, string>,
+  ctx: { secrets: TemplateSecrets; event: TemplateEvent },
+): Record<K, string> {
+  const context: RenderContext = {
+    view: new ViewContext(buildView(ctx)),
+    budget: { field: "", steps: MAX_RENDER_STEPS, chars: MAX_RENDERED_CHARS },
+  };
+  const out = {} as Record<K, string>;
+  for (const field of Object.keys(fields) as K[]) out[field] = render(field, fields[field], context, asIs);
+  return out;
+}
+
 /**
  * Renders an integration's request for one event. Each field escapes `{{x}}` its own way (percent-encoding
  * in the URL, JSON string escaping in a JSON body, nothing elsewhere); `{{{x}}}` always inserts as is.
