@@ -5,6 +5,7 @@
  *   const client = createClient({ baseUrl: "http://127.0.0.1:8787", token });
  *   await client.secrets.create({ org: "acme" }, { name: "API_KEY", type: "token", value });
  */
+
 import { type AppsApi, appsApi } from "./apps.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
 import { type TemplatesApi, templatesApi } from "./templates.js";

@@ -89,8 +89,15 @@ export async function assertNoValueInAnswers(
   }
 }
 
-/** A local HTTP server that records what integrations send it. */
-export async function startSink(): Promise<{
+/**
+ * A local HTTP server that records what integrations send it. It answers `{"received":true}`, or what
+ * `answer` makes of the request (an echo of a header, to put a secret's value in a response).
+ */
+export async function startSink(
+  answer: (req: { url: string; headers: IncomingHttpHeaders; body: string }) => unknown = () => ({
+    received: true,
+  }),
+): Promise<{
   url: string;
   requests: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[];
   close(): Promise<void>;
@@ -104,7 +111,7 @@ export async function startSink(): Promise<{
     req.on("end", () => {
       requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
       res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"received":true}');
+      res.end(JSON.stringify(answer({ url: req.url ?? "", headers: req.headers, body })));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

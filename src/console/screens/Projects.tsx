@@ -1,4 +1,7 @@
-/** Projects: the list, and per project its secrets, integrations, logic functions and run log. */
+/**
+ * Projects: the list, and per project its secrets, integrations, logic functions, flows, apps (catalog and
+ * installations), message templates and run log.
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, errorText } from "../api.js";
@@ -7,10 +10,13 @@ import { navigate } from "../router.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine, Field, FilterSelect } from "../ui/Fields.js";
 import { Link } from "../ui/Link.js";
+import { AppsTab } from "./Apps.js";
+import { FlowsTab } from "./Flows.js";
 import { IntegrationsTab } from "./Integrations.js";
 import { LogicTab } from "./Logic.js";
 import { RunEntry } from "./RunEntry.js";
 import { SecretsScreen } from "./Secrets.js";
+import { TemplatesTab } from "./Templates.js";
 
 export function ProjectsScreen() {
   const session = useSession();
@@ -66,6 +72,9 @@ const TABS = [
   { id: "secrets", label: "Secrets" },
   { id: "integrations", label: "Integrations" },
   { id: "logic", label: "Logic" },
+  { id: "flows", label: "Flows" },
+  { id: "apps", label: "Apps" },
+  { id: "templates", label: "Templates" },
   { id: "runs", label: "Run log" },
 ] as const;
 
@@ -99,6 +108,9 @@ export function ProjectScreen(props: { project: string; tab: string }) {
       {props.tab === "secrets" ? <SecretsScreen scope={scope} /> : null}
       {props.tab === "integrations" ? <IntegrationsTab scope={scope} /> : null}
       {props.tab === "logic" ? <LogicTab scope={scope} /> : null}
+      {props.tab === "flows" ? <FlowsTab scope={scope} /> : null}
+      {props.tab === "apps" ? <AppsTab scope={scope} /> : null}
+      {props.tab === "templates" ? <TemplatesTab scope={scope} /> : null}
       {props.tab === "runs" ? <RunLogTab scope={scope} /> : null}
     </section>
   );
@@ -112,11 +124,22 @@ function RunLogTab(props: { scope: { org: string; project: string } }) {
     queryFn: () => api.integrations.list(props.scope),
   });
   const logic = useQuery({ queryKey: ["logic", props.scope], queryFn: () => api.logic.list(props.scope) });
+  const flows = useQuery({ queryKey: ["flows", props.scope], queryFn: () => api.flows.list(props.scope) });
+  const templates = useQuery({
+    queryKey: ["templates", props.scope],
+    queryFn: () => api.templates.list(props.scope),
+  });
   const logs = useQuery({
     queryKey: ["logs", props.scope, consumer],
     queryFn: () => api.logs.list(props.scope, { limit: 100, ...(consumer ? { consumer } : {}) }),
   });
-  const consumers = [...(integrations.data ?? []), ...(logic.data ?? [])];
+  // A consumer kind whose list fails (its server side missing) only leaves its names out of the filter.
+  const consumers = [
+    ...(integrations.data ?? []),
+    ...(logic.data ?? []),
+    ...(flows.data ?? []),
+    ...(templates.data ?? []),
+  ];
   const entries = (logs.data ?? []).filter((e) => !status || e.status === status);
   return (
     <section aria-labelledby="runs-title">

@@ -8,7 +8,13 @@ import { useEffect, useId, useState } from "react";
 import { api, type ProjectScope } from "../api.js";
 import { scopeBase } from "../format.js";
 
-export function SecretPicker(props: { scope: ProjectScope; onPick(name: string): void; canCreate: boolean }) {
+export function SecretPicker(props: {
+  scope: ProjectScope;
+  onPick(name: string): void;
+  canCreate: boolean;
+  /** "Secret" unless told otherwise: a form with several pickers names each for its field. */
+  label?: string;
+}) {
   const [q, setQ] = useState("");
   const [search, setSearch] = useState("");
   const [open, setOpen] = useState(false);
@@ -38,7 +44,7 @@ export function SecretPicker(props: { scope: ProjectScope; onPick(name: string):
   };
   return (
     <div className="picker">
-      <label htmlFor={id}>Secret</label>
+      <label htmlFor={id}>{props.label ?? "Secret"}</label>
       <input
         id={id}
         role="combobox"

@@ -1,0 +1,253 @@
+/**
+ * Message templates (X5): subject and body, the Macro Manager that inserts `{{secrets.alias}}` at the
+ * cursor, the channel (webhook or email with SMTP credentials from a secret), a preview pane rendered by the
+ * server with `[[SENSITIVE]]` for every secret, and "Send test". See decision note 0200 for the preview.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRef, useState } from "react";
+import {
+  api,
+  errorText,
+  type Macro,
+  type MessageTemplate,
+  type ProjectScope,
+  type RunLogEntry,
+  type TemplatePreview,
+} from "../api.js";
+import { permissions, useSession } from "../session.js";
+import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
+import { EditorForm } from "../ui/EditorForm.js";
+import { Field } from "../ui/Fields.js";
+import { EditorFooter } from "./EditorFooter.js";
+import { MacroManager } from "./MacroManager.js";
+import { ChannelForm, type Focus } from "./TemplateChannel.js";
+import {
+  blankTemplate,
+  fromTemplate,
+  macroSecret,
+  type TemplateDraft,
+  toTemplateInput,
+} from "./templateDraft.js";
+
+export function TemplatesTab(props: { scope: ProjectScope }) {
+  const { scope } = props;
+  const can = permissions(useSession());
+  const list = useQuery({ queryKey: ["templates", scope], queryFn: () => api.templates.list(scope) });
+  const [editing, setEditing] = useState<MessageTemplate | "new" | null>(null);
+  return (
+    <section aria-labelledby="templates-title">
+      <div className="screen-head">
+        <h2 id="templates-title">Templates</h2>
+        {can.buildConsumers ? (
+          <button type="button" onClick={() => setEditing("new")}>
+            New template
+          </button>
+        ) : null}
+      </div>
+      <ul className="cards">
+        {(list.data ?? []).map((t) => (
+          <li key={t.id}>
+            <button type="button" className="linkish" onClick={() => setEditing(t)}>
+              {t.name}
+            </button>{" "}
+            <span className="muted small">
+              {t.channel.type} {t.enabled ? "" : "(disabled)"}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {list.isSuccess && list.data.length === 0 ? <p className="empty">No templates yet.</p> : null}
+      {list.isError ? <p className="error">The templates could not be loaded.</p> : null}
+      {editing ? (
+        <TemplateEditor
+          key={editing === "new" ? "new" : editing.id}
+          scope={scope}
+          existing={editing === "new" ? null : editing}
+          readOnly={!can.buildConsumers}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+type InsertTarget = { el: HTMLInputElement | HTMLTextAreaElement; set(v: string): void };
+
+/** Inserts text at the cursor of the field focused last (the body when none was), and puts the cursor after it. */
+function useCursorInsert(fallback: () => InsertTarget) {
+  const target = useRef<InsertTarget | null>(null);
+  const focus: Focus = (setter) => (e) => {
+    target.current = { el: e.currentTarget, set: setter };
+  };
+  const insertAtCursor = (text: string) => {
+    const t = target.current ?? fallback();
+    const start = t.el.selectionStart ?? t.el.value.length;
+    const end = t.el.selectionEnd ?? start;
+    t.set(t.el.value.slice(0, start) + text + t.el.value.slice(end));
+    requestAnimationFrame(() => {
+      t.el.focus();
+      t.el.setSelectionRange(start + text.length, start + text.length);
+    });
+  };
+  return { focus, insertAtCursor };
+}
+
+function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate | null; readOnly: boolean }) {
+  const { scope } = props;
+  const queryClient = useQueryClient();
+  const [draft, setDraft] = useState<TemplateDraft>(() =>
+    props.existing ? fromTemplate(props.existing) : blankTemplate,
+  );
+  const [id, setId] = useState<string | null>(props.existing?.id ?? null);
+  const [result, setResult] = useState<RunLogEntry | null>(null);
+  // What the preview shows was rendered from this draft: an edit since makes it stale, and the pane says so.
+  const [rendered, setRendered] = useState<string | null>(null);
+  const set = (patch: Partial<TemplateDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const declare = (name: string) =>
+    setDraft((d) => (d.secrets.includes(name) ? d : { ...d, secrets: [...d.secrets, name] }));
+
+  const preview = useMutation({
+    mutationFn: (templateId: string) => api.templates.preview(scope, templateId, {}),
+  });
+  const persist = async () => {
+    const input = toTemplateInput(draft);
+    setRendered(JSON.stringify(input));
+    const saved = id
+      ? await api.templates.update(scope, id, input)
+      : await api.templates.create(scope, input);
+    setId(saved.id);
+    void queryClient.invalidateQueries({ queryKey: ["templates", scope] });
+    void queryClient.invalidateQueries({ queryKey: ["secrets"] });
+    preview.mutate(saved.id);
+    return saved;
+  };
+  const save = useMutation({ mutationFn: persist });
+  const refresh = useMutation({ mutationFn: persist });
+  const test = useMutation({
+    mutationFn: async () => api.templates.test(scope, (await persist()).id, {}),
+    onSuccess: (entry) => {
+      setResult(entry);
+      void queryClient.invalidateQueries({ queryKey: ["logs", scope] });
+    },
+  });
+
+  const bodyRef = useRef<HTMLTextAreaElement>(null);
+  const { focus, insertAtCursor } = useCursorInsert(() => ({
+    el: bodyRef.current!,
+    set: (v: string) => set({ body: v }),
+  }));
+  const insert = (m: Macro) => {
+    const secret = macroSecret(m.insert);
+    if (secret) declare(secret);
+    insertAtCursor(m.insert);
+  };
+
+  return (
+    <EditorForm label="Template editor" onSave={() => save.mutate()}>
+      <div className="template-layout">
+        <fieldset disabled={props.readOnly}>
+          <Field
+            label="Template name"
+            value={draft.name}
+            onChange={(e) => set({ name: e.target.value })}
+            required
+          />
+          <Field
+            label="Event"
+            value={draft.event}
+            onChange={(e) => set({ event: e.target.value })}
+            hint="Sends for events whose name starts with this; empty sends for every event."
+          />
+          <Field
+            label="Subject"
+            value={draft.subject}
+            onFocus={focus((v) => set({ subject: v }))}
+            onChange={(e) => set({ subject: e.target.value })}
+            hint="The email's subject; a webhook receives it as subject."
+          />
+          <div className="field">
+            <label htmlFor="template-body">Body</label>
+            <textarea
+              id="template-body"
+              ref={bodyRef}
+              rows={8}
+              value={draft.body}
+              spellCheck={false}
+              onFocus={focus((v) => set({ body: v }))}
+              onChange={(e) => set({ body: e.target.value })}
+            />
+          </div>
+          <DeclaredSecrets
+            label="Secrets this template uses"
+            names={draft.secrets}
+            onRemove={(n) => set({ secrets: draft.secrets.filter((x) => x !== n) })}
+          />
+          <ChannelForm scope={scope} draft={draft} set={set} declare={declare} focus={focus} />
+        </fieldset>
+        {props.readOnly ? null : <MacroManager scope={scope} onInsert={insert} />}
+      </div>
+      <PreviewPane
+        preview={preview.data ?? null}
+        error={preview.error ?? refresh.error}
+        busy={refresh.isPending || preview.isPending}
+        saved={id !== null}
+        stale={rendered !== null && rendered !== JSON.stringify(toTemplateInput(draft))}
+        onRefresh={props.readOnly ? null : () => refresh.mutate()}
+      />
+      <EditorFooter
+        readOnly={props.readOnly}
+        error={save.error ?? test.error}
+        saveDisabled={save.isPending}
+        saved={save.isSuccess}
+        trialLabel="Send test"
+        trialDisabled={test.isPending}
+        onTrial={() => test.mutate()}
+        resultTitle="Test send"
+        result={result}
+      />
+    </EditorForm>
+  );
+}
+
+function PreviewPane(props: {
+  preview: TemplatePreview | null;
+  error: unknown;
+  busy: boolean;
+  saved: boolean;
+  stale: boolean;
+  onRefresh: (() => void) | null;
+}) {
+  return (
+    <section className="preview" aria-labelledby="preview-title">
+      <div className="screen-head">
+        <h3 id="preview-title">Preview</h3>
+        {props.onRefresh ? (
+          <button type="button" className="secondary" disabled={props.busy} onClick={props.onRefresh}>
+            Save and preview
+          </button>
+        ) : null}
+      </div>
+      <div aria-live="polite">
+        {props.stale && props.preview ? (
+          <p className="hint">Edited since this preview: "Save and preview" renders the new text.</p>
+        ) : null}
+        {props.error ? <p className="error">Preview unavailable: {errorText(props.error)}</p> : null}
+        {props.preview ? (
+          <dl className="facts">
+            <dt>Subject</dt>
+            <dd>
+              <pre>{props.preview.subject ?? ""}</pre>
+            </dd>
+            <dt>Body</dt>
+            <dd>
+              <pre>{props.preview.body}</pre>
+            </dd>
+          </dl>
+        ) : !props.error ? (
+          <p className="hint">
+            {props.saved ? "Rendering…" : "Saving renders the preview: every secret shows as [[SENSITIVE]]."}
+          </p>
+        ) : null}
+      </div>
+    </section>
+  );
+}

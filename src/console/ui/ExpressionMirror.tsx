@@ -1,0 +1,89 @@
+/**
+ * CodeMirror for one X4 expression (loaded on demand): JavaScript highlighting and completion of `secrets.`
+ * with the declared names and `steps.` with the ids of earlier steps. The editor is a labelled textbox.
+ */
+import { autocompletion, type CompletionContext } from "@codemirror/autocomplete";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { javascript } from "@codemirror/lang-javascript";
+import { EditorState } from "@codemirror/state";
+import { EditorView, keymap } from "@codemirror/view";
+import { forwardRef, useEffect, useImperativeHandle, useRef } from "react";
+import type { CodeEditorHandle } from "./code.js";
+import { completeExpression, type ExpressionScope } from "./expression.js";
+
+export interface ExpressionEditorProps {
+  labelId: string;
+  describedBy?: string;
+  value: string;
+  onChange(value: string): void;
+  onFocus?(): void;
+  scope: ExpressionScope;
+}
+
+const ExpressionMirror = forwardRef<CodeEditorHandle, ExpressionEditorProps>(
+  function ExpressionMirror(props, handle) {
+    const host = useRef<HTMLDivElement>(null);
+    const view = useRef<EditorView | null>(null);
+    const latest = useRef(props);
+    latest.current = props;
+
+    useImperativeHandle(handle, () => ({
+      insert(text: string) {
+        const v = view.current;
+        if (!v) return;
+        const { from, to } = v.state.selection.main;
+        v.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length } });
+        v.focus();
+      },
+    }));
+
+    useEffect(() => {
+      const source = (ctx: CompletionContext) => {
+        const line = ctx.state.doc.lineAt(ctx.pos);
+        const before = line.text.slice(0, ctx.pos - line.from);
+        const found = completeExpression(before, latest.current.scope);
+        if (!found || (found.options.length === 0 && !ctx.explicit)) return null;
+        return { from: line.from + found.from, options: found.options, filter: false };
+      };
+      const attrs: Record<string, string> = {
+        "aria-labelledby": props.labelId,
+        spellcheck: "false",
+      };
+      if (props.describedBy) attrs["aria-describedby"] = props.describedBy;
+      const state = EditorState.create({
+        doc: latest.current.value,
+        extensions: [
+          EditorView.cspNonce.of(
+            document.querySelector<HTMLMetaElement>('meta[name="style-nonce"]')?.content ?? "",
+          ),
+          history(),
+          keymap.of([...defaultKeymap, ...historyKeymap]),
+          javascript(),
+          autocompletion({ override: [source], icons: false }),
+          EditorView.lineWrapping,
+          EditorView.contentAttributes.of(attrs),
+          EditorView.domEventHandlers({
+            focus: () => {
+              latest.current.onFocus?.();
+              return false;
+            },
+          }),
+          EditorView.updateListener.of((u) => {
+            if (!u.docChanged) return;
+            latest.current.onChange(u.state.doc.toString());
+          }),
+        ],
+      });
+      const v = new EditorView({ state, parent: host.current! });
+      view.current = v;
+      return () => {
+        v.destroy();
+        view.current = null;
+      };
+    }, [props.labelId, props.describedBy]);
+
+    return <div ref={host} className="code expression" />;
+  },
+);
+
+export default ExpressionMirror;
