@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { testDatabases } from "../../src/store/testing.js";
 import { chromiumAvailable, launchBrowser, type TestBrowser } from "../../src/testing/browser.js";
+import { testDatabases } from "../../src/testing/databases.js";
 import { startTestServer, type TestServer } from "../../src/testing/server.js";
 import {
   assertAccessible,
