@@ -301,6 +301,15 @@ const templateReadRows = (): Row[] => [
     },
   },
   {
+    route: "POST /v1/orgs/{org}/projects/{project}/templates/preview",
+    allowed: all,
+    action: "consumer.read",
+    prepare: async (f) => ({
+      path: `/v1/orgs/${f.org}/projects/web/templates/preview`,
+      body: { template: template(f.n) },
+    }),
+  },
+  {
     route: "GET /v1/orgs/{org}/projects/{project}/macros",
     allowed: all,
     action: "consumer.read",

@@ -20,6 +20,12 @@ export interface TemplatesApi {
   delete(scope: ProjectScope, id: string): Promise<void>;
   /** The subject and body rendered with `[[SENSITIVE]]` for every secret; no value is read. */
   preview(scope: ProjectScope, id: string, input?: RunInput): Promise<TemplatePreview>;
+  /** The same rendering for an unsaved template (a live preview); nothing is stored, no value is read. */
+  previewDraft(
+    scope: ProjectScope,
+    template: MessageTemplateInput,
+    input?: RunInput,
+  ): Promise<TemplatePreview>;
   /** Sends the message once, now; the answer is its redacted run-log entry. */
   test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
   /** The Macro Manager: the macros the project's templates may use, names only. */
@@ -40,6 +46,8 @@ export function templatesApi(request: Request, projectPath: (scope: ProjectScope
       await request("DELETE", path(scope, id));
     },
     preview: (scope, id, input = {}) => request("POST", `${path(scope, id)}/preview`, { body: input }),
+    previewDraft: (scope, template, input = {}) =>
+      request("POST", `${path(scope)}/preview`, { body: { ...input, template } }),
     test: (scope, id, input = {}) => request("POST", `${path(scope, id)}/test`, { body: input }),
     macros: async (scope) =>
       (await request<{ macros: Macro[] }>("GET", `${projectPath(scope)}/macros`)).macros,

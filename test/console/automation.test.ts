@@ -217,9 +217,14 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await manager.getByRole("button", { name: "Insert {{secrets.weather_fx}}" }).click();
     assert.equal(await bodyField.inputValue(), "Key: {{secrets.weather_fx}} (keep it safe)");
     await page.getByRole("list", { name: "Secrets this template uses" }).getByText("weather_fx").waitFor();
-    await page.getByRole("button", { name: "Save", exact: true }).click();
+    // Live: the preview follows the text as typed, before anything is saved, and never shows the value.
     const preview = page.getByRole("region", { name: "Preview" });
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)").waitFor();
+    await preview.getByText("Forecast for preview").waitFor();
+    await bodyField.press("End");
+    await bodyField.type("!");
+    await preview.getByText("Key: [[SENSITIVE]] (keep it safe)!").waitFor();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await preview.scrollIntoViewIfNeeded();
     await screenshot(page, "template-editor");
     await assertAccessible(page, "template preview");
@@ -227,7 +232,7 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await page.getByRole("button", { name: "Send test" }).click();
     await page.getByRole("article", { name: "Run of forecast" }).waitFor();
     const sent = JSON.parse(sink.requests.find((r) => r.url === "/template")?.body ?? "{}");
-    assert.equal(sent.body, `Key: ${ALIAS_VALUE} (keep it safe)`);
+    assert.equal(sent.body, `Key: ${ALIAS_VALUE} (keep it safe)!`);
     await assertNoValueInPage(page, ALL, "the template editor after a test send");
 
     // The email channel takes its SMTP credentials from a picked secret, as macros, never typed in.

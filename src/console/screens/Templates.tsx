@@ -3,8 +3,8 @@
  * cursor, the channel (webhook or email with SMTP credentials from a secret), a preview pane rendered by the
  * server with `[[SENSITIVE]]` for every secret, and "Send test". See decision note 0200 for the preview.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import {
   api,
   errorText,
@@ -99,29 +99,35 @@ function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate 
   );
   const [id, setId] = useState<string | null>(props.existing?.id ?? null);
   const [result, setResult] = useState<RunLogEntry | null>(null);
-  // What the preview shows was rendered from this draft: an edit since makes it stale, and the pane says so.
-  const [rendered, setRendered] = useState<string | null>(null);
+  // The live preview renders the draft as typed (after a pause), by the server, without reading a value.
+  const typed = JSON.stringify(toTemplateInput(draft));
+  const [settled, setSettled] = useState(typed);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(typed), 300);
+    return () => clearTimeout(timer);
+  }, [typed]);
   const set = (patch: Partial<TemplateDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const declare = (name: string) =>
     setDraft((d) => (d.secrets.includes(name) ? d : { ...d, secrets: [...d.secrets, name] }));
 
-  const preview = useMutation({
-    mutationFn: (templateId: string) => api.templates.preview(scope, templateId, {}),
+  const preview = useQuery({
+    queryKey: ["template-preview", scope, settled],
+    queryFn: () => api.templates.previewDraft(scope, JSON.parse(settled)),
+    enabled: draft.body !== "",
+    retry: false,
+    placeholderData: keepPreviousData,
   });
   const persist = async () => {
     const input = toTemplateInput(draft);
-    setRendered(JSON.stringify(input));
     const saved = id
       ? await api.templates.update(scope, id, input)
       : await api.templates.create(scope, input);
     setId(saved.id);
     void queryClient.invalidateQueries({ queryKey: ["templates", scope] });
     void queryClient.invalidateQueries({ queryKey: ["secrets"] });
-    preview.mutate(saved.id);
     return saved;
   };
   const save = useMutation({ mutationFn: persist });
-  const refresh = useMutation({ mutationFn: persist });
   const test = useMutation({
     mutationFn: async () => api.templates.test(scope, (await persist()).id, {}),
     onSuccess: (entry) => {
@@ -186,12 +192,9 @@ function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate 
         {props.readOnly ? null : <MacroManager scope={scope} onInsert={insert} />}
       </div>
       <PreviewPane
-        preview={preview.data ?? null}
-        error={preview.error ?? refresh.error}
-        busy={refresh.isPending || preview.isPending}
-        saved={id !== null}
-        stale={rendered !== null && rendered !== JSON.stringify(toTemplateInput(draft))}
-        onRefresh={props.readOnly ? null : () => refresh.mutate()}
+        preview={draft.body === "" ? null : (preview.data ?? null)}
+        error={preview.error}
+        updating={typed !== settled || preview.isFetching}
       />
       <EditorFooter
         readOnly={props.readOnly}
@@ -208,28 +211,14 @@ function TemplateEditor(props: { scope: ProjectScope; existing: MessageTemplate 
   );
 }
 
-function PreviewPane(props: {
-  preview: TemplatePreview | null;
-  error: unknown;
-  busy: boolean;
-  saved: boolean;
-  stale: boolean;
-  onRefresh: (() => void) | null;
-}) {
+function PreviewPane(props: { preview: TemplatePreview | null; error: unknown; updating: boolean }) {
   return (
     <section className="preview" aria-labelledby="preview-title">
       <div className="screen-head">
         <h3 id="preview-title">Preview</h3>
-        {props.onRefresh ? (
-          <button type="button" className="secondary" disabled={props.busy} onClick={props.onRefresh}>
-            Save and preview
-          </button>
-        ) : null}
+        {props.updating ? <span className="hint">Updating…</span> : null}
       </div>
       <div aria-live="polite">
-        {props.stale && props.preview ? (
-          <p className="hint">Edited since this preview: "Save and preview" renders the new text.</p>
-        ) : null}
         {props.error ? <p className="error">Preview unavailable: {errorText(props.error)}</p> : null}
         {props.preview ? (
           <dl className="facts">
@@ -244,7 +233,7 @@ function PreviewPane(props: {
           </dl>
         ) : !props.error ? (
           <p className="hint">
-            {props.saved ? "Rendering…" : "Saving renders the preview: every secret shows as [[SENSITIVE]]."}
+            Type a body: the preview renders it as you write, every secret as [[SENSITIVE]].
           </p>
         ) : null}
       </div>

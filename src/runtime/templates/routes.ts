@@ -1,6 +1,6 @@
 /** HTTP routes of message templates beyond their life cycle (SPEC API contract): preview, test, macros. */
 import { type OrgAuth, projectRequest } from "../../consumers/routes.js";
-import { macrosAnswer, previewAnswer } from "../../consumers/template-schema.js";
+import { macrosAnswer, previewAnswer, templateInputSchema } from "../../consumers/template-schema.js";
 import { defineRoute, ok, type RouteDef } from "../../http/route.js";
 import { consumerParams, projectParams, runLogEntrySchema, runNowBody } from "../runner/schema.js";
 import type { RunnerService } from "../runner/service.js";
@@ -15,6 +15,19 @@ export function templatesRoutes(deps: {
 }): RouteDef[] {
   const { templates, runner, auth } = deps;
   return [
+    defineRoute({
+      method: "POST",
+      url: `${base}/templates/preview`,
+      summary:
+        "Render an unsaved template (the console's live preview) with [[SENSITIVE]] for every secret; nothing is stored and no value is read",
+      tags: ["templates"],
+      params: projectParams,
+      body: runNowBody.unwrap().extend({ template: templateInputSchema }),
+      responses: { 200: previewAnswer },
+      async handler({ params, body, ctx }) {
+        return ok(await templates.previewDraft(await projectRequest(auth, ctx, params), body));
+      },
+    }),
     defineRoute({
       method: "POST",
       url: `${base}/templates/:id/preview`,

@@ -9,13 +9,15 @@ import {
   type ProjectAuth,
   type ProjectRequest,
 } from "../../consumers/service.js";
-import type { Macro } from "../../consumers/template-schema.js";
+import type { Macro, TemplateInput } from "../../consumers/template-schema.js";
+import { AppError } from "../../errors.js";
 import type { ScopeTarget, SecretsService } from "../../secrets/service.js";
 import type { SecretResolver } from "../../secrets/types.js";
 import type { Store } from "../../store/db.js";
 import { newId, nowIso } from "../../store/ids.js";
 import type { RedactorCache } from "../runner/redactors.js";
 import type { RunNowInput } from "../runner/schema.js";
+import { RenderError } from "../webhook/index.js";
 import { eventDataPaths, recentEventData } from "./event-keys.js";
 import { type RenderedMessage, renderPreview } from "./render.js";
 
@@ -30,6 +32,11 @@ export interface TemplatesServiceDeps {
 
 export interface TemplatesService {
   preview(r: ProjectRequest, id: string, input: RunNowInput): Promise<RenderedMessage>;
+  /**
+   * The same rendering for a template that is not saved (the console's live preview): nothing is stored,
+   * no value is read, and a text that does not render is a 400 naming the problem.
+   */
+  previewDraft(r: ProjectRequest, input: RunNowInput & { template: TemplateInput }): Promise<RenderedMessage>;
   macros(r: ProjectRequest): Promise<Macro[]>;
 }
 
@@ -65,6 +72,23 @@ export function createTemplatesService(deps: TemplatesServiceDeps): TemplatesSer
         data: input?.event?.data ?? {},
         publishedAt: nowIso(),
       });
+    },
+
+    async previewDraft(r, input) {
+      await enterProject(auth, r, "consumer.read", { type: "template", name: input.template.name });
+      const draft = { ...input.template, id: "draft" };
+      const event = {
+        id: newId(),
+        name: input.event?.name ?? (draft.event === "" ? "preview" : draft.event),
+        data: input.event?.data ?? {},
+        publishedAt: nowIso(),
+      };
+      try {
+        return renderPreview(draft, event);
+      } catch (error) {
+        if (!(error instanceof RenderError)) throw error;
+        throw new AppError("invalid_request", `the template does not render: ${error.message}`);
+      }
     },
 
     async macros(r) {

@@ -195,6 +195,30 @@ for (const database of testDatabases()) {
       assert.equal((await f.call("DELETE", `/v1/orgs/${f.org}/secrets/preview_only`)).status, 204);
     });
 
+    it("a draft preview renders an unsaved template with [[SENSITIVE]], stores nothing, and refuses a text that does not render", async () => {
+      const before = (await f.call("GET", f.p("/templates"))).body.templates.length;
+      const draft = {
+        name: "draft",
+        secrets: ["weather_fx"],
+        subject: "Hi {{event.data.who}}",
+        body: "key {{secrets.WEATHER_fx}} for {{event.name}}",
+        channel: { type: "webhook", url: `${sink.url}/draft`, headers: {} },
+      };
+      const res = await f.call("POST", f.p("/templates/preview"), f.owner, {
+        template: draft,
+        event: { name: "rates.daily", data: { who: "Ada" } },
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { subject: "Hi Ada", body: "key [[SENSITIVE]] for rates.daily" });
+      assert.equal((await f.call("GET", f.p("/templates"))).body.templates.length, before);
+      const broken = await f.call("POST", f.p("/templates/preview"), f.owner, {
+        template: { ...draft, body: "{{#open}} never closed" },
+      });
+      assert.equal(broken.status, 400, broken.text);
+      assert.equal(broken.body.error.code, "invalid_request");
+      assert.equal(sink.requests.length, 0);
+    });
+
     it("an email-channel template reaches the SMTP server with subject and body rendered and AUTH from the secret", async () => {
       const t = await create(emailTemplate("fx-mail", "mail."));
       const before = smtp.mails.length;
