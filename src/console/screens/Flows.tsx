@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { api, type Flow, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
+import { ConsumerCards } from "../ui/ConsumerCards.js";
 import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
 import { EditorForm } from "../ui/EditorForm.js";
 import { secretRef } from "../ui/expression.js";
@@ -24,28 +25,19 @@ export function FlowsTab(props: { scope: ProjectScope }) {
   const [editing, setEditing] = useState<Flow | "new" | null>(null);
   return (
     <section aria-labelledby="flows-title">
-      <div className="screen-head">
-        <h2 id="flows-title">Flows</h2>
-        {can.buildConsumers ? (
-          <button type="button" onClick={() => setEditing("new")}>
-            New flow
-          </button>
-        ) : null}
-      </div>
-      <ul className="cards">
-        {(list.data ?? []).map((f) => (
-          <li key={f.id}>
-            <button type="button" className="linkish" onClick={() => setEditing(f)}>
-              {f.name}
-            </button>{" "}
-            <span className="muted small">
-              {f.steps.map((s) => s.id).join(" → ")} {f.enabled ? "" : "(disabled)"}
-            </span>
-          </li>
-        ))}
-      </ul>
-      {list.isSuccess && list.data.length === 0 ? <p className="empty">No flows yet.</p> : null}
-      {list.isError ? <p className="error">The flows could not be loaded.</p> : null}
+      <ConsumerCards<Flow>
+        title="Flows"
+        titleId="flows-title"
+        newLabel="New flow"
+        canCreate={can.buildConsumers}
+        items={list.data}
+        detail={(f) => `${f.steps.map((s) => s.id).join(" → ")} ${f.enabled ? "" : "(disabled)"}`}
+        empty="No flows yet."
+        loadError="The flows could not be loaded."
+        failed={list.isError}
+        onNew={() => setEditing("new")}
+        onOpen={setEditing}
+      />
       {editing ? (
         <FlowEditor
           key={editing === "new" ? "new" : editing.id}

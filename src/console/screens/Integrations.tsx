@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { api, type Integration, type ProjectScope, type RunLogEntry, type SecretMetadata } from "../api.js";
 import { permissions, useSession } from "../session.js";
+import { ConsumerCards } from "../ui/ConsumerCards.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
@@ -74,27 +75,18 @@ export function IntegrationsTab(props: { scope: ProjectScope }) {
   });
   return (
     <section aria-labelledby="integrations-title">
-      <div className="screen-head">
-        <h2 id="integrations-title">Integrations</h2>
-        {can.buildConsumers ? (
-          <button type="button" onClick={() => setEditing("new")}>
-            New integration
-          </button>
-        ) : null}
-      </div>
-      <ul className="cards">
-        {(list.data ?? []).map((i) => (
-          <li key={i.id}>
-            <button type="button" className="linkish" onClick={() => setEditing(i)}>
-              {i.name}
-            </button>{" "}
-            <span className="muted small">
-              {i.request.method} {i.request.url} {i.enabled ? "" : "(disabled)"}
-            </span>
-          </li>
-        ))}
-      </ul>
-      {list.isSuccess && list.data.length === 0 ? <p className="empty">No integrations yet.</p> : null}
+      <ConsumerCards<Integration>
+        title="Integrations"
+        titleId="integrations-title"
+        newLabel="New integration"
+        canCreate={can.buildConsumers}
+        items={list.data}
+        detail={(i) => `${i.request.method} ${i.request.url} ${i.enabled ? "" : "(disabled)"}`}
+        empty="No integrations yet."
+        failed={list.isError}
+        onNew={() => setEditing("new")}
+        onOpen={setEditing}
+      />
       {editing ? (
         <IntegrationEditor
           key={editing === "new" ? "new" : editing.id}

@@ -4,6 +4,7 @@ import { useRef, useState } from "react";
 import { api, type LogicFunction, type ProjectScope, type RunLogEntry } from "../api.js";
 import { permissions, useSession } from "../session.js";
 import { CodeEditor, type CodeEditorHandle, type CodeProblem } from "../ui/CodeEditor.js";
+import { ConsumerCards } from "../ui/ConsumerCards.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { Field } from "../ui/Fields.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
@@ -27,24 +28,17 @@ export function LogicTab(props: { scope: ProjectScope }) {
   const [editing, setEditing] = useState<LogicFunction | "new" | null>(null);
   return (
     <section aria-labelledby="logic-title">
-      <div className="screen-head">
-        <h2 id="logic-title">Logic</h2>
-        {can.buildConsumers ? (
-          <button type="button" onClick={() => setEditing("new")}>
-            New logic function
-          </button>
-        ) : null}
-      </div>
-      <ul className="cards">
-        {(list.data ?? []).map((f) => (
-          <li key={f.id}>
-            <button type="button" className="linkish" onClick={() => setEditing(f)}>
-              {f.name}
-            </button>
-          </li>
-        ))}
-      </ul>
-      {list.isSuccess && list.data.length === 0 ? <p className="empty">No logic functions yet.</p> : null}
+      <ConsumerCards<LogicFunction>
+        title="Logic"
+        titleId="logic-title"
+        newLabel="New logic function"
+        canCreate={can.buildConsumers}
+        items={list.data}
+        empty="No logic functions yet."
+        failed={list.isError}
+        onNew={() => setEditing("new")}
+        onOpen={setEditing}
+      />
       {editing ? (
         <LogicEditor
           key={editing === "new" ? "new" : editing.id}

@@ -15,6 +15,7 @@ import {
   type TemplatePreview,
 } from "../api.js";
 import { permissions, useSession } from "../session.js";
+import { ConsumerCards } from "../ui/ConsumerCards.js";
 import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
 import { EditorForm } from "../ui/EditorForm.js";
 import { Field } from "../ui/Fields.js";
@@ -36,28 +37,19 @@ export function TemplatesTab(props: { scope: ProjectScope }) {
   const [editing, setEditing] = useState<MessageTemplate | "new" | null>(null);
   return (
     <section aria-labelledby="templates-title">
-      <div className="screen-head">
-        <h2 id="templates-title">Templates</h2>
-        {can.buildConsumers ? (
-          <button type="button" onClick={() => setEditing("new")}>
-            New template
-          </button>
-        ) : null}
-      </div>
-      <ul className="cards">
-        {(list.data ?? []).map((t) => (
-          <li key={t.id}>
-            <button type="button" className="linkish" onClick={() => setEditing(t)}>
-              {t.name}
-            </button>{" "}
-            <span className="muted small">
-              {t.channel.type} {t.enabled ? "" : "(disabled)"}
-            </span>
-          </li>
-        ))}
-      </ul>
-      {list.isSuccess && list.data.length === 0 ? <p className="empty">No templates yet.</p> : null}
-      {list.isError ? <p className="error">The templates could not be loaded.</p> : null}
+      <ConsumerCards<MessageTemplate>
+        title="Templates"
+        titleId="templates-title"
+        newLabel="New template"
+        canCreate={can.buildConsumers}
+        items={list.data}
+        detail={(t) => `${t.channel.type} ${t.enabled ? "" : "(disabled)"}`}
+        empty="No templates yet."
+        loadError="The templates could not be loaded."
+        failed={list.isError}
+        onNew={() => setEditing("new")}
+        onOpen={setEditing}
+      />
       {editing ? (
         <TemplateEditor
           key={editing === "new" ? "new" : editing.id}
