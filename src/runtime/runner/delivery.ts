@@ -3,7 +3,7 @@
  * X5): S12's destination check on the request as the client sends it, the send through the webhook client
  * (SSRF guard after DNS, no redirects, timeout), and the attempt described as a run-log draft.
  */
-import type { DeliveryResult, RenderedRequest } from "../webhook/index.js";
+import { type DeliveryResult, RenderError, type RenderedRequest } from "../webhook/index.js";
 import { parseRetryAfter } from "./backoff.js";
 import type { BoundSecret, DestinationCheck } from "./destination.js";
 import type { RunLogEntry } from "./schema.js";
@@ -29,6 +29,15 @@ export interface AttemptOutcome {
   draft: RunDraft;
   retryable: boolean;
   retryAfterMs?: number | undefined;
+}
+
+/** A template that does not render fails the attempt for good (another would render the same); else rethrows. */
+export function renderFailure(error: unknown): AttemptOutcome {
+  if (!(error instanceof RenderError)) throw error;
+  return {
+    draft: { status: "failure", error: { code: error.code, message: error.message } },
+    retryable: false,
+  };
 }
 
 export async function deliverRendered(

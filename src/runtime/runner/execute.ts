@@ -10,14 +10,15 @@ import type { SecretResolver, SecretValue } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import { type FlowRunner, requireFlows } from "../flows/run.js";
 import { noTemplateSender, type TemplateSender } from "../templates/send.js";
-import {
-  RenderError,
-  type RenderedRequest,
-  renderWebhookRequest,
-  type TemplateSecrets,
-} from "../webhook/index.js";
+import { type RenderedRequest, renderWebhookRequest, type TemplateSecrets } from "../webhook/index.js";
 import { createUsedNames, withUsedSpellings } from "./aliases.js";
-import { type AttemptOutcome, type Deliverer, deliverRendered, type RunDraft } from "./delivery.js";
+import {
+  type AttemptOutcome,
+  type Deliverer,
+  deliverRendered,
+  type RunDraft,
+  renderFailure,
+} from "./delivery.js";
 import { type BoundSecret, createDestinationCheck, type DestinationCheck } from "./destination.js";
 import { createEntryRedaction } from "./entry-redaction.js";
 import type { RedactorCache } from "./redactors.js";
@@ -221,13 +222,7 @@ async function deliver(
   try {
     rendered = renderWebhookRequest(consumer.request, { secrets: values as TemplateSecrets, event });
   } catch (error) {
-    if (error instanceof RenderError) {
-      return {
-        draft: { status: "failure", error: { code: error.code, message: error.message } },
-        retryable: false,
-      };
-    }
-    throw error;
+    return renderFailure(error);
   }
   return deliverRendered(webhook, checkDestination, rendered, {
     bound,

@@ -10,10 +10,10 @@ import type { EmailChannel, WebhookChannel } from "../../consumers/template-sche
 import { RunError } from "../../errors.js";
 import type { MailChannel } from "../../mail/channel.js";
 import type { SecretValue } from "../../secrets/types.js";
-import { type AttemptOutcome, deliverRendered } from "../runner/delivery.js";
+import { type AttemptOutcome, deliverRendered, renderFailure } from "../runner/delivery.js";
 import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
 import type { RunEvent } from "../runner/schema.js";
-import { RenderError, type TemplateSecrets, type WebhookClient } from "../webhook/index.js";
+import type { TemplateSecrets, WebhookClient } from "../webhook/index.js";
 import { type RenderedMessage, renderEmailChannel, renderMessage, renderWebhookChannel } from "./render.js";
 
 export type TemplateConsumer = Extract<Consumer, { kind: "template" }>;
@@ -105,13 +105,7 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
           ? await viaWebhook(channel, ctx, message, run)
           : await viaEmail(channel, ctx, message, run.bound);
       } catch (error) {
-        if (error instanceof RenderError) {
-          return {
-            draft: { status: "failure", error: { code: error.code, message: error.message } },
-            retryable: false,
-          };
-        }
-        throw error;
+        return renderFailure(error);
       }
     },
   };
