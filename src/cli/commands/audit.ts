@@ -28,52 +28,7 @@ export function registerAudit(program: Command, io: CliIo): void {
       "the anchor file to check against (default: <data-dir>/audit-anchors.jsonl; or a copy shipped to CLOAKROOM_AUDIT_ANCHOR_URL)",
     )
     .option("--json", "print the result as JSON")
-    .action(async (flags: DatabaseFlags & { anchors?: string; json?: boolean }) => {
-      const config = await configFrom(flags, io.env);
-      const { store, rootKey } = await openWithRootKey(config);
-      try {
-        const { verifyAuditChain } = await import("../../audit/verify.js");
-        const { anchorFilePath, findAuditKey, readAnchors } = await import("../../audit/index.js");
-        const key = await findAuditKey(store, rootKey).catch((error: unknown) => {
-          throw startupError(error, config);
-        });
-        const file = resolve(flags.anchors ?? anchorFilePath(config.dataDir));
-        const anchors = key ? await readAnchors(file, key) : undefined;
-        const fail = (message: string): never => {
-          throw new CliError(`audit log verification failed: ${message}`, EXIT.verification);
-        };
-        if (anchors && anchors.invalidLines.length > 0) {
-          fail(
-            `line ${anchors.invalidLines[0]} of the anchor file ${file} is not an authentic anchor (edited or forged)`,
-          );
-        }
-        const result = await verifyAuditChain(store, { key, anchors: anchors?.latest });
-        if (result.ok && !anchors && result.checked > 0) {
-          fail(
-            `there is no anchor file at ${file}, so a chain cut short or deleted cannot be ruled out; pass --anchors FILE ` +
-              "(a node's data dir holds one, and CLOAKROOM_AUDIT_ANCHOR_URL receives a copy)",
-          );
-        }
-        if (flags.json) printJson(io, { ...result, anchoredChains: anchors?.latest.size ?? 0 });
-        if (result.ok) {
-          if (!flags.json) {
-            io.stdout.write(
-              `audit log verified: ${result.checked} entries; ${anchors?.latest.size ?? 0} chain(s) checked against ${file}\n`,
-            );
-          }
-          return;
-        }
-        const entry = result.id
-          ? `entry ${result.id} (chain ${result.chain}, position ${result.seq})`
-          : `position ${result.seq} of chain ${result.chain}`;
-        throw new CliError(
-          `audit log verification failed at ${entry}: ${result.reason} (${result.checked} entries verified before it)`,
-          EXIT.verification,
-        );
-      } finally {
-        await store.close();
-      }
-    });
+    .action((flags: VerifyFlags) => verify(io, flags));
 
   withOrg(
     audit.command("list").description("show an organization's audit log, newest first (owners and admins)"),
@@ -112,4 +67,54 @@ function targetLabel(e: AuditEntry): string {
   if (!e.target) return "";
   const name = e.target.name ? `:${e.target.name}` : e.target.id ? `:${e.target.id}` : "";
   return `${e.target.type}${name}`;
+}
+
+type VerifyFlags = DatabaseFlags & { anchors?: string; json?: boolean };
+
+/** `audit verify`: the chains in the database against the anchor file; exit 3 at the first bad entry. */
+async function verify(io: CliIo, flags: VerifyFlags): Promise<void> {
+  const config = await configFrom(flags, io.env);
+  const { store, rootKey } = await openWithRootKey(config);
+  try {
+    const { verifyAuditChain } = await import("../../audit/verify.js");
+    const { anchorFilePath, findAuditKey, readAnchors } = await import("../../audit/index.js");
+    const key = await findAuditKey(store, rootKey).catch((error: unknown) => {
+      throw startupError(error, config);
+    });
+    const file = resolve(flags.anchors ?? anchorFilePath(config.dataDir));
+    const anchors = key ? await readAnchors(file, key) : undefined;
+    const fail = (message: string): never => {
+      throw new CliError(`audit log verification failed: ${message}`, EXIT.verification);
+    };
+    if (anchors && anchors.invalidLines.length > 0) {
+      fail(
+        `line ${anchors.invalidLines[0]} of the anchor file ${file} is not an authentic anchor (edited or forged)`,
+      );
+    }
+    const result = await verifyAuditChain(store, { key, anchors: anchors?.latest });
+    if (result.ok && !anchors && result.checked > 0) {
+      fail(
+        `there is no anchor file at ${file}, so a chain cut short or deleted cannot be ruled out; pass --anchors FILE ` +
+          "(a node's data dir holds one, and CLOAKROOM_AUDIT_ANCHOR_URL receives a copy)",
+      );
+    }
+    if (flags.json) printJson(io, { ...result, anchoredChains: anchors?.latest.size ?? 0 });
+    if (result.ok) {
+      if (!flags.json) {
+        io.stdout.write(
+          `audit log verified: ${result.checked} entries; ${anchors?.latest.size ?? 0} chain(s) checked against ${file}\n`,
+        );
+      }
+      return;
+    }
+    const entry = result.id
+      ? `entry ${result.id} (chain ${result.chain}, position ${result.seq})`
+      : `position ${result.seq} of chain ${result.chain}`;
+    throw new CliError(
+      `audit log verification failed at ${entry}: ${result.reason} (${result.checked} entries verified before it)`,
+      EXIT.verification,
+    );
+  } finally {
+    await store.close();
+  }
 }
