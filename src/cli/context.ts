@@ -42,7 +42,7 @@ export function clientFor(url: string, token: string | undefined): CloakroomClie
 }
 
 /** A client with a URL and a token, or a message saying how to get them. */
-export async function signedInClient(io: CliIo): Promise<{ client: CloakroomClient; session: Session }> {
+export async function signedInClient(io: CliIo): Promise<SignedIn> {
   const session = await loadSession(io);
   if (!session.url || !session.token) {
     throw new CliError(
@@ -78,17 +78,17 @@ export function withProject(cmd: Command, projectHelp = "project (default: CLOAK
   return withOrg(cmd, false).option("--project <slug>", projectHelp).option("--json", JSON_HELP);
 }
 
+type SignedIn = { client: CloakroomClient; session: Session };
+
 /** A signed-in client and what `resolve` finds with it, under `key`: the organization, a scope, a project. */
 async function signedInWith<K extends string, R>(
   io: CliIo,
   key: K,
   resolve: (client: CloakroomClient, session: Session) => Promise<R>,
-): Promise<{ client: CloakroomClient; session: Session } & Record<K, R>> {
+): Promise<SignedIn & Record<K, R>> {
   const { client, session } = await signedInClient(io);
-  return { client, session, [key]: await resolve(client, session) } as {
-    client: CloakroomClient;
-    session: Session;
-  } & Record<K, R>;
+  // A computed key widens to `string` for TypeScript; `key` is exactly K.
+  return { client, session, [key]: await resolve(client, session) } as SignedIn & Record<K, R>;
 }
 
 /** A signed-in client and the organization the flags name. */
