@@ -57,7 +57,12 @@ describe("message template macros", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (template) => {
         const report = one(template);
-        assert.ok(Array.isArray(report.problems));
+        for (const problem of report.problems) {
+          assert.equal(problem.field, "body", "a problem names the field it was found in");
+          assert.notEqual(problem.message, "");
+        }
+        // Text without a tag opener names nothing and has nothing wrong with it.
+        if (!template.includes("{{")) assert.deepEqual([report.problems, report.secrets], [[], []]);
         for (const name of report.secrets) assert.match(name, /^[A-Za-z0-9_-]+$/);
       }),
       { numRuns: 500 },
