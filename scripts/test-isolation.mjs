@@ -4,13 +4,15 @@
 // tests inside describe blocks, whose before() hooks still run) ALONE in a fresh process, selected with an
 // anchored --test-name-pattern, and checks that the selected test really ran and passed.
 // Not part of `npm test` (it starts one process per test). Usage, after a build:
-//   nice -n 10 node scripts/test-isolation.mjs [--skip=SUBSTRING ...] [FILTER ...]
-// FILTERs pick files under dist/ whose path contains one of them (as in scripts/run-tests.mjs); set
-// TEST_DATABASE_URL to include the PostgreSQL variants. Exits 1 if any test fails alone.
+//   nice -n 10 node scripts/test-isolation.mjs [--database=sqlite|postgres] [--skip=SUBSTRING ...] [FILTER ...]
+// FILTERs pick files under dist/ whose path contains one of them (as in scripts/run-tests.mjs). --database
+// keeps only that database's variant of each test (TEST_ONLY_DATABASE, src/testing/databases.ts); postgres
+// needs TEST_DATABASE_URL. Exits 1 if any test fails alone.
 //
 // Selection: Node 22+ matches a pattern against the full name ("suite test"), so the pattern is exact. Node 20
 // matches only a test's own name or an ancestor's, so there the pattern is the test's own name: a same-named
-// test elsewhere in the file (e.g. the SQLite twin of a PostgreSQL test) runs with it, and is reported.
+// test elsewhere in the file (e.g. the SQLite twin of a PostgreSQL test, unless --database picks one)
+// runs with it; the report counts those companions, and any of them failing fails the test.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -32,7 +34,7 @@ function walk(dir, out) {
 function run(file, pattern) {
   const args = ["--test", `--test-reporter=${reporter}`, "--test-timeout=120000", "--enable-source-maps"];
   if (pattern !== undefined) args.push(`--test-name-pattern=${pattern}`);
-  const result = spawnSync(process.execPath, [...args, file], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const result = spawnSync(process.execPath, [...args, file], { encoding: "utf8", maxBuffer: 64 << 20, env });
   const records = result.stdout
     .split("\n")
     .filter((line) => line.startsWith("{"))
@@ -90,6 +92,12 @@ function isolate(file) {
 }
 
 const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith("--database="))?.slice("--database=".length);
+const env = only ? { ...process.env, TEST_ONLY_DATABASE: only } : process.env;
+if (only === "postgres" && !process.env.TEST_DATABASE_URL) {
+  console.error("--database=postgres needs TEST_DATABASE_URL");
+  process.exit(1);
+}
 const skips = args.filter((a) => a.startsWith("--skip=")).map((a) => a.slice("--skip=".length));
 const filters = args.filter((a) => !a.startsWith("--"));
 const files = walk("dist", [])
@@ -118,6 +126,6 @@ for (const file of files) {
 }
 console.log(
   `\n${totals.files} files, ${totals.tests} tests run alone, ${totals.passed} passed, ${totals.failed} failed` +
-    ` (node ${process.versions.node}, ${process.env.TEST_DATABASE_URL ? "SQLite and PostgreSQL" : "SQLite"})`,
+    ` (node ${process.versions.node}, ${only ?? (process.env.TEST_DATABASE_URL ? "SQLite and PostgreSQL" : "SQLite")})`,
 );
 process.exit(totals.failed > 0 ? 1 : 0);

@@ -30,7 +30,9 @@ export function testDatabases(): TestDatabase[] {
   const url = process.env.TEST_DATABASE_URL;
   if (url) list.push({ name: "postgres", open: () => openPostgresTestStore(url) });
   else if (process.env.CI === "true") throw new Error("TEST_DATABASE_URL must be set in CI");
-  return list;
+  // One database only ("sqlite" or "postgres"): scripts/test-isolation.mjs runs a test alone on each in turn.
+  const only = process.env.TEST_ONLY_DATABASE;
+  return only ? list.filter((database) => database.name === only) : list;
 }
 
 /**
