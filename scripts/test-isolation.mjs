@@ -80,7 +80,9 @@ function isolate(file) {
     const failedOthers = others.filter((r) => !r.passed).map((r) => r.path.join(" > "));
     if (failedOthers.length > 0) problems.push(`selected with it and failed: ${failedOthers.join(", ")}`);
     // A suite fails with its tests; alone it also fails when its own hooks do (before, after, afterEach).
-    const hookFailures = alone.records.filter((r) => r.suite && !r.passed).map((r) => r.path.join(" > "));
+    const hookFailures = alone.records
+      .filter((r) => r.suite && !r.passed)
+      .map((r) => `${r.path.join(" > ")}${r.error ? `: ${r.error}` : ""}`);
     if (hookFailures.length > 0 && problems.length === 0)
       problems.push(`suite failed: ${hookFailures.join(", ")}`);
     if (alone.status !== 0 && problems.length === 0)
