@@ -116,6 +116,49 @@ for (const database of testDatabases()) {
       assert.equal(res.body.steps[0].error.code, "app_error");
     });
 
+    it("an installation a flow's app step names shows the flow, and its delete is refused naming it", async () => {
+      const made = await f.call("POST", f.p("/installations"), f.owner, {
+        name: "kept",
+        app: "slack",
+        baseUrl: sink.url,
+        secrets: ["SLACK_BOT_TOKEN"],
+        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+      });
+      assert.equal(made.status, 201, made.text);
+      const step = {
+        type: "app",
+        installation: "kept",
+        action: "post_message",
+        input: { channel: "c", text: "t" },
+      };
+      const flow = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "uses_kept",
+        steps: [
+          { id: "first", ...step },
+          { id: "again", ...step },
+        ],
+      });
+      assert.equal(flow.status, 201, flow.text);
+      const other = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "unrelated",
+        steps: [{ id: "s", type: "logic", code: "export default () => 'kept'" }],
+      });
+      assert.equal(other.status, 201, other.text);
+      const usedBy = [{ kind: "flow", id: flow.body.id, name: "uses_kept" }];
+      assert.deepEqual((await f.call("GET", f.p("/installations/kept"))).body.usedBy, usedBy);
+
+      const refused = await f.call("DELETE", f.p("/installations/kept"));
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(refused.body.error.code, "installation_in_use");
+      assert.match(refused.body.error.message, /uses_kept/);
+      assert.deepEqual(refused.body.error.details.usedBy, usedBy);
+      assert.equal((await f.call("GET", f.p("/installations/kept"))).status, 200, "it is still there");
+
+      assert.equal((await f.call("DELETE", f.p(`/flows/${flow.body.id}`))).status, 204);
+      assert.deepEqual((await f.call("GET", f.p("/installations/kept"))).body.usedBy, []);
+      assert.equal((await f.call("DELETE", f.p("/installations/kept"))).status, 204);
+    });
+
     it("a step naming an installation the project does not have is refused at save", async () => {
       const res = await f.call("POST", f.p("/flows"), f.owner, {
         name: "nowhere",

@@ -91,8 +91,11 @@ for (const database of testDatabases()) {
     it("an installation is created, read, listed, replaced and deleted by name", async () => {
       const created = await f.call("POST", f.p("/installations"), f.owner, slack());
       assert.equal(created.status, 201, created.text);
-      assert.deepEqual(created.body, slack());
-      assert.deepEqual((await f.call("GET", f.p("/installations/demo_slack"))).body, created.body);
+      assert.deepEqual(created.body, { ...slack(), timeoutMs: 10_000 });
+      assert.deepEqual((await f.call("GET", f.p("/installations/demo_slack"))).body, {
+        ...created.body,
+        usedBy: [],
+      });
       const list = await f.call("GET", f.p("/installations"));
       assert.deepEqual(list.body, { installations: [created.body] });
 
@@ -171,7 +174,7 @@ for (const database of testDatabases()) {
         "body.config.subdomain",
       );
       await refused(
-        { ...zendesk, config: { ...zendesk.config, email: { expr: "secrets.OTHER" } } },
+        { ...zendesk, config: { ...zendesk.config, email: { expr: "event.data.email" } } },
         "body.config.email",
       );
       await refused(
