@@ -5,30 +5,31 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { appStepFlow, closeWithoutLeaks, installApp, testFlow } from "../testing/apps.js";
 import { testDatabases } from "../testing/databases.js";
-import { type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
-import type { TestServer } from "../testing/server.js";
+import { type RuntimeFixture, type RuntimeSuite, startRuntimeSuite } from "../testing/runtime.js";
 import type { Sink } from "../testing/sink.js";
 
 const BOT_TOKEN = "s3cr3t-flow-slack-token";
 
 for (const database of testDatabases()) {
   describe(`a flow's app step on ${database.name}`, () => {
-    let server: TestServer;
+    let suite: RuntimeSuite;
     let f: RuntimeFixture;
     let sink: Sink;
+    const slack = (name: string) => ({
+      name,
+      app: "slack",
+      baseUrl: sink.url,
+      secrets: ["SLACK_BOT_TOKEN"],
+      config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+    });
 
     before(async () => {
-      ({ server, f, sink } = await startRuntimeSuite(database));
+      suite = await startRuntimeSuite(database);
+      ({ f, sink } = suite);
       await f.secret("SLACK_BOT_TOKEN", "token", BOT_TOKEN);
-      const installed = await f.call("POST", f.p("/installations"), f.owner, {
-        name: "team_slack",
-        app: "slack",
-        baseUrl: sink.url,
-        secrets: ["SLACK_BOT_TOKEN"],
-        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
-      });
-      assert.equal(installed.status, 201, installed.text);
+      await installApp(f, slack("team_slack"));
     });
     beforeEach(() => {
       sink.requests.length = 0;
@@ -38,15 +39,7 @@ for (const database of testDatabases()) {
         body: '{"ok":true,"ts":"1.5"}',
       }));
     });
-    after(async () => {
-      const stored = await server.cloakroom.store.db.selectFrom("run_logs").select("entry").execute();
-      await server.close();
-      await sink.close();
-      assert.ok(stored.length > 0);
-      for (const row of stored) assert.ok(!row.entry.includes("s3cr3t-"), "a stored run log holds a value");
-      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
-      for (const line of server.logs) assert.ok(!line.includes("s3cr3t-"), "the server log holds a value");
-    });
+    after(() => closeWithoutLeaks(suite, "s3cr3t-"));
 
     it("an app step posts through the installation and hands its output to the next step", async () => {
       const flow = await f.call("POST", f.p("/flows"), f.owner, {
@@ -98,33 +91,19 @@ for (const database of testDatabases()) {
         headers: { "content-type": "application/json" },
         body: '{"ok":false,"error":"not_in_channel"}',
       }));
-      const flow = await f.call("POST", f.p("/flows"), f.owner, {
-        name: "fails",
-        steps: [
-          {
-            id: "post",
-            type: "app",
-            installation: "team_slack",
-            action: "post_message",
-            input: { channel: "c", text: "t" },
-          },
-        ],
+      const input = { channel: "c", text: "t" };
+      const flow = await appStepFlow(f, "fails", {
+        installation: "team_slack",
+        action: "post_message",
+        input,
       });
-      assert.equal(flow.status, 201, flow.text);
-      const res = await f.call("POST", f.p(`/flows/${flow.body.id}/test`), f.owner, {});
-      assert.equal(res.body.status, "failure");
-      assert.equal(res.body.steps[0].error.code, "app_error");
+      const run = await testFlow(f, flow.id);
+      assert.equal(run.status, "failure");
+      assert.equal(run.steps[0].error.code, "app_error");
     });
 
     it("an installation a flow's app step names shows the flow, and its delete is refused naming it", async () => {
-      const made = await f.call("POST", f.p("/installations"), f.owner, {
-        name: "kept",
-        app: "slack",
-        baseUrl: sink.url,
-        secrets: ["SLACK_BOT_TOKEN"],
-        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
-      });
-      assert.equal(made.status, 201, made.text);
+      await installApp(f, slack("kept"));
       const step = {
         type: "app",
         installation: "kept",

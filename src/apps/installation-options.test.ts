@@ -4,54 +4,45 @@
  * a JSON secret's values) and the request timeout, for an action run directly and from a flow's step.
  */
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { appStepFlow, testFlow, useAppSuite } from "../testing/apps.js";
 import { testDatabases } from "../testing/databases.js";
-import { type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
-import type { TestServer } from "../testing/server.js";
-import type { Sink } from "../testing/sink.js";
 
 const USER = "s3cr3t-basic-user";
 const PASS = "s3cr3t-basic-pass";
 const JSON_TOKEN = "s3cr3t-json-token";
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+/** The suite's secrets: a username and password, one whose user name breaks basic auth, JSON, a token. */
+const SECRETS: [string, "token" | "username_password" | "json", unknown][] = [
+  ["CREDS", "username_password", { username: USER, password: PASS }],
+  ["COLON", "username_password", { username: "s3cr3t-a:b", password: PASS }],
+  ["CFG", "json", { api: { token: JSON_TOKEN }, port: 8443 }],
+  ["PLAIN", "token", "s3cr3t-plain-token"],
+];
 
 for (const database of testDatabases()) {
   describe(`installation options on ${database.name}`, () => {
-    let server: TestServer;
-    let f: RuntimeFixture;
-    let sink: Sink;
-
-    before(async () => {
-      ({ server, f, sink } = await startRuntimeSuite(database));
-      await f.secret("CREDS", "username_password", { username: USER, password: PASS });
-      await f.secret("COLON", "username_password", { username: "s3cr3t-a:b", password: PASS });
-      await f.secret("CFG", "json", { api: { token: JSON_TOKEN }, port: 8443 });
-      await f.secret("PLAIN", "token", "s3cr3t-plain-token");
-    });
-    beforeEach(() => {
-      sink.requests.length = 0;
-      sink.respond(() => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" }));
-    });
-    after(async () => {
-      const stored = await server.cloakroom.store.db.selectFrom("run_logs").select("entry").execute();
-      await server.close();
-      await sink.close();
-      assert.ok(stored.length > 0);
-      for (const row of stored) assert.ok(!row.entry.includes("s3cr3t-"), "a stored run log holds a value");
-      for (const row of stored) assert.ok(!row.entry.includes(b64(`${USER}:${PASS}`).slice(0, 16)));
-      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
-      for (const line of server.logs) assert.ok(!line.includes("s3cr3t-"), "the server log holds a value");
+    const suite = useAppSuite(database, {
+      marker: "s3cr3t-",
+      forms: () => [b64(`${USER}:${PASS}`).slice(0, 16)],
+      async setup({ f }) {
+        for (const [name, type, value] of SECRETS) await f.secret(name, type, value);
+      },
     });
 
-    const install = (body: Record<string, unknown>) => f.call("POST", f.p("/installations"), f.owner, body);
+    const post = (path: string, body: unknown) => {
+      const { f } = suite();
+      return f.call("POST", f.p(path), f.owner, body);
+    };
+    const install = (body: Record<string, unknown>) => post("/installations", body);
     const act = (name: string, input: Record<string, string>) =>
-      f.call("POST", f.p(`/installations/${name}/actions/request`), f.owner, { input });
+      post(`/installations/${name}/actions/request`, { input });
     const basic = (name: string, secret: string, over: Record<string, unknown> = {}) => ({
       name,
       app: "http_basic",
       secrets: [secret],
       config: {
-        base_url: sink.url,
+        base_url: suite().sink.url,
         username: { expr: `secrets.${secret}.username` },
         password: { expr: `secrets["${secret}"].password` },
       },
@@ -59,6 +50,7 @@ for (const database of testDatabases()) {
     });
 
     it("http_basic takes a username and password secret's two parts; the service gets both", async () => {
+      const { sink } = suite();
       const made = await install(basic("creds", "CREDS"));
       assert.equal(made.status, 201, made.text);
       assert.deepEqual(made.body.config.username, { expr: "secrets.CREDS.username" });
@@ -69,6 +61,7 @@ for (const database of testDatabases()) {
     });
 
     it("a JSON secret's string value fills a field; a value that is not a string fails the action", async () => {
+      const { sink } = suite();
       const bearer = (name: string, expr: string) => ({
         name,
         app: "http_bearer",
@@ -88,6 +81,7 @@ for (const database of testDatabases()) {
     });
 
     it("a part that does not fit the secret's type is refused at save, naming the field", async () => {
+      const { sink } = suite();
       const cases: [Record<string, unknown>, string, RegExp][] = [
         [{ token: { expr: "secrets.PLAIN.username" } }, "PLAIN", /PLAIN is a token/],
         [{ token: { expr: "secrets.CREDS" } }, "CREDS", /CREDS\.username or \.password/],
@@ -118,6 +112,7 @@ for (const database of testDatabases()) {
     });
 
     it("a field's pattern is checked on a secret's value when the action runs, never quoting it", async () => {
+      const { sink } = suite();
       assert.equal((await install(basic("colon", "COLON"))).status, 201);
       const res = await act("colon", { method: "GET", path: "/" });
       assert.equal(res.body.error.code, "invalid_config");
@@ -142,6 +137,7 @@ for (const database of testDatabases()) {
     });
 
     it("a slow service fails the action with timeout after the installation's timeoutMs, directly and in a flow", async () => {
+      const { f, sink } = suite();
       sink.respond(() => ({ status: 200, body: "late", delayMs: 2_000 }));
       const made = await install(basic("hasty", "CREDS", { timeoutMs: 300 }));
       assert.equal(made.status, 201, made.text);
@@ -152,23 +148,12 @@ for (const database of testDatabases()) {
       assert.equal(res.body.error.code, "timeout", res.text);
       assert.ok(took >= 300 && took < 1_500, `answered after ${took} ms`);
 
-      const flow = await f.call("POST", f.p("/flows"), f.owner, {
-        name: "slow_call",
-        steps: [
-          {
-            id: "call",
-            type: "app",
-            installation: "hasty",
-            action: "request",
-            input: { method: "GET", path: "/slow" },
-          },
-        ],
-      });
-      assert.equal(flow.status, 201, flow.text);
-      const run = await f.call("POST", f.p(`/flows/${flow.body.id}/test`), f.owner, {});
-      assert.equal(run.body.status, "failure", run.text);
-      assert.equal(run.body.steps[0].error.code, "timeout");
-      assert.ok(run.body.steps[0].durationMs < 1_500, `the step took ${run.body.steps[0].durationMs} ms`);
+      const input = { method: "GET", path: "/slow" };
+      const flow = await appStepFlow(f, "slow_call", { installation: "hasty", action: "request", input });
+      const run = await testFlow(f, flow.id);
+      assert.equal(run.status, "failure");
+      assert.equal(run.steps[0].error.code, "timeout");
+      assert.ok(run.steps[0].durationMs < 1_500, `the step took ${run.steps[0].durationMs} ms`);
 
       const patient = await f.call(
         "PUT",

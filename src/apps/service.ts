@@ -188,7 +188,7 @@ function createInstallationRows(deps: Pick<InstallationsDeps, "records">) {
     },
     /** The flows whose `app` steps name the installation (X4, X8). */
     async usedBy(db: Tx, t: ProjectTarget, name: string) {
-      const flows = await records.flowsUsingInstallation(db, t.project.id, name);
+      const flows = await records.flowsUsingInstallation(db, { projectId: t.project.id, installation: name });
       return flows.map((f) => ({ kind: "flow" as const, id: f.id, name: f.name }));
     },
   };

@@ -44,8 +44,7 @@ export interface ConsumerRecords {
   /** The flows of a project whose `app` steps name an installation, sorted by name. */
   flowsUsingInstallation(
     db: Tx,
-    projectId: string,
-    installation: string,
+    where: { projectId: string; installation: string },
   ): Promise<{ id: string; name: string }[]>;
 }
 

@@ -92,11 +92,8 @@ export async function listConsumerRows(
  * The flows of a project with an `app` step naming `installation` (X8), sorted by name. The text search only
  * narrows the rows (`_` is a LIKE wildcard, so it may find more); the parsed steps decide.
  */
-export async function flowsUsingInstallation(
-  db: Tx,
-  projectId: string,
-  installation: string,
-): Promise<{ id: string; name: string }[]> {
+export async function flowsUsingInstallation(db: Tx, where: { projectId: string; installation: string }) {
+  const { projectId, installation } = where;
   const rows = await db
     .selectFrom("consumers")
     .select(["id", "name", "config"])
