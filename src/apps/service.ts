@@ -40,15 +40,8 @@ export interface InstallationsDeps {
   allowPrivateTargets?: boolean;
 }
 
-export interface InstallationsService {
-  list(r: ProjectRequest): Promise<Installation[]>;
-  /** With `usedBy`: the flows whose `app` steps name it. */
-  get(r: ProjectRequest, name: string): Promise<Installation>;
-  create(r: ProjectRequest, input: InstallationInput): Promise<Installation>;
-  update(r: ProjectRequest, name: string, input: InstallationInput): Promise<Installation>;
-  /** Refused (409 `installation_in_use`, `details.usedBy`) while a flow's `app` step names it. */
-  remove(r: ProjectRequest, name: string): Promise<void>;
-}
+/** list, get (with `usedBy`), create, update and remove (refused while a flow uses it), by name. */
+export type InstallationsService = ReturnType<typeof createInstallationsService>;
 
 /** GET /v1/apps: the catalog as SPEC shapes it (fields and action inputs; no patterns, no values). */
 export function catalogView() {
@@ -66,7 +59,7 @@ export function catalogView() {
   };
 }
 
-export function createInstallationsService(deps: InstallationsDeps): InstallationsService {
+export function createInstallationsService(deps: InstallationsDeps) {
   const { store, auth, records } = deps;
   const rows = createInstallationRows(deps);
   const change = consumerChange(orgAudited({ store, audit: deps.audit }));
@@ -100,7 +93,7 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
   }
 
   return {
-    async list(r) {
+    async list(r: ProjectRequest): Promise<Installation[]> {
       const t = await enterProject(auth, r, "consumer.read");
       const list = await records.list(store.db, t.project.id, "installation", "name");
       const names = await records.declaredNames(
@@ -110,13 +103,14 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
       return list.map((row) => toView(row, names.get(row.id) ?? []));
     },
 
-    async get(r, name) {
+    /** With `usedBy`: the flows whose `app` steps name it. */
+    async get(r: ProjectRequest, name: string): Promise<Installation> {
       const t = await enterProject(auth, r, "consumer.read");
       const view = await rows.view(store.db, await rows.load(store.db, t, name));
       return { ...view, usedBy: await rows.usedBy(store.db, t, name) };
     },
 
-    async create(r, input) {
+    async create(r: ProjectRequest, input: InstallationInput): Promise<Installation> {
       const t = await enterProject(auth, r, "consumer.create", { type: "installation", name: input.name });
       const used = check(input, t);
       const at = nowIso();
@@ -135,7 +129,7 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
       });
     },
 
-    async update(r, name, input) {
+    async update(r: ProjectRequest, name: string, input: InstallationInput): Promise<Installation> {
       const t = await enterProject(auth, r, "consumer.update", { type: "installation", name });
       if (input.name !== name) {
         throw new AppError("invalid_request", "an installation's name is its key and cannot change", {
@@ -151,7 +145,8 @@ export function createInstallationsService(deps: InstallationsDeps): Installatio
       });
     },
 
-    async remove(r, name) {
+    /** Refused (409 `installation_in_use`, `details.usedBy`) while a flow's `app` step names it. */
+    async remove(r: ProjectRequest, name: string): Promise<void> {
       const t = await enterProject(auth, r, "consumer.delete", { type: "installation", name });
       const target = { type: "installation", name };
       await change(t, { action: "consumer.delete", target }, async (tx) => {
