@@ -36,16 +36,25 @@ export async function testFlow(f: RuntimeFixture, id: string, event?: unknown) {
 }
 
 /**
- * Stops the suite's server and sink, then checks that no stored run-log entry, no answer and no server log
- * line holds `marker` (the prefix every value of the suite carries) or any of `forms` (encoded values).
+ * Stops the suite's server and sink, then checks that no stored run-log entry, consumer configuration or
+ * audit entry, no answer and no server log line holds `marker` (the prefix every value of the suite
+ * carries) or any of `forms` (encoded values).
  */
 export async function closeWithoutLeaks(suite: RuntimeSuite, marker: string, forms: string[] = []) {
   const { server, f, sink } = suite;
-  const stored = await server.cloakroom.store.db.selectFrom("run_logs").select("entry").execute();
+  const db = server.cloakroom.store.db;
+  const stored = await db.selectFrom("run_logs").select("entry").execute();
+  const configs = await db.selectFrom("consumers").select("config").execute();
+  const audit = await db.selectFrom("audit_log").selectAll().execute();
   await server.close();
   await sink.close();
   assert.ok(stored.length > 0, "the suite stored no run log to check");
-  for (const text of [...stored.map((row) => row.entry), ...f.seen, ...server.logs]) {
+  const texts = [
+    ...stored.map((row) => row.entry),
+    ...configs.map((row) => row.config),
+    JSON.stringify(audit),
+  ];
+  for (const text of [...texts, ...f.seen, ...server.logs]) {
     for (const bad of [marker, ...forms])
       assert.ok(!text.includes(bad), `a value leaked: ${text.slice(0, 300)}`);
   }
@@ -58,7 +67,13 @@ export async function closeWithoutLeaks(suite: RuntimeSuite, marker: string, for
  */
 export function useAppSuite(
   database: TestDatabase,
-  options: { setup(suite: RuntimeSuite): Promise<void>; marker: string; forms?: () => string[] },
+  options: {
+    setup(suite: RuntimeSuite): Promise<void>;
+    marker: string;
+    forms?: () => string[];
+    /** The sink's answer before each test (default: 200 with `{}` as JSON). */
+    answer?: string;
+  },
 ): () => RuntimeSuite {
   let suite: RuntimeSuite | undefined;
   before(async () => {
@@ -68,7 +83,8 @@ export function useAppSuite(
   beforeEach(() => {
     const sink = suite?.sink;
     sink?.requests.splice(0);
-    sink?.respond(() => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" }));
+    const body = options.answer ?? "{}";
+    sink?.respond(() => ({ status: 200, headers: { "content-type": "application/json" }, body }));
   });
   after(async () => {
     if (suite) await closeWithoutLeaks(suite, options.marker, options.forms?.() ?? []);
