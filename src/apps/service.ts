@@ -139,9 +139,9 @@ export function createInstallationsService(deps: InstallationsDeps) {
       const used = check(input, t);
       return change(t, changeOf(t, "consumer.update", name), async (tx) => {
         const before = await rows.load(tx, t, name);
-        const after = { ...before, ...rowFields(input), updated_at: nowIso() };
-        await records.update(tx, before.id, after, await refsFor(tx, t, input, used));
-        return saved(tx, after);
+        const fields = { ...rowFields(input), updated_at: nowIso() };
+        await records.update(tx, before.id, fields, await refsFor(tx, t, input, used));
+        return saved(tx, { ...before, ...fields });
       });
     },
 

@@ -65,7 +65,7 @@ export const consumerRecords: ConsumerRecords = {
 };
 
 /** A declared secret deleted between the lookup and the insert fails the foreign key: ask to retry. */
-export function raceWithDelete(error: unknown): never {
+function raceWithDelete(error: unknown): never {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "23503" || code === "SQLITE_CONSTRAINT_FOREIGNKEY") {
     throw new AppError("conflict", "a declared secret was deleted meanwhile; reload and save again");

@@ -35,8 +35,6 @@ import {
 import { checkTypedParts, templateConfig, templateView } from "./templates.js";
 
 export { enterProject, type ProjectAuth, type ProjectRequest, type ProjectTarget } from "./project.js";
-export { raceWithDelete } from "./records.js";
-export { kindLabel } from "./save-checks.js";
 export type { ConsumerInput, ConsumerView } from "./schema.js";
 
 export interface ConsumersDeps extends Omit<SaveChecksDeps, "audited"> {
