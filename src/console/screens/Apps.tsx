@@ -123,7 +123,7 @@ export function AppsTab(props: { scope: ProjectScope }) {
           disabled={remove.isPending}
           error={remove.error}
         >
-          <p>Flows whose app steps use this installation will stop working.</p>
+          <p>An installation that a flow's app step uses cannot be deleted: remove those steps first.</p>
         </ConfirmDialog>
       ) : null}
     </section>
