@@ -132,6 +132,9 @@ for (const database of testDatabases()) {
       assert.match(refused.body.error.message, /uses_kept/);
       assert.deepEqual(refused.body.error.details.usedBy, usedBy);
       assert.equal((await f.call("GET", f.p("/installations/kept"))).status, 200, "it is still there");
+      // `_` is a LIKE wildcard: "k_pt" matches the text "kept", but no step names k_pt.
+      await installApp(f, slack("k_pt"));
+      assert.equal((await f.call("DELETE", f.p("/installations/k_pt"))).status, 204);
 
       assert.equal((await f.call("DELETE", f.p(`/flows/${flow.body.id}`))).status, 204);
       assert.deepEqual((await f.call("GET", f.p("/installations/kept"))).body.usedBy, []);
