@@ -1,6 +1,6 @@
 /**
  * Pure save-time checks of an installation against its app (SPEC X8). No database, no network: the service
- * adds the declared-names and secret-type checks.
+ * adds the checks against the declared secrets themselves (they exist; each part fits its secret's type).
  */
 import type { FieldProblem } from "../consumers/fns.js";
 import { requireDeclared } from "../consumers/save.js";
@@ -58,7 +58,10 @@ export function checkConfig(
       out.secretMisuse = true;
       problem(field.key, SECRET_FIELD_MESSAGE);
     } else if (typeof value !== "string") {
-      problem(field.key, "takes a literal (or secrets.NAME, except a URL)");
+      problem(
+        field.key,
+        field.url ? "takes a literal URL, checked at save" : "takes a literal or secrets.NAME",
+      );
     } else {
       const bad = literalProblem(field, value, opts);
       if (bad !== null) problem(field.key, bad);
