@@ -1,23 +1,19 @@
 #!/usr/bin/env node
 // Bundles the compiled server and CLI (dist/src) into dist/server with esbuild, so `cloakroom` starts by
-// reading a few files instead of resolving and compiling some 700 modules (decision 0164). Code that is
-// loaded on demand (undici, nodemailer, pg, the app itself behind `serve`) lands in chunks of its own.
+// reading one file instead of resolving and compiling some 700 modules (decisions 0164 and 0275):
+//   main.cjs   the command, one CommonJS file: bin/cloakroom.js compiles it through V8's code cache, which
+//              Node 20 offers for scripts but not for ES modules. Code reached by a dynamic import (the app
+//              behind `serve`, undici, nodemailer, pg, prom-client) is in the file but runs only when
+//              first imported.
+//   worker.js  the sandbox's worker thread (an ES module: it awaits at top level), started from beside
+//              main.cjs (sandbox/pool-threads.ts).
 // Native and WebAssembly packages stay outside: they locate their binaries relative to their own files.
 //   node scripts/bundle.mjs
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
-rmSync("dist/server", { recursive: true, force: true });
-await build({
-  entryPoints: {
-    main: "dist/src/cli/main.js",
-    // The sandbox's worker thread is started from a file beside the pool's chunk (sandbox/pool-threads.ts).
-    worker: "dist/src/runtime/sandbox/worker.js",
-  },
-  outdir: "dist/server",
+const common = {
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node20",
   minifyWhitespace: true,
@@ -26,7 +22,42 @@ await build({
   sourcemap: true,
   legalComments: "linked",
   logLevel: "warning",
-  external: ["better-sqlite3", "pg-native", "quickjs-emscripten", "quickjs-emscripten-core", "@jitl/*"],
+  external: [
+    "better-sqlite3",
+    "pg-native",
+    "quickjs-emscripten",
+    "quickjs-emscripten-core",
+    "@jitl/*",
+    // Fastify loads these only on use: its schema compilers (http/compilers.ts hands it lazy ones) and
+    // inject's request faker. Left outside, the bundle does not carry them (decision 0275).
+    "@fastify/ajv-compiler",
+    "@fastify/fast-json-stringify-compiler",
+    "light-my-request",
+  ],
+};
+
+rmSync("dist/server", { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { main: "dist/src/cli/main.js" },
+  outdir: "dist/server",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  // The sources are ES modules, strict throughout, as the modules of an ESM bundle were. Where they ask
+  // for their own URL they get this file's; import.meta.resolve serves only the sandbox's TypeScript
+  // worker under tsx (tests), never the bundle.
+  define: { "import.meta.url": "__bundleUrl", "import.meta.resolve": "__bundleResolve" },
+  banner: {
+    js:
+      '"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href,' +
+      '__bundleResolve=(s)=>{throw new Error("import.meta.resolve("+s+") in the bundle")};',
+  },
+});
+await build({
+  ...common,
+  entryPoints: { worker: "dist/src/runtime/sandbox/worker.js" },
+  outdir: "dist/server",
+  format: "esm",
   // CommonJS packages inside the bundle still call require() for Node's built-ins and the externals.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
