@@ -1,13 +1,16 @@
 /**
  * `cloakroom serve` cold start to a healthy /healthz, and its idle RSS, against a bare node:http server
  * started the same way in the same run (process spawn and module loading are most of a cold start). The
- * command runs the bundle (dist/server, scripts/bundle.mjs); the unbundled compiled sources (dist/src) are
- * measured beside it, so the bundle's share of the figure shows (decision 0164).
+ * command runs the bundle (dist/server, scripts/bundle.mjs) through V8's code cache (bin/code-cache.js);
+ * the same without the cache (deleted before that run: a first start after an install or upgrade) and the
+ * unbundled compiled sources (dist/src) are measured beside it, so each one's share of the figure shows
+ * (decisions 0164, 0275).
  *
  *   npm run build && node dist/bench/startup.bench.js
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { tempDir } from "../src/testing/databases.js";
 import { cliInvocation } from "../src/testing/process.js";
 
@@ -56,8 +59,10 @@ const results: Record<string, { ms: number[]; rss: number[] }> = {
   "bare node:http": { ms: [], rss: [] },
   "cloakroom serve (first run)": { ms: [], rss: [] },
   "cloakroom serve (existing data)": { ms: [], rss: [] },
+  "no code cache (existing data)": { ms: [], rss: [] },
   "unbundled dist/src (existing data)": { ms: [], rss: [] },
 };
+const codeCache = "dist/server/main.cjs.v8cache";
 const existing = tempDir();
 for (let i = 0; i < RUNS; i++) {
   const bare = await timeToHealthy(process.execPath, ["-e", bareScript], process.cwd(), {});
@@ -72,6 +77,11 @@ for (let i = 0; i < RUNS; i++) {
     results[label]!.ms.push(r.ms);
     results[label]!.rss.push(r.rssMb);
   }
+  rmSync(codeCache, { force: true });
+  const inv = cliInvocation(["serve", "--port", "0", "--data-dir", existing]);
+  const uncached = await timeToHealthy(inv.command, inv.args, inv.cwd, { CLOAKROOM_LOG_LEVEL: "warn" });
+  results["no code cache (existing data)"]!.ms.push(uncached.ms);
+  results["no code cache (existing data)"]!.rss.push(uncached.rssMb);
   const unbundled = await timeToHealthy(
     process.execPath,
     ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", existing],
@@ -92,4 +102,8 @@ for (const [label, r] of Object.entries(results)) {
       )}${median(r.ms).toFixed(0).padStart(11)}${(median(r.ms) / base).toFixed(1).padStart(24)}${median(r.rss).toFixed(0).padStart(14)}`,
   );
 }
-console.log(`\n${RUNS} runs each, SQLite in a temporary data dir`);
+console.log(
+  `\n${RUNS} runs each, SQLite in a temporary data dir; load average now ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);

@@ -3,14 +3,30 @@
 // reading one file instead of resolving and compiling some 700 modules (decisions 0164 and 0275):
 //   main.cjs   the command, one CommonJS file: bin/cloakroom.js compiles it through V8's code cache, which
 //              Node 20 offers for scripts but not for ES modules. Code reached by a dynamic import (the app
-//              behind `serve`, undici, nodemailer, pg, prom-client) is in the file but runs only when
-//              first imported.
+//              behind `serve`, nodemailer) is in the file but runs only when first imported.
+//   vendor/    undici, pg and prom-client, a CommonJS file each, required on first use.
 //   worker.js  the sandbox's worker thread (an ES module: it awaits at top level), started from beside
 //              main.cjs (sandbox/pool-threads.ts).
 // Native and WebAssembly packages stay outside: they locate their binaries relative to their own files.
 //   node scripts/bundle.mjs
 import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { build } from "esbuild";
+
+// CommonJS packages that only code run on first use needs (a webhook delivery, PostgreSQL, the first
+// scrape of /metrics): each is a file of its own in dist/server/vendor/, required when that code first
+// runs, so main.cjs stays small for a start without a code cache (decision 0275).
+const VENDOR = ["undici", "pg", "prom-client"];
+const vendorFiles = {
+  name: "vendor-files",
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${VENDOR.join("|")})$`) }, (args) =>
+      args.importer.includes("/dist/src/")
+        ? { path: `./vendor/${args.path}.cjs`, external: true }
+        : undefined,
+    );
+  },
+};
 
 const common = {
   bundle: true,
@@ -43,6 +59,9 @@ await build({
   outdir: "dist/server",
   outExtension: { ".js": ".cjs" },
   format: "cjs",
+  plugins: [vendorFiles],
+  // import() of a vendor file becomes a require(): the bundle runs as a script, not a module.
+  supported: { "dynamic-import": false },
   // The sources are ES modules, strict throughout, as the modules of an ESM bundle were. Where they ask
   // for their own URL they get this file's; import.meta.resolve serves only the sandbox's TypeScript
   // worker under tsx (tests), never the bundle.
@@ -52,6 +71,14 @@ await build({
       '"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href,' +
       '__bundleResolve=(s)=>{throw new Error("import.meta.resolve("+s+") in the bundle")};',
   },
+});
+const resolve = createRequire(import.meta.url).resolve;
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(VENDOR.map((name) => [`vendor/${name}`, resolve(name)])),
+  outdir: "dist/server",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
 });
 await build({
   ...common,
