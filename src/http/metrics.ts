@@ -63,6 +63,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
   const push = (p: Pending) => {
     if (loaded) return record(loaded, p);
+    // Only if prom-client cannot be loaded at all does the buffer fill: then records are dropped.
+    if (pending.length >= 2 * MAX_PENDING) return;
     pending.push(p);
     if (pending.length >= MAX_PENDING) load().catch(() => undefined);
   };
