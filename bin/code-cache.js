@@ -4,8 +4,9 @@
 // this for ES modules too, Node 20 has nothing of the kind, and vm.Script's cachedData exists on both.
 //
 // The cache is written beside the bundle (the same trust as the code: never a shared temporary
-// directory), by `serve` two seconds after start or at exit (so it holds the server's start-up and first
-// requests), and by other commands at exit when there is none yet. It is keyed by the bundle's size and
+// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start or
+// at exit (so it holds the server's start-up and first requests), and by other commands at exit when there
+// is none yet. It is keyed by the bundle's size and
 // mtime and Node's version (V8 itself checks only the source's length, its own version and flags), and
 // scripts/bundle.mjs deletes it with the old bundle. A missing, stale, rejected or unwritable cache only
 // costs the compile it would have saved.
