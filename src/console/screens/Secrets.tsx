@@ -8,7 +8,7 @@ import { permissions, useSession } from "../session.js";
 import { ActionsHeading } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
 import { Menu } from "../ui/Menu.js";
-import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
+import { SecretStepDialog } from "./SecretDialogs.js";
 import { CreateSecretDrawer, EditSecretDrawer } from "./SecretForms.js";
 
 type Open =
@@ -196,10 +196,9 @@ export function SecretsScreen(props: { scope: Scope }) {
       {open?.kind === "edit" ? (
         <EditSecretDrawer scope={scope} secret={open.secret} onClose={closeDrawer} />
       ) : null}
-      {open?.kind === "archive" ? (
-        <ArchiveDialog scope={scope} name={open.name} onClose={closeDrawer} />
+      {open?.kind === "archive" || open?.kind === "delete" ? (
+        <SecretStepDialog scope={scope} name={open.name} step={open.kind} onClose={closeDrawer} />
       ) : null}
-      {open?.kind === "delete" ? <DeleteDialog scope={scope} name={open.name} onClose={closeDrawer} /> : null}
     </section>
   );
 }
