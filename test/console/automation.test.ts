@@ -220,7 +220,8 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     // Live: the preview follows the text as typed, before anything is saved, and never shows the value.
     const preview = page.getByRole("region", { name: "Preview" });
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)").waitFor();
-    await preview.getByText("Forecast for preview").waitFor();
+    // The template listens to every event: the preview names a sample one.
+    await preview.getByText("Forecast for example.event").waitFor();
     await bodyField.press("End");
     await bodyField.type("!");
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)!").waitFor();
