@@ -29,8 +29,10 @@ export function LogicTab(props: { scope: ProjectScope }) {
 function LogicEditor(props: EditorProps<LogicFunction>) {
   const { scope } = props;
   const can = permissions(useSession());
-  const [name, setName] = useState(props.existing?.name ?? "");
-  const [event, setEvent] = useState(props.existing?.event ?? "");
+  const [named, setNamed] = useState({
+    name: props.existing?.name ?? "",
+    event: props.existing?.event ?? "",
+  });
   const [code, setCode] = useState(props.existing?.code ?? SAMPLE_CODE);
   const [secrets, setSecrets] = useState<string[]>(props.existing?.secrets ?? []);
   const [sample, setSample] = useState(SAMPLE_EVENT);
@@ -40,7 +42,7 @@ function LogicEditor(props: EditorProps<LogicFunction>) {
   const edit = useConsumerEditor(
     "logic",
     props,
-    () => ({ name, event, code, secrets }),
+    () => ({ ...named, code, secrets }),
     (id) => api.logic.run(scope, id, { event: JSON.parse(sample) as { name?: string; data?: unknown } }),
   );
   const pick = (n: string) => {
@@ -50,14 +52,7 @@ function LogicEditor(props: EditorProps<LogicFunction>) {
   return (
     <EditorForm label="Logic editor" onSave={edit.save}>
       <fieldset disabled={props.readOnly}>
-        <NameAndEvent
-          noun="Function"
-          draft={{ name, event }}
-          onChange={(p) => {
-            if (p.name !== undefined) setName(p.name);
-            if (p.event !== undefined) setEvent(p.event);
-          }}
-        />
+        <NameAndEvent noun="Function" draft={named} onChange={(p) => setNamed((n) => ({ ...n, ...p }))} />
         <SecretPicker scope={scope} onPick={pick} canCreate={can.manageSecrets} />
         <DeclaredSecrets label="Secrets this function uses" names={secrets} />
         <CodeEditor
