@@ -25,6 +25,12 @@ export const MIN_FRAGMENT_LENGTH = 6;
 export interface PatternTable {
   patterns: string[];
   tails: (readonly string[] | null)[];
+  /**
+   * The values searched for, each once, and where each one's strings start in `patterns` (one more
+   * entry, the end): a later build over a changed set takes an unchanged value's strings from here.
+   */
+  values: string[];
+  firsts: number[];
 }
 
 const HEX_UPPER = "0123456789ABCDEF";
@@ -44,14 +50,27 @@ const ESCAPE_INERT = /^[A-Za-z0-9@*_+\-./]*$/;
  */
 const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 
-/** Collects the searched strings and their tails for a list of values (duplicates and short ones allowed). */
-export function collectPatterns(values: readonly string[]): PatternTable {
-  const table: PatternTable = { patterns: [], tails: [] };
+/**
+ * Collects the searched strings and their tails for a list of values (duplicates and short ones allowed).
+ * With `previous`, the table of an earlier set, the values it has keep its strings: a change to one secret
+ * computes the forms of that value alone (decision 0285). The forms depend on the value only.
+ */
+export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
+  const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0] };
   const seen = new Set<string>();
   const scratch: Scratch = { buffer: Buffer.alloc(256), tails: new Map() };
+  const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
   for (const value of values) {
     if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
     seen.add(value);
+    const k = known?.get(value);
+    if (k !== undefined) {
+      const { patterns, tails, firsts } = previous!;
+      for (let i = firsts[k]!; i < firsts[k + 1]!; i++) add(table, patterns[i]!, tails[i]!);
+      table.values.push(value);
+      table.firsts.push(table.patterns.length);
+      continue;
+    }
     // A code point is at most 2 units, so only a short value needs counting.
     if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
     const bases = normalizations(value);
@@ -78,6 +97,8 @@ export function collectPatterns(values: readonly string[]): PatternTable {
         if (form.length >= MIN_FRAGMENT_LENGTH && !texts.includes(form)) add(table, form, null);
       }
     }
+    table.values.push(value);
+    table.firsts.push(table.patterns.length);
   }
   return table;
 }

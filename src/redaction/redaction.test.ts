@@ -414,6 +414,42 @@ describe("redaction properties", () => {
     );
   });
 
+  it("a redactor built from an earlier one (a secret changed) redacts as one built from scratch", () => {
+    const scenario = fc
+      .record({
+        kept: fc.array(secretValue, { maxLength: 4 }),
+        dropped: fc.array(secretValue, { maxLength: 3 }),
+        added: fc.array(secretValue, { maxLength: 3 }),
+      })
+      .chain(({ kept, dropped, added }) =>
+        fc.record({
+          before: fc.shuffledSubarray([...kept, ...dropped], { minLength: kept.length + dropped.length }),
+          after: fc.shuffledSubarray([...kept, ...added, ...kept.slice(0, 1)], {
+            minLength: kept.length + added.length + Math.min(1, kept.length),
+          }),
+          pieces: fc.array(
+            fc.tuple(
+              filler,
+              [...kept, ...dropped, ...added].length === 0
+                ? fc.constant({ text: "", vanish: [] as string[] })
+                : fc.constantFrom(...kept, ...dropped, ...added).chain((v) => insertions(v)),
+            ),
+            { maxLength: 5 },
+          ),
+        }),
+      );
+    fc.assert(
+      fc.property(scenario, ({ before, after, pieces }) => {
+        const text = pieces.map(([f, ins]) => f + ins.text).join("");
+        const fresh = createRedactor(after);
+        const rebuilt = createRedactor(after, createRedactor(before));
+        assert.equal(rebuilt.redact(text), fresh.redact(text));
+        assert.deepEqual(collectPatterns(after, collectPatterns(before)), collectPatterns(after));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("redact finds exactly what the naive every-position search finds (small alphabets, overlaps)", () => {
     const scenario = fc.constantFrom("ab", "abc", "aA0+/=", 'a"\\\n%é😀').chain((alphabet) => {
       const chars = alphabet.split(/(?:)/u);

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { collectPatterns, expandPatterns } from "./forms.js";
+import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 
 /** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
@@ -27,10 +27,19 @@ export interface Redactor {
   redactCut(text: string): string;
 }
 
-export function createRedactor(values: readonly string[]): Redactor {
-  const matcher = createMatcher(collectPatterns(values));
+/** Each redactor's searched strings, for a later build that passes it as `previous`. */
+const tables = new WeakMap<Redactor, PatternTable>();
+
+/**
+ * A redactor for `values`. `previous`, a redactor built before (the same secrets before a change),
+ * lends the forms of the values both sets hold, so only the changed values' forms are computed.
+ */
+export function createRedactor(values: readonly string[], previous?: Redactor): Redactor {
+  const before = previous ? tables.get(previous) : undefined;
+  const table = collectPatterns(values, before);
+  const matcher = createMatcher(table);
   let formsByValue: { value: string; forms: string[] }[] | null = null;
-  return {
+  const redactor: Redactor = {
     redact: (text) => applyRanges(text, matcher.ranges(text)),
     createStream: () => createRedactingStream(matcher),
     matchedValues(text) {
@@ -58,6 +67,8 @@ export function createRedactor(values: readonly string[]): Redactor {
       return applyRanges(text.slice(0, end), ranges.slice(0, kept));
     },
   };
+  tables.set(redactor, table);
+  return redactor;
 }
 
 /**
