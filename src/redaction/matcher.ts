@@ -503,8 +503,10 @@ function selectEntries(
   // The patterns are read as the low bytes the scan reads, a chunk of them at a time through one small
   // buffer (twice: to count, then to choose). One buffer of all of them was 22 MiB of fresh pages for
   // 10,000 values of 64 printable characters, and the faults cost more than writing each chunk twice.
-  let bytes = Buffer.allocUnsafe(CHUNK + 8);
-  let dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let longest = 0;
+  for (const p of ids) longest = Math.max(longest, length[p]!);
+  const bytes = Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
     q === 2
       ? dv.getUint16(i, true)
@@ -516,10 +518,6 @@ function selectEntries(
     let size = 0;
     let to = from;
     while (to < ids.length && (to === from || size + length[ids[to]!]! <= CHUNK)) size += length[ids[to++]!]!;
-    if (size + 8 > bytes.length) {
-      bytes = Buffer.allocUnsafe(size + 8);
-      dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
     const parts: string[] = new Array(to - from);
     for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
     bytes.write(parts.join(""), 0, "latin1");
