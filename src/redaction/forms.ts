@@ -31,6 +31,8 @@ export interface PatternTable {
    */
   values: string[];
   firsts: number[];
+  /** Built with a `previous` table: each string's index there, or -1 for the strings of a new value. */
+  reused?: number[];
 }
 
 const HEX_UPPER = "0123456789ABCDEF";
@@ -60,13 +62,17 @@ export function collectPatterns(values: readonly string[], previous?: PatternTab
   const seen = new Set<string>();
   const scratch: Scratch = { buffer: Buffer.alloc(256), tails: new Map() };
   const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
+  if (previous) table.reused = [];
   for (const value of values) {
     if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
     seen.add(value);
     const k = known?.get(value);
     if (k !== undefined) {
       const { patterns, tails, firsts } = previous!;
-      for (let i = firsts[k]!; i < firsts[k + 1]!; i++) add(table, patterns[i]!, tails[i]!);
+      for (let i = firsts[k]!; i < firsts[k + 1]!; i++) {
+        add(table, patterns[i]!, tails[i]!);
+        table.reused!.push(i);
+      }
       table.values.push(value);
       table.firsts.push(table.patterns.length);
       continue;
@@ -99,6 +105,7 @@ export function collectPatterns(values: readonly string[], previous?: PatternTab
     }
     table.values.push(value);
     table.firsts.push(table.patterns.length);
+    while (table.reused && table.reused.length < table.patterns.length) table.reused.push(-1);
   }
   return table;
 }

@@ -55,6 +55,15 @@ interface Entries {
   gram: Int32Array;
   pattern: Int32Array;
   offset: Int32Array;
+  /** The gram counts the windows were chosen by. */
+  counts: Uint16Array;
+}
+
+/** An earlier build's choices for the patterns a table kept (see `Selection`). */
+interface Reuse {
+  from: readonly number[];
+  window: Int32Array;
+  counts: Uint16Array;
 }
 
 /**
@@ -95,7 +104,21 @@ interface ShortTier {
   headPattern: Int32Array;
 }
 
-export function createMatcher(table: PatternTable): Matcher {
+/**
+ * What a later build over a changed set takes from this one (decision 0285): the window chosen for each
+ * pattern and the gram counts of each tier. A kept pattern keeps its window when the stride is the same,
+ * and only the new patterns are counted and placed. The counts are a heuristic: those of removed patterns
+ * stay, which only makes their grams look a little more common.
+ */
+interface Selection {
+  stride: number;
+  window: Int32Array;
+  counts: readonly [Uint16Array, Uint16Array, Uint16Array];
+}
+const selections = new WeakMap<Matcher, Selection>();
+
+/** `previous`: a matcher built from the table `table` was built from (`table.reused` maps to it). */
+export function createMatcher(table: PatternTable, previous?: Matcher): Matcher {
   const { patterns, tails } = table;
   const count = patterns.length;
   const length = new Int32Array(count);
@@ -133,12 +156,23 @@ export function createMatcher(table: PatternTable): Matcher {
     else if (l - 7 < stride) midIds.push(p);
     else longIds.push(p);
   }
-  const shortTier = buildShortTier(patterns, length, head, shortIds, stride);
-  const midTier = buildMainTier(patterns, length, head, midIds, stride, 4);
-  const longTier = buildMainTier(patterns, length, head, longIds, stride, 8);
+  const before = previous && selections.get(previous);
+  const window = new Int32Array(count);
+  const reuse = (tier: number): Reuse | undefined =>
+    before && before.stride === stride && table.reused
+      ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
+      : undefined;
+  const select = (ids: number[], q: 2 | 4 | 8, tier: number) =>
+    selectEntries({ patterns, length, ids, q, stride, window, reuse: reuse(tier) });
+  const short = select(shortIds, 2, 0);
+  const mid = select(midIds, 4, 1);
+  const long = select(longIds, 8, 2);
+  const shortTier = buildShortTier(short, head, shortIds);
+  const midTier = buildMainTier(mid, head, midIds.length);
+  const longTier = buildMainTier(long, head, longIds.length);
   const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
   let prefixIndex: PrefixIndex | null = null;
-  return {
+  const matcher: Matcher = {
     ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
     liveFrom(input) {
       const len = input.length;
@@ -151,6 +185,8 @@ export function createMatcher(table: PatternTable): Matcher {
     },
     longest,
   };
+  selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
+  return matcher;
 }
 
 /**
@@ -493,13 +529,17 @@ const WINDOW_CHOICES = 4;
  * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
  * gram of every pattern was most of the build time.
  */
-function selectEntries(
-  patterns: string[],
-  length: Int32Array,
-  ids: number[],
-  q: 2 | 4 | 8,
-  stride: number,
-): Entries {
+function selectEntries(tier: {
+  patterns: string[];
+  length: Int32Array;
+  ids: number[];
+  q: 2 | 4 | 8;
+  stride: number;
+  /** Receives each pattern's chosen window. */
+  window: Int32Array;
+  reuse: Reuse | undefined;
+}): Entries {
+  const { patterns, length, ids, q, stride, window, reuse } = tier;
   // The patterns are read as the low bytes the scan reads, a chunk of them at a time through one small
   // buffer (twice: to count, then to choose). One buffer of all of them was 22 MiB of fresh pages for
   // 10,000 values of 64 printable characters, and the faults cost more than writing each chunk twice.
@@ -531,10 +571,11 @@ function selectEntries(
   const choice = (last: number, k: number) =>
     last < WINDOW_CHOICES ? k : Math.round((k * last) / (WINDOW_CHOICES - 1));
 
-  const counts = new Uint16Array(1 << 16);
+  const counts = reuse ? reuse.counts.slice() : new Uint16Array(1 << 16);
   for (let from = 0; from < ids.length; ) {
     const to = load(from);
     for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
+      if (reuse && reuse.from[ids[k]!]! >= 0) continue;
       const last = length[ids[k]!]! - q + 1 - stride;
       let done = 0; // grams [0, done) of this pattern are counted
       for (let c = 0; c < choices(last); c++) {
@@ -558,8 +599,9 @@ function selectEntries(
     for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
       const last = length[ids[k]!]! - q + 1 - stride;
       let best = Number.MAX_SAFE_INTEGER;
-      let bestAt = 0;
-      for (let c = 0; c < choices(last); c++) {
+      const kept = reuse ? reuse.from[ids[k]!]! : -1;
+      let bestAt = kept >= 0 ? reuse!.window[kept]! : 0;
+      for (let c = 0; kept < 0 && c < choices(last); c++) {
         const w = choice(last, c);
         let sum = 0;
         for (let i = w; i < w + stride; i++) {
@@ -573,6 +615,7 @@ function selectEntries(
           bestAt = w;
         }
       }
+      window[ids[k]!] = bestAt;
       for (let i = 0; i < stride; i++) {
         const e = k * stride + i;
         gram[e] = gramAt(base + bestAt + i);
@@ -582,21 +625,14 @@ function selectEntries(
     }
     from = to;
   }
-  return { gram, pattern, offset };
+  return { gram, pattern, offset, counts };
 }
 
 /** Characters of patterns per chunk in selectEntries. */
 const CHUNK = 1 << 16;
 
-function buildMainTier(
-  patterns: string[],
-  length: Int32Array,
-  head: Int32Array,
-  ids: number[],
-  stride: number,
-  q: 4 | 8,
-): MainTier {
-  const { gram, pattern, offset } = selectEntries(patterns, length, ids, q, stride);
+function buildMainTier(entries: Entries, head: Int32Array, count: number): MainTier {
+  const { gram, pattern, offset } = entries;
   const { cells, start, cellShift, memberNext, groups } = placeCells(gram, offset, pattern, head);
   // About 8 bits per distinct gram, 3 of them set in one 32-bit word: under 1% false positives. A larger
   // filter cost more in cache misses than it saved in false positives (measured at 10,000 secrets).
@@ -607,7 +643,7 @@ function buildMainTier(
     const g = cells[k]!;
     filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
   }
-  return { count: ids.length, filter, filterShift, cells, start, cellShift, memberNext, pattern };
+  return { count, filter, filterShift, cells, start, cellShift, memberNext, pattern };
 }
 
 /**
@@ -711,14 +747,8 @@ function placeCells(
   return { cells, start, cellShift, memberNext, groups };
 }
 
-function buildShortTier(
-  patterns: string[],
-  length: Int32Array,
-  head: Int32Array,
-  ids: number[],
-  stride: number,
-): ShortTier {
-  const { gram, offset } = selectEntries(patterns, length, ids, 2, stride);
+function buildShortTier(entries: Entries, head: Int32Array, ids: number[]): ShortTier {
+  const { gram, offset } = entries;
   // Offsets stay below 4: a short pattern has at most 5 characters, so its bigrams start at 0 to 3
   // (shortHits tests exactly those four offsets without a branch).
   const offsets = new Uint8Array(1 << 16);

@@ -27,17 +27,19 @@ export interface Redactor {
   redactCut(text: string): string;
 }
 
-/** Each redactor's searched strings, for a later build that passes it as `previous`. */
-const tables = new WeakMap<Redactor, PatternTable>();
+/** Each redactor's searched strings and matcher, for a later build that passes it as `previous`. */
+const builds = new WeakMap<Redactor, { table: PatternTable; matcher: Matcher }>();
 
 /**
  * A redactor for `values`. `previous`, a redactor built before (the same secrets before a change),
  * lends the forms of the values both sets hold, so only the changed values' forms are computed.
  */
 export function createRedactor(values: readonly string[], previous?: Redactor): Redactor {
-  const before = previous ? tables.get(previous) : undefined;
-  const table = collectPatterns(values, before);
-  const matcher = createMatcher(table);
+  const before = previous ? builds.get(previous) : undefined;
+  const table = collectPatterns(values, before?.table);
+  const matcher = createMatcher(table, before?.matcher);
+  // Needed by this build only (a number per string).
+  table.reused = undefined;
   let formsByValue: { value: string; forms: string[] }[] | null = null;
   const redactor: Redactor = {
     redact: (text) => applyRanges(text, matcher.ranges(text)),
@@ -67,7 +69,7 @@ export function createRedactor(values: readonly string[], previous?: Redactor): 
       return applyRanges(text.slice(0, end), ranges.slice(0, kept));
     },
   };
-  tables.set(redactor, table);
+  builds.set(redactor, { table, matcher });
   return redactor;
 }
 
