@@ -245,6 +245,9 @@ class Scanner {
     this.ordered = true;
     this.previous.clear();
     const [shortTier, midTier, longTier] = this.tiers;
+    const [sOut, mOut, lOut] = this.passed;
+    const view = this.view;
+    const counts = this.passedCounts;
     // Next sample, relative to the current block.
     let next = 0;
     for (let base = 0; base < n; base += BLOCK) {
@@ -256,7 +259,7 @@ class Scanner {
       // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
       // of the scratch buffer; verification rejects what that lets through.
       const last = Math.min(this.blockLength - 2, BLOCK - 1);
-      const j = sample(this.view, next, last, this.stride, this.tiers, this.passed, this.passedCounts);
+      const j = sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
       // Past the last whole gram the next offset can go negative; nothing is left to sample there.
       next = Math.max(0, j - BLOCK);
       this.shortHits(shortTier);
@@ -430,17 +433,26 @@ function sample(
   from: number,
   last: number,
   stride: number,
-  tiers: readonly [ShortTier, MainTier, MainTier],
-  out: readonly [Int32Array, Int32Array, Int32Array],
+  shortTier: ShortTier,
+  midTier: MainTier,
+  longTier: MainTier,
+  shortOut: Int32Array,
+  midOut: Int32Array,
+  longOut: Int32Array,
   counts: Int32Array,
 ): number {
-  const { offsets } = tiers[0];
-  const { filter: midFilter, filterShift: midShift } = tiers[1];
-  const { filter: longFilter, filterShift: longShift } = tiers[2];
-  const [shortOut, midOut, longOut] = out;
+  // Named loads of monomorphic objects only, no array destructuring: this prologue runs once per block,
+  // and a first scan in a fresh process could run it before V8 had feedback for it. With the tiers passed
+  // as a tuple, the compiled loop then left at its first instruction on every block, for the whole of the
+  // first few scans (`--trace-deopt`: "insufficient type feedback for generic keyed access", 64 a MiB).
+  const offsets = shortTier.offsets;
+  const midFilter = midTier.filter;
+  const midShift = midTier.filterShift;
+  const longFilter = longTier.filter;
+  const longShift = longTier.filterShift;
   // Most sets leave a tier or two empty (no value under 6 characters): their tables are not read then.
-  const short = tiers[0].count > 0;
-  const mid = tiers[1].count > 0;
+  const short = shortTier.count > 0;
+  const mid = midTier.count > 0;
   let shortCount = 0;
   let midCount = 0;
   let longCount = 0;
@@ -899,3 +911,22 @@ function buildPrefixIndex(
     },
   };
 }
+
+/**
+ * Type feedback for every site of the scan before the first real one. The first call of `sample` in a
+ * process runs long enough to be compiled mid-loop (on-stack replacement) before V8 has allocated its
+ * feedback, so the code around the loop had none; the compiled function then left at that code on every
+ * block (64 times a MiB) for the first two or three scans of 1 MiB (`--trace-deopt`: "insufficient type
+ * feedback"). A few scans of a short text through all three tiers, at load, cost well under a millisecond.
+ */
+function warmUp(): void {
+  const matcher = createMatcher({
+    patterns: ["a1b2", "abcdef1", "0123456789abcdefgh"],
+    tails: [null, null, ["Q==", "Q"]],
+    values: [],
+    firsts: [0],
+  });
+  const text = "x a1b2 y abcdef1 z 0123456789abcdefghQ== w a1b2a1b2 ".repeat(4);
+  for (let i = 0; i < 32; i++) matcher.ranges(text);
+}
+warmUp();
