@@ -230,6 +230,7 @@ class Scanner {
   }
 
   ranges(input: string): number[] {
+    if (!warm && input.length >= BLOCK) warmUp();
     shared ??= createScanBuffers();
     const scratch = shared.bytes;
     this.view = shared.view;
@@ -913,13 +914,16 @@ function buildPrefixIndex(
 }
 
 /**
- * Type feedback for every site of the scan before the first real one. The first call of `sample` in a
+ * Type feedback for every site of the scan before the first long one. The first call of `sample` in a
  * process runs long enough to be compiled mid-loop (on-stack replacement) before V8 has allocated its
  * feedback, so the code around the loop had none; the compiled function then left at that code on every
  * block (64 times a MiB) for the first two or three scans of 1 MiB (`--trace-deopt`: "insufficient type
- * feedback"). A few scans of a short text through all three tiers, at load, cost well under a millisecond.
+ * feedback"). A few scans of a short text through all three tiers do it; run before the first scan of a
+ * block or more, not at load (5 to 10 ms of CPU on the benchmark machine, which start-up need not pay).
  */
+let warm = false;
 function warmUp(): void {
+  warm = true;
   const matcher = createMatcher({
     patterns: ["a1b2", "abcdef1", "0123456789abcdefgh"],
     tails: [null, null, ["Q==", "Q"]],
@@ -929,4 +933,3 @@ function warmUp(): void {
   const text = "x a1b2 y abcdef1 z 0123456789abcdefghQ== w a1b2a1b2 ".repeat(4);
   for (let i = 0; i < 32; i++) matcher.ranges(text);
 }
-warmUp();
