@@ -112,3 +112,28 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * The ids of the run-log entries the answers carried (a run's own answer, a log page): a suite's closing
+ * search checks that at least these many were stored, so it covers whichever of its tests ran, all or one.
+ */
+export function reportedRuns(answers: string[]): Set<string> {
+  const ids = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value !== null && typeof value === "object") {
+      const v = value as Record<string, unknown>;
+      if (typeof v.id === "string" && typeof v.status === "string" && typeof v.consumer === "object")
+        ids.add(v.id);
+      else for (const item of Object.values(v)) visit(item);
+    }
+  };
+  for (const text of answers) {
+    try {
+      visit(JSON.parse(text));
+    } catch {
+      // Not JSON: no entry in it.
+    }
+  }
+  return ids;
+}
