@@ -167,23 +167,26 @@ for (const database of testDatabases()) {
     });
 
     it("archiving a project secret that overrides an organization secret makes runs use the organization's value", async () => {
-      await f.call("POST", f.p("/secrets"), f.owner, {
-        name: "API_KEY",
+      // Its own names: an organization secret and the project secret that overrides it.
+      await f.secret("ARCHIVE_KEY", "token", "s3cr3t-archive-org-value");
+      const override = await f.call("POST", f.p("/secrets"), f.owner, {
+        name: "ARCHIVE_KEY",
         type: "token",
-        value: "s3cr3t-project-value-2",
+        value: "s3cr3t-archive-project-value",
       });
+      assert.equal(override.status, 201, override.text);
       const integration = await f.integration({
         name: "Archive fallback",
-        secrets: ["API_KEY"],
-        request: { method: "POST", url: `${sink.url}/api`, headers: { "X-Key": "{{{API_KEY}}}" } },
+        secrets: ["ARCHIVE_KEY"],
+        request: { method: "POST", url: `${sink.url}/api`, headers: { "X-Key": "{{{ARCHIVE_KEY}}}" } },
       });
       await test(integration.id);
-      assert.equal(sink.requests.at(-1)?.headers["x-key"], "s3cr3t-project-value-2");
-      const archived = await f.call("POST", f.p("/secrets/API_KEY/archive"));
+      assert.equal(sink.requests.at(-1)?.headers["x-key"], "s3cr3t-archive-project-value");
+      const archived = await f.call("POST", f.p("/secrets/ARCHIVE_KEY/archive"));
       assert.equal(archived.status, 200, archived.text);
       const entry = await test(integration.id);
       assert.equal(entry.status, "success", JSON.stringify(entry));
-      assert.equal(sink.requests.at(-1)?.headers["x-key"], "s3cr3t-org-value");
+      assert.equal(sink.requests.at(-1)?.headers["x-key"], "s3cr3t-archive-org-value");
       // Without an organization secret to fall back to, archive still stops the run (S7).
       await f.call("POST", f.p("/secrets"), f.owner, {
         name: "ONLY_HERE",
