@@ -4,22 +4,9 @@
 //   node scripts/run-tests.mjs            all tests
 //   node scripts/run-tests.mjs redaction  only files whose path contains "redaction"
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { testFiles } from "./test-files.mjs";
 
-function walk(dir, out) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path, out);
-    else if (name.endsWith(".test.js")) out.push(path);
-  }
-  return out;
-}
-
-const filters = process.argv.slice(2);
-const files = walk("dist", [])
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+const files = testFiles(process.argv.slice(2));
 if (files.length === 0) {
   console.error("no test files found under dist/ (did the build run?)");
   process.exit(1);

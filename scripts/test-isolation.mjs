@@ -14,21 +14,12 @@
 // test elsewhere in the file (e.g. the SQLite twin of a PostgreSQL test, unless --database picks one)
 // runs with it; the report counts those companions, and any of them failing fails the test.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { testFiles } from "./test-files.mjs";
 
 const reporter = join(dirname(fileURLToPath(import.meta.url)), "test-isolation-reporter.mjs");
 const fullNames = Number(process.versions.node.split(".")[0]) >= 22;
-
-function walk(dir, out) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path, out);
-    else if (name.endsWith(".test.js")) out.push(path);
-  }
-  return out;
-}
 
 /** Runs one test file (optionally with a name pattern) and returns what the reporter saw. */
 function run(file, pattern) {
@@ -102,10 +93,7 @@ if (only === "postgres" && !process.env.TEST_DATABASE_URL) {
 }
 const skips = args.filter((a) => a.startsWith("--skip=")).map((a) => a.slice("--skip=".length));
 const filters = args.filter((a) => !a.startsWith("--"));
-const files = walk("dist", [])
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .filter((f) => !skips.some((x) => f.includes(x)))
-  .sort();
+const files = testFiles(filters, skips);
 if (files.length === 0) {
   console.error("no test files matched under dist/ (did the build run?)");
   process.exit(1);
