@@ -2,9 +2,10 @@
  * An `expressions` job (SPEC X4, decision 0250): a fresh QuickJS context, in a runtime the instance keeps
  * for expression jobs, gets the scope from SETUP (expression-setup.ts); then each expression is evaluated
  * in the global scope and its value read through the QuickJS API, one item per expression. No prelude and
- * no driver program: the little JavaScript compiled per job is most of its cost.
+ * no driver program: QuickJS in wasm compiles about 10 bytes of code per microsecond, so a job compiles
+ * little beyond its expressions. The context is readied while the worker is idle (`prepareExpressions`).
  *
- * Nothing survives a job but the runtime: the context, and with it every global and built-in an
+ * Nothing of a job survives it but the runtime: the context, and with it every global and built-in an
  * expression could change, is freed at the end of the job. The runtime is freed too (and a new one made)
  * after any job that failed as a whole, and every RUNTIME_JOBS jobs, which collects the cycles freed
  * contexts leave. A dirty instance (leftover promise jobs, an allocation that failed at the cap, an
@@ -99,15 +100,18 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
 /**
  * While the worker is idle (after an answer is sent): readies a fresh context of the kind the last job
  * used, SETUP compiled and, for a full context, FULL_SETUP run, so the next job starts at its scope. No
- * expression has run in it; a job takes it and it is freed with the job.
+ * expression has run in it; a job takes it and it is freed with the job. False: the instance is dirty.
  */
-export function prepareExpressions(instance: Instance, memoryMb: number, lean: boolean): void {
+export function prepareExpressions(instance: Instance, memoryMb: number, lean: boolean): boolean {
+  instance.capHit = false;
   try {
     const kept = keptRuntime(instance, memoryMb);
     const kind = lean ? "lean" : "full";
     kept.prepared[kind] ??= openContext(kept.rt, lean);
+    return true;
   } catch {
-    // The next job opens its own context, and meets whatever failed here under its own limits.
+    // The next job opens its own context; an instance whose allocation failed at the cap is not trusted.
+    return !instance.capHit && !instance.aborted;
   }
 }
 

@@ -129,10 +129,10 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
         const outcome = runExpressions(instance, job);
         result = outcome.result;
         pending = () => {
-          const clean = outcome.release();
-          keepOrDrop(instance, job.memoryMb, !clean);
+          let clean = outcome.release();
           if (clean && instances.get(job.memoryMb) === instance)
-            prepareExpressions(instance, job.memoryMb, job.lean);
+            clean = prepareExpressions(instance, job.memoryMb, job.lean);
+          keepOrDrop(instance, job.memoryMb, !clean);
         };
       } else {
         const outcome = runInInstance(instance, job);
