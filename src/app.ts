@@ -201,6 +201,7 @@ async function assemble(base: Base): Promise<Cloakroom> {
       if (closed) return;
       closed = true;
       await app.close();
+      metrics.close();
       await runtime.stop();
       await denials.close();
       mailer?.close();
@@ -303,7 +304,7 @@ async function createRuntime(
       ),
   });
   const onFinished = (kind: ConsumerKind | "installation", status: "success" | "failure") =>
-    metrics.runs.labels(kind, status).inc();
+    metrics.countRun(kind, status);
   const orgRate = createOrgRateLimit(config.orgRunRatePerMinute);
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
