@@ -98,16 +98,18 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
 }
 
 /**
- * While the worker is idle (after an answer is sent): readies a fresh context of the kind the last job
- * used, SETUP compiled and, for a full context, FULL_SETUP run, so the next job starts at its scope. No
+ * While the worker is idle (after an answer is sent): readies a fresh context of each kind, lean and full,
+ * SETUP compiled and, for a full context, FULL_SETUP run, so the next job starts at its scope. No
  * expression has run in it; a job takes it and it is freed with the job. False: the instance is dirty.
  */
 export function prepareExpressions(instance: Instance, memoryMb: number, lean: boolean): boolean {
   instance.capHit = false;
   try {
     const kept = keptRuntime(instance, memoryMb);
-    const kind = lean ? "lean" : "full";
-    kept.prepared[kind] ??= openContext(kept.rt, lean);
+    // The kind just used first; the other too when a new runtime has none, so a flow that mixes lean
+    // and full batches finds both ready.
+    for (const isLean of [lean, !lean])
+      kept.prepared[isLean ? "lean" : "full"] ??= openContext(kept.rt, isLean);
     return true;
   } catch {
     // The next job opens its own context; an instance whose allocation failed at the cap is not trusted.
