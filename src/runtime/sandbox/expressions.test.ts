@@ -22,7 +22,13 @@ const EVENT = { id: "e1", name: "order.created", data: { id: 42, tags: ["a", "b"
 
 function evaluate(
   texts: string[],
-  options: { lean?: boolean; keepGoing?: boolean; secrets?: Record<string, unknown>; tenant?: string } = {},
+  options: {
+    lean?: boolean;
+    keepGoing?: boolean;
+    secrets?: Record<string, unknown>;
+    tenant?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<SandboxResult> {
   return pool.evalExpressions({
     sources: texts.map(sandboxSource),
@@ -34,6 +40,7 @@ function evaluate(
     },
     lean: options.lean ?? false,
     tenant: options.tenant ?? "org-a",
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
 }
 
@@ -95,9 +102,11 @@ describe("isolation between runs on one thread", () => {
     const loop = await evaluate(["(globalThis.mark = 1, (() => { for (;;) {} })())"]);
     assert.equal(loop.ok, false);
     assert.equal(!loop.ok && loop.error.code, "timeout");
-    const bomb = await evaluate([
-      "(() => { const a = []; for (;;) a.push(new Array(1e6).fill(a.length)); })()",
-    ]);
+    // Time enough that only the memory limit can end it, however busy the machine.
+    const bomb = await evaluate(
+      ["(() => { const a = []; for (;;) a.push(new Array(1e6).fill(a.length)); })()"],
+      { timeoutMs: 20_000 },
+    );
     assert.equal(!bomb.ok && bomb.error.code, "memory_limit");
     assert.deepEqual(await items(["typeof mark", "event.name"]), [
       { text: "undefined" },
