@@ -10,7 +10,7 @@ import { ConfirmDialog } from "../ui/Dialogs.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { secretRef } from "../ui/expression.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { isExpr } from "../ui/StrField.js";
 import { InvokeAction } from "./InvokeAction.js";
@@ -79,37 +79,33 @@ export function AppsTab(props: { scope: ProjectScope }) {
       <h3 id="installations-title">Installations</h3>
       {list.isSuccess && list.data.length === 0 ? <p className="empty">No installations yet.</p> : null}
       {list.data && list.data.length > 0 ? (
-        <table className="grid" aria-labelledby="installations-title">
-          <GridHead columns={["Name", "App", "Base URL", "Secrets"]} actions />
-          <tbody>
-            {list.data.map((i) => (
-              <tr key={i.name}>
-                <td>{i.name}</td>
-                <td>{appOf(i)?.name ?? i.app}</td>
-                <td>{i.baseUrl ?? "default"}</td>
-                <td>{i.secrets.join(", ")}</td>
-                <td>
-                  <RowButton ariaLabel={`Invoke an action of ${i.name}`} onClick={() => setInvoking(i)}>
-                    Invoke
-                  </RowButton>
-                  {can.buildConsumers && appOf(i) ? (
-                    <RowButton
-                      ariaLabel={`Edit ${i.name}`}
-                      onClick={() => setEditing({ app: appOf(i)!, existing: i })}
-                    >
-                      Edit
-                    </RowButton>
-                  ) : null}
-                  {can.buildConsumers ? (
-                    <RowButton ariaLabel={`Delete ${i.name}`} onClick={() => setRemoving(i)}>
-                      Delete
-                    </RowButton>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Grid
+          labelledBy="installations-title"
+          columns={["Name", "App", "Base URL", "Secrets"]}
+          rows={list.data}
+          rowKey={(i) => i.name}
+          cells={(i) => [i.name, appOf(i)?.name ?? i.app, i.baseUrl ?? "default", i.secrets.join(", ")]}
+          actions={(i) => (
+            <>
+              <RowButton ariaLabel={`Invoke an action of ${i.name}`} onClick={() => setInvoking(i)}>
+                Invoke
+              </RowButton>
+              {can.buildConsumers && appOf(i) ? (
+                <RowButton
+                  ariaLabel={`Edit ${i.name}`}
+                  onClick={() => setEditing({ app: appOf(i)!, existing: i })}
+                >
+                  Edit
+                </RowButton>
+              ) : null}
+              {can.buildConsumers ? (
+                <RowButton ariaLabel={`Delete ${i.name}`} onClick={() => setRemoving(i)}>
+                  Delete
+                </RowButton>
+              ) : null}
+            </>
+          )}
+        />
       ) : null}
       {invoking && appOf(invoking) ? (
         <InvokeAction key={invoking.name} scope={scope} installation={invoking} app={appOf(invoking)!} />
