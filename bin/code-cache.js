@@ -6,11 +6,13 @@
 // The cache is written beside the bundle (the same trust as the code: never a shared temporary
 // directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start or
 // at exit (so it holds the server's start-up and first requests), and by other commands at exit when there
-// is none yet. It is keyed by the bundle's size and
-// mtime and Node's version (V8 itself checks only the source's length, its own version and flags), and
-// scripts/bundle.mjs deletes it with the old bundle. A missing, stale, rejected or unwritable cache only
-// costs the compile it would have saved.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+// is none yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the architecture: V8
+// itself checks only the source's length, its own version and flags, and a size and mtime do not name the
+// contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing 2.5 MB is about
+// 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the cache with the
+// old bundle. A missing, stale, rejected or unwritable cache only costs the compile it would have saved.
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import vm from "node:vm";
@@ -19,10 +21,11 @@ const SERVE_WRITE_AFTER_MS = 2000;
 
 /** Runs `file` as CommonJS; `serve` says the command is the long-running server. */
 export function runBundle(file, { serve }) {
-  const source = readFileSync(file, "utf8");
-  const { size, mtimeMs } = statSync(file);
+  const bytes = readFileSync(file);
+  const source = bytes.toString("utf8");
   const cacheFile = `${file}.v8cache`;
-  const key = `${size}:${mtimeMs}:${process.version}:${process.arch}`;
+  const digest = createHash("sha256").update(bytes).digest("base64url");
+  const key = `${digest}:${process.version}:${process.arch}`;
   const cached = readCache(cacheFile, key);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,

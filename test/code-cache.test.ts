@@ -1,8 +1,8 @@
 /**
  * bin/code-cache.js runs the bundle through V8's code cache (decision 0275). The cache must never change
  * what runs: an edited bundle runs its new code even when V8 alone would accept the old cache (V8 checks
- * only the source's length), a damaged cache is ignored and replaced, and `serve` replaces a cache that a
- * client command wrote.
+ * only the source's length), also when its mtime is the old one's, a damaged cache is ignored and replaced,
+ * and `serve` replaces a cache that a client command wrote.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -50,6 +50,17 @@ describe("the bundle's code cache", () => {
     run(file);
     writeFileSync(file, program("omega"));
     utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    assert.equal(run(file), "omega function object true\n");
+  });
+
+  it("another bundle of the same length and mtime (npm pack gives every file one mtime) runs its own code", () => {
+    const file = join(tempDir(), "main.cjs");
+    const packed = new Date("1985-10-26T08:15:00Z");
+    writeFileSync(file, program("alpha"));
+    utimesSync(file, packed, packed);
+    assert.equal(run(file), "alpha function object true\n");
+    writeFileSync(file, program("omega"));
+    utimesSync(file, packed, packed);
     assert.equal(run(file), "omega function object true\n");
   });
 
