@@ -4,13 +4,14 @@
 // this for ES modules too, Node 20 has nothing of the kind, and vm.Script's cachedData exists on both.
 //
 // The cache is written beside the bundle (the same trust as the code: never a shared temporary
-// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start or
-// at exit (so it holds the server's start-up and first requests), and by other commands at exit when there
-// is none yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the architecture: V8
-// itself checks only the source's length, its own version and flags, and a size and mtime do not name the
-// contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing 2.5 MB is about
-// 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the cache with the
-// old bundle. A missing, stale, rejected or unwritable cache only costs the compile it would have saved.
+// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start
+// or at a clean exit (so it holds the server's start-up and first requests), and by other commands at exit
+// when there is none yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the
+// architecture: V8 itself checks only the source's length, its own version and flags, and a size and mtime
+// do not name the contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing
+// 2.5 MB is about 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the
+// cache with the old bundle. A missing, stale, rejected or unwritable cache only costs the compile it
+// would have saved.
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -42,7 +43,12 @@ export function runBundle(file, { serve }) {
       writeCache(cacheFile, `${key}|${serve ? "serve" : "cli"}`, script.createCachedData());
     };
     if (serve) setTimeout(write, SERVE_WRITE_AFTER_MS).unref();
-    process.once("exit", write);
+    process.once("exit", (code) => {
+      // A server that failed to start (a bad setting) never ran the server's code: its cache, tagged
+      // "serve", would stand in for a server's own at every later start. And a failed start changes nothing.
+      if (serve && code !== 0) return;
+      write();
+    });
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));

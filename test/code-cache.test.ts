@@ -5,7 +5,7 @@
  * and `serve` replaces a cache that a client command wrote.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -16,10 +16,15 @@ const fromSources = import.meta.url.endsWith(".ts");
 const repoRoot = fileURLToPath(new URL(fromSources ? "../" : "../../", import.meta.url));
 const loader = pathToFileURL(join(repoRoot, "bin/code-cache.js")).href;
 
+const runArgs = (file: string, serve: boolean) => [
+  "--input-type=module",
+  "-e",
+  `import { runBundle } from ${JSON.stringify(loader)}; runBundle(${JSON.stringify(file)}, { serve: ${serve} });`,
+];
+
 /** Runs `file` as the bin runs the bundle; resolves to what it printed. */
 function run(file: string, serve = false): string {
-  const code = `import { runBundle } from ${JSON.stringify(loader)}; runBundle(${JSON.stringify(file)}, { serve: ${serve} });`;
-  return execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" });
+  return execFileSync(process.execPath, runArgs(file, serve), { encoding: "utf8" });
 }
 
 const header = (file: string) => {
@@ -74,6 +79,14 @@ describe("the bundle's code cache", () => {
     writeFileSync(`${file}.v8cache`, damaged);
     assert.equal(run(file), "alpha function object true\n");
     assert.notDeepEqual(readFileSync(`${file}.v8cache`), damaged, "the damaged cache was replaced");
+  });
+
+  it("a serve that fails to start writes no cache, which later serves would keep in place of their own", () => {
+    const file = join(tempDir(), "main.cjs");
+    writeFileSync(file, `${program("alpha")}process.exitCode=1;`);
+    const failed = spawnSync(process.execPath, runArgs(file, true), { encoding: "utf8" });
+    assert.equal(failed.status, 1);
+    assert.equal(existsSync(`${file}.v8cache`), false);
   });
 
   it("serve replaces a cache a client command wrote, and keeps its own", () => {
