@@ -22,6 +22,7 @@ import { createInvitationService } from "./auth/invitations.js";
 import type { AuthService } from "./auth/service.js";
 import { sessionIssuer } from "./auth/sessions.js";
 import type { Config } from "./config.js";
+import { consumerRecords } from "./consumers/records.js";
 import { consumersRoutes } from "./consumers/routes.js";
 import type { ConsumerKind } from "./consumers/schema.js";
 import { createConsumersService } from "./consumers/service.js";
@@ -271,7 +272,7 @@ async function createRuntime(
   const log = logger.child({ component: "runtime" });
   // App installations' actions (X8): the same webhook client and S12 check as integrations; flows' `app`
   // steps call them too. Tests may hand in their own.
-  const appActions = createAppActions({ db: store.db, secrets, webhook });
+  const appActions = createAppActions({ db: store.db, records: consumerRecords, secrets, webhook });
   const flowApps: AppActions = deps.apps ?? appActions;
 
   const consumers = createConsumersService({
@@ -325,11 +326,12 @@ async function createRuntime(
     audit,
     auth,
     secrets,
+    records: consumerRecords,
+    runLog: runner,
     actions: appActions,
     redactEntry: createEntryRedaction({ secrets, redactors }),
     allowPrivateTargets: config.allowPrivateTargets,
     orgRate,
-    ...(options.logQuotaBytes !== undefined ? { logQuotaBytes: options.logQuotaBytes } : {}),
     onFinished: (status) => onFinished("installation", status),
   });
   const templates = createTemplatesService({ store, auth, consumers, secrets, redactors });

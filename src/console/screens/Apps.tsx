@@ -119,17 +119,19 @@ export function AppsTab(props: { scope: ProjectScope }) {
           disabled={remove.isPending}
           error={remove.error}
         >
-          <p>Flows whose app steps use this installation will stop working.</p>
+          <p>An installation that a flow's app step uses cannot be deleted: remove those steps first.</p>
         </ConfirmDialog>
       ) : null}
     </section>
   );
 }
 
-/** The secret named by a secret field's `secrets.NAME` expression, if it is one. */
+/** The secret named by a field's `secrets.NAME` expression (or `secrets.NAME.part` of a typed one), if any. */
 function pickedSecret(v: Str | undefined): string | null {
   if (!isExpr(v ?? null)) return null;
-  const m = /^\s*secrets(?:\.([\w$]+)|\[\s*"([^"]+)"\s*\])\s*$/.exec((v as { expr: string }).expr);
+  const part = String.raw`(?:\s*(?:\.\s*[\w$]+|\[\s*["'][\w-]+["']\s*\]))*`;
+  const ref = new RegExp(String.raw`^\s*secrets(?:\.([\w$]+)|\[\s*["']([\w-]+)["']\s*\])${part}\s*$`);
+  const m = ref.exec((v as { expr: string }).expr);
   return m ? (m[1] ?? m[2] ?? null) : null;
 }
 
@@ -149,7 +151,15 @@ function InstallForm(props: {
   const secrets = [...new Set(app.fields.map((f) => pickedSecret(config[f.key])).filter((n) => n !== null))];
   const save = useMutation({
     mutationFn: () => {
-      const input = { name, app: app.id, baseUrl: baseUrl === "" ? null : baseUrl, secrets, config };
+      const input = {
+        name,
+        app: app.id,
+        baseUrl: baseUrl === "" ? null : baseUrl,
+        secrets,
+        config,
+        // The form does not edit the timeout: an edit keeps the one the API set.
+        ...(props.existing ? { timeoutMs: props.existing.timeoutMs } : {}),
+      };
       return props.existing
         ? api.installations.update(scope, props.existing.name, input)
         : api.installations.create(scope, input);
