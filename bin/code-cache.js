@@ -5,12 +5,12 @@
 //
 // The cache is written beside the bundle (the same trust as the code: never a shared temporary
 // directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start
-// or at a clean exit (so it holds the server's start-up and first requests), and by other commands at exit
-// when there is none yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the
-// architecture: V8 itself checks only the source's length, its own version and flags, and a size and mtime
-// do not name the contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing
-// 2.5 MB is about 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the
-// cache with the old bundle. A missing, stale, rejected or unwritable cache only costs the compile it
+// (so it holds the server's start-up and first requests), and by other commands at exit when there is none
+// yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the architecture: V8 itself
+// checks only the source's length, its own version and flags, and a size and mtime do not name the
+// contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing 2.5 MB is about
+// 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the cache with the
+// old bundle. A missing, stale, rejected or unwritable cache only costs the compile it
 // would have saved.
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -34,20 +34,22 @@ export function runBundle(file, { serve }) {
     // The bundle imports nothing dynamically outside itself; should it, Node's own loader answers.
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  const usable = cached !== undefined && !script.cachedDataRejected;
   // A cache written by another command lacks the server's functions: `serve` replaces it with its own.
-  if (!cached || script.cachedDataRejected || (serve && cached.tag !== "serve")) {
+  if (!usable || (serve && cached.tag !== "serve")) {
     let written = false;
-    const write = () => {
+    const write = (tag) => {
       if (written) return;
       written = true;
-      writeCache(cacheFile, `${key}|${serve ? "serve" : "cli"}`, script.createCachedData());
+      writeCache(cacheFile, `${key}|${tag}`, script.createCachedData());
     };
-    if (serve) setTimeout(write, SERVE_WRITE_AFTER_MS).unref();
+    // Only a server still running after two seconds has compiled the server: the cache later starts keep.
+    if (serve) setTimeout(() => write("serve"), SERVE_WRITE_AFTER_MS).unref();
     process.once("exit", (code) => {
-      // A server that failed to start (a bad setting) never ran the server's code: its cache, tagged
-      // "serve", would stand in for a server's own at every later start. And a failed start changes nothing.
-      if (serve && code !== 0) return;
-      write();
+      // A `serve` that ended sooner (`serve --help`, a SIGTERM at once) leaves at most a client command's
+      // cache, which the next server replaces; one that failed to start (a bad setting) changes nothing.
+      if (serve && (code !== 0 || usable)) return;
+      write("cli");
     });
   }
   const module = { exports: {} };

@@ -89,9 +89,20 @@ describe("the bundle's code cache", () => {
     assert.equal(existsSync(`${file}.v8cache`), false);
   });
 
-  it("serve replaces a cache a client command wrote, and keeps its own", () => {
+  it("a serve that ends at once (serve --help) leaves no server's cache: the next server writes its own", () => {
     const file = join(tempDir(), "main.cjs");
     writeFileSync(file, program("alpha"));
+    run(file, true);
+    assert.match(header(file), /\|cli$/, "the cache of a serve that never ran a server");
+    writeFileSync(file, `${program("alpha")}setTimeout(() => {}, 2500);`);
+    run(file, true);
+    assert.match(header(file), /\|serve$/);
+  });
+
+  it("serve replaces a cache a client command wrote, and keeps its own", () => {
+    const file = join(tempDir(), "main.cjs");
+    // A server runs on: its cache is written two seconds after start.
+    writeFileSync(file, `${program("alpha")}setTimeout(() => {}, 2500);`);
     run(file);
     assert.match(header(file), /\|cli$/);
     run(file, true);
