@@ -34,7 +34,8 @@ const LISTED = [
   "s.updated_by",
   "s.last_accessed_at",
   "s.last_accessed_by",
-  "s.allowed_hosts",
+  // Most secrets are bound to no host: no text to read and parse for those.
+  sql<string | null>`nullif(s.allowed_hosts, '[]')`.as("allowed_hosts"),
 ] as const;
 
 interface ListedRow {
@@ -51,7 +52,8 @@ interface ListedRow {
   updated_by: string;
   last_accessed_at: string | null;
   last_accessed_by: string | null;
-  allowed_hosts: string;
+  /** null for `[]`. */
+  allowed_hosts: string | null;
   /** A count: a number on SQLite, a bigint's text on PostgreSQL. */
   usage_count: number | string;
   /** SQLite answers 0 or 1, PostgreSQL a boolean; absent on an organization's page. */
