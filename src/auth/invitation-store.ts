@@ -31,12 +31,17 @@ export const invitationByHash = (db: Tx, tokenHash: string) =>
 
 /** True when this call removed the row: of two concurrent claims of one invitation, exactly one gets true. */
 export async function deleteInvitation(db: Tx, orgId: string, id: string): Promise<boolean> {
+  return (await deleteWhere(db, orgId, "id", id)) > 0;
+}
+
+/** Deletes an organization's invitations whose `column` is `value`; answers how many went. */
+async function deleteWhere(db: Tx, orgId: string, column: "id" | "created_by_user_id", value: string) {
   const result = await db
     .deleteFrom("invitations")
     .where("org_id", "=", orgId)
-    .where("id", "=", id)
+    .where(column, "=", value)
     .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return Number(result.numDeletedRows);
 }
 
 /** Clears the way for a new invitation of `email`: its earlier one (pending or expired) and expired others. */
@@ -61,11 +66,5 @@ export async function deleteStaleInvitations(
   return replaced.map((r) => r.id);
 }
 
-export async function deleteInvitationsCreatedBy(db: Tx, orgId: string, userId: string): Promise<number> {
-  const result = await db
-    .deleteFrom("invitations")
-    .where("org_id", "=", orgId)
-    .where("created_by_user_id", "=", userId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
+export const deleteInvitationsCreatedBy = (db: Tx, orgId: string, userId: string): Promise<number> =>
+  deleteWhere(db, orgId, "created_by_user_id", userId);

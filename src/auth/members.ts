@@ -4,7 +4,7 @@
  */
 import { type AuditTarget, refuse } from "../audit/audited.js";
 import { AppError } from "../errors.js";
-import { type AuthParts, memberView, OWNER_RULE, parseInput } from "./parts.js";
+import { type AuthParts, allowedInput, memberView, OWNER_RULE, orgList } from "./parts.js";
 import { type MemberView, roleSchema } from "./schema.js";
 import * as q from "./store.js";
 import type { OrgAccess, Role } from "./types.js";
@@ -19,10 +19,7 @@ export function requireOwnerFor(access: OrgAccess, roles: Role[], target: AuditT
 const memberNotFound = (userId: string) =>
   new AppError("not_found", `member ${userId.slice(0, 64)} not found`);
 
-export async function listMembers(p: AuthParts, access: OrgAccess): Promise<MemberView[]> {
-  await p.audited.authorize(access, { action: "member.read" });
-  return (await q.listMembers(p.store.db, access.org.id)).map(memberView);
-}
+export const listMembers = orgList("member.read", q.listMembers, memberView);
 
 export async function updateMember(
   p: AuthParts,
@@ -30,8 +27,7 @@ export async function updateMember(
   userId: string,
   rawRole: Role,
 ): Promise<MemberView> {
-  await p.audited.authorize(access, { action: "member.update" });
-  const role = parseInput(roleSchema, rawRole);
+  const role = await allowedInput(p, access, { action: "member.update" }, roleSchema, rawRole);
   return p.audited(access, { action: "member.update" }, async (tx, entry) => {
     await q.lockOrg(tx, p.store.dialect, access.org.id);
     const member = await q.memberOf(tx, access.org.id, userId);

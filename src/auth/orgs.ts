@@ -2,6 +2,7 @@
 import { AppError } from "../errors.js";
 import {
   type AuthParts,
+  allowedInput,
   callerOf,
   newOrg,
   orgView,
@@ -74,8 +75,7 @@ export async function updateSettings(
     action: "org.settings.update",
     target: { type: "org", id: access.org.id, name: access.org.slug },
   } as const;
-  await p.audited.authorize(access, change);
-  const patch = parseInput(updateSettingsBody, rawPatch);
+  const patch = await allowedInput(p, access, change, updateSettingsBody, rawPatch);
   const view = await p.audited(access, change, async (tx, entry) => {
     const before = await q.orgById(tx, access.org.id);
     if (!before) throw new AppError("not_found", `organization ${access.org.slug} not found`);

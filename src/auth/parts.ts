@@ -3,17 +3,20 @@
  * projects.ts), and the views they answer with.
  */
 import type { z } from "zod";
-import type { AuditCaller, Audited } from "../audit/audited.js";
+import type { AuditAction } from "../audit/actions.js";
+import type { AuditCaller, Audited, AuditedChange } from "../audit/audited.js";
 import { AppError } from "../errors.js";
 import { invalidRequest } from "../http/errors.js";
-import type { Store } from "../store/db.js";
+import type { Store, Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import type { OrgAudited } from "./audited.js";
 import type { AuthLookupCache } from "./lookup-cache.js";
-import type { MemberView, OrgView, ProjectView, SettingsView } from "./schema.js";
+import type { Action } from "./policy.js";
+import type { MemberView, OrgView, ProjectView, SettingsView, TokenView } from "./schema.js";
 import type { SessionIssuer } from "./sessions.js";
 import type { MemberRecord } from "./store.js";
-import type { Actor, OrgRecord, ProjectRecord, RequestContext, Role } from "./types.js";
+import type { TokenRecord } from "./token-store.js";
+import type { Actor, OrgAccess, OrgRecord, ProjectRecord, RequestContext, Role } from "./types.js";
 
 export interface AuthParts {
   store: Store;
@@ -44,6 +47,40 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
   if (!result.success) throw invalidRequest("body", result.error);
   return result.data;
+}
+
+/** A list of the caller's organization's records, as views, once policy.ts allows the caller `action`. */
+export function orgList<R, V>(
+  action: AuditAction,
+  list: (db: Tx, orgId: string) => Promise<R[]>,
+  view: (record: R) => V,
+) {
+  return async (p: AuthParts, access: OrgAccess): Promise<V[]> => {
+    await p.audited.authorize(access, { action });
+    return (await list(p.store.db, access.org.id)).map(view);
+  };
+}
+
+/** A change whose input is parsed once policy.ts allows the caller `action` (see allowedInput). */
+export function orgChange<I, R>(
+  action: AuditAction,
+  schema: z.ZodType<I>,
+  change: (p: AuthParts, access: OrgAccess, input: I) => Promise<R>,
+) {
+  return async (p: AuthParts, access: OrgAccess, rawInput: I): Promise<R> =>
+    change(p, access, await allowedInput(p, access, { action }, schema, rawInput));
+}
+
+/** The caller's input to a change, parsed once policy.ts allows it: a refused caller learns nothing of it. */
+export async function allowedInput<T>(
+  p: AuthParts,
+  access: OrgAccess,
+  change: AuditedChange<Action>,
+  schema: z.ZodType<T>,
+  input: unknown,
+): Promise<T> {
+  await p.audited.authorize(access, change);
+  return parseInput(schema, input);
 }
 
 export function requireActor(ctx: RequestContext): Actor {
@@ -96,4 +133,13 @@ export const projectView = (p: ProjectRecord): ProjectView => ({
   slug: p.slug,
   name: p.name,
   createdAt: p.createdAt,
+});
+
+export const tokenView = (t: TokenRecord): TokenView => ({
+  id: t.id,
+  name: t.name,
+  role: t.role,
+  createdAt: t.createdAt,
+  createdBy: t.createdBy,
+  lastUsedAt: t.lastUsedAt,
 });

@@ -227,25 +227,20 @@ const toMemberRecord = (row: { user_id: string; email: string; role: Role; creat
   createdAt: row.created_at,
 });
 
-export async function listMembers(db: Tx, orgId: string): Promise<MemberRecord[]> {
-  const rows = await db
+/** An organization's members with their emails, as MemberRecord's columns. */
+const membersOf = (db: Tx, orgId: string) =>
+  db
     .selectFrom("members")
     .innerJoin("users", "users.id", "members.user_id")
     .select(memberColumns)
-    .where("members.org_id", "=", orgId)
-    .orderBy("users.email")
-    .execute();
-  return rows.map(toMemberRecord);
+    .where("members.org_id", "=", orgId);
+
+export async function listMembers(db: Tx, orgId: string): Promise<MemberRecord[]> {
+  return (await membersOf(db, orgId).orderBy("users.email").execute()).map(toMemberRecord);
 }
 
 export async function memberOf(db: Tx, orgId: string, userId: string): Promise<MemberRecord | undefined> {
-  const row = await db
-    .selectFrom("members")
-    .innerJoin("users", "users.id", "members.user_id")
-    .select(memberColumns)
-    .where("members.org_id", "=", orgId)
-    .where("members.user_id", "=", userId)
-    .executeTakeFirst();
+  const row = await membersOf(db, orgId).where("members.user_id", "=", userId).executeTakeFirst();
   return row && toMemberRecord(row);
 }
 
@@ -285,23 +280,15 @@ export async function insertProject(db: Tx, project: ProjectRecord): Promise<voi
     .execute();
 }
 
+const projectsOf = (db: Tx, orgId: string) =>
+  db.selectFrom("projects").selectAll().where("org_id", "=", orgId);
+
 export async function listProjects(db: Tx, orgId: string): Promise<ProjectRecord[]> {
-  const rows = await db
-    .selectFrom("projects")
-    .selectAll()
-    .where("org_id", "=", orgId)
-    .orderBy("slug")
-    .execute();
-  return rows.map(toProjectRecord);
+  return (await projectsOf(db, orgId).orderBy("slug").execute()).map(toProjectRecord);
 }
 
 export async function projectBySlug(db: Tx, orgId: string, slug: string): Promise<ProjectRecord | undefined> {
-  const row = await db
-    .selectFrom("projects")
-    .selectAll()
-    .where("org_id", "=", orgId)
-    .where("slug", "=", slug)
-    .executeTakeFirst();
+  const row = await projectsOf(db, orgId).where("slug", "=", slug).executeTakeFirst();
   return row ? toProjectRecord(row) : undefined;
 }
 

@@ -3,47 +3,42 @@ import { generateToken, hashToken } from "../crypto/index.js";
 import { AppError } from "../errors.js";
 import { newId } from "../store/ids.js";
 import { requireOwnerFor } from "./members.js";
-import { type AuthParts, OWNER_RULE, parseInput } from "./parts.js";
-import { type CreatedTokenView, type CreateTokenInput, createTokenBody, type TokenView } from "./schema.js";
+import { type AuthParts, OWNER_RULE, orgChange, orgList, tokenView } from "./parts.js";
+import { type CreatedTokenView, createTokenBody } from "./schema.js";
 import * as q from "./store.js";
 import { actorLabel, type OrgAccess } from "./types.js";
 
-export async function listTokens(p: AuthParts, access: OrgAccess): Promise<TokenView[]> {
-  await p.audited.authorize(access, { action: "token.read" });
-  return q.listApiTokens(p.store.db, access.org.id);
-}
+export const listTokens = orgList("token.read", q.listApiTokens, tokenView);
 
-export async function createToken(
-  p: AuthParts,
-  access: OrgAccess,
-  rawInput: CreateTokenInput,
-): Promise<CreatedTokenView> {
-  await p.audited.authorize(access, { action: "token.create" });
-  const input = parseInput(createTokenBody, rawInput);
-  const id = newId();
-  const change = { action: "token.create", target: { type: "token", id, name: input.name } } as const;
-  if (input.role === "owner" && access.role !== "owner") {
-    return p.audited.refuse(access, change, { reason: "owner_rule", message: OWNER_RULE });
-  }
-  const token = generateToken("crk_t");
-  const at = p.iso();
-  await p.audited(access, change, async (tx, entry) => {
-    const actor = access.actor;
-    await q.insertApiToken(tx, {
-      created_by_user_id: actor.type === "user" ? actor.userId : await q.apiTokenCreator(tx, actor.tokenId),
-      id,
-      org_id: access.org.id,
-      name: input.name,
-      role: input.role,
-      token_hash: hashToken(token),
-      created_at: at,
-      created_by: actorLabel(access.actor),
-      last_used_at: null,
+export const createToken = orgChange(
+  "token.create",
+  createTokenBody,
+  async (p, access, input): Promise<CreatedTokenView> => {
+    const id = newId();
+    const change = { action: "token.create", target: { type: "token", id, name: input.name } } as const;
+    if (input.role === "owner" && access.role !== "owner") {
+      return p.audited.refuse(access, change, { reason: "owner_rule", message: OWNER_RULE });
+    }
+    const token = generateToken("crk_t");
+    const at = p.iso();
+    await p.audited(access, change, async (tx, entry) => {
+      const actor = access.actor;
+      await q.insertApiToken(tx, {
+        created_by_user_id: actor.type === "user" ? actor.userId : await q.apiTokenCreator(tx, actor.tokenId),
+        id,
+        org_id: access.org.id,
+        name: input.name,
+        role: input.role,
+        token_hash: hashToken(token),
+        created_at: at,
+        created_by: actorLabel(access.actor),
+        last_used_at: null,
+      });
+      entry.details = { role: input.role };
     });
-    entry.details = { role: input.role };
-  });
-  return { id, token, name: input.name, role: input.role, createdAt: at };
-}
+    return { id, token, name: input.name, role: input.role, createdAt: at };
+  },
+);
 
 export async function deleteToken(p: AuthParts, access: OrgAccess, tokenId: string): Promise<void> {
   await p.audited(access, { action: "token.delete" }, async (tx, entry) => {

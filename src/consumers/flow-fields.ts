@@ -2,6 +2,7 @@
  * The `Str` fields of a flow step (SPEC X4), in one fixed order, so that save-time checks and the run
  * walk the same fields and a step's expressions can be evaluated as one batch and put back in place.
  */
+import type { RequestFields } from "../runtime/webhook/index.js";
 import type { AppStep, HttpStep, Step, Str } from "./flow-schema.js";
 
 export interface StrField {
@@ -32,13 +33,7 @@ export function stepFields(step: Step): StrField[] {
 export const isExpression = (value: Str): value is { expr: string } => typeof value !== "string";
 
 /** An http step's request with every field resolved, in stepFields order. */
-export interface ResolvedHttp {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  body: string | null;
-}
+export type ResolvedHttp = RequestFields;
 
 export function resolvedHttp(step: HttpStep, values: readonly string[]): ResolvedHttp {
   let i = 0;

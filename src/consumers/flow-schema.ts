@@ -5,6 +5,7 @@
  * literals only, so an expression there is a 400 naming the field.
  */
 import { z } from "zod";
+import { HEADER_NAME, RESERVED_HEADERS } from "../runtime/webhook/index.js";
 import { bytesAtMost, common, LIMITS, output } from "./schema-parts.js";
 
 export const FLOW_LIMITS = {
@@ -35,23 +36,11 @@ const str = (max: number = FLOW_LIMITS.fieldBytesMax) =>
 export type Str = string | Expression;
 
 const key = z.string().min(1).max(256);
-/** Headers the HTTP client owns (as for integrations, runtime/webhook/template.ts). */
-const RESERVED_HEADERS = new Set([
-  "connection",
-  "content-length",
-  "expect",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 const headerName = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "must be a valid header name")
+  .regex(HEADER_NAME, "must be a valid header name")
   .refine((n) => !RESERVED_HEADERS.has(n.toLowerCase()), { message: "is set by Cloakroom itself" });
 const stepId = z.string().regex(STEP_ID, "must match ^[a-z][a-z0-9_]{0,31}$");
 

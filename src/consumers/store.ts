@@ -5,6 +5,7 @@
  */
 import { sql } from "kysely";
 import type { Tx } from "../store/db.js";
+import { groupRows } from "../store/rows.js";
 import type { ConsumersTable } from "../store/schema.js";
 import type { FlowConfig } from "./flow-schema.js";
 import type { Consumer, ConsumerKind, IntegrationConfig, LogicConfig } from "./schema.js";
@@ -86,8 +87,12 @@ export async function declaredNames(db: Tx, consumerIds: string[]): Promise<Map<
     .where("consumer_id", "in", consumerIds)
     .orderBy("name")
     .execute();
-  for (const row of rows) out.get(row.consumer_id)?.push(row.name);
-  return out;
+  return groupRows(
+    rows,
+    (r) => r.consumer_id,
+    (r) => r.name,
+    out,
+  );
 }
 
 /**

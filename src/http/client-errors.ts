@@ -12,33 +12,32 @@ interface ParserError extends Error {
   code?: string;
 }
 
-function classify(code: string | undefined): {
+interface ClientErrorAnswer {
   status: number;
+  /** The status line's reason phrase. */
   text: string;
   code: ErrorCode;
   message: string;
-} {
-  if (code === "HPE_HEADER_OVERFLOW")
-    return {
-      status: 431,
-      text: "Request Header Fields Too Large",
-      code: "invalid_request",
-      message: "the request headers are larger than the server accepts",
-    };
-  if (code === "ERR_HTTP_REQUEST_TIMEOUT")
-    return {
-      status: 408,
-      text: "Request Timeout",
-      code: "invalid_request",
-      message: "the request took too long",
-    };
-  return {
-    status: 400,
-    text: "Bad Request",
-    code: "invalid_request",
-    message: "the request could not be parsed",
-  };
 }
+
+const invalid = (status: number, text: string, message: string): ClientErrorAnswer => ({
+  status,
+  text,
+  code: "invalid_request",
+  message,
+});
+
+/** By the parser's error code; any other refusal is a plain 400. */
+const ANSWERS = new Map<string | undefined, ClientErrorAnswer>([
+  [
+    "HPE_HEADER_OVERFLOW",
+    invalid(431, "Request Header Fields Too Large", "the request headers are larger than the server accepts"),
+  ],
+  ["ERR_HTTP_REQUEST_TIMEOUT", invalid(408, "Request Timeout", "the request took too long")],
+]);
+const BAD_REQUEST = invalid(400, "Bad Request", "the request could not be parsed");
+
+const classify = (code: string | undefined): ClientErrorAnswer => ANSWERS.get(code) ?? BAD_REQUEST;
 
 /** A `clientErrorHandler` for Fastify: `this` is the Fastify instance, whose logger it uses. */
 export function createClientErrorHandler(log: FastifyBaseLogger) {

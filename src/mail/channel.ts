@@ -9,8 +9,10 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { Transporter } from "nodemailer";
 import { forbiddenRange } from "../runtime/webhook/address.js";
+import { SOCKET_ERROR_TEXT } from "../runtime/webhook/network-errors.js";
 
-export interface MailSend {
+/** Where a message goes and as whom: the server, its credentials, the sender and the recipients. */
+export interface MailEnvelope {
   host: string;
   port: number;
   secure: boolean;
@@ -18,6 +20,9 @@ export interface MailSend {
   password: string;
   from: string;
   to: string[];
+}
+
+export interface MailSend extends MailEnvelope {
   subject: string;
   text: string;
 }
@@ -140,12 +145,7 @@ class Forbidden extends Error {
 }
 
 const NETWORK_TEXT: Record<string, string> = {
-  ECONNREFUSED: "the connection was refused",
-  ECONNRESET: "the connection was reset",
-  ENOTFOUND: "the host name does not resolve",
-  EAI_AGAIN: "the host name could not be resolved (temporary DNS failure)",
-  EHOSTUNREACH: "the host is unreachable",
-  ENETUNREACH: "the network is unreachable",
+  ...SOCKET_ERROR_TEXT,
   ETLS: "the TLS handshake failed",
 };
 

@@ -28,12 +28,10 @@ export interface SmtpTarget {
 
 /** The parts of an SMTP URL, or a message saying what is wrong with it (never quoting it). */
 export function parseSmtpUrl(text: string): SmtpTarget | string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
+  if (!URL.canParse(text)) {
     return "must be a URL like smtp://user:password@host:587 or smtps://user:password@host:465";
   }
+  const url = new URL(text);
   if (url.protocol !== "smtp:" && url.protocol !== "smtps:") return "must start with smtp:// or smtps://";
   if (!url.hostname) return "has no host";
   if (url.pathname !== "" && url.pathname !== "/") return "must not have a path";

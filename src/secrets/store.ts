@@ -5,6 +5,7 @@
  */
 import { type Selectable, sql } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
+import { groupRows } from "../store/rows.js";
 import type { SecretsTable } from "../store/schema.js";
 import { parseAllowedHosts } from "./hosts.js";
 import type { Scope, SecretType, Visibility } from "./types.js";
@@ -248,8 +249,7 @@ export async function noteAccess(db: Tx, secretId: string, at: string, by: strin
 
 /** The kept version numbers of each secret, newest first (the current one among them). */
 export async function keptVersions(tx: Tx, secretIds: string[]): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
-  if (secretIds.length === 0) return out;
+  if (secretIds.length === 0) return new Map();
   const rows = await tx
     .selectFrom("secret_versions")
     .select(["secret_id", "version"])
@@ -257,12 +257,11 @@ export async function keptVersions(tx: Tx, secretIds: string[]): Promise<Map<str
     .orderBy("secret_id")
     .orderBy("version", "desc")
     .execute();
-  for (const r of rows) {
-    const list = out.get(r.secret_id) ?? [];
-    list.push(Number(r.version));
-    out.set(r.secret_id, list);
-  }
-  return out;
+  return groupRows(
+    rows,
+    (r) => r.secret_id,
+    (r) => Number(r.version),
+  );
 }
 
 /** Destroys the ciphertexts of versions older than the newest `keep` (S9). */

@@ -6,12 +6,12 @@
 
 import type { ResolvedHttp } from "../../consumers/flow-fields.js";
 import { RunError } from "../../errors.js";
+import { DELIVERY_HEADER } from "../runner/delivery.js";
 import type { BoundSecret, DestinationCheck } from "../runner/destination.js";
 import type { RenderedRequest, WebhookClient } from "../webhook/index.js";
 import type { StepOutcome } from "./types.js";
 
 export const HTTP_STEP_TIMEOUT_MS = 10_000;
-export const DELIVERY_HEADER = "X-Cloakroom-Delivery";
 const BAD_HEADER_VALUE = /[\r\n\0]/;
 
 export function toRequest(r: ResolvedHttp, bodyIsJson: boolean): RenderedRequest {

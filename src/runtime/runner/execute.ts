@@ -10,21 +10,21 @@ import type { SecretResolver, SecretValue } from "../../secrets/types.js";
 import { newId } from "../../store/ids.js";
 import { type FlowRunner, requireFlows } from "../flows/run.js";
 import { noTemplateSender, type TemplateSender } from "../templates/send.js";
-import {
-  type DeliveryResult,
-  RenderError,
-  type RenderedRequest,
-  renderWebhookRequest,
-  type TemplateSecrets,
-} from "../webhook/index.js";
+import { type RenderedRequest, renderWebhookRequest, type TemplateSecrets } from "../webhook/index.js";
 import { createUsedNames, withUsedSpellings } from "./aliases.js";
-import { parseRetryAfter } from "./backoff.js";
+import {
+  type AttemptOutcome,
+  type Deliverer,
+  deliverRendered,
+  type RunDraft,
+  renderFailure,
+} from "./delivery.js";
 import { type BoundSecret, createDestinationCheck, type DestinationCheck } from "./destination.js";
 import { createEntryRedaction } from "./entry-redaction.js";
 import type { RedactorCache } from "./redactors.js";
 import type { RunEvent, RunLogEntry } from "./schema.js";
 
-export const DELIVERY_HEADER = "X-Cloakroom-Delivery";
+export { DELIVERY_HEADER, type Deliverer } from "./delivery.js";
 
 export interface ConsoleLine {
   level: string;
@@ -47,13 +47,6 @@ export interface FunctionRunner {
     /** The consumer's organization: sandbox threads are shared fairly between organizations. */
     tenant: string;
   }): Promise<FunctionResult>;
-}
-
-export interface Deliverer {
-  deliver(
-    request: RenderedRequest,
-    options: { timeoutMs?: number; maxResponseBytes?: number; deliveryId: string },
-  ): Promise<DeliveryResult>;
 }
 
 export interface ExecutorDeps {
@@ -94,15 +87,6 @@ export interface Executor {
   ): Promise<RunLogEntry>;
 }
 
-type Draft = Omit<RunLogEntry, "id" | "consumer" | "event" | "startedAt" | "durationMs" | "attempts">;
-
-/** What one attempt came to, before it becomes a run-log entry. */
-interface Outcome {
-  draft: Draft;
-  retryable: boolean;
-  retryAfterMs?: number | undefined;
-}
-
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { secrets } = deps;
   const usedNames = createUsedNames();
@@ -116,7 +100,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     values: Record<string, SecretValue>,
     bound: readonly BoundSecret[],
     deliveryId: string,
-  ): Promise<Outcome> {
+  ): Promise<AttemptOutcome> {
     switch (consumer.kind) {
       case "integration":
         return deliver(deps.webhook, checkDestination, consumer, event, values, bound, deliveryId);
@@ -129,7 +113,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
   }
 
-  function unexpected(consumer: Consumer, error: unknown): Outcome {
+  function unexpected(consumer: Consumer, error: unknown): AttemptOutcome {
     deps.onUnexpected?.(consumer, error);
     return {
       draft: { status: "failure", error: { code: "internal", message: "the run failed unexpectedly" } },
@@ -142,7 +126,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const startedAt = new Date();
       const started = performance.now();
       let values: Record<string, SecretValue> = {};
-      let outcome: Outcome;
+      let outcome: AttemptOutcome;
       try {
         const resolved = await resolve(secrets, consumer);
         values = resolved.values;
@@ -190,7 +174,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   };
 }
 
-function withoutStatus(draft: Draft): Omit<Draft, "status"> {
+function withoutStatus(draft: RunDraft): Omit<RunDraft, "status"> {
   const { status: _status, ...rest } = draft;
   return rest;
 }
@@ -233,47 +217,18 @@ async function deliver(
   values: Record<string, SecretValue>,
   bound: readonly BoundSecret[],
   deliveryId: string,
-): Promise<Outcome> {
+): Promise<AttemptOutcome> {
   let rendered: RenderedRequest;
   try {
     rendered = renderWebhookRequest(consumer.request, { secrets: values as TemplateSecrets, event });
   } catch (error) {
-    if (error instanceof RenderError) {
-      return {
-        draft: { status: "failure", error: { code: error.code, message: error.message } },
-        retryable: false,
-      };
-    }
-    throw error;
+    return renderFailure(error);
   }
-  const request = {
-    method: rendered.method,
-    url: rendered.url,
-    headers: { ...rendered.headers, [DELIVERY_HEADER]: deliveryId },
-    body: rendered.body,
-  };
-  // S12, on the request as the client sends it, before it connects.
-  checkDestination(rendered, bound);
-  const result = await webhook.deliver(rendered, { timeoutMs: consumer.timeoutMs, deliveryId });
-  const response =
-    result.status !== undefined
-      ? { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" }
-      : undefined;
-  if (result.ok)
-    return { draft: { status: "success", request, ...(response ? { response } : {}) }, retryable: false };
-  const error = result.error ?? {
-    code: "http_status",
-    message: `the target answered HTTP ${result.status ?? "(none)"}`,
-  };
-  const retryAfterMs =
-    result.status === 429 || result.status === 503
-      ? parseRetryAfter(result.headers?.["retry-after"])
-      : undefined;
-  return {
-    draft: { status: "failure", request, ...(response ? { response } : {}), error },
-    retryable: result.retryable,
-    retryAfterMs,
-  };
+  return deliverRendered(webhook, checkDestination, rendered, {
+    bound,
+    deliveryId,
+    timeoutMs: consumer.timeoutMs,
+  });
 }
 
 /** X3: runs the consumer's function in the sandbox. */
@@ -282,7 +237,7 @@ async function runFunction(
   consumer: Extract<Consumer, { kind: "logic" }>,
   event: RunEvent,
   values: Record<string, SecretValue>,
-): Promise<Outcome> {
+): Promise<AttemptOutcome> {
   const result = await sandbox.runFunction({
     code: consumer.code,
     event,

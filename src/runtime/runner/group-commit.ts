@@ -21,38 +21,48 @@ export function groupCommit<T, R>(
     resolve(result: R): void;
     reject(error: unknown): void;
   }
-  let queue: Pending[] = [];
+  const enqueue = batches<Pending>(async (batch) => {
+    try {
+      const items = batch.map((p) => p.item);
+      const results = await store.transaction((tx) => apply(tx, items));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
+    } catch {
+      // One failing write must not fail the others: each goes again alone and gets its own outcome.
+      for (const p of batch) {
+        await store
+          .transaction((tx) => apply(tx, [p.item]))
+          .then((results) => p.resolve(results[0] as R), p.reject);
+      }
+    }
+  });
+  return (item) => new Promise<R>((resolve, reject) => enqueue({ item, resolve, reject }));
+}
+
+/**
+ * Hands `flush` everything queued since its last call, one batch at a time: items that arrive while a
+ * batch is being written wait for the next one. One turn of the event loop first lets items already on
+ * their way join the first batch. `flush` must settle its items itself and not throw.
+ */
+export function batches<T>(flush: (batch: T[]) => Promise<void>): (item: T) => void {
+  let queue: T[] = [];
   let flushing = false;
 
-  async function flush(): Promise<void> {
+  async function drain(): Promise<void> {
     flushing = true;
     try {
-      // One turn of the event loop lets writes already on their way join the first transaction too.
       await new Promise((resolve) => setImmediate(resolve));
       while (queue.length > 0) {
         const batch = queue;
         queue = [];
-        try {
-          const items = batch.map((p) => p.item);
-          const results = await store.transaction((tx) => apply(tx, items));
-          for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
-        } catch {
-          // One failing write must not fail the others: each goes again alone and gets its own outcome.
-          for (const p of batch) {
-            await store
-              .transaction((tx) => apply(tx, [p.item]))
-              .then((results) => p.resolve(results[0] as R), p.reject);
-          }
-        }
+        await flush(batch);
       }
     } finally {
       flushing = false;
     }
   }
 
-  return (item) =>
-    new Promise<R>((resolve, reject) => {
-      queue.push({ item, resolve, reject });
-      if (!flushing) void flush();
-    });
+  return (item) => {
+    queue.push(item);
+    if (!flushing) void drain();
+  };
 }

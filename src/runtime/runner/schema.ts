@@ -57,6 +57,14 @@ const responseLog = z.object({
 });
 const consoleLog = z.array(z.object({ level: z.string(), message: z.string() }));
 const errorLog = z.object({ code: z.string(), message: z.string() });
+/** What an attempt sent and got back, in a run-log entry and in each of a flow's steps alike. */
+const attemptLog = {
+  request: requestLog.optional(),
+  response: responseLog.optional(),
+  console: consoleLog.optional(),
+  output: z.unknown().optional(),
+  error: errorLog.optional(),
+};
 
 /** One step of a flow run (X4), redacted with the entry. */
 export const stepLogSchema = z.object({
@@ -64,11 +72,7 @@ export const stepLogSchema = z.object({
   type: z.enum(["http", "logic", "app"]),
   status: z.enum(["success", "failure"]),
   durationMs: z.number(),
-  request: requestLog.optional(),
-  response: responseLog.optional(),
-  console: consoleLog.optional(),
-  output: z.unknown().optional(),
-  error: errorLog.optional(),
+  ...attemptLog,
   /** Seed 002: the step's response or output held a live secret, visible to the steps after it. */
   carriedSecret: z.boolean().optional(),
 });
@@ -85,20 +89,7 @@ export const runLogEntrySchema = z.object({
   startedAt: z.string(),
   durationMs: z.number(),
   attempts: z.number(),
-  request: z
-    .object({
-      method: z.string(),
-      url: z.string(),
-      headers: z.record(z.string(), z.string()),
-      body: z.string().nullable(),
-    })
-    .optional(),
-  response: z
-    .object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.string() })
-    .optional(),
-  console: z.array(z.object({ level: z.string(), message: z.string() })).optional(),
-  output: z.unknown().optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  ...attemptLog,
   /** A flow's steps in order, up to the one that failed. */
   steps: z.array(stepLogSchema).optional(),
   /**

@@ -7,6 +7,7 @@
  * here, so callers keep one import.
  */
 import { sql } from "kysely";
+import { INSERT_CHUNK_ROWS, inChunks } from "../../store/chunks.js";
 import type { Dialect, Tx } from "../../store/db.js";
 import type { RunsTable } from "../../store/schema.js";
 import type { RunEvent, RunStatus } from "./schema.js";
@@ -15,51 +16,45 @@ export type RunRow = RunsTable;
 
 export type EventRow = RunEvent & { orgId: string; projectId: string };
 
+/** The columns that place an event or a run: its id, organization and project. */
+const scopeColumns = (row: { id: string; orgId: string; projectId: string }) => ({
+  id: row.id,
+  org_id: row.orgId,
+  project_id: row.projectId,
+});
+
 export async function insertEvents(tx: Tx, events: EventRow[]): Promise<void> {
-  // Chunks keep each statement under SQLite's bound-parameter limit.
-  for (let i = 0; i < events.length; i += 500) {
-    await tx
-      .insertInto("events")
-      .values(
-        events.slice(i, i + 500).map((event) => ({
-          id: event.id,
-          org_id: event.orgId,
-          project_id: event.projectId,
-          name: event.name,
-          data: JSON.stringify(event.data),
-          published_at: event.publishedAt,
-        })),
-      )
-      .execute();
-  }
+  await inChunks(events, INSERT_CHUNK_ROWS, (chunk) => {
+    const rows = chunk.map((event) => ({
+      ...scopeColumns(event),
+      name: event.name,
+      data: JSON.stringify(event.data),
+      published_at: event.publishedAt,
+    }));
+    return tx.insertInto("events").values(rows).execute();
+  });
 }
 
 export async function insertRuns(
   tx: Tx,
   runs: { id: string; orgId: string; projectId: string; consumerId: string; eventId: string; at: string }[],
 ): Promise<void> {
-  // Chunks keep each statement under SQLite's bound-parameter limit for a very wide fan-out.
-  for (let i = 0; i < runs.length; i += 500) {
-    await tx
-      .insertInto("runs")
-      .values(
-        runs.slice(i, i + 500).map((r) => ({
-          id: r.id,
-          org_id: r.orgId,
-          project_id: r.projectId,
-          consumer_id: r.consumerId,
-          event_id: r.eventId,
-          status: "pending" as const,
-          attempts: 0,
-          next_attempt_at: r.at,
-          locked_by: null,
-          locked_until: null,
-          created_at: r.at,
-          updated_at: r.at,
-        })),
-      )
-      .execute();
-  }
+  // A very wide fan-out writes many rows.
+  await inChunks(runs, INSERT_CHUNK_ROWS, (chunk) => {
+    const rows = chunk.map((r) => ({
+      ...scopeColumns(r),
+      consumer_id: r.consumerId,
+      event_id: r.eventId,
+      status: "pending" as const,
+      attempts: 0,
+      next_attempt_at: r.at,
+      locked_by: null,
+      locked_until: null,
+      created_at: r.at,
+      updated_at: r.at,
+    }));
+    return tx.insertInto("runs").values(rows).execute();
+  });
 }
 
 /** A fair claim ranks this many times its limit of the first due runs (at least CLAIM_WINDOW_MIN). */

@@ -6,6 +6,7 @@
 import type { Consumer } from "../../consumers/schema.js";
 import { retryDelayMs } from "./backoff.js";
 import { createRunSlots } from "./fairness.js";
+import { batches } from "./group-commit.js";
 import type { RunEvent } from "./schema.js";
 import { type RunRow, releaseRuns, scheduleRetry, startRuns } from "./store.js";
 import { type Complete, describe, iso, tracked, type WorkerState } from "./worker-state.js";
@@ -143,35 +144,18 @@ export function createRunExecution(
  * together share one statement.
  */
 function createAttemptCounter(state: WorkerState): (runId: string) => Promise<number | null> {
-  let starting: { runId: string; resolve(attempt: number | null): void }[] = [];
-  let flushing = false;
-
-  async function flush(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    while (starting.length > 0) {
-      const items = starting;
-      starting = [];
-      try {
-        const ids = items.map((item) => item.runId);
-        const counted = await tracked(state, startRuns(state.deps.store.db, state.id, ids));
-        for (const item of items) item.resolve(counted.get(item.runId) ?? null);
-      } catch (error) {
-        state.log.warn(
-          { err: describe(error), runs: items.length },
-          "counting the attempts of starting runs failed; their leases will expire",
-        );
-        for (const item of items) item.resolve(null);
-      }
+  const enqueue = batches<{ runId: string; resolve(attempt: number | null): void }>(async (items) => {
+    try {
+      const ids = items.map((item) => item.runId);
+      const counted = await tracked(state, startRuns(state.deps.store.db, state.id, ids));
+      for (const item of items) item.resolve(counted.get(item.runId) ?? null);
+    } catch (error) {
+      state.log.warn(
+        { err: describe(error), runs: items.length },
+        "counting the attempts of starting runs failed; their leases will expire",
+      );
+      for (const item of items) item.resolve(null);
     }
-    flushing = false;
-  }
-
-  return (runId) =>
-    new Promise((resolve) => {
-      starting.push({ runId, resolve });
-      if (!flushing) {
-        flushing = true;
-        void flush();
-      }
-    });
+  });
+  return (runId) => new Promise((resolve) => enqueue({ runId, resolve }));
 }

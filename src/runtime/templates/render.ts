@@ -11,6 +11,7 @@ import {
   templateStrings,
   type WebhookChannel,
 } from "../../consumers/template-schema.js";
+import type { MailEnvelope } from "../../mail/channel.js";
 import {
   RenderError,
   type RenderedRequest,
@@ -25,15 +26,7 @@ export interface RenderedMessage {
   body: string;
 }
 
-export interface RenderedEmail {
-  host: string;
-  port: number;
-  secure: boolean;
-  username: string;
-  password: string;
-  from: string;
-  to: string[];
-}
+export type RenderedEmail = MailEnvelope;
 
 type Ctx = { secrets: TemplateSecrets; event: TemplateEvent };
 

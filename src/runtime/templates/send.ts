@@ -10,25 +10,15 @@ import type { EmailChannel, WebhookChannel } from "../../consumers/template-sche
 import { RunError } from "../../errors.js";
 import type { MailChannel } from "../../mail/channel.js";
 import type { SecretValue } from "../../secrets/types.js";
-import { parseRetryAfter } from "../runner/backoff.js";
+import { type AttemptOutcome, deliverRendered, renderFailure } from "../runner/delivery.js";
 import { type BoundSecret, createDestinationCheck } from "../runner/destination.js";
-import type { RunEvent, RunLogEntry } from "../runner/schema.js";
-import { RenderError, type TemplateSecrets, type WebhookClient } from "../webhook/index.js";
+import type { RunEvent } from "../runner/schema.js";
+import type { TemplateSecrets, WebhookClient } from "../webhook/index.js";
 import { type RenderedMessage, renderEmailChannel, renderMessage, renderWebhookChannel } from "./render.js";
 
 export type TemplateConsumer = Extract<Consumer, { kind: "template" }>;
 
-/** A run-log entry before the executor adds who, when and how long, and redacts it. */
-export type RunDraft = Omit<
-  RunLogEntry,
-  "id" | "consumer" | "event" | "startedAt" | "durationMs" | "attempts"
->;
-
-export interface SendOutcome {
-  draft: RunDraft;
-  retryable: boolean;
-  retryAfterMs?: number | undefined;
-}
+export type SendOutcome = AttemptOutcome;
 
 export interface TemplateSender {
   send(
@@ -44,9 +34,6 @@ export interface TemplateSenderDeps {
   /** The webhook channel's timeout (SPEC X2's default, 10 s). */
   webhookTimeoutMs?: number;
 }
-
-/** As runner/execute.ts shows it in an integration's entry (the client sets it on the wire). */
-const DELIVERY_HEADER = "X-Cloakroom-Delivery";
 
 /** What an executor built without channels (a tool, a test) does with a template: fails the run. */
 export const noTemplateSender: TemplateSender = {
@@ -65,31 +52,11 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
     run: { bound: readonly BoundSecret[]; deliveryId: string },
   ): Promise<SendOutcome> {
     const rendered = renderWebhookChannel(channel, message, ctx);
-    const request = { ...rendered, headers: { ...rendered.headers, [DELIVERY_HEADER]: run.deliveryId } };
-    // S12, on the request as the client sends it, before it connects.
-    checkDestination(rendered, run.bound);
-    const result = await deps.webhook.deliver(rendered, {
-      timeoutMs: deps.webhookTimeoutMs ?? 10_000,
+    return deliverRendered(deps.webhook, checkDestination, rendered, {
+      bound: run.bound,
       deliveryId: run.deliveryId,
+      timeoutMs: deps.webhookTimeoutMs ?? 10_000,
     });
-    const response =
-      result.status !== undefined
-        ? { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" }
-        : undefined;
-    if (result.ok)
-      return { draft: { status: "success", request, ...(response ? { response } : {}) }, retryable: false };
-    const error = result.error ?? {
-      code: "http_status",
-      message: `the target answered HTTP ${result.status ?? "(none)"}`,
-    };
-    return {
-      draft: { status: "failure", request, ...(response ? { response } : {}), error },
-      retryable: result.retryable,
-      retryAfterMs:
-        result.status === 429 || result.status === 503
-          ? parseRetryAfter(result.headers?.["retry-after"])
-          : undefined,
-    };
   }
 
   async function viaEmail(
@@ -138,13 +105,7 @@ export function createTemplateSender(deps: TemplateSenderDeps): TemplateSender {
           ? await viaWebhook(channel, ctx, message, run)
           : await viaEmail(channel, ctx, message, run.bound);
       } catch (error) {
-        if (error instanceof RenderError) {
-          return {
-            draft: { status: "failure", error: { code: error.code, message: error.message } },
-            retryable: false,
-          };
-        }
-        throw error;
+        return renderFailure(error);
       }
     },
   };

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Agent, Dispatcher } from "undici";
 import { isTargetForbidden } from "./errors.js";
 import { createTargetGuard, guardConnector } from "./guard.js";
+import { SOCKET_ERROR_TEXT } from "./network-errors.js";
 import type { RenderedRequest } from "./template.js";
 
 export interface DeliveryOptions {
@@ -198,12 +199,7 @@ function isInvalidArgument(err: unknown): boolean {
 }
 
 const NETWORK_ERROR_TEXT: Record<string, string> = {
-  ECONNREFUSED: "the connection was refused",
-  ECONNRESET: "the connection was reset",
-  ENOTFOUND: "the host name does not resolve",
-  EAI_AGAIN: "the host name could not be resolved (temporary DNS failure)",
-  EHOSTUNREACH: "the host is unreachable",
-  ENETUNREACH: "the network is unreachable",
+  ...SOCKET_ERROR_TEXT,
   EPIPE: "the connection was closed while sending",
   UND_ERR_SOCKET: "the connection was closed unexpectedly",
   UND_ERR_INVALID_ARG: "the request could not be sent as rendered",

@@ -10,6 +10,7 @@ export {
 } from "./client.js";
 export { isTargetForbidden, RenderError, type RenderErrorCode, TargetForbiddenError } from "./errors.js";
 export { createTargetGuard, type TargetGuard } from "./guard.js";
+export { HEADER_NAME, RESERVED_HEADERS } from "./headers.js";
 export {
   ALLOWED_METHODS,
   hasPartial,
@@ -17,6 +18,7 @@ export {
   MAX_RENDERED_CHARS,
   parseTemplate,
   type RenderedRequest,
+  type RequestFields,
   referencedSecretNames,
   renderTextFields,
   renderWebhookRequest,

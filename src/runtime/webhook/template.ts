@@ -3,6 +3,7 @@
  * them when saved. The safe Mustache is in mustache.ts, the view it renders against in view.ts.
  */
 import { RenderError } from "./errors.js";
+import { HEADER_NAME, RESERVED_HEADERS } from "./headers.js";
 import {
   asIs,
   jsonStringEscape,
@@ -21,13 +22,17 @@ import { buildView, type TemplateEvent, type TemplateSecrets } from "./view.js";
 export { MAX_RENDER_STEPS, MAX_RENDERED_CHARS, templateCacheSize } from "./mustache.js";
 export type { TemplateEvent, TemplateSecrets } from "./view.js";
 
-/** An integration's request as saved (SPEC X2); every string but the header and query names is a template. */
-export interface WebhookRequestTemplate {
+/** An HTTP request's fields before the query is joined to the URL: an integration's (X2), a flow step's (X4). */
+export interface RequestFields {
   method: string;
   url: string;
   headers: Record<string, string>;
   query: Record<string, string>;
   body: string | null;
+}
+
+/** An integration's request as saved (SPEC X2); every string but the header and query names is a template. */
+export interface WebhookRequestTemplate extends RequestFields {
   basicAuth: { username: string; password: string } | null;
 }
 
@@ -49,20 +54,6 @@ export const ALLOWED_METHODS: readonly string[] = [
   "OPTIONS",
 ];
 
-/** Headers the HTTP client owns; a template that sets them would desynchronise framing or the connection. */
-const RESERVED_HEADERS = new Set([
-  "connection",
-  "content-length",
-  "expect",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LINE_BREAK_OR_NUL = /[\r\n\0]/;
 // What undici (and Node's http) accept in a header value; anything else would fail at send time.
 const INVALID_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
