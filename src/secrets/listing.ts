@@ -6,10 +6,10 @@
  */
 import { sql } from "kysely";
 import { prepared } from "../store/prepared.js";
+import { groupRows } from "../store/rows.js";
 import type { Tx } from "../store/types.js";
-import { parseAllowedHosts } from "./hosts.js";
-import type { SecretRecord } from "./store.js";
-import type { ConsumerRef, Scope, SecretType, Visibility } from "./types.js";
+import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
+import type { ConsumerRef, Scope } from "./types.js";
 
 /**
  * A secret as a list page has it: the columns its answer shows, the number of consumers using it, and for
@@ -38,43 +38,15 @@ const LISTED = [
   sql<string | null>`nullif(s.allowed_hosts, '[]')`.as("allowed_hosts"),
 ] as const;
 
-interface ListedRow {
-  project_id: string | null;
-  name: string;
-  name_key: string;
-  type: SecretType;
-  visibility: Visibility;
-  description: string;
-  current_version: number | string;
-  archived: number;
-  created_at: string;
-  updated_at: string;
-  updated_by: string;
-  last_accessed_at: string | null;
-  last_accessed_by: string | null;
-  /** null for `[]`. */
-  allowed_hosts: string | null;
+type ListedRow = ShownColumns & {
   /** A count: a number on SQLite, a bigint's text on PostgreSQL. */
   usage_count: number | string;
   /** SQLite answers 0 or 1, PostgreSQL a boolean; absent on an organization's page. */
   overrides?: number | boolean;
-}
+};
 
 const toListed = (row: ListedRow): ListedSecret => ({
-  projectId: row.project_id,
-  name: row.name,
-  nameKey: row.name_key,
-  type: row.type,
-  visibility: row.visibility,
-  description: row.description,
-  currentVersion: Number(row.current_version),
-  archived: row.archived === 1,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  updatedBy: row.updated_by,
-  lastAccessedAt: row.last_accessed_at,
-  lastAccessedBy: row.last_accessed_by,
-  allowedHosts: parseAllowedHosts(row.allowed_hosts),
+  ...shownFields(row),
   usageCount: Number(row.usage_count),
   overrides: row.overrides === true || row.overrides === 1,
 });
@@ -188,12 +160,10 @@ const usageQuery = prepared((db: Tx, secretIds: string[]) =>
 );
 
 export async function usage(tx: Tx, secretIds: string[]): Promise<Map<string, ConsumerRef[]>> {
-  const out = new Map<string, ConsumerRef[]>();
-  if (secretIds.length === 0) return out;
-  for (const r of await usageQuery.execute(tx, secretIds)) {
-    const list = out.get(r.secret_id) ?? [];
-    list.push({ kind: r.kind, id: r.id, name: r.name });
-    out.set(r.secret_id, list);
-  }
-  return out;
+  if (secretIds.length === 0) return new Map();
+  return groupRows(
+    await usageQuery.execute(tx, secretIds),
+    (r) => r.secret_id,
+    (r): ConsumerRef => ({ kind: r.kind, id: r.id, name: r.name }),
+  );
 }

@@ -37,10 +37,13 @@ export interface SecretRecord {
   allowedHosts: string[];
 }
 
-export function toSecretRecord(row: SecretRow): SecretRecord {
+/** The columns a secret's answer shows: all a list page reads of a row (listing.ts). */
+export type ShownColumns = Omit<SecretRow, "id" | "org_id" | "created_by" | "allowed_hosts"> & {
+  allowed_hosts: string | null;
+};
+
+export function shownFields(row: ShownColumns): Omit<SecretRecord, "id" | "orgId" | "createdBy"> {
   return {
-    id: row.id,
-    orgId: row.org_id,
     projectId: row.project_id,
     name: row.name,
     nameKey: row.name_key,
@@ -50,13 +53,16 @@ export function toSecretRecord(row: SecretRow): SecretRecord {
     currentVersion: Number(row.current_version),
     archived: row.archived === 1,
     createdAt: row.created_at,
-    createdBy: row.created_by,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
     lastAccessedAt: row.last_accessed_at,
     lastAccessedBy: row.last_accessed_by,
     allowedHosts: parseAllowedHosts(row.allowed_hosts),
   };
+}
+
+export function toSecretRecord(row: SecretRow): SecretRecord {
+  return { id: row.id, orgId: row.org_id, createdBy: row.created_by, ...shownFields(row) };
 }
 
 /** A kept version's ciphertext (AES-256-GCM, bound to the secret, the version and the field). */
