@@ -21,7 +21,6 @@ import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
 import type { Answer, RouteDef } from "./route.js";
-import { serializerFor } from "./serializer.js";
 import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -119,8 +118,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         const answer = await route.handler({ params, query, body, ctx, request });
         if (answer.headers) void reply.headers(answer.headers);
         void reply.status(answer.status);
-        if (answer.body === undefined) return reply.send();
-        return reply.type(JSON_TYPE).send(allowlisted(route, answer));
+        return answer.body === undefined ? reply.send() : allowlisted(route, answer);
       },
     });
   }
@@ -145,21 +143,17 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   return app;
 }
 
-/** What Fastify itself sends an object as. */
-const JSON_TYPE = "application/json; charset=utf-8";
-
 /**
- * The answer's body as JSON text, serialized by the schema its route declares for that status: keys the
- * schema does not name are dropped, so a field a service adds never leaves unless a schema lets it
- * (response schemas are an allowlist; serializer.ts). A body that does not fit is a bug: a 500, with
- * nothing of the body in the message.
+ * The answer's body through the schema its route declares for that status: keys the schema does not name
+ * are dropped, so a field a service adds never leaves unless a schema lets it (response schemas are an
+ * allowlist). A body that does not fit is a bug: a 500, with nothing of the body in the message.
  */
-function allowlisted(route: RouteDef, answer: Answer): string {
+function allowlisted(route: RouteDef, answer: Answer): unknown {
   const schema = route.responses[answer.status];
-  const text = schema ? serializerFor(schema)(answer.body) : undefined;
-  if (text === undefined)
+  const result = schema?.safeParse(answer.body);
+  if (!result?.success)
     throw new Error(`${route.method} ${route.url} answered ${answer.status} with a body its schema refuses`);
-  return text;
+  return result.data;
 }
 
 function parse<T>(
