@@ -34,7 +34,7 @@ function run(file, pattern) {
 }
 
 const key = (path) => JSON.stringify(path);
-const escape = (text) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+const regexEscape = (text) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 
 /** The tests that can be selected alone: not skipped, and with only suites (describe) above them. */
 function units(records) {
@@ -59,7 +59,7 @@ function isolate(file) {
     const name = test.path.join(" > ");
     if (!test.passed) report.failsInFile.push(name);
     const own = test.path[test.path.length - 1];
-    const pattern = `^${escape(fullNames ? test.path.join(" ") : own)}$`;
+    const pattern = `^${regexEscape(fullNames ? test.path.join(" ") : own)}$`;
     const alone = run(file, pattern);
     const ran = units(alone.records);
     const self = ran.find((r) => key(r.path) === key(test.path));
