@@ -576,6 +576,12 @@ describe("authorization matrix", () => {
 
   it("no refusal's audit entry holds a value", async () => {
     for (const org of ["acme", "beta"]) {
+      // A refusal of its own that carries a value, so the search has one to find even when run alone.
+      const refused = await server.request("POST", `/v1/orgs/${org}/secrets`, {
+        token: orgs[org]!.tokens.viewer,
+        body: { name: `REFUSED_${++n}`, type: "token", value: `matrix-value-refused-${n}` },
+      });
+      assert.equal(refused.status, 403, refused.text);
       const res = await server.request("GET", `/v1/orgs/${org}/audit?limit=200`, { token: ownerToken });
       assert.equal(res.status, 200);
       assert.ok(res.body.entries.some((e: { outcome: string }) => e.outcome === "denied"));
