@@ -168,6 +168,22 @@ describe("what an expression's value becomes", () => {
     assert.deepEqual(await items(texts, { keepGoing: false }), all.slice(0, 2));
   });
 
+  test("an error that quotes part of a secret names no part of it", async () => {
+    const secrets = { KEY: "sk_live_ABCDEFGH:xyz", CFG: { token: "tok_QWERTYUI;9" } };
+    const got = await items(
+      ["JSON.parse(secrets.KEY)", "JSON.parse(secrets.CFG.token)", "JSON.parse(event.name)"],
+      {
+        secrets,
+      },
+    );
+    assert.deepEqual(got.slice(0, 2), [
+      { error: "SyntaxError: unexpected token: '[[SENSITIVE]]'" },
+      { error: "SyntaxError: unexpected token: '[[SENSITIVE]]'" },
+    ]);
+    // Event data is not a secret: its text stays for the reader.
+    assert.deepEqual(got[2], { error: "SyntaxError: unexpected token: 'order'" });
+  });
+
   test("what the engine reads with is captured before the first expression: replacing it changes nothing after", async () => {
     await expectItems([
       [
