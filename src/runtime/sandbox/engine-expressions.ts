@@ -18,7 +18,7 @@ import {
   type QuickJSHandle,
   type QuickJSRuntime,
 } from "quickjs-emscripten";
-import { capLine } from "./engine-messages.js";
+import { capLine, withoutSecretParts } from "./engine-messages.js";
 import { drain, EXPRESSION_FILENAME, QUICKJS_STACK_BYTES } from "./engine-run.js";
 import type { Instance, KeptRuntime, Prepared, Run, Unfinished } from "./engine-state.js";
 import { hostFailure, keep, newRun, RunFailure, runOutOfMemory, runTimeout, unwrap } from "./engine-state.js";
@@ -43,10 +43,6 @@ export const RUNTIME_JOBS = 64;
  * runtime is freed (which collects everything), so every job starts with nearly its whole budget. Plain
  * jobs leave about 20 KB each (a context waiting for a collection): 64 of them stay well under it.
  */
-/** The run log's marker for a value (redaction/redactor.ts), kept out of the worker's bundle. */
-const SENSITIVE = "[[SENSITIVE]]";
-/** Shorter quoted parts are not taken for a value's, as the redactor does not search values under 4. */
-const MIN_QUOTED_PART = 4;
 const leftoverBytes = (memoryMb: number) => Math.min(4 * MiB, (memoryMb * MiB) / 8);
 
 /**
@@ -265,27 +261,6 @@ function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJ
     return { error: "Uncaught exception" };
   }
   return { error: capLine(withoutSecretParts(ctx.getString(keep(run, message.value)), run.job)) };
-}
-
-/**
- * A message with each quoted text that is part of one of the job's secrets replaced by the run log's
- * marker. QuickJS quotes the input it stopped at (`JSON.parse(secrets.KEY)` throws `unexpected token:
- * 'sk_live_AB'` for `sk_live_AB:…`): a part of a value, which the run log's redactor, looking for whole
- * values and their forms, leaves as it is. Only on the error path, so the scope is parsed again here.
- */
-function withoutSecretParts(message: string, job: Run["job"]): string {
-  if (!message.includes("'") || job.kind !== "expressions") return message;
-  const parts: string[] = [];
-  const collect = (v: unknown): void => {
-    if (typeof v === "string") parts.push(v);
-    else if (v !== null && typeof v === "object") for (const x of Object.values(v)) collect(x);
-  };
-  collect((JSON.parse(job.scopeJson) as { secrets?: unknown }).secrets);
-  return message.replace(/'([^']+)'/g, (quoted, inner: string) =>
-    inner.length >= MIN_QUOTED_PART && parts.some((value) => value.includes(inner))
-      ? `'${SENSITIVE}'`
-      : quoted,
-  );
 }
 
 /**
