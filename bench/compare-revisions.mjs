@@ -18,7 +18,7 @@
  * Options: --old DIR, --new DIR (default: the current directory), --runs N (pairs, default 3),
  * --out DIR (keeps every run's output; default a temporary directory), --reparse DIR (parses the outputs
  * kept by an earlier --out instead of running), --markdown (prints the table as Markdown),
- * --timeout S (per run, default 900). TEST_DATABASE_URL passes through to the benches (PostgreSQL rows,
+ * --timeout S (per run, default 900), --kind ratio|absolute (prints only figures of that kind). TEST_DATABASE_URL passes through to the benches (PostgreSQL rows,
  * and cluster and faults need it).
  */
 import { spawn } from "node:child_process";
@@ -143,8 +143,10 @@ const parsers = {
         continue;
       }
       const p = line.trim().split(/\s+/);
-      if (table === "flood" && p.length === 4 && p[2] === "ms" && /x$/.test(p[3]))
+      if (table === "flood" && p.length === 4 && p[2] === "ms" && /x$/.test(p[3])) {
         out.push(fig(`${db}: A while B floods ${p[0]}, over A alone`, num(p[3]), "lower"));
+        out.push(fig(`${db}: A while B floods ${p[0]}, ms`, num(p[1]), "lower", "absolute"));
+      }
       if (table === "claim" && p.length === 7 && p[1] === "(10)") {
         out.push(fig(`${db}: claim from ${p[0]} due, in turns over due order`, num(p[4]), "lower"));
         out.push(fig(`${db}: claim from ${p[0]} due, big one at share over due order`, num(p[6]), "lower"));
@@ -249,6 +251,7 @@ function args(argv) {
     else o.benches.push(a);
   }
   o.runs = Number(o.runs);
+  o.kind = o.kind ?? "";
   o.timeout = Number(o.timeout);
   return o;
 }
@@ -308,6 +311,7 @@ for (const bench of benches) {
       results[side].flatMap((figs) => figs.filter((f) => f.name === name).map((f) => f.value));
     const [o, n] = [values("old"), values("new")];
     const meta = [...results.old, ...results.new].flat().find((f) => f.name === name);
+    if (opts.kind && meta.kind !== opts.kind) continue;
     rows.push({ bench, name, kind: meta.kind, better: meta.better, old: o, new: n });
   }
 }
