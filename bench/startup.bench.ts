@@ -1,13 +1,16 @@
 /**
  * `cloakroom serve` cold start to a healthy /healthz, and its idle RSS, against a bare node:http server
  * started the same way in the same run (process spawn and module loading are most of a cold start). The
- * command runs the bundle (dist/server, scripts/bundle.mjs); the unbundled compiled sources (dist/src) are
- * measured beside it, so the bundle's share of the figure shows (decision 0164).
+ * command runs the bundle (dist/server, scripts/bundle.mjs) through V8's code cache (bin/code-cache.js);
+ * the same without the cache (deleted before that run: a first start after an install or upgrade) and the
+ * unbundled compiled sources (dist/src) are measured beside it, so each one's share of the figure shows
+ * (decisions 0164, 0275).
  *
  *   npm run build && node dist/bench/startup.bench.js
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { tempDir } from "../src/testing/databases.js";
 import { cliInvocation } from "../src/testing/process.js";
 
@@ -38,12 +41,25 @@ async function timeToHealthy(command: string, args: string[], cwd: string, env: 
     await new Promise((r) => setTimeout(r, 5));
   }
   const ms = performance.now() - started;
+  const cpuMs = cpuTime(child.pid!);
   await new Promise((r) => setTimeout(r, 2000));
   const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
   const rssKb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
   child.kill("SIGTERM");
   await new Promise((r) => child.on("exit", r));
-  return { ms, rssMb: rssKb / 1024 };
+  return { ms, cpuMs, rssMb: rssKb / 1024 };
+}
+
+/**
+ * CPU time the process (all its threads) has had so far, from the scheduler (Linux): unlike wall time it
+ * does not count the time spent waiting for a core, which on a shared machine is most of the wall time.
+ */
+function cpuTime(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return ns / 1e6;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -52,44 +68,64 @@ const bareScript =
   "const s=require('node:http').createServer((q,r)=>r.end('{\"status\":\"ok\"}'));" +
   "s.listen(0,'127.0.0.1',()=>console.log('http://127.0.0.1:'+s.address().port))";
 
-const results: Record<string, { ms: number[]; rss: number[] }> = {
-  "bare node:http": { ms: [], rss: [] },
-  "cloakroom serve (first run)": { ms: [], rss: [] },
-  "cloakroom serve (existing data)": { ms: [], rss: [] },
-  "unbundled dist/src (existing data)": { ms: [], rss: [] },
+type Row = { ms: number[]; cpu: number[]; rss: number[] };
+const row = (): Row => ({ ms: [], cpu: [], rss: [] });
+const results: Record<string, Row> = {
+  "bare node:http": row(),
+  "cloakroom serve (first run)": row(),
+  "cloakroom serve (existing data)": row(),
+  "no code cache (existing data)": row(),
+  "unbundled dist/src (existing data)": row(),
 };
+const record = (label: string, r: { ms: number; cpuMs: number; rssMb: number }) => {
+  results[label]!.ms.push(r.ms);
+  results[label]!.cpu.push(r.cpuMs);
+  results[label]!.rss.push(r.rssMb);
+};
+const codeCache = "dist/server/main.cjs.v8cache";
 const existing = tempDir();
+const serve = (dir: string) => {
+  const inv = cliInvocation(["serve", "--port", "0", "--data-dir", dir]);
+  return timeToHealthy(inv.command, inv.args, inv.cwd, { CLOAKROOM_LOG_LEVEL: "warn" });
+};
 for (let i = 0; i < RUNS; i++) {
-  const bare = await timeToHealthy(process.execPath, ["-e", bareScript], process.cwd(), {});
-  results["bare node:http"]!.ms.push(bare.ms);
-  results["bare node:http"]!.rss.push(bare.rssMb);
-  for (const [label, dir] of [
-    ["cloakroom serve (first run)", tempDir()],
-    ["cloakroom serve (existing data)", existing],
-  ] as const) {
-    const inv = cliInvocation(["serve", "--port", "0", "--data-dir", dir]);
-    const r = await timeToHealthy(inv.command, inv.args, inv.cwd, { CLOAKROOM_LOG_LEVEL: "warn" });
-    results[label]!.ms.push(r.ms);
-    results[label]!.rss.push(r.rssMb);
-  }
-  const unbundled = await timeToHealthy(
-    process.execPath,
-    ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", existing],
-    process.cwd(),
-    { CLOAKROOM_LOG_LEVEL: "warn" },
+  record("bare node:http", await timeToHealthy(process.execPath, ["-e", bareScript], process.cwd(), {}));
+  record("cloakroom serve (first run)", await serve(tempDir()));
+  record("cloakroom serve (existing data)", await serve(existing));
+  rmSync(codeCache, { force: true });
+  record("no code cache (existing data)", await serve(existing));
+  record(
+    "unbundled dist/src (existing data)",
+    await timeToHealthy(
+      process.execPath,
+      ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", existing],
+      process.cwd(),
+      { CLOAKROOM_LOG_LEVEL: "warn" },
+    ),
   );
-  results["unbundled dist/src (existing data)"]!.ms.push(unbundled.ms);
-  results["unbundled dist/src (existing data)"]!.rss.push(unbundled.rssMb);
 }
-const base = median(results["bare node:http"]!.ms);
-console.log("what                                  min ms  median ms  ratio to bare (median)  idle RSS MiB");
+// Each round's figure over the bare server's in the same round: min and median of those ratios.
+const bare = results["bare node:http"]!;
+const ratios = (xs: number[], base: number[]) => xs.map((x, i) => x / base[i]!);
+const fixed = (x: number, digits = 0) => x.toFixed(digits);
+console.log(
+  "what                                 wall ms min/median  ratio min/median  CPU ms median  CPU ratio min/median  idle RSS MiB",
+);
 for (const [label, r] of Object.entries(results)) {
+  const wall = ratios(r.ms, bare.ms);
+  const cpu = ratios(r.cpu, bare.cpu);
   console.log(
-    `${label.padEnd(36)}${Math.min(...r.ms)
-      .toFixed(0)
-      .padStart(
-        8,
-      )}${median(r.ms).toFixed(0).padStart(11)}${(median(r.ms) / base).toFixed(1).padStart(24)}${median(r.rss).toFixed(0).padStart(14)}`,
+    label.padEnd(37) +
+      `${fixed(Math.min(...r.ms))} / ${fixed(median(r.ms))}`.padStart(19) +
+      `${fixed(Math.min(...wall), 2)} / ${fixed(median(wall), 2)}`.padStart(18) +
+      fixed(median(r.cpu)).padStart(15) +
+      `${fixed(Math.min(...cpu), 2)} / ${fixed(median(cpu), 2)}`.padStart(22) +
+      fixed(median(r.rss)).padStart(14),
   );
 }
-console.log(`\n${RUNS} runs each, SQLite in a temporary data dir`);
+console.log(
+  `\n${RUNS} rounds, each side once per round in this order; SQLite in a temporary data dir; the code cache ` +
+    `is deleted before the "no code cache" start. Load average now ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+);

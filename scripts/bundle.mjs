@@ -1,23 +1,41 @@
 #!/usr/bin/env node
 // Bundles the compiled server and CLI (dist/src) into dist/server with esbuild, so `cloakroom` starts by
-// reading a few files instead of resolving and compiling some 700 modules (decision 0164). Code that is
-// loaded on demand (undici, nodemailer, pg, the app itself behind `serve`) lands in chunks of its own.
+// reading one file instead of resolving and compiling some 700 modules (decisions 0164 and 0275):
+//   main.cjs   the command, one CommonJS file: bin/cloakroom.js compiles it through V8's code cache, which
+//              Node 20 offers for scripts but not for ES modules. Code reached by a dynamic import (the app
+//              behind `serve`, nodemailer) is in the file but runs only when first imported.
+//   vendor/    undici, pg and prom-client, a CommonJS file each, required on first use.
+//   main.cjs.v8cache  the code cache, written by one start of `serve` (SQLite in a temporary directory,
+//              one GET /healthz), so the first start after a build, and an installation that cannot write
+//              beside the bundle, start as fast as later ones. Without it everything works, only slower.
+//   worker.js  the sandbox's worker thread (an ES module: it awaits at top level), started from beside
+//              main.cjs (sandbox/pool-threads.ts).
 // Native and WebAssembly packages stay outside: they locate their binaries relative to their own files.
 //   node scripts/bundle.mjs
-import { rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { build } from "esbuild";
 
-rmSync("dist/server", { recursive: true, force: true });
-await build({
-  entryPoints: {
-    main: "dist/src/cli/main.js",
-    // The sandbox's worker thread is started from a file beside the pool's chunk (sandbox/pool-threads.ts).
-    worker: "dist/src/runtime/sandbox/worker.js",
+// CommonJS packages that only code run on first use needs (a webhook delivery, PostgreSQL, the first
+// scrape of /metrics): each is a file of its own in dist/server/vendor/, required when that code first
+// runs, so main.cjs stays small for a start without a code cache (decision 0275).
+const VENDOR = ["undici", "pg", "prom-client"];
+const vendorFiles = {
+  name: "vendor-files",
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${VENDOR.join("|")})$`) }, (args) =>
+      args.importer.includes("/dist/src/")
+        ? { path: `./vendor/${args.path}.cjs`, external: true }
+        : undefined,
+    );
   },
-  outdir: "dist/server",
+};
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node20",
   minifyWhitespace: true,
@@ -26,9 +44,93 @@ await build({
   sourcemap: true,
   legalComments: "linked",
   logLevel: "warning",
-  external: ["better-sqlite3", "pg-native", "quickjs-emscripten", "quickjs-emscripten-core", "@jitl/*"],
+  external: [
+    "better-sqlite3",
+    "pg-native",
+    "quickjs-emscripten",
+    "quickjs-emscripten-core",
+    "@jitl/*",
+    // Fastify loads these only on use: its schema compilers (http/compilers.ts hands it lazy ones) and
+    // inject's request faker. Left outside, the bundle does not carry them (decision 0275).
+    "@fastify/ajv-compiler",
+    "@fastify/fast-json-stringify-compiler",
+    "light-my-request",
+  ],
+};
+
+rmSync("dist/server", { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { main: "dist/src/cli/main.js" },
+  outdir: "dist/server",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  plugins: [vendorFiles],
+  // import() of a vendor file becomes a require(): the bundle runs as a script, not a module.
+  supported: { "dynamic-import": false },
+  // The sources are ES modules, strict throughout, as the modules of an ESM bundle were. Where they ask
+  // for their own URL they get this file's; import.meta.resolve serves only the sandbox's TypeScript
+  // worker under tsx (tests), never the bundle.
+  define: { "import.meta.url": "__bundleUrl", "import.meta.resolve": "__bundleResolve" },
+  banner: {
+    js:
+      '"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href,' +
+      '__bundleResolve=(s)=>{throw new Error("import.meta.resolve("+s+") in the bundle")};',
+  },
+});
+const resolve = createRequire(import.meta.url).resolve;
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(VENDOR.map((name) => [`vendor/${name}`, resolve(name)])),
+  outdir: "dist/server",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+});
+await build({
+  ...common,
+  entryPoints: { worker: "dist/src/runtime/sandbox/worker.js" },
+  outdir: "dist/server",
+  format: "esm",
   // CommonJS packages inside the bundle still call require() for Node's built-ins and the externals.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
   },
 });
+
+await writeCodeCache();
+
+async function writeCodeCache() {
+  const dataDir = mkdtempSync(join(tmpdir(), "cloakroom-code-cache-"));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("CLOAKROOM_") && k !== "DATABASE_URL"),
+  );
+  const child = spawn(
+    process.execPath,
+    ["bin/cloakroom.js", "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir],
+    { env: { ...env, CLOAKROOM_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    let out = "";
+    const url = await new Promise((resolve, reject) => {
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", () => reject(new Error("serve exited before listening")));
+    });
+    const health = await fetch(`${url}/healthz`);
+    if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
+    child.kill("SIGTERM"); // the cache is written as the process exits
+    await exited;
+  } catch (error) {
+    console.warn(`bundle: no code cache written (${error.message}); the command starts without it`);
+    child.kill("SIGKILL");
+    await exited;
+  } finally {
+    clearTimeout(timer);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

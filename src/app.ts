@@ -22,6 +22,7 @@ import { createInvitationService } from "./auth/invitations.js";
 import type { AuthService } from "./auth/service.js";
 import { sessionIssuer } from "./auth/sessions.js";
 import type { Config } from "./config.js";
+import { consumerRecords } from "./consumers/records.js";
 import { consumersRoutes } from "./consumers/routes.js";
 import type { ConsumerKind } from "./consumers/schema.js";
 import { createConsumersService } from "./consumers/service.js";
@@ -201,6 +202,7 @@ async function assemble(base: Base): Promise<Cloakroom> {
       if (closed) return;
       closed = true;
       await app.close();
+      metrics.close();
       await runtime.stop();
       await denials.close();
       mailer?.close();
@@ -270,7 +272,7 @@ async function createRuntime(
   const log = logger.child({ component: "runtime" });
   // App installations' actions (X8): the same webhook client and S12 check as integrations; flows' `app`
   // steps call them too. Tests may hand in their own.
-  const appActions = createAppActions({ db: store.db, secrets, webhook });
+  const appActions = createAppActions({ db: store.db, records: consumerRecords, secrets, webhook });
   const flowApps: AppActions = deps.apps ?? appActions;
 
   const consumers = createConsumersService({
@@ -303,7 +305,7 @@ async function createRuntime(
       ),
   });
   const onFinished = (kind: ConsumerKind | "installation", status: "success" | "failure") =>
-    metrics.runs.labels(kind, status).inc();
+    metrics.countRun(kind, status);
   const orgRate = createOrgRateLimit(config.orgRunRatePerMinute);
   const worker = createSupervisedWorker({ store, consumers, executor, options, logger, onFinished });
   const runner = createRunnerService({
@@ -324,11 +326,12 @@ async function createRuntime(
     audit,
     auth,
     secrets,
+    records: consumerRecords,
+    runLog: runner,
     actions: appActions,
     redactEntry: createEntryRedaction({ secrets, redactors }),
     allowPrivateTargets: config.allowPrivateTargets,
     orgRate,
-    ...(options.logQuotaBytes !== undefined ? { logQuotaBytes: options.logQuotaBytes } : {}),
     onFinished: (status) => onFinished("installation", status),
   });
   const templates = createTemplatesService({ store, auth, consumers, secrets, redactors });

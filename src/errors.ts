@@ -9,6 +9,7 @@ export const httpStatusByCode = {
   not_found: 404,
   name_taken: 409,
   secret_in_use: 409,
+  installation_in_use: 409,
   version_conflict: 409,
   already_set_up: 409,
   conflict: 409,

@@ -1,7 +1,8 @@
 /**
- * The command users run is the bundle in dist/server (decision 0164): it must be the fresh one, and the
- * modules it loads on first use (undici for a delivery, the sandbox's worker thread, the OpenAPI document)
- * must work from it, not only from dist/src where the in-process tests run.
+ * The command users run is the bundle in dist/server (decisions 0164, 0275): it must be the fresh one, and
+ * the modules it loads on first use (undici for a delivery, the sandbox's worker thread, the OpenAPI
+ * document, prom-client for /metrics) must work from it, not only from dist/src where the in-process tests
+ * run.
  */
 import assert from "node:assert/strict";
 import { existsSync, statSync } from "node:fs";
@@ -42,8 +43,8 @@ describe("the bundled command", () => {
 
   it("is what bin/cloakroom.js runs after a build: present and not older than the compiled sources", (t) => {
     if (fromSources) return t.skip("run from sources: no build to compare with");
-    const bundle = join(repoRoot, "dist/server/main.js");
-    assert.ok(existsSync(bundle), "dist/server/main.js is missing: npm test bundles after tsc");
+    const bundle = join(repoRoot, "dist/server/main.cjs");
+    assert.ok(existsSync(bundle), "dist/server/main.cjs is missing: npm test bundles after tsc");
     assert.ok(
       statSync(bundle).mtimeMs >= statSync(join(repoRoot, "dist/.tsbuildinfo")).mtimeMs,
       "the bundle is older than the last tsc build, so the command would fall back to dist/src",
@@ -97,5 +98,14 @@ describe("the bundled command", () => {
     const openapi = await callServer(server.url, "GET", "/v1/openapi.json");
     assert.equal(openapi.status, 200);
     assert.ok("/v1/setup" in (openapi.body as { paths: Record<string, unknown> }).paths);
+
+    const metrics = await callServer(server.url, "GET", "/metrics");
+    assert.equal(metrics.status, 200);
+    assert.match(
+      metrics.text,
+      /cloakroom_http_request_duration_seconds_count\{method="POST",route="\/v1\/setup",status="201"\} 1/,
+    );
+    assert.match(metrics.text, /cloakroom_runs_total\{kind="integration",status="success"\} [1-9]/);
+    assert.match(metrics.text, /cloakroom_nodejs_eventloop_lag_seconds/);
   });
 });

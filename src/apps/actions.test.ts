@@ -4,120 +4,98 @@
  * answer and the stored run log redacted, the access recorded, and the rules of the delivery path.
  */
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { installApp, useAppSuite } from "../testing/apps.js";
 import { testDatabases } from "../testing/databases.js";
-import { eventually, type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
-import type { TestServer } from "../testing/server.js";
-import type { Sink } from "../testing/sink.js";
+import { eventually } from "../testing/runtime.js";
+import type { TestResponse } from "../testing/server.js";
 
-const SLACK = "s3cr3t-xoxb-slack-token";
-const ZENDESK = "s3cr3t-zendesk-api-token";
-const TWILIO = "s3cr3t-twilio-auth-token";
-const BEARER = "s3cr3t-bearer-token";
-const PASSWORD = "s3cr3t-basic-password";
+/** Each installation's secret value, by the secret's name. */
+const VALUES = {
+  SLACK_BOT_TOKEN: "s3cr3t-xoxb-slack-token",
+  ZENDESK_TOKEN: "s3cr3t-zendesk-api-token",
+  TWILIO_TOKEN: "s3cr3t-twilio-auth-token",
+  API_TOKEN: "s3cr3t-bearer-token",
+  API_PASSWORD: "s3cr3t-basic-password",
+};
+const { SLACK_BOT_TOKEN: SLACK, ZENDESK_TOKEN: ZENDESK, TWILIO_TOKEN: TWILIO } = VALUES;
+const { API_TOKEN: BEARER, API_PASSWORD: PASSWORD } = VALUES;
 const SID = "AC0123456789abcdef0123456789abcdef";
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 for (const database of testDatabases()) {
   describe(`installation actions on ${database.name}`, () => {
-    let server: TestServer;
-    let f: RuntimeFixture;
-    let sink: Sink;
-
-    before(async () => {
-      ({ server, f, sink } = await startRuntimeSuite(database));
-      await f.secret("SLACK_BOT_TOKEN", "token", SLACK);
-      await f.secret("ZENDESK_TOKEN", "token", ZENDESK);
-      await f.secret("TWILIO_TOKEN", "token", TWILIO);
-      await f.secret("API_TOKEN", "token", BEARER);
-      await f.secret("API_PASSWORD", "token", PASSWORD);
-      await f.secret("CREDS", "username_password", { username: "s3cr3t-user", password: "s3cr3t-pass" });
-      const install = async (body: Record<string, unknown>) => {
-        const res = await f.call("POST", f.p("/installations"), f.owner, body);
-        assert.equal(res.status, 201, res.text);
-      };
-      await install({
-        name: "slack",
-        app: "slack",
-        baseUrl: sink.url,
-        secrets: ["SLACK_BOT_TOKEN"],
-        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
-      });
-      await install({
-        name: "zendesk",
-        app: "zendesk",
-        baseUrl: `${sink.url}/zd`,
-        secrets: ["ZENDESK_TOKEN"],
-        config: {
-          subdomain: "acme",
-          email: "agent@acme.test",
-          api_token: { expr: 'secrets["ZENDESK_TOKEN"]' },
-        },
-      });
-      await install({
-        name: "twilio",
-        app: "twilio",
-        baseUrl: sink.url,
-        secrets: ["TWILIO_TOKEN"],
-        config: { account_sid: SID, auth_token: { expr: "secrets.TWILIO_TOKEN" }, from: "+15550001111" },
-      });
-      await install({
-        name: "api",
-        app: "http_bearer",
-        secrets: ["API_TOKEN"],
-        config: { base_url: `${sink.url}/v2`, token: { expr: "secrets.API_TOKEN" } },
-      });
-      await install({
-        name: "basic",
-        app: "http_basic",
-        secrets: ["API_PASSWORD"],
-        config: { base_url: sink.url, username: "robot", password: { expr: "secrets.API_PASSWORD" } },
-      });
-    });
-    beforeEach(() => {
-      sink.requests.length = 0;
-      sink.respond(() => ({
-        status: 200,
-        headers: { "content-type": "application/json" },
-        body: '{"ok":true}',
-      }));
-    });
-    after(async () => {
-      const db = server.cloakroom.store.db;
-      const stored = await db.selectFrom("run_logs").select("entry").execute();
-      const configs = await db.selectFrom("consumers").select("config").execute();
-      const audit = await db.selectFrom("audit_log").selectAll().execute();
-      await server.close();
-      await sink.close();
-      assert.ok(stored.length >= 8, `${stored.length} run-log entries`);
-      for (const row of stored)
-        assert.ok(!row.entry.includes("s3cr3t-"), `a stored entry holds a value: ${row.entry}`);
-      for (const value of [SLACK, ZENDESK, TWILIO, BEARER, PASSWORD].map(b64)) {
-        for (const row of stored)
-          assert.ok(!row.entry.includes(value.slice(0, 16)), "a stored entry holds a base64 value");
-      }
-      for (const row of configs) assert.ok(!row.config.includes("s3cr3t-"));
-      assert.ok(!JSON.stringify(audit).includes("s3cr3t-"), "the audit log holds a value");
-      for (const text of f.seen)
-        assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text.slice(0, 300)}`);
-      for (const line of server.logs) assert.ok(!line.includes("s3cr3t-"), "the server log holds a value");
+    const suite = useAppSuite(database, {
+      marker: "s3cr3t-",
+      forms: () => Object.values(VALUES).map((v) => b64(v).slice(0, 16)),
+      answer: '{"ok":true}',
+      async setup({ f, sink }) {
+        await f.secret("SLACK_BOT_TOKEN", "token", SLACK);
+        await f.secret("ZENDESK_TOKEN", "token", ZENDESK);
+        await f.secret("TWILIO_TOKEN", "token", TWILIO);
+        await f.secret("API_TOKEN", "token", BEARER);
+        await f.secret("API_PASSWORD", "token", PASSWORD);
+        const install = (body: Record<string, unknown>) => installApp(f, body);
+        await install({
+          name: "slack",
+          app: "slack",
+          baseUrl: sink.url,
+          secrets: ["SLACK_BOT_TOKEN"],
+          config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+        });
+        await install({
+          name: "zendesk",
+          app: "zendesk",
+          baseUrl: `${sink.url}/zd`,
+          secrets: ["ZENDESK_TOKEN"],
+          config: {
+            subdomain: "acme",
+            email: "agent@acme.test",
+            api_token: { expr: 'secrets["ZENDESK_TOKEN"]' },
+          },
+        });
+        await install({
+          name: "twilio",
+          app: "twilio",
+          baseUrl: sink.url,
+          secrets: ["TWILIO_TOKEN"],
+          config: { account_sid: SID, auth_token: { expr: "secrets.TWILIO_TOKEN" }, from: "+15550001111" },
+        });
+        await install({
+          name: "api",
+          app: "http_bearer",
+          secrets: ["API_TOKEN"],
+          config: { base_url: `${sink.url}/v2`, token: { expr: "secrets.API_TOKEN" } },
+        });
+        await install({
+          name: "basic",
+          app: "http_basic",
+          secrets: ["API_PASSWORD"],
+          config: { base_url: sink.url, username: "robot", password: { expr: "secrets.API_PASSWORD" } },
+        });
+      },
     });
 
-    const act = async (name: string, action: string, input: Record<string, string>, token = f.owner) =>
-      f.call("POST", f.p(`/installations/${name}/actions/${action}`), token, { input });
+    const act = async (name: string, action: string, input: Record<string, string>, token?: string) => {
+      const { f } = suite();
+      return f.call("POST", f.p(`/installations/${name}/actions/${action}`), token ?? f.owner, { input });
+    };
+
+    const answerJson = (status: number, body: string) =>
+      suite().sink.respond(() => ({ status, headers: { "content-type": "application/json" }, body }));
+    /** The one request a successful action sent, checked for its method, URL and Authorization header. */
+    const sent = (res: TestResponse, method: string, url: string, authorization: string) => {
+      assert.equal(res.body.status, "success", res.text);
+      const [got] = suite().sink.requests;
+      assert.deepEqual([got?.method, got?.url, got?.headers.authorization], [method, url, authorization]);
+      return got;
+    };
 
     it("slack posts the message with the bot token as a bearer token; the answer shows neither", async () => {
-      sink.respond(() => ({
-        status: 200,
-        headers: { "content-type": "application/json" },
-        body: '{"ok":true,"channel":"C1","ts":"1.2"}',
-      }));
+      const { f, sink } = suite();
+      answerJson(200, '{"ok":true,"channel":"C1","ts":"1.2"}');
       const res = await act("slack", "post_message", { channel: "#general", text: "Deployed" });
-      assert.equal(res.status, 200, res.text);
-      const [got] = sink.requests;
-      assert.equal(got?.method, "POST");
-      assert.equal(got?.url, "/api/chat.postMessage");
-      assert.equal(got?.headers.authorization, `Bearer ${SLACK}`);
+      const got = sent(res, "POST", "/api/chat.postMessage", `Bearer ${SLACK}`);
       assert.match(String(got?.headers["content-type"]), /^application\/json/);
       assert.deepEqual(JSON.parse(got?.body ?? ""), { channel: "#general", text: "Deployed" });
 
@@ -136,11 +114,7 @@ for (const database of testDatabases()) {
     });
 
     it("slack's ok: false in a 200 answer fails the action with Slack's error code", async () => {
-      sink.respond(() => ({
-        status: 200,
-        headers: { "content-type": "application/json" },
-        body: '{"ok":false,"error":"channel_not_found"}',
-      }));
+      answerJson(200, '{"ok":false,"error":"channel_not_found"}');
       const res = await act("slack", "post_message", { channel: "#nope", text: "x" });
       assert.equal(res.body.status, "failure");
       assert.equal(res.body.error.code, "app_error");
@@ -149,11 +123,12 @@ for (const database of testDatabases()) {
 
     it("zendesk creates a ticket with basic auth email/token:api_token", async () => {
       const res = await act("zendesk", "create_ticket", { subject: "Help", body: "It broke" });
-      assert.equal(res.body.status, "success", res.text);
-      const [got] = sink.requests;
-      assert.equal(got?.method, "POST");
-      assert.equal(got?.url, "/zd/api/v2/tickets.json");
-      assert.equal(got?.headers.authorization, `Basic ${b64(`agent@acme.test/token:${ZENDESK}`)}`);
+      const got = sent(
+        res,
+        "POST",
+        "/zd/api/v2/tickets.json",
+        `Basic ${b64(`agent@acme.test/token:${ZENDESK}`)}`,
+      );
       assert.deepEqual(JSON.parse(got?.body ?? ""), {
         ticket: { subject: "Help", comment: { body: "It broke" } },
       });
@@ -162,11 +137,12 @@ for (const database of testDatabases()) {
 
     it("twilio sends the SMS form-encoded with basic auth sid:token", async () => {
       const res = await act("twilio", "send_sms", { to: "+15559990000", body: "Code 1234 & more" });
-      assert.equal(res.body.status, "success", res.text);
-      const [got] = sink.requests;
-      assert.equal(got?.method, "POST");
-      assert.equal(got?.url, `/2010-04-01/Accounts/${SID}/Messages.json`);
-      assert.equal(got?.headers.authorization, `Basic ${b64(`${SID}:${TWILIO}`)}`);
+      const got = sent(
+        res,
+        "POST",
+        `/2010-04-01/Accounts/${SID}/Messages.json`,
+        `Basic ${b64(`${SID}:${TWILIO}`)}`,
+      );
       assert.equal(got?.headers["content-type"], "application/x-www-form-urlencoded");
       assert.deepEqual(Object.fromEntries(new URLSearchParams(got?.body ?? "")), {
         To: "+15559990000",
@@ -176,17 +152,9 @@ for (const database of testDatabases()) {
     });
 
     it("http_bearer sends the method, the path under base_url and the body as written; the output is the response", async () => {
-      sink.respond(() => ({
-        status: 201,
-        headers: { "content-type": "application/json" },
-        body: '{"id":7}',
-      }));
+      answerJson(201, '{"id":7}');
       const res = await act("api", "request", { method: "PUT", path: "/things/1?x=1", body: '{"a": 1}' });
-      assert.equal(res.body.status, "success", res.text);
-      const [got] = sink.requests;
-      assert.equal(got?.method, "PUT");
-      assert.equal(got?.url, "/v2/things/1?x=1");
-      assert.equal(got?.headers.authorization, `Bearer ${BEARER}`);
+      const got = sent(res, "PUT", "/v2/things/1?x=1", `Bearer ${BEARER}`);
       assert.equal(got?.body, '{"a": 1}');
       assert.equal(res.body.output.status, 201);
       assert.deepEqual(res.body.output.body, { id: 7 });
@@ -194,14 +162,11 @@ for (const database of testDatabases()) {
 
     it("http_basic sends basic auth username:password", async () => {
       const res = await act("basic", "request", { method: "GET", path: "/ping" });
-      assert.equal(res.body.status, "success", res.text);
-      const [got] = sink.requests;
-      assert.equal(got?.method, "GET");
-      assert.equal(got?.url, "/ping");
-      assert.equal(got?.headers.authorization, `Basic ${b64(`robot:${PASSWORD}`)}`);
+      const _got = sent(res, "GET", "/ping", `Basic ${b64(`robot:${PASSWORD}`)}`);
     });
 
     it("an action's failure is its entry: a 5xx answer, a value echoed back redacted", async () => {
+      const { sink } = suite();
       sink.respond((r) => ({ status: 502, body: `upstream saw ${r.headers.authorization}` }));
       const res = await act("api", "request", { method: "POST", path: "/x", body: "plain" });
       assert.equal(res.status, 200);
@@ -213,6 +178,7 @@ for (const database of testDatabases()) {
     });
 
     it("a redirect is not followed: the action fails with redirect_refused", async () => {
+      const { sink } = suite();
       sink.respond(() => ({ status: 302, headers: { location: "http://169.254.169.254/" }, body: "" }));
       const res = await act("basic", "request", { method: "GET", path: "/moved" });
       assert.equal(res.body.status, "failure");
@@ -221,6 +187,7 @@ for (const database of testDatabases()) {
     });
 
     it("bad action input is a 400 naming the field; an unknown action or installation is a 404", async () => {
+      const { f, sink } = suite();
       const missing = await act("slack", "post_message", { text: "no channel" });
       assert.equal(missing.status, 400, missing.text);
       assert.deepEqual(
@@ -244,6 +211,7 @@ for (const database of testDatabases()) {
     });
 
     it("viewers may not run an action; editors may", async () => {
+      const { f } = suite();
       const viewer = await f.tokenFor("viewer");
       assert.equal((await act("basic", "request", { method: "GET", path: "/" }, viewer)).status, 403);
       const editor = await f.tokenFor("editor");
@@ -254,6 +222,7 @@ for (const database of testDatabases()) {
     });
 
     it("a run records the access: last accessed by the installation (X7)", async () => {
+      const { f } = suite();
       await act("zendesk", "create_ticket", { subject: "a", body: "b" });
       await eventually(
         async () => {
@@ -268,6 +237,7 @@ for (const database of testDatabases()) {
     });
 
     it("an archived secret fails the action with secret_archived, naming it, and nothing is sent", async () => {
+      const { f, sink } = suite();
       assert.equal((await f.call("POST", `/v1/orgs/${f.org}/secrets/TWILIO_TOKEN/archive`)).status, 200);
       const res = await act("twilio", "send_sms", { to: "+1", body: "x" });
       assert.equal(res.body.status, "failure");
@@ -278,6 +248,7 @@ for (const database of testDatabases()) {
     });
 
     it("a secret bound to other hosts (S12) is not sent: destination_not_allowed before connecting", async () => {
+      const { f, sink } = suite();
       const bind = await f.call("PATCH", `/v1/orgs/${f.org}/secrets/SLACK_BOT_TOKEN`, f.owner, {
         allowedHosts: ["slack.com"],
       });
@@ -287,20 +258,6 @@ for (const database of testDatabases()) {
       assert.equal(res.body.error.code, "destination_not_allowed");
       assert.equal(sink.requests.length, 0);
       await f.call("PATCH", `/v1/orgs/${f.org}/secrets/SLACK_BOT_TOKEN`, f.owner, { allowedHosts: [] });
-    });
-
-    it("a secret field naming a secret that is not a token fails the action with the field's name", async () => {
-      const res = await f.call("POST", f.p("/installations"), f.owner, {
-        name: "pair",
-        app: "http_bearer",
-        secrets: ["CREDS"],
-        config: { base_url: sink.url, token: { expr: "secrets.CREDS" } },
-      });
-      assert.equal(res.status, 201, res.text);
-      const run = await act("pair", "request", { method: "GET", path: "/" });
-      assert.equal(run.body.error.code, "invalid_secret_type");
-      assert.match(run.body.error.message, /token/);
-      assert.equal(sink.requests.length, 0);
     });
   });
 }

@@ -5,9 +5,10 @@
  * timeout: X2). Flows call this through `AppActions` (the `app` step); the actions endpoint through
  * `perform`, which also hands back what the run-log entry needs. Nothing here is redacted: callers redact.
  */
-import { declaredNames } from "../consumers/store.js";
+import type { ConsumerRecords } from "../consumers/records.js";
 import { RunError } from "../errors.js";
 import { SENSITIVE } from "../redaction/index.js";
+import type { AppActions } from "../runtime/flows/app-actions.js";
 import { type BoundSecret, createDestinationCheck } from "../runtime/runner/destination.js";
 import { DELIVERY_HEADER, type Deliverer } from "../runtime/runner/execute.js";
 import { DEFAULT_TIMEOUT_MS, type RenderedRequest } from "../runtime/webhook/index.js";
@@ -15,31 +16,14 @@ import type { SecretResolver, SecretValue } from "../secrets/types.js";
 import type { Tx } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import { findApp } from "./catalog/index.js";
-import { checkInput, safe, secretRefName } from "./fns.js";
+import { configValues } from "./config-values.js";
+import { checkInput, safe } from "./fns.js";
 import { buildRequest, parseBody } from "./request.js";
-import type { ConfigValue } from "./schema.js";
-import { findInstallationRow, parseInstallationConfig } from "./store.js";
+import { installationConfigOf } from "./schema.js";
 import { ActionFailed, type ActionRequest, type ActionResponse, type AppAction } from "./types.js";
 
-/** The interface the flows runner declares for `app` steps (src/runtime/flows/app-actions.ts), structurally. */
-export interface AppActions {
-  invoke(args: InvokeArgs): Promise<{
-    request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-    response: ActionResponse;
-    output: unknown;
-  }>;
-  exists(projectId: string, installation: string): Promise<boolean>;
-}
-
-export interface InvokeArgs {
-  orgId: string;
-  projectId: string;
-  installation: string;
-  action: string;
-  input: Record<string, string>;
-  /** The organization, for fair sharing; an action is one HTTP request and takes no sandbox thread. */
-  tenant: string;
-}
+export type { AppActions } from "../runtime/flows/app-actions.js";
+export type InvokeArgs = Parameters<AppActions["invoke"]>[0];
 
 /** One performed action, with what a run-log entry of it needs (unredacted: the caller redacts). */
 export interface Performed {
@@ -56,53 +40,83 @@ export interface Performed {
 
 export interface AppActionsDeps {
   db: Tx;
+  /** The consumers domain's rows: an installation is one (X8). */
+  records: Pick<ConsumerRecords, "findByName" | "declaredNames">;
   secrets: Pick<SecretResolver, "resolveForRun">;
   webhook: Deliverer;
-  timeoutMs?: number;
 }
 
-export interface AppActionsRunner extends AppActions {
+export interface AppActionsRunner extends Required<AppActions> {
   /** Like `invoke`, but a failure is part of the answer (with the request and response when there were any). */
   perform(args: InvokeArgs): Promise<Performed>;
 }
 
+type Trace = Pick<Performed, "values" | "request" | "response">;
+
 export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
   const checkDestination = createDestinationCheck();
+  const find = (projectId: string, name: string) =>
+    deps.records.findByName(deps.db, { projectId, kind: "installation", name });
+  const locate = createLocator(find);
+  const resolve = createResolver(deps.secrets);
 
-  async function resolve(
-    args: InvokeArgs,
-    consumer: { id: string; name: string },
-    names: string[],
-  ): Promise<{ values: Record<string, SecretValue>; bound: BoundSecret[] }> {
-    if (names.length === 0) return { values: {}, bound: [] };
-    try {
-      const { values, allowedHosts } = await deps.secrets.resolveForRun(
-        { orgId: args.orgId, projectId: args.projectId },
-        names,
-        { kind: "installation", ...consumer },
-      );
-      const bound: BoundSecret[] = [];
-      for (const [name, hosts] of Object.entries(allowedHosts ?? {})) {
-        const value = values[name];
-        if (hosts.length > 0 && value !== undefined) bound.push({ name, value, allowedHosts: hosts });
-      }
-      return { values, bound };
-    } catch (error) {
-      if (error instanceof RunError) throw error;
-      throw new RunError("secrets_unavailable", "the installation's secrets could not be read", true);
-    }
+  /** Every step of one action, filling `trace` as it goes; a step that fails throws its RunError. */
+  async function run(args: InvokeArgs, located: Located, trace: Trace): Promise<Performed["outcome"]> {
+    const { row, stored, app, action } = located;
+    const names = (await deps.records.declaredNames(deps.db, [row.id])).get(row.id) ?? [];
+    const { values, bound } = await resolve(args, { id: row.id, name: row.name }, names);
+    trace.values = values;
+    const config = configValues(app, stored.config, values);
+    const base = stored.baseUrl ?? app.defaultBaseUrl(config);
+    if (base === null) throw new RunError("invalid_url", "the installation has no base URL");
+    const described = describe(action, config, args.input);
+    const request = buildRequest(base, described);
+    const deliveryId = newId();
+    trace.request = shown(request, described, deliveryId);
+    // S12, on the request as the client sends it, before it connects.
+    checkDestination(request, bound);
+    const timeoutMs = stored.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const result = await deps.webhook.deliver(request, { timeoutMs, deliveryId });
+    return answer(result, action, trace);
   }
 
-  /** The installation, its app and the action, or the RunError a flow's step fails with. */
-  async function locate(args: InvokeArgs) {
-    const row = await findInstallationRow(deps.db, args.projectId, args.installation);
+  async function perform(args: InvokeArgs): Promise<Performed> {
+    const located = await locate(args);
+    const trace: Trace = { values: {} };
+    let outcome: Performed["outcome"];
+    try {
+      outcome = await run(args, located, trace);
+    } catch (error) {
+      if (!(error instanceof RunError)) throw error;
+      outcome = { ok: false, error };
+    }
+    return { installation: { id: located.row.id, name: located.row.name }, ...trace, outcome };
+  }
+
+  return {
+    perform,
+    async invoke(args) {
+      const { outcome } = await perform(args);
+      if (!outcome.ok) throw outcome.error;
+      return { request: outcome.request, response: outcome.parsed, output: outcome.output };
+    },
+    exists: async (projectId, installation) => (await find(projectId, installation)) !== undefined,
+  };
+}
+
+type Located = Awaited<ReturnType<ReturnType<typeof createLocator>>>;
+
+/** The installation, its app and the action, or the RunError a flow's step fails with. */
+function createLocator(find: (projectId: string, name: string) => ReturnType<ConsumerRecords["findByName"]>) {
+  return async (args: InvokeArgs) => {
+    const row = await find(args.projectId, args.installation);
     if (!row) {
       throw new RunError(
         "installation_not_found",
         `no installation ${safe(args.installation)} in the project`,
       );
     }
-    const stored = parseInstallationConfig(row);
+    const stored = installationConfigOf(row);
     const app = findApp(stored.app);
     if (!app)
       throw new RunError("app_not_found", `the installation's app ${safe(stored.app)} is not in the catalog`);
@@ -119,81 +133,65 @@ export function createAppActions(deps: AppActionsDeps): AppActionsRunner {
       throw new RunError("invalid_input", `the action's input is invalid: ${fields}`);
     }
     return { row, stored, app, action };
-  }
-
-  async function perform(args: InvokeArgs): Promise<Performed> {
-    const { row, stored, app, action } = await locate(args);
-    const installation = { id: row.id, name: row.name };
-    const names = (await declaredNames(deps.db, [row.id])).get(row.id) ?? [];
-    // What happened so far, kept for the log whichever step fails.
-    const trace: Pick<Performed, "values" | "request" | "response"> = { values: {} };
-    let outcome: Performed["outcome"];
-    try {
-      const { values, bound } = await resolve(args, installation, names);
-      trace.values = values;
-      const config = configValues(stored.config, values);
-      const base = stored.baseUrl ?? app.defaultBaseUrl(config);
-      if (base === null) throw new RunError("invalid_url", "the installation has no base URL");
-      const described = describe(action, config, args.input);
-      const request = buildRequest(base, described);
-      const deliveryId = newId();
-      trace.request = shown(request, described, deliveryId);
-      // S12, on the request as the client sends it, before it connects.
-      checkDestination(request, bound);
-      outcome = await deliver(request, deliveryId, action, trace);
-    } catch (error) {
-      if (!(error instanceof RunError)) throw error;
-      outcome = { ok: false, error };
-    }
-    return { installation, ...trace, outcome };
-  }
-
-  async function deliver(
-    request: RenderedRequest,
-    deliveryId: string,
-    action: AppAction,
-    trace: Pick<Performed, "request" | "response">,
-  ): Promise<Performed["outcome"]> {
-    const result = await deps.webhook.deliver(request, {
-      timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      deliveryId,
-    });
-    if (result.status !== undefined) {
-      trace.response = { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" };
-    }
-    if (!result.ok || result.error || !trace.response || !trace.request) {
-      const error = result.error ?? {
-        code: "http_status",
-        message: `the service answered HTTP ${result.status ?? "(none)"}`,
-      };
-      throw new RunError(error.code, error.message, result.retryable);
-    }
-    const raw = trace.response;
-    const parsed: ActionResponse = {
-      status: raw.status,
-      headers: raw.headers,
-      body: parseBody(raw.headers, raw.body),
-    };
-    try {
-      const output = action.result ? action.result(parsed) : parsed.body;
-      return { ok: true, request: trace.request, parsed, output };
-    } catch (error) {
-      if (error instanceof ActionFailed) throw new RunError(error.code, error.message);
-      throw error;
-    }
-  }
-
-  return {
-    perform,
-    async invoke(args) {
-      const { outcome } = await perform(args);
-      if (!outcome.ok) throw outcome.error;
-      return { request: outcome.request, response: outcome.parsed, output: outcome.output };
-    },
-    async exists(projectId, installation) {
-      return (await findInstallationRow(deps.db, projectId, installation)) !== undefined;
-    },
   };
+}
+
+/** The installation's declared secrets, resolved as its own run (X7), and those bound to hosts (S12). */
+function createResolver(secrets: AppActionsDeps["secrets"]) {
+  return async (
+    args: InvokeArgs,
+    consumer: { id: string; name: string },
+    names: string[],
+  ): Promise<{ values: Record<string, SecretValue>; bound: BoundSecret[] }> => {
+    if (names.length === 0) return { values: {}, bound: [] };
+    try {
+      const { values, allowedHosts } = await secrets.resolveForRun(
+        { orgId: args.orgId, projectId: args.projectId },
+        names,
+        { kind: "installation", ...consumer },
+      );
+      const bound: BoundSecret[] = [];
+      for (const [name, hosts] of Object.entries(allowedHosts ?? {})) {
+        const value = values[name];
+        if (hosts.length > 0 && value !== undefined) bound.push({ name, value, allowedHosts: hosts });
+      }
+      return { values, bound };
+    } catch (error) {
+      if (error instanceof RunError) throw error;
+      throw new RunError("secrets_unavailable", "the installation's secrets could not be read", true);
+    }
+  };
+}
+
+/** The delivery's answer as the action's outcome: a failure, a non-2xx answer or an app's own refusal throws. */
+function answer(
+  result: Awaited<ReturnType<Deliverer["deliver"]>>,
+  action: AppAction,
+  trace: Trace,
+): Performed["outcome"] {
+  if (result.status !== undefined) {
+    trace.response = { status: result.status, headers: result.headers ?? {}, body: result.body ?? "" };
+  }
+  if (!result.ok || result.error || !trace.response || !trace.request) {
+    const error = result.error ?? {
+      code: "http_status",
+      message: `the service answered HTTP ${result.status ?? "(none)"}`,
+    };
+    throw new RunError(error.code, error.message, result.retryable);
+  }
+  const raw = trace.response;
+  const parsed: ActionResponse = {
+    status: raw.status,
+    headers: raw.headers,
+    body: parseBody(raw.headers, raw.body),
+  };
+  try {
+    const output = action.result ? action.result(parsed) : parsed.body;
+    return { ok: true, request: trace.request, parsed, output };
+  } catch (error) {
+    if (error instanceof ActionFailed) throw new RunError(error.code, error.message);
+    throw error;
+  }
 }
 
 /**
@@ -217,39 +215,4 @@ function describe(action: AppAction, config: Record<string, string>, input: Reco
     if (error instanceof RunError) throw error;
     throw new RunError("app_error", `the action ${action.id} could not build its request`);
   }
-}
-
-/**
- * Each field's value for the app module: literals as stored, secret fields from the resolved values. A
- * name spelled in another case than declared (alias policy, S1) is found ignoring case.
- */
-function configValues(
-  config: Record<string, ConfigValue>,
-  values: Record<string, SecretValue>,
-): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value === "string") {
-      out[key] = value;
-      continue;
-    }
-    const name = secretRefName(value.expr) ?? "";
-    const found =
-      values[name] ??
-      Object.entries(values).find(([declared]) => declared.toLowerCase() === name.toLowerCase())?.[1];
-    if (found === undefined) {
-      throw new RunError(
-        "secret_not_declared",
-        `field ${key} names ${safe(name)}, which the installation does not declare`,
-      );
-    }
-    if (typeof found !== "string") {
-      throw new RunError(
-        "invalid_secret_type",
-        `field ${key} takes a token secret; ${safe(name)} is not one`,
-      );
-    }
-    out[key] = found;
-  }
-  return out;
 }

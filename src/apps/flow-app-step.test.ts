@@ -5,30 +5,31 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { appStepFlow, closeWithoutLeaks, installApp, testFlow } from "../testing/apps.js";
 import { testDatabases } from "../testing/databases.js";
-import { type RuntimeFixture, startRuntimeSuite } from "../testing/runtime.js";
-import type { TestServer } from "../testing/server.js";
+import { type RuntimeFixture, type RuntimeSuite, startRuntimeSuite } from "../testing/runtime.js";
 import type { Sink } from "../testing/sink.js";
 
 const BOT_TOKEN = "s3cr3t-flow-slack-token";
 
 for (const database of testDatabases()) {
   describe(`a flow's app step on ${database.name}`, () => {
-    let server: TestServer;
+    let suite: RuntimeSuite;
     let f: RuntimeFixture;
     let sink: Sink;
+    const slack = (name: string) => ({
+      name,
+      app: "slack",
+      baseUrl: sink.url,
+      secrets: ["SLACK_BOT_TOKEN"],
+      config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+    });
 
     before(async () => {
-      ({ server, f, sink } = await startRuntimeSuite(database));
+      suite = await startRuntimeSuite(database);
+      ({ f, sink } = suite);
       await f.secret("SLACK_BOT_TOKEN", "token", BOT_TOKEN);
-      const installed = await f.call("POST", f.p("/installations"), f.owner, {
-        name: "team_slack",
-        app: "slack",
-        baseUrl: sink.url,
-        secrets: ["SLACK_BOT_TOKEN"],
-        config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
-      });
-      assert.equal(installed.status, 201, installed.text);
+      await installApp(f, slack("team_slack"));
     });
     beforeEach(() => {
       sink.requests.length = 0;
@@ -38,15 +39,7 @@ for (const database of testDatabases()) {
         body: '{"ok":true,"ts":"1.5"}',
       }));
     });
-    after(async () => {
-      const stored = await server.cloakroom.store.db.selectFrom("run_logs").select("entry").execute();
-      await server.close();
-      await sink.close();
-      assert.ok(stored.length > 0);
-      for (const row of stored) assert.ok(!row.entry.includes("s3cr3t-"), "a stored run log holds a value");
-      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), `an answer leaked a value: ${text}`);
-      for (const line of server.logs) assert.ok(!line.includes("s3cr3t-"), "the server log holds a value");
-    });
+    after(() => closeWithoutLeaks(suite, "s3cr3t-"));
 
     it("an app step posts through the installation and hands its output to the next step", async () => {
       const flow = await f.call("POST", f.p("/flows"), f.owner, {
@@ -98,22 +91,54 @@ for (const database of testDatabases()) {
         headers: { "content-type": "application/json" },
         body: '{"ok":false,"error":"not_in_channel"}',
       }));
+      const input = { channel: "c", text: "t" };
+      const flow = await appStepFlow(f, "fails", {
+        installation: "team_slack",
+        action: "post_message",
+        input,
+      });
+      const run = await testFlow(f, flow.id);
+      assert.equal(run.status, "failure");
+      assert.equal(run.steps[0].error.code, "app_error");
+    });
+
+    it("an installation a flow's app step names shows the flow, and its delete is refused naming it", async () => {
+      await installApp(f, slack("kept"));
+      const step = {
+        type: "app",
+        installation: "kept",
+        action: "post_message",
+        input: { channel: "c", text: "t" },
+      };
       const flow = await f.call("POST", f.p("/flows"), f.owner, {
-        name: "fails",
+        name: "uses_kept",
         steps: [
-          {
-            id: "post",
-            type: "app",
-            installation: "team_slack",
-            action: "post_message",
-            input: { channel: "c", text: "t" },
-          },
+          { id: "first", ...step },
+          { id: "again", ...step },
         ],
       });
       assert.equal(flow.status, 201, flow.text);
-      const res = await f.call("POST", f.p(`/flows/${flow.body.id}/test`), f.owner, {});
-      assert.equal(res.body.status, "failure");
-      assert.equal(res.body.steps[0].error.code, "app_error");
+      const other = await f.call("POST", f.p("/flows"), f.owner, {
+        name: "unrelated",
+        steps: [{ id: "s", type: "logic", code: "export default () => 'kept'" }],
+      });
+      assert.equal(other.status, 201, other.text);
+      const usedBy = [{ kind: "flow", id: flow.body.id, name: "uses_kept" }];
+      assert.deepEqual((await f.call("GET", f.p("/installations/kept"))).body.usedBy, usedBy);
+
+      const refused = await f.call("DELETE", f.p("/installations/kept"));
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(refused.body.error.code, "installation_in_use");
+      assert.match(refused.body.error.message, /uses_kept/);
+      assert.deepEqual(refused.body.error.details.usedBy, usedBy);
+      assert.equal((await f.call("GET", f.p("/installations/kept"))).status, 200, "it is still there");
+      // `_` is a LIKE wildcard: "k_pt" matches the text "kept", but no step names k_pt.
+      await installApp(f, slack("k_pt"));
+      assert.equal((await f.call("DELETE", f.p("/installations/k_pt"))).status, 204);
+
+      assert.equal((await f.call("DELETE", f.p(`/flows/${flow.body.id}`))).status, 204);
+      assert.deepEqual((await f.call("GET", f.p("/installations/kept"))).body.usedBy, []);
+      assert.equal((await f.call("DELETE", f.p("/installations/kept"))).status, 204);
     });
 
     it("a step naming an installation the project does not have is refused at save", async () => {

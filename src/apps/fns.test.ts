@@ -4,13 +4,19 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { RunError } from "../errors.js";
 import { catalog, findApp } from "./catalog/index.js";
-import { checkConfig, checkInput, secretRefName } from "./fns.js";
+import { checkConfig, checkInput } from "./fns.js";
 import { buildRequest } from "./request.js";
 import { INSTALLATION_NAME } from "./schema.js";
+import { partProblem, secretRef, valueAt } from "./secret-refs.js";
 import { path } from "./types.js";
 
 const secretName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,40}$/);
 const space = fc.constantFrom("", " ", "  ", "\t");
+
+const secretRefName = (expr: string) => {
+  const ref = secretRef(expr);
+  return ref && ref.path.length === 0 ? ref.name : null;
+};
 
 describe("a secret field's expression", () => {
   it("names the secret in every written form of secrets.NAME", () => {
@@ -22,11 +28,45 @@ describe("a secret field's expression", () => {
     );
   });
 
+  it("names a part of a typed secret in every written form of secrets.NAME.part", () => {
+    fc.assert(
+      fc.property(secretName, space, fc.constantFrom('"', "'"), (name, a, q) => {
+        const want = { name, path: ["password"] };
+        assert.deepEqual(secretRef(`secrets.${name}${a}.${a}password`), want);
+        assert.deepEqual(secretRef(`secrets[${q}${name}${q}]${a}[${a}${q}password${q}${a}]`), want);
+      }),
+    );
+    assert.deepEqual(secretRef('secrets.CFG.eu["api-key"]'), { name: "CFG", path: ["eu", "api-key"] });
+  });
+
+  it("a part must fit the secret's type: a token whole, .username or .password, a path into JSON", () => {
+    const ref = (expr: string) => secretRef(expr) ?? assert.fail(expr);
+    assert.equal(partProblem(ref("secrets.T"), "token"), null);
+    assert.match(partProblem(ref("secrets.T.x"), "token") ?? "", /T is a token/);
+    assert.equal(partProblem(ref("secrets.C.username"), "username_password"), null);
+    assert.equal(partProblem(ref("secrets.C.password"), "username_password"), null);
+    assert.match(partProblem(ref("secrets.C"), "username_password") ?? "", /C\.username or \.password/);
+    assert.match(partProblem(ref("secrets.C.pin"), "username_password") ?? "", /C\.username or \.password/);
+    assert.equal(partProblem(ref("secrets.J.a.b"), "json"), null);
+    assert.match(partProblem(ref("secrets.J"), "json") ?? "", /J is a JSON secret/);
+  });
+
+  it("a part's value is a string leaf, never an inherited property or an object", () => {
+    const value = { a: { b: "leaf", n: 7 }, list: ["x"] };
+    assert.equal(valueAt(value, ["a", "b"]), "leaf");
+    assert.equal(valueAt(value, ["a"]), undefined);
+    assert.equal(valueAt(value, ["a", "n"]), undefined);
+    assert.equal(valueAt(value, ["list", "0"]), undefined);
+    assert.equal(valueAt(value, ["constructor"]), undefined);
+    assert.equal(valueAt("token", []), "token");
+    assert.equal(valueAt("token", ["length"]), undefined);
+  });
+
   it("names nothing when the expression is anything more than one secret", () => {
     fc.assert(
       fc.property(
         secretName,
-        fc.constantFrom(" + 'x'", ".length", "()", ".trim()", " || ''", ";1"),
+        fc.constantFrom(" + 'x'", ".length()", "()", ".trim()", " || ''", ";1", "[0]", ".a.", "?.a"),
         (name, more) => {
           assert.equal(secretRefName(`secrets.${name}${more}`), null);
         },
@@ -39,7 +79,9 @@ describe("a secret field's expression", () => {
       "secret.A",
       "secrets[A]",
       'secrets["A" + "B"]',
-      "secrets.A.B",
+      "secrets.A.B()",
+      "secrets.A[B]",
+      "secrets.A.a.b.c.d.e.f.g.h.i",
       "'secrets.A'",
       "x.secrets.A",
       "secrets.$A",
@@ -77,7 +119,41 @@ describe("an app's configuration", () => {
       },
       { allowPrivate: false },
     );
-    assert.deepEqual(ok, { problems: [], secretMisuse: false, used: ["ZD"] });
+    assert.deepEqual(ok, {
+      problems: [],
+      secretMisuse: false,
+      used: [{ field: "api_token", name: "ZD", path: [] }],
+    });
+  });
+
+  it("takes a secret's part in a plain field, but never in a URL field", () => {
+    const basic = findApp("http_basic")!;
+    const creds = {
+      username: { expr: "secrets.CREDS.username" },
+      password: { expr: "secrets.CREDS.password" },
+    };
+    const ok = checkConfig(
+      basic,
+      { baseUrl: null, config: { base_url: "https://api.test", ...creds } },
+      { allowPrivate: false },
+    );
+    assert.deepEqual(ok.problems, []);
+    assert.deepEqual(
+      ok.used.map((u) => [u.field, u.name, u.path.join(".")]),
+      [
+        ["username", "CREDS", "username"],
+        ["password", "CREDS", "password"],
+      ],
+    );
+    const url = checkConfig(
+      basic,
+      { baseUrl: null, config: { base_url: { expr: "secrets.URL" }, ...creds } },
+      { allowPrivate: false },
+    );
+    assert.deepEqual(
+      url.problems.map((p) => p.field),
+      ["body.config.base_url"],
+    );
   });
 
   it("refuses a literal in a secret field, and says so", () => {

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { consumerRecords } from "../consumers/records.js";
 import { setConsumerSecrets } from "../consumers/store.js";
 import { RunError } from "../errors.js";
 import { createWebhookClient, type WebhookClient } from "../runtime/webhook/index.js";
@@ -58,6 +59,7 @@ for (const database of testDatabases()) {
       await setConsumerSecrets(store.db, id, [{ name: "API_TOKEN", secretId: secret.id }]);
       actions = createAppActions({
         db: store.db,
+        records: consumerRecords,
         webhook,
         secrets: {
           async resolveForRun(_scope, names, consumer) {

@@ -8,12 +8,8 @@ import type { ActionRequest } from "./types.js";
 
 /** Why a base URL (an installation's `baseUrl`, a `base_url` field) can never be used, or null. */
 export function baseUrlProblem(text: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return "is not an absolute URL";
-  }
+  if (!URL.canParse(text)) return "is not an absolute URL";
+  const url = new URL(text);
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
   if (url.username !== "" || url.password !== "") return "must not carry a user name or password";
   if (url.search !== "" || url.hash !== "") return "must not have a query or fragment";

@@ -1,4 +1,5 @@
 /** HTTP routes of the app catalog and installations (SPEC API contract). Thin: parse, one call, answer. */
+import type { RequestContext } from "../caller.js";
 import { type OrgAuth, projectRequest } from "../consumers/routes.js";
 import { projectParams } from "../consumers/schema.js";
 import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
@@ -23,7 +24,12 @@ export function appsRoutes(deps: {
   runAction: RunAction;
   auth: OrgAuth;
 }): RouteDef[] {
-  const { installations, runAction, auth } = deps;
+  const { installations, runAction } = deps;
+  const enter = (ctx: RequestContext, params: { org: string; project: string }) =>
+    projectRequest(deps.auth, ctx, params);
+  /** What the routes on the project's installations, and on one of them, share. */
+  const all = { url: path, tags, params: projectParams };
+  const one = { url: `${path}/:name`, tags, params: installationParams };
   return [
     defineRoute({
       method: "GET",
@@ -34,77 +40,58 @@ export function appsRoutes(deps: {
       handler: async () => ok(catalogView()),
     }),
     defineRoute({
+      ...all,
       method: "GET",
-      url: path,
       summary: "List the project's app installations",
-      tags,
-      params: projectParams,
       responses: { 200: installationListSchema },
-      async handler({ params, ctx }) {
-        const r = await projectRequest(auth, ctx, params);
-        return ok({ installations: await installations.list(r) });
-      },
+      handler: async ({ params, ctx }) =>
+        ok({ installations: await installations.list(await enter(ctx, params)) }),
     }),
     defineRoute({
+      ...all,
       method: "POST",
-      url: path,
       summary: "Install an app: its secret fields take secrets.NAME of a declared secret",
-      tags,
-      params: projectParams,
       body: installationInputSchema,
       responses: { 201: installationSchema },
-      async handler({ params, body, ctx }) {
-        return created(await installations.create(await projectRequest(auth, ctx, params), body));
-      },
+      handler: async ({ params, body, ctx }) =>
+        created(await installations.create(await enter(ctx, params), body)),
     }),
     defineRoute({
+      ...one,
       method: "GET",
-      url: `${path}/:name`,
-      summary: "Read an installation",
-      tags,
-      params: installationParams,
+      summary: "Read an installation, with the flows that use it (usedBy)",
       responses: { 200: installationSchema },
-      async handler({ params, ctx }) {
-        return ok(await installations.get(await projectRequest(auth, ctx, params), params.name));
-      },
+      handler: async ({ params, ctx }) => ok(await installations.get(await enter(ctx, params), params.name)),
     }),
     defineRoute({
-      method: "PUT",
-      url: `${path}/:name`,
-      summary: "Replace an installation (its name stays)",
-      tags,
-      params: installationParams,
+      ...one,
       body: installationInputSchema,
       responses: { 200: installationSchema },
-      async handler({ params, body, ctx }) {
-        const r = await projectRequest(auth, ctx, params);
-        return ok(await installations.update(r, params.name, body));
-      },
+      method: "PUT",
+      summary: "Replace an installation (its name stays)",
+      handler: async ({ params, body, ctx }) =>
+        ok(await installations.update(await enter(ctx, params), params.name, body)),
     }),
     defineRoute({
+      ...one,
       method: "DELETE",
-      url: `${path}/:name`,
-      summary: "Delete an installation (the usage counts of its secrets drop at once)",
-      tags,
-      params: installationParams,
+      summary: "Delete an installation no flow uses (the usage counts of its secrets drop at once)",
       responses: { 204: null },
       async handler({ params, ctx }) {
-        await installations.remove(await projectRequest(auth, ctx, params), params.name);
+        await installations.remove(await enter(ctx, params), params.name);
         return noContent();
       },
     }),
     defineRoute({
-      method: "POST",
+      ...one,
       url: `${path}/:name/actions/:action`,
-      summary: "Run an installation's action once, now, and answer its redacted run-log entry",
-      tags,
       params: actionParams,
+      method: "POST",
+      summary: "Run an installation's action once, now, and answer its redacted run-log entry",
       body: actionBody,
       responses: { 200: runLogEntrySchema },
-      async handler({ params, body, ctx }) {
-        const r = await projectRequest(auth, ctx, params);
-        return ok(await runAction(r, params.name, params.action, body));
-      },
+      handler: async ({ params, body, ctx }) =>
+        ok(await runAction(await enter(ctx, params), params.name, params.action, body)),
     }),
   ];
 }

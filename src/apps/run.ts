@@ -4,29 +4,31 @@
  * returned (X6). The entry's consumer is the installation; its event is the action (name) and the input
  * (data).
  */
-import { enterProject, type ProjectAuth, type ProjectRequest } from "../consumers/service.js";
+import { enterProject, type ProjectAuth, type ProjectRequest } from "../consumers/project.js";
+import type { ConsumerRecords } from "../consumers/records.js";
 import { AppError, RunError } from "../errors.js";
 import type { RedactEntry } from "../runtime/runner/entry-redaction.js";
 import type { OrgRateLimit } from "../runtime/runner/rate-limit.js";
 import type { RunLogEntry } from "../runtime/runner/schema.js";
-import { insertRunLog } from "../runtime/runner/store.js";
+import type { RunnerService } from "../runtime/runner/service.js";
 import type { Store } from "../store/db.js";
 import { newId } from "../store/ids.js";
 import type { AppActionsRunner, Performed } from "./actions.js";
 import { findApp } from "./catalog/index.js";
 import { checkInput, safe } from "./fns.js";
-import type { ActionBody } from "./schema.js";
-import { findInstallationRow, parseInstallationConfig } from "./store.js";
+import { type ActionBody, installationConfigOf } from "./schema.js";
 
 export interface ActionRunDeps {
   store: Store;
   auth: ProjectAuth;
+  records: Pick<ConsumerRecords, "findByName">;
+  /** The runner's run log: the entry is kept there under the organization's quota. */
+  runLog: Pick<RunnerService, "keep">;
   actions: Pick<AppActionsRunner, "perform">;
   /** The runtime's run-log redaction (X6): the scope's live values and the run's, then the entry's bounds. */
   redactEntry: RedactEntry;
   /** Publishing and manual runs per organization (CLOAKROOM_ORG_RUN_RATE), shared with the runner's. */
   orgRate?: OrgRateLimit;
-  logQuotaBytes?: number;
   onFinished?(status: RunLogEntry["status"]): void;
 }
 
@@ -46,9 +48,10 @@ export function createActionRun(deps: ActionRunDeps): RunAction {
         "this organization publishes or runs too often; try again shortly (CLOAKROOM_ORG_RUN_RATE)",
       );
     }
-    const row = await findInstallationRow(deps.store.db, t.project.id, name);
+    const where = { projectId: t.project.id, kind: "installation" as const, name };
+    const row = await deps.records.findByName(deps.store.db, where);
     if (!row) throw new AppError("not_found", `no installation ${safe(name)} in project ${t.project.slug}`);
-    const app = findApp(parseInstallationConfig(row).app);
+    const app = findApp(installationConfigOf(row).app);
     const action = app?.actions.find((a) => a.id === actionId);
     if (!app || !action) {
       throw new AppError("not_found", `${app?.id ?? "the app"} has no action ${safe(actionId)}`);
@@ -93,7 +96,7 @@ export function createActionRun(deps: ActionRunDeps): RunAction {
         : { error: { code: outcome.error.code, message: outcome.error.message } }),
     };
     const sealed = await deps.redactEntry(scope, entry, performed.values);
-    await insertRunLog(deps.store.db, { ...scope, runId: null, entry: sealed }, deps.logQuotaBytes);
+    await deps.runLog.keep(scope, sealed);
     deps.onFinished?.(sealed.status);
     return sealed;
   };

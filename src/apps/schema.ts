@@ -32,6 +32,8 @@ export const installationInputSchema = z.object({
   baseUrl: z.string().min(1).max(2048).nullable().default(null),
   secrets: secretNames.default([]),
   config: z.record(fieldKey, configValue).default({}),
+  /** Each action's request, as an integration's (X2): the default 10 s, at most 30 s. */
+  timeoutMs: z.number().int().min(1).max(LIMITS.timeoutMsMax).default(LIMITS.integrationTimeoutMs),
 });
 export type InstallationInput = z.output<typeof installationInputSchema>;
 
@@ -41,6 +43,9 @@ export const installationSchema = z.object({
   baseUrl: z.string().nullable(),
   secrets: z.array(z.string()),
   config: z.record(z.string(), configValue),
+  timeoutMs: z.number(),
+  /** On `GET .../installations/{name}`: the flows whose `app` steps use it (they keep it from being deleted). */
+  usedBy: z.array(z.object({ kind: z.literal("flow"), id: z.string(), name: z.string() })).optional(),
 });
 export type Installation = z.output<typeof installationSchema>;
 
@@ -91,4 +96,11 @@ export interface InstallationConfig {
   app: string;
   baseUrl: string | null;
   config: Record<string, ConfigValue>;
+  /** Absent in installations saved before it existed: the default then. */
+  timeoutMs?: number;
+}
+
+/** The stored configuration of an installation's row. */
+export function installationConfigOf(row: { config: string }): InstallationConfig {
+  return JSON.parse(row.config) as InstallationConfig;
 }

@@ -5,28 +5,16 @@
  * after DNS, before anything is sent.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { useAppSuite } from "../testing/apps.js";
 import { testDatabases } from "../testing/databases.js";
-import { type RuntimeFixture, runtimeFixture } from "../testing/runtime.js";
-import { startTestServer, type TestServer } from "../testing/server.js";
-import { type Sink, startSink } from "../testing/sink.js";
 
 for (const database of testDatabases()) {
   describe(`installation requests and the SSRF guard on ${database.name}`, () => {
-    let server: TestServer;
-    let f: RuntimeFixture;
-    let sink: Sink;
-
-    before(async () => {
-      server = await startTestServer(database, { CLOAKROOM_ALLOW_PRIVATE_TARGETS: "false" });
-      f = await runtimeFixture(server);
-      sink = await startSink();
-      await f.secret("API_TOKEN", "token", "s3cr3t-token-value");
-    });
-    after(async () => {
-      await server.close();
-      await sink.close();
-      for (const text of f.seen) assert.ok(!text.includes("s3cr3t-"), "an answer leaked a value");
+    const suite = useAppSuite(database, {
+      env: { CLOAKROOM_ALLOW_PRIVATE_TARGETS: "false" },
+      marker: "s3cr3t-",
+      setup: ({ f }) => f.secret("API_TOKEN", "token", "s3cr3t-token-value"),
     });
 
     const bearer = (over: Record<string, unknown>) => ({
@@ -39,6 +27,7 @@ for (const database of testDatabases()) {
     });
 
     it("a private or loopback base URL is refused at save", async () => {
+      const { f, sink } = suite();
       for (const [body, field] of [
         [bearer({ baseUrl: sink.url }), "body.baseUrl"],
         [bearer({ baseUrl: "http://169.254.169.254" }), "body.baseUrl"],
@@ -61,6 +50,7 @@ for (const database of testDatabases()) {
     });
 
     it("a private target that got past the save is refused when the action runs, and nothing is sent", async () => {
+      const { f, sink, server } = suite();
       const made = await f.call("POST", f.p("/installations"), f.owner, bearer({}));
       assert.equal(made.status, 201, made.text);
       // As if saved while private targets were allowed: point it at the sink behind the API's back.

@@ -85,6 +85,31 @@ export class ActionFailed extends Error {
   }
 }
 
+/** A configuration field, required unless said otherwise; a plain field takes a literal. */
+export const field = (key: string, label: string, more: Partial<AppField> = {}): AppField => ({
+  key,
+  label,
+  secret: false,
+  required: true,
+  ...more,
+});
+
+/** A field that takes only `secrets.NAME` (or a part of a typed secret). */
+export const secretField = (key: string, label: string, required = true): AppField =>
+  field(key, label, { secret: true, required });
+
+/** An action's input field, required unless said otherwise. */
+export const inputField = (
+  key: string,
+  label: string,
+  more: Partial<ActionInputField> = {},
+): ActionInputField => ({
+  key,
+  label,
+  required: true,
+  ...more,
+});
+
 /** Keeps the literal types of a definition while checking it against the format. */
 export const defineApp = (app: AppDefinition): AppDefinition => app;
 

@@ -3,6 +3,7 @@
  * config file), the organization (--org, CLOAKROOM_ORG, the saved default, or the caller's only one) and
  * the project (--project or CLOAKROOM_PROJECT).
  */
+import type { Command } from "commander";
 import { type CloakroomClient, createClient, type ProjectScope, type Scope } from "../client/index.js";
 import { version } from "../version.js";
 import { configPath, readConfig, type SavedConfig } from "./config-file.js";
@@ -41,7 +42,7 @@ export function clientFor(url: string, token: string | undefined): CloakroomClie
 }
 
 /** A client with a URL and a token, or a message saying how to get them. */
-export async function signedInClient(io: CliIo): Promise<{ client: CloakroomClient; session: Session }> {
+export async function signedInClient(io: CliIo): Promise<SignedIn> {
   const session = await loadSession(io);
   if (!session.url || !session.token) {
     throw new CliError(
@@ -51,10 +52,56 @@ export async function signedInClient(io: CliIo): Promise<{ client: CloakroomClie
   return { client: clientFor(session.url, session.token), session };
 }
 
-export interface ScopeFlags {
+/** `--json`: print the API's JSON as is instead of the human form. */
+export interface JsonFlag {
+  json?: boolean;
+}
+
+export interface OrgFlags extends JsonFlag {
   org?: string;
+}
+
+export interface ScopeFlags extends OrgFlags {
   project?: string;
 }
+
+const JSON_HELP = "print the API's JSON";
+
+/** `--org` then `--json` (with its own help, or none when `json` is false): the flags of an org's commands. */
+export function withOrg(cmd: Command, json: string | false = JSON_HELP): Command {
+  cmd.option("--org <slug>", "organization (default: the saved or only one)");
+  return json === false ? cmd : cmd.option("--json", json);
+}
+
+/** `--org`, `--project` and `--json`, the flags of every command on a project's consumers and events. */
+export function withProject(cmd: Command, projectHelp = "project (default: CLOAKROOM_PROJECT)"): Command {
+  return withOrg(cmd, false).option("--project <slug>", projectHelp).option("--json", JSON_HELP);
+}
+
+type SignedIn = { client: CloakroomClient; session: Session };
+
+/** A signed-in client and what `resolve` finds with it, under `key`: the organization, a scope, a project. */
+async function signedInWith<K extends string, R>(
+  io: CliIo,
+  key: K,
+  resolve: (client: CloakroomClient, session: Session) => Promise<R>,
+): Promise<SignedIn & Record<K, R>> {
+  const { client, session } = await signedInClient(io);
+  // A computed key widens to `string` for TypeScript; `key` is exactly K.
+  return { client, session, [key]: await resolve(client, session) } as SignedIn & Record<K, R>;
+}
+
+/** A signed-in client and the organization the flags name. */
+export const orgContext = (io: CliIo, flags: OrgFlags) =>
+  signedInWith(io, "org", (client, session) => resolveOrg(io, client, session, flags.org));
+
+/** A signed-in client and the scope the flags name: the organization's, or a project's with --project. */
+export const scopeContext = (io: CliIo, flags: ScopeFlags) =>
+  signedInWith(io, "scope", (client, session) => resolveScope(io, client, session, flags));
+
+/** A signed-in client and the project the flags (or CLOAKROOM_PROJECT) name. */
+export const projectContext = (io: CliIo, flags: ScopeFlags) =>
+  signedInWith(io, "scope", (client, session) => resolveProjectScope(io, client, session, flags));
 
 export async function resolveOrg(
   io: CliIo,

@@ -1,18 +1,9 @@
 /** Files and JSON the commands read: bounded, and never quoted back in a message (it may hold a value). */
 import { readFile, stat } from "node:fs/promises";
-import type { Command } from "commander";
 import { CliError } from "./io.js";
 
 /** Larger than the server's 64 KiB so the server, not the CLI, names the limit; small enough to be safe. */
 export const READ_LIMIT = 1024 * 1024;
-
-/** `--org`, `--project` and `--json`, the flags of every command on a project's consumers and events. */
-export function withProject(cmd: Command): Command {
-  return cmd
-    .option("--org <slug>", "organization (default: the saved or only one)")
-    .option("--project <slug>", "project (default: CLOAKROOM_PROJECT)")
-    .option("--json", "print the API's JSON");
-}
 
 /** A regular file of at most READ_LIMIT bytes; `what` names it in messages ("data file"). */
 export async function readTextFile(path: string, what: string): Promise<string> {
@@ -27,6 +18,11 @@ export async function readTextFile(path: string, what: string): Promise<string> 
       `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
+}
+
+/** A JSON object from a file: a definition (`--file`) in the API's shape. */
+export async function readJsonObjectFile(path: string, what: string): Promise<Record<string, unknown>> {
+  return parseJsonObject(await readTextFile(path, what), `the file ${path}`);
 }
 
 export function parseJson(text: string, where: string): unknown {
@@ -45,4 +41,19 @@ export async function eventData(flags: { data?: string; dataFile?: string }): Pr
   if (flags.dataFile !== undefined)
     return parseJson(await readTextFile(flags.dataFile, "data file"), flags.dataFile);
   return undefined;
+}
+
+/** JSON.parse's own messages quote the input; these never do. */
+export function parseJsonObject(text: string, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new CliError(`${where} is not valid JSON${position ? ` (error at character ${position})` : ""}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new CliError(`${where} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
 }

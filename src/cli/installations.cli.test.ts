@@ -130,6 +130,17 @@ for (const database of testDatabases()) {
       for (const r of [created, invoked, json, failed, refused])
         assert.ok(!everything(r).includes(BOT_TOKEN));
 
+      const flowFile = join(cli.home, "flow.json");
+      const step = { id: "post", type: "app", installation: "demo_slack", action: "post_message", input: {} };
+      writeFileSync(flowFile, JSON.stringify({ name: "announce", steps: [step] }));
+      const flow = await run(["flows", "create", "--file", flowFile, "--json"]);
+      assert.equal(flow.code, 0, everything(flow));
+      const inUse = await run(["installations", "delete", "demo_slack"]);
+      assert.notEqual(inUse.code, 0, everything(inUse));
+      assert.match(inUse.stderr, /is used by 1 flow\(s\) \(announce\)/);
+      assert.match(inUse.stderr, /used by: flow\/announce/);
+      assert.equal((await run(["flows", "delete", JSON.parse(flow.stdout).id])).code, 0);
+
       assert.equal((await run(["installations", "delete", "demo_slack"])).code, 0);
       assert.match((await run(["installations", "list"])).stderr, /no installations in acme\/app/);
     });

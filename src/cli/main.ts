@@ -1,7 +1,9 @@
-// The `cloakroom` executable's entry (bin/cloakroom.js imports the compiled file).
+// The `cloakroom` executable's entry (bin/cloakroom.js runs the bundle of it, or the compiled file). No
+// top-level await: the bundle is a CommonJS script (scripts/bundle.mjs, decision 0275).
 import { processIo } from "./io.js";
 import { runCli } from "./program.js";
 
-const code = await runCli(process.argv.slice(2), processIo());
-// exitCode, not exit(): `serve` and `logs --follow` keep running until their own handlers end them.
-process.exitCode = code;
+void runCli(process.argv.slice(2), processIo()).then((code) => {
+  // exitCode, not exit(): `serve` and `logs --follow` keep running until their own handlers end them.
+  process.exitCode = code;
+});

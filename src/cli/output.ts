@@ -2,24 +2,28 @@
 import type { ConsumerRef } from "../client/index.js";
 import type { CliIo } from "./io.js";
 
-export interface Column<T> {
-  header: string;
-  get(row: T): string;
-}
+/** A table's columns: each header, in order, with the row's field it shows or how its cell reads. */
+export type Columns<T> = Record<string, StringKey<T> | ((row: T) => string)>;
+
+type StringKey<T> = { [K in keyof T]: T[K] extends string ? K : never }[keyof T] & string;
 
 /** Left-aligned columns separated by two spaces; control characters in cells are made visible. */
-export function renderTable<T>(rows: T[], columns: Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((c) => printable(c.get(row))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => width(r[i] ?? ""))));
+export function renderTable<T>(rows: T[], columns: Columns<T>): string {
+  const headers = Object.keys(columns);
+  const getters = Object.values(columns);
+  const cells = rows.map((row) =>
+    getters.map((get) => printable(typeof get === "function" ? get(row) : (row[get] as string))),
+  );
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => width(r[i] ?? ""))));
   const line = (values: string[]) =>
     values
       .map((v, i) => (i === values.length - 1 ? v : v + " ".repeat((widths[i] ?? 0) - width(v))))
       .join("  ")
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n") + "\n";
+  return [line(headers), ...cells.map(line)].join("\n") + "\n";
 }
 
-export function printTable<T>(io: CliIo, rows: T[], columns: Column<T>[], empty: string): void {
+export function printTable<T>(io: CliIo, rows: T[], columns: Columns<T>, empty: string): void {
   if (rows.length === 0) {
     io.stderr.write(`${empty}\n`);
     return;
@@ -44,6 +48,12 @@ export function shortTime(iso: string | null | undefined, never = "never"): stri
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 16).replace("T", " ")}Z`;
 }
+
+/** A column showing a timestamp field as `shortTime` does. */
+export const time =
+  <K extends string>(key: K) =>
+  (row: Record<K, string | null | undefined>): string =>
+    shortTime(row[key]);
 
 export function consumerLabel(ref: ConsumerRef | null | undefined): string {
   return ref ? `${ref.kind}/${ref.name}` : "";

@@ -42,7 +42,12 @@ Exit codes:
 /** Options that would carry a value on the command line. They do not exist; say why instead of "unknown". */
 const REFUSED_OPTIONS = ["--value", "--password"];
 
-export function buildProgram(io: CliIo): Command {
+/**
+ * The program with every command, or with `serve` alone when that is what runs: a server's start does not
+ * wait for the client commands to be declared (decision 0275). `serve --help` and serve's errors read the
+ * same either way.
+ */
+export function buildProgram(io: CliIo, only?: "serve"): Command {
   const program = new Command("cloakroom")
     .description("Cloakroom: write-only secrets for integrations and automations")
     .version(version, "-V, --version")
@@ -64,16 +69,18 @@ export function buildProgram(io: CliIo): Command {
     });
 
   registerServe(program, io);
-  registerAuth(program, io);
-  registerOrgs(program, io);
-  registerSecrets(program, io);
-  registerConsumers(program, io);
-  registerTemplates(program, io);
-  registerFlows(program, io);
-  registerInstallations(program, io);
-  registerEvents(program, io);
-  registerAudit(program, io);
-  registerKeys(program, io);
+  if (only !== "serve") {
+    registerAuth(program, io);
+    registerOrgs(program, io);
+    registerSecrets(program, io);
+    registerConsumers(program, io);
+    registerTemplates(program, io);
+    registerFlows(program, io);
+    registerInstallations(program, io);
+    registerEvents(program, io);
+    registerAudit(program, io);
+    registerKeys(program, io);
+  }
 
   // Every subcommand inherits the error handling and output routing of the root.
   const configure = (cmd: Command) => {
@@ -100,7 +107,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
     return EXIT.usage;
   }
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv[0] === "serve" ? "serve" : undefined);
   try {
     await program.parseAsync(argv, { from: "user" });
     return EXIT.ok;

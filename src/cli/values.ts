@@ -1,10 +1,11 @@
 /**
  * Reading a secret value (SPEC I3): from `--from-file PATH`, from standard input when it is not a terminal,
  * or from a hidden prompt on a terminal. Never from the command line, where it would land in the shell
- * history and in every process listing. No message here ever quotes what was read.
+ * history and in every process listing. Passwords are read the same way. No message here ever quotes what was
+ * read.
  */
 import type { SecretType, SecretValue } from "../client/index.js";
-import { READ_LIMIT, readTextFile } from "./files.js";
+import { parseJsonObject, READ_LIMIT, readTextFile } from "./files.js";
 import {
   CliError,
   type CliIo,
@@ -36,6 +37,32 @@ export async function readSecretValue(
     );
   }
   return parseValue(type, text, "standard input");
+}
+
+/** A password from a hidden prompt on a terminal, else from standard input (one line). */
+export async function readPassword(io: CliIo, options: { confirm: boolean }): Promise<string> {
+  if (isInteractive(io)) {
+    const password = await promptHidden(io, "Password (hidden): ");
+    if (options.confirm && (await promptHidden(io, "Repeat password: ")) !== password) {
+      throw new CliError("the passwords do not match");
+    }
+    if (password === "") throw new CliError("no password given");
+    return password;
+  }
+  const password = stripOneNewline((await readAll(io.stdin, 64 * 1024)).toString("utf8"));
+  if (password === "") {
+    throw new CliError("no password: pipe it on standard input (e.g. `< password.txt`) or run in a terminal");
+  }
+  return password;
+}
+
+/** An email from `--email`, else asked on the terminal (echoed: it is not a secret). */
+export async function readEmail(io: CliIo, flag: string | undefined): Promise<string> {
+  if (flag) return flag;
+  if (!isInteractive(io)) throw new CliError("pass --email EMAIL");
+  const email = (await promptVisible(io, "Email: ")).trim();
+  if (!email) throw new CliError("no email given");
+  return email;
 }
 
 async function readValueFile(io: CliIo, path: string): Promise<string> {
@@ -104,19 +131,4 @@ export function parseValue(type: SecretType, text: string, where: string): Secre
     case "json":
       return parseJsonObject(text, where);
   }
-}
-
-/** JSON.parse's own messages quote the input; these never do. */
-export function parseJsonObject(text: string, where: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw new CliError(`${where} is not valid JSON${position ? ` (error at character ${position})` : ""}`);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new CliError(`${where} must hold a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
 }

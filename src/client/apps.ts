@@ -7,9 +7,9 @@ import type {
   actionBody,
   catalogSchema,
   installationInputSchema,
-  installationListSchema,
   installationSchema,
 } from "../apps/schema.js";
+import { getList, type ProjectCollection, projectCollection, type Request, seg } from "./collection.js";
 import type { ProjectScope, RunLogEntry } from "./types.js";
 
 /** An app of the catalog: its configuration fields (secret ones marked) and its actions' inputs. */
@@ -24,38 +24,21 @@ export interface AppsApi {
   apps: {
     list(): Promise<App[]>;
   };
-  installations: {
-    list(scope: ProjectScope): Promise<Installation[]>;
-    get(scope: ProjectScope, name: string): Promise<Installation>;
-    create(scope: ProjectScope, input: InstallationInput): Promise<Installation>;
-    update(scope: ProjectScope, name: string, input: InstallationInput): Promise<Installation>;
-    delete(scope: ProjectScope, name: string): Promise<void>;
+  /** Installations are addressed by name. */
+  installations: ProjectCollection<Installation, InstallationInput> & {
     /** Runs an action now; the answer is its redacted run-log entry (a failed run is an entry, not an error). */
     invoke(scope: ProjectScope, name: string, action: string, input?: ActionInput): Promise<RunLogEntry>;
   };
 }
 
-type Request = <T>(method: string, path: string, options?: { body?: unknown }) => Promise<T>;
-
-export function appsApi(request: Request, projectPath: (scope: ProjectScope) => string): AppsApi {
-  const seg = encodeURIComponent;
-  const inst = (scope: ProjectScope, name?: string) =>
-    `${projectPath(scope)}/installations${name === undefined ? "" : `/${seg(name)}`}`;
+export function appsApi(request: Request): AppsApi {
+  const installations = projectCollection<Installation, InstallationInput>(request, "installations");
   return {
-    apps: {
-      list: async () => (await request<z.output<typeof catalogSchema>>("GET", "/v1/apps")).apps,
-    },
+    apps: { list: () => getList<App>(request, "/v1/apps", "apps") },
     installations: {
-      list: async (scope) =>
-        (await request<z.output<typeof installationListSchema>>("GET", inst(scope))).installations,
-      get: (scope, name) => request("GET", inst(scope, name)),
-      create: (scope, input) => request("POST", inst(scope), { body: input }),
-      update: (scope, name, input) => request("PUT", inst(scope, name), { body: input }),
-      delete: async (scope, name) => {
-        await request("DELETE", inst(scope, name));
-      },
+      ...installations.api,
       invoke: (scope, name, action, input = {}) =>
-        request("POST", `${inst(scope, name)}/actions/${seg(action)}`, { body: { input } }),
+        request("POST", `${installations.path(scope, name)}/actions/${seg(action)}`, { body: { input } }),
     },
   };
 }

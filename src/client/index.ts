@@ -7,15 +7,12 @@
  */
 
 import { type AppsApi, appsApi } from "./apps.js";
+import { getList, projectPath, type Request, seg, send } from "./collection.js";
+import { type IntegrationsApi, integrationsApi, type LogicApi, logicApi } from "./consumers.js";
 import { type FlowsApi, flowsApi } from "./flows.js";
+import { type SecretsApi, secretsApi } from "./secrets.js";
 import { type TemplatesApi, templatesApi } from "./templates.js";
-import {
-  type ClientOptions,
-  CloakroomNetworkError,
-  createTransport,
-  type RequestOptions,
-  type Transport,
-} from "./transport.js";
+import { type ClientOptions, createTransport, type RequestOptions } from "./transport.js";
 import type {
   AcceptedInvitation,
   AcceptInvitationInput,
@@ -27,14 +24,9 @@ import type {
   CreatedToken,
   CreateOrgInput,
   CreateProjectInput,
-  CreateSecretInput,
   CreateTokenInput,
-  Integration,
-  IntegrationInput,
   Invitation,
   InviteMemberInput,
-  LogicFunction,
-  LogicFunctionInput,
   LoginInput,
   LoginResult,
   LogsQuery,
@@ -42,29 +34,24 @@ import type {
   Member,
   Org,
   OrgSettings,
-  PatchSecretInput,
   Project,
   ProjectScope,
   PublishEventInput,
   PublishedEvent,
-  RevealedSecret,
   Role,
-  RunInput,
   RunLogEntry,
-  Scope,
-  SecretListQuery,
-  SecretMetadata,
-  SecretPage,
-  SecretVersion,
   SetupInput,
   SetupResult,
   SetupState,
-  UpdateSecretValueInput,
   UpdateSettingsInput,
 } from "./types.js";
 
 export type * from "./apps.js";
+export type { ItemAction, ProjectCollection } from "./collection.js";
+export { scopePath } from "./collection.js";
+export type * from "./consumers.js";
 export type * from "./flows.js";
+export type { SecretsApi } from "./secrets.js";
 export type { TemplatesApi } from "./templates.js";
 export {
   type ClientOptions,
@@ -124,40 +111,10 @@ export interface CloakroomClient extends AppsApi {
     list(org: string): Promise<Project[]>;
     create(org: string, input: CreateProjectInput): Promise<Project>;
   };
-  secrets: {
-    /** Every secret of the scope, in name order: reads page after page. */
-    list(scope: Scope, options?: { archived?: boolean; q?: string }): Promise<SecretMetadata[]>;
-    /** One page (`limit` 1-1000, default 500); pass `nextCursor` back as `cursor`; null on the last page. */
-    page(scope: Scope, options?: SecretListQuery): Promise<SecretPage>;
-    create(scope: Scope, input: CreateSecretInput): Promise<SecretMetadata>;
-    get(scope: Scope, name: string): Promise<SecretMetadata>;
-    updateValue(scope: Scope, name: string, input: UpdateSecretValueInput): Promise<SecretMetadata>;
-    patch(scope: Scope, name: string, input: PatchSecretInput): Promise<SecretMetadata>;
-    delete(scope: Scope, name: string): Promise<void>;
-    archive(scope: Scope, name: string): Promise<SecretMetadata>;
-    restore(scope: Scope, name: string): Promise<SecretMetadata>;
-    /** Masked secrets only, owners and admins; every reveal is audited. */
-    reveal(scope: Scope, name: string): Promise<RevealedSecret>;
-    versions(scope: Scope, name: string): Promise<SecretVersion[]>;
-    rollback(scope: Scope, name: string, input: { version: number }): Promise<SecretMetadata>;
-  };
-  integrations: {
-    list(scope: ProjectScope): Promise<Integration[]>;
-    get(scope: ProjectScope, id: string): Promise<Integration>;
-    create(scope: ProjectScope, input: IntegrationInput): Promise<Integration>;
-    update(scope: ProjectScope, id: string, input: IntegrationInput): Promise<Integration>;
-    delete(scope: ProjectScope, id: string): Promise<void>;
-    test(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
-  };
+  secrets: SecretsApi;
+  integrations: IntegrationsApi;
   flows: FlowsApi;
-  logic: {
-    list(scope: ProjectScope): Promise<LogicFunction[]>;
-    get(scope: ProjectScope, id: string): Promise<LogicFunction>;
-    create(scope: ProjectScope, input: LogicFunctionInput): Promise<LogicFunction>;
-    update(scope: ProjectScope, id: string, input: LogicFunctionInput): Promise<LogicFunction>;
-    delete(scope: ProjectScope, id: string): Promise<void>;
-    run(scope: ProjectScope, id: string, input?: RunInput): Promise<RunLogEntry>;
-  };
+  logic: LogicApi;
   /** Message templates and the Macro Manager (SPEC X5). */
   templates: TemplatesApi;
   events: {
@@ -173,37 +130,12 @@ export interface CloakroomClient extends AppsApi {
   };
 }
 
-const seg = encodeURIComponent;
-
-export function scopePath(scope: Scope): string {
-  const org = `/v1/orgs/${seg(scope.org)}`;
-  return scope.project === undefined ? org : `${org}/projects/${seg(scope.project)}`;
-}
-
-function projectPath(scope: ProjectScope): string {
-  return `/v1/orgs/${seg(scope.org)}/projects/${seg(scope.project)}`;
-}
-
-/** Lists are answered either as an array or wrapped in one property (`{secrets: [...]}`); accept both. */
-function unwrapList<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (body && typeof body === "object") {
-    const inner = (body as Record<string, unknown>)[key];
-    if (Array.isArray(inner)) return inner as T[];
-  }
-  throw new CloakroomNetworkError(`unexpected answer: expected a list of ${key}`, "");
-}
-
 export function createClient(options: ClientOptions): CloakroomClient {
   const { baseUrl, token, request } = createTransport(options);
-  const integ = (scope: ProjectScope, id?: string) =>
-    `${projectPath(scope)}/integrations${id === undefined ? "" : `/${seg(id)}`}`;
-  const logic = (scope: ProjectScope, id?: string) =>
-    `${projectPath(scope)}/logic${id === undefined ? "" : `/${seg(id)}`}`;
   const org = (slug: string) => `/v1/orgs/${seg(slug)}`;
 
   return {
-    ...appsApi(request, projectPath),
+    ...appsApi(request),
     baseUrl,
     token,
     withToken: (next) => createClient({ ...options, token: next }),
@@ -212,119 +144,62 @@ export function createClient(options: ClientOptions): CloakroomClient {
     setup: (input) => request("POST", "/v1/setup", { body: input }),
     setupState: () => request("GET", "/v1/setup"),
     login: (input) => request("POST", "/v1/auth/login", { body: input }),
-    logout: async () => {
-      await request("POST", "/v1/auth/logout");
-    },
+    logout: () => send(request, "POST", "/v1/auth/logout"),
     me: () => request("GET", "/v1/me"),
 
     orgs: {
-      list: async () => unwrapList<Org>(await request("GET", "/v1/orgs"), "orgs"),
+      list: () => getList<Org>(request, "/v1/orgs", "orgs"),
       create: (input) => request("POST", "/v1/orgs", { body: input }),
     },
+    ...organizationApi(request, org),
+    secrets: secretsApi(request),
+    integrations: integrationsApi(request),
+    logic: logicApi(request),
+    templates: templatesApi(request),
+    flows: flowsApi(request),
+    events: {
+      publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
+    },
+    logs: {
+      list: (scope, query = {}) =>
+        getList<RunLogEntry>(request, `${projectPath(scope)}/logs`, "entries", { query: { ...query } }),
+    },
+    audit: {
+      list: (o, query = {}) =>
+        getList<AuditEntry>(request, `${org(o)}/audit`, "entries", { query: { ...query } }),
+      verify: (o) => request("GET", `${org(o)}/audit/verify`),
+    },
+  };
+}
+
+type OrganizationApi = Pick<CloakroomClient, "members" | "invitations" | "tokens" | "settings" | "projects">;
+
+/** What lives under `/v1/orgs/{org}`: members, invitations, API tokens, settings and projects. */
+function organizationApi(request: Request, org: (slug: string) => string): OrganizationApi {
+  return {
     members: {
-      list: async (o) => unwrapList<Member>(await request("GET", `${org(o)}/members`), "members"),
+      list: (o) => getList<Member>(request, `${org(o)}/members`, "members"),
       invite: (o, input) => request("POST", `${org(o)}/members`, { body: input }),
       update: (o, userId, input) => request("PATCH", `${org(o)}/members/${seg(userId)}`, { body: input }),
-      remove: async (o, userId) => {
-        await request("DELETE", `${org(o)}/members/${seg(userId)}`);
-      },
+      remove: (o, userId) => send(request, "DELETE", `${org(o)}/members/${seg(userId)}`),
     },
     invitations: {
-      list: async (o) => unwrapList<Invitation>(await request("GET", `${org(o)}/invitations`), "invitations"),
-      revoke: async (o, id) => {
-        await request("DELETE", `${org(o)}/invitations/${seg(id)}`);
-      },
+      list: (o) => getList<Invitation>(request, `${org(o)}/invitations`, "invitations"),
+      revoke: (o, id) => send(request, "DELETE", `${org(o)}/invitations/${seg(id)}`),
       accept: (input) => request("POST", "/v1/invitations/accept", { body: input }),
     },
     tokens: {
-      list: async (o) => unwrapList<ApiToken>(await request("GET", `${org(o)}/tokens`), "tokens"),
+      list: (o) => getList<ApiToken>(request, `${org(o)}/tokens`, "tokens"),
       create: (o, input) => request("POST", `${org(o)}/tokens`, { body: input }),
-      delete: async (o, id) => {
-        await request("DELETE", `${org(o)}/tokens/${seg(id)}`);
-      },
+      delete: (o, id) => send(request, "DELETE", `${org(o)}/tokens/${seg(id)}`),
     },
     settings: {
       get: (o) => request("GET", `${org(o)}/settings`),
       update: (o, input) => request("PATCH", `${org(o)}/settings`, { body: input }),
     },
     projects: {
-      list: async (o) => unwrapList<Project>(await request("GET", `${org(o)}/projects`), "projects"),
+      list: (o) => getList<Project>(request, `${org(o)}/projects`, "projects"),
       create: (o, input) => request("POST", `${org(o)}/projects`, { body: input }),
     },
-    secrets: secretsApi(request),
-    integrations: {
-      list: async (scope) => unwrapList<Integration>(await request("GET", integ(scope)), "integrations"),
-      get: (scope, id) => request("GET", integ(scope, id)),
-      create: (scope, input) => request("POST", integ(scope), { body: input }),
-      update: (scope, id, input) => request("PUT", integ(scope, id), { body: input }),
-      delete: async (scope, id) => {
-        await request("DELETE", integ(scope, id));
-      },
-      test: (scope, id, input = {}) => request("POST", `${integ(scope, id)}/test`, { body: input }),
-    },
-    logic: {
-      list: async (scope) => unwrapList<LogicFunction>(await request("GET", logic(scope)), "logic"),
-      get: (scope, id) => request("GET", logic(scope, id)),
-      create: (scope, input) => request("POST", logic(scope), { body: input }),
-      update: (scope, id, input) => request("PUT", logic(scope, id), { body: input }),
-      delete: async (scope, id) => {
-        await request("DELETE", logic(scope, id));
-      },
-      run: (scope, id, input = {}) => request("POST", `${logic(scope, id)}/run`, { body: input }),
-    },
-    templates: templatesApi(request, projectPath),
-    flows: flowsApi(request, projectPath, unwrapList),
-    events: {
-      publish: (scope, input) => request("POST", `${projectPath(scope)}/events`, { body: input }),
-    },
-    logs: {
-      list: async (scope, query = {}) =>
-        unwrapList<RunLogEntry>(
-          await request("GET", `${projectPath(scope)}/logs`, { query: { ...query } }),
-          "entries",
-        ),
-    },
-    audit: {
-      list: async (o, query = {}) =>
-        unwrapList<AuditEntry>(await request("GET", `${org(o)}/audit`, { query: { ...query } }), "entries"),
-      verify: (o) => request("GET", `${org(o)}/audit/verify`),
-    },
-  };
-}
-
-function listQuery(opts: SecretListQuery): RequestOptions["query"] {
-  const { archived, q, limit, cursor } = opts;
-  return { archived: archived === undefined ? undefined : String(archived), q, limit, cursor };
-}
-
-/** The secrets area; `list` pages through to the last page. */
-function secretsApi(request: Transport["request"]): CloakroomClient["secrets"] {
-  const sec = (scope: Scope, name: string) => `${scopePath(scope)}/secrets/${seg(name)}`;
-  return {
-    page: (scope, opts = {}) => request("GET", `${scopePath(scope)}/secrets`, { query: listQuery(opts) }),
-    list: async (scope, opts = {}) => {
-      const all: SecretMetadata[] = [];
-      let cursor: string | undefined;
-      do {
-        const query = listQuery({ ...opts, limit: 1000, ...(cursor ? { cursor } : {}) });
-        const page: SecretPage = await request("GET", `${scopePath(scope)}/secrets`, { query });
-        all.push(...unwrapList<SecretMetadata>(page, "secrets"));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-      return all;
-    },
-    create: (scope, input) => request("POST", `${scopePath(scope)}/secrets`, { body: input }),
-    get: (scope, name) => request("GET", sec(scope, name)),
-    updateValue: (scope, name, input) => request("PUT", `${sec(scope, name)}/value`, { body: input }),
-    patch: (scope, name, input) => request("PATCH", sec(scope, name), { body: input }),
-    delete: async (scope, name) => {
-      await request("DELETE", sec(scope, name));
-    },
-    archive: (scope, name) => request("POST", `${sec(scope, name)}/archive`),
-    restore: (scope, name) => request("POST", `${sec(scope, name)}/restore`),
-    reveal: (scope, name) => request("POST", `${sec(scope, name)}/reveal`),
-    versions: async (scope, name) =>
-      unwrapList<SecretVersion>(await request("GET", `${sec(scope, name)}/versions`), "versions"),
-    rollback: (scope, name, input) => request("POST", `${sec(scope, name)}/rollback`, { body: input }),
   };
 }

@@ -12,7 +12,8 @@ import { SecretsScreen } from "./screens/Secrets.js";
 import { SettingsScreen } from "./screens/Settings.js";
 import { SetupScreen, SignInScreen } from "./screens/SignIn.js";
 import { TokensScreen } from "./screens/Tokens.js";
-import { permissions, type Session, SessionContext } from "./session.js";
+import { type Permissions, permissions, type Session, SessionContext } from "./session.js";
+import { Link } from "./ui/Link.js";
 
 export function App() {
   const loc = useLocation();
@@ -47,14 +48,15 @@ function Redirect(props: { to: string }) {
   return null;
 }
 
-const NAV = [
+/** The main navigation; `shown` leaves out a screen the person may not use (the API decides all the same). */
+const NAV: { label: string; path: string; shown?(can: Permissions): boolean }[] = [
   { label: "Secrets", path: "secrets" },
   { label: "Projects", path: "projects" },
-  { label: "Audit log", path: "audit" },
+  { label: "Audit log", path: "audit", shown: (can) => can.readAudit },
   { label: "Members", path: "members" },
-  { label: "API tokens", path: "tokens" },
+  { label: "API tokens", path: "tokens", shown: (can) => can.manageTokens },
   { label: "Settings", path: "settings" },
-] as const;
+];
 
 function OrgShell(props: { me: Session["me"]; org: Session["org"]; path: string; search: URLSearchParams }) {
   const { org, path } = props;
@@ -75,9 +77,6 @@ function OrgShell(props: { me: Session["me"]; org: Session["org"]; path: string;
   const screen = route(path, org.slug, props.search);
 
   const can = permissions(session);
-  const hidden = new Set<string>();
-  if (!can.readAudit) hidden.add("audit");
-  if (!can.manageTokens) hidden.add("tokens");
 
   return (
     <SessionContext.Provider value={session}>
@@ -107,18 +106,11 @@ function OrgShell(props: { me: Session["me"]; org: Session["org"]; path: string;
       <div className="layout">
         <nav aria-label="Main">
           <ul>
-            {NAV.filter((n) => !hidden.has(n.path)).map((n) => (
+            {NAV.filter((n) => n.shown?.(can) ?? true).map((n) => (
               <li key={n.path}>
-                <a
-                  href={`${base}/${n.path}`}
-                  aria-current={section === n.path ? "page" : undefined}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(`${base}/${n.path}`);
-                  }}
-                >
+                <Link to={`${base}/${n.path}`} current={section === n.path}>
                   {n.label}
-                </a>
+                </Link>
               </li>
             ))}
           </ul>

@@ -29,3 +29,8 @@ export function scopeBase(scope: { org: string; project?: string | undefined }):
   const org = `/orgs/${encodeURIComponent(scope.org)}`;
   return scope.project === undefined ? org : `${org}/projects/${encodeURIComponent(scope.project)}`;
 }
+
+/** Filter options for outcomes as the API names them ("success"), labelled in words ("Success"). */
+export function outcomeOptions(values: string[]): { value: string; label: string }[] {
+  return values.map((v) => ({ value: v, label: v.charAt(0).toUpperCase() + v.slice(1) }));
+}

@@ -18,6 +18,8 @@ export function useSession(): Session {
 
 const rank = { viewer: 0, editor: 1, admin: 2, owner: 3 } as const;
 
+export type Permissions = ReturnType<typeof permissions>;
+
 export function permissions(s: Session) {
   const role = s.org.role;
   const admin = rank[role] >= rank.admin;

@@ -3,8 +3,8 @@
  * One zod schema per shape validates input, types the service and feeds the OpenAPI document.
  */
 import { z } from "zod";
-import type { Flow } from "./flow-schema.js";
-import type { MessageTemplate } from "./template-schema.js";
+import type { Flow, FlowInput } from "./flow-schema.js";
+import type { MessageTemplate, TemplateInput } from "./template-schema.js";
 
 export const consumerKinds = ["integration", "logic", "template", "flow"] as const;
 export type ConsumerKind = (typeof consumerKinds)[number];
@@ -80,6 +80,15 @@ export type Consumer =
   | ({ kind: "logic"; orgId: string; projectId: string } & LogicFunction)
   | ({ kind: "template"; orgId: string; projectId: string } & MessageTemplate)
   | ({ kind: "flow"; orgId: string; projectId: string } & Flow);
+
+/** What a save takes, tagged with its kind. */
+export type ConsumerInput =
+  | ({ kind: "integration" } & IntegrationInput)
+  | ({ kind: "logic" } & LogicInput)
+  | ({ kind: "template" } & TemplateInput)
+  | ({ kind: "flow" } & FlowInput);
+/** What the API answers for one consumer. */
+export type ConsumerView = Integration | LogicFunction | MessageTemplate | Flow;
 
 /** What `consumers.config` holds for each kind: the fields that are not columns. */
 export type IntegrationConfig = Pick<Integration, "request" | "timeoutMs">;

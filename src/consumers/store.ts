@@ -13,6 +13,8 @@ import type { TemplateConfig } from "./template-schema.js";
 import { templateConsumer } from "./templates.js";
 
 export type ConsumerRow = ConsumersTable;
+/** A stored consumer's kind: the API's kinds and app installations (X8), which are consumer rows too. */
+export type StoredKind = ConsumerRow["kind"];
 
 export async function insertConsumer(tx: Tx, row: ConsumerRow): Promise<void> {
   await tx.insertInto("consumers").values(row).execute();
@@ -58,18 +60,56 @@ export async function findConsumerRow(
   return query.executeTakeFirst();
 }
 
+/** A consumer of a kind keyed by name in its project (an installation: its partial unique index). */
+export async function findConsumerRowByName(
+  db: Tx,
+  where: { projectId: string; kind: StoredKind; name: string },
+): Promise<ConsumerRow | undefined> {
+  return db
+    .selectFrom("consumers")
+    .selectAll()
+    .where("project_id", "=", where.projectId)
+    .where("kind", "=", where.kind)
+    .where("name", "=", where.name)
+    .executeTakeFirst();
+}
+
 export async function listConsumerRows(
   db: Tx,
   projectId: string,
-  kind: ConsumerKind,
+  kind: StoredKind,
+  order: "id" | "name" = "id",
 ): Promise<ConsumerRow[]> {
   return db
     .selectFrom("consumers")
     .selectAll()
     .where("project_id", "=", projectId)
     .where("kind", "=", kind)
-    .orderBy("id")
+    .orderBy(order)
     .execute();
+}
+
+/**
+ * The flows of a project with an `app` step naming `installation` (X8), sorted by name. The text search only
+ * narrows the rows (`_` is a LIKE wildcard, so it may find more); the parsed steps decide.
+ */
+export async function flowsUsingInstallation(db: Tx, where: { projectId: string; installation: string }) {
+  const { projectId, installation } = where;
+  const rows = await db
+    .selectFrom("consumers")
+    .select(["id", "name", "config"])
+    .where("project_id", "=", projectId)
+    .where("kind", "=", "flow")
+    .where("config", "like", `%"installation":${JSON.stringify(installation)}%`)
+    .orderBy("name")
+    .execute();
+  return rows
+    .filter((row) =>
+      (JSON.parse(row.config) as FlowConfig).steps.some(
+        (step) => step.type === "app" && step.installation === installation,
+      ),
+    )
+    .map((row) => ({ id: row.id, name: row.name }));
 }
 
 export async function consumerRowsByIds(db: Tx, ids: string[]): Promise<ConsumerRow[]> {

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { Actor, RequestContext } from "../caller.js";
 import { AppError } from "../errors.js";
 import { createClientErrorHandler } from "./client-errors.js";
+import { lazyCompilers } from "./compilers.js";
 import { csrfRefusal } from "./csrf.js";
 import type { DeniedRequest } from "./denials.js";
 import { drainRequest } from "./drain.js";
@@ -56,6 +57,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     onConstructorPoisoning: "error",
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     clientErrorHandler: createClientErrorHandler(deps.logger as FastifyBaseLogger),
+    // ajv and fast-json-stringify only if a route ever declares a JSON schema; ours use zod.
+    schemaController: { compilersFactory: lazyCompilers() },
   });
   installJsonParser(app);
 
@@ -74,9 +77,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
 
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
-    deps.metrics.httpRequests
-      .labels(request.method, route, String(reply.statusCode))
-      .observe(reply.elapsedTime / 1000);
+    deps.metrics.observeRequest(request.method, route, String(reply.statusCode), reply.elapsedTime / 1000);
     request.log.info(
       { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       "request",
@@ -135,8 +136,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable", checks });
   });
   app.get("/metrics", async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(text);
+    const { contentType, text } = await deps.metrics.scrape();
+    return reply.type(contentType).send(text);
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);

@@ -25,6 +25,14 @@ export const MIN_FRAGMENT_LENGTH = 6;
 export interface PatternTable {
   patterns: string[];
   tails: (readonly string[] | null)[];
+  /**
+   * The values searched for, each once, and where each one's strings start in `patterns` (one more
+   * entry, the end): a later build over a changed set takes an unchanged value's strings from here.
+   */
+  values: string[];
+  firsts: number[];
+  /** Built with a `previous` table: each string's index there, or -1 for the strings of a new value. */
+  reused?: number[];
 }
 
 const HEX_UPPER = "0123456789ABCDEF";
@@ -44,14 +52,31 @@ const ESCAPE_INERT = /^[A-Za-z0-9@*_+\-./]*$/;
  */
 const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 
-/** Collects the searched strings and their tails for a list of values (duplicates and short ones allowed). */
-export function collectPatterns(values: readonly string[]): PatternTable {
-  const table: PatternTable = { patterns: [], tails: [] };
+/**
+ * Collects the searched strings and their tails for a list of values (duplicates and short ones allowed).
+ * With `previous`, the table of an earlier set, the values it has keep its strings: a change to one secret
+ * computes the forms of that value alone (decision 0285). The forms depend on the value only.
+ */
+export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
+  const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0] };
   const seen = new Set<string>();
   const scratch: Scratch = { buffer: Buffer.alloc(256), tails: new Map() };
+  const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
+  if (previous) table.reused = [];
   for (const value of values) {
     if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
     seen.add(value);
+    const k = known?.get(value);
+    if (k !== undefined) {
+      const { patterns, tails, firsts } = previous!;
+      for (let i = firsts[k]!; i < firsts[k + 1]!; i++) {
+        add(table, patterns[i]!, tails[i]!);
+        table.reused!.push(i);
+      }
+      table.values.push(value);
+      table.firsts.push(table.patterns.length);
+      continue;
+    }
     // A code point is at most 2 units, so only a short value needs counting.
     if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
     const bases = normalizations(value);
@@ -78,6 +103,9 @@ export function collectPatterns(values: readonly string[]): PatternTable {
         if (form.length >= MIN_FRAGMENT_LENGTH && !texts.includes(form)) add(table, form, null);
       }
     }
+    table.values.push(value);
+    table.firsts.push(table.patterns.length);
+    while (table.reused && table.reused.length < table.patterns.length) table.reused.push(-1);
   }
   return table;
 }
@@ -147,14 +175,10 @@ function textForms(out: string[], s: string): void {
   }
   // The styles differ only on these characters; without them, one style speaks for all.
   const styles = /[ !~*'()]/.test(s) ? PERCENT_STYLES : PERCENT_STYLES.slice(0, 1);
-  const ascii = ASCII.test(s);
-  const bytes = ascii ? null : Buffer.from(s, "utf8");
+  const bytes = Buffer.from(s, ASCII.test(s) ? "latin1" : "utf8");
   for (const style of styles) {
-    const upper = ascii ? percentEncodeAscii(s, style, HEX_UPPER) : percentEncode(bytes!, style, HEX_UPPER);
-    push(out, upper);
-    if (/%[0-9A-F]?[A-F]/.test(upper)) {
-      push(out, ascii ? percentEncodeAscii(s, style, HEX_LOWER) : percentEncode(bytes!, style, HEX_LOWER));
-    }
+    push(out, percentEncode(s, bytes, style, HEX_UPPER_BYTES));
+    if (escapedLetter) push(out, percentEncode(s, bytes, style, HEX_LOWER_BYTES));
   }
 }
 
@@ -179,20 +203,13 @@ function wireForms(out: string[], s: string): void {
 }
 
 function urlForms(out: string[], s: string): void {
-  const ascii = ASCII.test(s);
-  const bytes = ascii ? null : Buffer.from(s, "utf8");
-  const encode = (text: string, style: PercentStyle) =>
-    ascii ? percentEncodeAscii(text, style, HEX_UPPER) : percentEncode(bytes!, style, HEX_UPPER);
-  for (const style of URL_STYLES) push(out, encode(s, style));
+  const encoding = ASCII.test(s) ? "latin1" : "utf8";
+  const bytes = Buffer.from(s, encoding);
+  for (const style of URL_STYLES) push(out, percentEncode(s, bytes, style, HEX_UPPER_BYTES));
   // The parser reads a backslash in an http(s) path as a slash.
   if (s.includes("\\")) {
     const slashed = s.replaceAll("\\", "/");
-    push(
-      out,
-      ascii
-        ? percentEncodeAscii(slashed, URL_STYLES[0]!, HEX_UPPER)
-        : percentEncode(Buffer.from(slashed, "utf8"), URL_STYLES[0]!, HEX_UPPER),
-    );
+    push(out, percentEncode(slashed, Buffer.from(slashed, encoding), URL_STYLES[0]!, HEX_UPPER_BYTES));
   }
 }
 
@@ -274,31 +291,44 @@ const URL_STYLES: readonly PercentStyle[] = [
   urlStyle('"#/:;<=>?@[\\]^`{|}'), // userinfo (username and password)
 ];
 
-function percentEscape(b: number, style: PercentStyle, hex: string): string {
-  return b === 0x20 && style.spaceAsPlus ? "+" : "%" + hex[b >> 4] + hex[b & 15];
-}
+const HEX_UPPER_BYTES = Buffer.from(HEX_UPPER, "latin1");
+const HEX_LOWER_BYTES = Buffer.from(HEX_LOWER, "latin1");
+/** 1 for the bytes whose escape `%XX` has a letter, so its lower-case hex form is another string. */
+const HEX_LETTER = Uint8Array.from({ length: 256 }, (_, b) => (b >> 4 >= 10 || (b & 15) >= 10 ? 1 : 0));
+/** The percent-encoded bytes: one buffer for every form (a build runs to its end), grown as needed. */
+let encoded = Buffer.allocUnsafe(1024);
+/** Set by percentEncode: one of its escapes has a hex letter, so the lower-case form differs. */
+let escapedLetter = false;
 
-/** For ASCII text, where characters are bytes: copies the runs left as they are. */
-function percentEncodeAscii(s: string, style: PercentStyle, hex: string): string {
-  let out = "";
-  let run = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (style.keep[c] === 1) continue;
-    out += s.slice(run, i) + percentEscape(c, style, hex);
-    run = i + 1;
-  }
-  return run === 0 ? s : out + s.slice(run);
-}
-
-/** Percent-encodes UTF-8 bytes; lone surrogates were already replaced by U+FFFD, as TextEncoder does. */
-function percentEncode(bytes: Uint8Array, style: PercentStyle, hex: string): string {
-  let out = "";
+/**
+ * Percent-encodes the bytes of `s` (UTF-8, or the characters of an ASCII `s`; lone surrogates already
+ * replaced by U+FFFD, as TextEncoder does) into a buffer read back as one string: building the string
+ * an escape at a time was twice the time.
+ */
+function percentEncode(s: string, bytes: Uint8Array, style: PercentStyle, hex: Uint8Array): string {
+  if (encoded.length < 3 * bytes.length) encoded = Buffer.allocUnsafe(3 * bytes.length);
+  const { keep, spaceAsPlus } = style;
+  let n = 0;
+  let letter = 0;
+  let kept = 0;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    out += b < 0x80 && style.keep[b] === 1 ? String.fromCharCode(b) : percentEscape(b, style, hex);
+    if (b < 0x80 && keep[b] === 1) {
+      encoded[n++] = b;
+      kept++;
+    } else if (b === 0x20 && spaceAsPlus) {
+      encoded[n++] = 0x2b;
+    } else {
+      encoded[n] = 0x25;
+      encoded[n + 1] = hex[b >> 4]!;
+      encoded[n + 2] = hex[b & 15]!;
+      n += 3;
+      letter |= HEX_LETTER[b]!;
+    }
   }
-  return out;
+  escapedLetter = letter !== 0;
+  // Nothing encoded: the value itself, so `push` finds it by identity.
+  return kept === s.length && kept === bytes.length ? s : encoded.toString("latin1", 0, n);
 }
 
 /** One buffer for every value's base64 encodings, grown as needed, and the tail lists made so far. */

@@ -55,6 +55,15 @@ interface Entries {
   gram: Int32Array;
   pattern: Int32Array;
   offset: Int32Array;
+  /** The gram counts the windows were chosen by. */
+  counts: Uint16Array;
+}
+
+/** An earlier build's choices for the patterns a table kept (see `Selection`). */
+interface Reuse {
+  from: readonly number[];
+  window: Int32Array;
+  counts: Uint16Array;
 }
 
 /**
@@ -95,7 +104,21 @@ interface ShortTier {
   headPattern: Int32Array;
 }
 
-export function createMatcher(table: PatternTable): Matcher {
+/**
+ * What a later build over a changed set takes from this one (decision 0285): the window chosen for each
+ * pattern and the gram counts of each tier. A kept pattern keeps its window when the stride is the same,
+ * and only the new patterns are counted and placed. The counts are a heuristic: those of removed patterns
+ * stay, which only makes their grams look a little more common.
+ */
+interface Selection {
+  stride: number;
+  window: Int32Array;
+  counts: readonly [Uint16Array, Uint16Array, Uint16Array];
+}
+const selections = new WeakMap<Matcher, Selection>();
+
+/** `previous`: a matcher built from the table `table` was built from (`table.reused` maps to it). */
+export function createMatcher(table: PatternTable, previous?: Matcher): Matcher {
   const { patterns, tails } = table;
   const count = patterns.length;
   const length = new Int32Array(count);
@@ -133,12 +156,23 @@ export function createMatcher(table: PatternTable): Matcher {
     else if (l - 7 < stride) midIds.push(p);
     else longIds.push(p);
   }
-  const shortTier = buildShortTier(patterns, length, head, shortIds, stride);
-  const midTier = buildMainTier(patterns, length, head, midIds, stride, 4);
-  const longTier = buildMainTier(patterns, length, head, longIds, stride, 8);
+  const before = previous && selections.get(previous);
+  const window = new Int32Array(count);
+  const reuse = (tier: number): Reuse | undefined =>
+    before && before.stride === stride && table.reused
+      ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
+      : undefined;
+  const select = (ids: number[], q: 2 | 4 | 8, tier: number) =>
+    selectEntries({ patterns, length, ids, q, stride, window, reuse: reuse(tier) });
+  const short = select(shortIds, 2, 0);
+  const mid = select(midIds, 4, 1);
+  const long = select(longIds, 8, 2);
+  const shortTier = buildShortTier(short, head, shortIds);
+  const midTier = buildMainTier(mid, head, midIds.length);
+  const longTier = buildMainTier(long, head, longIds.length);
   const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
   let prefixIndex: PrefixIndex | null = null;
-  return {
+  const matcher: Matcher = {
     ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
     liveFrom(input) {
       const len = input.length;
@@ -151,6 +185,8 @@ export function createMatcher(table: PatternTable): Matcher {
     },
     longest,
   };
+  selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
+  return matcher;
 }
 
 /**
@@ -194,6 +230,7 @@ class Scanner {
   }
 
   ranges(input: string): number[] {
+    if (!warm && input.length >= BLOCK) warmUp();
     shared ??= createScanBuffers();
     const scratch = shared.bytes;
     this.view = shared.view;
@@ -209,6 +246,9 @@ class Scanner {
     this.ordered = true;
     this.previous.clear();
     const [shortTier, midTier, longTier] = this.tiers;
+    const [sOut, mOut, lOut] = this.passed;
+    const view = this.view;
+    const counts = this.passedCounts;
     // Next sample, relative to the current block.
     let next = 0;
     for (let base = 0; base < n; base += BLOCK) {
@@ -220,7 +260,7 @@ class Scanner {
       // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
       // of the scratch buffer; verification rejects what that lets through.
       const last = Math.min(this.blockLength - 2, BLOCK - 1);
-      const j = sample(this.view, next, last, this.stride, this.tiers, this.passed, this.passedCounts);
+      const j = sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
       // Past the last whole gram the next offset can go negative; nothing is left to sample there.
       next = Math.max(0, j - BLOCK);
       this.shortHits(shortTier);
@@ -394,17 +434,26 @@ function sample(
   from: number,
   last: number,
   stride: number,
-  tiers: readonly [ShortTier, MainTier, MainTier],
-  out: readonly [Int32Array, Int32Array, Int32Array],
+  shortTier: ShortTier,
+  midTier: MainTier,
+  longTier: MainTier,
+  shortOut: Int32Array,
+  midOut: Int32Array,
+  longOut: Int32Array,
   counts: Int32Array,
 ): number {
-  const { offsets } = tiers[0];
-  const { filter: midFilter, filterShift: midShift } = tiers[1];
-  const { filter: longFilter, filterShift: longShift } = tiers[2];
-  const [shortOut, midOut, longOut] = out;
+  // Named loads of monomorphic objects only, no array destructuring: this prologue runs once per block,
+  // and a first scan in a fresh process could run it before V8 had feedback for it. With the tiers passed
+  // as a tuple, the compiled loop then left at its first instruction on every block, for the whole of the
+  // first few scans (`--trace-deopt`: "insufficient type feedback for generic keyed access", 64 a MiB).
+  const offsets = shortTier.offsets;
+  const midFilter = midTier.filter;
+  const midShift = midTier.filterShift;
+  const longFilter = longTier.filter;
+  const longShift = longTier.filterShift;
   // Most sets leave a tier or two empty (no value under 6 characters): their tables are not read then.
-  const short = tiers[0].count > 0;
-  const mid = tiers[1].count > 0;
+  const short = shortTier.count > 0;
+  const mid = midTier.count > 0;
   let shortCount = 0;
   let midCount = 0;
   let longCount = 0;
@@ -493,25 +542,23 @@ const WINDOW_CHOICES = 4;
  * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
  * gram of every pattern was most of the build time.
  */
-function selectEntries(
-  patterns: string[],
-  length: Int32Array,
-  ids: number[],
-  q: 2 | 4 | 8,
-  stride: number,
-): Entries {
-  let total = 0;
-  for (const p of ids) total += length[p]!;
-
-  // All patterns of the tier, one after the other, as the low bytes the scan reads.
-  const starts = new Int32Array(ids.length + 1);
-  const parts: string[] = new Array(ids.length);
-  for (let k = 0; k < ids.length; k++) {
-    parts[k] = patterns[ids[k]!]!;
-    starts[k + 1] = starts[k]! + length[ids[k]!]!;
-  }
-  const bytes = Buffer.allocUnsafe(total + 8);
-  writeJoined(bytes, parts);
+function selectEntries(tier: {
+  patterns: string[];
+  length: Int32Array;
+  ids: number[];
+  q: 2 | 4 | 8;
+  stride: number;
+  /** Receives each pattern's chosen window. */
+  window: Int32Array;
+  reuse: Reuse | undefined;
+}): Entries {
+  const { patterns, length, ids, q, stride, window, reuse } = tier;
+  // The patterns are read as the low bytes the scan reads, a chunk of them at a time through one small
+  // buffer (twice: to count, then to choose). One buffer of all of them was 22 MiB of fresh pages for
+  // 10,000 values of 64 printable characters, and the faults cost more than writing each chunk twice.
+  let longest = 0;
+  for (const p of ids) longest = Math.max(longest, length[p]!);
+  const bytes = Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
     q === 2
@@ -519,6 +566,16 @@ function selectEntries(
       : q === 4
         ? dv.getInt32(i, true)
         : key8(dv.getInt32(i, true), dv.getInt32(i + 4, true));
+  /** Writes the patterns ids[from..] that fit in the buffer (at least one); returns the end, exclusive. */
+  const load = (from: number): number => {
+    let size = 0;
+    let to = from;
+    while (to < ids.length && (to === from || size + length[ids[to]!]! <= CHUNK)) size += length[ids[to++]!]!;
+    const parts: string[] = new Array(to - from);
+    for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
+    bytes.write(parts.join(""), 0, "latin1");
+    return to;
+  };
   // A small table on purpose: it stays in cache, and the grams worth avoiding are shared by many
   // patterns, far above the noise of slot collisions.
   const slot = (g: number) => (q === 2 ? g : Math.imul(g, GOLDEN) >>> 16);
@@ -527,199 +584,184 @@ function selectEntries(
   const choice = (last: number, k: number) =>
     last < WINDOW_CHOICES ? k : Math.round((k * last) / (WINDOW_CHOICES - 1));
 
-  const counts = new Uint16Array(1 << 16);
-  for (let k = 0; k < ids.length; k++) {
-    const base = starts[k]!;
-    const last = starts[k + 1]! - base - q + 1 - stride;
-    let done = 0; // grams [0, done) of this pattern are counted
-    for (let c = 0; c < choices(last); c++) {
-      const w = choice(last, c);
-      for (let i = Math.max(w, done); i < w + stride; i++) {
-        const at = slot(gramAt(base + i));
-        if (counts[at]! < 0xffff) counts[at]!++;
+  const counts = reuse ? reuse.counts.slice() : new Uint16Array(1 << 16);
+  for (let from = 0; from < ids.length; ) {
+    const to = load(from);
+    for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
+      if (reuse && reuse.from[ids[k]!]! >= 0) continue;
+      const last = length[ids[k]!]! - q + 1 - stride;
+      let done = 0; // grams [0, done) of this pattern are counted
+      for (let c = 0; c < choices(last); c++) {
+        const w = choice(last, c);
+        for (let i = Math.max(w, done); i < w + stride; i++) {
+          const at = slot(gramAt(base + i));
+          if (counts[at]! < 0xffff) counts[at]!++;
+        }
+        done = w + stride;
       }
-      done = w + stride;
     }
+    from = to;
   }
 
   const entries = ids.length * stride;
   const gram = new Int32Array(entries);
   const pattern = new Int32Array(entries);
   const offset = new Int32Array(entries);
-  for (let k = 0; k < ids.length; k++) {
-    const base = starts[k]!;
-    const last = starts[k + 1]! - base - q + 1 - stride;
-    let best = Number.MAX_SAFE_INTEGER;
-    let bestAt = 0;
-    for (let c = 0; c < choices(last); c++) {
-      const w = choice(last, c);
-      let sum = 0;
-      for (let i = w; i < w + stride; i++) {
-        sum +=
-          counts[slot(gramAt(base + i))]! * 4 +
-          COMMONNESS[bytes[base + i]!]! +
-          (q !== 2 && wordLike(bytes, base + i) ? WORD_PENALTY : 0);
-      }
-      if (sum <= best) {
-        best = sum;
-        bestAt = w;
-      }
-    }
-    for (let i = 0; i < stride; i++) {
-      const e = k * stride + i;
-      const g = gramAt(base + bestAt + i);
-      gram[e] = g;
-      pattern[e] = ids[k]!;
-      offset[e] = bestAt + i;
-    }
-  }
-  return { gram, pattern, offset };
-}
-
-function buildMainTier(
-  patterns: string[],
-  length: Int32Array,
-  head: Int32Array,
-  ids: number[],
-  stride: number,
-  q: 4 | 8,
-): MainTier {
-  const { gram, pattern, offset } = selectEntries(patterns, length, ids, q, stride);
-  const count = gram.length;
-
-  // Group entries by (gram, offset, head) in an open-addressing table of group + 1. Most grams belong to
-  // one entry only: two bit sets ("seen", "seen again") over a hash of the gram find the few that may
-  // not, and only those go through the table. Ascending offsets per pattern put the candidate that
-  // reaches furthest first in its chain, so the following ones are usually inside its range already.
-  const seenBits = Math.max(10, Math.ceil(Math.log2(count + 1)) + 3);
-  const seen = new Int32Array(1 << (seenBits - 5));
-  const again = new Int32Array(1 << (seenBits - 5));
-  for (let e = 0; e < count; e++) {
-    const b = Math.imul(gram[e]!, MIX) >>> (32 - seenBits);
-    const bit = 1 << (b & 31);
-    if ((seen[b >>> 5]! & bit) === 0) seen[b >>> 5]! |= bit;
-    else again[b >>> 5]! |= bit;
-  }
-  let repeated = 0;
-  for (let e = 0; e < count; e++) {
-    const b = Math.imul(gram[e]!, MIX) >>> (32 - seenBits);
-    if ((again[b >>> 5]! & (1 << (b & 31))) !== 0) repeated++;
-  }
-  // At most half full, so a probe always ends.
-  const slotBits = Math.ceil(Math.log2(2 * repeated + 2));
-  const slots = 1 << slotBits;
-  const table = new Int32Array(slots);
-  // The groups are compacted into the entries' own arrays: group i is written when entry e >= i is read,
-  // so no entry is overwritten before it is read. Two arrays fewer of fresh memory (0240).
-  const groupGram = gram;
-  const groupOffset = offset;
-  const groupHead = new Int32Array(count);
-  const member = new Int32Array(count);
-  const memberNext = new Int32Array(count);
-  let groups = 0;
-  for (let e = 0; e < count; e++) {
-    const g = gram[e]!;
-    const o = offset[e]!;
-    const hd = head[pattern[e]!]!;
-    const b = Math.imul(g, MIX) >>> (32 - seenBits);
-    if ((again[b >>> 5]! & (1 << (b & 31))) !== 0) {
-      // The top bits of the product: its low bits depend on the low bits of the key only.
-      let at = Math.imul(g ^ Math.imul(o, MIX) ^ Math.imul(hd, 0x27d4eb2f), GOLDEN) >>> (32 - slotBits);
-      let found = -1;
-      for (; ; at = (at + 1) & (slots - 1)) {
-        const i = table[at]! - 1;
-        if (i < 0) break;
-        if (groupGram[i] === g && groupOffset[i] === o && groupHead[i] === hd) {
-          found = i;
-          break;
+  for (let from = 0; from < ids.length; ) {
+    const to = load(from);
+    for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
+      const last = length[ids[k]!]! - q + 1 - stride;
+      let best = Number.MAX_SAFE_INTEGER;
+      const kept = reuse ? reuse.from[ids[k]!]! : -1;
+      let bestAt = kept >= 0 ? reuse!.window[kept]! : 0;
+      for (let c = 0; kept < 0 && c < choices(last); c++) {
+        const w = choice(last, c);
+        let sum = 0;
+        for (let i = w; i < w + stride; i++) {
+          sum +=
+            counts[slot(gramAt(base + i))]! * 4 +
+            COMMONNESS[bytes[base + i]!]! +
+            (q !== 2 && wordLike(bytes, base + i) ? WORD_PENALTY : 0);
+        }
+        if (sum <= best) {
+          best = sum;
+          bestAt = w;
         }
       }
-      if (found >= 0) {
-        memberNext[e] = member[found]!;
-        member[found] = e + 1;
-        continue;
+      window[ids[k]!] = bestAt;
+      for (let i = 0; i < stride; i++) {
+        const e = k * stride + i;
+        gram[e] = gramAt(base + bestAt + i);
+        pattern[e] = ids[k]!;
+        offset[e] = bestAt + i;
       }
-      table[at] = groups + 1;
     }
-    groupGram[groups] = g;
-    groupOffset[groups] = o;
-    groupHead[groups] = hd;
-    member[groups] = e + 1;
-    groups++;
+    from = to;
   }
+  return { gram, pattern, offset, counts };
+}
 
-  const { cells, start, cellShift } = placeCells(groupGram, groupOffset, groupHead, member, groups);
+/** Characters of patterns per chunk in selectEntries. */
+const CHUNK = 1 << 16;
+
+function buildMainTier(entries: Entries, head: Int32Array, count: number): MainTier {
+  const { gram, pattern, offset } = entries;
+  const { cells, start, cellShift, memberNext, groups } = placeCells(gram, offset, pattern, head);
   // About 8 bits per distinct gram, 3 of them set in one 32-bit word: under 1% false positives. A larger
   // filter cost more in cache misses than it saved in false positives (measured at 10,000 secrets).
   const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2(groups + 1)) - 2));
   const filterShift = 32 - wordBits;
   const filter = new Int32Array(1 << wordBits);
-  for (let i = 0; i < groups; i++) {
-    const g = groupGram[i]!;
+  for (let k = 0; k < 4 * groups; k += 4) {
+    const g = cells[k]!;
     filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
   }
-  return { count: ids.length, filter, filterShift, cells, start, cellShift, memberNext, pattern };
+  return { count, filter, filterShift, cells, start, cellShift, memberNext, pattern };
 }
 
 /**
- * The cell table: the groups sorted by the top `cellBits` bits of their gram's hash (a counting sort,
- * stable, so a gram's groups keep their ascending order), 4 ints each, and `start[b]` the first group of
- * bucket b. About one group per bucket. An open-addressing table at most half full was twice the memory,
- * and that memory, fresh pages every build, was most of the build time (page faults, 12-23 µs each on
- * the benchmark machine); inserting into it was a cache miss per group.
+ * The cell table: entries with the same gram, offset and head form a group, one cell of 4 ints (gram,
+ * offset, head, first member + 1), the others listed through `memberNext` (entry + 1). Cells are sorted
+ * by the top `cellBits` bits of their gram's hash, `start[b]` the first cell of bucket b, about one entry
+ * per bucket. The entries are placed by a counting sort (stable, so a gram's groups keep the order of
+ * their entries), then each bucket is compacted in place, its entries merged into the groups before them.
+ * An open-addressing table to find the groups was most of the build (0240): a cache and TLB miss per
+ * entry in a table of some MiB, and its fresh pages.
  */
 function placeCells(
   gram: Int32Array,
   offset: Int32Array,
+  pattern: Int32Array,
   head: Int32Array,
-  member: Int32Array,
-  groups: number,
-): { cells: Int32Array; start: Int32Array; cellShift: number } {
-  const cellBits = Math.max(4, Math.ceil(Math.log2(groups + 1)));
+): { cells: Int32Array; start: Int32Array; cellShift: number; memberNext: Int32Array; groups: number } {
+  const count = gram.length;
+  const cellBits = Math.max(4, Math.ceil(Math.log2(count + 1)));
   const cellShift = 32 - cellBits;
   const start = new Int32Array((1 << cellBits) + 1);
-  for (let i = 0; i < groups; i++) start[(Math.imul(gram[i]!, GOLDEN) >>> cellShift) + 1]!++;
+  for (let e = 0; e < count; e++) start[(Math.imul(gram[e]!, GOLDEN) >>> cellShift) + 1]!++;
   for (let b = 1; b < start.length; b++) start[b]! += start[b - 1]!;
-  const cells = new Int32Array(4 * groups);
+  let cells = new Int32Array(4 * count);
   // `start` serves as the write cursor of each bucket, then is shifted back by one bucket.
-  for (let i = 0; i < groups; i++) {
-    const k = start[Math.imul(gram[i]!, GOLDEN) >>> cellShift]!++ << 2;
-    cells[k] = gram[i]!;
-    cells[k + 1] = offset[i]!;
-    cells[k + 2] = head[i]!;
-    cells[k + 3] = member[i]!;
+  for (let e = 0; e < count; e++) {
+    const k = start[Math.imul(gram[e]!, GOLDEN) >>> cellShift]!++ << 2;
+    cells[k] = gram[e]!;
+    cells[k + 1] = offset[e]!;
+    cells[k + 2] = head[pattern[e]!]!;
+    cells[k + 3] = e + 1;
   }
   start.copyWithin(1, 0, start.length - 1);
   start[0] = 0;
-  return { cells, start, cellShift };
-}
-
-/** Writes the strings one after the other as latin1, a few at a time: one joined string of some MiB
- * would be a large object, and its fresh pages cost more than the copy. */
-function writeJoined(bytes: Buffer, parts: readonly string[]): void {
-  let at = 0;
-  let chunk: string[] = [];
-  let size = 0;
-  for (const part of parts) {
-    chunk.push(part);
-    size += part.length;
-    if (size >= 1 << 14) {
-      at += bytes.write(chunk.join(""), at, "latin1");
-      chunk = [];
-      size = 0;
+  // Entries processed in ascending order, each new member put first: a group's chain lists its
+  // entries from the last one, as the chains always did.
+  const memberNext = new Int32Array(count);
+  let probe = EMPTY;
+  let groups = 0;
+  let read = 0;
+  for (let b = 0; b + 1 < start.length; b++) {
+    const first = groups;
+    const end = start[b + 1]!;
+    start[b] = first;
+    // A bucket holds about one entry, but a gram shared by many patterns at many offsets (percent
+    // escapes of the same accented letters, sets built to defeat the rarity rule) gathers thousands, and
+    // comparing each with all would be quadratic: those go through a small hash table of cells.
+    const size = end - read;
+    let mask = 0;
+    let bits = 0;
+    if (size > 16) {
+      bits = Math.ceil(Math.log2(2 * size));
+      mask = (1 << bits) - 1;
+      if (probe.length <= mask) probe = new Int32Array(mask + 1);
+      probe.fill(0, 0, mask + 1);
+    }
+    for (; read < end; read++) {
+      const r = read << 2;
+      const g = cells[r]!;
+      const o = cells[r + 1]!;
+      const hd = cells[r + 2]!;
+      const e = cells[r + 3]!;
+      let found = -1;
+      if (mask !== 0) {
+        // The top bits of the product: its low bits depend on the low bits of the key only.
+        let at = Math.imul(g ^ Math.imul(o, MIX) ^ Math.imul(hd, 0x27d4eb2f), GOLDEN) >>> (32 - bits);
+        for (; ; at++) {
+          const c = probe[at & mask]! - 1;
+          if (c < 0) {
+            probe[at & mask] = groups + 1;
+            break;
+          }
+          if (cells[c << 2] === g && cells[(c << 2) + 1] === o && cells[(c << 2) + 2] === hd) {
+            found = c << 2;
+            break;
+          }
+        }
+      } else {
+        for (let c = first << 2; c < groups << 2; c += 4) {
+          if (cells[c] === g && cells[c + 1] === o && cells[c + 2] === hd) {
+            found = c;
+            break;
+          }
+        }
+      }
+      if (found >= 0) {
+        memberNext[e - 1] = cells[found + 3]!;
+        cells[found + 3] = e;
+        continue;
+      }
+      const w = groups++ << 2;
+      cells[w] = g;
+      cells[w + 1] = o;
+      cells[w + 2] = hd;
+      cells[w + 3] = e;
     }
   }
-  if (chunk.length > 0) bytes.write(chunk.join(""), at, "latin1");
+  start[start.length - 1] = groups;
+  // Many shared groups leave the tail unused: copied to size when that saves an eighth or more.
+  if (8 * groups < 7 * count) cells = cells.slice(0, 4 * groups);
+  return { cells, start, cellShift, memberNext, groups };
 }
 
-function buildShortTier(
-  patterns: string[],
-  length: Int32Array,
-  head: Int32Array,
-  ids: number[],
-  stride: number,
-): ShortTier {
-  const { gram, offset } = selectEntries(patterns, length, ids, 2, stride);
+function buildShortTier(entries: Entries, head: Int32Array, ids: number[]): ShortTier {
+  const { gram, offset } = entries;
   // Offsets stay below 4: a short pattern has at most 5 characters, so its bigrams start at 0 to 3
   // (shortHits tests exactly those four offsets without a branch).
   const offsets = new Uint8Array(1 << 16);
@@ -869,4 +911,25 @@ function buildPrefixIndex(
       return false;
     },
   };
+}
+
+/**
+ * Type feedback for every site of the scan before the first long one. The first call of `sample` in a
+ * process runs long enough to be compiled mid-loop (on-stack replacement) before V8 has allocated its
+ * feedback, so the code around the loop had none; the compiled function then left at that code on every
+ * block (64 times a MiB) for the first two or three scans of 1 MiB (`--trace-deopt`: "insufficient type
+ * feedback"). A few scans of a short text through all three tiers do it; run before the first scan of a
+ * block or more, not at load (5 to 10 ms of CPU on the benchmark machine, which start-up need not pay).
+ */
+let warm = false;
+function warmUp(): void {
+  warm = true;
+  const matcher = createMatcher({
+    patterns: ["a1b2", "abcdef1", "0123456789abcdefgh"],
+    tails: [null, null, ["Q==", "Q"]],
+    values: [],
+    firsts: [0],
+  });
+  const text = "x a1b2 y abcdef1 z 0123456789abcdefghQ== w a1b2a1b2 ".repeat(4);
+  for (let i = 0; i < 32; i++) matcher.ranges(text);
 }

@@ -414,6 +414,71 @@ describe("redaction properties", () => {
     );
   });
 
+  it("a redactor built from an earlier one (a secret changed) redacts as one built from scratch", () => {
+    const scenario = fc
+      .record({
+        kept: fc.array(secretValue, { maxLength: 4 }),
+        dropped: fc.array(secretValue, { maxLength: 3 }),
+        added: fc.array(secretValue, { maxLength: 3 }),
+      })
+      .chain(({ kept, dropped, added }) =>
+        fc.record({
+          before: fc.shuffledSubarray([...kept, ...dropped], { minLength: kept.length + dropped.length }),
+          after: fc.shuffledSubarray([...kept, ...added, ...kept.slice(0, 1)], {
+            minLength: kept.length + added.length + Math.min(1, kept.length),
+          }),
+          pieces: fc.array(
+            fc.tuple(
+              filler,
+              [...kept, ...dropped, ...added].length === 0
+                ? fc.constant({ text: "", vanish: [] as string[] })
+                : fc.constantFrom(...kept, ...dropped, ...added).chain((v) => insertions(v)),
+            ),
+            { maxLength: 5 },
+          ),
+        }),
+      );
+    fc.assert(
+      fc.property(scenario, ({ before, after, pieces }) => {
+        const text = pieces.map(([f, ins]) => f + ins.text).join("");
+        const fresh = createRedactor(after);
+        const rebuilt = createRedactor(after, createRedactor(before));
+        assert.equal(rebuilt.redact(text), fresh.redact(text));
+        const { patterns, tails, values, firsts } = collectPatterns(after, collectPatterns(before));
+        assert.deepEqual({ patterns, tails, values, firsts }, collectPatterns(after));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a rebuild that keeps the earlier matcher's windows finds every form of old and new values", () => {
+    // Enough values that the stride is the same before and after (the shortest value is kept), so the
+    // kept patterns keep their windows and only the new value's are chosen.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    const value = (n: number) => Array.from({ length: n }, () => alphabet[next() % alphabet.length]).join("");
+    const before = ["PIN4", ...Array.from({ length: 400 }, (_, i) => value(8 + (i % 40)))];
+    const after = [...before.slice(0, 200), value(20), ...before.slice(201), value(9)];
+    const previous = createRedactor(before);
+    const rebuilt = createRedactor(after, previous);
+    const fresh = createRedactor(after);
+    const forms = (v: string) => [
+      v,
+      encodeURIComponent(v),
+      b64(Buffer.from(`u:${v}`), false),
+      b64(Buffer.from(v), true),
+    ];
+    const text = [...before, ...after].flatMap((v) => forms(v).map((f) => `x ${f} y`)).join("\n");
+    const out = rebuilt.redact(text);
+    assert.equal(out, fresh.redact(text));
+    for (const v of after) assert.ok(!leaks(out, v), `${v} left`);
+    assert.equal(previous.redact(text), createRedactor(before).redact(text));
+  });
+
   it("redact finds exactly what the naive every-position search finds (small alphabets, overlaps)", () => {
     const scenario = fc.constantFrom("ab", "abc", "aA0+/=", 'a"\\\n%é😀').chain((alphabet) => {
       const chars = alphabet.split(/(?:)/u);

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { collectPatterns, expandPatterns } from "./forms.js";
+import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 
 /** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
@@ -27,10 +27,21 @@ export interface Redactor {
   redactCut(text: string): string;
 }
 
-export function createRedactor(values: readonly string[]): Redactor {
-  const matcher = createMatcher(collectPatterns(values));
+/** Each redactor's searched strings and matcher, for a later build that passes it as `previous`. */
+const builds = new WeakMap<Redactor, { table: PatternTable; matcher: Matcher }>();
+
+/**
+ * A redactor for `values`. `previous`, a redactor built before (the same secrets before a change),
+ * lends the forms of the values both sets hold, so only the changed values' forms are computed.
+ */
+export function createRedactor(values: readonly string[], previous?: Redactor): Redactor {
+  const before = previous ? builds.get(previous) : undefined;
+  const table = collectPatterns(values, before?.table);
+  const matcher = createMatcher(table, before?.matcher);
+  // Needed by this build only (a number per string).
+  table.reused = undefined;
   let formsByValue: { value: string; forms: string[] }[] | null = null;
-  return {
+  const redactor: Redactor = {
     redact: (text) => applyRanges(text, matcher.ranges(text)),
     createStream: () => createRedactingStream(matcher),
     matchedValues(text) {
@@ -58,6 +69,8 @@ export function createRedactor(values: readonly string[]): Redactor {
       return applyRanges(text.slice(0, end), ranges.slice(0, kept));
     },
   };
+  builds.set(redactor, { table, matcher });
+  return redactor;
 }
 
 /**

@@ -9,6 +9,7 @@ import { listenPostgres } from "./listener.js";
 import type { DbOptions } from "./options.js";
 import type { Database } from "./schema.js";
 import type { Store } from "./types.js";
+import { describeDatabaseUrl } from "./url.js";
 
 /** The connection settings every PostgreSQL connection of a node gets, pooled or listening. */
 function connectionSettings(schema: string | undefined, o: DbOptions) {
@@ -59,7 +60,7 @@ export async function openPostgres(
     client.on("error", () => {});
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
-  const parsed = safeUrl(url);
+  const parsed = describeDatabaseUrl(url);
   return {
     db,
     dialect: "postgres",
@@ -94,13 +95,4 @@ function discardingBrokenClients(pool: pg.Pool): PostgresPool {
     },
     end: () => pool.end(),
   };
-}
-
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
-  } catch {
-    return "(unparsable URL)";
-  }
 }

@@ -29,6 +29,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       "--headless",
       "--no-sandbox",
       "--disable-gpu",
+      // A tile repainted in part keeps its older antialiasing: screenshots would differ run to run (0260).
+      "--disable-partial-raster",
       "--disable-quic",
       "--no-first-run",
       "--disable-background-networking",

@@ -16,6 +16,8 @@ export interface SinkAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answers this long after the request arrived (a slow target). */
+  delayMs?: number;
 }
 
 export interface Sink {
@@ -53,8 +55,13 @@ export async function startSink(port = 0): Promise<Sink> {
         const index = requests.length;
         requests.push(request);
         const a = answer(request, index);
-        res.writeHead(a.status, { "content-type": "text/plain", ...a.headers });
-        res.end(a.body ?? "");
+        const reply = () => {
+          if (res.destroyed) return;
+          res.writeHead(a.status, { "content-type": "text/plain", ...a.headers });
+          res.end(a.body ?? "");
+        };
+        if (a.delayMs) setTimeout(reply, a.delayMs).unref();
+        else reply();
         waiters = waiters.filter((w) => {
           if (requests.length < w.count) return true;
           w.resolve();

@@ -161,6 +161,34 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     assert.deepEqual(problems, []);
   });
 
+  it("the logic editor: the picker declares a secret and inserts secrets.NAME at the cursor, Save lists the function, Run shows its run", async () => {
+    await page.goto(`${server.url}/orgs/acme/projects/ops?tab=logic`);
+    await page.getByRole("heading", { name: "Logic" }).waitFor();
+    await page.getByRole("button", { name: "New logic function" }).click();
+    await page.getByLabel("Function name").fill("echo");
+    // The cursor goes to a new first line of the function's body.
+    await page.getByRole("textbox", { name: "Code", exact: true }).click();
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.getByRole("combobox", { name: "Secret" }).fill("FLOW");
+    await page.getByRole("option", { name: "FLOW_KEY" }).click();
+    await page.getByRole("list", { name: "Secrets this function uses" }).getByText("FLOW_KEY").waitFor();
+    assert.match(
+      (await page.getByRole("textbox", { name: "Code", exact: true }).textContent()) ?? "",
+      /\{\s*secrets\.FLOW_KEY\s*console\.log/,
+    );
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("status").getByText("Saved.").waitFor();
+    await page.getByRole("list").getByRole("button", { name: "echo" }).waitFor();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const run = page.getByRole("article", { name: "Run of echo" });
+    await run.waitFor();
+    assert.match((await run.textContent()) ?? "", /success/);
+    await assertAccessible(page, "logic editor");
+    await assertNoValueInPage(page, ALL, "the logic editor after a run");
+  });
+
   it("seed 000/002: the app catalog's install form takes the secret from the picker, and invoking an action reaches the sink with it", async () => {
     await page.goto(`${server.url}/orgs/acme/projects/ops?tab=apps`);
     await page.getByRole("heading", { name: "Apps" }).waitFor();
@@ -220,7 +248,8 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     // Live: the preview follows the text as typed, before anything is saved, and never shows the value.
     const preview = page.getByRole("region", { name: "Preview" });
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)").waitFor();
-    await preview.getByText("Forecast for preview").waitFor();
+    // The template listens to every event: the preview names a sample one.
+    await preview.getByText("Forecast for example.event").waitFor();
     await bodyField.press("End");
     await bodyField.type("!");
     await preview.getByText("Key: [[SENSITIVE]] (keep it safe)!").waitFor();

@@ -27,9 +27,56 @@ export async function assertAccessible(page: Page, screen: string): Promise<void
   assert.deepEqual(bad, [], `accessibility violations on ${screen}`);
 }
 
+/**
+ * What differs on every run (the sink's and the server's random ports, times, durations, ids), each with
+ * the fixed sample it is pictured as: a screenshot changes only when the screen does.
+ */
+const UNSTABLE: [pattern: RegExp, sample: string][] = [
+  [/127\.0\.0\.1:\d+/, "127.0.0.1:8080"],
+  [/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, "2026-01-15 09:30 UTC"],
+  [/\b\d+ ms\b/, "12 ms"],
+  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "01940000-0000-7000-8000-000000000000"],
+];
+
+/**
+ * Saves docs/screenshots/NAME.png with the unstable values shown as their samples: in text and in form
+ * fields (not in a CodeMirror editor, which would take the change as typing), and put back right after.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.evaluate(`((rules) => {
+    const fix = (text) => rules.reduce((t, [p, sample]) => t.replace(new RegExp(p, "g"), sample), text);
+    const undo = [];
+    // React writes "{n} ms" as two text nodes: an element holding only text is fixed as one string.
+    const groups = new Map();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const parent = n.parentElement;
+      if (!parent || parent.closest("[contenteditable]")) continue;
+      const key = [...parent.childNodes].every((c) => c.nodeType === Node.TEXT_NODE) ? parent : n;
+      groups.set(key, [...(groups.get(key) ?? []), n]);
+    }
+    for (const nodes of groups.values()) {
+      const before = nodes.map((n) => n.nodeValue);
+      const after = fix(before.join(""));
+      if (after === before.join("")) continue;
+      nodes.forEach((n, i) => { n.nodeValue = i === 0 ? after : ""; });
+      undo.push(() => nodes.forEach((n, i) => { n.nodeValue = before[i]; }));
+    }
+    for (const el of document.querySelectorAll("input, textarea")) {
+      const before = el.value;
+      const after = fix(before);
+      if (after === before) continue;
+      el.value = after;
+      undo.push(() => { if (el.value === after) el.value = before; });
+    }
+    window.__restoreShot = () => undo.forEach((f) => f());
+  })(${JSON.stringify(UNSTABLE.map(([re, sample]) => [re.source, sample]))})`);
+  try {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  } finally {
+    await page.evaluate("window.__restoreShot()");
+  }
 }
 
 /** Everything a value could hide in: the DOM (with form fields' live values), storage, the URL, cookies. */

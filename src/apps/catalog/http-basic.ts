@@ -1,5 +1,5 @@
 /** Any HTTP API that takes basic auth (SPEC X8). */
-import { defineApp } from "../types.js";
+import { defineApp, field, secretField } from "../types.js";
 import { baseUrlField, requestAction } from "./http-request.js";
 
 export const httpBasic = defineApp({
@@ -7,14 +7,8 @@ export const httpBasic = defineApp({
   name: "HTTP API (basic auth)",
   fields: [
     baseUrlField,
-    {
-      key: "username",
-      label: "User name",
-      secret: false,
-      required: true,
-      pattern: { regex: /^[^:]*$/, message: "must not contain a colon" },
-    },
-    { key: "password", label: "Password", secret: true, required: true },
+    field("username", "User name", { pattern: { regex: /^[^:]*$/, message: "must not contain a colon" } }),
+    secretField("password", "Password"),
   ],
   defaultBaseUrl: (config) => config.base_url ?? null,
   actions: [

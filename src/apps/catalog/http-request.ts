@@ -2,20 +2,24 @@
  * The one action of the generic HTTP apps (`http_bearer`, `http_basic`): a request to a path under
  * `base_url`, its output `{status, headers, body}` as an `http` step's.
  */
-import type { ActionInputField, ActionRequest, AppAction, AppField } from "../types.js";
+import {
+  type ActionInputField,
+  type ActionRequest,
+  type AppAction,
+  type AppField,
+  field,
+  inputField,
+} from "../types.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 const requestInput: readonly ActionInputField[] = [
-  { key: "method", label: "Method", required: true, oneOf: METHODS },
-  {
-    key: "path",
-    label: "Path",
-    required: true,
+  inputField("method", "Method", { oneOf: METHODS }),
+  inputField("path", "Path", {
     // A path under the base: never a scheme, a host (`//x`) or a backslash that some parsers read as `/`.
     pattern: { regex: /^\/(?!\/)[^\s\\#]*$/, message: "must be a path starting with / (a query may follow)" },
-  },
-  { key: "body", label: "Body", required: false },
+  }),
+  inputField("body", "Body", { required: false }),
 ];
 
 /** Sent as written: labelled JSON when it parses as JSON, else plain text. */
@@ -46,10 +50,4 @@ export function requestAction(
   };
 }
 
-export const baseUrlField: AppField = {
-  key: "base_url",
-  label: "Base URL",
-  secret: false,
-  required: true,
-  url: true,
-};
+export const baseUrlField: AppField = field("base_url", "Base URL", { url: true });

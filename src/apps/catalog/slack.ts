@@ -1,5 +1,5 @@
 /** Slack (SPEC X8): a bot posts a message with `chat.postMessage`. */
-import { ActionFailed, defineApp } from "../types.js";
+import { ActionFailed, type AppAction, defineApp, inputField, secretField } from "../types.js";
 
 /** Slack answers HTTP 200 with `{"ok": false, "error": "channel_not_found"}` when a call fails. */
 function slackResult(response: { body: unknown }): unknown {
@@ -11,28 +11,25 @@ function slackResult(response: { body: unknown }): unknown {
   return response.body;
 }
 
+/** `chat.postMessage` with the bot token as a bearer token. */
+const postMessage: AppAction["request"] = ({ config, input }) => ({
+  method: "POST",
+  path: "/api/chat.postMessage",
+  auth: { bearer: config.bot_token ?? "" },
+  body: { json: { channel: input.channel, text: input.text } },
+});
+
 export const slack = defineApp({
   id: "slack",
   name: "Slack",
-  fields: [
-    { key: "bot_token", label: "Bot token", secret: true, required: true },
-    { key: "signing_secret", label: "Signing secret", secret: true, required: false },
-  ],
+  fields: [secretField("bot_token", "Bot token"), secretField("signing_secret", "Signing secret", false)],
   defaultBaseUrl: () => "https://slack.com",
   actions: [
     {
       id: "post_message",
       name: "Post a message",
-      input: [
-        { key: "channel", label: "Channel", required: true },
-        { key: "text", label: "Text", required: true },
-      ],
-      request: ({ config, input }) => ({
-        method: "POST",
-        path: "/api/chat.postMessage",
-        auth: { bearer: config.bot_token ?? "" },
-        body: { json: { channel: input.channel, text: input.text } },
-      }),
+      input: [inputField("channel", "Channel"), inputField("text", "Text")],
+      request: postMessage,
       result: slackResult,
     },
   ],

@@ -1,29 +1,22 @@
 /** Twilio Programmable Messaging (SPEC X8): send an SMS. */
-import { defineApp, path } from "../types.js";
+import { defineApp, field, inputField, path, secretField } from "../types.js";
 
 export const twilio = defineApp({
   id: "twilio",
   name: "Twilio",
   fields: [
-    {
-      key: "account_sid",
-      label: "Account SID",
-      secret: false,
-      required: true,
+    field("account_sid", "Account SID", {
       pattern: { regex: /^AC[0-9a-f]{32}$/i, message: "must be an account SID (AC and 32 hex digits)" },
-    },
-    { key: "auth_token", label: "Auth token", secret: true, required: true },
-    { key: "from", label: "From number", secret: false, required: true },
+    }),
+    secretField("auth_token", "Auth token"),
+    field("from", "From number"),
   ],
   defaultBaseUrl: () => "https://api.twilio.com",
   actions: [
     {
       id: "send_sms",
       name: "Send an SMS",
-      input: [
-        { key: "to", label: "To number", required: true },
-        { key: "body", label: "Message", required: true },
-      ],
+      input: [inputField("to", "To number"), inputField("body", "Message")],
       request: ({ config, input }) => {
         const sid = config.account_sid ?? "";
         return {

@@ -1,40 +1,29 @@
 /** Zendesk Support (SPEC X8): create a ticket with an API token. */
-import { defineApp } from "../types.js";
+import { defineApp, field, inputField, secretField } from "../types.js";
 
 export const zendesk = defineApp({
   id: "zendesk",
   name: "Zendesk",
   fields: [
-    {
-      key: "subdomain",
-      label: "Subdomain",
-      secret: false,
-      required: true,
-      // It becomes the host of the default base URL.
+    // It becomes the host of the default base URL.
+    field("subdomain", "Subdomain", {
       pattern: {
         regex: /^[a-z0-9][a-z0-9-]{0,62}$/i,
         message: "must be a Zendesk subdomain (letters, digits, -)",
       },
-    },
-    {
-      key: "email",
-      label: "Agent email",
-      secret: false,
-      required: true,
-      // Basic auth's user name ends at the first colon.
+    }),
+    // Basic auth's user name ends at the first colon.
+    field("email", "Agent email", {
       pattern: { regex: /^[^\s@:]+@[^\s@:]+$/, message: "must be an email address" },
-    },
-    { key: "api_token", label: "API token", secret: true, required: true },
+    }),
+    secretField("api_token", "API token"),
   ],
   defaultBaseUrl: (config) => `https://${config.subdomain}.zendesk.com`,
   actions: [
     {
       id: "create_ticket",
       name: "Create a ticket",
-      input: [
-        { key: "subject", label: "Subject", required: true },
-        { key: "body", label: "Description", required: true },
-      ],
+      input: [inputField("subject", "Subject"), inputField("body", "Description")],
       request: ({ config, input }) => ({
         method: "POST",
         path: "/api/v2/tickets.json",

@@ -3,16 +3,9 @@ import type { Command } from "commander";
 import { CloakroomApiError } from "../../client/index.js";
 import { writeConfig } from "../config-file.js";
 import { clientFor, loadSession, signedInClient } from "../context.js";
-import {
-  CliError,
-  type CliIo,
-  isInteractive,
-  promptHidden,
-  promptVisible,
-  readAll,
-  stripOneNewline,
-} from "../io.js";
+import { CliError, type CliIo } from "../io.js";
 import { printFields, printJson } from "../output.js";
+import { readEmail, readPassword } from "../values.js";
 
 export function registerAuth(program: Command, io: CliIo): void {
   program
@@ -23,12 +16,10 @@ export function registerAuth(program: Command, io: CliIo): void {
     .option("--email <email>", "the owner's email (prompted on a terminal)")
     .option("--json", "print the API's answer without the token")
     .action(async (opts: { url?: string; org: string; email?: string; json?: boolean }) => {
-      const session = await loadSession(io);
-      const url = opts.url || session.url;
-      if (!url) throw new CliError("pass --url URL (the server to set up)");
-      const email = opts.email || (await askEmail(io));
-      const password = await readPassword(io, { confirm: true });
-      const client = clientFor(url, undefined);
+      const { session, client, email, password } = await credentials(io, opts, {
+        server: "the server to set up",
+        newPassword: true,
+      });
       const result = await client.setup({ org: opts.org, email, password });
       await writeConfig(session.configPath, {
         url: client.baseUrl,
@@ -52,12 +43,10 @@ export function registerAuth(program: Command, io: CliIo): void {
     .option("--email <email>", "your email (prompted on a terminal)")
     .option("--org <slug>", "default organization for later commands")
     .action(async (opts: { url?: string; email?: string; org?: string }) => {
-      const session = await loadSession(io);
-      const url = opts.url || session.url;
-      if (!url) throw new CliError("pass --url URL (the server to sign in to)");
-      const email = opts.email || (await askEmail(io));
-      const password = await readPassword(io, { confirm: false });
-      const client = clientFor(url, undefined);
+      const { session, client, email, password } = await credentials(io, opts, {
+        server: "the server to sign in to",
+        newPassword: false,
+      });
       const { token } = await client.login({ email, password });
       const orgs = await client.withToken(token).orgs.list();
       const sameServer = session.saved.url === client.baseUrl;
@@ -159,28 +148,21 @@ function registerSessionEnd(program: Command, io: CliIo): void {
     });
 }
 
-async function askEmail(io: CliIo): Promise<string> {
-  if (!isInteractive(io)) throw new CliError("pass --email EMAIL");
-  const email = (await promptVisible(io, "Email: ")).trim();
-  if (!email) throw new CliError("no email given");
-  return email;
-}
-
-/** A password from a hidden prompt on a terminal, else from standard input (one line). */
-async function readPassword(io: CliIo, options: { confirm: boolean }): Promise<string> {
-  if (isInteractive(io)) {
-    const password = await promptHidden(io, "Password (hidden): ");
-    if (options.confirm && (await promptHidden(io, "Repeat password: ")) !== password) {
-      throw new CliError("the passwords do not match");
-    }
-    if (password === "") throw new CliError("no password given");
-    return password;
-  }
-  const password = stripOneNewline((await readAll(io.stdin, 64 * 1024)).toString("utf8"));
-  if (password === "") {
-    throw new CliError("no password: pipe it on standard input (e.g. `< password.txt`) or run in a terminal");
-  }
-  return password;
+/**
+ * The server, email and password of `setup` (a new password, asked twice on a terminal) and `login`:
+ * from the flags, the saved session, standard input or the prompts.
+ */
+async function credentials(
+  io: CliIo,
+  opts: { url?: string; email?: string },
+  purpose: { server: string; newPassword: boolean },
+) {
+  const session = await loadSession(io);
+  const url = opts.url || session.url;
+  if (!url) throw new CliError(`pass --url URL (${purpose.server})`);
+  const email = await readEmail(io, opts.email);
+  const password = await readPassword(io, { confirm: purpose.newPassword });
+  return { session, email, password, client: clientFor(url, undefined) };
 }
 
 const INVITE_TOKEN = /crk_i_[A-Za-z0-9_-]{43}/;

@@ -13,20 +13,14 @@ import type {
   RunInput,
   RunLogEntry,
 } from "../../client/index.js";
-import { resolveProjectScope, signedInClient } from "../context.js";
-import { eventData, readTextFile, withProject } from "../files.js";
+import { projectContext, type ScopeFlags, withProject } from "../context.js";
+import { eventData, readJsonObjectFile, readTextFile } from "../files.js";
 import { CliError, type CliIo, EXIT } from "../io.js";
-import { printFields, printJson, printTable } from "../output.js";
-import { parseJsonObject } from "../values.js";
+import { type Columns, printFields, printJson } from "../output.js";
+import { listAction, printResult } from "../verbs.js";
 import { printRunEntry } from "./events.js";
 
-export interface Flags {
-  org?: string;
-  project?: string;
-  json?: boolean;
-}
-
-interface DefinitionFlags extends Flags {
+interface DefinitionFlags extends ScopeFlags {
   file?: string;
   name?: string;
   event?: string;
@@ -35,7 +29,7 @@ interface DefinitionFlags extends Flags {
   disable?: boolean;
 }
 
-export interface RunFlags extends Flags {
+export interface RunFlags extends ScopeFlags {
   event?: string;
   data?: string;
   dataFile?: string;
@@ -58,7 +52,7 @@ export function withRunEvent(cmd: Command): Command {
     .option("--data-file <path>", "the test event's data from a JSON file");
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
@@ -67,13 +61,7 @@ async function definition(
   base: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const def: Record<string, unknown> = { ...base };
-  if (flags.file) {
-    const fromFile = parseJsonObject(
-      await readTextFile(flags.file, "definition file"),
-      `the file ${flags.file}`,
-    );
-    Object.assign(def, fromFile);
-  }
+  if (flags.file) Object.assign(def, await readJsonObjectFile(flags.file, "definition file"));
   delete def.id;
   if (flags.name !== undefined) def.name = flags.name;
   if (flags.event !== undefined) def.event = flags.event;
@@ -95,7 +83,16 @@ export async function runInput(flags: RunFlags): Promise<RunInput> {
   };
 }
 
-export interface Kind<T extends { id: string; name: string }, I> {
+/** What every consumer has: an id, a name, an event filter, a switch and the secrets it declares. */
+interface Consumer {
+  id: string;
+  name: string;
+  event: string;
+  enabled: boolean;
+  secrets: string[];
+}
+
+export interface Kind<T extends Consumer, I> {
   label: string;
   plural: string;
   api(client: CloakroomClient): {
@@ -106,8 +103,28 @@ export interface Kind<T extends { id: string; name: string }, I> {
     delete(s: ProjectScope, id: string): Promise<void>;
   };
   execute(client: CloakroomClient, s: ProjectScope, id: string, input: RunInput): Promise<RunLogEntry>;
-  columns: { header: string; get(row: T): string }[];
+  /** The kind's own columns, shown between ENABLED and SECRETS. */
+  columns: Columns<T>;
+  /** The kind's own fields, shown after the secrets. */
   describe(row: T): [string, string][];
+}
+
+const yesNo = (on: boolean) => (on ? "yes" : "no");
+
+function consumerColumns<T extends Consumer>(own: Columns<T>): Columns<T> {
+  const head: Columns<T> = { ID: (c) => c.id, NAME: (c) => c.name, EVENT: (c) => c.event || "*" };
+  return { ...head, ENABLED: (c) => yesNo(c.enabled), ...own, SECRETS: (c) => c.secrets.join(", ") };
+}
+
+function consumerFields(c: Consumer, own: [string, string][]): [string, string][] {
+  return [
+    ["id", c.id],
+    ["name", c.name],
+    ["event", c.event || "* (every event)"],
+    ["enabled", yesNo(c.enabled)],
+    ["secrets", c.secrets.join(", ") || "-"],
+    ...own,
+  ];
 }
 
 const integrationKind: Kind<Integration, IntegrationInput> = {
@@ -115,26 +132,14 @@ const integrationKind: Kind<Integration, IntegrationInput> = {
   plural: "integrations",
   api: (c) => c.integrations,
   execute: (c, s, id, input) => c.integrations.test(s, id, input),
-  columns: [
-    { header: "ID", get: (i) => i.id },
-    { header: "NAME", get: (i) => i.name },
-    { header: "EVENT", get: (i) => i.event || "*" },
-    { header: "ENABLED", get: (i) => (i.enabled ? "yes" : "no") },
-    { header: "REQUEST", get: (i) => `${i.request.method} ${i.request.url}` },
-    { header: "SECRETS", get: (i) => i.secrets.join(", ") },
-  ],
+  columns: { REQUEST: (i) => `${i.request.method} ${i.request.url}` },
   describe: (i) => [
-    ["id", i.id],
-    ["name", i.name],
-    ["event", i.event || "* (every event)"],
-    ["enabled", i.enabled ? "yes" : "no"],
-    ["secrets", i.secrets.join(", ") || "-"],
     ["method", i.request.method],
     ["url", i.request.url],
     ["headers", Object.keys(i.request.headers).join(", ") || "-"],
     ["query", Object.keys(i.request.query).join(", ") || "-"],
     ["body", i.request.body === null ? "-" : `${i.request.body.length} characters (template)`],
-    ["basic auth", i.request.basicAuth ? "yes" : "no"],
+    ["basic auth", yesNo(Boolean(i.request.basicAuth))],
     ["timeout", `${i.timeoutMs} ms`],
   ],
 };
@@ -144,19 +149,8 @@ const logicKind: Kind<LogicFunction, LogicFunctionInput> = {
   plural: "logic functions",
   api: (c) => c.logic,
   execute: (c, s, id, input) => c.logic.run(s, id, input),
-  columns: [
-    { header: "ID", get: (l) => l.id },
-    { header: "NAME", get: (l) => l.name },
-    { header: "EVENT", get: (l) => l.event || "*" },
-    { header: "ENABLED", get: (l) => (l.enabled ? "yes" : "no") },
-    { header: "SECRETS", get: (l) => l.secrets.join(", ") },
-  ],
+  columns: {},
   describe: (l) => [
-    ["id", l.id],
-    ["name", l.name],
-    ["event", l.event || "* (every event)"],
-    ["enabled", l.enabled ? "yes" : "no"],
-    ["secrets", l.secrets.join(", ") || "-"],
     ["limits", `${l.timeoutMs} ms, ${l.memoryMb} MiB`],
     ["code", `${l.code.split("\n").length} lines (--json shows it)`],
   ],
@@ -184,18 +178,21 @@ export function registerConsumers(program: Command, io: CliIo): void {
   );
 }
 
-export function registerKind<T extends { id: string; name: string }, I>(
+/** By id, or by name when exactly one has it. */
+type Finder<T> = (client: CloakroomClient, scope: ProjectScope, which: string) => Promise<T>;
+
+/**
+ * The commands of a consumer kind: list, get, create and update (from --file and the flags), delete, and
+ * the run verb. Items are named by id, or by name when exactly one has it. Returns the maker of such
+ * `<verb> <id>` commands, for the kind's own.
+ */
+export function registerKind<T extends Consumer, I>(
   group: Command,
   io: CliIo,
   kind: Kind<T, I>,
   extra: { runVerb: string; runHelp: string; code?: boolean },
-): void {
-  const context = async (flags: Flags) => {
-    const { client, session } = await signedInClient(io);
-    return { client, scope: await resolveProjectScope(io, client, session, flags) };
-  };
-  /** By id, or by name when exactly one has it. */
-  const find = async (client: CloakroomClient, scope: ProjectScope, which: string): Promise<T> => {
+) {
+  const find: Finder<T> = async (client, scope, which) => {
     const list = await kind.api(client).list(scope);
     const byId = list.find((x) => x.id === which);
     if (byId) return byId;
@@ -205,74 +202,96 @@ export function registerKind<T extends { id: string; name: string }, I>(
       throw new CliError(`${byName.length} ${kind.plural} are named ${which}: pass the id`);
     throw new CliError(`no ${kind.label} ${which} in ${scope.org}/${scope.project}`);
   };
-  const withCode = (cmd: Command) =>
-    extra.code ? cmd.option("--code-file <path>", "the function's JavaScript module") : cmd;
-  const applyCode = async (def: Record<string, unknown>, flags: { codeFile?: string }) => {
-    if (flags.codeFile) def.code = await readTextFile(flags.codeFile, "code file");
-  };
+  /**
+   * `<verb> <id>`: the action gets the client, the scope and the item the argument names, and what
+   * `prepare` read from the flags first (a test event), so a bad flag fails before any request.
+   */
+  const onItem = <F extends ScopeFlags, P = undefined>(
+    usage: string,
+    run: (
+      target: { client: CloakroomClient; scope: ProjectScope; item: T },
+      flags: F,
+      prepared: P,
+    ) => Promise<void>,
+    prepare?: (flags: F) => Promise<P>,
+  ) =>
+    withProject(group.command(`${usage} <id>`)).action(async (which: string, flags: F) => {
+      const prepared = (await prepare?.(flags)) as P;
+      const { client, scope } = await projectContext(io, flags);
+      await run({ client, scope, item: await find(client, scope, which) }, flags, prepared);
+    });
 
   withProject(group.command("list"))
     .description(`list the project's ${kind.plural}`)
-    .action(async (flags: Flags) => {
-      const { client, scope } = await context(flags);
-      const list = await kind.api(client).list(scope);
-      if (flags.json) return printJson(io, list);
-      printTable(io, list, kind.columns, `no ${kind.plural} in ${scope.org}/${scope.project}`);
-    });
+    .action(
+      listAction(io, projectContext, {
+        fetch: (ctx: { client: CloakroomClient; scope: ProjectScope }) =>
+          kind.api(ctx.client).list(ctx.scope),
+        columns: consumerColumns(kind.columns),
+        empty: ({ scope }) => `no ${kind.plural} in ${scope.org}/${scope.project}`,
+      }),
+    );
+  onItem("get", async ({ item }, flags) => {
+    if (flags.json) return printJson(io, item);
+    printFields(io, consumerFields(item, kind.describe(item)));
+  }).description(`show a ${kind.label} (id or name)`);
+  registerDefinitionCommands(group, io, kind, find, extra.code === true);
+  onItem("delete", async ({ client, scope, item }, flags) => {
+    await kind.api(client).delete(scope, item.id);
+    printResult(io, flags, { deleted: item.id }, `deleted ${kind.label} ${item.name} (id ${item.id})\n`);
+  }).description(`delete a ${kind.label} (id or name); its secrets' usage counts drop`);
 
-  withProject(group.command("get <id>"))
-    .description(`show a ${kind.label} (id or name)`)
-    .action(async (which: string, flags: Flags) => {
-      const { client, scope } = await context(flags);
-      const item = await find(client, scope, which);
-      if (flags.json) return printJson(io, item);
-      printFields(io, kind.describe(item));
-    });
+  withRunEvent(
+    onItem(
+      extra.runVerb,
+      async ({ client, scope, item }, flags: RunFlags, input: RunInput) => {
+        const entry = await kind.execute(client, scope, item.id, input);
+        if (flags.json) printJson(io, entry);
+        else printRunEntry(io, entry, { detailed: true });
+        // The request succeeded but the run did not: exit 2, as --help says, so scripts can tell.
+        if (entry.status === "failure")
+          throw new CliError(`the run failed: ${entry.error?.code ?? "failure"}`, EXIT.api);
+      },
+      runInput,
+    ),
+  ).description(extra.runHelp);
+  return onItem;
+}
 
-  withCode(withDefinition(withProject(group.command("create"))))
+/** `create` and `update <id>`: a definition from --file, the flags and (for logic) --code-file. */
+function registerDefinitionCommands<T extends Consumer, I>(
+  group: Command,
+  io: CliIo,
+  kind: Kind<T, I>,
+  find: Finder<T>,
+  code: boolean,
+): void {
+  type Flags = DefinitionFlags & { codeFile?: string };
+  const withFlags = (cmd: Command) => {
+    withDefinition(withProject(cmd));
+    return code ? cmd.option("--code-file <path>", "the function's JavaScript module") : cmd;
+  };
+  const build = async (flags: Flags, base: Record<string, unknown>) => {
+    const def = await definition(flags, base);
+    if (flags.codeFile) def.code = await readTextFile(flags.codeFile, "code file");
+    return def as I;
+  };
+
+  withFlags(group.command("create"))
     .description(`create a ${kind.label} from --file and the flags`)
-    .action(async (flags: DefinitionFlags & { codeFile?: string }) => {
-      const { client, scope } = await context(flags);
-      const def = await definition(flags, {});
-      await applyCode(def, flags);
-      const item = await kind.api(client).create(scope, def as I);
-      if (flags.json) return printJson(io, item);
-      io.stdout.write(`created ${kind.label} ${item.name} (id ${item.id})\n`);
+    .action(async (flags: Flags) => {
+      const { client, scope } = await projectContext(io, flags);
+      const item = await kind.api(client).create(scope, await build(flags, {}));
+      printResult(io, flags, item, `created ${kind.label} ${item.name} (id ${item.id})\n`);
     });
 
-  withCode(withDefinition(withProject(group.command("update <id>"))))
+  withFlags(group.command("update <id>"))
     .description(`replace a ${kind.label}'s definition; fields not in --file or the flags are kept`)
-    .action(async (which: string, flags: DefinitionFlags & { codeFile?: string }) => {
-      const { client, scope } = await context(flags);
-      const current = await find(client, scope, which);
-      const def = await definition(flags, current as unknown as Record<string, unknown>);
-      await applyCode(def, flags);
-      const item = await kind.api(client).update(scope, current.id, def as I);
-      if (flags.json) return printJson(io, item);
-      io.stdout.write(`updated ${kind.label} ${item.name} (id ${item.id})\n`);
-    });
-
-  withProject(group.command("delete <id>"))
-    .description(`delete a ${kind.label} (id or name); its secrets' usage counts drop`)
     .action(async (which: string, flags: Flags) => {
-      const { client, scope } = await context(flags);
-      const item = await find(client, scope, which);
-      await kind.api(client).delete(scope, item.id);
-      if (flags.json) return printJson(io, { deleted: item.id });
-      io.stdout.write(`deleted ${kind.label} ${item.name} (id ${item.id})\n`);
-    });
-
-  withRunEvent(withProject(group.command(`${extra.runVerb} <id>`)))
-    .description(extra.runHelp)
-    .action(async (which: string, flags: RunFlags) => {
-      const input = await runInput(flags);
-      const { client, scope } = await context(flags);
-      const item = await find(client, scope, which);
-      const entry = await kind.execute(client, scope, item.id, input);
-      if (flags.json) printJson(io, entry);
-      else printRunEntry(io, entry, { detailed: true });
-      // The request succeeded but the run did not: exit 2, as --help says, so scripts can tell.
-      if (entry.status === "failure")
-        throw new CliError(`the run failed: ${entry.error?.code ?? "failure"}`, EXIT.api);
+      const { client, scope } = await projectContext(io, flags);
+      const current = await find(client, scope, which);
+      const def = await build(flags, current as unknown as Record<string, unknown>);
+      const item = await kind.api(client).update(scope, current.id, def);
+      printResult(io, flags, item, `updated ${kind.label} ${item.name} (id ${item.id})\n`);
     });
 }

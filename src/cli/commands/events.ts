@@ -6,10 +6,11 @@ import {
   type ProjectScope,
   type RunLogEntry,
 } from "../../client/index.js";
-import { resolveProjectScope, signedInClient } from "../context.js";
-import { eventData, withProject } from "../files.js";
+import { projectContext, type ScopeFlags, withProject } from "../context.js";
+import { eventData } from "../files.js";
 import { CliError, type CliIo } from "../io.js";
 import { printJson, shortTime } from "../output.js";
+import { printResult } from "../verbs.js";
 import { integer } from "./orgs.js";
 
 export function registerEvents(program: Command, io: CliIo): void {
@@ -18,22 +19,12 @@ export function registerEvents(program: Command, io: CliIo): void {
     .description("publish an event; enabled consumers whose event filter is a prefix of its name run")
     .option("--data <json>", "the event's data (JSON)")
     .option("--data-file <path>", "the event's data from a JSON file")
-    .action(
-      async (
-        name: string,
-        flags: { org?: string; project?: string; json?: boolean; data?: string; dataFile?: string },
-      ) => {
-        const data = await eventData(flags);
-        const { client, session } = await signedInClient(io);
-        const scope = await resolveProjectScope(io, client, session, flags);
-        const published = await client.events.publish(scope, {
-          name,
-          ...(data !== undefined ? { data } : {}),
-        });
-        if (flags.json) return printJson(io, published);
-        io.stdout.write(`published ${name} (event ${published.id})\n`);
-      },
-    );
+    .action(async (name: string, flags: ScopeFlags & { data?: string; dataFile?: string }) => {
+      const data = await eventData(flags);
+      const { client, scope } = await projectContext(io, flags);
+      const published = await client.events.publish(scope, { name, ...(data !== undefined ? { data } : {}) });
+      printResult(io, flags, published, `published ${name} (event ${published.id})\n`);
+    });
 
   withProject(program.command("logs"))
     .description("show a project's run log (redacted), oldest first; --follow keeps printing new entries")
@@ -47,17 +38,15 @@ export function registerEvents(program: Command, io: CliIo): void {
       integer(v, "--interval"),
     )
     .action(
-      async (flags: {
-        org?: string;
-        project?: string;
-        json?: boolean;
-        consumer?: string;
-        limit?: number;
-        follow?: boolean;
-        interval?: number;
-      }) => {
-        const { client, session } = await signedInClient(io);
-        const scope = await resolveProjectScope(io, client, session, flags);
+      async (
+        flags: ScopeFlags & {
+          consumer?: string;
+          limit?: number;
+          follow?: boolean;
+          interval?: number;
+        },
+      ) => {
+        const { client, scope } = await projectContext(io, flags);
         const consumer = flags.consumer ? await consumerId(client, scope, flags.consumer) : undefined;
         const query = { limit: flags.limit ?? 50, ...(consumer ? { consumer } : {}) };
         const first = await client.logs.list(scope, query);

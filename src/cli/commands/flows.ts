@@ -13,22 +13,8 @@ const flowKind: Kind<Flow, FlowInput> = {
   plural: "flows",
   api: (c) => c.flows,
   execute: (c, s, id, input) => c.flows.test(s, id, input),
-  columns: [
-    { header: "ID", get: (f) => f.id },
-    { header: "NAME", get: (f) => f.name },
-    { header: "EVENT", get: (f) => f.event || "*" },
-    { header: "ENABLED", get: (f) => (f.enabled ? "yes" : "no") },
-    { header: "STEPS", get: (f) => f.steps.map(stepLabel).join(" > ") },
-    { header: "SECRETS", get: (f) => f.secrets.join(", ") },
-  ],
-  describe: (f) => [
-    ["id", f.id],
-    ["name", f.name],
-    ["event", f.event || "* (every event)"],
-    ["enabled", f.enabled ? "yes" : "no"],
-    ["secrets", f.secrets.join(", ") || "-"],
-    ...f.steps.map((s, i): [string, string] => [`step ${i + 1}`, stepLabel(s)]),
-  ],
+  columns: { STEPS: (f) => f.steps.map(stepLabel).join(" > ") },
+  describe: (f) => f.steps.map((s, i): [string, string] => [`step ${i + 1}`, stepLabel(s)]),
 };
 
 function stepLabel(step: FlowStep): string {

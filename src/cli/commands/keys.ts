@@ -10,19 +10,17 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { type RootKey, syncDirectory, writeNewKeyFile } from "../../crypto/index.js";
+import { syncDirectory, writeNewKeyFile } from "../../crypto/index.js";
 import { CliError, type CliIo } from "../io.js";
-import {
-  configFrom,
-  type DatabaseFlags,
-  openExistingStore,
-  startupError,
-  withDatabase,
-} from "./server-side.js";
+import { configFrom, type DatabaseFlags, openWithRootKey, withDatabase } from "./server-side.js";
 
 export function registerKeys(program: Command, io: CliIo): void {
-  const keys = program.command("keys").description("the root key that wraps every organization's data keys");
-  withDatabase(keys.command("rotate"))
+  withDatabase(
+    program
+      .command("keys")
+      .description("the root key that wraps every organization's data keys")
+      .command("rotate"),
+  )
     .description(
       "replace the root key: with a key file, <data-dir>/root.key is replaced (the old one kept as root.key.previous); " +
         "with CLOAKROOM_ROOT_KEY, the new key is written to --new-key-file for you to deploy",
@@ -39,7 +37,7 @@ export function registerKeys(program: Command, io: CliIo): void {
 async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string }): Promise<void> {
   const config = await configFrom(flags, io.env);
   const crypto = await import("../../crypto/index.js");
-  const keyring = await import("../../secrets/keyring.js");
+  const { rotateRootKey } = await import("../../secrets/keyring.js");
   const fromEnv = config.rootKey !== undefined;
   if (fromEnv && !flags.newKeyFile) {
     throw new CliError(
@@ -53,26 +51,12 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
     );
   }
 
-  const store = await openExistingStore(config);
+  const { store, rootKey: oldRoot } = await openWithRootKey(config, {
+    keyless: "this database has never been opened with a root key: there is nothing to rotate",
+    onWarning: (warning) => io.stderr.write(`warning: ${warning}\n`),
+  });
   let written: string | undefined;
   try {
-    let oldRoot: RootKey;
-    try {
-      if (!(await keyring.hasKeyCheck(store))) {
-        throw new CliError("this database has never been opened with a root key: there is nothing to rotate");
-      }
-      const loaded = await crypto.loadRootKey({
-        envValue: config.rootKey,
-        dataDir: config.dataDir,
-        createIfMissing: false,
-      });
-      for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
-      oldRoot = loaded.rootKey;
-      await keyring.checkRootKey(store, oldRoot);
-    } catch (error) {
-      throw startupError(error, config);
-    }
-
     const newRoot = crypto.generateRootKey();
     const content = `${crypto.encodeRootKey(newRoot)}\n`;
     const keyFile = join(config.dataDir, crypto.ROOT_KEY_FILE);
@@ -91,7 +75,7 @@ async function rotate(io: CliIo, flags: DatabaseFlags & { newKeyFile?: string })
 
     const { createAuditLog, loadAuditKey } = await import("../../audit/index.js");
     const audit = createAuditLog({ store, key: await loadAuditKey(store, oldRoot) });
-    const { rewrapped } = await keyring.rotateRootKey(store, oldRoot, newRoot, (tx, count) =>
+    const { rewrapped } = await rotateRootKey(store, oldRoot, newRoot, (tx, count) =>
       audit.append(tx, {
         orgId: null,
         actor: { type: "system", name: "cloakroom keys rotate" },

@@ -7,7 +7,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Config } from "../../config.js";
+import type { RootKey } from "../../crypto/index.js";
 import type { Store } from "../../store/db.js";
+import { describeDatabaseUrl } from "../../store/url.js";
 import { CliError } from "../io.js";
 
 export interface DatabaseFlags {
@@ -67,6 +69,34 @@ export async function openExistingStore(config: Config): Promise<Store> {
   }
 }
 
+/**
+ * The database (not migrated) and the root key that opens it, for `audit verify` and `keys rotate`. A key
+ * that is missing or does not match the database fails as one line; `keyless`, when given, is the message for
+ * a database that was never opened with a root key. The caller closes the store.
+ */
+export async function openWithRootKey(
+  config: Config,
+  options: { keyless?: string; onWarning?: (warning: string) => void } = {},
+): Promise<{ store: Store; rootKey: RootKey }> {
+  const store = await openExistingStore(config);
+  try {
+    const { loadRootKey } = await import("../../crypto/index.js");
+    const { checkRootKey, hasKeyCheck } = await import("../../secrets/keyring.js");
+    if (options.keyless !== undefined && !(await hasKeyCheck(store))) throw new CliError(options.keyless);
+    const loaded = await loadRootKey({
+      envValue: config.rootKey,
+      dataDir: config.dataDir,
+      createIfMissing: false,
+    });
+    for (const warning of loaded.warnings) options.onWarning?.(warning);
+    await checkRootKey(store, loaded.rootKey);
+    return { store, rootKey: loaded.rootKey };
+  } catch (error) {
+    await store.close();
+    throw startupError(error, config);
+  }
+}
+
 /** One line naming what failed and where; never a key, password or value. */
 export function startupError(error: unknown, config: Config): CliError {
   if (error instanceof CliError) return error;
@@ -74,7 +104,7 @@ export function startupError(error: unknown, config: Config): CliError {
   const message = typeof e?.message === "string" ? e.message : String(error);
   const code = errorCode(error);
   const where = config.databaseUrl
-    ? `PostgreSQL ${describeUrl(config.databaseUrl)}`
+    ? `PostgreSQL ${describeDatabaseUrl(config.databaseUrl)}`
     : `SQLite in ${config.dataDir}`;
   switch (e?.name) {
     case "ConfigError":
@@ -119,13 +149,4 @@ function errorCode(error: unknown): string | undefined {
   }
   const message = (error as { message?: unknown } | undefined)?.message;
   return typeof message === "string" ? NETWORK_CODES.exec(message)?.[1] : undefined;
-}
-
-function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
-  } catch {
-    return "(unparsable URL)";
-  }
 }

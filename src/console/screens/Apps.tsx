@@ -10,7 +10,7 @@ import { ConfirmDialog } from "../ui/Dialogs.js";
 import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
 import { secretRef } from "../ui/expression.js";
 import { ErrorLine, Field } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { isExpr } from "../ui/StrField.js";
 import { InvokeAction } from "./InvokeAction.js";
@@ -79,37 +79,33 @@ export function AppsTab(props: { scope: ProjectScope }) {
       <h3 id="installations-title">Installations</h3>
       {list.isSuccess && list.data.length === 0 ? <p className="empty">No installations yet.</p> : null}
       {list.data && list.data.length > 0 ? (
-        <table className="grid" aria-labelledby="installations-title">
-          <GridHead columns={["Name", "App", "Base URL", "Secrets"]} actions />
-          <tbody>
-            {list.data.map((i) => (
-              <tr key={i.name}>
-                <td>{i.name}</td>
-                <td>{appOf(i)?.name ?? i.app}</td>
-                <td>{i.baseUrl ?? "default"}</td>
-                <td>{i.secrets.join(", ")}</td>
-                <td>
-                  <RowButton ariaLabel={`Invoke an action of ${i.name}`} onClick={() => setInvoking(i)}>
-                    Invoke
-                  </RowButton>
-                  {can.buildConsumers && appOf(i) ? (
-                    <RowButton
-                      ariaLabel={`Edit ${i.name}`}
-                      onClick={() => setEditing({ app: appOf(i)!, existing: i })}
-                    >
-                      Edit
-                    </RowButton>
-                  ) : null}
-                  {can.buildConsumers ? (
-                    <RowButton ariaLabel={`Delete ${i.name}`} onClick={() => setRemoving(i)}>
-                      Delete
-                    </RowButton>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Grid
+          labelledBy="installations-title"
+          columns={["Name", "App", "Base URL", "Secrets"]}
+          rows={list.data}
+          rowKey={(i) => i.name}
+          cells={(i) => [i.name, appOf(i)?.name ?? i.app, i.baseUrl ?? "default", i.secrets.join(", ")]}
+          actions={(i) => (
+            <>
+              <RowButton ariaLabel={`Invoke an action of ${i.name}`} onClick={() => setInvoking(i)}>
+                Invoke
+              </RowButton>
+              {can.buildConsumers && appOf(i) ? (
+                <RowButton
+                  ariaLabel={`Edit ${i.name}`}
+                  onClick={() => setEditing({ app: appOf(i)!, existing: i })}
+                >
+                  Edit
+                </RowButton>
+              ) : null}
+              {can.buildConsumers ? (
+                <RowButton ariaLabel={`Delete ${i.name}`} onClick={() => setRemoving(i)}>
+                  Delete
+                </RowButton>
+              ) : null}
+            </>
+          )}
+        />
       ) : null}
       {invoking && appOf(invoking) ? (
         <InvokeAction key={invoking.name} scope={scope} installation={invoking} app={appOf(invoking)!} />
@@ -123,17 +119,19 @@ export function AppsTab(props: { scope: ProjectScope }) {
           disabled={remove.isPending}
           error={remove.error}
         >
-          <p>Flows whose app steps use this installation will stop working.</p>
+          <p>An installation that a flow's app step uses cannot be deleted: remove those steps first.</p>
         </ConfirmDialog>
       ) : null}
     </section>
   );
 }
 
-/** The secret named by a secret field's `secrets.NAME` expression, if it is one. */
+/** The secret named by a field's `secrets.NAME` expression (or `secrets.NAME.part` of a typed one), if any. */
 function pickedSecret(v: Str | undefined): string | null {
   if (!isExpr(v ?? null)) return null;
-  const m = /^\s*secrets(?:\.([\w$]+)|\[\s*"([^"]+)"\s*\])\s*$/.exec((v as { expr: string }).expr);
+  const part = String.raw`(?:\s*(?:\.\s*[\w$]+|\[\s*["'][\w-]+["']\s*\]))*`;
+  const ref = new RegExp(String.raw`^\s*secrets(?:\.([\w$]+)|\[\s*["']([\w-]+)["']\s*\])${part}\s*$`);
+  const m = ref.exec((v as { expr: string }).expr);
   return m ? (m[1] ?? m[2] ?? null) : null;
 }
 
@@ -153,7 +151,15 @@ function InstallForm(props: {
   const secrets = [...new Set(app.fields.map((f) => pickedSecret(config[f.key])).filter((n) => n !== null))];
   const save = useMutation({
     mutationFn: () => {
-      const input = { name, app: app.id, baseUrl: baseUrl === "" ? null : baseUrl, secrets, config };
+      const input = {
+        name,
+        app: app.id,
+        baseUrl: baseUrl === "" ? null : baseUrl,
+        secrets,
+        config,
+        // The form does not edit the timeout: an edit keeps the one the API set.
+        ...(props.existing ? { timeoutMs: props.existing.timeoutMs } : {}),
+      };
       return props.existing
         ? api.installations.update(scope, props.existing.name, input)
         : api.installations.create(scope, input);

@@ -2,10 +2,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, errorText } from "../api.js";
-import { when } from "../format.js";
+import { outcomeOptions, when } from "../format.js";
 import { useSession } from "../session.js";
 import { ErrorLine, FilterSelect } from "../ui/Fields.js";
-import { GridHead } from "../ui/Grid.js";
+import { Grid } from "../ui/Grid.js";
 
 export function AuditScreen() {
   const org = useSession().org.slug;
@@ -37,30 +37,24 @@ export function AuditScreen() {
           label="Outcome"
           value={outcome}
           onChange={setOutcome}
-          options={[
-            { value: "", label: "Any outcome" },
-            { value: "success", label: "Success" },
-            { value: "denied", label: "Denied" },
-            { value: "failure", label: "Failure" },
-          ]}
+          any="Any outcome"
+          options={outcomeOptions(["success", "denied", "failure"])}
         />
       </div>
       <ErrorLine error={entries.isError ? errorText(entries.error) : null} />
-      <table className="grid">
-        <GridHead columns={["Time", "Actor", "Action", "Target", "Outcome", "Source"]} />
-        <tbody>
-          {rows.map((e) => (
-            <tr key={e.id}>
-              <td>{when(e.at)}</td>
-              <td>{e.actor.name ?? e.actor.type}</td>
-              <td>{e.action}</td>
-              <td>{e.target ? `${e.target.type} ${e.target.name ?? e.target.id ?? ""}` : ""}</td>
-              <td>{e.outcome}</td>
-              <td>{e.sourceIp ?? ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Grid
+        columns={["Time", "Actor", "Action", "Target", "Outcome", "Source"]}
+        rows={rows}
+        rowKey={(e) => e.id}
+        cells={(e) => [
+          when(e.at),
+          e.actor.name ?? e.actor.type,
+          e.action,
+          e.target ? `${e.target.type} ${e.target.name ?? e.target.id ?? ""}` : "",
+          e.outcome,
+          e.sourceIp ?? "",
+        ]}
+      />
     </section>
   );
 }

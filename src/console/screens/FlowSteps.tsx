@@ -6,8 +6,9 @@ import type { App, Installation, Str } from "../api.js";
 import { CodeEditor } from "../ui/CodeEditor.js";
 import type { ExpressionScope } from "../ui/expression.js";
 import { Field, Select } from "../ui/Fields.js";
+import { PairList } from "../ui/PairList.js";
 import { type ExpressionTarget, StrField } from "../ui/StrField.js";
-import { type AppDraft, type HttpDraft, nextKey, type Pair, STEP_ID, type StepDraft } from "./flowDraft.js";
+import { type AppDraft, type HttpDraft, type RequestDraft, STEP_ID, type StepDraft } from "./flowDraft.js";
 
 export interface StepContext {
   /** The declared secrets and the ids of the steps before this one. */
@@ -90,7 +91,9 @@ export function StepCard(props: {
 
 function HttpStep(props: { step: HttpDraft; n: number; ctx: StepContext; onChange(s: HttpDraft): void }) {
   const { step, n, ctx } = props;
-  const set = (patch: Partial<HttpDraft>) => props.onChange({ ...step, ...patch });
+  const { request } = step;
+  const set = (patch: Partial<RequestDraft>) =>
+    props.onChange({ ...step, request: { ...request, ...patch } });
   const str = (label: string, value: Str, onChange: (v: Str) => void, hint?: string) => (
     <StrField
       label={label}
@@ -102,57 +105,32 @@ function HttpStep(props: { step: HttpDraft; n: number; ctx: StepContext; onChang
     />
   );
   const pairs = (which: "headers" | "query", noun: string) => (
-    <fieldset>
-      <legend>
-        Step {n} {which}
-      </legend>
-      {step[which].map((p, i) => {
-        const patch = (q: Partial<Pair>) =>
-          set({ [which]: step[which].map((x, j) => (j === i ? { ...x, ...q } : x)) });
-        return (
-          <div className="pair" key={p.key}>
-            <Field
-              label={`Step ${n} ${noun} name ${i + 1}`}
-              value={p.name}
-              onChange={(e) => patch({ name: e.target.value })}
-            />
-            {str(`Step ${n} ${noun} value ${i + 1}`, p.value, (value) => patch({ value }))}
-            <button
-              type="button"
-              className="ghost"
-              aria-label={`Remove step ${n} ${noun} ${i + 1}`}
-              onClick={() => set({ [which]: step[which].filter((_, j) => j !== i) })}
-            >
-              Remove
-            </button>
-          </div>
-        );
-      })}
-      <button
-        type="button"
-        className="secondary"
-        onClick={() => set({ [which]: [...step[which], { key: nextKey(), name: "", value: "" }] })}
-      >
-        Add {noun}
-      </button>
-    </fieldset>
+    <PairList<Str>
+      legend={`Step ${n} ${which}`}
+      prefix={`Step ${n} ${noun}`}
+      addLabel={`Add ${noun}`}
+      blank=""
+      pairs={request[which]}
+      update={(change) => set({ [which]: change(request[which]) })}
+      value={str}
+    />
   );
   return (
     <>
       <div className="row">
         <Select
           label={`Step ${n} method`}
-          value={step.method}
+          value={request.method}
           onChange={(method) => set({ method })}
           options={["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => ({ value: m, label: m }))}
         />
-        {str(`Step ${n} URL`, step.url, (url) => set({ url }))}
+        {str(`Step ${n} URL`, request.url, (url) => set({ url }))}
       </div>
       {pairs("headers", "header")}
       {pairs("query", "query parameter")}
       {str(
         `Step ${n} body`,
-        step.body ?? "",
+        request.body ?? "",
         (body) => set({ body: body === "" ? null : body }),
         "An expression that gives an object or array is sent as JSON.",
       )}

@@ -3,88 +3,45 @@
  * or an expression that completes `secrets.` and `steps.`, the secret picker for the declared secrets, and
  * "Test", which shows each step's redacted log and the run's `secret_in_output` warning.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { api, type Flow, type ProjectScope, type RunLogEntry } from "../api.js";
+import { api, type Flow, type ProjectScope } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { ConsumerCards } from "../ui/ConsumerCards.js";
-import { DeclaredSecrets } from "../ui/DeclaredSecrets.js";
+import { NameAndEvent } from "../ui/ConsumerFields.js";
+import { ConsumerTab, type EditorProps } from "../ui/ConsumerTab.js";
+import { useConsumerEditor } from "../ui/consumerEditor.js";
+import { DeclaredSecrets, SecretTools } from "../ui/DeclaredSecrets.js";
 import { EditorForm } from "../ui/EditorForm.js";
 import { secretRef } from "../ui/expression.js";
-import { Field, Select } from "../ui/Fields.js";
-import { SecretPicker } from "../ui/SecretPicker.js";
+import { Select } from "../ui/Fields.js";
 import type { ExpressionTarget } from "../ui/StrField.js";
 import { EditorFooter } from "./EditorFooter.js";
 import { StepCard } from "./FlowSteps.js";
 import { type FlowDraft, fromFlow, move, newStep, type StepDraft, toInput } from "./flowDraft.js";
 
 export function FlowsTab(props: { scope: ProjectScope }) {
-  const { scope } = props;
-  const can = permissions(useSession());
-  const list = useQuery({ queryKey: ["flows", scope], queryFn: () => api.flows.list(scope) });
-  const [editing, setEditing] = useState<Flow | "new" | null>(null);
-  return (
-    <section aria-labelledby="flows-title">
-      <ConsumerCards<Flow>
-        title="Flows"
-        titleId="flows-title"
-        newLabel="New flow"
-        canCreate={can.buildConsumers}
-        items={list.data}
-        detail={(f) => `${f.steps.map((s) => s.id).join(" → ")} ${f.enabled ? "" : "(disabled)"}`}
-        empty="No flows yet."
-        loadError="The flows could not be loaded."
-        failed={list.isError}
-        onNew={() => setEditing("new")}
-        onOpen={setEditing}
-      />
-      {editing ? (
-        <FlowEditor
-          key={editing === "new" ? "new" : editing.id}
-          scope={scope}
-          existing={editing === "new" ? null : editing}
-          readOnly={!can.buildConsumers}
-        />
-      ) : null}
-    </section>
-  );
+  return <ConsumerTab scope={props.scope} kind="flows" detail={describe} editor={FlowEditor} />;
 }
+
+const describe = (f: Flow) => `${f.steps.map((s) => s.id).join(" → ")} ${f.enabled ? "" : "(disabled)"}`;
 
 const blank = (): FlowDraft => ({ name: "", event: "", secrets: [], steps: [newStep("http", [])] });
 
-function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnly: boolean }) {
+function FlowEditor(props: EditorProps<Flow>) {
   const { scope } = props;
   const can = permissions(useSession());
-  const queryClient = useQueryClient();
   const [draft, setDraft] = useState<FlowDraft>(() => (props.existing ? fromFlow(props.existing) : blank()));
-  const [id, setId] = useState<string | null>(props.existing?.id ?? null);
-  const [result, setResult] = useState<RunLogEntry | null>(null);
   const target = useRef<ExpressionTarget | null>(null);
   const installations = useQuery({
     queryKey: ["installations", scope],
     queryFn: () => api.installations.list(scope),
   });
   const apps = useQuery({ queryKey: ["apps"], queryFn: () => api.apps.list(), staleTime: 60_000 });
+  const edit = useConsumerEditor("flows", props, () => toInput(draft));
 
   const set = (patch: Partial<FlowDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setStep = (i: number, s: StepDraft) =>
     setDraft((d) => ({ ...d, steps: d.steps.map((x, j) => (j === i ? s : x)) }));
-  const persist = async () => {
-    const input = toInput(draft);
-    const saved = id ? await api.flows.update(scope, id, input) : await api.flows.create(scope, input);
-    setId(saved.id);
-    void queryClient.invalidateQueries({ queryKey: ["flows", scope] });
-    void queryClient.invalidateQueries({ queryKey: ["secrets"] });
-    return saved;
-  };
-  const save = useMutation({ mutationFn: persist });
-  const test = useMutation({
-    mutationFn: async () => api.flows.test(scope, (await persist()).id, {}),
-    onSuccess: (entry) => {
-      setResult(entry);
-      void queryClient.invalidateQueries({ queryKey: ["logs", scope] });
-    },
-  });
   const pick = (name: string) => {
     setDraft((d) => (d.secrets.includes(name) ? d : { ...d, secrets: [...d.secrets, name] }));
     target.current?.insert(secretRef(name));
@@ -99,32 +56,26 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
   });
 
   return (
-    <EditorForm label="Flow editor" onSave={() => save.mutate()}>
+    <EditorForm label="Flow editor" onSave={edit.save}>
       <fieldset disabled={props.readOnly}>
-        <Field
-          label="Flow name"
-          value={draft.name}
-          onChange={(e) => set({ name: e.target.value })}
-          required
-        />
-        <Field
-          label="Event"
-          value={draft.event}
-          onChange={(e) => set({ event: e.target.value })}
-          hint="Runs for events whose name starts with this; empty runs for every event."
-        />
-        <div className="secret-tools">
-          <SecretPicker scope={scope} onPick={pick} canCreate={can.manageSecrets} />
-          <p className="hint">
-            Picking a secret declares it for this flow and inserts secrets.NAME in the expression you last
-            used. In an expression, type secrets. or steps. for the names you can use.
-          </p>
+        <NameAndEvent noun="Flow" draft={draft} verb="runs" onChange={set} />
+        <SecretTools
+          scope={scope}
+          onPick={pick}
+          canCreate={can.manageSecrets}
+          hint={
+            <>
+              Picking a secret declares it for this flow and inserts secrets.NAME in the expression you last
+              used. In an expression, type secrets. or steps. for the names you can use.
+            </>
+          }
+        >
           <DeclaredSecrets
             label="Secrets this flow uses"
             names={draft.secrets}
             onRemove={(n) => set({ secrets: draft.secrets.filter((x) => x !== n) })}
           />
-        </div>
+        </SecretTools>
         <h3>Steps</h3>
         <ol className="steps" aria-label="Steps">
           {draft.steps.map((s, i) => (
@@ -156,15 +107,10 @@ function FlowEditor(props: { scope: ProjectScope; existing: Flow | null; readOnl
         />
       </fieldset>
       <EditorFooter
+        edit={edit}
         readOnly={props.readOnly}
-        error={save.error ?? test.error}
-        saveDisabled={save.isPending}
-        saved={save.isSuccess}
-        trialLabel="Test"
-        trialDisabled={test.isPending || draft.steps.length === 0}
-        onTrial={() => test.mutate()}
-        resultTitle="Test run"
-        result={result}
+        trial={["Test", "Test run"]}
+        trialBlocked={draft.steps.length === 0}
       />
     </EditorForm>
   );

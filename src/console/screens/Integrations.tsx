@@ -2,26 +2,28 @@
  * The integration editor: request fields that take `{{{NAME}}}` templates, the secret picker that inserts
  * one at the cursor of the field last focused, and "Test", which shows the run-log entry (redacted).
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
-import { api, type Integration, type ProjectScope, type RunLogEntry, type SecretMetadata } from "../api.js";
+import { useState } from "react";
+import { api, type Integration, type ProjectScope, type SecretMetadata } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { ConsumerCards } from "../ui/ConsumerCards.js";
-import { EditorForm, HiddenValue } from "../ui/EditorForm.js";
-import { Field } from "../ui/Fields.js";
-import { SecretPicker } from "../ui/SecretPicker.js";
+import { NameAndEvent } from "../ui/ConsumerFields.js";
+import { ConsumerTab, type EditorProps } from "../ui/ConsumerTab.js";
+import { useConsumerEditor } from "../ui/consumerEditor.js";
+import { useCursorInsert } from "../ui/cursorInsert.js";
+import { DeclaredSecrets, SecretTools } from "../ui/DeclaredSecrets.js";
+import { EditorForm } from "../ui/EditorForm.js";
+import { Check, Field, Select, TextArea } from "../ui/Fields.js";
+import { PairList } from "../ui/PairList.js";
+import { type Pair, toPairs, toRecord } from "../ui/pairs.js";
 import { EditorFooter } from "./EditorFooter.js";
 import { EditSecretDrawer } from "./SecretForms.js";
 
-type Pair = { id: number; key: string; value: string };
-let pairIds = 0;
 interface Draft {
   name: string;
   event: string;
   method: string;
   url: string;
-  headers: Pair[];
-  query: Pair[];
+  headers: Pair<string>[];
+  query: Pair<string>[];
   body: string;
   basicAuth: boolean;
   username: string;
@@ -44,305 +46,146 @@ const blank: Draft = {
 };
 
 function fromIntegration(i: Integration): Draft {
+  const { request } = i;
   return {
     name: i.name,
     event: i.event,
-    method: i.request.method,
-    url: i.request.url,
-    headers: Object.entries(i.request.headers).map(([key, value]) => ({ id: ++pairIds, key, value })),
-    query: Object.entries(i.request.query).map(([key, value]) => ({ id: ++pairIds, key, value })),
-    body: i.request.body ?? "",
-    basicAuth: i.request.basicAuth !== null,
-    username: i.request.basicAuth?.username ?? "",
-    password: i.request.basicAuth?.password ?? "",
+    method: request.method,
+    url: request.url,
+    headers: toPairs(request.headers),
+    query: toPairs(request.query),
+    body: request.body ?? "",
+    basicAuth: request.basicAuth !== null,
+    username: request.basicAuth?.username ?? "",
+    password: request.basicAuth?.password ?? "",
     secrets: i.secrets,
   };
 }
 
-const toRecord = (pairs: Pair[]) =>
-  Object.fromEntries(pairs.filter((p) => p.key !== "").map((p) => [p.key, p.value]));
-
-/** Where the picker inserts: the template field focused last, at its cursor. */
-type InsertTarget = { el: HTMLInputElement | HTMLTextAreaElement; set(v: string): void };
-
-export function IntegrationsTab(props: { scope: ProjectScope }) {
-  const { scope } = props;
-  const session = useSession();
-  const can = permissions(session);
-  const list = useQuery({ queryKey: ["integrations", scope], queryFn: () => api.integrations.list(scope) });
-  const [editing, setEditing] = useState<Integration | "new" | null>(() => {
-    return new URLSearchParams(location.search).get("new") === "1" ? "new" : null;
-  });
-  return (
-    <section aria-labelledby="integrations-title">
-      <ConsumerCards<Integration>
-        title="Integrations"
-        titleId="integrations-title"
-        newLabel="New integration"
-        canCreate={can.buildConsumers}
-        items={list.data}
-        detail={(i) => `${i.request.method} ${i.request.url} ${i.enabled ? "" : "(disabled)"}`}
-        empty="No integrations yet."
-        failed={list.isError}
-        onNew={() => setEditing("new")}
-        onOpen={setEditing}
-      />
-      {editing ? (
-        <IntegrationEditor
-          key={editing === "new" ? "new" : editing.id}
-          scope={scope}
-          existing={editing === "new" ? null : editing}
-          readOnly={!can.buildConsumers}
-          onSaved={(i) => setEditing(i)}
-        />
-      ) : null}
-    </section>
-  );
+function toInput(d: Draft) {
+  return {
+    name: d.name,
+    event: d.event,
+    secrets: d.secrets,
+    request: {
+      method: d.method,
+      url: d.url,
+      headers: toRecord(d.headers),
+      query: toRecord(d.query),
+      body: d.body === "" ? null : d.body,
+      basicAuth: d.basicAuth ? { username: d.username, password: d.password } : null,
+    },
+  };
 }
 
-function IntegrationEditor(props: {
-  scope: ProjectScope;
-  existing: Integration | null;
-  readOnly: boolean;
-  onSaved(i: Integration): void;
-}) {
+export function IntegrationsTab(props: { scope: ProjectScope }) {
+  return <ConsumerTab scope={props.scope} kind="integrations" detail={describe} editor={IntegrationEditor} />;
+}
+
+const describe = (i: Integration) => `${i.request.method} ${i.request.url} ${i.enabled ? "" : "(disabled)"}`;
+
+function IntegrationEditor(props: EditorProps<Integration>) {
   const { scope } = props;
-  const session = useSession();
-  const can = permissions(session);
-  const queryClient = useQueryClient();
+  const can = permissions(useSession());
   const [draft, setDraft] = useState<Draft>(props.existing ? fromIntegration(props.existing) : blank);
-  const [result, setResult] = useState<RunLogEntry | null>(null);
-  const [id, setId] = useState<string | null>(props.existing?.id ?? null);
   const [editing, setEditing] = useState<SecretMetadata | null>(null);
   const openEdit = async (name: string) => {
     setEditing(await api.secrets.get(scope, name));
   };
-  const target = useRef<InsertTarget | null>(null);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+  /** Sets one text of the draft as it is when called: a late insert keeps what was typed since. */
+  const setText = (key: "url" | "body" | "username" | "password") => (v: string) =>
+    setDraft((d) => ({ ...d, [key]: v }));
+  const edit = useConsumerEditor("integrations", props, () => toInput(draft));
 
-  const input = () => ({
-    name: draft.name,
-    event: draft.event,
-    secrets: draft.secrets,
-    request: {
-      method: draft.method,
-      url: draft.url,
-      headers: toRecord(draft.headers),
-      query: toRecord(draft.query),
-      body: draft.body === "" ? null : draft.body,
-      basicAuth: draft.basicAuth ? { username: draft.username, password: draft.password } : null,
-    },
-  });
-  const save = useMutation({
-    mutationFn: () =>
-      id ? api.integrations.update(scope, id, input()) : api.integrations.create(scope, input()),
-    onSuccess: (saved) => {
-      void queryClient.invalidateQueries({ queryKey: ["integrations", scope] });
-      void queryClient.invalidateQueries({ queryKey: ["secrets"] });
-      props.onSaved(saved);
-    },
-  });
-  const test = useMutation({
-    mutationFn: async () => {
-      const saved = id
-        ? await api.integrations.update(scope, id, input())
-        : await api.integrations.create(scope, input());
-      setId(saved.id);
-      return { saved, entry: await api.integrations.test(scope, saved.id, {}) };
-    },
-    onSuccess: ({ entry }) => {
-      setResult(entry);
-      void queryClient.invalidateQueries({ queryKey: ["integrations", scope] });
-      void queryClient.invalidateQueries({ queryKey: ["logs", scope] });
-    },
-  });
-
-  const focusTarget =
-    (set: (v: string) => void) => (e: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => {
-      target.current = { el: e.currentTarget, set };
-    };
+  // Before any field was used, a reference goes at the end of the URL.
+  const cursor = useCursorInsert((text) => setDraft((d) => ({ ...d, url: d.url + text })));
   const insert = (name: string) => {
-    if (!draft.secrets.includes(name)) set({ secrets: [...draft.secrets, name] });
-    const macro = `{{{${name}}}}`;
-    const t = target.current;
-    if (!t) {
-      set({
-        url: draft.url + macro,
-        secrets: draft.secrets.includes(name) ? draft.secrets : [...draft.secrets, name],
-      });
-      return;
-    }
-    const start = t.el.selectionStart ?? t.el.value.length;
-    const end = t.el.selectionEnd ?? start;
-    const next = t.el.value.slice(0, start) + macro + t.el.value.slice(end);
-    t.set(next);
-    requestAnimationFrame(() => {
-      t.el.focus();
-      t.el.setSelectionRange(start + macro.length, start + macro.length);
-    });
+    setDraft((d) => (d.secrets.includes(name) ? d : { ...d, secrets: [...d.secrets, name] }));
+    cursor.insert(`{{{${name}}}}`);
   };
-
-  const pairs = (which: "headers" | "query", label: string) => (
-    <fieldset>
-      <legend>{label}</legend>
-      {draft[which].map((p, i) => (
-        <div className="pair" key={p.id}>
-          <Field
-            label={`${label} name ${i + 1}`}
-            value={p.key}
-            onChange={(e) =>
-              set({ [which]: draft[which].map((x, j) => (j === i ? { ...x, key: e.target.value } : x)) })
-            }
-          />
-          <Field
-            label={`${label} value ${i + 1}`}
-            value={p.value}
-            onFocus={focusTarget((v) =>
-              setDraft((d) => ({
-                ...d,
-                [which]: d[which].map((x, j) => (j === i ? { ...x, value: v } : x)),
-              })),
-            )}
-            onChange={(e) =>
-              set({ [which]: draft[which].map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })
-            }
-          />
-          <button
-            type="button"
-            className="ghost"
-            aria-label={`Remove ${label.toLowerCase()} ${i + 1}`}
-            onClick={() => set({ [which]: draft[which].filter((_, j) => j !== i) })}
-          >
-            Remove
-          </button>
-        </div>
-      ))}
-      <button
-        type="button"
-        className="secondary"
-        onClick={() => set({ [which]: [...draft[which], { id: ++pairIds, key: "", value: "" }] })}
-      >
-        Add {label.toLowerCase() === "headers" ? "header" : "query parameter"}
-      </button>
-    </fieldset>
+  const pairs = (which: "headers" | "query", label: string, addLabel: string) => (
+    <PairList
+      legend={label}
+      prefix={label}
+      addLabel={addLabel}
+      blank=""
+      pairs={draft[which]}
+      update={(change) => setDraft((d) => ({ ...d, [which]: change(d[which]) }))}
+      value={(label, value, setValue) => (
+        <Field
+          label={label}
+          value={value}
+          onFocus={cursor.focus(setValue)}
+          onChange={(e) => setValue(e.target.value)}
+        />
+      )}
+    />
+  );
+  const text = (label: string, key: "url" | "username" | "password", hint?: string) => (
+    <Field
+      label={label}
+      value={draft[key]}
+      onFocus={cursor.focus(setText(key))}
+      onChange={(e) => set({ [key]: e.target.value })}
+      required={key === "url"}
+      {...(hint ? { hint } : {})}
+    />
   );
 
   return (
     <>
-      <EditorForm label="Integration editor" onSave={() => save.mutate()}>
+      <EditorForm label="Integration editor" onSave={edit.save}>
         <fieldset disabled={props.readOnly}>
-          <Field
-            label="Integration name"
-            value={draft.name}
-            onChange={(e) => set({ name: e.target.value })}
-            required
-          />
-          <Field
-            label="Event"
-            value={draft.event}
-            onChange={(e) => set({ event: e.target.value })}
-            hint="Runs for events whose name starts with this; empty runs for every event."
-          />
+          <NameAndEvent noun="Integration" draft={draft} verb="runs" onChange={set} />
           <div className="row">
-            <label className="field">
-              <span className="label">Method</span>
-              <select value={draft.method} onChange={(e) => set({ method: e.target.value })}>
-                {["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => (
-                  <option key={m}>{m}</option>
-                ))}
-              </select>
-            </label>
-            <Field
-              label="URL"
-              value={draft.url}
-              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, url: v })))}
-              onChange={(e) => set({ url: e.target.value })}
-              required
+            <Select
+              label="Method"
+              value={draft.method}
+              onChange={(method) => set({ method })}
+              options={["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => ({ value: m, label: m }))}
             />
+            {text("URL", "url")}
           </div>
-          <div className="secret-tools">
-            <SecretPicker scope={scope} onPick={insert} canCreate={can.manageSecrets} />
-            <p className="hint">
-              Picking a secret inserts its reference at the cursor of the field you last used.
-            </p>
-            {draft.secrets.length > 0 ? (
-              <ul className="chosen" aria-label="Secrets this integration uses">
-                {draft.secrets.map((n) => (
-                  <li key={n}>
-                    <span>{n}</span> <HiddenValue />
-                    {can.manageSecrets ? (
-                      <button
-                        type="button"
-                        className="ghost"
-                        aria-label={`Edit value of ${n}`}
-                        onClick={() => void openEdit(n)}
-                      >
-                        Edit value
-                      </button>
-                    ) : null}
-                    <button
-                      type="button"
-                      className="ghost"
-                      aria-label={`Stop using ${n}`}
-                      onClick={() => set({ secrets: draft.secrets.filter((x) => x !== n) })}
-                    >
-                      ×
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-          </div>
-          {pairs("headers", "Headers")}
-          {pairs("query", "Query")}
-          <div className="field">
-            <label htmlFor="integration-body">Body</label>
-            <textarea
-              id="integration-body"
-              rows={5}
-              value={draft.body}
-              spellCheck={false}
-              onFocus={focusTarget((v) => setDraft((d) => ({ ...d, body: v })))}
-              onChange={(e) => set({ body: e.target.value })}
+          <SecretTools
+            scope={scope}
+            onPick={insert}
+            canCreate={can.manageSecrets}
+            hint="Picking a secret inserts its reference at the cursor of the field you last used."
+          >
+            <DeclaredSecrets
+              label="Secrets this integration uses"
+              names={draft.secrets}
+              {...(can.manageSecrets ? { onEdit: (n: string) => void openEdit(n) } : {})}
+              onRemove={(n) => set({ secrets: draft.secrets.filter((x) => x !== n) })}
             />
-          </div>
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={draft.basicAuth}
-              onChange={(e) => set({ basicAuth: e.target.checked })}
-            />
-            Basic authentication
-          </label>
+          </SecretTools>
+          {pairs("headers", "Headers", "Add header")}
+          {pairs("query", "Query", "Add query parameter")}
+          <TextArea
+            label="Body"
+            rows={5}
+            value={draft.body}
+            onFocus={cursor.focus(setText("body"))}
+            onChange={(e) => set({ body: e.target.value })}
+          />
+          <Check
+            label="Basic authentication"
+            checked={draft.basicAuth}
+            onChange={(basicAuth) => set({ basicAuth })}
+          />
           {draft.basicAuth ? (
             <div className="row">
-              <Field
-                label="Basic auth username"
-                value={draft.username}
-                onFocus={focusTarget((v) => setDraft((d) => ({ ...d, username: v })))}
-                onChange={(e) => set({ username: e.target.value })}
-              />
-              <Field
-                label="Basic auth password"
-                value={draft.password}
-                hint="Use a secret reference here, never a literal password."
-                onFocus={focusTarget((v) => setDraft((d) => ({ ...d, password: v })))}
-                onChange={(e) => set({ password: e.target.value })}
-              />
+              {text("Basic auth username", "username")}
+              {text(
+                "Basic auth password",
+                "password",
+                "Use a secret reference here, never a literal password.",
+              )}
             </div>
           ) : null}
         </fieldset>
-        <EditorFooter
-          readOnly={props.readOnly}
-          error={save.error ?? test.error}
-          saveDisabled={save.isPending}
-          saved={save.isSuccess}
-          trialLabel="Test"
-          trialDisabled={test.isPending}
-          onTrial={() => test.mutate()}
-          resultTitle="Test run"
-          result={result}
-        />
+        <EditorFooter edit={edit} readOnly={props.readOnly} trial={["Test", "Test run"]} />
       </EditorForm>
       {editing ? (
         <EditSecretDrawer

@@ -10,7 +10,7 @@ import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ConfirmDialog, FormActions } from "../ui/Dialogs.js";
 import { EmailField, ErrorLine, Select } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 import { Modal } from "../ui/Modal.js";
 
 export function InviteDialog(props: { roles: Role[]; onClose(): void }) {
@@ -132,29 +132,24 @@ export function PendingInvitations() {
       <ErrorLine error={invitations.isError ? errorText(invitations.error) : null} />
       {invitations.isSuccess && rows.length === 0 ? <p className="muted">No pending invitations.</p> : null}
       {rows.length > 0 ? (
-        <table className="grid" aria-label="Pending invitations">
-          <GridHead columns={["Email", "Role", "Expires"]} actions />
-          <tbody>
-            {rows.map((i) => (
-              <tr key={i.id}>
-                <td>{i.email}</td>
-                <td>{i.role}</td>
-                <td>{when(i.expiresAt)}</td>
-                <td>
-                  <RowButton
-                    ariaLabel={`Revoke invitation for ${i.email}`}
-                    onClick={() => {
-                      revoke.reset();
-                      setRevoking({ id: i.id, email: i.email });
-                    }}
-                  >
-                    Revoke
-                  </RowButton>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Grid
+          label="Pending invitations"
+          columns={["Email", "Role", "Expires"]}
+          rows={rows}
+          rowKey={(i) => i.id}
+          cells={(i) => [i.email, i.role, when(i.expiresAt)]}
+          actions={(i) => (
+            <RowButton
+              ariaLabel={`Revoke invitation for ${i.email}`}
+              onClick={() => {
+                revoke.reset();
+                setRevoking({ id: i.id, email: i.email });
+              }}
+            >
+              Revoke
+            </RowButton>
+          )}
+        />
       ) : null}
       {revoking ? (
         <ConfirmDialog

@@ -3,6 +3,7 @@
  * macro's text at the cursor of the field used last. It lists names only: a secret macro has no value.
  */
 import { useQuery } from "@tanstack/react-query";
+import { Fragment } from "react";
 import { api, type Macro, type ProjectScope } from "../api.js";
 
 export function MacroManager(props: { scope: ProjectScope; onInsert(m: Macro): void }) {
@@ -35,7 +36,9 @@ export function MacroManager(props: { scope: ProjectScope; onInsert(m: Macro): v
                     onMouseDown={(e) => e.preventDefault()}
                     onClick={() => props.onInsert(m)}
                   >
-                    <code>{m.insert}</code>
+                    <code>
+                      <Breakable text={m.insert} />
+                    </code>
                   </button>
                 </li>
               ))}
@@ -45,4 +48,18 @@ export function MacroManager(props: { scope: ProjectScope; onInsert(m: Macro): v
       {macros.isSuccess && macros.data.length === 0 ? <p className="empty">No macros available.</p> : null}
     </aside>
   );
+}
+
+/**
+ * The macro's text with a line break allowed after each dot: a long macro wraps between its names
+ * (`{{secrets.smtp_login.` / `username}}`), not inside one. Only a name longer than the line is broken.
+ */
+function Breakable(props: { text: string }) {
+  return props.text.split(/(?<=\.)/).map((part, i) => (
+    // biome-ignore lint/suspicious/noArrayIndexKey: the parts of a fixed text, in order
+    <Fragment key={i}>
+      {i > 0 ? <wbr /> : null}
+      {part}
+    </Fragment>
+  ));
 }

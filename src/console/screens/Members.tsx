@@ -5,7 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 import { InviteDialog, PendingInvitations } from "./Invitations.js";
 
 const ROLES: Role[] = ["owner", "admin", "editor", "viewer"];
@@ -41,41 +41,39 @@ export function MembersScreen() {
       <ErrorLine
         error={change.error ? errorText(change.error) : remove.error ? errorText(remove.error) : null}
       />
-      <table className="grid" aria-label="Members">
-        <GridHead columns={["Email", "Role", "Member since"]} actions />
-        <tbody>
-          {(members.data ?? []).map((m) => (
-            <tr key={m.userId}>
-              <td>{m.email}</td>
-              <td>
-                {can.manageMembers && m.userId !== mine ? (
-                  <select
-                    aria-label={`Role of ${m.email}`}
-                    value={m.role}
-                    onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as Role })}
-                  >
-                    {grantable.map((r) => (
-                      <option key={r} value={r}>
-                        {r}
-                      </option>
-                    ))}
-                  </select>
-                ) : (
-                  m.role
-                )}
-              </td>
-              <td>{when(m.createdAt)}</td>
-              <td>
-                {can.manageMembers && m.userId !== mine ? (
-                  <RowButton ariaLabel={`Remove ${m.email}`} onClick={() => remove.mutate(m.userId)}>
-                    Remove
-                  </RowButton>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Grid
+        label="Members"
+        columns={["Email", "Role", "Member since"]}
+        rows={members.data ?? []}
+        rowKey={(m) => m.userId}
+        cells={(m) => [
+          m.email,
+          can.manageMembers && m.userId !== mine ? (
+            <select
+              key="role"
+              aria-label={`Role of ${m.email}`}
+              value={m.role}
+              onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as Role })}
+            >
+              {grantable.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          ) : (
+            m.role
+          ),
+          when(m.createdAt),
+        ]}
+        actions={(m) =>
+          can.manageMembers && m.userId !== mine ? (
+            <RowButton ariaLabel={`Remove ${m.email}`} onClick={() => remove.mutate(m.userId)}>
+              Remove
+            </RowButton>
+          ) : null
+        }
+      />
       {can.manageMembers ? <PendingInvitations /> : null}
       {inviting ? <InviteDialog roles={grantable} onClose={() => setInviting(false)} /> : null}
     </section>

@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, errorText } from "../api.js";
-import { scopeBase, when } from "../format.js";
+import { outcomeOptions, scopeBase, when } from "../format.js";
 import { navigate } from "../router.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine, Field, FilterSelect } from "../ui/Fields.js";
@@ -149,20 +149,15 @@ function RunLogTab(props: { scope: { org: string; project: string } }) {
           label="Consumer"
           value={consumer}
           onChange={setConsumer}
-          options={[
-            { value: "", label: "All consumers" },
-            ...consumers.map((c) => ({ value: c.id, label: c.name })),
-          ]}
+          any="All consumers"
+          options={consumers.map((c) => ({ value: c.id, label: c.name }))}
         />
         <FilterSelect
           label="Status"
           value={status}
           onChange={setStatus}
-          options={[
-            { value: "", label: "Any status" },
-            { value: "success", label: "Success" },
-            { value: "failure", label: "Failure" },
-          ]}
+          any="Any status"
+          options={outcomeOptions(["success", "failure"])}
         />
         <button type="button" className="secondary" onClick={() => logs.refetch()}>
           Refresh

@@ -8,9 +8,9 @@ import { api, errorText, type Scope } from "../api.js";
 import { scopeBase, TYPE_LABELS, when } from "../format.js";
 import { permissions, useSession } from "../session.js";
 import { ErrorLine } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
-import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
+import { SecretStepDialog } from "./SecretDialogs.js";
 import { EditSecretDrawer } from "./SecretForms.js";
 
 export const REVEAL_MS = 30_000;
@@ -206,32 +206,30 @@ export function SecretDetails(props: { scope: Scope; name: string }) {
 
       <h2>Versions</h2>
       <ErrorLine error={rollback.error ? errorText(rollback.error) : null} />
-      <table className="grid">
-        <GridHead columns={["Version", "Created", "By"]} actions />
-        <tbody>
-          {(versions.data ?? []).map((v) => (
-            <tr key={v.version}>
-              <td>
-                {v.version}
-                {v.current ? <span className="badge">current</span> : null}
-              </td>
-              <td>{when(v.createdAt)}</td>
-              <td>{v.createdBy}</td>
-              <td>
-                {manage && !v.current && !s.archived ? (
-                  <RowButton
-                    className="secondary"
-                    ariaLabel={`Roll back to version ${v.version}`}
-                    onClick={() => rollback.mutate(v.version)}
-                  >
-                    Roll back
-                  </RowButton>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Grid
+        columns={["Version", "Created", "By"]}
+        rows={versions.data ?? []}
+        rowKey={(v) => v.version}
+        cells={(v) => [
+          <>
+            {v.version}
+            {v.current ? <span className="badge">current</span> : null}
+          </>,
+          when(v.createdAt),
+          v.createdBy,
+        ]}
+        actions={(v) =>
+          manage && !v.current && !s.archived ? (
+            <RowButton
+              className="secondary"
+              ariaLabel={`Roll back to version ${v.version}`}
+              onClick={() => rollback.mutate(v.version)}
+            >
+              Roll back
+            </RowButton>
+          ) : null
+        }
+      />
 
       {can.readAudit ? (
         <>
@@ -251,10 +249,9 @@ export function SecretDetails(props: { scope: Scope; name: string }) {
       ) : null}
 
       {open === "edit" ? <EditSecretDrawer scope={scope} secret={s} onClose={() => setOpen(null)} /> : null}
-      {open === "archive" ? (
-        <ArchiveDialog scope={scope} name={s.name} onClose={() => setOpen(null)} />
+      {open === "archive" || open === "delete" ? (
+        <SecretStepDialog scope={scope} name={s.name} step={open} onClose={() => setOpen(null)} />
       ) : null}
-      {open === "delete" ? <DeleteDialog scope={scope} name={s.name} onClose={() => setOpen(null)} /> : null}
     </section>
   );
 }

@@ -3,10 +3,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type Scope } from "../api.js";
 import { ConfirmDialog } from "../ui/Dialogs.js";
 
-function useDetails(scope: Scope, name: string) {
-  return useQuery({ queryKey: ["secret", scope, name], queryFn: () => api.secrets.get(scope, name) });
-}
-
 function Consumers(props: { usedBy: { kind: string; name: string }[] }) {
   return (
     <ul className="consumers">
@@ -19,69 +15,64 @@ function Consumers(props: { usedBy: { kind: string; name: string }[] }) {
   );
 }
 
-export function ArchiveDialog(props: { scope: Scope; name: string; onClose(): void }) {
-  const details = useDetails(props.scope, props.name);
-  const queryClient = useQueryClient();
-  const archive = useMutation({
-    mutationFn: () => api.secrets.archive(props.scope, props.name),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ["secrets"] });
-      void queryClient.invalidateQueries({ queryKey: ["secret"] });
-      props.onClose();
-    },
-  });
-  const usedBy = details.data?.usedBy ?? [];
-  return (
-    <ConfirmDialog
-      title={`Archive ${props.name}?`}
-      confirmLabel="Archive secret"
-      onConfirm={() => archive.mutate()}
-      onClose={props.onClose}
-      disabled={archive.isPending}
-      error={archive.error}
-    >
-      {usedBy.length > 0 ? (
-        <>
-          <p>
-            Runs that need this secret will fail while it is archived. These consumers use it and will stop
-            working:
-          </p>
-          <Consumers usedBy={usedBy} />
-        </>
-      ) : (
-        <p>No consumer uses this secret now. While archived, nothing can use it; you can restore it later.</p>
-      )}
-    </ConfirmDialog>
-  );
-}
+/** What each step says when consumers use the secret (before their list) and when none does. */
+const TEXT = {
+  archive: {
+    inUse:
+      "Runs that need this secret will fail while it is archived. These consumers use it and will stop working:",
+    unused: "No consumer uses this secret now. While archived, nothing can use it; you can restore it later.",
+  },
+  delete: {
+    inUse: "This secret is in use and cannot be deleted. Remove it from these consumers first:",
+    unused: "The secret and all its versions will be destroyed. This cannot be undone.",
+  },
+};
 
-export function DeleteDialog(props: { scope: Scope; name: string; onClose(): void }) {
-  const details = useDetails(props.scope, props.name);
+/**
+ * "Archive NAME?" or "Delete NAME?", after loading who uses the secret. Archiving warns of them; deleting is
+ * refused while anyone does (and until that is known).
+ */
+export function SecretStepDialog(props: {
+  scope: Scope;
+  name: string;
+  step: "archive" | "delete";
+  onClose(): void;
+}) {
+  const { scope, name, step } = props;
+  const verb = step === "archive" ? "Archive" : "Delete";
+  const details = useQuery({
+    queryKey: ["secret", scope, name],
+    queryFn: () => api.secrets.get(scope, name),
+  });
   const queryClient = useQueryClient();
-  const remove = useMutation({
-    mutationFn: () => api.secrets.delete(props.scope, props.name),
+  const run = useMutation({
+    mutationFn: async (): Promise<unknown> =>
+      step === "archive" ? api.secrets.archive(scope, name) : api.secrets.delete(scope, name),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ["secrets"] });
+      // An archived secret is still shown, now as archived; a deleted one is gone.
+      if (step === "archive") void queryClient.invalidateQueries({ queryKey: ["secret"] });
       props.onClose();
     },
   });
   const usedBy = details.data?.usedBy ?? [];
+  const refused = step === "delete" && (usedBy.length > 0 || details.isPending);
   return (
     <ConfirmDialog
-      title={`Delete ${props.name}?`}
-      confirmLabel="Delete secret"
-      onConfirm={() => remove.mutate()}
+      title={`${verb} ${name}?`}
+      confirmLabel={`${verb} secret`}
+      onConfirm={() => run.mutate()}
       onClose={props.onClose}
-      disabled={remove.isPending || usedBy.length > 0 || details.isPending}
-      error={remove.error}
+      disabled={run.isPending || refused}
+      error={run.error}
     >
       {usedBy.length > 0 ? (
         <>
-          <p>This secret is in use and cannot be deleted. Remove it from these consumers first:</p>
+          <p>{TEXT[step].inUse}</p>
           <Consumers usedBy={usedBy} />
         </>
       ) : (
-        <p>The secret and all its versions will be destroyed. This cannot be undone.</p>
+        <p>{TEXT[step].unused}</p>
       )}
     </ConfirmDialog>
   );

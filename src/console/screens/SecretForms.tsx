@@ -105,6 +105,21 @@ function Warnings(props: { type: SecretType; value: ValueState }) {
   );
 }
 
+/** The end of both drawers: what keeps the form from being sent (once tried), the server's refusal, the buttons. */
+function DrawerEnd(props: { problem: string | null; error: unknown; busy: boolean; onCancel(): void }) {
+  return (
+    <>
+      {props.problem ? (
+        <p role="alert" className="error">
+          {props.problem}
+        </p>
+      ) : null}
+      <ErrorLine error={props.error ? errorText(props.error) : null} />
+      <FormActions submitLabel="Submit" busy={props.busy} onCancel={props.onCancel} />
+    </>
+  );
+}
+
 export function CreateSecretDrawer(props: {
   scope: Scope;
   onClose(): void;
@@ -172,13 +187,14 @@ export function CreateSecretDrawer(props: {
         <p className="hint">Visibility cannot be changed after the secret is created.</p>
         <Field label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
         <Warnings type={type} value={value} />
-        {tried && (problem || nameError || name === "") ? (
-          <p role="alert" className="error">
-            {name === "" ? `Enter a ${nameLabel.toLowerCase()}.` : (nameError ?? problem)}
-          </p>
-        ) : null}
-        <ErrorLine error={create.error ? errorText(create.error) : null} />
-        <FormActions submitLabel="Submit" busy={create.isPending} onCancel={props.onClose} />
+        <DrawerEnd
+          problem={
+            tried ? (name === "" ? `Enter a ${nameLabel.toLowerCase()}.` : (nameError ?? problem)) : null
+          }
+          error={create.error}
+          busy={create.isPending}
+          onCancel={props.onClose}
+        />
       </form>
     </Modal>
   );
@@ -222,13 +238,12 @@ export function EditSecretDrawer(props: { scope: Scope; secret: SecretMetadata; 
         </p>
         <ValueFields type={secret.type} value={value} onChange={setValue} label="New value (JSON)" />
         <Warnings type={secret.type} value={value} />
-        {tried && problem ? (
-          <p role="alert" className="error">
-            {problem}
-          </p>
-        ) : null}
-        <ErrorLine error={update.error ? errorText(update.error) : null} />
-        <FormActions submitLabel="Submit" busy={update.isPending} onCancel={props.onClose} />
+        <DrawerEnd
+          problem={tried ? problem : null}
+          error={update.error}
+          busy={update.isPending}
+          onCancel={props.onClose}
+        />
       </form>
     </Modal>
   );

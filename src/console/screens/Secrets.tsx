@@ -5,10 +5,11 @@ import { api, type Scope, type SecretMetadata } from "../api.js";
 import { scopeBase, TYPE_LABELS, when } from "../format.js";
 import { navigate } from "../router.js";
 import { permissions, useSession } from "../session.js";
+import { Check } from "../ui/Fields.js";
 import { ActionsHeading } from "../ui/Grid.js";
 import { Link } from "../ui/Link.js";
 import { Menu } from "../ui/Menu.js";
-import { ArchiveDialog, DeleteDialog } from "./SecretDialogs.js";
+import { SecretStepDialog } from "./SecretDialogs.js";
 import { CreateSecretDrawer, EditSecretDrawer } from "./SecretForms.js";
 
 type Open =
@@ -104,10 +105,7 @@ export function SecretsScreen(props: { scope: Scope }) {
           <span>Search secrets</span>
           <input type="search" value={q} onChange={(e) => setQ(e.target.value)} autoComplete="off" />
         </label>
-        <label className="check">
-          <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} />
-          Show archived
-        </label>
+        <Check label="Show archived" checked={archived} onChange={setArchived} />
       </div>
       {list.isError ? (
         <p role="alert" className="error">
@@ -196,10 +194,9 @@ export function SecretsScreen(props: { scope: Scope }) {
       {open?.kind === "edit" ? (
         <EditSecretDrawer scope={scope} secret={open.secret} onClose={closeDrawer} />
       ) : null}
-      {open?.kind === "archive" ? (
-        <ArchiveDialog scope={scope} name={open.name} onClose={closeDrawer} />
+      {open?.kind === "archive" || open?.kind === "delete" ? (
+        <SecretStepDialog scope={scope} name={open.name} step={open.kind} onClose={closeDrawer} />
       ) : null}
-      {open?.kind === "delete" ? <DeleteDialog scope={scope} name={open.name} onClose={closeDrawer} /> : null}
     </section>
   );
 }

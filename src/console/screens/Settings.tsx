@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, errorText, type UpdateSettingsInput } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { ErrorLine, Select } from "../ui/Fields.js";
+import { Check, ErrorLine, Select } from "../ui/Fields.js";
 
 export function SettingsScreen() {
   const session = useSession();
@@ -28,15 +28,12 @@ export function SettingsScreen() {
           { value: "alias", label: "Aliases: lowercase, digits, - and _ (stripe-live)" },
         ]}
       />
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={settings.editorsManageSecrets}
-          disabled={!can.manageSettings || update.isPending}
-          onChange={(e) => update.mutate({ editorsManageSecrets: e.target.checked })}
-        />
-        Editors manage secrets (create, rotate, archive, delete; never reveal)
-      </label>
+      <Check
+        label="Editors manage secrets (create, rotate, archive, delete; never reveal)"
+        checked={settings.editorsManageSecrets}
+        disabled={!can.manageSettings || update.isPending}
+        onChange={(editorsManageSecrets) => update.mutate({ editorsManageSecrets })}
+      />
       <p className="hint">Versions kept per secret: {settings.versionsKept}.</p>
       {!can.manageSettings ? <p className="hint">Only owners and admins change these settings.</p> : null}
       <ErrorLine error={update.error ? errorText(update.error) : null} />

@@ -5,11 +5,20 @@ import { api, errorText } from "../api.js";
 import { EmailField, ErrorLine, Field, PasswordField } from "../ui/Fields.js";
 
 /**
- * Sends a credentials form: busy while the request runs, the password cleared whatever the answer, the
- * refusal shown in words, and on success every query refetched as the signed-in account.
+ * A credentials form (email and password, after the fields given as children): busy while the request runs,
+ * the password cleared whatever the answer, the refusal shown in words, and on success every query refetched
+ * as the signed-in account.
  */
-function useCredentialsForm(send: () => Promise<unknown>, clearPassword: () => void) {
+function CredentialsForm(props: {
+  send(credentials: { email: string; password: string }): Promise<unknown>;
+  /** A new account's password (with its rule), else the current one. */
+  newPassword?: boolean;
+  submitLabel: string;
+  children?: ReactNode;
+}) {
   const queryClient = useQueryClient();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent) => {
@@ -17,35 +26,49 @@ function useCredentialsForm(send: () => Promise<unknown>, clearPassword: () => v
     setBusy(true);
     setError(null);
     try {
-      await send();
-      clearPassword();
+      await props.send({ email, password });
+      setPassword("");
       await queryClient.invalidateQueries();
     } catch (err) {
-      clearPassword();
+      setPassword("");
       setError(errorText(err));
     } finally {
       setBusy(false);
     }
   };
-  return { submit, error, busy };
+  return (
+    <form onSubmit={submit}>
+      {props.children}
+      <EmailField value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />
+      <PasswordField
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        {...(props.newPassword
+          ? { autoComplete: "new-password", hint: "At least 12 characters." }
+          : { autoComplete: "current-password" })}
+      />
+      <ErrorLine error={error} />
+      <button type="submit" disabled={busy}>
+        {props.submitLabel}
+      </button>
+    </form>
+  );
 }
 
 export function SetupScreen() {
   const [org, setOrg] = useState("");
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const { submit, error, busy } = useCredentialsForm(
-    async () => {
-      await api.setup({ org, email, password });
-      history.replaceState(null, "", `/orgs/${encodeURIComponent(org)}/secrets`);
-    },
-    () => setPassword(""),
-  );
   return (
     <main className="auth" id="main">
       <h1>Set up Cloakroom</h1>
       <p>Nobody has used this server yet. Create the first organization and its owner account.</p>
-      <form onSubmit={submit}>
+      <CredentialsForm
+        newPassword
+        submitLabel="Set up"
+        send={async (c) => {
+          await api.setup({ org, ...c });
+          history.replaceState(null, "", `/orgs/${encodeURIComponent(org)}/secrets`);
+        }}
+      >
         <Field
           label="Organization"
           value={org}
@@ -54,46 +77,18 @@ export function SetupScreen() {
           hint="A short identifier: lowercase letters, digits and dashes."
           autoComplete="organization"
         />
-        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />
-        <PasswordField
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          autoComplete="new-password"
-          hint="At least 12 characters."
-        />
-        <ErrorLine error={error} />
-        <button type="submit" disabled={busy}>
-          Set up
-        </button>
-      </form>
+      </CredentialsForm>
     </main>
   );
 }
 
 /** `note` explains why sign-in is asked (the invitation page uses it). */
 export function SignInScreen(props: { note?: ReactNode } = {}) {
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const { submit, error, busy } = useCredentialsForm(
-    () => api.login({ email, password }),
-    () => setPassword(""),
-  );
   return (
     <main className="auth" id="main">
       <h1>Sign in to Cloakroom</h1>
       {props.note}
-      <form onSubmit={submit}>
-        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />
-        <PasswordField
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          autoComplete="current-password"
-        />
-        <ErrorLine error={error} />
-        <button type="submit" disabled={busy}>
-          Sign in
-        </button>
-      </form>
+      <CredentialsForm submitLabel="Sign in" send={(c) => api.login(c)} />
     </main>
   );
 }

@@ -5,13 +5,11 @@
  */
 import type { ProjectScope } from "../api.js";
 import { permissions, useSession } from "../session.js";
-import { Field, Select } from "../ui/Fields.js";
+import type { Focus } from "../ui/cursorInsert.js";
+import { Check, Field, Select } from "../ui/Fields.js";
+import { PairList } from "../ui/PairList.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
-import { nextKey, type TemplateDraft } from "./templateDraft.js";
-
-export type Focus = (
-  set: (v: string) => void,
-) => (e: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => void;
+import type { TemplateDraft } from "./templateDraft.js";
 
 export function ChannelForm(props: {
   scope: ProjectScope;
@@ -54,46 +52,21 @@ export function ChannelForm(props: {
             />
             {text("Webhook URL", "url", "The message goes as the JSON body {subject, body}.")}
           </div>
-          {draft.headers.map((h, i) => (
-            <div className="pair" key={h.key}>
+          <PairList
+            prefix="Header"
+            addLabel="Add header"
+            blank=""
+            pairs={draft.headers}
+            update={(change) => set({ headers: change(draft.headers) })}
+            value={(label, value, setValue) => (
               <Field
-                label={`Header name ${i + 1}`}
-                value={h.name}
-                onChange={(e) =>
-                  set({
-                    headers: draft.headers.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)),
-                  })
-                }
+                label={label}
+                value={value}
+                onFocus={focus(setValue)}
+                onChange={(e) => setValue(e.target.value)}
               />
-              <Field
-                label={`Header value ${i + 1}`}
-                value={h.value}
-                onFocus={focus((v) =>
-                  set({ headers: draft.headers.map((x, j) => (j === i ? { ...x, value: v } : x)) }),
-                )}
-                onChange={(e) =>
-                  set({
-                    headers: draft.headers.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)),
-                  })
-                }
-              />
-              <button
-                type="button"
-                className="ghost"
-                aria-label={`Remove header ${i + 1}`}
-                onClick={() => set({ headers: draft.headers.filter((_, j) => j !== i) })}
-              >
-                Remove
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => set({ headers: [...draft.headers, { key: nextKey(), name: "", value: "" }] })}
-          >
-            Add header
-          </button>
+            )}
+          />
         </>
       ) : (
         <>
@@ -108,14 +81,11 @@ export function ChannelForm(props: {
               onChange={(e) => set({ port: e.target.value })}
             />
           </div>
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={draft.secure}
-              onChange={(e) => set({ secure: e.target.checked })}
-            />
-            Implicit TLS (port 465); otherwise STARTTLS when the server offers it
-          </label>
+          <Check
+            label="Implicit TLS (port 465); otherwise STARTTLS when the server offers it"
+            checked={draft.secure}
+            onChange={(secure) => set({ secure })}
+          />
           <SecretPicker
             scope={props.scope}
             label="SMTP credentials secret"

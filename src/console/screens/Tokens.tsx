@@ -5,7 +5,7 @@ import { api, errorText, type Role } from "../api.js";
 import { when } from "../format.js";
 import { useSession } from "../session.js";
 import { ErrorLine, Field, Select } from "../ui/Fields.js";
-import { GridHead, RowButton } from "../ui/Grid.js";
+import { Grid, RowButton } from "../ui/Grid.js";
 
 export function TokensScreen() {
   const org = useSession().org.slug;
@@ -72,26 +72,17 @@ export function TokensScreen() {
           </div>
         </section>
       ) : null}
-      <table className="grid">
-        <GridHead columns={["Name", "Role", "Created", "Last used"]} actions />
-        <tbody>
-          {(tokens.data ?? []).map((t) => (
-            <tr key={t.id}>
-              <td>{t.name}</td>
-              <td>{t.role}</td>
-              <td>
-                {when(t.createdAt)} by {t.createdBy}
-              </td>
-              <td>{when(t.lastUsedAt)}</td>
-              <td>
-                <RowButton ariaLabel={`Revoke ${t.name}`} onClick={() => revoke.mutate(t.id)}>
-                  Revoke
-                </RowButton>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Grid
+        columns={["Name", "Role", "Created", "Last used"]}
+        rows={tokens.data ?? []}
+        rowKey={(t) => t.id}
+        cells={(t) => [t.name, t.role, `${when(t.createdAt)} by ${t.createdBy}`, when(t.lastUsedAt)]}
+        actions={(t) => (
+          <RowButton ariaLabel={`Revoke ${t.name}`} onClick={() => revoke.mutate(t.id)}>
+            Revoke
+          </RowButton>
+        )}
+      />
     </section>
   );
 }

@@ -1,17 +1,16 @@
 /** The flow editor's draft: steps with a stable key each (ids change as people type), and the wire form. */
 import type { Flow, FlowInput, FlowStep, Str } from "../api.js";
+import { nextKey, type Pair, toPairs, toRecord } from "../ui/pairs.js";
 
-export type Pair = { key: number; name: string; value: Str };
-export type HttpDraft = {
-  key: number;
-  id: string;
-  type: "http";
+/** An http step's request as edited: headers and query as pairs. */
+export type RequestDraft = {
   method: string;
   url: Str;
-  headers: Pair[];
-  query: Pair[];
+  headers: Pair<Str>[];
+  query: Pair<Str>[];
   body: Str | null;
 };
+export type HttpDraft = { key: number; id: string; type: "http"; request: RequestDraft };
 export type LogicDraft = { key: number; id: string; type: "logic"; code: string };
 export type AppDraft = {
   key: number;
@@ -30,9 +29,6 @@ export interface FlowDraft {
   steps: StepDraft[];
 }
 
-let keys = 0;
-export const nextKey = () => ++keys;
-
 export const STEP_ID = /^[a-z][a-z0-9_]{0,31}$/;
 
 export const LOGIC_SAMPLE = `export default function process({ event, secrets, steps }) {
@@ -45,15 +41,11 @@ export function newStep(type: StepDraft["type"], taken: string[]): StepDraft {
   while (taken.includes(`${type}_${n}`)) n++;
   const id = `${type}_${n}`;
   const key = nextKey();
-  if (type === "http") return { key, id, type, method: "POST", url: "", headers: [], query: [], body: null };
+  if (type === "http")
+    return { key, id, type, request: { method: "POST", url: "", headers: [], query: [], body: null } };
   if (type === "logic") return { key, id, type, code: LOGIC_SAMPLE };
   return { key, id, type, installation: "", action: "", input: {} };
 }
-
-const pairs = (r: Record<string, Str>): Pair[] =>
-  Object.entries(r).map(([name, value]) => ({ key: nextKey(), name, value }));
-const record = (p: Pair[]) =>
-  Object.fromEntries(p.filter((x) => x.name !== "").map((x) => [x.name, x.value]));
 
 export function fromFlow(f: Flow): FlowDraft {
   return {
@@ -62,19 +54,14 @@ export function fromFlow(f: Flow): FlowDraft {
     secrets: f.secrets,
     steps: f.steps.map((s): StepDraft => {
       const key = nextKey();
-      if (s.type === "http")
-        return {
-          key,
-          id: s.id,
-          type: "http",
-          method: s.request.method,
-          url: s.request.url,
-          headers: pairs(s.request.headers),
-          query: pairs(s.request.query),
-          body: s.request.body,
-        };
-      if (s.type === "logic") return { key, id: s.id, type: "logic", code: s.code };
-      return { key, ...s };
+      if (s.type !== "http") return { key, ...s };
+      const { headers, query } = s.request;
+      return {
+        key,
+        id: s.id,
+        type: "http",
+        request: { ...s.request, headers: toPairs(headers), query: toPairs(query) },
+      };
     }),
   };
 }
@@ -84,21 +71,11 @@ export function toInput(d: FlowDraft): FlowInput {
     name: d.name,
     event: d.event,
     secrets: d.secrets,
-    steps: d.steps.map((s): FlowStep => {
-      if (s.type === "http")
-        return {
-          id: s.id,
-          type: "http",
-          request: {
-            method: s.method,
-            url: s.url,
-            headers: record(s.headers),
-            query: record(s.query),
-            body: s.body === "" ? null : s.body,
-          },
-        };
-      if (s.type === "logic") return { id: s.id, type: "logic", code: s.code };
-      return { id: s.id, type: "app", installation: s.installation, action: s.action, input: s.input };
+    steps: d.steps.map(({ key: _, ...s }): FlowStep => {
+      if (s.type !== "http") return s;
+      const { headers, query, body } = s.request;
+      const request = { ...s.request, headers: toRecord(headers), query: toRecord(query) };
+      return { id: s.id, type: "http", request: { ...request, body: body === "" ? null : body } };
     }),
   };
 }

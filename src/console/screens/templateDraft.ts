@@ -1,7 +1,7 @@
 /** The template editor's draft and its wire form (SPEC X5 "template"). */
 import type { MessageTemplate, MessageTemplateInput } from "../api.js";
+import { type Pair, toPairs, toRecord } from "../ui/pairs.js";
 
-export type Header = { key: number; name: string; value: string };
 export interface TemplateDraft {
   name: string;
   event: string;
@@ -11,7 +11,7 @@ export interface TemplateDraft {
   channel: "webhook" | "email";
   method: string;
   url: string;
-  headers: Header[];
+  headers: Pair<string>[];
   host: string;
   port: string;
   secure: boolean;
@@ -20,9 +20,6 @@ export interface TemplateDraft {
   from: string;
   to: string;
 }
-
-let keys = 0;
-export const nextKey = () => ++keys;
 
 export const blankTemplate: TemplateDraft = {
   name: "",
@@ -58,7 +55,7 @@ export function fromTemplate(t: MessageTemplate): TemplateDraft {
       ...d,
       method: t.channel.method,
       url: t.channel.url,
-      headers: Object.entries(t.channel.headers).map(([name, value]) => ({ key: nextKey(), name, value })),
+      headers: toPairs(t.channel.headers),
     };
   }
   const { smtp } = t.channel;
@@ -83,8 +80,10 @@ export function toTemplateInput(d: TemplateDraft): MessageTemplateInput {
     body: d.body,
   };
   if (d.channel === "webhook") {
-    const headers = Object.fromEntries(d.headers.filter((h) => h.name !== "").map((h) => [h.name, h.value]));
-    return { ...common, channel: { type: "webhook", method: d.method, url: d.url, headers } };
+    return {
+      ...common,
+      channel: { type: "webhook", method: d.method, url: d.url, headers: toRecord(d.headers) },
+    };
   }
   return {
     ...common,

@@ -6,10 +6,11 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { javascript } from "@codemirror/lang-javascript";
 import { json } from "@codemirror/lang-json";
 import { bracketMatching, syntaxTree } from "@codemirror/language";
-import { EditorState } from "@codemirror/state";
+import type { EditorState } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
-import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from "react";
+import { forwardRef, useId, useRef, useState } from "react";
 import { type CodeEditorHandle, type CodeEditorProps, type CodeProblem, jsonProblem } from "./code.js";
+import { useMirror } from "./mirror.js";
 
 function jsProblem(state: EditorState): CodeProblem | null {
   let found: number | null = null;
@@ -26,37 +27,21 @@ function jsProblem(state: EditorState): CodeProblem | null {
 
 const CodeMirrorEditor = forwardRef<CodeEditorHandle, CodeEditorProps>(
   function CodeMirrorEditor(props, handle) {
-    const host = useRef<HTMLDivElement>(null);
-    const view = useRef<EditorView | null>(null);
     const latest = useRef(props);
     latest.current = props;
     const [problem, setProblem] = useState<CodeProblem | null>(null);
     const labelId = useId();
-
-    useImperativeHandle(handle, () => ({
-      insert(text: string) {
-        const v = view.current;
-        if (!v) return;
-        const { from, to } = v.state.selection.main;
-        v.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length } });
-        v.focus();
-      },
-    }));
-
-    useEffect(() => {
-      const check = (state: EditorState) => {
-        const text = state.doc.toString();
-        const p = latest.current.language === "json" ? jsonProblem(text) : jsProblem(state);
-        setProblem(p);
-        latest.current.onProblem?.(p);
-      };
-      const state = EditorState.create({
+    const check = (state: EditorState) => {
+      const text = state.doc.toString();
+      const p = latest.current.language === "json" ? jsonProblem(text) : jsProblem(state);
+      setProblem(p);
+      latest.current.onProblem?.(p);
+    };
+    const host = useMirror(
+      handle,
+      () => ({
         doc: latest.current.value,
         extensions: [
-          // The CSP lets a style element in only with the page's nonce (see src/http/console.ts).
-          EditorView.cspNonce.of(
-            document.querySelector<HTMLMetaElement>('meta[name="style-nonce"]')?.content ?? "",
-          ),
           lineNumbers(),
           history(),
           bracketMatching(),
@@ -67,21 +52,15 @@ const CodeMirrorEditor = forwardRef<CodeEditorHandle, CodeEditorProps>(
             "aria-multiline": "true",
             spellcheck: "false",
           }),
-          EditorView.updateListener.of((u) => {
-            if (!u.docChanged) return;
-            latest.current.onChange(u.state.doc.toString());
-            check(u.state);
-          }),
         ],
-      });
-      const v = new EditorView({ state, parent: host.current! });
-      view.current = v;
-      check(state);
-      return () => {
-        v.destroy();
-        view.current = null;
-      };
-    }, [labelId]);
+        onChange: (state) => {
+          latest.current.onChange(state.doc.toString());
+          check(state);
+        },
+        onCreate: check,
+      }),
+      [labelId],
+    );
 
     return (
       <div className="field">

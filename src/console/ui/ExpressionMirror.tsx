@@ -5,11 +5,11 @@
 import { autocompletion, type CompletionContext } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { javascript } from "@codemirror/lang-javascript";
-import { EditorState } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
-import { forwardRef, useEffect, useImperativeHandle, useRef } from "react";
+import { forwardRef, useRef } from "react";
 import type { CodeEditorHandle } from "./code.js";
 import { completeExpression, type ExpressionScope } from "./expression.js";
+import { useMirror } from "./mirror.js";
 
 export interface ExpressionEditorProps {
   labelId: string;
@@ -22,22 +22,9 @@ export interface ExpressionEditorProps {
 
 const ExpressionMirror = forwardRef<CodeEditorHandle, ExpressionEditorProps>(
   function ExpressionMirror(props, handle) {
-    const host = useRef<HTMLDivElement>(null);
-    const view = useRef<EditorView | null>(null);
     const latest = useRef(props);
     latest.current = props;
-
-    useImperativeHandle(handle, () => ({
-      insert(text: string) {
-        const v = view.current;
-        if (!v) return;
-        const { from, to } = v.state.selection.main;
-        v.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length } });
-        v.focus();
-      },
-    }));
-
-    useEffect(() => {
+    const host = useMirror(handle, () => {
       const source = (ctx: CompletionContext) => {
         const line = ctx.state.doc.lineAt(ctx.pos);
         const before = line.text.slice(0, ctx.pos - line.from);
@@ -45,17 +32,11 @@ const ExpressionMirror = forwardRef<CodeEditorHandle, ExpressionEditorProps>(
         if (!found || (found.options.length === 0 && !ctx.explicit)) return null;
         return { from: line.from + found.from, options: found.options, filter: false };
       };
-      const attrs: Record<string, string> = {
-        "aria-labelledby": props.labelId,
-        spellcheck: "false",
-      };
+      const attrs: Record<string, string> = { "aria-labelledby": props.labelId, spellcheck: "false" };
       if (props.describedBy) attrs["aria-describedby"] = props.describedBy;
-      const state = EditorState.create({
+      return {
         doc: latest.current.value,
         extensions: [
-          EditorView.cspNonce.of(
-            document.querySelector<HTMLMetaElement>('meta[name="style-nonce"]')?.content ?? "",
-          ),
           history(),
           keymap.of([...defaultKeymap, ...historyKeymap]),
           javascript(),
@@ -68,17 +49,8 @@ const ExpressionMirror = forwardRef<CodeEditorHandle, ExpressionEditorProps>(
               return false;
             },
           }),
-          EditorView.updateListener.of((u) => {
-            if (!u.docChanged) return;
-            latest.current.onChange(u.state.doc.toString());
-          }),
         ],
-      });
-      const v = new EditorView({ state, parent: host.current! });
-      view.current = v;
-      return () => {
-        v.destroy();
-        view.current = null;
+        onChange: (state) => latest.current.onChange(state.doc.toString()),
       };
     }, [props.labelId, props.describedBy]);
 

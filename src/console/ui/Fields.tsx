@@ -1,5 +1,12 @@
 /** Labelled form fields. Secret inputs are masked, with an eye toggle, and never autocompleted or saved. */
-import { type InputHTMLAttributes, useId, useState } from "react";
+import {
+  forwardRef,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type TextareaHTMLAttributes,
+  useId,
+  useState,
+} from "react";
 
 export function Field(props: { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
   const { label, hint, ...input } = props;
@@ -14,6 +21,41 @@ export function Field(props: { label: string; hint?: string } & InputHTMLAttribu
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** A labelled multi-line text (a body, not prose: no spell check). */
+export const TextArea = forwardRef<
+  HTMLTextAreaElement,
+  { label: string } & TextareaHTMLAttributes<HTMLTextAreaElement>
+>(function TextArea(props, ref) {
+  const { label, ...area } = props;
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea ref={ref} id={id} spellCheck={false} {...area} />
+    </div>
+  );
+});
+
+/** A checkbox whose label is the text beside it. */
+export function Check(props: {
+  label: ReactNode;
+  checked: boolean;
+  onChange(checked: boolean): void;
+  disabled?: boolean;
+}) {
+  return (
+    <label className="check">
+      <input
+        type="checkbox"
+        checked={props.checked}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
+      {props.label}
+    </label>
   );
 }
 
@@ -112,18 +154,19 @@ export function ErrorLine(props: { error: unknown }) {
   );
 }
 
-/** A compact list filter: the label wraps its select; an option with the empty value stands for "any". */
+/** A compact list filter: the label wraps its select, whose first option, `any`, filters nothing (""). */
 export function FilterSelect(props: {
   label: string;
   value: string;
   onChange(v: string): void;
+  any: string;
   options: { value: string; label: string }[];
 }) {
   return (
     <label className="field inline">
       <span>{props.label}</span>
       <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-        <Options options={props.options} />
+        <Options options={[{ value: "", label: props.any }, ...props.options]} />
       </select>
     </label>
   );

@@ -42,3 +42,35 @@ export function RowButton(props: {
     </button>
   );
 }
+
+/**
+ * A `table.grid`: its headings, then a row per item with one cell per column and, when `actions` is given, a
+ * last cell of row buttons under a heading named for screen readers only.
+ */
+export function Grid<T>(props: {
+  columns: string[];
+  rows: T[];
+  rowKey(row: T): string | number;
+  cells(row: T): ReactNode[];
+  actions?: (row: T) => ReactNode;
+  label?: string;
+  labelledBy?: string;
+}) {
+  const { actions } = props;
+  return (
+    <table className="grid" aria-label={props.label} aria-labelledby={props.labelledBy}>
+      <GridHead columns={props.columns} actions={actions !== undefined} />
+      <tbody>
+        {props.rows.map((row) => (
+          <tr key={props.rowKey(row)}>
+            {props.cells(row).map((cell, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a cell's place is its column
+              <td key={i}>{cell}</td>
+            ))}
+            {actions ? <td>{actions(row)}</td> : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -46,6 +46,8 @@ export interface RunnerServiceDeps {
 export interface RunnerService {
   publish(r: ProjectRequest, input: PublishEventInput): Promise<{ id: string; runs: number }>;
   runNow(r: ProjectRequest, kind: ConsumerKind, id: string, input: RunNowInput): Promise<RunLogEntry>;
+  /** Stores the entry of a run made outside the runner (an app action on demand, X8) under the log quota. */
+  keep(scope: { orgId: string; projectId: string }, entry: RunLogEntry): Promise<void>;
   logs(
     r: ProjectRequest,
     q: { consumer?: string | undefined; limit: number; before?: string | undefined },
@@ -100,6 +102,13 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
     return counts;
   });
 
+  const keep = (scope: { orgId: string; projectId: string }, entry: RunLogEntry) =>
+    insertRunLog(
+      store.db,
+      { orgId: scope.orgId, projectId: scope.projectId, runId: null, entry },
+      deps.logQuotaBytes,
+    );
+
   return {
     async publish(r, input) {
       const t = await enterProject(auth, r, "event.publish");
@@ -126,19 +135,12 @@ export function createRunnerService(deps: RunnerServiceDeps): RunnerService {
         publishedAt: nowIso(),
       };
       const { entry } = await deps.executor.attempt(consumer, event, { deliveryId: newId(), attempt: 1 });
-      await insertRunLog(
-        store.db,
-        {
-          orgId: consumer.orgId,
-          projectId: consumer.projectId,
-          runId: null,
-          entry,
-        },
-        deps.logQuotaBytes,
-      );
+      await keep(consumer, entry);
       deps.onFinished?.(kind, entry.status);
       return entry;
     },
+
+    keep,
 
     async logs(r, q) {
       const t = await enterProject(auth, r, "logs.read");

@@ -212,12 +212,13 @@ async function close(pool: Pool): Promise<void> {
 }
 
 /**
- * Starts a worker from the file beside this one with the same extension: worker.js from dist/ in
- * production, worker.ts under tsx in tests. Node 20 does not carry the parent's --import loader hooks
- * into worker threads, so a TypeScript worker registers tsx itself before importing the entry.
+ * Starts a worker from the file beside this one: worker.js from dist/ in production (beside the bundle's
+ * main.cjs, or this file in dist/src), worker.ts under tsx in tests. Node 20 does not carry the parent's
+ * --import loader hooks into worker threads, so a TypeScript worker registers tsx itself before importing
+ * the entry.
  */
 function startWorker(): Worker {
-  const extension = extname(fileURLToPath(import.meta.url));
+  const extension = extname(fileURLToPath(import.meta.url)) === ".ts" ? ".ts" : ".js";
   const entry = new URL(`./worker${extension}`, import.meta.url);
   const options = {
     env: {},

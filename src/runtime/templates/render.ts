@@ -118,3 +118,18 @@ export function renderPreview(t: MessageTemplate, event: TemplateEvent): Rendere
   const { uses } = readMacros(templateStrings(t));
   return renderMessage(t, { secrets: previewSecrets(uses) as TemplateSecrets, event });
 }
+
+/**
+ * The event a preview renders for: the caller's name and data, else a sample. Its name is the event filter
+ * when that names a whole event ("order.created"), the filter and "example" when it ends a prefix ("order." is
+ * "order.example"), and "example.event" for a template that listens to every event.
+ */
+export function sampleEvent(
+  filter: string,
+  given: { name?: string | undefined; data?: unknown } | undefined,
+  id: string,
+  publishedAt: string,
+): TemplateEvent {
+  const name = filter === "" ? "example.event" : /\w$/.test(filter) ? filter : `${filter}example`;
+  return { id, name: given?.name ?? name, data: given?.data ?? {}, publishedAt };
+}

@@ -19,7 +19,7 @@ import type { RedactorCache } from "../runner/redactors.js";
 import type { RunNowInput } from "../runner/schema.js";
 import { RenderError } from "../webhook/index.js";
 import { eventDataPaths, recentEventData } from "./event-keys.js";
-import { type RenderedMessage, renderPreview } from "./render.js";
+import { type RenderedMessage, renderPreview, sampleEvent } from "./render.js";
 
 export interface TemplatesServiceDeps {
   store: Store;
@@ -66,25 +66,14 @@ export function createTemplatesService(deps: TemplatesServiceDeps): TemplatesSer
       const t = await enterProject(auth, r, "consumer.read", { type: "template", id });
       const consumer = await deps.consumers.load(t, "template", id);
       if (consumer.kind !== "template") throw new Error("not a template");
-      return renderPreview(consumer, {
-        id: newId(),
-        name: input?.event?.name ?? (consumer.event === "" ? "preview" : consumer.event),
-        data: input?.event?.data ?? {},
-        publishedAt: nowIso(),
-      });
+      return renderPreview(consumer, sampleEvent(consumer.event, input?.event, newId(), nowIso()));
     },
 
     async previewDraft(r, input) {
       await enterProject(auth, r, "consumer.read", { type: "template", name: input.template.name });
       const draft = { ...input.template, id: "draft" };
-      const event = {
-        id: newId(),
-        name: input.event?.name ?? (draft.event === "" ? "preview" : draft.event),
-        data: input.event?.data ?? {},
-        publishedAt: nowIso(),
-      };
       try {
-        return renderPreview(draft, event);
+        return renderPreview(draft, sampleEvent(draft.event, input.event, newId(), nowIso()));
       } catch (error) {
         if (!(error instanceof RenderError)) throw error;
         throw new AppError("invalid_request", `the template does not render: ${error.message}`);

@@ -219,6 +219,24 @@ for (const database of testDatabases()) {
       assert.equal(sink.requests.length, 0);
     });
 
+    it("a preview without an event names a sample one from the template's event filter, never the word preview", async () => {
+      const named = async (event: string) => {
+        const res = await f.call("POST", f.p("/templates/preview"), f.owner, {
+          template: {
+            name: "sample",
+            event,
+            body: "for {{event.name}}",
+            channel: { type: "webhook", url: `${sink.url}/sample`, headers: {} },
+          },
+        });
+        assert.equal(res.status, 200, res.text);
+        return res.body.body;
+      };
+      assert.equal(await named(""), "for example.event");
+      assert.equal(await named("rates.daily"), "for rates.daily");
+      assert.equal(await named("rates."), "for rates.example");
+    });
+
     it("an email-channel template reaches the SMTP server with subject and body rendered and AUTH from the secret", async () => {
       const t = await create(emailTemplate("fx-mail", "mail."));
       const before = smtp.mails.length;

@@ -1,0 +1,72 @@
+// Runs the bundled command (dist/server/main.cjs, one CommonJS file) through V8's code cache (decision
+// 0275). Most of a cold start is V8 parsing and compiling the bundle; with the cache it reads back the
+// bytecode of every function an earlier run compiled instead. Node 22's module.enableCompileCache() does
+// this for ES modules too, Node 20 has nothing of the kind, and vm.Script's cachedData exists on both.
+//
+// The cache is written beside the bundle (the same trust as the code: never a shared temporary
+// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start or
+// at exit (so it holds the server's start-up and first requests), and by other commands at exit when there
+// is none yet. It is keyed by the bundle's size and
+// mtime and Node's version (V8 itself checks only the source's length, its own version and flags), and
+// scripts/bundle.mjs deletes it with the old bundle. A missing, stale, rejected or unwritable cache only
+// costs the compile it would have saved.
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import vm from "node:vm";
+
+const SERVE_WRITE_AFTER_MS = 2000;
+
+/** Runs `file` as CommonJS; `serve` says the command is the long-running server. */
+export function runBundle(file, { serve }) {
+  const source = readFileSync(file, "utf8");
+  const { size, mtimeMs } = statSync(file);
+  const cacheFile = `${file}.v8cache`;
+  const key = `${size}:${mtimeMs}:${process.version}:${process.arch}`;
+  const cached = readCache(cacheFile, key);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cached ? { cachedData: cached.data } : {}),
+    // The bundle imports nothing dynamically outside itself; should it, Node's own loader answers.
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  // A cache written by another command lacks the server's functions: `serve` replaces it with its own.
+  if (!cached || script.cachedDataRejected || (serve && cached.tag !== "serve")) {
+    let written = false;
+    const write = () => {
+      if (written) return;
+      written = true;
+      writeCache(cacheFile, `${key}|${serve ? "serve" : "cli"}`, script.createCachedData());
+    };
+    if (serve) setTimeout(write, SERVE_WRITE_AFTER_MS).unref();
+    process.once("exit", write);
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+}
+
+function readCache(cacheFile, key) {
+  let buffer;
+  try {
+    buffer = readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+  const end = buffer.indexOf(10);
+  if (end < 0 || end > 200) return undefined;
+  const [cachedKey, tag] = buffer.subarray(0, end).toString("latin1").split("|");
+  return cachedKey === key ? { tag, data: buffer.subarray(end + 1) } : undefined;
+}
+
+function writeCache(cacheFile, header, data) {
+  const temporary = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, Buffer.concat([Buffer.from(`${header}\n`, "latin1"), data]));
+    renameSync(temporary, cacheFile);
+  } catch {
+    // A read-only installation runs without the cache.
+    try {
+      rmSync(temporary, { force: true });
+    } catch {}
+  }
+}
