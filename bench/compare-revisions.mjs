@@ -105,16 +105,24 @@ const parsers = {
     return out;
   },
   startup(text) {
+    // Three layouts: median, ratio, RSS (9a97f17); min, median, ratio, RSS; and min / median, ratio min /
+    // median, CPU ms, CPU ratio min / median, RSS (the code cache's). The wall ratio is the median one.
     const out = [];
     for (const line of text.split("\n")) {
-      const m = /^(\S.*?)\s{2,}([\d.]+(?:\s+[\d.]+){2,3})\s*$/.exec(line);
+      const m = /^(\S.*?)\s{2,}([\d.]+(?:\s+(?:\/\s+)?[\d.]+){2,7})\s*$/.exec(line);
       if (!m) continue;
-      const n = m[2].trim().split(/\s+/).map(Number);
-      const [ratio, rss] = n.slice(-2);
+      const n = m[2]
+        .split(/[\s/]+/)
+        .filter(Boolean)
+        .map(Number);
+      const [ms, ratio, cpuRatio] = n.length === 8 ? [n[1], n[3], n[6]] : [n.at(-3), n.at(-2), undefined];
       const label = m[1].trim();
-      if (label !== "bare node:http") out.push(fig(`${label}: median over bare node:http`, ratio, "lower"));
-      out.push(fig(`${label}: median ms to healthy`, n[n.length - 3], "lower", "absolute"));
-      out.push(fig(`${label}: idle RSS MiB`, rss, "lower", "absolute"));
+      if (label !== "bare node:http") {
+        out.push(fig(`${label}: wall over bare node:http`, ratio, "lower"));
+        if (cpuRatio !== undefined) out.push(fig(`${label}: CPU over bare node:http`, cpuRatio, "lower"));
+      }
+      out.push(fig(`${label}: median ms to healthy`, ms, "lower", "absolute"));
+      out.push(fig(`${label}: idle RSS MiB`, n.at(-1), "lower", "absolute"));
     }
     return out;
   },
