@@ -8,6 +8,9 @@
  * Listing has four shapes: an organization's 100 secrets, a project's 100 secrets that each override an
  * organization secret (the merged page and its `overrides` flags), a `q=` search answering 100 of
  * 10,000 secrets, and the project's page again once its organization has those 10,000. `BENCH_ONLY=list` measures only the lists.
+ * Beside req/s, each side's CPU time per request (this process: the server and autocannon): on a machine
+ * shared with other loads, req/s follows how much CPU the process got, CPU per request much less. On
+ * PostgreSQL it leaves out the database server's own work.
  *
  *   npx tsx bench/api.bench.ts        (SQLite; TEST_DATABASE_URL=postgres://... adds PostgreSQL)
  */
@@ -38,9 +41,12 @@ interface Run {
   rps: number;
   p99: number;
   errors: number;
+  /** CPU time of this process (server and autocannon) per request, µs. */
+  cpuUs: number;
 }
 
 async function measure(url: string, load: Load, seconds: number): Promise<Run> {
+  const cpu = process.cpuUsage();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -55,7 +61,9 @@ async function measure(url: string, load: Load, seconds: number): Promise<Run> {
     ],
   });
   const errors = result.errors + result.non2xx;
-  return { rps: result.requests.average, p99: result.latency.p99, errors };
+  const used = process.cpuUsage(cpu);
+  const cpuUs = (used.user + used.system) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, p99: result.latency.p99, errors, cpuUs };
 }
 
 /** The floor: Fastify answering a stored metadata document, no auth, no database. */
@@ -113,12 +121,26 @@ async function interleaved(bareUrl: string, floor: Load, url: string, load: Load
     rps: runs.reduce((a, r) => a + r.rps, 0) / runs.length,
     p99: Math.max(...runs.map((r) => r.p99)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
+    cpuUs: Math.min(...runs.map((r) => r.cpuUs)),
   });
   return [total(bare), total(ours)];
 }
 
 const serializerRows: string[][] = [["list of 100 answered by inject", "µs/answer", "ratio"]];
-const rows: string[][] = [["database", "operation", "req/s", "p99 ms", "bare req/s", "ratio", "errors"]];
+const rows: string[][] = [
+  [
+    "database",
+    "operation",
+    "req/s",
+    "p99 ms",
+    "bare req/s",
+    "ratio",
+    "cpu µs/req",
+    "bare cpu µs",
+    "cpu ratio",
+    "errors",
+  ],
+];
 
 for (const database of testDatabases()) {
   const server = await startTestServer(database, { CLOAKROOM_LOG_LEVEL: "silent" });
@@ -194,6 +216,9 @@ for (const database of testDatabases()) {
       run.p99.toFixed(1),
       bareRun.rps.toFixed(0),
       (run.rps / bareRun.rps).toFixed(3),
+      run.cpuUs.toFixed(0),
+      bareRun.cpuUs.toFixed(0),
+      (bareRun.cpuUs / run.cpuUs).toFixed(3),
       String(run.errors),
     ]);
   }
@@ -248,7 +273,7 @@ async function serializers(listAnswer: unknown): Promise<string[][]> {
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
 console.log(
-  `\n${CONNECTIONS} connections, ${DURATION_S} s per measurement in ${SLICE_S} s slices alternating with the floor; ratio = Cloakroom req/s / bare Fastify req/s`,
+  `\n${CONNECTIONS} connections, ${DURATION_S} s per measurement in ${SLICE_S} s slices alternating with the floor; ratio = Cloakroom req/s / bare Fastify req/s; cpu = this process's CPU time (server and autocannon) per request, the least of the slices; cpu ratio = bare's / Cloakroom's`,
 );
 const sw = serializerRows[0]!.map((_, i) => Math.max(...serializerRows.map((r) => r[i]!.length)));
 console.log("");

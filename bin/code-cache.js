@@ -4,13 +4,16 @@
 // this for ES modules too, Node 20 has nothing of the kind, and vm.Script's cachedData exists on both.
 //
 // The cache is written beside the bundle (the same trust as the code: never a shared temporary
-// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start or
-// at exit (so it holds the server's start-up and first requests), and by other commands at exit when there
-// is none yet. It is keyed by the bundle's size and
-// mtime and Node's version (V8 itself checks only the source's length, its own version and flags), and
-// scripts/bundle.mjs deletes it with the old bundle. A missing, stale, rejected or unwritable cache only
-// costs the compile it would have saved.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+// directory): by scripts/bundle.mjs, which starts `serve` once; else by `serve` two seconds after start
+// (so it holds the server's start-up and first requests), and by other commands at exit when there is none
+// yet. It is keyed by a SHA-256 of the bundle's bytes, Node's version and the architecture: V8 itself
+// checks only the source's length, its own version and flags, and a size and mtime do not name the
+// contents (npm pack gives every file the same mtime; cp -p and tar keep one). Hashing 2.5 MB is about
+// 2 ms, and node:crypto is loaded by every command anyway. scripts/bundle.mjs deletes the cache with the
+// old bundle. A missing, stale, rejected or unwritable cache only costs the compile it
+// would have saved.
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import vm from "node:vm";
@@ -19,10 +22,11 @@ const SERVE_WRITE_AFTER_MS = 2000;
 
 /** Runs `file` as CommonJS; `serve` says the command is the long-running server. */
 export function runBundle(file, { serve }) {
-  const source = readFileSync(file, "utf8");
-  const { size, mtimeMs } = statSync(file);
+  const bytes = readFileSync(file);
+  const source = bytes.toString("utf8");
   const cacheFile = `${file}.v8cache`;
-  const key = `${size}:${mtimeMs}:${process.version}:${process.arch}`;
+  const digest = createHash("sha256").update(bytes).digest("base64url");
+  const key = `${digest}:${process.version}:${process.arch}`;
   const cached = readCache(cacheFile, key);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
@@ -30,16 +34,23 @@ export function runBundle(file, { serve }) {
     // The bundle imports nothing dynamically outside itself; should it, Node's own loader answers.
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  const usable = cached !== undefined && !script.cachedDataRejected;
   // A cache written by another command lacks the server's functions: `serve` replaces it with its own.
-  if (!cached || script.cachedDataRejected || (serve && cached.tag !== "serve")) {
+  if (!usable || (serve && cached.tag !== "serve")) {
     let written = false;
-    const write = () => {
+    const write = (tag) => {
       if (written) return;
       written = true;
-      writeCache(cacheFile, `${key}|${serve ? "serve" : "cli"}`, script.createCachedData());
+      writeCache(cacheFile, `${key}|${tag}`, script.createCachedData());
     };
-    if (serve) setTimeout(write, SERVE_WRITE_AFTER_MS).unref();
-    process.once("exit", write);
+    // Only a server still running after two seconds has compiled the server: the cache later starts keep.
+    if (serve) setTimeout(() => write("serve"), SERVE_WRITE_AFTER_MS).unref();
+    process.once("exit", (code) => {
+      // A `serve` that ended sooner (`serve --help`, a SIGTERM at once) leaves at most a client command's
+      // cache, which the next server replaces; one that failed to start (a bad setting) changes nothing.
+      if (serve && (code !== 0 || usable)) return;
+      write("cli");
+    });
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));

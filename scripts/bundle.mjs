@@ -6,17 +6,19 @@
 //              behind `serve`, nodemailer) is in the file but runs only when first imported.
 //   vendor/    undici, pg and prom-client, a CommonJS file each, required on first use.
 //   main.cjs.v8cache  the code cache, written by one start of `serve` (SQLite in a temporary directory,
-//              one GET /healthz), so the first start after a build, and an installation that cannot write
-//              beside the bundle, start as fast as later ones. Without it everything works, only slower.
+//              one GET /healthz, running until it has written its cache), so the first start after a
+//              build, and an installation that cannot write beside the bundle, start as fast as later
+//              ones. Without it everything works, only slower.
 //   worker.js  the sandbox's worker thread (an ES module: it awaits at top level), started from beside
 //              main.cjs (sandbox/pool-threads.ts).
 // Native and WebAssembly packages stay outside: they locate their binaries relative to their own files.
 //   node scripts/bundle.mjs
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { build } from "esbuild";
 
 // CommonJS packages that only code run on first use needs (a webhook delivery, PostgreSQL, the first
@@ -123,7 +125,12 @@ async function writeCodeCache() {
     });
     const health = await fetch(`${url}/healthz`);
     if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
-    child.kill("SIGTERM"); // the cache is written as the process exits
+    // A server writes its cache two seconds after start (bin/code-cache.js); then it may go.
+    const cache = "dist/server/main.cjs.v8cache";
+    const tag = () => (existsSync(cache) ? readFileSync(cache).subarray(0, 200).toString("latin1") : "");
+    for (let i = 0; i < 100 && !/\|serve\n/.test(tag()); i++) await delay(100);
+    if (!/\|serve\n/.test(tag())) throw new Error("serve wrote no cache within 10 s");
+    child.kill("SIGTERM");
     await exited;
   } catch (error) {
     console.warn(`bundle: no code cache written (${error.message}); the command starts without it`);

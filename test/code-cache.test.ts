@@ -1,11 +1,11 @@
 /**
  * bin/code-cache.js runs the bundle through V8's code cache (decision 0275). The cache must never change
  * what runs: an edited bundle runs its new code even when V8 alone would accept the old cache (V8 checks
- * only the source's length), a damaged cache is ignored and replaced, and `serve` replaces a cache that a
- * client command wrote.
+ * only the source's length), also when its mtime is the old one's, a damaged cache is ignored and replaced,
+ * and `serve` replaces a cache that a client command wrote.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -16,10 +16,15 @@ const fromSources = import.meta.url.endsWith(".ts");
 const repoRoot = fileURLToPath(new URL(fromSources ? "../" : "../../", import.meta.url));
 const loader = pathToFileURL(join(repoRoot, "bin/code-cache.js")).href;
 
+const runArgs = (file: string, serve: boolean) => [
+  "--input-type=module",
+  "-e",
+  `import { runBundle } from ${JSON.stringify(loader)}; runBundle(${JSON.stringify(file)}, { serve: ${serve} });`,
+];
+
 /** Runs `file` as the bin runs the bundle; resolves to what it printed. */
 function run(file: string, serve = false): string {
-  const code = `import { runBundle } from ${JSON.stringify(loader)}; runBundle(${JSON.stringify(file)}, { serve: ${serve} });`;
-  return execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" });
+  return execFileSync(process.execPath, runArgs(file, serve), { encoding: "utf8" });
 }
 
 const header = (file: string) => {
@@ -53,6 +58,17 @@ describe("the bundle's code cache", () => {
     assert.equal(run(file), "omega function object true\n");
   });
 
+  it("another bundle of the same length and mtime (npm pack gives every file one mtime) runs its own code", () => {
+    const file = join(tempDir(), "main.cjs");
+    const packed = new Date("1985-10-26T08:15:00Z");
+    writeFileSync(file, program("alpha"));
+    utimesSync(file, packed, packed);
+    assert.equal(run(file), "alpha function object true\n");
+    writeFileSync(file, program("omega"));
+    utimesSync(file, packed, packed);
+    assert.equal(run(file), "omega function object true\n");
+  });
+
   it("a damaged cache is ignored and replaced", () => {
     const file = join(tempDir(), "main.cjs");
     writeFileSync(file, program("alpha"));
@@ -65,9 +81,28 @@ describe("the bundle's code cache", () => {
     assert.notDeepEqual(readFileSync(`${file}.v8cache`), damaged, "the damaged cache was replaced");
   });
 
-  it("serve replaces a cache a client command wrote, and keeps its own", () => {
+  it("a serve that fails to start writes no cache, which later serves would keep in place of their own", () => {
+    const file = join(tempDir(), "main.cjs");
+    writeFileSync(file, `${program("alpha")}process.exitCode=1;`);
+    const failed = spawnSync(process.execPath, runArgs(file, true), { encoding: "utf8" });
+    assert.equal(failed.status, 1);
+    assert.equal(existsSync(`${file}.v8cache`), false);
+  });
+
+  it("a serve that ends at once (serve --help) leaves no server's cache: the next server writes its own", () => {
     const file = join(tempDir(), "main.cjs");
     writeFileSync(file, program("alpha"));
+    run(file, true);
+    assert.match(header(file), /\|cli$/, "the cache of a serve that never ran a server");
+    writeFileSync(file, `${program("alpha")}setTimeout(() => {}, 2500);`);
+    run(file, true);
+    assert.match(header(file), /\|serve$/);
+  });
+
+  it("serve replaces a cache a client command wrote, and keeps its own", () => {
+    const file = join(tempDir(), "main.cjs");
+    // A server runs on: its cache is written two seconds after start.
+    writeFileSync(file, `${program("alpha")}setTimeout(() => {}, 2500);`);
     run(file);
     assert.match(header(file), /\|cli$/);
     run(file, true);

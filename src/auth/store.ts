@@ -4,6 +4,7 @@
  */
 import type { Selectable, Updateable } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
+import { prepared } from "../store/prepared.js";
 import type { OrgsTable, ProjectsTable } from "../store/schema.js";
 import type { OrgRecord, ProjectRecord, Role } from "./types.js";
 
@@ -81,11 +82,9 @@ export async function insertSession(
     .execute();
 }
 
-export async function sessionByHash(
-  db: Tx,
-  tokenHash: string,
-): Promise<{ id: string; tokenHash: string; expiresAt: string; userId: string; email: string } | undefined> {
-  const row = await db
+/** Every authenticated request asks: built and compiled once (store/prepared.ts). */
+const sessionQuery = prepared((db: Tx, [tokenHash]: [string]) =>
+  db
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
     .select([
@@ -95,8 +94,14 @@ export async function sessionByHash(
       "users.id as user_id",
       "users.email",
     ])
-    .where("sessions.token_hash", "=", tokenHash)
-    .executeTakeFirst();
+    .where("sessions.token_hash", "=", tokenHash),
+);
+
+export async function sessionByHash(
+  db: Tx,
+  tokenHash: string,
+): Promise<{ id: string; tokenHash: string; expiresAt: string; userId: string; email: string } | undefined> {
+  const [row] = await sessionQuery.execute(db, [tokenHash]);
   return (
     row && {
       id: row.id,
@@ -187,13 +192,13 @@ export async function membershipsOf(db: Tx, userId: string): Promise<{ org: OrgR
   return rows.map((row) => ({ org: toOrgRecord(row), role: row.role }));
 }
 
+const roleQuery = prepared((db: Tx, [orgId, userId]: [string, string]) =>
+  db.selectFrom("members").select("role").where("org_id", "=", orgId).where("user_id", "=", userId),
+);
+
+/** A signed-in caller's role in the organization: asked on every request, so prepared. */
 export async function roleOf(db: Tx, orgId: string, userId: string): Promise<Role | undefined> {
-  const row = await db
-    .selectFrom("members")
-    .select("role")
-    .where("org_id", "=", orgId)
-    .where("user_id", "=", userId)
-    .executeTakeFirst();
+  const [row] = await roleQuery.execute(db, [orgId, userId]);
   return row?.role;
 }
 

@@ -58,6 +58,7 @@ for (const database of testDatabases()) {
           baseUrl: sink.url,
           secrets: ["SLACK_BOT_TOKEN"],
           config: { bot_token: { expr: "secrets.SLACK_BOT_TOKEN" } },
+          timeoutMs: 2500,
         }),
       );
       const created = await run(["installations", "create", "--file", file]);
@@ -67,10 +68,10 @@ for (const database of testDatabases()) {
         (await run(["installations", "list"])).stdout,
         /demo_slack\s+slack\s+http:\/\/127\.0\.0\.1/,
       );
-      assert.match(
-        (await run(["installations", "get", "demo_slack"])).stdout,
-        /config\.bot_token\s+\{expr: secrets\.SLACK_BOT_TOKEN\}/,
-      );
+      const shown = (await run(["installations", "get", "demo_slack"])).stdout;
+      assert.match(shown, /config\.bot_token\s+\{expr: secrets\.SLACK_BOT_TOKEN\}/);
+      assert.match(shown, /^timeout\s+2500 ms$/m);
+      assert.match(shown, /^used by\s+-$/m);
 
       sink.respond(() => ({
         status: 200,
@@ -139,6 +140,7 @@ for (const database of testDatabases()) {
       assert.notEqual(inUse.code, 0, everything(inUse));
       assert.match(inUse.stderr, /is used by 1 flow\(s\) \(announce\)/);
       assert.match(inUse.stderr, /used by: flow\/announce/);
+      assert.match((await run(["installations", "get", "demo_slack"])).stdout, /^used by\s+flow\/announce$/m);
       assert.equal((await run(["flows", "delete", JSON.parse(flow.stdout).id])).code, 0);
 
       assert.equal((await run(["installations", "delete", "demo_slack"])).code, 0);

@@ -32,6 +32,17 @@ describe("metrics", () => {
     line(/# TYPE cloakroom_nodejs_heap_size_used_bytes gauge/);
   });
 
+  it("process CPU counts from the process's start, not from when prom-client loaded", async () => {
+    const used = process.cpuUsage();
+    const metrics = createMetrics({ loadAfterMs: 60_000 });
+    const { text } = await metrics.scrape();
+    metrics.close();
+    const counter = (name: string) => Number(new RegExp(`^cloakroom_${name} (\\S+)$`, "m").exec(text)?.[1]);
+    assert.ok(counter("process_cpu_user_seconds_total") >= used.user / 1e6, text);
+    assert.ok(counter("process_cpu_system_seconds_total") >= used.system / 1e6, text);
+    assert.ok(counter("process_cpu_seconds_total") >= (used.user + used.system) / 1e6, text);
+  });
+
   it("after loading, new records go straight to the registry", async () => {
     const metrics = createMetrics({ loadAfterMs: 0 });
     await metrics.scrape();

@@ -93,7 +93,9 @@ type PromClient = typeof import("prom-client");
 
 function build(prom: PromClient): Loaded {
   const registry = new prom.Registry();
+  const before = process.cpuUsage();
   prom.collectDefaultMetrics({ register: registry, prefix: "cloakroom_" });
+  countCpuBefore(registry, before);
   return {
     registry,
     httpRequests: new prom.Histogram({
@@ -110,4 +112,17 @@ function build(prom: PromClient): Loaded {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * prom-client's process CPU counters count from their own creation, which now waits for the first scrape or
+ * a second after start: what the process used before (its start-up) is added once, so they hold the
+ * process's total CPU as Prometheus' process collectors define it.
+ */
+function countCpuBefore(registry: Registry, used: NodeJS.CpuUsage): void {
+  const add = (name: string, micros: number) =>
+    (registry.getSingleMetric(`cloakroom_${name}`) as Counter | undefined)?.inc(micros / 1e6);
+  add("process_cpu_user_seconds_total", used.user);
+  add("process_cpu_system_seconds_total", used.system);
+  add("process_cpu_seconds_total", used.user + used.system);
 }

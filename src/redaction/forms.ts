@@ -12,6 +12,17 @@
  * the occurrences of `core + tail`, without indexing both strings.
  */
 
+import {
+  HEX_LOWER,
+  HEX_LOWER_BYTES,
+  HEX_UPPER,
+  HEX_UPPER_BYTES,
+  lastEscapeHadLetter,
+  PERCENT_STYLES,
+  percentEncode,
+  URL_STYLES,
+} from "./percent.js";
+
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
 /** Derived fragments (a line of a multi-line value, a base64 string) shorter than this are not searched. */
@@ -35,8 +46,6 @@ export interface PatternTable {
   reused?: number[];
 }
 
-const HEX_UPPER = "0123456789ABCDEF";
-const HEX_LOWER = "0123456789abcdef";
 /** Plain text that every JSON escaper and percent-encoder leaves as is. */
 const INERT = /^[A-Za-z0-9_.-]*$/;
 const ASCII = /^[\x00-\x7f]*$/;
@@ -178,7 +187,7 @@ function textForms(out: string[], s: string): void {
   const bytes = Buffer.from(s, ASCII.test(s) ? "latin1" : "utf8");
   for (const style of styles) {
     push(out, percentEncode(s, bytes, style, HEX_UPPER_BYTES));
-    if (escapedLetter) push(out, percentEncode(s, bytes, style, HEX_LOWER_BYTES));
+    if (lastEscapeHadLetter()) push(out, percentEncode(s, bytes, style, HEX_LOWER_BYTES));
   }
 }
 
@@ -251,84 +260,6 @@ const SHORT_ESCAPES: Record<number, string> = {
 
 function unicodeEscape(c: number, hex: string): string {
   return "\\u" + hex[(c >> 12) & 15] + hex[(c >> 8) & 15] + hex[(c >> 4) & 15] + hex[c & 15];
-}
-
-interface PercentStyle {
-  /** 1 for the ASCII bytes left as they are: letters, digits and the style's own few. */
-  keep: Uint8Array;
-  spaceAsPlus: boolean;
-}
-
-function percentStyle(keep: string, spaceAsPlus: boolean): PercentStyle {
-  const table = new Uint8Array(128);
-  for (let c = 0; c < 128; c++) {
-    const ch = String.fromCharCode(c);
-    if (/[A-Za-z0-9]/.test(ch) || keep.includes(ch)) table[c] = 1;
-  }
-  return { keep: table, spaceAsPlus };
-}
-
-const PERCENT_STYLES: readonly PercentStyle[] = [
-  percentStyle("-_.!~*'()", false), // encodeURIComponent
-  percentStyle("-_.!~*'()", true), // encodeURIComponent with + for space
-  percentStyle("-_.~", false), // RFC 3986 unreserved, Python's quote(safe="")
-  percentStyle("-_.~", true), // Python's quote_plus
-  percentStyle("-_.*", true), // application/x-www-form-urlencoded (URLSearchParams, Java)
-];
-
-/** A WHATWG percent-encode set: C0 controls, DEL and non-ASCII, plus `encoded`. */
-function urlStyle(encoded: string): PercentStyle {
-  const table = new Uint8Array(128);
-  for (let c = 0x21; c < 0x7f; c++) if (!encoded.includes(String.fromCharCode(c))) table[c] = 1;
-  return { keep: table, spaceAsPlus: false };
-}
-
-const URL_STYLES: readonly PercentStyle[] = [
-  urlStyle('"#<>?`{}'), // path (pathname setter, or parsed)
-  urlStyle('"#<>?`{}^'), // path, current standard
-  urlStyle("\"#'<>"), // query of an http(s) URL
-  urlStyle('"<>`'), // fragment (an implicit-grant access_token travels there)
-  urlStyle('"#/:;<=>?@[\\]^`{|}'), // userinfo (username and password)
-];
-
-const HEX_UPPER_BYTES = Buffer.from(HEX_UPPER, "latin1");
-const HEX_LOWER_BYTES = Buffer.from(HEX_LOWER, "latin1");
-/** 1 for the bytes whose escape `%XX` has a letter, so its lower-case hex form is another string. */
-const HEX_LETTER = Uint8Array.from({ length: 256 }, (_, b) => (b >> 4 >= 10 || (b & 15) >= 10 ? 1 : 0));
-/** The percent-encoded bytes: one buffer for every form (a build runs to its end), grown as needed. */
-let encoded = Buffer.allocUnsafe(1024);
-/** Set by percentEncode: one of its escapes has a hex letter, so the lower-case form differs. */
-let escapedLetter = false;
-
-/**
- * Percent-encodes the bytes of `s` (UTF-8, or the characters of an ASCII `s`; lone surrogates already
- * replaced by U+FFFD, as TextEncoder does) into a buffer read back as one string: building the string
- * an escape at a time was twice the time.
- */
-function percentEncode(s: string, bytes: Uint8Array, style: PercentStyle, hex: Uint8Array): string {
-  if (encoded.length < 3 * bytes.length) encoded = Buffer.allocUnsafe(3 * bytes.length);
-  const { keep, spaceAsPlus } = style;
-  let n = 0;
-  let letter = 0;
-  let kept = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b < 0x80 && keep[b] === 1) {
-      encoded[n++] = b;
-      kept++;
-    } else if (b === 0x20 && spaceAsPlus) {
-      encoded[n++] = 0x2b;
-    } else {
-      encoded[n] = 0x25;
-      encoded[n + 1] = hex[b >> 4]!;
-      encoded[n + 2] = hex[b & 15]!;
-      n += 3;
-      letter |= HEX_LETTER[b]!;
-    }
-  }
-  escapedLetter = letter !== 0;
-  // Nothing encoded: the value itself, so `push` finds it by identity.
-  return kept === s.length && kept === bytes.length ? s : encoded.toString("latin1", 0, n);
 }
 
 /** One buffer for every value's base64 encodings, grown as needed, and the tail lists made so far. */

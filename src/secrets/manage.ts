@@ -11,6 +11,7 @@ import { AppError } from "../errors.js";
 import type { Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
 import type { Keyring } from "./keyring.js";
+import { usage } from "./listing.js";
 import { checkName, nameKey } from "./names.js";
 import { findExact, one, type ScopeTarget, type SecretsParts } from "./reads.js";
 import { safeName } from "./resolver.js";
@@ -205,7 +206,7 @@ export function removeSecret(
 ): Promise<{ fallback: "org" | null }> {
   return changeSecret(p, t, { action: "secret.delete", name }, async (tx) => {
     const row = await findExact(p, tx, t, name);
-    const usedBy = (await q.usage(tx, [row.id])).get(row.id) ?? [];
+    const usedBy = (await usage(tx, [row.id])).get(row.id) ?? [];
     const shared =
       t.project && usedBy.length > 0
         ? await q.findInScope(tx, { orgId: row.orgId, projectId: null }, row.nameKey)

@@ -99,5 +99,55 @@ for (const database of testDatabases()) {
       assert.equal(listed.length, all.length);
       assert.equal(listed[listed.length - 1]!.name, "KEY_1202");
     });
+
+    // Last: it adds secrets to the organization the tests above count.
+    it("each secret on a page reads as it does on its own: usage count, overrides, hosts (without usedBy)", async () => {
+      const project = "/v1/orgs/acme/projects/web";
+      const create = (path: string, body: unknown) => server.request("POST", path, { token, body });
+      assert.equal((await create(base, { name: "ZZ_SHARED", type: "token", value: "v-1" })).status, 201);
+      const bound = { name: "ZZ_BOUND", type: "token", value: "v-2", allowedHosts: ["api.example.com"] };
+      assert.equal((await create(`${project}/secrets`, bound)).status, 201);
+      assert.equal(
+        (await create(`${project}/secrets`, { name: "ZZ_SHARED", type: "token", value: "v-3" })).status,
+        201,
+      );
+      const hook = await create(`${project}/integrations`, {
+        name: "sink",
+        event: "order",
+        secrets: ["ZZ_BOUND", "ZZ_SHARED"],
+        request: {
+          method: "POST",
+          url: "https://api.example.com/hook",
+          headers: { "X-Key": "{{{ZZ_BOUND}}}", "X-Other": "{{{ZZ_SHARED}}}" },
+          query: {},
+          body: "{}",
+          basicAuth: null,
+        },
+      });
+      assert.equal(hook.status, 201, hook.text);
+      const pages: [string, string[]][] = [
+        [base, ["ZZ_SHARED"]],
+        [`${project}/secrets`, ["ZZ_BOUND", "ZZ_SHARED"]],
+      ];
+      for (const [scope, expected] of pages) {
+        const page = await server.request("GET", `${scope}?q=zz_`, { token });
+        assert.equal(page.status, 200, page.text);
+        assert.deepEqual(names(page), expected);
+        for (const listed of page.body.secrets as { name: string }[]) {
+          const own = await server.request("GET", `${scope}/${listed.name}`, { token });
+          const { usedBy, ...rest } = own.body;
+          assert.deepEqual(listed, rest, listed.name);
+          assert.equal(rest.usageCount, usedBy.length);
+        }
+      }
+      const merged = await server.request("GET", `${project}/secrets?q=zz_`, { token });
+      const byName = Object.fromEntries(merged.body.secrets.map((s: { name: string }) => [s.name, s]));
+      assert.equal(byName.ZZ_BOUND.usageCount, 1);
+      assert.equal(byName.ZZ_BOUND.overrides, false);
+      assert.deepEqual(byName.ZZ_BOUND.allowedHosts, ["api.example.com"]);
+      assert.equal(byName.ZZ_SHARED.usageCount, 1);
+      assert.equal(byName.ZZ_SHARED.overrides, true);
+      assert.deepEqual(byName.ZZ_SHARED.allowedHosts, []);
+    });
   });
 }

@@ -7,6 +7,7 @@ import type { AuthService, ProjectRecord } from "../auth/index.js";
 import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
+import { type ListedSecret, listPage, orgNameKeys, usage } from "./listing.js";
 import { nameKey } from "./names.js";
 import type { RuntimeSecrets } from "./resolver.js";
 import { safeName } from "./resolver.js";
@@ -67,40 +68,35 @@ export async function findEffective(tx: Tx, t: ScopeTarget, name: string): Promi
   throw notFound(name);
 }
 
-export async function metadata(tx: Tx, rows: SecretRecord[], withUsedBy: boolean): Promise<SecretMetadata[]> {
-  const usage = await q.usage(
-    tx,
-    rows.map((r) => r.id),
-  );
-  const projectKeys = rows.filter((r) => r.projectId !== null).map((r) => r.nameKey);
-  const orgNames = projectKeys.length > 0 ? await q.orgNameKeys(tx, rows[0]!.orgId, projectKeys) : new Set();
-  return rows.map((row) => {
-    const usedBy = usage.get(row.id) ?? [];
-    const m: SecretMetadata = {
-      name: row.name,
-      type: row.type,
-      visibility: row.visibility,
-      description: row.description,
-      allowedHosts: row.allowedHosts,
-      scope: row.projectId === null ? "org" : "project",
-      usageCount: usedBy.length,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      updatedBy: row.updatedBy,
-      lastAccessedAt: row.lastAccessedAt,
-      lastAccessedBy: parseConsumerRef(row.lastAccessedBy),
-      version: row.currentVersion,
-      archived: row.archived,
-    };
-    if (row.projectId !== null) m.overrides = orgNames.has(row.nameKey);
-    if (withUsedBy) m.usedBy = usedBy;
-    return m;
-  });
+/** What a secret's answer is made of, whether it comes from a list page or a single read. */
+type Shown = Omit<ListedSecret, "usageCount" | "overrides">;
+
+function view(row: Shown, usageCount: number, overrides: boolean): SecretMetadata {
+  const m: SecretMetadata = {
+    name: row.name,
+    type: row.type,
+    visibility: row.visibility,
+    description: row.description,
+    allowedHosts: row.allowedHosts,
+    scope: row.projectId === null ? "org" : "project",
+    usageCount,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+    lastAccessedAt: row.lastAccessedAt,
+    lastAccessedBy: parseConsumerRef(row.lastAccessedBy),
+    version: row.currentVersion,
+    archived: row.archived,
+  };
+  if (row.projectId !== null) m.overrides = overrides;
+  return m;
 }
 
+/** One secret's answer, with the consumers that use it. */
 export async function one(tx: Tx, row: SecretRecord): Promise<SecretMetadata> {
-  const [m] = await metadata(tx, [row], true);
-  return m!;
+  const usedBy = (await usage(tx, [row.id])).get(row.id) ?? [];
+  const overrides = row.projectId !== null && (await orgNameKeys(tx, row.orgId, [row.nameKey])).size > 0;
+  return { ...view(row, usedBy.length, overrides), usedBy };
 }
 
 export function secretReads(p: SecretsParts) {
@@ -112,7 +108,8 @@ export function secretReads(p: SecretsParts) {
       options: ListOptions,
     ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }> {
       await auth.authorize(t.access, "secret.read");
-      const rows = await q.listPage(store.db, scopeOf(t), {
+      const scope = scopeOf(t);
+      const rows = await listPage(store.db, scope, {
         archived: options.archived,
         contains: options.q ? nameKey(options.q) : undefined,
         after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
@@ -120,7 +117,7 @@ export function secretReads(p: SecretsParts) {
       });
       const page = rows.slice(0, options.limit);
       const nextCursor = rows.length > options.limit ? encodeCursor(page[page.length - 1]!.nameKey) : null;
-      return { secrets: await metadata(store.db, page, false), nextCursor };
+      return { secrets: page.map((r) => view(r, r.usageCount, r.overrides)), nextCursor };
     },
 
     async get(t: ScopeTarget, name: string): Promise<SecretMetadata> {

@@ -1,13 +1,14 @@
 /**
  * Data access of the secrets domain (Kysely; the same queries serve SQLite and PostgreSQL). Only this file
- * runs SQL on `secrets` and `secret_versions`; it answers camelCase records with real booleans.
+ * and listing.ts (list pages) run SQL on `secrets` and `secret_versions`; they answer camelCase records
+ * with real booleans.
  */
 import { type Selectable, sql } from "kysely";
 import type { Dialect, Tx } from "../store/db.js";
 import { groupRows } from "../store/rows.js";
 import type { SecretsTable } from "../store/schema.js";
 import { parseAllowedHosts } from "./hosts.js";
-import type { ConsumerRef, Scope, SecretType, Visibility } from "./types.js";
+import type { Scope, SecretType, Visibility } from "./types.js";
 
 type SecretRow = Selectable<SecretsTable>;
 
@@ -36,10 +37,13 @@ export interface SecretRecord {
   allowedHosts: string[];
 }
 
-export function toSecretRecord(row: SecretRow): SecretRecord {
+/** The columns a secret's answer shows: all a list page reads of a row (listing.ts). */
+export type ShownColumns = Omit<SecretRow, "id" | "org_id" | "created_by" | "allowed_hosts"> & {
+  allowed_hosts: string | null;
+};
+
+export function shownFields(row: ShownColumns): Omit<SecretRecord, "id" | "orgId" | "createdBy"> {
   return {
-    id: row.id,
-    orgId: row.org_id,
     projectId: row.project_id,
     name: row.name,
     nameKey: row.name_key,
@@ -49,13 +53,16 @@ export function toSecretRecord(row: SecretRow): SecretRecord {
     currentVersion: Number(row.current_version),
     archived: row.archived === 1,
     createdAt: row.created_at,
-    createdBy: row.created_by,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
     lastAccessedAt: row.last_accessed_at,
     lastAccessedBy: row.last_accessed_by,
     allowedHosts: parseAllowedHosts(row.allowed_hosts),
   };
+}
+
+export function toSecretRecord(row: SecretRow): SecretRecord {
+  return { id: row.id, orgId: row.org_id, createdBy: row.created_by, ...shownFields(row) };
 }
 
 /** A kept version's ciphertext (AES-256-GCM, bound to the secret, the version and the field). */
@@ -113,97 +120,6 @@ export async function listVisible(tx: Tx, scope: Scope, names?: string[]): Promi
     return (await q.where("name_key", "in", names).orderBy("name_key").execute()).map(toSecretRecord);
   }
   return (await q.orderBy("name_key").execute()).map(toSecretRecord);
-}
-
-/** Which of `keys` name an organization secret of `orgId`: a project list's `overrides` flags. */
-export async function orgNameKeys(tx: Tx, orgId: string, keys: string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = await tx
-    .selectFrom("secrets")
-    .select("name_key")
-    .where("org_id", "=", orgId)
-    .where(sql<string>`coalesce(project_id, '')`, "=", "")
-    .where("name_key", "in", keys)
-    .execute();
-  return new Set(rows.map((r) => r.name_key));
-}
-
-/**
- * One page of a scope's list, in name order after `after` (a name key). The conditions repeat the
- * unique index's expression `(org_id, coalesce(project_id, ''), name_key)`, so each side is an index
- * range scan however many secrets the organization has. In a project, organization secrets that a
- * project secret of the same name overrides are left out.
- */
-export async function listPage(
-  tx: Tx,
-  scope: Scope,
-  options: {
-    archived: boolean;
-    contains?: string | undefined;
-    after?: string | undefined;
-    limit: number;
-  },
-): Promise<SecretRecord[]> {
-  const side = (projectKey: string, hideOverridden: boolean) => {
-    let q = tx
-      .selectFrom("secrets as s")
-      .selectAll("s")
-      .where("s.org_id", "=", scope.orgId)
-      .where(sql<string>`coalesce(s.project_id, '')`, "=", projectKey)
-      .where("s.archived", "=", options.archived ? 1 : 0);
-    if (options.after !== undefined) q = q.where("s.name_key", ">", options.after);
-    if (options.contains) {
-      const pattern = `%${options.contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      q = q.where(sql<boolean>`s.name_key like ${pattern} escape '\\'`);
-    }
-    if (hideOverridden && scope.projectId !== null) {
-      const projectId = scope.projectId;
-      q = q.where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("secrets as p")
-              .select(sql`1`.as("one"))
-              .where("p.org_id", "=", scope.orgId)
-              .where(sql<string>`coalesce(p.project_id, '')`, "=", projectId)
-              .whereRef("p.name_key", "=", "s.name_key"),
-          ),
-        ),
-      );
-    }
-    return q.orderBy("s.name_key").limit(options.limit);
-  };
-  if (scope.projectId === null) return (await side("", false).execute()).map(toSecretRecord);
-  // Merged in SQL, so the page follows the database's own ordering of names (its collation).
-  const both = tx
-    .selectFrom(side(scope.projectId, false).as("own"))
-    .selectAll()
-    .unionAll(tx.selectFrom(side("", true).as("shared")).selectAll());
-  const rows = (await tx
-    .selectFrom(both.as("u"))
-    .selectAll()
-    .orderBy("u.name_key")
-    .limit(options.limit)
-    .execute()) as SecretRow[];
-  return rows.map(toSecretRecord);
-}
-
-export async function usage(tx: Tx, secretIds: string[]): Promise<Map<string, ConsumerRef[]>> {
-  const out = new Map<string, ConsumerRef[]>();
-  if (secretIds.length === 0) return out;
-  const rows = await tx
-    .selectFrom("consumer_secrets")
-    .innerJoin("consumers", "consumers.id", "consumer_secrets.consumer_id")
-    .select(["consumer_secrets.secret_id", "consumers.id", "consumers.kind", "consumers.name"])
-    .where("consumer_secrets.secret_id", "in", secretIds)
-    .orderBy("consumers.name")
-    .execute();
-  for (const r of rows) {
-    const list = out.get(r.secret_id) ?? [];
-    list.push({ kind: r.kind, id: r.id, name: r.name });
-    out.set(r.secret_id, list);
-  }
-  return out;
 }
 
 export async function versionRow(

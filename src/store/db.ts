@@ -86,9 +86,10 @@ function openSqlite(dataDir: string): Store {
 /**
  * Kysely prepares every query anew; the same few hundred statements run all the time, so keep them
  * prepared. Kysely runs one query at a time on the connection, so a cached statement is never in use twice.
+ * A statement that changes the schema empties the cache: a cached `select *` would keep its old columns.
  */
 function withStatementCache(database: SQLite.Database, max = 500) {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, Statement>();
   return {
     close: () => database.close(),
     prepare(text: string) {
@@ -96,13 +97,45 @@ function withStatementCache(database: SQLite.Database, max = 500) {
       if (statement) {
         cache.delete(text);
       } else {
-        statement = database.prepare(text);
+        if (/^\s*(create|alter|drop)\s/i.test(text)) cache.clear();
+        statement = rowsBuiltInJs(database.prepare(text));
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       }
       cache.set(text, statement);
       return statement;
     },
   };
+}
+
+/** What Kysely's SQLite driver uses of a statement. */
+type Statement = Pick<SQLite.Statement, "reader" | "all" | "run" | "iterate">;
+
+/**
+ * better-sqlite3 builds each row object through V8's C++ API, naming every cell anew; a page of wide
+ * rows cost twice as much that way as reading the rows as arrays and building the same objects here
+ * (decision 0280). Same objects: a key per column in column order, a later column of the same name
+ * winning. A statement that names a column `__proto__` keeps better-sqlite3's objects.
+ */
+function rowsBuiltInJs(statement: SQLite.Statement): Statement {
+  if (!statement.reader) return statement;
+  let columns = statement.columns().map((c) => c.name);
+  if (columns.includes("__proto__")) return statement;
+  statement.raw(true);
+  const toObject = (cells: unknown[]) => {
+    // SQLite recompiles a statement whose table changed; its columns are read again then.
+    if (cells.length !== columns.length) columns = statement.columns().map((c) => c.name);
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < cells.length; i++) row[columns[i]!] = cells[i];
+    return row;
+  };
+  return {
+    reader: true,
+    all: (...params: unknown[]) => (statement.all(...params) as unknown[][]).map(toObject),
+    run: (...params: unknown[]) => statement.run(...params),
+    *iterate(...params: unknown[]) {
+      for (const cells of statement.iterate(...params) as IterableIterator<unknown[]>) yield toObject(cells);
+    },
+  } as Statement;
 }
 
 /** True when a write failed on a unique index: the database, not a prior read, decides `name_taken`. */

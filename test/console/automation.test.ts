@@ -23,7 +23,8 @@ const FLOW_VALUE = "flow-value-5e6f7a8b9c";
 const BEARER_VALUE = "bearer-value-0d1e2f3a4b";
 const ALIAS_VALUE = "weather-value-6c7d8e9f";
 const SMTP_PASSWORD = "smtp-password-1b2c3d4e";
-const ALL = [FLOW_VALUE, BEARER_VALUE, ALIAS_VALUE, SMTP_PASSWORD];
+const BASIC_PASSWORD = "basic-password-7a8b9c0d";
+const ALL = [FLOW_VALUE, BEARER_VALUE, ALIAS_VALUE, SMTP_PASSWORD, BASIC_PASSWORD];
 
 const skip = chromiumAvailable() ? false : "no Chromium at /usr/bin/chromium";
 
@@ -67,6 +68,15 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await server?.close();
   });
 
+  /** Invokes the request action of an installation from its form; answers the form and what the sink got. */
+  const invokeRequest = async (installation: string, method: string, path: string) => {
+    const invoke = page.getByRole("form", { name: `Invoke an action of ${installation}` });
+    await invoke.getByLabel(/method/i).fill(method);
+    await invoke.getByLabel(/path/i).fill(path);
+    await invoke.getByRole("button", { name: "Invoke action" }).click();
+    await invoke.getByRole("article").waitFor();
+    return { invoke, hit: sink.requests.find((r) => r.url.endsWith(path)) };
+  };
   /** Types into the CodeMirror expression editor labelled `label`, after what it holds. */
   const typeExpression = async (label: string, text: string) => {
     await page.getByRole("textbox", { name: label, exact: true }).click();
@@ -199,21 +209,53 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     await form.getByRole("combobox", { name: /\(secret\)/ }).fill("BEARER");
     await page.getByRole("option", { name: "BEARER_KEY" }).click();
     await form.getByText("secrets.BEARER_KEY").waitFor();
+    const timeout = form.getByLabel("Timeout (ms)");
+    assert.equal(await timeout.inputValue(), "10000");
+    // Above the API's 30 s the browser keeps the form: nothing is sent.
+    await timeout.fill("30001");
+    await form.getByRole("button", { name: "Install" }).click();
+    const valid = (el: unknown) => (el as { validity: { valid: boolean } }).validity.valid;
+    assert.equal(await timeout.evaluate(valid), false);
+    await timeout.fill("2500");
     await assertAccessible(page, "install form");
     await screenshot(page, "app-install");
     await form.getByRole("button", { name: "Install" }).click();
     await page.getByRole("cell", { name: "api", exact: true }).waitFor();
+    const saved = (await api("GET", "/v1/orgs/acme/projects/ops/installations/api")) as { timeoutMs: number };
+    assert.equal(saved.timeoutMs, 2500);
 
-    const invoke = page.getByRole("form", { name: "Invoke an action of api" });
-    await invoke.getByLabel(/method/i).fill("POST");
-    await invoke.getByLabel(/path/i).fill("/bearer");
-    await invoke.getByRole("button", { name: "Invoke action" }).click();
-    await invoke.getByRole("article").waitFor();
-    const hit = sink.requests.find((r) => r.url.endsWith("/bearer"));
+    const { invoke, hit } = await invokeRequest("api", "POST", "/bearer");
     assert.equal(hit?.headers.authorization, `Bearer ${BEARER_VALUE}`);
     assert.match((await invoke.getByRole("article").textContent()) ?? "", /\[\[SENSITIVE\]\]/);
     await assertAccessible(page, "installations");
     await assertNoValueInPage(page, ALL, "the apps screen");
+    assert.deepEqual(problems, []);
+  });
+
+  it("0255: a secret field's picker offers the parts of a username-and-password secret, and the action sends that part", async () => {
+    await api("POST", "/v1/orgs/acme/secrets", {
+      name: "BASIC_CREDS",
+      type: "username_password",
+      value: { username: "svc", password: BASIC_PASSWORD },
+    });
+    await page.goto(`${server.url}/orgs/acme/projects/ops?tab=apps`);
+    await page.getByRole("button", { name: /^Install .*basic/i }).click();
+    const form = page.getByRole("form", { name: /^Install / });
+    await form.getByLabel("Installation name").fill("basic");
+    await form.getByLabel(/^Base URL$|^base_url$/i).fill(sink.url);
+    await form.getByLabel("User name").fill("svc");
+    await form.getByRole("combobox", { name: /\(secret\)/ }).fill("BASIC");
+    await page.getByRole("option", { name: "BASIC_CREDS.username" }).waitFor();
+    await page.getByRole("option", { name: "BASIC_CREDS.password" }).click();
+    await form.getByText("secrets.BASIC_CREDS.password").waitFor();
+    await form.getByRole("button", { name: "Install" }).click();
+    await page.getByRole("cell", { name: "basic", exact: true }).waitFor();
+
+    const { hit } = await invokeRequest("basic", "GET", "/basic");
+    const expected = `Basic ${Buffer.from(`svc:${BASIC_PASSWORD}`).toString("base64")}`;
+    assert.equal(hit?.headers.authorization, expected);
+    await assertAccessible(page, "installations with basic auth");
+    await assertNoValueInPage(page, ALL, "the apps screen after a basic-auth action");
     assert.deepEqual(problems, []);
   });
 

@@ -8,7 +8,7 @@ import type { ActionInput, Installation, InstallationInput } from "../../client/
 import { projectContext, type ScopeFlags, signedInClient, withProject } from "../context.js";
 import { parseJsonObject, readJsonObjectFile, readTextFile } from "../files.js";
 import { CliError, type CliIo, EXIT } from "../io.js";
-import { printFields, printJson } from "../output.js";
+import { consumerLabel, printFields, printJson } from "../output.js";
 import { listAction, printResult } from "../verbs.js";
 import { collect } from "./consumers.js";
 import { printRunEntry } from "./events.js";
@@ -75,6 +75,8 @@ export function registerInstallations(program: Command, io: CliIo): void {
         ["app", item.app],
         ["base URL", item.baseUrl ?? "- (the app's)"],
         ["secrets", item.secrets.join(", ") || "-"],
+        ["timeout", `${item.timeoutMs} ms`],
+        ["used by", (item.usedBy ?? []).map((c) => consumerLabel(c)).join(", ") || "-"],
         ...Object.entries(item.config).map(([k, v]): [string, string] => [`config.${k}`, describeValue(v)]),
       ]);
     });

@@ -1,6 +1,8 @@
 /**
  * Apps (X8): the built-in catalog, an install form whose secret fields are secret pickers (each producing
- * `{"expr": "secrets.NAME"}`, never a literal), the project's installations, and invoking an action.
+ * `{"expr": "secrets.NAME"}`, or `secrets.NAME.password` for a part of a username-and-password secret,
+ * never a literal) and whose request timeout is a number field, the project's installations, and invoking
+ * an action.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -14,6 +16,10 @@ import { Grid, RowButton } from "../ui/Grid.js";
 import { SecretPicker } from "../ui/SecretPicker.js";
 import { isExpr } from "../ui/StrField.js";
 import { InvokeAction } from "./InvokeAction.js";
+
+/** An installation's request timeout, as the API bounds it (0255, X2). */
+const DEFAULT_TIMEOUT_MS = 10_000;
+const TIMEOUT_MS_MAX = 30_000;
 
 type Editing = { app: App; existing: Installation | null };
 
@@ -148,6 +154,7 @@ function InstallForm(props: {
   const [name, setName] = useState(props.existing?.name ?? app.id.replace(/_/g, "-"));
   const [baseUrl, setBaseUrl] = useState(props.existing?.baseUrl ?? "");
   const [config, setConfig] = useState<Record<string, Str>>(props.existing?.config ?? {});
+  const [timeoutMs, setTimeoutMs] = useState(String(props.existing?.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const secrets = [...new Set(app.fields.map((f) => pickedSecret(config[f.key])).filter((n) => n !== null))];
   const save = useMutation({
     mutationFn: () => {
@@ -157,8 +164,7 @@ function InstallForm(props: {
         baseUrl: baseUrl === "" ? null : baseUrl,
         secrets,
         config,
-        // The form does not edit the timeout: an edit keeps the one the API set.
-        ...(props.existing ? { timeoutMs: props.existing.timeoutMs } : {}),
+        timeoutMs: Number(timeoutMs),
       };
       return props.existing
         ? api.installations.update(scope, props.existing.name, input)
@@ -194,7 +200,8 @@ function InstallForm(props: {
               scope={scope}
               label={`${f.label} (secret)`}
               canCreate={can.manageSecrets}
-              onPick={(n) => setField(f.key, { expr: secretRef(n) })}
+              parts
+              onPick={(n, part) => setField(f.key, { expr: secretRef(n, part) })}
             />
             {pickedSecret(config[f.key]) ? (
               <p className="chosen-line">
@@ -210,7 +217,8 @@ function InstallForm(props: {
               </p>
             ) : (
               <p className="hint">
-                A secret field takes a secret, never a typed value.{f.required ? " Required." : ""}
+                A secret field takes a secret (or one part of a username-and-password secret), never a typed
+                value.{f.required ? " Required." : ""}
               </p>
             )}
           </div>
@@ -229,6 +237,18 @@ function InstallForm(props: {
         value={baseUrl}
         onChange={(e) => setBaseUrl(e.target.value)}
         hint="Leave empty for the service's own API; set it for a proxy or a local server."
+      />
+      <Field
+        label="Timeout (ms)"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={TIMEOUT_MS_MAX}
+        step={1}
+        required
+        value={timeoutMs}
+        onChange={(e) => setTimeoutMs(e.target.value)}
+        hint={`How long each action's request may take, in milliseconds: 1 to ${TIMEOUT_MS_MAX}, ${DEFAULT_TIMEOUT_MS} by default.`}
       />
       <ErrorLine error={save.error ? errorText(save.error) : null} />
       <div className="actions">

@@ -1,16 +1,28 @@
 /**
  * The searchable secret picker (WAI-ARIA combobox): lists the secrets in scope from the server's search,
  * offers "Create a new secret" in a new tab, and refetches when the window regains focus, so a secret made
- * in that tab is listed on return without a reload. It lists names only: never a value.
+ * in that tab is listed on return without a reload. It lists names only: never a value. With `parts`, a
+ * username-and-password secret is offered as its two parts (`NAME.username`, `NAME.password`, S2) instead
+ * of whole, and `onPick` gets the part.
  */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { api, type ProjectScope } from "../api.js";
 import { scopeBase } from "../format.js";
 
+/** An option of the list: a secret, or one part of a typed one. */
+interface Choice {
+  name: string;
+  part?: "username" | "password";
+}
+
+const choiceLabel = (c: Choice) => (c.part ? `${c.name}.${c.part}` : c.name);
+
 export function SecretPicker(props: {
   scope: ProjectScope;
-  onPick(name: string): void;
+  onPick(name: string, part?: Choice["part"]): void;
+  /** Offer a username-and-password secret as its parts (for a field that takes one part of it). */
+  parts?: boolean;
   canCreate: boolean;
   /** "Secret" unless told otherwise: a form with several pickers names each for its field. */
   label?: string;
@@ -29,12 +41,19 @@ export function SecretPicker(props: {
     queryFn: () => api.secrets.page(props.scope, { q: search, limit: 50 }),
     staleTime: 0,
   });
-  const names = (found.data?.secrets ?? []).map((s) => s.name);
+  const names: Choice[] = (found.data?.secrets ?? []).flatMap((s) =>
+    props.parts && s.type === "username_password"
+      ? [
+          { name: s.name, part: "username" as const },
+          { name: s.name, part: "password" as const },
+        ]
+      : [{ name: s.name }],
+  );
   const createHref = `${scopeBase(props.scope)}?tab=secrets&create=1`;
   const count = names.length + (props.canCreate ? 1 : 0);
   const choose = (i: number) => {
     if (i < names.length) {
-      props.onPick(names[i]!);
+      props.onPick(names[i]!.name, names[i]!.part);
       setQ("");
       setOpen(false);
     } else if (props.canCreate) {
@@ -78,7 +97,7 @@ export function SecretPicker(props: {
         <div id={`${id}-list`} role="listbox" aria-label="Secrets" className="listbox">
           {names.map((n, i) => (
             <div
-              key={n}
+              key={choiceLabel(n)}
               id={`${id}-opt-${i}`}
               role="option"
               tabIndex={-1}
@@ -88,7 +107,7 @@ export function SecretPicker(props: {
                 choose(i);
               }}
             >
-              {n}
+              {choiceLabel(n)}
             </div>
           ))}
           {names.length === 0 && !found.isPending ? (

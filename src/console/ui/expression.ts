@@ -16,9 +16,13 @@ export interface ExpressionCompletion {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-/** `secrets.API_KEY`, or `secrets["weather-fx"]` for an alias that is no JavaScript identifier. */
-export function secretRef(name: string): string {
-  return IDENT.test(name) ? `secrets.${name}` : `secrets[${JSON.stringify(name)}]`;
+/**
+ * `secrets.API_KEY`, or `secrets["weather-fx"]` for an alias that is no JavaScript identifier; with a part
+ * of a typed secret (S2), `secrets.CREDS.password`.
+ */
+export function secretRef(name: string, part?: string): string {
+  const whole = IDENT.test(name) ? `secrets.${name}` : `secrets[${JSON.stringify(name)}]`;
+  return part ? `${whole}.${part}` : whole;
 }
 
 /** The completions for the text before the cursor, or null when there is nothing to offer. */

@@ -14,6 +14,8 @@ export interface StepPlan {
   /** Names as the step writes them. */
   names: string[];
   dynamic: boolean;
+  /** Every expression of it is simple (decision 0171): a lean sandbox context will do (decision 0250). */
+  simple: boolean;
   /**
    * Its expressions are simple (no code, decision 0171), read neither `steps` nor `secrets` dynamically:
    * they give the same results at the start of the run as at the step, so the run evaluates those of
@@ -34,10 +36,11 @@ export function planFlow(steps: readonly Step[]): FlowPlan {
     if (step.type === "logic") {
       const names = logicSecretNames(step.code);
       for (const n of names) all.add(n);
-      return { names, dynamic: false, early: false };
+      return { names, dynamic: false, simple: false, early: false };
     }
     const names = new Set<string>();
     let dynamic = false;
+    let simple = true;
     let early = true;
     let expressions = 0;
     for (const field of stepFields(step)) {
@@ -45,15 +48,17 @@ export function planFlow(steps: readonly Step[]): FlowPlan {
       const a = analyzeExpression(field.value.expr);
       expressions++;
       if (!a.ok) {
+        simple = false;
         early = false;
         continue;
       }
       dynamic ||= a.dynamic;
+      simple &&= a.simple;
       early &&= a.simple && !a.dynamic && !a.usesSteps;
       for (const use of a.uses) names.add(use.name);
     }
     for (const n of names) all.add(n);
-    return { names: [...names].sort(), dynamic, early: early && expressions > 0 };
+    return { names: [...names].sort(), dynamic, simple, early: early && expressions > 0 };
   });
   return { steps: plans, names: [...all].sort() };
 }

@@ -14,7 +14,7 @@ import type { FlowAttempt, StepLog, StepOutcome } from "./types.js";
 export type { FlowAttempt, FlowConsumer } from "./types.js";
 
 export interface FlowRunnerDeps {
-  sandbox: Pick<SandboxPool, "evalExpression"> & {
+  sandbox: Pick<SandboxPool, "evalExpressions"> & {
     runFunction(input: SandboxRunInput): ReturnType<SandboxPool["runFunction"]>;
   };
   webhook: Pick<WebhookClient, "deliver">;

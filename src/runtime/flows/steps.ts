@@ -33,7 +33,7 @@ export const LOGIC_STEP_TIMEOUT_MS = 1000;
 export const LOGIC_STEP_MEMORY_MB = 64;
 
 export interface StepDeps {
-  sandbox: Pick<SandboxPool, "evalExpression"> & {
+  sandbox: Pick<SandboxPool, "evalExpressions"> & {
     runFunction(input: SandboxRunInput): ReturnType<SandboxPool["runFunction"]>;
   };
   webhook: Pick<WebhookClient, "deliver">;
@@ -87,6 +87,7 @@ async function evaluateStep(deps: StepDeps, fields: StrField[], exprs: number[],
     steps: ctx.outputs,
     secrets: stepSecrets(ctx.attempt.values, ctx.plan),
     declared: ctx.attempt.flow.secrets,
+    lean: ctx.plan.simple,
     tenant: ctx.attempt.flow.orgId,
   });
   if (!result.ok) {
@@ -117,8 +118,10 @@ export async function evaluateEarly(
     sources: sources.flat(),
     event: attempt.event,
     steps: {},
-    secrets: stepSecrets(attempt.values, { names, dynamic: false, early: true }),
+    secrets: stepSecrets(attempt.values, { names, dynamic: false, simple: true, early: true }),
     declared: attempt.flow.secrets,
+    // Early steps' expressions are all simple (plan.ts).
+    lean: true,
     tenant: attempt.flow.orgId,
   });
   if (!result.ok) return found;

@@ -291,7 +291,8 @@ function settle(vm: Vm, handle: QuickJSHandle): QuickJSHandle {
   });
 }
 
-function drain(vm: Vm): void {
+/** Also ends an expression job (engine-expressions.ts). */
+export function drain(vm: Pick<Vm, "run" | "rt">): void {
   const { run, rt } = vm;
   while (rt.hasPendingJob()) {
     if (performance.now() >= run.deadline) {

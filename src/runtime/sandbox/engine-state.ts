@@ -28,6 +28,28 @@ export interface Instance {
   capHit: boolean;
   /** The wasm code called abort() (a failed assertion in QuickJS): the instance is unusable. */
   aborted: boolean;
+  /** The runtime expression jobs open their fresh contexts in (engine-expressions.ts, decision 0250). */
+  expressions?: KeptRuntime | undefined;
+}
+
+/** A QuickJS runtime kept across expression jobs; each job still gets a context of its own. */
+export interface KeptRuntime {
+  rt: QuickJSRuntime;
+  /** The run in progress, whose deadline the runtime's interrupt handler checks. */
+  current: Run | undefined;
+  /** Jobs it has served; past a bound it is freed (which collects what the contexts left). */
+  jobs: number;
+  /** Fresh contexts readied while the worker was idle, one per kind at most. */
+  prepared: { lean?: Prepared | undefined; full?: Prepared | undefined };
+}
+
+/** A fresh context with the expressions' setup compiled; no job has used it. */
+export interface Prepared {
+  ctx: QuickJSContext;
+  /** SETUP, compiled: the job calls it with its scope. */
+  setup: QuickJSHandle;
+  /** Freed with the context. */
+  handles: QuickJSHandle[];
 }
 
 /** The prelude's functions, called from the host. */

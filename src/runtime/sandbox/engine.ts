@@ -20,9 +20,10 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { newQuickJSWASMModule, newVariant, type QuickJSWASMModule, RELEASE_SYNC } from "quickjs-emscripten";
+import { prepareExpressions, runExpressions } from "./engine-expressions.js";
 import { crashed } from "./engine-messages.js";
 import { runInInstance } from "./engine-run.js";
-import type { Instance, WasmMemory } from "./engine-state.js";
+import type { Instance, Unfinished, WasmMemory } from "./engine-state.js";
 import type { WorkerJob, WorkerResult } from "./types.js";
 
 export { capLine } from "./engine-messages.js";
@@ -56,6 +57,11 @@ export interface EngineOutcome {
 
 export interface SandboxEngine {
   run(job: WorkerJob): Promise<EngineOutcome>;
+  /**
+   * Work left from the last job, done once its answer is sent (decision 0250): an expression job's
+   * context is freed and a fresh one readied for the next. `run` does it first if it was not called.
+   */
+  idle(): void;
 }
 
 /** Compiles the QuickJS wasm once; instances (one per memory budget) are created from it on demand. */
@@ -83,8 +89,24 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
     return instance;
   }
 
+  /** The last expression job's clean-up and the next one's context, for `idle`. */
+  let pending: (() => void) | undefined;
+  function idle(): void {
+    const work = pending;
+    pending = undefined;
+    work?.();
+  }
+
+  /** Drops a dirty instance, or one whose memory a large run grew (wasm memory never shrinks). */
+  function keepOrDrop(instance: Instance, memoryMb: number, discard: boolean): void {
+    if (!discard && instance.memory.buffer.byteLength <= RETAINED_MEMORY_BYTES) return;
+    if (instances.get(memoryMb) === instance) instances.delete(memoryMb);
+  }
+
   return {
+    idle,
     async run(job) {
+      idle();
       const startedAt = performance.now();
       let instance: Instance;
       try {
@@ -100,12 +122,23 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
           recycle: true,
         };
       }
-      const { result, discard } = runInInstance(instance, job);
       // A dirty instance (leftover jobs, a failed dispose, a wasm trap) is dropped whole: cheaper and safer
-      // than trusting its heap. The next job with this budget instantiates a fresh one. So is one whose
-      // memory a large run grew: wasm memory never shrinks, and an idle worker should not hold it.
-      if (discard || instance.memory.buffer.byteLength > RETAINED_MEMORY_BYTES)
-        instances.delete(job.memoryMb);
+      // than trusting its heap. The next job with this budget instantiates a fresh one.
+      let result: Unfinished;
+      if (job.kind === "expressions") {
+        const outcome = runExpressions(instance, job);
+        result = outcome.result;
+        pending = () => {
+          let clean = outcome.release();
+          if (clean && instances.get(job.memoryMb) === instance)
+            clean = prepareExpressions(instance, job.memoryMb, job.lean);
+          keepOrDrop(instance, job.memoryMb, !clean);
+        };
+      } else {
+        const outcome = runInInstance(instance, job);
+        result = outcome.result;
+        keepOrDrop(instance, job.memoryMb, outcome.discard);
+      }
       const durationMs = round(performance.now() - startedAt);
       return { result: { ...result, durationMs }, recycle: false };
     },

@@ -12,6 +12,7 @@ export type {
   SandboxError,
   SandboxErrorCode,
   SandboxExpressionInput,
+  SandboxExpressionsInput,
   SandboxPool,
   SandboxPoolOptions,
   SandboxResult,

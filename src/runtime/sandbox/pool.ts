@@ -16,6 +16,7 @@ import {
   MAX_MEMORY_MB,
   MAX_TIMEOUT_MS,
   type SandboxExpressionInput,
+  type SandboxExpressionsInput,
   type SandboxPool,
   type SandboxPoolOptions,
   type SandboxResult,
@@ -84,6 +85,24 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
         const contextJson = toJson(input.context ?? {}, "context");
         return run(
           { kind: "expression", expression: input.expression, contextJson, ...limits(input) },
+          input.tenant,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    evalExpressions(input: SandboxExpressionsInput) {
+      try {
+        const { sources, keepGoing, scope, lean } = input;
+        if (!Array.isArray(sources)) throw new AppError("invalid_request", "sources must be an array");
+        for (const source of sources) requireString(source, "each source");
+        const scopeJson = toJson(
+          { event: scope.event ?? null, steps: scope.steps, secrets: scope.secrets },
+          "the expressions' scope",
+        );
+        return run(
+          { kind: "expressions", sources, keepGoing, scopeJson, lean, ...limits(input) },
           input.tenant,
         );
       } catch (error) {

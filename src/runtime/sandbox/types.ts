@@ -24,6 +24,26 @@ export interface SandboxExpressionInput {
   tenant?: string;
 }
 
+/** A flow step's expressions, or several steps', evaluated together in one fresh context (SPEC X4). */
+export interface SandboxExpressionsInput {
+  /** Each in sandbox form (`"use strict";(<text>\n)`, flow-analysis.ts `sandboxSource`). */
+  sources: string[];
+  /** Go on past an expression that throws (each gets its own error) rather than stop at the first. */
+  keepGoing: boolean;
+  /** The expressions' globals; `secrets` holds only the values they may read. */
+  scope: { event: unknown; steps: Record<string, unknown>; secrets: Record<string, unknown> };
+  /**
+   * Every expression is simple (decision 0171: no calls, no functions, no global but `event`, `steps` and
+   * `secrets`), so none can tell the built-ins it cannot reach are missing: the context is created with
+   * fewer of them (decision 0250).
+   */
+  lean: boolean;
+  timeoutMs?: number;
+  memoryMb?: number;
+  /** The organization the evaluation is for (see SandboxRunInput.tenant). */
+  tenant?: string;
+}
+
 export type ConsoleLevel = "log" | "info" | "warn" | "error";
 
 export interface ConsoleLine {
@@ -58,6 +78,11 @@ export interface SandboxPool {
   runFunction(input: SandboxRunInput): Promise<SandboxResult>;
   /** X4: evaluates one JavaScript expression (a template literal such as `` `Bearer ${secrets.API_KEY}` `` or any other). */
   evalExpression(input: SandboxExpressionInput): Promise<SandboxResult>;
+  /**
+   * X4: a batch of expressions in one fresh context, without the prelude; the output is one item per
+   * expression evaluated (`ExpressionItem`, expression-setup.ts).
+   */
+  evalExpressions(input: SandboxExpressionsInput): Promise<SandboxResult>;
   /** Compiles a logic function without running it, for save-time validation. */
   checkSyntax(code: string, tenant?: string): Promise<SyntaxCheckResult>;
   close(): Promise<void>;
@@ -98,8 +123,20 @@ export type WorkerJob =
   | { kind: "function"; code: string; inputJson: string; timeoutMs: number; memoryMb: number }
   | { kind: "expression"; expression: string; contextJson: string; timeoutMs: number; memoryMb: number }
   | { kind: "syntax"; code: string; timeoutMs: number; memoryMb: number }
+  | ExpressionsJob
   /** A fresh runtime and context that evaluate nothing: the baseline of the benchmark. */
   | { kind: "empty"; timeoutMs: number; memoryMb: number };
+
+/** A batch of expressions (engine-expressions.ts); the scope enters as JSON text, like every input. */
+export interface ExpressionsJob {
+  kind: "expressions";
+  sources: string[];
+  keepGoing: boolean;
+  scopeJson: string;
+  lean: boolean;
+  timeoutMs: number;
+  memoryMb: number;
+}
 
 /** What the worker answers: the output stays JSON text until the host parses it. */
 export type WorkerResult =

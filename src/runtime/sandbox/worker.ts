@@ -19,6 +19,17 @@ await engine.run({
   timeoutMs: DEFAULT_TIMEOUT_MS,
   memoryMb: DEFAULT_MEMORY_MB,
 });
+// The same for expression jobs (decision 0250), which keep their own runtime in the instance.
+await engine.run({
+  kind: "expressions",
+  sources: ['"use strict";(btoa(event.warm)\n)'],
+  keepGoing: false,
+  scopeJson: '{"event":{"warm":"yes"},"steps":{},"secrets":{}}',
+  lean: false,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  memoryMb: DEFAULT_MEMORY_MB,
+});
+engine.idle();
 
 port.on("message", async (request: WorkerRequest) => {
   let reply: WorkerReply;
@@ -39,6 +50,12 @@ port.on("message", async (request: WorkerRequest) => {
     };
   }
   port.postMessage(reply);
+  // The answer is on its way: what is left of the job, and readying the next, happen off its latency.
+  try {
+    engine.idle();
+  } catch {
+    // Clean-up and preparation catch their own failures; this only keeps the worker answering.
+  }
 });
 
 port.postMessage({ type: "ready" } satisfies WorkerReply);

@@ -1,0 +1,74 @@
+/**
+ * The JavaScript an `expressions` job runs in its fresh QuickJS context besides the expressions themselves
+ * (SPEC X4, decision 0250). There is no prelude and no driver loop in the sandbox: the engine
+ * (engine-expressions.ts) evaluates each expression itself and reads its value through the QuickJS API,
+ * because QuickJS in wasm compiles about 10 bytes of code per microsecond and every job compiles this text.
+ *
+ * SETUP is called with the scope as one JSON string. It sets `event`, `steps` and `secrets` as globals and
+ * answers what the engine holds on to, captured before any expression runs (an expression that replaces
+ * `JSON.stringify`, `String` or `Reflect.get` changes nothing for the ones after it):
+ * `[marker, missing, stringify, String]`. `secrets` is a proxy: reading a name that is not there throws
+ * `marker`, and `missing()` names it.
+ *
+ * A full context (an expression that may call code) also gets what the prelude gave expressions before
+ * (FULL_SETUP, called with the web helpers' source): a `console`, whose lines expressions never kept, so it
+ * writes nowhere; and `btoa`, `atob`, `TextEncoder` and `TextDecoder`, compiled the first time one of them
+ * is touched.
+ */
+
+export const SETUP_SOURCE = `(function (scope) {
+"use strict";
+const g = globalThis, get = Reflect.get, marker = {}, o = JSON.parse(scope);
+let missing = "";
+g.event = o.event;
+g.steps = o.steps;
+g.secrets = new Proxy(o.secrets, { get: function (target, key, receiver) {
+if (typeof key !== "string" || key in target || key === "toJSON" || key === "then") return get(target, key, receiver);
+missing = key;
+throw marker;
+} });
+return [marker, function () { return missing; }, JSON.stringify, String];
+})`;
+
+export const FULL_SETUP_SOURCE = `(function (web) {
+"use strict";
+const g = globalThis, define = Object.defineProperty, quiet = function () {};
+const names = ["btoa", "atob", "TextEncoder", "TextDecoder"];
+let helpers = null;
+define(g, "console", { value: { log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet }, writable: true, configurable: true });
+function install() {
+if (helpers === null) helpers = (0, eval)(web);
+for (let i = 0; i < 4; i++) define(g, names[i], { value: helpers[names[i]], writable: true, configurable: true });
+}
+for (let i = 0; i < 4; i++) {
+const name = names[i];
+define(g, name, { get: function () { install(); return helpers[name]; }, set: function (v) { install(); g[name] = v; }, configurable: true });
+}
+})`;
+
+/**
+ * Words what an expression threw, compiled only when one throws; `S` is the captured `String`. Property
+ * reads and `S` may run the expression's own getters: under the job's deadline, and a throw is caught.
+ */
+export const DESCRIBE_SOURCE = `(function (e, S) {
+"use strict";
+try {
+if (e !== null && typeof e === "object" && typeof e.message === "string") return (typeof e.name === "string" && e.name ? e.name + ": " : "") + e.message;
+return "Uncaught " + S(e);
+} catch (x) {
+return "Uncaught exception";
+}
+})`;
+
+export const SETUP_FILENAME = "<expressions>";
+
+/** One expression's outcome as the engine reports it; expressions.ts words the failures. */
+export type ExpressionItem =
+  | { text: string }
+  | { json: string }
+  /** What it threw, described. */
+  | { error: string }
+  /** The secret name it read that is not in `secrets`. */
+  | { missing: string }
+  /** What its value is instead of text or JSON. */
+  | { not: "undefined" | "function" | "symbol" | "promise" | "json" };

@@ -1,0 +1,169 @@
+/**
+ * Data access of a scope's list pages (the rest of the secrets domain's SQL is in store.ts): the page, the
+ * consumers of its secrets, and which of a project's names override an organization secret. Every list
+ * request runs the page, so it is a prepared query (store/prepared.ts) that reads only the columns its
+ * answer shows and counts consumers in the same statement (decision 0280).
+ */
+import { sql } from "kysely";
+import { prepared } from "../store/prepared.js";
+import { groupRows } from "../store/rows.js";
+import type { Tx } from "../store/types.js";
+import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
+import type { ConsumerRef, Scope } from "./types.js";
+
+/**
+ * A secret as a list page has it: the columns its answer shows, the number of consumers using it, and for
+ * a project secret whether it overrides an organization secret of the same name.
+ */
+export type ListedSecret = Omit<SecretRecord, "id" | "orgId" | "createdBy"> & {
+  usageCount: number;
+  overrides: boolean;
+};
+
+const LISTED = [
+  "s.project_id",
+  "s.name",
+  "s.name_key",
+  "s.type",
+  "s.visibility",
+  "s.description",
+  "s.current_version",
+  "s.archived",
+  "s.created_at",
+  "s.updated_at",
+  "s.updated_by",
+  "s.last_accessed_at",
+  "s.last_accessed_by",
+  // Most secrets are bound to no host: no text to read and parse for those.
+  sql<string | null>`nullif(s.allowed_hosts, '[]')`.as("allowed_hosts"),
+] as const;
+
+type ListedRow = ShownColumns & {
+  /** A count: a number on SQLite, a bigint's text on PostgreSQL. */
+  usage_count: number | string;
+  /** SQLite answers 0 or 1, PostgreSQL a boolean; absent on an organization's page. */
+  overrides?: number | boolean;
+};
+
+const toListed = (row: ListedRow): ListedSecret => ({
+  ...shownFields(row),
+  usageCount: Number(row.usage_count),
+  overrides: row.overrides === true || row.overrides === 1,
+});
+
+/** orgId, projectId ("" for the organization's page), archived, after, like-pattern, limit. */
+type PageArgs = [string, string, number, string, string, number];
+
+/**
+ * The page's SQL has a variant per shape: `project` (the merged page), `after` (a cursor), `contains` (a
+ * search). The conditions repeat the unique index's expression `(org_id, coalesce(project_id, ''),
+ * name_key)`, so each side is an index range scan in name order however many secrets the organization
+ * has (decision 0245). A row's consumers are counted, and a project secret's organization namesake looked
+ * up, by index in the same statement (decision 0280).
+ */
+const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern, limit]: PageArgs, shape) => {
+  /** "org": an organization's page; "own", "shared": the two sides of a project's. */
+  const side = (part: "org" | "own" | "shared") => {
+    let q = db
+      .selectFrom("secrets as s")
+      .select(LISTED)
+      .select((eb) =>
+        eb
+          .selectFrom("consumer_secrets as cs")
+          .innerJoin("consumers as c", "c.id", "cs.consumer_id")
+          .select((e) => e.fn.countAll().as("n"))
+          .whereRef("cs.secret_id", "=", "s.id")
+          .as("usage_count"),
+      )
+      .where("s.org_id", "=", orgId)
+      .where(sql<string>`coalesce(s.project_id, '')`, "=", part === "own" ? projectId : "")
+      .where("s.archived", "=", archived);
+    if (shape.includes("after")) q = q.where("s.name_key", ">", after);
+    if (shape.includes("contains")) q = q.where(sql<boolean>`s.name_key like ${pattern} escape '\\'`);
+    const namesake = (scopeKey: string) =>
+      db
+        .selectFrom("secrets as o")
+        .select(sql`1`.as("one"))
+        .where("o.org_id", "=", orgId)
+        .where(sql<string>`coalesce(o.project_id, '')`, "=", scopeKey)
+        .where("o.name_key", "=", sql.ref<string>("s.name_key"));
+    // The organization's secrets a project secret of the same name overrides are not on its page.
+    if (part === "shared") q = q.where((eb) => eb.not(eb.exists(namesake(projectId))));
+    const flagged =
+      part === "org"
+        ? q
+        : q.select((eb) =>
+            part === "own" ? eb.exists(namesake("")).as("overrides") : sql<boolean>`false`.as("overrides"),
+          );
+    return flagged.orderBy("s.name_key").limit(limit);
+  };
+  if (!shape.includes("project")) return side("org");
+  // Merged in SQL, so the page follows the database's own ordering of names (its collation).
+  const both = db
+    .selectFrom(side("own").as("own"))
+    .selectAll()
+    .unionAll(db.selectFrom(side("shared").as("shared")).selectAll());
+  return db.selectFrom(both.as("u")).selectAll().orderBy("u.name_key").limit(limit);
+});
+
+/**
+ * One page of a scope's list, in name order after `after` (a name key). In a project, organization
+ * secrets that a project secret of the same name overrides are left out.
+ */
+export async function listPage(
+  tx: Tx,
+  scope: Scope,
+  options: { archived: boolean; contains?: string | undefined; after?: string | undefined; limit: number },
+): Promise<ListedSecret[]> {
+  const shape = [
+    scope.projectId === null ? "org" : "project",
+    options.after === undefined ? "" : "after",
+    options.contains ? "contains" : "",
+  ].join(",");
+  const pattern = options.contains ? `%${options.contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : "";
+  const args: PageArgs = [
+    scope.orgId,
+    scope.projectId ?? "",
+    options.archived ? 1 : 0,
+    options.after ?? "",
+    pattern,
+    options.limit,
+  ];
+  const rows = (await pageQuery.execute(tx, args, shape)) as ListedRow[];
+  return rows.map(toListed);
+}
+
+/** Which of `keys` name an organization secret of `orgId`: a project list's `overrides` flags. */
+const orgNameKeysQuery = prepared((db: Tx, [orgId, ...keys]: string[]) =>
+  db
+    .selectFrom("secrets")
+    .select("name_key")
+    .where("org_id", "=", orgId!)
+    .where(sql<string>`coalesce(project_id, '')`, "=", "")
+    .where("name_key", "in", keys),
+);
+
+export async function orgNameKeys(tx: Tx, orgId: string, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await orgNameKeysQuery.execute(tx, [orgId, ...keys]);
+  return new Set(rows.map((r) => r.name_key));
+}
+
+/** The consumers of each secret, by name. */
+const usageQuery = prepared((db: Tx, secretIds: string[]) =>
+  db
+    .selectFrom("consumer_secrets")
+    .innerJoin("consumers", "consumers.id", "consumer_secrets.consumer_id")
+    .select(["consumer_secrets.secret_id", "consumers.id", "consumers.kind", "consumers.name"])
+    .where("consumer_secrets.secret_id", "in", secretIds)
+    .orderBy("consumers.name"),
+);
+
+export async function usage(tx: Tx, secretIds: string[]): Promise<Map<string, ConsumerRef[]>> {
+  if (secretIds.length === 0) return new Map();
+  return groupRows(
+    await usageQuery.execute(tx, secretIds),
+    (r) => r.secret_id,
+    (r): ConsumerRef => ({ kind: r.kind, id: r.id, name: r.name }),
+  );
+}
