@@ -12,16 +12,7 @@
  * the occurrences of `core + tail`, without indexing both strings.
  */
 
-import {
-  HEX_LOWER,
-  HEX_LOWER_BYTES,
-  HEX_UPPER,
-  HEX_UPPER_BYTES,
-  lastEscapeHadLetter,
-  PERCENT_STYLES,
-  percentEncode,
-  URL_STYLES,
-} from "./percent.js";
+import * as percent from "./percent.js";
 
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
@@ -170,10 +161,10 @@ function textForms(out: string[], s: string): void {
     // Only `"` and `\` are escaped in printable ASCII, the same way by every variant below.
     if (/[<>&]/.test(s)) push(once, jsonEscapeHtmlSafe(s));
   } else {
-    push(once, jsonEscapeAscii(s, HEX_LOWER, false));
-    push(once, jsonEscapeAscii(s, HEX_UPPER, false));
-    push(once, jsonEscapeAscii(s, HEX_LOWER, true));
-    push(once, jsonEscapeAscii(s, HEX_UPPER, true));
+    push(once, jsonEscapeAscii(s, percent.HEX_LOWER, false));
+    push(once, jsonEscapeAscii(s, percent.HEX_UPPER, false));
+    push(once, jsonEscapeAscii(s, percent.HEX_LOWER, true));
+    push(once, jsonEscapeAscii(s, percent.HEX_UPPER, true));
     push(once, jsonEscapeHtmlSafe(s));
   }
   if (s.includes("/")) push(once, once[0]!.replaceAll("/", "\\/"));
@@ -183,11 +174,12 @@ function textForms(out: string[], s: string): void {
     push(out, jsonEscape(form));
   }
   // The styles differ only on these characters; without them, one style speaks for all.
-  const styles = /[ !~*'()]/.test(s) ? PERCENT_STYLES : PERCENT_STYLES.slice(0, 1);
+  const styles = /[ !~*'()]/.test(s) ? percent.PERCENT_STYLES : percent.PERCENT_STYLES.slice(0, 1);
   const bytes = Buffer.from(s, ASCII.test(s) ? "latin1" : "utf8");
   for (const style of styles) {
-    push(out, percentEncode(s, bytes, style, HEX_UPPER_BYTES));
-    if (lastEscapeHadLetter()) push(out, percentEncode(s, bytes, style, HEX_LOWER_BYTES));
+    push(out, percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES));
+    if (percent.lastEscapeHadLetter())
+      push(out, percent.percentEncode(s, bytes, style, percent.HEX_LOWER_BYTES));
   }
 }
 
@@ -214,11 +206,20 @@ function wireForms(out: string[], s: string): void {
 function urlForms(out: string[], s: string): void {
   const encoding = ASCII.test(s) ? "latin1" : "utf8";
   const bytes = Buffer.from(s, encoding);
-  for (const style of URL_STYLES) push(out, percentEncode(s, bytes, style, HEX_UPPER_BYTES));
+  for (const style of percent.URL_STYLES)
+    push(out, percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES));
   // The parser reads a backslash in an http(s) path as a slash.
   if (s.includes("\\")) {
     const slashed = s.replaceAll("\\", "/");
-    push(out, percentEncode(slashed, Buffer.from(slashed, encoding), URL_STYLES[0]!, HEX_UPPER_BYTES));
+    push(
+      out,
+      percent.percentEncode(
+        slashed,
+        Buffer.from(slashed, encoding),
+        percent.URL_STYLES[0]!,
+        percent.HEX_UPPER_BYTES,
+      ),
+    );
   }
 }
 
@@ -247,7 +248,9 @@ function jsonEscapeAscii(s: string, hex: string, allControls: boolean): string {
 
 /** Go's `encoding/json`: `<`, `>`, `&`, U+2028 and U+2029 escaped, the rest as JSON.stringify. */
 function jsonEscapeHtmlSafe(s: string): string {
-  return jsonEscape(s).replace(/[<>&\u2028\u2029]/g, (ch) => unicodeEscape(ch.charCodeAt(0), HEX_LOWER));
+  return jsonEscape(s).replace(/[<>&\u2028\u2029]/g, (ch) =>
+    unicodeEscape(ch.charCodeAt(0), percent.HEX_LOWER),
+  );
 }
 
 const SHORT_ESCAPES: Record<number, string> = {

@@ -18,7 +18,7 @@ import {
   type QuickJSHandle,
   type QuickJSRuntime,
 } from "quickjs-emscripten";
-import { capLine } from "./engine-messages.js";
+import { capLine, withoutSecretParts } from "./engine-messages.js";
 import { drain, EXPRESSION_FILENAME, QUICKJS_STACK_BYTES } from "./engine-run.js";
 import type { Instance, KeptRuntime, Prepared, Run, Unfinished } from "./engine-state.js";
 import { hostFailure, keep, newRun, RunFailure, runOutOfMemory, runTimeout, unwrap } from "./engine-state.js";
@@ -35,6 +35,15 @@ import { type ExpressionsJob, MAX_OUTPUT_CHARS } from "./types.js";
 const MiB = 1024 * 1024;
 /** Jobs a kept runtime serves before it is freed and replaced. */
 export const RUNTIME_JOBS = 64;
+/**
+ * What a kept runtime may still hold once a job's context is freed. Objects in reference cycles outlive
+ * their context until QuickJS collects them, which it does only when objects are made past a threshold
+ * that can lie above the memory limit (and never for a string): a job that left 40 MiB of cycles made the
+ * next job, maybe another organization's, fail with `memory_limit` at its first allocation. Past this the
+ * runtime is freed (which collects everything), so every job starts with nearly its whole budget. Plain
+ * jobs leave about 20 KB each (a context waiting for a collection): 64 of them stay well under it.
+ */
+const leftoverBytes = (memoryMb: number) => Math.min(4 * MiB, (memoryMb * MiB) / 8);
 
 /**
  * What a simple expression can reach (decision 0171 bars calls, functions and every global but `event`,
@@ -251,7 +260,17 @@ function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJ
     if (run.interrupted) throw new RunFailure(runTimeout(run));
     return { error: "Uncaught exception" };
   }
-  return { error: capLine(ctx.getString(keep(run, message.value))) };
+  return { error: capLine(withoutSecretParts(ctx.getString(keep(run, message.value)), run.job)) };
+}
+
+/**
+ * The bytes the runtime's heap holds (QuickJS's count, objects in unreachable cycles included), read from
+ * its memory report: the only measure quickjs-emscripten offers without a context of the runtime's own.
+ */
+function heapInUse(rt: QuickJSRuntime): number {
+  const used = /^memory used\s+\d+\s+(\d+)/m.exec(rt.dumpMemoryUsage());
+  // A report without the line (another QuickJS build): as if full, so the runtime is not kept.
+  return used ? Number(used[1]) : Number.POSITIVE_INFINITY;
 }
 
 function call(run: Run, ctx: QuickJSContext, fn: QuickJSHandle, ...args: QuickJSHandle[]): QuickJSHandle {
@@ -277,7 +296,12 @@ function release(
       context.ctx.dispose();
     }
     kept.jobs++;
-    if (!ok || run.interrupted || kept.jobs >= RUNTIME_JOBS) {
+    if (
+      !ok ||
+      run.interrupted ||
+      kept.jobs >= RUNTIME_JOBS ||
+      heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb)
+    ) {
       run.instance.expressions = undefined;
       for (const ready of [kept.prepared.lean, kept.prepared.full]) {
         if (!ready) continue;

@@ -2,7 +2,7 @@
  * The texts a run's errors carry: plain functions of what the sandbox described, with no QuickJS handle in
  * sight, so they can be read (and tested) apart from the engine.
  */
-import { MAX_CONSOLE_LINE_BYTES, type SandboxError, TRUNCATION_MARK } from "./types.js";
+import { MAX_CONSOLE_LINE_BYTES, type SandboxError, TRUNCATION_MARK, type WorkerJob } from "./types.js";
 
 const MAX_STACK_FRAMES = 10;
 
@@ -64,4 +64,34 @@ export function capLine(text: string): string {
   let end = MAX_CONSOLE_LINE_BYTES - Buffer.byteLength(TRUNCATION_MARK);
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString("utf8") + TRUNCATION_MARK;
+}
+
+/** The run log's marker for a value (redaction/redactor.ts), kept out of the worker's bundle. */
+const SENSITIVE = "[[SENSITIVE]]";
+/** Shorter quoted parts are not taken for a value's, as the redactor does not search values under 4. */
+const MIN_QUOTED_PART = 4;
+
+/**
+ * A message with each quoted text that is part of one of the job's secrets replaced by the run log's
+ * marker. QuickJS quotes the input it stopped at (`JSON.parse(secrets.KEY)` throws `unexpected token:
+ * 'sk_live_AB'` for `sk_live_AB:…`): a part of a value, which the run log's redactor, looking for whole
+ * values and their forms, leaves as it is. Only on the error path, so the job's input is parsed again here.
+ */
+export function withoutSecretParts(message: string, job: WorkerJob): string {
+  if (!message.includes("'")) return message;
+  const input =
+    job.kind === "expressions" ? job.scopeJson : job.kind === "function" ? job.inputJson : undefined;
+  if (input === undefined) return message;
+  const parts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") parts.push(v);
+    else if (v !== null && typeof v === "object") for (const x of Object.values(v)) collect(x);
+  };
+  collect((JSON.parse(input) as { secrets?: unknown }).secrets);
+  if (parts.length === 0) return message;
+  return message.replace(/'([^']+)'/g, (quoted, inner: string) =>
+    inner.length >= MIN_QUOTED_PART && parts.some((value) => value.includes(inner))
+      ? `'${SENSITIVE}'`
+      : quoted,
+  );
 }

@@ -12,6 +12,7 @@ import {
   runtimeMessage,
   syntaxMessage,
   timeoutError,
+  withoutSecretParts,
 } from "./engine-messages.js";
 import type { ConsoleLine, SandboxError, WorkerJob, WorkerResult } from "./types.js";
 
@@ -160,7 +161,7 @@ export function classify(
   if (phase === "output") {
     return { code: "output_not_json", message: `the returned value is not JSON: ${described.message}` };
   }
-  return { code: "runtime_error", message: runtimeMessage(described) };
+  return { code: "runtime_error", message: withoutSecretParts(runtimeMessage(described), run.job) };
 }
 
 /** Asks the sandbox what `error` is; before the prelude is installed, `dump` has to do. */

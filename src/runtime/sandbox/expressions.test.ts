@@ -18,6 +18,7 @@ after(async () => {
   await pool.close();
 });
 
+const MiB = 1024 * 1024;
 const EVENT = { id: "e1", name: "order.created", data: { id: 42, tags: ["a", "b"], note: "Cafe\u0301" } };
 
 function evaluate(
@@ -113,6 +114,16 @@ describe("isolation between runs on one thread", () => {
       { text: "order.created" },
     ]);
   });
+  test("a run that left its memory in reference cycles takes none of the next run's budget", async () => {
+    // 40 Ki objects, each its own cycle, with a 1 KB string: 40 MiB of the 64 that QuickJS does not free
+    // with the run's context. The next run (another organization's) needs 36 MiB in one string.
+    const cycles = `(() => { const a = []; for (let i = 0; i < 40 * 1024; i++) { const o = {}; o.o = o;
+      o.s = "y".repeat(1000) + i; a.push(o); } return a.length; })()`;
+    const big = ["'x'.repeat(36 * 1024 * 1024).length"];
+    assert.deepEqual(await items(big, { timeoutMs: 20_000, tenant: "org-b" }), [{ text: String(36 * MiB) }]);
+    assert.deepEqual(await items([cycles], { timeoutMs: 20_000 }), [{ text: String(40 * 1024) }]);
+    assert.deepEqual(await items(big, { timeoutMs: 20_000, tenant: "org-b" }), [{ text: String(36 * MiB) }]);
+  });
 });
 
 describe("what an expression's value becomes", () => {
@@ -155,6 +166,22 @@ describe("what an expression's value becomes", () => {
     ]);
     assert.match((all[4] as { error: string }).error, /^SyntaxError: /);
     assert.deepEqual(await items(texts, { keepGoing: false }), all.slice(0, 2));
+  });
+
+  test("an error that quotes part of a secret names no part of it", async () => {
+    const secrets = { KEY: "sk_live_ABCDEFGH:xyz", CFG: { token: "tok_QWERTYUI;9" } };
+    const got = await items(
+      ["JSON.parse(secrets.KEY)", "JSON.parse(secrets.CFG.token)", "JSON.parse(event.name)"],
+      {
+        secrets,
+      },
+    );
+    assert.deepEqual(got.slice(0, 2), [
+      { error: "SyntaxError: unexpected token: '[[SENSITIVE]]'" },
+      { error: "SyntaxError: unexpected token: '[[SENSITIVE]]'" },
+    ]);
+    // Event data is not a secret: its text stays for the reader.
+    assert.deepEqual(got[2], { error: "SyntaxError: unexpected token: 'order'" });
   });
 
   test("what the engine reads with is captured before the first expression: replacing it changes nothing after", async () => {

@@ -208,6 +208,12 @@ describe("logic functions (X3)", () => {
     );
   });
 
+  test("an error that quotes part of a secret names no part of it", async () => {
+    const code = "export default ({ secrets }) => JSON.parse(secrets.KEY)";
+    const message = expectError(await run(code, {}, { KEY: "sk_live_ABCDEFGH:xyz" }), "runtime_error");
+    assert.equal(message.split("\n")[0], "SyntaxError: unexpected token: '[[SENSITIVE]]'");
+  });
+
   test("a thrown non-error value is reported as uncaught", async () => {
     assert.equal(
       expectError(await run("export default () => { throw { code: 7 } }"), "runtime_error"),
