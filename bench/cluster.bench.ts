@@ -89,6 +89,8 @@ async function runCluster(nodeCount: number, sink: { url: string; count(): numbe
     CLOAKROOM_ROOT_KEY: randomBytes(32).toString("base64"),
     CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
     CLOAKROOM_LOG_LEVEL: "warn",
+    // 1,500 events in seconds: far beyond the default per-organization publish rate (600 a minute).
+    CLOAKROOM_ORG_RUN_RATE: "0",
   };
   const nodes: ServerProcess[] = [];
   try {

@@ -43,7 +43,12 @@ sink.keepAliveTimeout = 10_000;
 await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
-const server = await startTestServer(testDatabases()[0]!, { CLOAKROOM_LOG_LEVEL: "warn" });
+// 40 rounds call the test endpoint 2,400 times: far beyond the default per-organization run rate (600 a
+// minute), which would answer 429 partway through.
+const server = await startTestServer(testDatabases()[0]!, {
+  CLOAKROOM_LOG_LEVEL: "warn",
+  CLOAKROOM_ORG_RUN_RATE: "0",
+});
 const { token } = await server.setup({ org: "bench" });
 const call = async (method: string, path: string, body?: unknown) => {
   const res = await server.request(method, path, { token, ...(body !== undefined ? { body } : {}) });
