@@ -10,12 +10,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { Agent, request } from "undici";
 import { tempDir } from "../src/testing/databases.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
+import { startBenchSink } from "./support.js";
 
 const EVENTS = Number(process.env.CLUSTER_EVENTS ?? 1500);
 const NODES = (process.env.CLUSTER_NODES ?? "1,2,3").split(",").map(Number);
@@ -195,18 +194,14 @@ async function runCluster(nodeCount: number, sink: { url: string; count(): numbe
 }
 
 let delivered = 0;
-const sinkServer = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
+const { server: sinkServer, url: sinkUrl } = await startBenchSink("ok", {
+  contentType: "text/plain",
+  onRequest: () => {
     delivered++;
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end("ok");
-  });
+  },
 });
-sinkServer.keepAliveTimeout = 10_000;
-await new Promise<void>((resolve) => sinkServer.listen(0, "127.0.0.1", resolve));
 const sink = {
-  url: `http://127.0.0.1:${(sinkServer.address() as AddressInfo).port}`,
+  url: sinkUrl,
   count: () => delivered,
 };
 

@@ -15,8 +15,6 @@
  *
  *   npx tsx bench/flow.bench.ts      (or npm run bench -- flow)
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg } from "node:os";
 import type { Step } from "../src/consumers/flow-schema.js";
 import type { Consumer } from "../src/consumers/schema.js";
@@ -26,20 +24,12 @@ import { createRedactorCache } from "../src/runtime/runner/redactors.js";
 import type { RunEvent } from "../src/runtime/runner/schema.js";
 import { createSandboxPool } from "../src/runtime/sandbox/index.js";
 import { createWebhookClient } from "../src/runtime/webhook/index.js";
+import { startBenchSink } from "./support.js";
 
 const ROUNDS = 16;
 const PER_ROUND = 25;
 
-const sink = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end('{"ok":true,"id":7}');
-  });
-});
-sink.keepAliveTimeout = 10_000;
-await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+const { server: sink, url } = await startBenchSink('{"ok":true,"id":7}');
 
 const values: Record<string, string> = { API_KEY: "k_live_0123456789abcdef0123", TENANT: "tenant-4f9a2c71" };
 const live = Object.values(values);

@@ -19,9 +19,10 @@
 import { writeFileSync } from "node:fs";
 import AhoCorasick from "modern-ahocorasick";
 import { collectPatterns, expandPatterns } from "../src/redaction/forms.js";
-import { createRedactor, SENSITIVE } from "../src/redaction/index.js";
+import { createRedactor } from "../src/redaction/index.js";
 import { createMatcher } from "../src/redaction/matcher.js";
 import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+import { unionReplace } from "./support.js";
 
 const MiB = 1 << 20;
 const NEEDLE = "zQ9!absent-needle-\u0001";
@@ -83,25 +84,6 @@ interface Point {
   aho: Stats;
   floor: { cpu: Stats; wall: Stats };
   agree: boolean;
-}
-
-function unionReplace(text: string, hits: { start: number; end: number }[]): string {
-  hits.sort((x, y) => x.start - y.start);
-  const parts: string[] = [];
-  let cursor = 0;
-  let open = -1;
-  for (const { start, end } of hits) {
-    if (open >= 0 && start <= open) {
-      open = Math.max(open, end);
-      continue;
-    }
-    if (open >= 0) cursor = open;
-    parts.push(text.slice(cursor, start), SENSITIVE);
-    open = end;
-  }
-  if (open >= 0) cursor = open;
-  parts.push(text.slice(cursor));
-  return parts.join("");
 }
 
 function measure(shape: Shape, count: number): Point {

@@ -19,6 +19,7 @@ import AhoCorasick from "modern-ahocorasick";
 import { collectPatterns, expandPatterns } from "../src/redaction/forms.js";
 import { createRedactor, type Redactor, SENSITIVE } from "../src/redaction/index.js";
 import { generator, logText, secrets } from "./redaction-shapes.js";
+import { unionReplace } from "./support.js";
 
 const MiB = 1 << 20;
 
@@ -72,25 +73,6 @@ async function settle(): Promise<void> {
 function memory(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
-}
-
-function unionReplace(text: string, hits: { start: number; end: number }[]): string {
-  hits.sort((x, y) => x.start - y.start);
-  const parts: string[] = [];
-  let cursor = 0;
-  let open = -1;
-  for (const { start, end } of hits) {
-    if (open >= 0 && start <= open) {
-      open = Math.max(open, end);
-      continue;
-    }
-    if (open >= 0) cursor = open;
-    parts.push(text.slice(cursor, start), SENSITIVE);
-    open = end;
-  }
-  if (open >= 0) cursor = open;
-  parts.push(text.slice(cursor));
-  return parts.join("");
 }
 
 function indexOfLoop(text: string, patterns: readonly string[]): string {

@@ -9,8 +9,6 @@
  *
  *   npm run bench -- templates
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { createAuditLog } from "../src/audit/service.js";
 import { createAuthService } from "../src/auth/service.js";
@@ -29,22 +27,14 @@ import { createSecretsService } from "../src/secrets/service.js";
 import { TEST_AUDIT_KEY } from "../src/testing/audit.js";
 import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
+import { startBenchSink } from "./support.js";
 
 const ROUNDS = 20;
 const PER_ROUND = 100;
 const PREVIEWS = 2000;
 const HTTP_PREVIEWS = 300;
 
-const sink = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end('{"ok":true}');
-  });
-});
-sink.keepAliveTimeout = 10_000;
-await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+const { server: sink, url: sinkUrl } = await startBenchSink('{"ok":true}');
 
 const server = await startTestServer(testDatabases()[0]!, { CLOAKROOM_LOG_LEVEL: "warn" });
 const { token } = await server.setup({ org: "bench" });

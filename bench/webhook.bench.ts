@@ -10,8 +10,6 @@
  *
  *   npx tsx bench/webhook.bench.ts
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { createAuditLog } from "../src/audit/service.js";
 import { createAuthService } from "../src/auth/service.js";
@@ -27,21 +25,13 @@ import { createSecretsService } from "../src/secrets/service.js";
 import { TEST_AUDIT_KEY } from "../src/testing/audit.js";
 import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
+import { startBenchSink } from "./support.js";
 
 const ROUNDS = 40;
 const PER_ROUND = 100;
 const HTTP_PER_ROUND = 30;
 
-const sink = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end('{"ok":true}');
-  });
-});
-sink.keepAliveTimeout = 10_000;
-await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+const { server: sink, url: sinkUrl } = await startBenchSink('{"ok":true}');
 
 // 40 rounds call the test endpoint 2,400 times: far beyond the default per-organization run rate (600 a
 // minute), which would answer 429 partway through.
