@@ -9,11 +9,7 @@
  *
  *   npm run bench -- templates
  */
-import { pino } from "pino";
-import { createAuditLog } from "../src/audit/service.js";
-import { createAuthService } from "../src/auth/service.js";
 import { loadConsumers } from "../src/consumers/store.js";
-import { loadRootKey } from "../src/crypto/index.js";
 import { createMailChannel } from "../src/mail/channel.js";
 import { createExecutor } from "../src/runtime/runner/execute.js";
 import { createRedactorCache } from "../src/runtime/runner/redactors.js";
@@ -22,12 +18,10 @@ import { createSandboxPool } from "../src/runtime/sandbox/index.js";
 import { renderPreview } from "../src/runtime/templates/render.js";
 import { createTemplateSender } from "../src/runtime/templates/send.js";
 import { createWebhookClient } from "../src/runtime/webhook/index.js";
-import { createKeyring } from "../src/secrets/keyring.js";
-import { createSecretsService } from "../src/secrets/service.js";
-import { TEST_AUDIT_KEY } from "../src/testing/audit.js";
 import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 import { startBenchSink } from "./support.js";
+import { secretsServiceOver } from "./worker-path.js";
 
 const ROUNDS = 20;
 const PER_ROUND = 100;
@@ -101,20 +95,7 @@ for (const s of shapes) {
 }
 
 const store = server.cloakroom.store;
-const { rootKey } = await loadRootKey({
-  envValue: undefined,
-  dataDir: server.config.dataDir,
-  createIfMissing: false,
-});
-const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
-const secretsService = createSecretsService({
-  store,
-  audit,
-  auth: createAuthService({ store, audit }),
-  keyring: createKeyring({ store, rootKey }),
-  logger: pino({ level: "silent" }),
-  cacheTtlMs: 60_000,
-});
+const secretsService = await secretsServiceOver(server);
 const webhook = createWebhookClient({ allowPrivate: true });
 const sandbox = createSandboxPool({ size: 1 });
 const executor = createExecutor({

@@ -10,22 +10,16 @@
  *
  *   npx tsx bench/webhook.bench.ts
  */
-import { pino } from "pino";
-import { createAuditLog } from "../src/audit/service.js";
-import { createAuthService } from "../src/auth/service.js";
 import { loadConsumers } from "../src/consumers/store.js";
-import { loadRootKey } from "../src/crypto/index.js";
 import { createExecutor } from "../src/runtime/runner/execute.js";
 import { createRedactorCache } from "../src/runtime/runner/redactors.js";
 import type { RunEvent } from "../src/runtime/runner/schema.js";
 import { createSandboxPool } from "../src/runtime/sandbox/index.js";
 import { createWebhookClient } from "../src/runtime/webhook/index.js";
-import { createKeyring } from "../src/secrets/keyring.js";
-import { createSecretsService } from "../src/secrets/service.js";
-import { TEST_AUDIT_KEY } from "../src/testing/audit.js";
 import { testDatabases } from "../src/testing/databases.js";
 import { startTestServer } from "../src/testing/server.js";
 import { startBenchSink } from "./support.js";
+import { secretsServiceOver } from "./worker-path.js";
 
 const ROUNDS = 40;
 const PER_ROUND = 100;
@@ -90,21 +84,7 @@ const without = await call("POST", "/v1/orgs/bench/projects/p/integrations", {
 
 // The attempt as the worker runs it, over the server's own database, with a secrets service of its own.
 const store = server.cloakroom.store;
-const { rootKey } = await loadRootKey({
-  envValue: undefined,
-  dataDir: server.config.dataDir,
-  createIfMissing: false,
-});
-const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
-const logger = pino({ level: "silent" });
-const secretsService = createSecretsService({
-  store,
-  audit,
-  auth: createAuthService({ store, audit }),
-  keyring: createKeyring({ store, rootKey }),
-  logger,
-  cacheTtlMs: 60_000,
-});
+const secretsService = await secretsServiceOver(server);
 const webhook = createWebhookClient({ allowPrivate: true });
 const sandbox = createSandboxPool({ size: 1 });
 const executor = createExecutor({
