@@ -42,6 +42,7 @@ const INERT = /^[A-Za-z0-9_.-]*$/;
 const ASCII = /^[\x00-\x7f]*$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const LINE_BREAK = /\r\n|\r|\n/;
+const CONTROL = /[\x00-\x1f\x7f]/;
 /** Only code points up to U+00FF, at least one of them above ASCII: `btoa` encodes it, differently from UTF-8. */
 const LATIN1_HIGH = /^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$/;
 /** What `escape()` leaves as is. */
@@ -163,8 +164,11 @@ function textForms(out: string[], s: string): void {
   } else {
     push(once, jsonEscapeAscii(s, percent.HEX_LOWER, false));
     push(once, jsonEscapeAscii(s, percent.HEX_UPPER, false));
-    push(once, jsonEscapeAscii(s, percent.HEX_LOWER, true));
-    push(once, jsonEscapeAscii(s, percent.HEX_UPPER, true));
+    // Without control characters, writing every control as `\u00XX` changes nothing.
+    if (CONTROL.test(s)) {
+      push(once, jsonEscapeAscii(s, percent.HEX_LOWER, true));
+      push(once, jsonEscapeAscii(s, percent.HEX_UPPER, true));
+    }
     push(once, jsonEscapeHtmlSafe(s));
   }
   if (s.includes("/")) push(once, once[0]!.replaceAll("/", "\\/"));
@@ -233,18 +237,35 @@ function jsonEscape(s: string): string {
  * it. `allControls` also writes newline, tab and the like as `\u000a`, instead of their short escapes.
  */
 function jsonEscapeAscii(s: string, hex: string, allControls: boolean): string {
-  let out = "";
+  // Written into a byte buffer and read back once: the output is ASCII, and building it with `+=` made
+  // a string per character (a tenth of the forms' garbage for a set of non-ASCII values).
+  if (escaped.length < 6 * s.length) escaped = Buffer.allocUnsafe(6 * s.length);
+  const out = escaped;
+  let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c >= 0x20 && c < 0x7f) out += s[i];
-    else if (!allControls && SHORT_ESCAPES[c] !== undefined) out += SHORT_ESCAPES[c];
-    else if (c === 0x7f && !allControls) out += s[i];
-    else out += unicodeEscape(c, hex);
+    if (c === 0x22 || c === 0x5c) {
+      out[n++] = 0x5c;
+      out[n++] = c;
+    } else if ((c >= 0x20 && c < 0x7f) || (c === 0x7f && !allControls)) {
+      out[n++] = c;
+    } else if (!allControls && SHORT_ESCAPES[c] !== undefined) {
+      out[n++] = 0x5c;
+      out[n++] = SHORT_ESCAPES[c]!.charCodeAt(1);
+    } else {
+      out[n++] = 0x5c;
+      out[n++] = 0x75; // u
+      out[n++] = hex.charCodeAt((c >> 12) & 15);
+      out[n++] = hex.charCodeAt((c >> 8) & 15);
+      out[n++] = hex.charCodeAt((c >> 4) & 15);
+      out[n++] = hex.charCodeAt(c & 15);
+    }
   }
-  return out;
+  return out.toString("latin1", 0, n);
 }
+
+/** jsonEscapeAscii's output, reused by every call (a build runs to its end), grown as needed. */
+let escaped = Buffer.allocUnsafe(1024);
 
 /** Go's `encoding/json`: `<`, `>`, `&`, U+2028 and U+2029 escaped, the rest as JSON.stringify. */
 function jsonEscapeHtmlSafe(s: string): string {
