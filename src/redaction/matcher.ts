@@ -61,7 +61,7 @@ interface Entries {
 
 /** An earlier build's choices for the patterns a table kept (see `Selection`). */
 interface Reuse {
-  from: readonly number[];
+  from: Int32Array;
   window: Int32Array;
   counts: Uint16Array;
 }
@@ -567,10 +567,14 @@ function selectEntries(tier: {
         ? dv.getInt32(i, true)
         : key8(dv.getInt32(i, true), dv.getInt32(i + 4, true));
   /** Writes the patterns ids[from..] that fit in the buffer (at least one); returns the end, exclusive. */
-  const load = (from: number): number => {
+  const chunkEnd = (from: number): number => {
     let size = 0;
     let to = from;
     while (to < ids.length && (to === from || size + length[ids[to]!]! <= CHUNK)) size += length[ids[to++]!]!;
+    return to;
+  };
+  const load = (from: number): number => {
+    const to = chunkEnd(from);
     const parts: string[] = new Array(to - from);
     for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
     bytes.write(parts.join(""), 0, "latin1");
@@ -586,7 +590,15 @@ function selectEntries(tier: {
 
   const counts = reuse ? reuse.counts.slice() : new Uint16Array(1 << 16);
   for (let from = 0; from < ids.length; ) {
-    const to = load(from);
+    // A rebuild counts the new patterns only: a chunk of kept ones is not even read.
+    let to = chunkEnd(from);
+    let fresh = !reuse;
+    for (let k = from; !fresh && k < to; k++) fresh = reuse!.from[ids[k]!]! < 0;
+    if (!fresh) {
+      from = to;
+      continue;
+    }
+    to = load(from);
     for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
       if (reuse && reuse.from[ids[k]!]! >= 0) continue;
       const last = length[ids[k]!]! - q + 1 - stride;
