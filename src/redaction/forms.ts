@@ -207,18 +207,20 @@ function textForms(out: string[], s: string): void {
       push(once, jsonEscapeAscii(s, percent.HEX_LOWER, true));
       push(once, jsonEscapeAscii(s, percent.HEX_UPPER, true));
     }
-    push(once, jsonEscapeHtmlSafe(s));
+    // Go's escaping differs from JSON.stringify's only on these.
+    if (/[<>&\u2028\u2029]/.test(s)) push(once, jsonEscapeHtmlSafe(s));
   }
   if (s.includes("/")) push(once, once[0]!.replaceAll("/", "\\/"));
   for (const form of once) {
     push(out, form);
-    // The escaping of the escaping: a JSON document logged as a string inside another one.
-    push(out, jsonEscape(form));
+    // The escaping of the escaping: a JSON document logged as a string inside another one. A form with
+    // nothing to escape is the value itself (pushed above), and so is its escaping.
+    if (form !== s) push(out, jsonEscape(form));
   }
-  // The styles differ only on these characters; without them, one style speaks for all.
-  const styles = /[ !~*'()]/.test(s) ? percent.PERCENT_STYLES : percent.PERCENT_STYLES.slice(0, 1);
-  const bytes = Buffer.from(s, ASCII.test(s) ? "latin1" : "utf8");
-  for (const style of styles) {
+  // Styles that write the same string for this value (most: they differ on a few characters) are
+  // encoded once.
+  const bytes = Buffer.from(s, "utf8");
+  for (const style of percent.distinctStyles(percent.PERCENT_STYLES, percent.presentBytes(bytes))) {
     push(out, percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES));
     if (percent.lastEscapeHadLetter())
       push(out, percent.percentEncode(s, bytes, style, percent.HEX_LOWER_BYTES));
@@ -233,9 +235,9 @@ function textForms(out: string[], s: string): void {
  */
 function wireForms(out: string[], s: string): void {
   if (!INERT.test(s)) {
-    urlForms(out, s);
+    urlForms(out, s, true);
     // The parser drops every tab and line break of the text it parses (the setters of URL do not).
-    if (/[\t\n\r]/.test(s)) urlForms(out, s.replace(/[\t\n\r]/g, ""));
+    if (/[\t\n\r]/.test(s)) urlForms(out, s.replace(/[\t\n\r]/g, ""), false);
   }
   if (!ESCAPE_INERT.test(s)) push(out, escape(s));
   // A derived form: like a line or a base64 string, searched from 6 characters (`TEST` must not blank `test`).
@@ -245,10 +247,14 @@ function wireForms(out: string[], s: string): void {
   push(out, hex.toUpperCase());
 }
 
-function urlForms(out: string[], s: string): void {
-  const encoding = ASCII.test(s) ? "latin1" : "utf8";
-  const bytes = Buffer.from(s, encoding);
-  for (const style of percent.URL_STYLES)
+/**
+ * `textForms(s)` has written the percent styles' upper-case forms: a URL set that writes the same string
+ * for `s` is not encoded again (`textFormsDone` false for a variant of `s`).
+ */
+function urlForms(out: string[], s: string, textFormsDone: boolean): void {
+  const bytes = Buffer.from(s, "utf8");
+  const done = textFormsDone ? percent.PERCENT_STYLES : [];
+  for (const style of percent.distinctStyles(percent.URL_STYLES, percent.presentBytes(bytes), done))
     push(out, percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES));
   // The parser reads a backslash in an http(s) path as a slash.
   if (s.includes("\\")) {
@@ -257,7 +263,7 @@ function urlForms(out: string[], s: string): void {
       out,
       percent.percentEncode(
         slashed,
-        Buffer.from(slashed, encoding),
+        Buffer.from(slashed, "utf8"),
         percent.URL_STYLES[0]!,
         percent.HEX_UPPER_BYTES,
       ),
@@ -267,7 +273,9 @@ function urlForms(out: string[], s: string): void {
 
 /** What `JSON.stringify` writes between the quotes. */
 function jsonEscape(s: string): string {
-  return JSON.stringify(s).slice(1, -1);
+  const quoted = JSON.stringify(s);
+  // Nothing escaped (most values): the value itself, which `push` finds by identity, not a copy.
+  return quoted.length === s.length + 2 ? s : quoted.slice(1, -1);
 }
 
 /**

@@ -11,6 +11,14 @@ export interface PercentStyle {
   /** 1 for the ASCII bytes left as they are: letters, digits and the style's own few. */
   keep: Uint8Array;
   spaceAsPlus: boolean;
+  /** `keep` as a bit set of 4 words, to compare two styles on a value's bytes (`sameOn`). */
+  bits: Int32Array;
+}
+
+function keepBits(keep: Uint8Array): Int32Array {
+  const bits = new Int32Array(4);
+  for (let c = 0; c < 128; c++) if (keep[c] === 1) bits[c >> 5]! |= 1 << (c & 31);
+  return bits;
 }
 
 function percentStyle(keep: string, spaceAsPlus: boolean): PercentStyle {
@@ -19,7 +27,7 @@ function percentStyle(keep: string, spaceAsPlus: boolean): PercentStyle {
     const ch = String.fromCharCode(c);
     if (/[A-Za-z0-9]/.test(ch) || keep.includes(ch)) table[c] = 1;
   }
-  return { keep: table, spaceAsPlus };
+  return { keep: table, spaceAsPlus, bits: keepBits(table) };
 }
 
 export const PERCENT_STYLES: readonly PercentStyle[] = [
@@ -34,7 +42,7 @@ export const PERCENT_STYLES: readonly PercentStyle[] = [
 function urlStyle(encoded: string): PercentStyle {
   const table = new Uint8Array(128);
   for (let c = 0x21; c < 0x7f; c++) if (!encoded.includes(String.fromCharCode(c))) table[c] = 1;
-  return { keep: table, spaceAsPlus: false };
+  return { keep: table, spaceAsPlus: false, bits: keepBits(table) };
 }
 
 export const URL_STYLES: readonly PercentStyle[] = [
@@ -44,6 +52,42 @@ export const URL_STYLES: readonly PercentStyle[] = [
   urlStyle('"<>`'), // fragment (an implicit-grant access_token travels there)
   urlStyle('"#/:;<=>?@[\\]^`{|}'), // userinfo (username and password)
 ];
+
+/** The ASCII bytes of `bytes` as a bit set of 4 words (every style encodes the bytes above ASCII). */
+export function presentBytes(bytes: Uint8Array): Int32Array {
+  const present = new Int32Array(4);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x80) present[b >> 5]! |= 1 << (b & 31);
+  }
+  return present;
+}
+
+/** Whether two styles write the same string for a value whose ASCII bytes are `present`. */
+function sameOn(a: PercentStyle, b: PercentStyle, present: Int32Array): boolean {
+  for (let w = 0; w < 4; w++) if (((a.bits[w]! ^ b.bits[w]!) & present[w]!) !== 0) return false;
+  // No style keeps a space: it is `%20` or `+`.
+  return a.spaceAsPlus === b.spaceAsPlus || (present[1]! & 1) === 0;
+}
+
+/**
+ * The styles of `styles` that write, for a value whose ASCII bytes are `present`, another string than
+ * every style before them and every style of `done`. The others would write copies: the styles differ on
+ * a few characters only, and encoding the URL sets' copies was a quarter of the forms computed for a set
+ * of non-ASCII words, then dropped as duplicates.
+ */
+export function distinctStyles(
+  styles: readonly PercentStyle[],
+  present: Int32Array,
+  done: readonly PercentStyle[] = [],
+): PercentStyle[] {
+  const out: PercentStyle[] = [];
+  for (const style of styles) {
+    if (done.some((d) => sameOn(d, style, present)) || out.some((d) => sameOn(d, style, present))) continue;
+    out.push(style);
+  }
+  return out;
+}
 
 export const HEX_UPPER_BYTES = Buffer.from(HEX_UPPER, "latin1");
 export const HEX_LOWER_BYTES = Buffer.from(HEX_LOWER, "latin1");
