@@ -585,8 +585,9 @@ function selectEntries(tier: {
   const slot = (g: number) => (q === 2 ? g : Math.imul(g, GOLDEN) >>> 16);
   // Window w covers grams [w, w + stride); candidate k of a pattern with `last` + 1 windows:
   const choices = (last: number) => (last < WINDOW_CHOICES ? last + 1 : WINDOW_CHOICES);
+  // Math.round(k * last / (WINDOW_CHOICES - 1)), in integers (the same for non-negative numbers).
   const choice = (last: number, k: number) =>
-    last < WINDOW_CHOICES ? k : Math.round((k * last) / (WINDOW_CHOICES - 1));
+    last < WINDOW_CHOICES ? k : ((2 * k * last + WINDOW_CHOICES - 1) / (2 * (WINDOW_CHOICES - 1))) | 0;
 
   const counts = reuse ? reuse.counts.slice() : new Uint16Array(1 << 16);
   for (let from = 0; from < ids.length; ) {
