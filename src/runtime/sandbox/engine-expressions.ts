@@ -10,6 +10,12 @@
  * after any job that failed as a whole, and every RUNTIME_JOBS jobs, which collects the cycles freed
  * contexts leave. A dirty instance (leftover promise jobs, an allocation that failed at the cap, an
  * abort) is dropped whole, as for every other job.
+ *
+ * One exception (decision 0310): a lean job whose every source the worker itself judges simple
+ * (simple.ts) runs in a context kept for its organization and those exact sources. A simple expression
+ * cannot assign, define or call anything it chooses, so it leaves nothing behind in the context: the
+ * next such job gets the same context with its own scope, and the scope's globals are cleared after each
+ * job. This spares the context's creation and freeing, most of a small job's cost.
  */
 import {
   DefaultIntrinsics,
@@ -30,11 +36,16 @@ import {
   SETUP_SOURCE,
 } from "./expression-setup.js";
 import { WEB_HELPERS_SOURCE } from "./prelude.js";
+import { isSimpleSource } from "./simple.js";
 import { type ExpressionsJob, MAX_OUTPUT_CHARS } from "./types.js";
 
 const MiB = 1024 * 1024;
 /** Jobs a kept runtime serves before it is freed and replaced. */
 export const RUNTIME_JOBS = 64;
+/** Contexts a runtime keeps for simple jobs (decision 0310); past it the least recently used is freed. */
+export const KEPT_CONTEXTS = 16;
+/** The globals a job's scope sets (expression-setup.ts), cleared when a kept context's job ends. */
+const SCOPE_GLOBALS = ["event", "steps", "secrets"] as const;
 /**
  * What a kept runtime may still hold once a job's context is freed. Objects in reference cycles outlive
  * their context until QuickJS collects them, which it does only when objects are made past a threshold
@@ -76,13 +87,16 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
   instance.capHit = false;
   let kept: KeptRuntime | undefined;
   let context: Prepared | undefined;
+  let reused = false;
   let result: Unfinished;
   let discard = false;
   try {
     kept = keptRuntime(instance, job.memoryMb);
     kept.current = run;
     run.runtime = kept.rt;
-    context = takeContext(kept, job.lean);
+    const key = keepKey(job);
+    reused = key !== undefined;
+    context = key === undefined ? takeContext(kept, job.lean) : keptContext(kept, key);
     run.context = context.ctx;
     result = evaluate(run, context, kept, job);
   } catch (error) {
@@ -99,7 +113,7 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
     result,
     discard,
     release() {
-      const clean = !discard && release(run, kept, context, ok);
+      const clean = !discard && release(run, kept, context, ok, reused);
       if (!clean) instance.expressions = undefined;
       return clean;
     },
@@ -130,7 +144,7 @@ export function prepareExpressions(instance: Instance, memoryMb: number, lean: b
 function keptRuntime(instance: Instance, memoryMb: number): KeptRuntime {
   if (instance.expressions) return instance.expressions;
   const rt = instance.qjs.newRuntime();
-  const kept: KeptRuntime = { rt, current: undefined, jobs: 0, prepared: {} };
+  const kept: KeptRuntime = { rt, current: undefined, jobs: 0, prepared: {}, kept: new Map() };
   instance.expressions = kept;
   // Instances are per memory budget, so the budget is the same for every job this runtime serves.
   rt.setMemoryLimit(memoryMb * MiB);
@@ -149,6 +163,39 @@ function takeContext(kept: KeptRuntime, lean: boolean): Prepared {
   const ready = kept.prepared[kind];
   kept.prepared[kind] = undefined;
   return ready ?? openContext(kept.rt, lean);
+}
+
+/**
+ * The key of the context a job may share with earlier jobs: its organization and sources, when it is lean
+ * and every source is simple as the worker judges it (not as the job says). Undefined: a fresh context.
+ */
+function keepKey(job: ExpressionsJob): string | undefined {
+  if (!job.lean || job.keepFor === undefined) return undefined;
+  if (!job.sources.every(isSimpleSource)) return undefined;
+  return JSON.stringify([job.keepFor, job.sources]);
+}
+
+/** The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used). */
+function keptContext(kept: KeptRuntime, key: string): Prepared {
+  const found = kept.kept.get(key);
+  if (found) {
+    kept.kept.delete(key);
+    kept.kept.set(key, found);
+    return found;
+  }
+  const fresh = takeContext(kept, true);
+  kept.kept.set(key, fresh);
+  while (kept.kept.size > KEPT_CONTEXTS) {
+    const [oldest, context] = kept.kept.entries().next().value as [string, Prepared];
+    kept.kept.delete(oldest);
+    freeContext(context);
+  }
+  return fresh;
+}
+
+function freeContext(context: Prepared): void {
+  for (let i = context.handles.length - 1; i >= 0; i--) context.handles[i]!.dispose();
+  context.ctx.dispose();
 }
 
 /** A fresh context with SETUP compiled (and FULL_SETUP run in a full one): nothing of any job in it. */
@@ -286,14 +333,17 @@ function release(
   kept: KeptRuntime | undefined,
   context: Prepared | undefined,
   ok: boolean,
+  reused: boolean,
 ): boolean {
   try {
     if (!kept || kept.rt.hasPendingJob()) return false;
     if (run.instance.capHit || run.instance.aborted) return false;
     for (let i = run.handles.length - 1; i >= 0; i--) run.handles[i]!.dispose();
-    if (context) {
-      for (let i = context.handles.length - 1; i >= 0; i--) context.handles[i]!.dispose();
-      context.ctx.dispose();
+    if (context && reused) {
+      // The job's scope, its secrets included, does not wait in the context for the next job.
+      for (const name of SCOPE_GLOBALS) context.ctx.setProp(context.ctx.global, name, context.ctx.undefined);
+    } else if (context) {
+      freeContext(context);
     }
     kept.jobs++;
     if (
@@ -303,10 +353,8 @@ function release(
       heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb)
     ) {
       run.instance.expressions = undefined;
-      for (const ready of [kept.prepared.lean, kept.prepared.full]) {
-        if (!ready) continue;
-        for (const handle of ready.handles) handle.dispose();
-        ready.ctx.dispose();
+      for (const ready of [kept.prepared.lean, kept.prepared.full, ...kept.kept.values()]) {
+        if (ready) freeContext(ready);
       }
       kept.rt.dispose();
     }

@@ -99,6 +99,30 @@ describe("isolation between runs on one thread", () => {
     }
   });
 
+  test("runs of the same simple expressions share a context (decision 0310), yet each sees only its own scope", async () => {
+    const texts = ["secrets.KEY", "secrets.OTHER", "event.data.id"];
+    const first = { lean: true, secrets: { KEY: "k-1", OTHER: "o-1" } };
+    assert.deepEqual(await items(texts, first), [{ text: "k-1" }, { text: "o-1" }, { text: "42" }]);
+    // The same organization and sources: the kept context, with this run's secrets only.
+    assert.deepEqual(await items(texts, { lean: true, secrets: { KEY: "k-2" } }), [
+      { text: "k-2" },
+      { missing: "OTHER" },
+      { text: "42" },
+    ]);
+    assert.deepEqual(await items(texts, { ...first, tenant: "org-b" }), [
+      { text: "k-1" },
+      { text: "o-1" },
+      { text: "42" },
+    ]);
+  });
+
+  test("a lean run whose expressions are not simple gets a fresh context, whatever the host says", async () => {
+    for (let run = 0; run < 3; run++) {
+      const counted = await items(["(globalThis.n = (globalThis.n || 0) + 1)", "event.name"], { lean: true });
+      assert.deepEqual(counted, [{ text: "1" }, { text: "order.created" }], `run ${run}`);
+    }
+  });
+
   test("a run after an endless loop or a memory bomb starts clean and within its limits", async () => {
     const loop = await evaluate(["(globalThis.mark = 1, (() => { for (;;) {} })())"]);
     assert.equal(loop.ok, false);
