@@ -32,11 +32,12 @@ import {
   DESCRIBE_SOURCE,
   type ExpressionItem,
   FULL_SETUP_SOURCE,
+  KEPT_LOOP_SOURCE,
   SETUP_FILENAME,
   SETUP_SOURCE,
 } from "./expression-setup.js";
 import { WEB_HELPERS_SOURCE } from "./prelude.js";
-import { isSimpleSource } from "./simple.js";
+import { functionForm } from "./simple.js";
 import { type ExpressionsJob, MAX_OUTPUT_CHARS } from "./types.js";
 
 const MiB = 1024 * 1024;
@@ -44,6 +45,8 @@ const MiB = 1024 * 1024;
 export const RUNTIME_JOBS = 64;
 /** Contexts a runtime keeps for simple jobs (decision 0310); past it the least recently used is freed. */
 export const KEPT_CONTEXTS = 16;
+/** Keys remembered from a first job, waiting for a second. */
+const SEEN_KEYS = 256;
 /** The globals a job's scope sets (expression-setup.ts), cleared when a kept context's job ends. */
 const SCOPE_GLOBALS = ["event", "steps", "secrets"] as const;
 /**
@@ -94,11 +97,11 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
     kept = keptRuntime(instance, job.memoryMb);
     kept.current = run;
     run.runtime = kept.rt;
-    const key = keepKey(job);
+    const key = keepKey(kept, job);
     reused = key !== undefined;
-    context = key === undefined ? takeContext(kept, job.lean) : keptContext(kept, key);
+    context = key === undefined ? takeContext(kept, job.lean) : keptContext(run, kept, key);
     run.context = context.ctx;
-    result = evaluate(run, context, kept, job);
+    result = context.loop ? evaluateKept(run, context, kept) : evaluate(run, context, kept, job);
   } catch (error) {
     if (error instanceof RunFailure) {
       result = { ok: false, error: error.error, console: [] };
@@ -144,7 +147,14 @@ export function prepareExpressions(instance: Instance, memoryMb: number, lean: b
 function keptRuntime(instance: Instance, memoryMb: number): KeptRuntime {
   if (instance.expressions) return instance.expressions;
   const rt = instance.qjs.newRuntime();
-  const kept: KeptRuntime = { rt, current: undefined, jobs: 0, prepared: {}, kept: new Map() };
+  const kept: KeptRuntime = {
+    rt,
+    current: undefined,
+    jobs: 0,
+    prepared: {},
+    kept: new Map(),
+    seen: new Set(),
+  };
   instance.expressions = kept;
   // Instances are per memory budget, so the budget is the same for every job this runtime serves.
   rt.setMemoryLimit(memoryMb * MiB);
@@ -166,17 +176,40 @@ function takeContext(kept: KeptRuntime, lean: boolean): Prepared {
 }
 
 /**
- * The key of the context a job may share with earlier jobs: its organization and sources, when it is lean
- * and every source is simple as the worker judges it (not as the job says). Undefined: a fresh context.
+ * The key of the context a job may share with earlier jobs, when it is lean and every source is simple as
+ * the worker judges it (not as the job says): its organization and its sources' function forms, which
+ * the context's loop compiles. Undefined: a fresh context, which is also what a key's first job in this
+ * runtime gets, so that keys that do not come back (more flows than KEPT_CONTEXTS taking turns) cost no
+ * more than before.
  */
-function keepKey(job: ExpressionsJob): string | undefined {
+function keepKey(kept: KeptRuntime, job: ExpressionsJob): { key: string; forms: string[] } | undefined {
   if (!job.lean || job.keepFor === undefined) return undefined;
-  if (!job.sources.every(isSimpleSource)) return undefined;
-  return JSON.stringify([job.keepFor, job.sources]);
+  const forms: string[] = [];
+  for (const source of job.sources) {
+    const form = functionForm(source);
+    if (form === null) return undefined;
+    forms.push(form);
+  }
+  const key = JSON.stringify([job.keepFor, forms]);
+  if (kept.kept.has(key)) return { key, forms };
+  if (kept.seen.has(key)) {
+    kept.seen.delete(key);
+    return { key, forms };
+  }
+  if (kept.seen.size >= SEEN_KEYS) kept.seen.delete(kept.seen.values().next().value as string);
+  kept.seen.add(key);
+  return undefined;
 }
 
-/** The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used). */
-function keptContext(kept: KeptRuntime, key: string): Prepared {
+/**
+ * The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used),
+ * with its evaluation loop for the job's sources.
+ */
+function keptContext(
+  run: Run,
+  kept: KeptRuntime,
+  { key, forms }: { key: string; forms: string[] },
+): Prepared {
   const found = kept.kept.get(key);
   if (found) {
     kept.kept.delete(key);
@@ -184,6 +217,20 @@ function keptContext(kept: KeptRuntime, key: string): Prepared {
     return found;
   }
   const fresh = takeContext(kept, true);
+  try {
+    const { ctx } = fresh;
+    const factory = unwrap(run, ctx.evalCode(KEPT_LOOP_SOURCE, SETUP_FILENAME), "run");
+    fresh.handles.push(factory);
+    const texts = ctx.newString(JSON.stringify(forms));
+    fresh.handles.push(texts);
+    const max = ctx.newNumber(MAX_OUTPUT_CHARS);
+    fresh.handles.push(max);
+    fresh.loop = unwrap(run, ctx.callFunction(factory, ctx.undefined, fresh.setup, texts, max), "run");
+    fresh.handles.push(fresh.loop);
+  } catch (error) {
+    freeContext(fresh);
+    throw error;
+  }
   kept.kept.set(key, fresh);
   while (kept.kept.size > KEPT_CONTEXTS) {
     const [oldest, context] = kept.kept.entries().next().value as [string, Prepared];
@@ -252,6 +299,25 @@ function evaluate(run: Run, context: Prepared, kept: KeptRuntime, job: Expressio
   return { ok: true, outputJson: JSON.stringify(items), console: [] };
 }
 
+/**
+ * A kept context's job: one call of its loop, which sets the scope and describes each value as `one` and
+ * `thrown` do below. Error texts are cut and freed of secret parts here, as there.
+ */
+function evaluateKept(run: Run, context: Prepared, kept: KeptRuntime): Unfinished {
+  const { ctx } = context;
+  const job = run.job as ExpressionsJob;
+  const scope = keep(run, ctx.newString(job.scopeJson));
+  const answer = call(run, ctx, context.loop!, scope, job.keepGoing ? ctx.true : ctx.false);
+  drain({ run, rt: kept.rt });
+  if (run.instance.capHit) throw new RunFailure(runOutOfMemory(run));
+  if (ctx.typeof(answer) !== "string") throw new RunFailure(outputTooLarge());
+  const items = JSON.parse(ctx.getString(answer)) as ExpressionItem[];
+  for (const item of items) {
+    if ("error" in item) item.error = capLine(withoutSecretParts(item.error, job));
+  }
+  return { ok: true, outputJson: JSON.stringify(items), console: [] };
+}
+
 /** Evaluates one expression in the global scope and reads its value as text, JSON or what it is instead. */
 function one(
   run: Run,
@@ -284,14 +350,14 @@ function one(
 /** A string from the sandbox, once its length is known to keep the job's answer within bounds. */
 function text(run: Run, ctx: QuickJSContext, value: QuickJSHandle, size: { chars: number }): string {
   size.chars += ctx.getNumber(keep(run, ctx.getProp(value, "length")));
-  if (size.chars > MAX_OUTPUT_CHARS) {
-    throw new RunFailure({
-      code: "output_too_large",
-      message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
-    });
-  }
+  if (size.chars > MAX_OUTPUT_CHARS) throw new RunFailure(outputTooLarge());
   return ctx.getString(value);
 }
+
+const outputTooLarge = () => ({
+  code: "output_too_large" as const,
+  message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
+});
 
 /** What an expression threw: the time or memory limit ends the job; `marker` names a missing secret. */
 function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJSHandle): ExpressionItem {

@@ -50,6 +50,8 @@ export interface KeptRuntime {
    * first (decision 0310); freed with the runtime.
    */
   kept: Map<string, Prepared>;
+  /** Keys seen once in this runtime: a key gets a kept context when it comes again (decision 0310). */
+  seen: Set<string>;
 }
 
 /** A fresh context with the expressions' setup compiled; no job has used it. */
@@ -59,6 +61,8 @@ export interface Prepared {
   setup: QuickJSHandle;
   /** Freed with the context. */
   handles: QuickJSHandle[];
+  /** A kept context's evaluation loop for its sources (expression-setup.ts KEPT_LOOP_SOURCE). */
+  loop?: QuickJSHandle;
 }
 
 /** The prelude's functions, called from the host. */

@@ -54,8 +54,11 @@ export function isSimpleNode(node: Node): boolean {
   return true;
 }
 
-/** Sources judged so far; a flow's expressions come back run after run. */
-const judged = new Map<string, boolean>();
+/**
+ * Sources judged so far, each with its function form (null: not simple); a flow's expressions come back
+ * run after run.
+ */
+const judged = new Map<string, string | null>();
 const JUDGED_MAX = 4096;
 
 /**
@@ -64,29 +67,57 @@ const JUDGED_MAX = 4096;
  * error) is not.
  */
 export function isSimpleSource(source: string): boolean {
+  return functionForm(source) !== null;
+}
+
+/**
+ * A simple source's expression as a function that returns it: `(function () {"use strict";return (<text>
+ * )})`, which a kept context compiles once and calls per job (decision 0310). Null when the source is not
+ * simple. The function's body is the source with `return` before its expression statement: the same
+ * tokens after the same `(`, ended by `}` where the source ended, so the same expression. A simple
+ * expression names no `this`, `arguments` or `new.target`, the only names a function body reads otherwise.
+ * The form is parsed again and must be one function whose body is the directive and one return.
+ */
+export function functionForm(source: string): string | null {
   const known = judged.get(source);
   if (known !== undefined) return known;
-  const simple = judge(source);
+  const form = judge(source) ? toFunction(source) : null;
   if (judged.size >= JUDGED_MAX) judged.delete(judged.keys().next().value as string);
-  judged.set(source, simple);
-  return simple;
+  judged.set(source, form);
+  return form;
 }
+
+const program = (source: string): AnyNode[] | null => {
+  try {
+    return (parse(source, { ecmaVersion: "latest", sourceType: "script" }) as unknown as AnyNode)
+      .body as AnyNode[];
+  } catch {
+    return null;
+  }
+};
 
 function judge(source: string): boolean {
   if (!source.startsWith(EXPRESSION_PREFIX) || !source.endsWith("\n)")) return false;
-  let program: AnyNode;
-  try {
-    program = parse(source, { ecmaVersion: "latest", sourceType: "script" }) as unknown as AnyNode;
-  } catch {
-    return false;
-  }
-  const body = program.body as AnyNode[];
-  const [directive, statement] = body;
-  if (body.length !== 2 || directive?.directive !== "use strict") return false;
+  const body = program(source);
+  const [directive, statement] = body ?? [];
+  if (body?.length !== 2 || directive?.directive !== "use strict") return false;
   if (statement?.type !== "ExpressionStatement") return false;
   let simple = true;
   full(statement.expression as Node, (node) => {
     if (!isSimpleNode(node)) simple = false;
   });
   return simple;
+}
+
+function toFunction(source: string): string | null {
+  const text = source.slice(EXPRESSION_PREFIX.length, -"\n)".length);
+  const form = `(function () {"use strict";return (${text}\n)})`;
+  const body = program(form);
+  const fn = body?.length === 1 ? (body[0]!.expression as AnyNode | undefined) : undefined;
+  if (fn?.type !== "FunctionExpression" || (fn.params as unknown[]).length !== 0) return null;
+  const inner = (fn.body as AnyNode).body as AnyNode[];
+  const [directive, returned] = inner;
+  if (inner.length !== 2 || directive?.directive !== "use strict") return null;
+  if (returned?.type !== "ReturnStatement" || !returned.argument) return null;
+  return form;
 }
