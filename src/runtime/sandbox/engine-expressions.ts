@@ -377,6 +377,17 @@ function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJ
 }
 
 /**
+ * Whether a job may have left cycles worth reading the heap for (about 30 µs). A kept context's job ran
+ * only simple expressions, which make no closures and no object that refers to itself: its only cycles
+ * are SETUP's two small closures, and its other garbage, bounded by its scope, is freed when the scope is
+ * cleared. Its heap is read only when its scope was large.
+ */
+function mayLeaveCycles(run: Run, reused: boolean): boolean {
+  return !reused || (run.job as ExpressionsJob).scopeJson.length > KEPT_SCOPE_CHECKED;
+}
+const KEPT_SCOPE_CHECKED = 64 * 1024;
+
+/**
  * The bytes the runtime's heap holds (QuickJS's count, objects in unreachable cycles included), read from
  * its memory report: the only measure quickjs-emscripten offers without a context of the runtime's own.
  */
@@ -416,7 +427,7 @@ function release(
       !ok ||
       run.interrupted ||
       kept.jobs >= RUNTIME_JOBS ||
-      heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb)
+      (mayLeaveCycles(run, reused) && heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb))
     ) {
       run.instance.expressions = undefined;
       for (const ready of [kept.prepared.lean, kept.prepared.full, ...kept.kept.values()]) {
