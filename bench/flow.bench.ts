@@ -4,7 +4,9 @@
  *
  * (a) a flow of 3 http steps with 2 expressions each against the same three requests as webhook
  *     integrations run by themselves, on two input shapes (expressions in a header and the query; in the
- *     URL and a JSON body). Target: the flow costs at most 1.5x the three webhooks.
+ *     URL and a JSON body). Target: the flow costs at most 1.5x the three webhooks. Measured one run at
+ *     a time (the latency of a run, sandbox thread hop included) and with 8 runs in flight, as the run
+ *     worker executes a backlog (up to 32 runs per worker at once, runner/options.ts): runs per second.
  * (b) one http step with 5 expressions against the same step with literal fields: what evaluating the
  *     expressions (one sandbox call) adds per step. Target: under 1 ms.
  * (ref) a flow of the same 3 http steps with literal fields against the 3 webhooks: what the flow runner
@@ -138,25 +140,56 @@ const literal3 = flow(
   ),
 );
 
-/** Wall time and the process's CPU time (main thread, sandbox thread and sink: everything the runs cost). */
-async function runs(consumers: Consumer[], n: number): Promise<{ wall: number; cpu: number }> {
+/**
+ * Wall time and the process's CPU time (main thread, sandbox thread and sink: everything the runs cost)
+ * of `n` runs of `consumers` (one after another within a run), `inFlight` runs at a time.
+ */
+async function runs(consumers: Consumer[], n: number, inFlight = 1): Promise<{ wall: number; cpu: number }> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    for (const consumer of consumers) {
-      const { entry } = await executor.attempt(consumer, event, { deliveryId: `d${i}`, attempt: 1 });
-      if (entry.status !== "success")
-        throw new Error(`run failed: ${entry.error?.code} ${entry.error?.message}`);
+  let next = 0;
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      for (const consumer of consumers) {
+        const { entry } = await executor.attempt(consumer, event, { deliveryId: `d${i}`, attempt: 1 });
+        if (entry.status !== "success")
+          throw new Error(`run failed: ${entry.error?.code} ${entry.error?.message}`);
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
   const used = process.cpuUsage(cpu);
   return { wall: performance.now() - started, cpu: (used.user + used.system) / 1000 };
 }
 
-type Pair = { name: string; a: Consumer[]; b: Consumer[]; target: number | "delta" | "reference" };
+type Pair = {
+  name: string;
+  a: Consumer[];
+  b: Consumer[];
+  target: number | "delta" | "reference";
+  inFlight?: number;
+};
+const IN_FLIGHT = 8;
+/** Runs per side and round: six laps of the lanes when several runs are in flight. */
+const perRound = (p: Pair) => (p.inFlight ? 6 * p.inFlight : PER_ROUND);
 const pairs: Pair[] = [
   { name: "(a) 3 http steps, header + query", a: [shape1.flow], b: shape1.hooks, target: 1.5 },
   { name: "(a) 3 http steps, URL + JSON body", a: [shape2.flow], b: shape2.hooks, target: 1.5 },
+  {
+    name: `(a) header + query, ${IN_FLIGHT} in flight`,
+    a: [shape1.flow],
+    b: shape1.hooks,
+    target: 1.5,
+    inFlight: IN_FLIGHT,
+  },
+  {
+    name: `(a) URL + JSON body, ${IN_FLIGHT} in flight`,
+    a: [shape2.flow],
+    b: shape2.hooks,
+    target: 1.5,
+    inFlight: IN_FLIGHT,
+  },
   { name: "(b) 1 step, 5 expressions vs literals", a: [fiveExpr], b: [fiveLiteral], target: "delta" },
   { name: "(ref) 3 literal http steps vs webhooks", a: [literal3], b: shape1.hooks, target: "reference" },
 ];
@@ -170,15 +203,15 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [i, p] of pairs.entries()) {
     const first = round % 2 === 0;
     let a = { wall: 0, cpu: 0 };
-    if (first) a = await runs(p.a, PER_ROUND);
-    const b = await runs(p.b, PER_ROUND);
-    if (!first) a = await runs(p.a, PER_ROUND);
+    if (first) a = await runs(p.a, perRound(p), p.inFlight);
+    const b = await runs(p.b, perRound(p), p.inFlight);
+    if (!first) a = await runs(p.a, perRound(p), p.inFlight);
     const r = results[i]!;
     r.a += a.wall;
     r.b += b.wall;
     for (const k of ["wall", "cpu"] as const) {
       r[k].ratios.push(a[k] / b[k]);
-      r[k].deltas.push((a[k] - b[k]) / PER_ROUND);
+      r[k].deltas.push((a[k] - b[k]) / perRound(p));
     }
   }
 }
@@ -188,7 +221,6 @@ const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-const n = ROUNDS * PER_ROUND;
 const head = [
   "comparison",
   "flow (mean/run)",
@@ -200,6 +232,7 @@ const head = [
 ];
 const table = pairs.map((p, i) => {
   const r = results[i]!;
+  const n = ROUNDS * perRound(p);
   const verdict = ({ ratios, deltas }: { ratios: number[]; deltas: number[] }) => {
     const ratio = median(ratios);
     const delta = median(deltas);

@@ -13,7 +13,7 @@ import {
   type ProjectRequest,
   type ProjectTarget,
 } from "../consumers/project.js";
-import type { ConsumerRecords, ConsumerRow } from "../consumers/records.js";
+import type { ConsumerRecords, ConsumerRow, RowLock } from "../consumers/records.js";
 import { consumerChange, declaredRefs } from "../consumers/save.js";
 import { LIMITS } from "../consumers/schema.js";
 import { AppError } from "../errors.js";
@@ -150,7 +150,8 @@ export function createInstallationsService(deps: InstallationsDeps) {
       const t = await enterProject(auth, r, "consumer.delete", { type: "installation", name });
       const target = { type: "installation", name };
       await change(t, { action: "consumer.delete", target }, async (tx) => {
-        const row = await rows.load(tx, t, name);
+        // Held until the delete commits: a flow save naming it waits, then finds it gone (decision 0255).
+        const row = await rows.load(tx, t, name, { dialect: deps.store.dialect, mode: "update" });
         const usedBy = await rows.usedBy(tx, t, name);
         if (usedBy.length > 0) {
           const flows = usedBy.map((f) => f.name).join(", ");
@@ -172,8 +173,9 @@ export function createInstallationsService(deps: InstallationsDeps) {
 function createInstallationRows(deps: Pick<InstallationsDeps, "records">) {
   const { records } = deps;
   return {
-    async load(db: Tx, t: ProjectTarget, name: string): Promise<ConsumerRow> {
-      const row = await records.findByName(db, { projectId: t.project.id, kind: "installation", name });
+    async load(db: Tx, t: ProjectTarget, name: string, lock?: RowLock): Promise<ConsumerRow> {
+      const where = { projectId: t.project.id, kind: "installation" as const, name };
+      const row = await records.findByName(db, where, lock);
       if (!row) throw new AppError("not_found", `no installation ${safe(name)} in project ${t.project.slug}`);
       return row;
     },

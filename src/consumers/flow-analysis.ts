@@ -3,13 +3,15 @@
  * secrets an expression names (`secrets.X`, `secrets?.X`, `secrets["X"]`, `` secrets[`X`] ``), whether it
  * names them "plainly" (the whole expression, or a template-literal interpolation), whether it reaches
  * `secrets` some other way (a computed key, `secrets` passed on), and whether it is "simple" (no calls, no
- * functions, no `this`/`globalThis`: nothing that could run code). See docs/decisions/0171.
+ * functions, no `this`/`globalThis`: nothing that could run code; runtime/sandbox/simple.ts). See
+ * docs/decisions/0171.
  *
  * An expression is parsed exactly as the sandbox runs it, `"use strict";(<text>\n)`, and must be one
  * expression statement: text that closes the parenthesis to add statements is refused here.
  */
 import { type Node, parse } from "acorn";
 import { fullAncestor } from "acorn-walk";
+import { EXPRESSION_PREFIX, isSimpleNode, sandboxSource } from "../runtime/sandbox/simple.js";
 
 export interface SecretUse {
   name: string;
@@ -23,40 +25,16 @@ export type ExpressionAnalysis =
       uses: SecretUse[];
       /** `secrets` is used other than with a literal key: the expression may read any declared secret. */
       dynamic: boolean;
-      /** Nothing in it can run code: see SIMPLE_NODES. */
+      /** Nothing in it can run code (runtime/sandbox/simple.ts `isSimpleNode`). */
       simple: boolean;
       /** It reads `steps`: it can only be evaluated once the steps before have run. */
       usesSteps: boolean;
     }
   | { ok: false; message: string };
 
-const PREFIX = '"use strict";(';
-
-/** Node types that cannot call anything the expression chooses (implicit conversions only reach built-ins). */
-const SIMPLE_NODES = new Set([
-  "Identifier",
-  "Literal",
-  "TemplateLiteral",
-  "TemplateElement",
-  "MemberExpression",
-  "ChainExpression",
-  "BinaryExpression",
-  "LogicalExpression",
-  "ConditionalExpression",
-  "UnaryExpression",
-  "ArrayExpression",
-  "ObjectExpression",
-  "Property",
-  "SpreadElement",
-  "SequenceExpression",
-]);
-/** The globals a simple expression may name. */
-const SIMPLE_GLOBALS = new Set(["event", "steps", "secrets", "undefined", "NaN", "Infinity"]);
-
 type AnyNode = Node & Record<string, unknown>;
 
-/** The source the sandbox evaluates for one expression (expressions.ts uses the same). */
-export const sandboxSource = (text: string): string => `${PREFIX}${text}\n)`;
+export { sandboxSource };
 
 export function analyzeExpression(text: string): ExpressionAnalysis {
   let program: AnyNode;
@@ -80,11 +58,8 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
   let usesSteps = false;
   fullAncestor(root, (node, _state, ancestors) => {
     const n = node as AnyNode;
-    if (!SIMPLE_NODES.has(n.type)) simple = false;
-    if (n.type === "UnaryExpression" && n.operator === "delete") simple = false;
-    if (n.type === "Property" && (n.kind !== "init" || n.method === true)) simple = false;
+    if (!isSimpleNode(n)) simple = false;
     if (n.type !== "Identifier") return;
-    if (!SIMPLE_GLOBALS.has(n.name as string)) simple = false;
     if (n.name === "steps") usesSteps = true;
     if (n.name !== "secrets") return;
     // ancestors ends with the node itself; ancestors[0] is the root expression.
@@ -132,7 +107,8 @@ function syntaxMessage(error: unknown, lines: number): string {
   if (!e.loc) return `SyntaxError: ${raw}`;
   // The line the sandbox adds to close the parenthesis: the text stopped mid-expression.
   if (e.loc.line > lines) return `SyntaxError: ${raw} at the end of the expression`;
-  const column = e.loc.line === 1 ? Math.max(1, e.loc.column - PREFIX.length + 1) : e.loc.column + 1;
+  const column =
+    e.loc.line === 1 ? Math.max(1, e.loc.column - EXPRESSION_PREFIX.length + 1) : e.loc.column + 1;
   return `SyntaxError: ${raw} (line ${e.loc.line}, column ${column})`;
 }
 

@@ -14,12 +14,13 @@ import {
   flowsUsingInstallation,
   insertConsumer,
   listConsumerRows,
+  type RowLock,
   type StoredKind,
   setConsumerSecrets,
   updateConsumer,
 } from "./store.js";
 
-export type { ConsumerRow, StoredKind } from "./store.js";
+export type { ConsumerRow, RowLock, StoredKind } from "./store.js";
 
 /** A declared name and the secret it points at, from the secrets domain's lookup in the same transaction. */
 export type DeclaredRef = { name: string; secretId: string };
@@ -28,6 +29,7 @@ export interface ConsumerRecords {
   findByName(
     db: Tx,
     where: { projectId: string; kind: StoredKind; name: string },
+    lock?: RowLock,
   ): Promise<ConsumerRow | undefined>;
   list(db: Tx, projectId: string, kind: StoredKind, order: "id" | "name"): Promise<ConsumerRow[]>;
   /** Declared names per consumer, sorted. */

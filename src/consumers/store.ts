@@ -4,7 +4,7 @@
  * transaction as the consumer.
  */
 import { sql } from "kysely";
-import type { Tx } from "../store/db.js";
+import type { Dialect, Tx } from "../store/db.js";
 import { groupRows } from "../store/rows.js";
 import type { ConsumersTable } from "../store/schema.js";
 import type { FlowConfig } from "./flow-schema.js";
@@ -61,18 +61,27 @@ export async function findConsumerRow(
 }
 
 /** A consumer of a kind keyed by name in its project (an installation: its partial unique index). */
+/**
+ * A consumer by name. `lock`, on PostgreSQL, holds the row until the transaction ends: `update` for a
+ * delete that first checks what uses it, `share` for a save that names it (SQLite's write transactions
+ * already exclude each other).
+ */
 export async function findConsumerRowByName(
   db: Tx,
   where: { projectId: string; kind: StoredKind; name: string },
+  lock?: RowLock,
 ): Promise<ConsumerRow | undefined> {
-  return db
+  const q = db
     .selectFrom("consumers")
     .selectAll()
     .where("project_id", "=", where.projectId)
     .where("kind", "=", where.kind)
-    .where("name", "=", where.name)
-    .executeTakeFirst();
+    .where("name", "=", where.name);
+  if (lock?.dialect !== "postgres") return q.executeTakeFirst();
+  return (lock.mode === "update" ? q.forUpdate() : q.forShare()).executeTakeFirst();
 }
+
+export type RowLock = { dialect: Dialect; mode: "update" | "share" };
 
 export async function listConsumerRows(
   db: Tx,

@@ -45,11 +45,14 @@ type ListedRow = ShownColumns & {
   overrides?: number | boolean;
 };
 
-const toListed = (row: ListedRow): ListedSecret => ({
-  ...shownFields(row),
-  usageCount: Number(row.usage_count),
-  overrides: row.overrides === true || row.overrides === 1,
-});
+const toListed = (row: ListedRow): ListedSecret => {
+  // Added to shownFields' object rather than spread into a new one: V8 copied a spread of these 14
+  // fields on its slow path, 3 to 6 µs a row, most of a page's JS time (decision 0300).
+  const listed = shownFields(row) as ListedSecret;
+  listed.usageCount = Number(row.usage_count);
+  listed.overrides = row.overrides === true || row.overrides === 1;
+  return listed;
+};
 
 /** orgId, projectId ("" for the organization's page), archived, after, like-pattern, limit. */
 type PageArgs = [string, string, number, string, string, number];

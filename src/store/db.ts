@@ -121,12 +121,14 @@ function rowsBuiltInJs(statement: SQLite.Statement): Statement {
   let columns = statement.columns().map((c) => c.name);
   if (columns.includes("__proto__")) return statement;
   statement.raw(true);
+  let build = rowBuilder(columns);
   const toObject = (cells: unknown[]) => {
     // SQLite recompiles a statement whose table changed; its columns are read again then.
-    if (cells.length !== columns.length) columns = statement.columns().map((c) => c.name);
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < cells.length; i++) row[columns[i]!] = cells[i];
-    return row;
+    if (cells.length !== columns.length) {
+      columns = statement.columns().map((c) => c.name);
+      build = columns.includes("__proto__") ? objectOf(columns) : rowBuilder(columns);
+    }
+    return build(cells);
   };
   return {
     reader: true,
@@ -136,6 +138,31 @@ function rowsBuiltInJs(statement: SQLite.Statement): Statement {
       for (const cells of statement.iterate(...params) as IterableIterator<unknown[]>) yield toObject(cells);
     },
   } as Statement;
+}
+
+type RowBuilder = (cells: unknown[]) => Record<string, unknown>;
+
+/**
+ * A statement's row as one object literal, its column names written in as quoted keys (decision 0300):
+ * every row of the statement then gets the same hidden class at once. Assigning key after key in a loop
+ * went through V8's generic keyed store for every cell, and past about 16 keys added that way V8 may keep
+ * the object as a dictionary, which made every later read of a field slow too. The names are the
+ * statement's own column names (never data), written as JSON string literals; a literal's duplicate key
+ * keeps the first one's place and the last one's value, as assignment does. Never called for a column
+ * named `__proto__`, which a literal would take for the prototype.
+ */
+function rowBuilder(columns: string[]): RowBuilder {
+  const fields = columns.map((name, i) => `${JSON.stringify(name)}: c[${i}]`).join(", ");
+  return new Function("c", `"use strict"; return { ${fields} };`) as RowBuilder;
+}
+
+/** The same objects, key by key (a statement re-read to a `__proto__` column: never in our SQL). */
+function objectOf(columns: string[]): RowBuilder {
+  return (cells) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < cells.length; i++) row[columns[i]!] = cells[i];
+    return row;
+  };
 }
 
 /** True when a write failed on a unique index: the database, not a prior read, decides `name_taken`. */

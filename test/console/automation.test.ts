@@ -206,6 +206,8 @@ describe("the console's flows, apps and templates in Chromium", { skip, timeout:
     const form = page.getByRole("form", { name: /^Install / });
     await form.getByLabel("Installation name").fill("api");
     await form.getByLabel(/^Base URL$|^base_url$/i).fill(sink.url);
+    // The app's own Base URL field is its endpoint: no second "override" field beside it.
+    assert.equal(await form.getByLabel("Base URL override").count(), 0);
     await form.getByRole("combobox", { name: /\(secret\)/ }).fill("BEARER");
     await page.getByRole("option", { name: "BEARER_KEY" }).click();
     await form.getByText("secrets.BEARER_KEY").waitFor();

@@ -133,6 +133,14 @@ export function AppsTab(props: { scope: ProjectScope }) {
 }
 
 /** The secret named by a field's `secrets.NAME` expression (or `secrets.NAME.part` of a typed one), if any. */
+/**
+ * An app whose own fields name its endpoint (the generic HTTP apps' `base_url`): the installation's
+ * "Base URL override" would only repeat that field, so the form shows it only when one is already set.
+ */
+function ownsBaseUrl(app: App): boolean {
+  return app.fields.some((f) => f.key === "base_url");
+}
+
 function pickedSecret(v: Str | undefined): string | null {
   if (!isExpr(v ?? null)) return null;
   const part = String.raw`(?:\s*(?:\.\s*[\w$]+|\[\s*["'][\w-]+["']\s*\]))*`;
@@ -232,12 +240,14 @@ function InstallForm(props: {
           />
         ),
       )}
-      <Field
-        label="Base URL override"
-        value={baseUrl}
-        onChange={(e) => setBaseUrl(e.target.value)}
-        hint="Leave empty for the service's own API; set it for a proxy or a local server."
-      />
+      {ownsBaseUrl(app) && baseUrl === "" ? null : (
+        <Field
+          label="Base URL override"
+          value={baseUrl}
+          onChange={(e) => setBaseUrl(e.target.value)}
+          hint="Leave empty for the service's own API; set it for a proxy or a local server."
+        />
+      )}
       <Field
         label="Timeout (ms)"
         type="number"

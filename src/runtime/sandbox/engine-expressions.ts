@@ -10,6 +10,12 @@
  * after any job that failed as a whole, and every RUNTIME_JOBS jobs, which collects the cycles freed
  * contexts leave. A dirty instance (leftover promise jobs, an allocation that failed at the cap, an
  * abort) is dropped whole, as for every other job.
+ *
+ * One exception (decision 0310): a lean job whose every source the worker itself judges simple
+ * (simple.ts) runs in a context kept for its organization and those exact sources. A simple expression
+ * cannot assign, define or call anything it chooses, so it leaves nothing behind in the context: the
+ * next such job gets the same context with its own scope, and the scope's globals are cleared after each
+ * job. This spares the context's creation and freeing, most of a small job's cost.
  */
 import {
   DefaultIntrinsics,
@@ -26,15 +32,23 @@ import {
   DESCRIBE_SOURCE,
   type ExpressionItem,
   FULL_SETUP_SOURCE,
+  KEPT_LOOP_SOURCE,
   SETUP_FILENAME,
   SETUP_SOURCE,
 } from "./expression-setup.js";
 import { WEB_HELPERS_SOURCE } from "./prelude.js";
+import { functionForm } from "./simple.js";
 import { type ExpressionsJob, MAX_OUTPUT_CHARS } from "./types.js";
 
 const MiB = 1024 * 1024;
 /** Jobs a kept runtime serves before it is freed and replaced. */
 export const RUNTIME_JOBS = 64;
+/** Contexts a runtime keeps for simple jobs (decision 0310); past it the least recently used is freed. */
+export const KEPT_CONTEXTS = 16;
+/** Keys remembered from a first job, waiting for a second. */
+const SEEN_KEYS = 256;
+/** The globals a job's scope sets (expression-setup.ts), cleared when a kept context's job ends. */
+const SCOPE_GLOBALS = ["event", "steps", "secrets"] as const;
 /**
  * What a kept runtime may still hold once a job's context is freed. Objects in reference cycles outlive
  * their context until QuickJS collects them, which it does only when objects are made past a threshold
@@ -76,15 +90,18 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
   instance.capHit = false;
   let kept: KeptRuntime | undefined;
   let context: Prepared | undefined;
+  let reused = false;
   let result: Unfinished;
   let discard = false;
   try {
     kept = keptRuntime(instance, job.memoryMb);
     kept.current = run;
     run.runtime = kept.rt;
-    context = takeContext(kept, job.lean);
+    const key = keepKey(kept, job);
+    reused = key !== undefined;
+    context = key === undefined ? takeContext(kept, job.lean) : keptContext(run, kept, key);
     run.context = context.ctx;
-    result = evaluate(run, context, kept, job);
+    result = context.loop ? evaluateKept(run, context, kept) : evaluate(run, context, kept, job);
   } catch (error) {
     if (error instanceof RunFailure) {
       result = { ok: false, error: error.error, console: [] };
@@ -99,7 +116,7 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
     result,
     discard,
     release() {
-      const clean = !discard && release(run, kept, context, ok);
+      const clean = !discard && release(run, kept, context, ok, reused);
       if (!clean) instance.expressions = undefined;
       return clean;
     },
@@ -130,7 +147,14 @@ export function prepareExpressions(instance: Instance, memoryMb: number, lean: b
 function keptRuntime(instance: Instance, memoryMb: number): KeptRuntime {
   if (instance.expressions) return instance.expressions;
   const rt = instance.qjs.newRuntime();
-  const kept: KeptRuntime = { rt, current: undefined, jobs: 0, prepared: {} };
+  const kept: KeptRuntime = {
+    rt,
+    current: undefined,
+    jobs: 0,
+    prepared: {},
+    kept: new Map(),
+    seen: new Set(),
+  };
   instance.expressions = kept;
   // Instances are per memory budget, so the budget is the same for every job this runtime serves.
   rt.setMemoryLimit(memoryMb * MiB);
@@ -149,6 +173,76 @@ function takeContext(kept: KeptRuntime, lean: boolean): Prepared {
   const ready = kept.prepared[kind];
   kept.prepared[kind] = undefined;
   return ready ?? openContext(kept.rt, lean);
+}
+
+/**
+ * The key of the context a job may share with earlier jobs, when it is lean and every source is simple as
+ * the worker judges it (not as the job says): its organization and its sources' function forms, which
+ * the context's loop compiles. Undefined: a fresh context, which is also what a key's first job in this
+ * runtime gets, so that keys that do not come back (more flows than KEPT_CONTEXTS taking turns) cost no
+ * more than before.
+ */
+function keepKey(kept: KeptRuntime, job: ExpressionsJob): { key: string; forms: string[] } | undefined {
+  if (!job.lean || job.keepFor === undefined) return undefined;
+  const forms: string[] = [];
+  for (const source of job.sources) {
+    const form = functionForm(source);
+    if (form === null) return undefined;
+    forms.push(form);
+  }
+  const key = JSON.stringify([job.keepFor, forms]);
+  if (kept.kept.has(key)) return { key, forms };
+  if (kept.seen.has(key)) {
+    kept.seen.delete(key);
+    return { key, forms };
+  }
+  if (kept.seen.size >= SEEN_KEYS) kept.seen.delete(kept.seen.values().next().value as string);
+  kept.seen.add(key);
+  return undefined;
+}
+
+/**
+ * The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used),
+ * with its evaluation loop for the job's sources.
+ */
+function keptContext(
+  run: Run,
+  kept: KeptRuntime,
+  { key, forms }: { key: string; forms: string[] },
+): Prepared {
+  const found = kept.kept.get(key);
+  if (found) {
+    kept.kept.delete(key);
+    kept.kept.set(key, found);
+    return found;
+  }
+  const fresh = takeContext(kept, true);
+  try {
+    const { ctx } = fresh;
+    const factory = unwrap(run, ctx.evalCode(KEPT_LOOP_SOURCE, SETUP_FILENAME), "run");
+    fresh.handles.push(factory);
+    const texts = ctx.newString(JSON.stringify(forms));
+    fresh.handles.push(texts);
+    const max = ctx.newNumber(MAX_OUTPUT_CHARS);
+    fresh.handles.push(max);
+    fresh.loop = unwrap(run, ctx.callFunction(factory, ctx.undefined, fresh.setup, texts, max), "run");
+    fresh.handles.push(fresh.loop);
+  } catch (error) {
+    freeContext(fresh);
+    throw error;
+  }
+  kept.kept.set(key, fresh);
+  while (kept.kept.size > KEPT_CONTEXTS) {
+    const [oldest, context] = kept.kept.entries().next().value as [string, Prepared];
+    kept.kept.delete(oldest);
+    freeContext(context);
+  }
+  return fresh;
+}
+
+function freeContext(context: Prepared): void {
+  for (let i = context.handles.length - 1; i >= 0; i--) context.handles[i]!.dispose();
+  context.ctx.dispose();
 }
 
 /** A fresh context with SETUP compiled (and FULL_SETUP run in a full one): nothing of any job in it. */
@@ -205,6 +299,25 @@ function evaluate(run: Run, context: Prepared, kept: KeptRuntime, job: Expressio
   return { ok: true, outputJson: JSON.stringify(items), console: [] };
 }
 
+/**
+ * A kept context's job: one call of its loop, which sets the scope and describes each value as `one` and
+ * `thrown` do below. Error texts are cut and freed of secret parts here, as there.
+ */
+function evaluateKept(run: Run, context: Prepared, kept: KeptRuntime): Unfinished {
+  const { ctx } = context;
+  const job = run.job as ExpressionsJob;
+  const scope = keep(run, ctx.newString(job.scopeJson));
+  const answer = call(run, ctx, context.loop!, scope, job.keepGoing ? ctx.true : ctx.false);
+  drain({ run, rt: kept.rt });
+  if (run.instance.capHit) throw new RunFailure(runOutOfMemory(run));
+  if (ctx.typeof(answer) !== "string") throw new RunFailure(outputTooLarge());
+  const items = JSON.parse(ctx.getString(answer)) as ExpressionItem[];
+  for (const item of items) {
+    if ("error" in item) item.error = capLine(withoutSecretParts(item.error, job));
+  }
+  return { ok: true, outputJson: JSON.stringify(items), console: [] };
+}
+
 /** Evaluates one expression in the global scope and reads its value as text, JSON or what it is instead. */
 function one(
   run: Run,
@@ -237,14 +350,14 @@ function one(
 /** A string from the sandbox, once its length is known to keep the job's answer within bounds. */
 function text(run: Run, ctx: QuickJSContext, value: QuickJSHandle, size: { chars: number }): string {
   size.chars += ctx.getNumber(keep(run, ctx.getProp(value, "length")));
-  if (size.chars > MAX_OUTPUT_CHARS) {
-    throw new RunFailure({
-      code: "output_too_large",
-      message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
-    });
-  }
+  if (size.chars > MAX_OUTPUT_CHARS) throw new RunFailure(outputTooLarge());
   return ctx.getString(value);
 }
+
+const outputTooLarge = () => ({
+  code: "output_too_large" as const,
+  message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
+});
 
 /** What an expression threw: the time or memory limit ends the job; `marker` names a missing secret. */
 function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJSHandle): ExpressionItem {
@@ -262,6 +375,17 @@ function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJ
   }
   return { error: capLine(withoutSecretParts(ctx.getString(keep(run, message.value)), run.job)) };
 }
+
+/**
+ * Whether a job may have left cycles worth reading the heap for (about 30 µs). A kept context's job ran
+ * only simple expressions, which make no closures and no object that refers to itself: its only cycles
+ * are SETUP's two small closures, and its other garbage, bounded by its scope, is freed when the scope is
+ * cleared. Its heap is read only when its scope was large.
+ */
+function mayLeaveCycles(run: Run, reused: boolean): boolean {
+  return !reused || (run.job as ExpressionsJob).scopeJson.length > KEPT_SCOPE_CHECKED;
+}
+const KEPT_SCOPE_CHECKED = 64 * 1024;
 
 /**
  * The bytes the runtime's heap holds (QuickJS's count, objects in unreachable cycles included), read from
@@ -286,27 +410,28 @@ function release(
   kept: KeptRuntime | undefined,
   context: Prepared | undefined,
   ok: boolean,
+  reused: boolean,
 ): boolean {
   try {
     if (!kept || kept.rt.hasPendingJob()) return false;
     if (run.instance.capHit || run.instance.aborted) return false;
     for (let i = run.handles.length - 1; i >= 0; i--) run.handles[i]!.dispose();
-    if (context) {
-      for (let i = context.handles.length - 1; i >= 0; i--) context.handles[i]!.dispose();
-      context.ctx.dispose();
+    if (context && reused) {
+      // The job's scope, its secrets included, does not wait in the context for the next job.
+      for (const name of SCOPE_GLOBALS) context.ctx.setProp(context.ctx.global, name, context.ctx.undefined);
+    } else if (context) {
+      freeContext(context);
     }
     kept.jobs++;
     if (
       !ok ||
       run.interrupted ||
       kept.jobs >= RUNTIME_JOBS ||
-      heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb)
+      (mayLeaveCycles(run, reused) && heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb))
     ) {
       run.instance.expressions = undefined;
-      for (const ready of [kept.prepared.lean, kept.prepared.full]) {
-        if (!ready) continue;
-        for (const handle of ready.handles) handle.dispose();
-        ready.ctx.dispose();
+      for (const ready of [kept.prepared.lean, kept.prepared.full, ...kept.kept.values()]) {
+        if (ready) freeContext(ready);
       }
       kept.rt.dispose();
     }

@@ -33,7 +33,10 @@ export interface Instance {
   expressions?: KeptRuntime | undefined;
 }
 
-/** A QuickJS runtime kept across expression jobs; each job still gets a context of its own. */
+/**
+ * A QuickJS runtime kept across expression jobs. Each job gets a fresh context, but for a job of simple
+ * expressions, which may run in a context an earlier job of its organization and sources used (0310).
+ */
 export interface KeptRuntime {
   rt: QuickJSRuntime;
   /** The run in progress, whose deadline the runtime's interrupt handler checks. */
@@ -42,6 +45,13 @@ export interface KeptRuntime {
   jobs: number;
   /** Fresh contexts readied while the worker was idle, one per kind at most. */
   prepared: { lean?: Prepared | undefined; full?: Prepared | undefined };
+  /**
+   * Lean contexts kept for jobs of simple expressions, by organization and sources, least recently used
+   * first (decision 0310); freed with the runtime.
+   */
+  kept: Map<string, Prepared>;
+  /** Keys seen once in this runtime: a key gets a kept context when it comes again (decision 0310). */
+  seen: Set<string>;
 }
 
 /** A fresh context with the expressions' setup compiled; no job has used it. */
@@ -51,6 +61,8 @@ export interface Prepared {
   setup: QuickJSHandle;
   /** Freed with the context. */
   handles: QuickJSHandle[];
+  /** A kept context's evaluation loop for its sources (expression-setup.ts KEPT_LOOP_SOURCE). */
+  loop?: QuickJSHandle;
 }
 
 /** The prelude's functions, called from the host. */

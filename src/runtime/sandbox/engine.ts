@@ -64,12 +64,17 @@ export interface SandboxEngine {
   idle(): void;
 }
 
-/** Compiles the QuickJS wasm once; instances (one per memory budget) are created from it on demand. */
-export async function createSandboxEngine(): Promise<SandboxEngine> {
+/** The QuickJS wasm, compiled: instances are made from it (`createInstance`). */
+export async function compileQuickJS(): Promise<object> {
   const requireFromHere = createRequire(import.meta.url);
   const requireFromQuickJS = createRequire(requireFromHere.resolve("quickjs-emscripten"));
   const wasmPath = requireFromQuickJS.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
-  const wasmModule = await wasm.compile(await readFile(wasmPath));
+  return wasm.compile(await readFile(wasmPath));
+}
+
+/** Compiles the QuickJS wasm once; instances (one per memory budget) are created from it on demand. */
+export async function createSandboxEngine(): Promise<SandboxEngine> {
+  const wasmModule = await compileQuickJS();
   /** Least recently used first. */
   const instances = new Map<number, Instance>();
 
@@ -146,7 +151,7 @@ export async function createSandboxEngine(): Promise<SandboxEngine> {
 }
 
 /** Instantiates QuickJS in a wasm memory whose maximum is the heap budget. */
-async function createInstance(wasmModule: object, memoryMb: number): Promise<Instance> {
+export async function createInstance(wasmModule: object, memoryMb: number): Promise<Instance> {
   const maxBytes = Math.max(MODULE_INITIAL_BYTES, memoryMb * MiB + BELOW_HEAP_BYTES);
   const memory = new wasm.Memory({
     initial: MODULE_INITIAL_BYTES / WASM_PAGE_BYTES,

@@ -72,3 +72,49 @@ export type ExpressionItem =
   | { missing: string }
   /** What its value is instead of text or JSON. */
   | { not: "undefined" | "function" | "symbol" | "promise" | "json" };
+
+/**
+ * The evaluation loop of a kept context (decision 0310), compiled once when the context is kept and
+ * called with SETUP, the function forms of the job's sources as JSON (simple.ts `functionForm`) and the
+ * output bound. It compiles each form once and answers the function each job calls with its scope and
+ * `keepGoing`, which calls each expression's function and describes its value as the engine does for a
+ * fresh context, so a job is one call into the sandbox instead of several per expression. It answers the
+ * items as JSON text, or -1 when their values pass the bound. Only simple expressions run in a kept
+ * context: none can reach or change what this loop captured (`JSON.stringify`, `String`).
+ */
+export const KEPT_LOOP_SOURCE = `(function (setup, formsJson, max) {
+"use strict";
+const stringify = JSON.stringify, S = String, fns = JSON.parse(formsJson).map((0, eval)), n = fns.length;
+for (let i = 0; i < n; i++) if (typeof fns[i] !== "function") throw new TypeError("not a function form");
+function describe(e) {
+try {
+if (e !== null && typeof e === "object" && typeof e.message === "string") return (typeof e.name === "string" && e.name ? e.name + ": " : "") + e.message;
+return "Uncaught " + S(e);
+} catch (x) {
+return "Uncaught exception";
+}
+}
+return function (scope, keepGoing) {
+const held = setup(scope), marker = held[0], missing = held[1], items = [];
+let chars = 0;
+for (let i = 0; i < n; i++) {
+let item, text;
+try {
+const v = fns[i](), t = typeof v;
+if (t === "string") item = { text: text = v };
+else if (t === "number" || t === "boolean" || t === "bigint") item = { text: text = S(v) };
+else if (t !== "object") item = { not: t };
+else {
+const json = stringify(v);
+item = typeof json === "string" ? { json: text = json } : { not: "json" };
+}
+} catch (e) {
+item = e === marker ? { missing: missing() } : { error: describe(e) };
+}
+if (text !== undefined && (chars += text.length) > max) return -1;
+items.push(item);
+if (!keepGoing && text === undefined) break;
+}
+return stringify(items);
+};
+})`;

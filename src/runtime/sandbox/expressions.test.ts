@@ -9,6 +9,7 @@ import { analyzeExpression, sandboxSource } from "../../consumers/flow-analysis.
 import type { ExpressionItem } from "./expression-setup.js";
 import { evaluateEach, evaluateExpressions } from "./expressions.js";
 import { createSandboxPool, type SandboxPool, type SandboxResult } from "./index.js";
+import { isSimpleSource } from "./simple.js";
 
 let pool: SandboxPool;
 before(() => {
@@ -96,6 +97,30 @@ describe("isolation between runs on one thread", () => {
       const lean = run % 3 === 0;
       const texts = lean ? ["event.data.id"] : ["(globalThis.n = (globalThis.n || 0) + 1)"];
       assert.deepEqual(await items(texts, { lean }), [{ text: lean ? "42" : "1" }], `run ${run}`);
+    }
+  });
+
+  test("runs of the same simple expressions share a context (decision 0310), yet each sees only its own scope", async () => {
+    const texts = ["secrets.KEY", "secrets.OTHER", "event.data.id"];
+    const first = { lean: true, secrets: { KEY: "k-1", OTHER: "o-1" } };
+    assert.deepEqual(await items(texts, first), [{ text: "k-1" }, { text: "o-1" }, { text: "42" }]);
+    // The same organization and sources: the kept context, with this run's secrets only.
+    assert.deepEqual(await items(texts, { lean: true, secrets: { KEY: "k-2" } }), [
+      { text: "k-2" },
+      { missing: "OTHER" },
+      { text: "42" },
+    ]);
+    assert.deepEqual(await items(texts, { ...first, tenant: "org-b" }), [
+      { text: "k-1" },
+      { text: "o-1" },
+      { text: "42" },
+    ]);
+  });
+
+  test("a lean run whose expressions are not simple gets a fresh context, whatever the host says", async () => {
+    for (let run = 0; run < 3; run++) {
+      const counted = await items(["(globalThis.n = (globalThis.n || 0) + 1)", "event.name"], { lean: true });
+      assert.deepEqual(counted, [{ text: "1" }, { text: "order.created" }], `run ${run}`);
     }
   });
 
@@ -229,6 +254,34 @@ describe("lean and full contexts", () => {
       assert.ok(analysis.ok && analysis.simple, `${text} is simple`);
     }
     assert.deepEqual(await items(SIMPLE, { lean: true }), await items(SIMPLE, { lean: false }));
+  });
+
+  test("a kept context (decision 0310) answers every kind of item, each failure and the bounds as a fresh one", async () => {
+    const texts = [
+      "event.name",
+      "event.data.id",
+      "!event.data.id",
+      "12345678901234567890n",
+      "event.data",
+      "null",
+      "event.nothing",
+      "event.constructor",
+      "event.nothing.deeper",
+      "secrets.NOPE",
+      "[event.data.tags, secrets.KEY]",
+      "({ a: 1n })",
+    ];
+    for (const text of texts) assert.ok(isSimpleSource(sandboxSource(text)), `${text} is simple`);
+    for (const keepGoing of [true, false]) {
+      const kept = await items(texts, { lean: true, keepGoing });
+      assert.deepEqual(kept, await items(texts, { lean: false, keepGoing }), `keepGoing ${keepGoing}`);
+      assert.deepEqual(await items(texts, { lean: true, keepGoing }), kept, "and again in the kept context");
+    }
+    const big = { secrets: { KEY: "x".repeat(600_000) } };
+    for (const lean of [true, true, false]) {
+      const over = await evaluate(["secrets.KEY", "secrets.KEY"], { ...big, lean });
+      assert.equal(!over.ok && over.error.code, "output_too_large", `lean ${lean}`);
+    }
   });
 
   test("a full context has the web helpers and a console that writes nowhere; a lean one has fewer built-ins", async () => {

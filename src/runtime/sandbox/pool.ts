@@ -101,8 +101,9 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): Instrumente
           { event: scope.event ?? null, steps: scope.steps, secrets: scope.secrets },
           "the expressions' scope",
         );
+        const keepFor = lean ? { keepFor: input.tenant ?? "" } : {};
         return run(
-          { kind: "expressions", sources, keepGoing, scopeJson, lean, ...limits(input) },
+          { kind: "expressions", sources, keepGoing, scopeJson, lean, ...keepFor, ...limits(input) },
           input.tenant,
         );
       } catch (error) {

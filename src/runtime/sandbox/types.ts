@@ -134,6 +134,12 @@ export interface ExpressionsJob {
   keepGoing: boolean;
   scopeJson: string;
   lean: boolean;
+  /**
+   * The organization (the pool's tenant) of a lean job: a later lean job of the same organization with the
+   * same sources may run in this job's context, once the worker has judged every source simple itself
+   * (engine-expressions.ts, decision 0310).
+   */
+  keepFor?: string;
   timeoutMs: number;
   memoryMb: number;
 }
