@@ -7,11 +7,14 @@
  *   kept   every call names the same organization and sources: the context kept for them
  *
  * Reported: the call's round trip (mean, median, p90) and, per iteration (call + 3 requests), wall and
- * process CPU time, with the kept : fresh ratios.
+ * process CPU time, with the kept : fresh ratios. Then the floor under any call, the thread hop itself:
+ * a bare echo worker's round trip and what `postMessage` costs the sender, with the worker awake (posted
+ * again at once) and after it has slept 2 ms (as between a flow's runs).
  *
  *   npx tsx bench/expression-call.bench.ts      (or npm run bench -- expression-call)
  */
 import { loadavg } from "node:os";
+import { Worker } from "node:worker_threads";
 import { request } from "undici";
 import { createSandboxPool } from "../src/runtime/sandbox/index.js";
 import { sandboxSource } from "../src/runtime/sandbox/simple.js";
@@ -105,6 +108,44 @@ console.log(
   `kept : fresh  call mean ${(kept.mean / fresh.mean).toFixed(2)}x, iteration wall ${(kept.wall / fresh.wall).toFixed(2)}x, ` +
     `iteration CPU ${(kept.cpu / fresh.cpu).toFixed(2)}x`,
 );
+
+/** The hop alone: an echo worker, posted to at once or after it slept `sleepMs`. */
+async function hop(sleepMs: number): Promise<{ post: number[]; roundTrip: number[] }> {
+  const echo = new Worker(
+    'require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m.id))',
+    { eval: true },
+  );
+  let answered: () => void = () => {};
+  echo.on("message", () => answered());
+  const job = { kind: "expressions", sources, scopeJson: JSON.stringify(scope), lean: true, keepFor: "org" };
+  const post: number[] = [];
+  const roundTrip: number[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const back = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const t = performance.now();
+    echo.postMessage({ id: i, job });
+    const posted = performance.now();
+    await back;
+    if (i >= 200) {
+      post.push(posted - t);
+      roundTrip.push(performance.now() - t);
+    }
+    if (sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, sleepMs));
+  }
+  await echo.terminate();
+  return { post, roundTrip };
+}
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return `median ${ms(s[s.length >> 1]!)}, mean ${ms(s.reduce((x, y) => x + y, 0) / s.length)}, p90 ${ms(s[Math.floor(s.length * 0.9)]!)}`;
+};
+for (const sleepMs of [0, 2]) {
+  const h = await hop(sleepMs);
+  const when = sleepMs === 0 ? "awake" : `after ${sleepMs} ms asleep`;
+  console.log(`echo worker, ${when}: postMessage ${stats(h.post)}; round trip ${stats(h.roundTrip)}`);
+}
 
 await pool.close();
 server.close();

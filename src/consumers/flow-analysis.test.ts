@@ -51,6 +51,16 @@ describe("expression analysis (acorn)", () => {
       "globalThis.x",
       "tag`x`",
       "({ get a() { return 1 } })",
+      // Conversion functions only as a call's callee, with at most two arguments.
+      "String",
+      "({ f: String })",
+      "[event].map(String)",
+      "String(event, 1, 2)",
+      "new String(event)",
+      "String.raw`x`",
+      "Math.max(1)",
+      "String(event)(1)",
+      "JSON.stringify(event)",
     ]) {
       assert.equal(uses(code).simple, false, code);
     }
@@ -58,6 +68,9 @@ describe("expression analysis (acorn)", () => {
       "event.data.x ? steps.a.output : 'no'",
       "[1, 'a', { b: event.name }]",
       "typeof event",
+      "String(event.data.id)",
+      "encodeURIComponent(event.name) + '/' + parseInt(event.id, 10)",
+      "Number(event.x) || Boolean(steps.a)",
     ]) {
       assert.equal(uses(code).simple, true, code);
     }

@@ -58,7 +58,7 @@ export function analyzeExpression(text: string): ExpressionAnalysis {
   let usesSteps = false;
   fullAncestor(root, (node, _state, ancestors) => {
     const n = node as AnyNode;
-    if (!isSimpleNode(n)) simple = false;
+    if (!isSimpleNode(n, ancestors[ancestors.length - 2])) simple = false;
     if (n.type !== "Identifier") return;
     if (n.name === "steps") usesSteps = true;
     if (n.name !== "secrets") return;

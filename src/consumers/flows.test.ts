@@ -59,4 +59,33 @@ describe("a flow's save rules", () => {
     assert.equal(refusedSteps(alias, null, ["KEY"], "alias", names).length, 1);
     assert.equal(refusedSteps([http("a", "secrets.key")], null, ["KEY"], "alias", names).length, 0);
   });
+
+  it("a step inserting a restricted secret may convert other values by name, but not call code", () => {
+    const names = (code: string) => deps.logicSecretNames(code);
+    const step = (other: string): Step => ({
+      id: "a",
+      type: "http",
+      request: {
+        method: "POST",
+        url: { expr: "secrets.KEY" },
+        headers: { "X-Order": { expr: other } },
+        query: {},
+        body: null,
+      },
+    });
+    for (const other of [
+      "String(event.data.id)",
+      "encodeURIComponent(event.name)",
+      "parseInt(event.id, 10)",
+    ]) {
+      assert.deepEqual(refusedSteps([step(other)], null, ["KEY"], "upper_snake", names), [], other);
+    }
+    for (const other of ["Math.max(event.data.id)", "String.raw`x`", "[event].map(String)"]) {
+      const refused = refusedSteps([step(other)], null, ["KEY"], "upper_snake", names);
+      assert.match(refused[0]?.reason ?? "", /calls code/, other);
+    }
+    // Converting the restricted secret itself is computing with it.
+    const computed = refusedSteps([http("a", "String(secrets.KEY)")], null, ["KEY"], "upper_snake", names);
+    assert.equal(computed.length, 1);
+  });
 });

@@ -246,6 +246,10 @@ describe("lean and full contexts", () => {
     "steps.prev.output.n + 1",
     "+event.data.id / 0",
     "void 0",
+    // The conversion functions a simple expression may call by name (decision 0310).
+    "String(event.data.id) + Number('7') + Boolean(event.nothing)",
+    "encodeURIComponent(event.name + '/&?') + encodeURI('a b')",
+    "decodeURIComponent('%41') + decodeURI('%20') + parseInt('42px', 10) + parseFloat('1.5e1')",
   ];
 
   test("every simple expression answers the same in a lean context as in a full one", async () => {

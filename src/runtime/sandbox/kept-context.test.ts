@@ -223,6 +223,11 @@ describe("the context kept for simple expressions", () => {
         fc.tuple(tie("value"), tie("value")).map(([a, b]) => `(${a})?.[${b}]`),
         fc.tuple(tie("value"), tie("value")).map(([a, b]) => `((${a}), (${b}))`),
         tie("value").map((v) => `-(${v})`),
+        // The conversion functions a simple expression may call by name.
+        fc
+          .tuple(fc.constantFrom("String", "Number", "encodeURIComponent", "parseInt"), tie("value"))
+          .map(([f, v]) => `${f}(${v})`),
+        fc.tuple(tie("value"), tie("value")).map(([a, b]) => `parseInt(${a}, ${b})`),
       ),
     }));
 

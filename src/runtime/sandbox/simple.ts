@@ -2,7 +2,8 @@
  * The form the sandbox evaluates an expression in, and which expressions are "simple" (decision 0171):
  * nothing in them can call code the expression chooses, define a function or assign anything. A simple
  * expression reaches only `event`, `steps`, `secrets`, literals and what member reads lead to from them;
- * the only code it can make run is a built-in's, through an implicit conversion, with no arguments.
+ * the only code it can make run is a built-in's, through an implicit conversion, with no arguments, or
+ * one of the conversion functions of PURE_CALLS called by name (decision 0310).
  *
  * The save-time analysis (consumers/flow-analysis.ts) uses the same rules to mark a step's expressions
  * for a lean context; the worker judges the exact source text again (`isSimpleSource`) before a job may
@@ -10,7 +11,7 @@
  * rests on what the host says about a job.
  */
 import { type Node, parse } from "acorn";
-import { full } from "acorn-walk";
+import { fullAncestor } from "acorn-walk";
 
 export const EXPRESSION_PREFIX = '"use strict";(';
 
@@ -37,20 +38,47 @@ const SIMPLE_NODES = new Set([
 ]);
 /** The globals a simple expression may name. */
 const SIMPLE_GLOBALS = new Set(["event", "steps", "secrets", "undefined", "NaN", "Infinity"]);
+/**
+ * Global functions a simple expression may call by name, with at most two arguments: each only converts
+ * its arguments (to a string, a number or a boolean) and computes from the result, so such a call can
+ * run nothing an operator's implicit conversion could not (`String(x)` is `` `${x}` ``, `Number(x)` is
+ * `+x`). The name is allowed only as the callee: the function itself is never a value the expression has.
+ */
+const PURE_CALLS = new Set([
+  "String",
+  "Number",
+  "Boolean",
+  "parseInt",
+  "parseFloat",
+  "encodeURIComponent",
+  "encodeURI",
+  "decodeURIComponent",
+  "decodeURI",
+]);
 
 type AnyNode = Node & Record<string, unknown>;
 
 /**
  * Whether this node keeps its expression simple; its children are judged on their own. Identifiers
  * reached by a walk are references (a member's or a property's plain key is not walked), so each must
- * be one of the allowed globals.
+ * be one of the allowed globals, or a PURE_CALLS name as the callee of its `parent`.
  */
-export function isSimpleNode(node: Node): boolean {
+export function isSimpleNode(node: Node, parent?: Node): boolean {
   const n = node as AnyNode;
+  if (n.type === "CallExpression") {
+    const callee = n.callee as AnyNode;
+    const args = n.arguments as unknown[];
+    return callee.type === "Identifier" && PURE_CALLS.has(callee.name as string) && args.length <= 2;
+  }
   if (!SIMPLE_NODES.has(n.type)) return false;
   if (n.type === "UnaryExpression") return n.operator !== "delete";
   if (n.type === "Property") return n.kind === "init" && n.method !== true;
-  if (n.type === "Identifier") return SIMPLE_GLOBALS.has(n.name as string);
+  if (n.type === "Identifier") {
+    const name = n.name as string;
+    if (SIMPLE_GLOBALS.has(name)) return true;
+    const call = parent as AnyNode | undefined;
+    return call?.type === "CallExpression" && call.callee === n && PURE_CALLS.has(name);
+  }
   return true;
 }
 
@@ -103,8 +131,8 @@ function judge(source: string): boolean {
   if (body?.length !== 2 || directive?.directive !== "use strict") return false;
   if (statement?.type !== "ExpressionStatement") return false;
   let simple = true;
-  full(statement.expression as Node, (node) => {
-    if (!isSimpleNode(node)) simple = false;
+  fullAncestor(statement.expression as Node, (node, _state, ancestors) => {
+    if (!isSimpleNode(node, ancestors[ancestors.length - 2])) simple = false;
   });
   return simple;
 }
