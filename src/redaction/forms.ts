@@ -12,6 +12,7 @@
  * the occurrences of `core + tail`, without indexing both strings.
  */
 
+import { addBase64Forms, type Base64Scratch, createBase64Scratch } from "./base64.js";
 import * as percent from "./percent.js";
 
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
@@ -61,7 +62,7 @@ const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
   const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0] };
   const seen = new Set<string>();
-  const scratch: Scratch = { buffer: Buffer.alloc(256), digits: Buffer.alloc(512), tails: new Map() };
+  const scratch = createBase64Scratch();
   const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
   // A rebuild takes the kept values' strings as runs of `previous` (source 0) and computes the new
   // values' into `fresh` (source 1); the runs (source, from, to) are copied once at the end, in slices.
@@ -122,16 +123,16 @@ function joinArrays<T>(parts: T[][]): T[] {
 }
 
 /** Adds the searched strings of one value (at least 4 code points) to `table`. */
-function addForms(table: PatternTable, value: string, scratch: Scratch): void {
+function addForms(table: PatternTable, value: string, scratch: Base64Scratch): void {
   const bases = normalizations(value);
   const texts: string[] = [];
   for (const base of bases) textForms(texts, base);
   for (const base of bases) wireForms(texts, base);
   for (const form of texts) if (form.length >= MIN_VALUE_LENGTH) add(table, form, null);
   for (const base of bases) {
-    addBase64Forms(table, base, scratch, "utf8");
+    addBase64Forms(table, base, scratch, "utf8", MIN_FRAGMENT_LENGTH);
     // `btoa` takes Latin-1: a value of code points up to U+00FF has other bytes there than in UTF-8.
-    if (LATIN1_HIGH.test(base)) addBase64Forms(table, base, scratch, "latin1");
+    if (LATIN1_HIGH.test(base)) addBase64Forms(table, base, scratch, "latin1", MIN_FRAGMENT_LENGTH);
   }
   if (LINE_BREAK.test(value)) {
     // A Set: a 64 KiB key has a thousand lines, and a list would compare each form with all the others.
@@ -330,136 +331,4 @@ const SHORT_ESCAPES: Record<number, string> = {
 
 function unicodeEscape(c: number, hex: string): string {
   return "\\u" + hex[(c >> 12) & 15] + hex[(c >> 8) & 15] + hex[(c >> 4) & 15] + hex[c & 15];
-}
-
-/** Buffers for every value's base64 encodings, grown as needed, and the tail lists made so far. */
-interface Scratch {
-  buffer: Buffer;
-  /** The base64 digits of one alignment, read back as the strings searched. */
-  digits: Buffer;
-  /** Keyed by the tail's last digit and its padding (`tailKey`). */
-  tails: Map<number, readonly string[]>;
-}
-
-const BASE64_DIGITS = Buffer.from(
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-  "latin1",
-);
-
-/**
- * Writes the standard base64 of `src[from, to)`, padded, into `out`; returns its length. In JavaScript, not
- * `toString("base64")`: the searched strings are then read from the digits as flat strings, where slices of
- * the encoded string kept it alive beside each of them, and the URL-safe form is the same digits with two
- * replaced.
- */
-function base64Into(src: Uint8Array, from: number, to: number, out: Uint8Array): number {
-  let n = 0;
-  let i = from;
-  for (; i + 3 <= to; i += 3) {
-    const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
-    out[n++] = BASE64_DIGITS[v >>> 18]!;
-    out[n++] = BASE64_DIGITS[(v >>> 12) & 63]!;
-    out[n++] = BASE64_DIGITS[(v >>> 6) & 63]!;
-    out[n++] = BASE64_DIGITS[v & 63]!;
-  }
-  if (i + 1 === to) {
-    const v = src[i]! << 16;
-    out[n++] = BASE64_DIGITS[v >>> 18]!;
-    out[n++] = BASE64_DIGITS[(v >>> 12) & 63]!;
-    out[n++] = 0x3d;
-    out[n++] = 0x3d;
-  } else if (i + 2 === to) {
-    const v = (src[i]! << 16) | (src[i + 1]! << 8);
-    out[n++] = BASE64_DIGITS[v >>> 18]!;
-    out[n++] = BASE64_DIGITS[(v >>> 12) & 63]!;
-    out[n++] = BASE64_DIGITS[(v >>> 6) & 63]!;
-    out[n++] = 0x3d;
-  }
-  return n;
-}
-
-/**
- * Tail lists are few (a digit and its padding): one array per distinct list, not one per pattern.
- * `digits[from, end)` is the tail with its padding, `digits[from, unpaddedEnd)` without.
- */
-function tailsOf(
-  scratch: Scratch,
-  digits: Buffer,
-  from: number,
-  unpaddedEnd: number,
-  end: number,
-): readonly string[] {
-  // At most one digit, then at most two `=`: the digit (or 0) and the lengths identify it.
-  const key = (unpaddedEnd > from ? digits[from]! : 0) * 16 + (unpaddedEnd - from) * 4 + (end - unpaddedEnd);
-  let tails = scratch.tails.get(key);
-  if (tails === undefined) {
-    const padded = digits.toString("latin1", from, end);
-    const unpadded = digits.toString("latin1", from, unpaddedEnd);
-    // Padding alone (a core too short, searched with its last digit) has no unpadded variant to list.
-    tails = padded === unpadded || unpadded === "" ? [padded] : [padded, unpadded];
-    scratch.tails.set(key, tails);
-  }
-  return tails;
-}
-
-/**
- * Base64 of the value's bytes (UTF-8, or Latin-1 as `btoa` takes them) at byte offsets 0, 1 and 2 of a
- * 3-byte group, so the value is found wherever it sits in the encoded data: `base64("user:" + password)`
- * contains the password's core at alignment 5 mod 3. Standard and URL-safe alphabets; the tails cover the
- * end of the data, padded or not.
- */
-function addBase64Forms(table: PatternTable, s: string, scratch: Scratch, encoding: "utf8" | "latin1"): void {
-  const n = Buffer.byteLength(s, encoding);
-  if (scratch.buffer.length < n + 2) {
-    scratch.buffer = Buffer.alloc(2 * (n + 2));
-    scratch.digits = Buffer.alloc(4 * (n + 2));
-  }
-  // Two zero bytes, then the value: encoding from byte 2 - k puts the value at alignment k.
-  const framed = scratch.buffer;
-  const digits = scratch.digits;
-  framed[0] = 0;
-  framed[1] = 0;
-  framed.write(s, 2, encoding);
-  for (let k = 0; k < 3; k++) {
-    const length = base64Into(framed, 2 - k, n + 2, digits);
-    // Character i carries bits [6i, 6i + 6); the value's bits are [8k, 8k + 8n).
-    const first = Math.ceil((8 * k) / 6);
-    const coreEnd = Math.floor((8 * (k + n)) / 6);
-    const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
-    addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd);
-    // The URL-safe alphabet differs in `+` and `/` only: a second form when the digits have one.
-    let special = false;
-    for (let i = first; i < unpaddedEnd; i++) {
-      const d = digits[i]!;
-      if (d === 0x2b || d === 0x2f) {
-        special = true;
-        digits[i] = d === 0x2b ? 0x2d : 0x5f;
-      }
-    }
-    if (special) addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd);
-  }
-}
-
-/** `scratch.digits[0, length)`: base64 of the framed value; the core is [first, coreEnd), the padding starts at unpaddedEnd. */
-function addBase64Group(
-  table: PatternTable,
-  scratch: Scratch,
-  length: number,
-  first: number,
-  coreEnd: number,
-  unpaddedEnd: number,
-): void {
-  const digits = scratch.digits;
-  if (coreEnd - first >= MIN_FRAGMENT_LENGTH) {
-    const tails = coreEnd === length ? null : tailsOf(scratch, digits, coreEnd, unpaddedEnd, length);
-    add(table, digits.toString("latin1", first, coreEnd), tails);
-    return;
-  }
-  // The core alone is too short to search; the ending forms may still be long enough.
-  if (unpaddedEnd - first >= MIN_FRAGMENT_LENGTH) {
-    const tails = length === unpaddedEnd ? null : tailsOf(scratch, digits, unpaddedEnd, unpaddedEnd, length);
-    add(table, digits.toString("latin1", first, unpaddedEnd), tails);
-  } else if (length - first >= MIN_FRAGMENT_LENGTH) {
-    add(table, digits.toString("latin1", first, length), null);
-  }
 }
