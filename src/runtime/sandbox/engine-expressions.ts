@@ -303,9 +303,8 @@ function evaluate(run: Run, context: Prepared, kept: KeptRuntime, job: Expressio
     const item = one(run, ctx, captured, source, size);
     // A thrown text or a missing name counts toward the bound as a value does.
     const told = "error" in item ? item.error : "missing" in item ? item.missing : undefined;
-    if (told !== undefined && (size.chars += told.length) > MAX_OUTPUT_CHARS) {
-      throw new RunFailure(outputTooLarge());
-    }
+    size.chars += told?.length ?? 0;
+    if (size.chars > MAX_OUTPUT_CHARS) throw new RunFailure(outputTooLarge());
     items.push(item);
     if (!job.keepGoing && !("text" in item || "json" in item)) break;
   }

@@ -300,6 +300,7 @@ describe("lean and full contexts", () => {
   });
 
   test("a missing secret's computed name counts toward the output bound", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
     const huge = "secrets[`${({ toString: [].join, length: 2000000 })}`]";
     for (const lean of [true, true, true, false]) {
       const over = await evaluate([huge], { lean });
