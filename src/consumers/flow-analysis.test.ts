@@ -61,6 +61,14 @@ describe("expression analysis (acorn)", () => {
       "Math.max(1)",
       "String(event)(1)",
       "JSON.stringify(event)",
+      // JSON.stringify calls a toJSON with its key: with Function there, the key would run as code.
+      "({ toJSON: 1 })",
+      '({ "toJSON": event })',
+      `({ "}), (globalThis.pwn = 1), (function () {": { toJSON: event.constructor.constructor } })`,
+      // Computed keys are never simple.
+      '({ ["a"]: 1 })',
+      "({ [`k`]: 1 })",
+      "({ [event.name]: 1 })",
     ]) {
       assert.equal(uses(code).simple, false, code);
     }

@@ -80,7 +80,8 @@ describe("a flow's save rules", () => {
     ]) {
       assert.deepEqual(refusedSteps([step(other)], null, ["KEY"], "upper_snake", names), [], other);
     }
-    for (const other of ["Math.max(event.data.id)", "String.raw`x`", "[event].map(String)"]) {
+    const toJsonRoute = `({ "}), (globalThis.pwn = 1), (function () {": { toJSON: event.constructor.constructor } })`;
+    for (const other of ["Math.max(event.data.id)", "String.raw`x`", "[event].map(String)", toJsonRoute]) {
       const refused = refusedSteps([step(other)], null, ["KEY"], "upper_snake", names);
       assert.match(refused[0]?.reason ?? "", /calls code/, other);
     }

@@ -82,12 +82,12 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
 
   /**
    * The installations a flow's `app` steps name, looked up inside the saving transaction and held there
-   * (a share lock on PostgreSQL): one deleted meanwhile is refused as the check before the transaction
+   * (a key-share lock on PostgreSQL): one deleted meanwhile is refused as the check before the transaction
    * refuses it, and a delete that comes after waits for this save, then finds the flow (decision 0255).
    */
   async function holdInstallations(tx: Tx, t: ProjectTarget, input: ConsumerInput): Promise<void> {
     if (input.kind !== "flow") return;
-    const lock = { dialect: store.dialect, mode: "share" } as const;
+    const lock = { dialect: store.dialect, mode: "keyShare" } as const;
     const problems: FieldProblem[] = [];
     for (const [i, step] of input.steps.entries()) {
       if (step.type !== "app") continue;

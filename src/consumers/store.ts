@@ -63,8 +63,9 @@ export async function findConsumerRow(
 /** A consumer of a kind keyed by name in its project (an installation: its partial unique index). */
 /**
  * A consumer by name. `lock`, on PostgreSQL, holds the row until the transaction ends: `update` for a
- * delete that first checks what uses it, `share` for a save that names it (SQLite's write transactions
- * already exclude each other).
+ * delete that first checks what uses it, `keyShare` for a save that names it (it waits for a delete, and
+ * a delete waits for it; an ordinary update of the row does not). SQLite's write transactions already
+ * exclude each other.
  */
 export async function findConsumerRowByName(
   db: Tx,
@@ -78,10 +79,10 @@ export async function findConsumerRowByName(
     .where("kind", "=", where.kind)
     .where("name", "=", where.name);
   if (lock?.dialect !== "postgres") return q.executeTakeFirst();
-  return (lock.mode === "update" ? q.forUpdate() : q.forShare()).executeTakeFirst();
+  return (lock.mode === "update" ? q.forUpdate() : q.forKeyShare()).executeTakeFirst();
 }
 
-export type RowLock = { dialect: Dialect; mode: "update" | "share" };
+export type RowLock = { dialect: Dialect; mode: "update" | "keyShare" };
 
 export async function listConsumerRows(
   db: Tx,

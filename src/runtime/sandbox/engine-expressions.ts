@@ -33,6 +33,7 @@ import {
   type ExpressionItem,
   FULL_SETUP_SOURCE,
   KEPT_LOOP_SOURCE,
+  LEAN_GUARD_SOURCE,
   SETUP_FILENAME,
   SETUP_SOURCE,
 } from "./expression-setup.js";
@@ -98,8 +99,9 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
     kept.current = run;
     run.runtime = kept.rt;
     const key = keepKey(kept, job);
-    reused = key !== undefined;
-    context = key === undefined ? takeContext(kept, job.lean) : keptContext(run, kept, key);
+    const keptOne = key === undefined ? undefined : keptContext(run, kept, key);
+    reused = keptOne !== undefined;
+    context = keptOne ?? takeContext(kept, job.lean);
     run.context = context.ctx;
     result = context.loop ? evaluateKept(run, context, kept) : evaluate(run, context, kept, job);
   } catch (error) {
@@ -154,6 +156,7 @@ function keptRuntime(instance: Instance, memoryMb: number): KeptRuntime {
     prepared: {},
     kept: new Map(),
     seen: new Set(),
+    refused: new Set(),
   };
   instance.expressions = kept;
   // Instances are per memory budget, so the budget is the same for every job this runtime serves.
@@ -192,6 +195,7 @@ function keepKey(kept: KeptRuntime, job: ExpressionsJob): { key: string; forms: 
   }
   const key = JSON.stringify([job.keepFor, forms]);
   if (kept.kept.has(key)) return { key, forms };
+  if (kept.refused.has(key)) return undefined;
   if (kept.seen.has(key)) {
     kept.seen.delete(key);
     return { key, forms };
@@ -203,13 +207,15 @@ function keepKey(kept: KeptRuntime, job: ExpressionsJob): { key: string; forms: 
 
 /**
  * The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used),
- * with its evaluation loop for the job's sources.
+ * with its evaluation loop for the job's sources. Undefined when the loop cannot be built (sources nested
+ * so deep that compiling them as functions overflows QuickJS's stack): the job then runs in a fresh
+ * context as before, and the key is not tried again in this runtime.
  */
 function keptContext(
   run: Run,
   kept: KeptRuntime,
   { key, forms }: { key: string; forms: string[] },
-): Prepared {
+): Prepared | undefined {
   const found = kept.kept.get(key);
   if (found) {
     kept.kept.delete(key);
@@ -229,7 +235,11 @@ function keptContext(
     fresh.handles.push(fresh.loop);
   } catch (error) {
     freeContext(fresh);
-    throw error;
+    const limit = run.interrupted || run.instance.capHit || run.instance.aborted;
+    if (!(error instanceof RunFailure) || limit) throw error;
+    if (kept.refused.size >= SEEN_KEYS) kept.refused.clear();
+    kept.refused.add(key);
+    return undefined;
   }
   kept.kept.set(key, fresh);
   while (kept.kept.size > KEPT_CONTEXTS) {
@@ -258,6 +268,7 @@ function openContext(rt: QuickJSRuntime, lean: boolean): Prepared {
     return result.value;
   };
   try {
+    if (lean) held(ctx.evalCode(LEAN_GUARD_SOURCE, SETUP_FILENAME));
     if (!lean) {
       const full = held(ctx.evalCode(FULL_SETUP_SOURCE, SETUP_FILENAME));
       const web = ctx.newString(WEB_HELPERS_SOURCE);
@@ -290,6 +301,10 @@ function evaluate(run: Run, context: Prepared, kept: KeptRuntime, job: Expressio
   const size = { chars: 0 };
   for (const source of job.sources) {
     const item = one(run, ctx, captured, source, size);
+    // A thrown text or a missing name counts toward the bound as a value does.
+    const told = "error" in item ? item.error : "missing" in item ? item.missing : undefined;
+    size.chars += told?.length ?? 0;
+    if (size.chars > MAX_OUTPUT_CHARS) throw new RunFailure(outputTooLarge());
     items.push(item);
     if (!job.keepGoing && !("text" in item || "json" in item)) break;
   }
@@ -377,17 +392,6 @@ function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJ
 }
 
 /**
- * Whether a job may have left cycles worth reading the heap for (about 30 µs). A kept context's job ran
- * only simple expressions, which make no closures and no object that refers to itself: its only cycles
- * are SETUP's two small closures, and its other garbage, bounded by its scope, is freed when the scope is
- * cleared. Its heap is read only when its scope was large.
- */
-function mayLeaveCycles(run: Run, reused: boolean): boolean {
-  return !reused || (run.job as ExpressionsJob).scopeJson.length > KEPT_SCOPE_CHECKED;
-}
-const KEPT_SCOPE_CHECKED = 64 * 1024;
-
-/**
  * The bytes the runtime's heap holds (QuickJS's count, objects in unreachable cycles included), read from
  * its memory report: the only measure quickjs-emscripten offers without a context of the runtime's own.
  */
@@ -427,7 +431,7 @@ function release(
       !ok ||
       run.interrupted ||
       kept.jobs >= RUNTIME_JOBS ||
-      (mayLeaveCycles(run, reused) && heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb))
+      heapInUse(kept.rt) > leftoverBytes(run.job.memoryMb)
     ) {
       run.instance.expressions = undefined;
       for (const ready of [kept.prepared.lean, kept.prepared.full, ...kept.kept.values()]) {

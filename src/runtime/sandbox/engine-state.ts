@@ -52,6 +52,8 @@ export interface KeptRuntime {
   kept: Map<string, Prepared>;
   /** Keys seen once in this runtime: a key gets a kept context when it comes again (decision 0310). */
   seen: Set<string>;
+  /** Keys whose kept context could not be made (engine-expressions.ts `keptContext`): fresh ones. */
+  refused: Set<string>;
 }
 
 /** A fresh context with the expressions' setup compiled; no job has used it. */

@@ -30,6 +30,15 @@ throw marker;
 return [marker, function () { return missing; }, JSON.stringify, String];
 })`;
 
+/**
+ * Run first in every lean context (decision 0310): `Function` is out of reach. A simple expression could
+ * otherwise reach it by member reads (`event.constructor.constructor`), and one implicit call of it with
+ * an argument of the expression's choosing compiles that argument as code. The analysis refuses every
+ * such call it knows of (`toJSON` keys); this closes the route itself, so a call it does not know of
+ * finds no `Function` at the end. A function's `constructor` reads `undefined` in a lean context.
+ */
+export const LEAN_GUARD_SOURCE = `Object.defineProperty(Function.prototype, "constructor", { value: undefined, writable: false, enumerable: false, configurable: false }); undefined`;
+
 export const FULL_SETUP_SOURCE = `(function (web) {
 "use strict";
 const g = globalThis, define = Object.defineProperty, quiet = function () {};
@@ -79,7 +88,7 @@ export type ExpressionItem =
  * output bound. It compiles each form once and answers the function each job calls with its scope and
  * `keepGoing`, which calls each expression's function and describes its value as the engine does for a
  * fresh context, so a job is one call into the sandbox instead of several per expression. It answers the
- * items as JSON text, or -1 when their values pass the bound. Only simple expressions run in a kept
+ * items as JSON text, or -1 when their texts (values, errors and missing names) pass the bound. Only simple expressions run in a kept
  * context: none can reach or change what this loop captured (`JSON.stringify`, `String`).
  */
 export const KEPT_LOOP_SOURCE = `(function (setup, formsJson, max) {
@@ -111,7 +120,8 @@ item = typeof json === "string" ? { json: text = json } : { not: "json" };
 } catch (e) {
 item = e === marker ? { missing: missing() } : { error: describe(e) };
 }
-if (text !== undefined && (chars += text.length) > max) return -1;
+const told = text !== undefined ? text : item.error !== undefined ? item.error : item.missing;
+if (told !== undefined && (chars += told.length) > max) return -1;
 items.push(item);
 if (!keepGoing && text === undefined) break;
 }

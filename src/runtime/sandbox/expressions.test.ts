@@ -288,6 +288,26 @@ describe("lean and full contexts", () => {
     }
   });
 
+  test("a lean context has no Function: the toJSON route found in review (decision 0310) compiles nothing", async () => {
+    // Not simple (a toJSON key), but a host could still ask for a lean context: Function is out of reach.
+    const route = `({ "}), (globalThis.pwn = 1), (function () {": { toJSON: event.constructor.constructor } })`;
+    const lean = await items([route, "typeof pwn", "typeof event.constructor.constructor"], { lean: true });
+    assert.deepEqual(lean.slice(1), [{ text: "undefined" }, { text: "undefined" }]);
+    // A full context has Function (code may call it): there the key does run, in that job's own context.
+    const full = await items([route, "typeof pwn"], { lean: false });
+    assert.deepEqual(full[1], { text: "number" });
+    assert.deepEqual(await items(["typeof pwn"], { lean: false }), [{ text: "undefined" }]);
+  });
+
+  test("a missing secret's computed name counts toward the output bound", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: sandbox source text
+    const huge = "secrets[`${({ toString: [].join, length: 2000000 })}`]";
+    for (const lean of [true, true, true, false]) {
+      const over = await evaluate([huge], { lean });
+      assert.equal(!over.ok && over.error.code, "output_too_large", `lean ${lean}`);
+    }
+  });
+
   test("a full context has the web helpers and a console that writes nowhere; a lean one has fewer built-ins", async () => {
     const texts: Record<string, string> = {
       "btoa('user:' + secrets.KEY)": "dXNlcjprLTE=",

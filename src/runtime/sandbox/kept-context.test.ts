@@ -126,6 +126,12 @@ describe("the context kept for simple expressions", () => {
   });
 
   test("an expression that is not simple is never run in a kept context", () => {
+    // The route found in review: JSON.stringify would call Function with the key as its source text.
+    const route = `({ "}), (globalThis.pwn = 1), (function () {": { toJSON: event.constructor.constructor } })`;
+    assert.equal(isSimpleSource(sandboxSource(route)), false);
+    const count = keptContexts().length;
+    for (let i = 0; i < 3; i++) run(job([route, "event.name"], "org-a"));
+    assert.equal(keptContexts().length, count);
     const before = keptContexts().length;
     assert.deepEqual(run(job(["(globalThis.n = (globalThis.n || 0) + 1)"], "org-a")), [{ text: "1" }]);
     assert.deepEqual(run(job(["(globalThis.n = (globalThis.n || 0) + 1)"], "org-a")), [{ text: "1" }]);

@@ -72,7 +72,7 @@ export function isSimpleNode(node: Node, parent?: Node): boolean {
   }
   if (!SIMPLE_NODES.has(n.type)) return false;
   if (n.type === "UnaryExpression") return n.operator !== "delete";
-  if (n.type === "Property") return n.kind === "init" && n.method !== true;
+  if (n.type === "Property") return simpleProperty(n);
   if (n.type === "Identifier") {
     const name = n.name as string;
     if (SIMPLE_GLOBALS.has(name)) return true;
@@ -80,6 +80,20 @@ export function isSimpleNode(node: Node, parent?: Node): boolean {
     return call?.type === "CallExpression" && call.callee === n && PURE_CALLS.has(name);
   }
   return true;
+}
+
+/**
+ * A property of an object literal: a plain value (no getter, setter or method) under a key written out,
+ * never computed, and never `toJSON`. `JSON.stringify` calls a value's `toJSON` with the property's key as
+ * its argument: the one implicit call that passes an argument the expression chooses. With `Function`
+ * as the `toJSON` (reached as `event.constructor.constructor`), QuickJS would compile the key as source
+ * text: code run by an expression with no call in it (found in review, decision 0310).
+ */
+function simpleProperty(n: AnyNode): boolean {
+  if (n.kind !== "init" || n.method === true || n.computed === true) return false;
+  const key = n.key as AnyNode;
+  const name = key.type === "Identifier" ? key.name : key.value;
+  return name !== "toJSON";
 }
 
 /**
