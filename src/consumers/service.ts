@@ -80,32 +80,6 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       if (input.kind === "template") checkTypedParts(input, refs, t.access.org.namingPolicy);
     });
 
-  /**
-   * The installations a flow's `app` steps name, looked up inside the saving transaction and held there
-   * (a key-share lock on PostgreSQL): one deleted meanwhile is refused as the check before the transaction
-   * refuses it, and a delete that comes after waits for this save, then finds the flow (decision 0255).
-   */
-  async function holdInstallations(tx: Tx, t: ProjectTarget, input: ConsumerInput): Promise<void> {
-    if (input.kind !== "flow") return;
-    const lock = { dialect: store.dialect, mode: "keyShare" } as const;
-    const problems: FieldProblem[] = [];
-    for (const [i, step] of input.steps.entries()) {
-      if (step.type !== "app") continue;
-      const where = { projectId: t.project.id, kind: "installation" as const, name: step.installation };
-      if (!(await findConsumerRowByName(tx, where, lock))) {
-        problems.push({
-          field: `body.steps.${i}.installation`,
-          message: "no such installation in the project",
-        });
-      }
-    }
-    if (problems.length > 0) {
-      throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
-        fields: problems,
-      });
-    }
-  }
-
   /** The entry's target: the consumer as saved. */
   const named = (c: Consumer) => ({ type: c.kind, id: c.id, name: c.name });
 
@@ -135,7 +109,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const row = { id, org_id: t.access.org.id, project_id: t.project.id, kind: input.kind };
       const consumer = await change(t, { action: "consumer.create", target }, async (tx) => {
         const refs = await resolveDeclared(tx, t, input);
-        await holdInstallations(tx, t, input);
+        await holdInstallations(store, tx, t, input);
         await consumerRecords.insert(
           tx,
           { ...row, ...rowFields(input), created_at: at, updated_at: at },
@@ -162,7 +136,7 @@ export function createConsumersService(deps: ConsumersDeps): ConsumersService {
       const consumer = await change(t, { action: "consumer.update", target }, async (tx) => {
         const before = await loadOne(tx, t, input.kind, id);
         const refs = await resolveDeclared(tx, t, input);
-        await holdInstallations(tx, t, input);
+        await holdInstallations(store, tx, t, input);
         await consumerRecords.update(tx, id, { ...rowFields(input), updated_at: nowIso() }, refs);
         const saved = await loadOne(tx, t, input.kind, id);
         const details = {
@@ -234,4 +208,35 @@ export function toView(consumer: Consumer): ConsumerView {
 /** Ids reach messages only when they look like ids. */
 function safeId(id: string): string {
   return /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : "(invalid id)";
+}
+
+/**
+ * The installations a flow's `app` steps name, looked up inside the saving transaction and held there
+ * (a key-share lock on PostgreSQL): one deleted meanwhile is refused as the check before the transaction
+ * refuses it, and a delete that comes after waits for this save, then finds the flow (decision 0255).
+ */
+async function holdInstallations(
+  store: Store,
+  tx: Tx,
+  t: ProjectTarget,
+  input: ConsumerInput,
+): Promise<void> {
+  if (input.kind !== "flow") return;
+  const lock = { dialect: store.dialect, mode: "keyShare" } as const;
+  const problems: FieldProblem[] = [];
+  for (const [i, step] of input.steps.entries()) {
+    if (step.type !== "app") continue;
+    const where = { projectId: t.project.id, kind: "installation" as const, name: step.installation };
+    if (!(await findConsumerRowByName(tx, where, lock))) {
+      problems.push({
+        field: `body.steps.${i}.installation`,
+        message: "no such installation in the project",
+      });
+    }
+  }
+  if (problems.length > 0) {
+    throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
+      fields: problems,
+    });
+  }
 }

@@ -694,53 +694,7 @@ function placeCells(
   const cellBits = Math.max(4, Math.ceil(Math.log2(count + 1)));
   const cellShift = 32 - cellBits;
   const start = new Int32Array((1 << cellBits) + 1);
-  let cells = new Int32Array(4 * count);
-  // Two stable counting sorts: by the top PART_BITS bits of the bucket into partitions, then each
-  // partition (a few thousand entries, in cache) by its buckets. One sort over all 2^cellBits buckets
-  // counted and wrote at random over arrays of some MiB, a cache and TLB miss per entry: most of the
-  // placement of a printable or non-ASCII set's million entries.
-  const partBits = Math.min(cellBits, PART_BITS);
-  const partShift = 32 - partBits;
-  const part = new Int32Array((1 << partBits) + 1);
-  for (let e = 0; e < count; e++) part[(Math.imul(gram[e]!, GOLDEN) >>> partShift) + 1]!++;
-  for (let p = 1; p < part.length; p++) part[p]! += part[p - 1]!;
-  const cursor = part.slice(0, 1 << partBits);
-  for (let e = 0; e < count; e++) {
-    const k = cursor[Math.imul(gram[e]!, GOLDEN) >>> partShift]!++ << 2;
-    cells[k] = gram[e]!;
-    cells[k + 1] = offset[e]!;
-    cells[k + 2] = head[pattern[e]!]!;
-    cells[k + 3] = e + 1;
-  }
-  const fineBits = cellBits - partBits;
-  const local = new Int32Array((1 << fineBits) + 1);
-  let scratch = EMPTY;
-  for (let p = 0; p < 1 << partBits; p++) {
-    const lo = part[p]!;
-    const hi = part[p + 1]!;
-    const b0 = p << fineBits;
-    if (hi === lo) {
-      start.fill(lo, b0, b0 + (1 << fineBits));
-      continue;
-    }
-    if (scratch.length < (hi - lo) << 2) scratch = new Int32Array(Math.max(1024, 2 * ((hi - lo) << 2)));
-    scratch.set(cells.subarray(lo << 2, hi << 2));
-    local.fill(0);
-    const n = hi - lo;
-    for (let r = 0; r < n; r++) local[(Math.imul(scratch[r << 2]!, GOLDEN) >>> cellShift) - b0 + 1]!++;
-    local[0] = lo;
-    for (let i = 1; i < local.length; i++) local[i]! += local[i - 1]!;
-    start.set(local.subarray(0, 1 << fineBits), b0);
-    for (let r = 0; r < n; r++) {
-      const x = r << 2;
-      const k = local[(Math.imul(scratch[x]!, GOLDEN) >>> cellShift) - b0]!++ << 2;
-      cells[k] = scratch[x]!;
-      cells[k + 1] = scratch[x + 1]!;
-      cells[k + 2] = scratch[x + 2]!;
-      cells[k + 3] = scratch[x + 3]!;
-    }
-  }
-  start[1 << cellBits] = count;
+  let cells = sortCells(gram, offset, pattern, head, cellBits, start);
   // Entries processed in ascending order, each new member put first: a group's chain lists its
   // entries from the last one, as the chains always did.
   const memberNext = new Int32Array(count);
@@ -808,6 +762,70 @@ function placeCells(
   // Many shared groups leave the tail unused: copied to size when that saves an eighth or more.
   if (8 * groups < 7 * count) cells = cells.slice(0, 4 * groups);
   return { cells, start, cellShift, memberNext, groups };
+}
+
+/**
+ * placeCells' entries as cells (gram, offset, head, entry + 1), sorted by bucket: `start[b]` is set to
+ * bucket b's first cell. Stable, so a gram's entries keep their order.
+ */
+function sortCells(
+  gram: Int32Array,
+  offset: Int32Array,
+  pattern: Int32Array,
+  head: Int32Array,
+  cellBits: number,
+  start: Int32Array,
+): Int32Array {
+  const count = gram.length;
+  const cellShift = 32 - cellBits;
+  const cells = new Int32Array(4 * count);
+  // Two stable counting sorts: by the top PART_BITS bits of the bucket into partitions, then each
+  // partition (a few thousand entries, in cache) by its buckets. One sort over all 2^cellBits buckets
+  // counted and wrote at random over arrays of some MiB, a cache and TLB miss per entry: most of the
+  // placement of a printable or non-ASCII set's million entries.
+  const partBits = Math.min(cellBits, PART_BITS);
+  const partShift = 32 - partBits;
+  const part = new Int32Array((1 << partBits) + 1);
+  for (let e = 0; e < count; e++) part[(Math.imul(gram[e]!, GOLDEN) >>> partShift) + 1]!++;
+  for (let p = 1; p < part.length; p++) part[p]! += part[p - 1]!;
+  const cursor = part.slice(0, 1 << partBits);
+  for (let e = 0; e < count; e++) {
+    const k = cursor[Math.imul(gram[e]!, GOLDEN) >>> partShift]!++ << 2;
+    cells[k] = gram[e]!;
+    cells[k + 1] = offset[e]!;
+    cells[k + 2] = head[pattern[e]!]!;
+    cells[k + 3] = e + 1;
+  }
+  const fineBits = cellBits - partBits;
+  const local = new Int32Array((1 << fineBits) + 1);
+  let scratch = EMPTY;
+  for (let p = 0; p < 1 << partBits; p++) {
+    const lo = part[p]!;
+    const hi = part[p + 1]!;
+    const b0 = p << fineBits;
+    if (hi === lo) {
+      start.fill(lo, b0, b0 + (1 << fineBits));
+      continue;
+    }
+    if (scratch.length < (hi - lo) << 2) scratch = new Int32Array(Math.max(1024, 2 * ((hi - lo) << 2)));
+    scratch.set(cells.subarray(lo << 2, hi << 2));
+    local.fill(0);
+    const n = hi - lo;
+    for (let r = 0; r < n; r++) local[(Math.imul(scratch[r << 2]!, GOLDEN) >>> cellShift) - b0 + 1]!++;
+    local[0] = lo;
+    for (let i = 1; i < local.length; i++) local[i]! += local[i - 1]!;
+    start.set(local.subarray(0, 1 << fineBits), b0);
+    for (let r = 0; r < n; r++) {
+      const x = r << 2;
+      const k = local[(Math.imul(scratch[x]!, GOLDEN) >>> cellShift) - b0]!++ << 2;
+      cells[k] = scratch[x]!;
+      cells[k + 1] = scratch[x + 1]!;
+      cells[k + 2] = scratch[x + 2]!;
+      cells[k + 3] = scratch[x + 3]!;
+    }
+  }
+  start[1 << cellBits] = count;
+  return cells;
 }
 
 function buildShortTier(entries: Entries, head: Int32Array, ids: number[]): ShortTier {

@@ -24,30 +24,34 @@ import {
   type QuickJSHandle,
   type QuickJSRuntime,
 } from "quickjs-emscripten";
-import { capLine, withoutSecretParts } from "./engine-messages.js";
+import { evaluateKept, freeContext, keepKey, keptContext } from "./engine-kept.js";
+import { capLine, outputTooLarge, withoutSecretParts } from "./engine-messages.js";
 import { drain, EXPRESSION_FILENAME, QUICKJS_STACK_BYTES } from "./engine-run.js";
 import type { Instance, KeptRuntime, Prepared, Run, Unfinished } from "./engine-state.js";
-import { hostFailure, keep, newRun, RunFailure, runOutOfMemory, runTimeout, unwrap } from "./engine-state.js";
+import {
+  call,
+  hostFailure,
+  keep,
+  newRun,
+  RunFailure,
+  runOutOfMemory,
+  runTimeout,
+  unwrap,
+} from "./engine-state.js";
 import {
   DESCRIBE_SOURCE,
   type ExpressionItem,
   FULL_SETUP_SOURCE,
-  KEPT_LOOP_SOURCE,
   LEAN_GUARD_SOURCE,
   SETUP_FILENAME,
   SETUP_SOURCE,
 } from "./expression-setup.js";
 import { WEB_HELPERS_SOURCE } from "./prelude.js";
-import { functionForm } from "./simple.js";
 import { type ExpressionsJob, MAX_OUTPUT_CHARS } from "./types.js";
 
 const MiB = 1024 * 1024;
 /** Jobs a kept runtime serves before it is freed and replaced. */
 export const RUNTIME_JOBS = 64;
-/** Contexts a runtime keeps for simple jobs (decision 0310); past it the least recently used is freed. */
-export const KEPT_CONTEXTS = 16;
-/** Keys remembered from a first job, waiting for a second. */
-const SEEN_KEYS = 256;
 /** The globals a job's scope sets (expression-setup.ts), cleared when a kept context's job ends. */
 const SCOPE_GLOBALS = ["event", "steps", "secrets"] as const;
 /**
@@ -95,15 +99,17 @@ export function runExpressions(instance: Instance, job: ExpressionsJob): Express
   let result: Unfinished;
   let discard = false;
   try {
-    kept = keptRuntime(instance, job.memoryMb);
-    kept.current = run;
-    run.runtime = kept.rt;
-    const key = keepKey(kept, job);
-    const keptOne = key === undefined ? undefined : keptContext(run, kept, key);
+    const runtime = keptRuntime(instance, job.memoryMb);
+    kept = runtime;
+    runtime.current = run;
+    run.runtime = runtime.rt;
+    const key = keepKey(runtime, job);
+    const fresh = () => takeContext(runtime, true);
+    const keptOne = key === undefined ? undefined : keptContext(run, runtime, key, fresh);
     reused = keptOne !== undefined;
-    context = keptOne ?? takeContext(kept, job.lean);
+    context = keptOne ?? takeContext(runtime, job.lean);
     run.context = context.ctx;
-    result = context.loop ? evaluateKept(run, context, kept) : evaluate(run, context, kept, job);
+    result = context.loop ? evaluateKept(run, context, runtime) : evaluate(run, context, runtime, job);
   } catch (error) {
     if (error instanceof RunFailure) {
       result = { ok: false, error: error.error, console: [] };
@@ -178,83 +184,6 @@ function takeContext(kept: KeptRuntime, lean: boolean): Prepared {
   return ready ?? openContext(kept.rt, lean);
 }
 
-/**
- * The key of the context a job may share with earlier jobs, when it is lean and every source is simple as
- * the worker judges it (not as the job says): its organization and its sources' function forms, which
- * the context's loop compiles. Undefined: a fresh context, which is also what a key's first job in this
- * runtime gets, so that keys that do not come back (more flows than KEPT_CONTEXTS taking turns) cost no
- * more than before.
- */
-function keepKey(kept: KeptRuntime, job: ExpressionsJob): { key: string; forms: string[] } | undefined {
-  if (!job.lean || job.keepFor === undefined) return undefined;
-  const forms: string[] = [];
-  for (const source of job.sources) {
-    const form = functionForm(source);
-    if (form === null) return undefined;
-    forms.push(form);
-  }
-  const key = JSON.stringify([job.keepFor, forms]);
-  if (kept.kept.has(key)) return { key, forms };
-  if (kept.refused.has(key)) return undefined;
-  if (kept.seen.has(key)) {
-    kept.seen.delete(key);
-    return { key, forms };
-  }
-  if (kept.seen.size >= SEEN_KEYS) kept.seen.delete(kept.seen.values().next().value as string);
-  kept.seen.add(key);
-  return undefined;
-}
-
-/**
- * The context kept for `key`, or a fresh lean one kept from now on (freeing the least recently used),
- * with its evaluation loop for the job's sources. Undefined when the loop cannot be built (sources nested
- * so deep that compiling them as functions overflows QuickJS's stack): the job then runs in a fresh
- * context as before, and the key is not tried again in this runtime.
- */
-function keptContext(
-  run: Run,
-  kept: KeptRuntime,
-  { key, forms }: { key: string; forms: string[] },
-): Prepared | undefined {
-  const found = kept.kept.get(key);
-  if (found) {
-    kept.kept.delete(key);
-    kept.kept.set(key, found);
-    return found;
-  }
-  const fresh = takeContext(kept, true);
-  try {
-    const { ctx } = fresh;
-    const factory = unwrap(run, ctx.evalCode(KEPT_LOOP_SOURCE, SETUP_FILENAME), "run");
-    fresh.handles.push(factory);
-    const texts = ctx.newString(JSON.stringify(forms));
-    fresh.handles.push(texts);
-    const max = ctx.newNumber(MAX_OUTPUT_CHARS);
-    fresh.handles.push(max);
-    fresh.loop = unwrap(run, ctx.callFunction(factory, ctx.undefined, fresh.setup, texts, max), "run");
-    fresh.handles.push(fresh.loop);
-  } catch (error) {
-    freeContext(fresh);
-    const limit = run.interrupted || run.instance.capHit || run.instance.aborted;
-    if (!(error instanceof RunFailure) || limit) throw error;
-    if (kept.refused.size >= SEEN_KEYS) kept.refused.clear();
-    kept.refused.add(key);
-    return undefined;
-  }
-  kept.kept.set(key, fresh);
-  while (kept.kept.size > KEPT_CONTEXTS) {
-    const [oldest, context] = kept.kept.entries().next().value as [string, Prepared];
-    kept.kept.delete(oldest);
-    freeContext(context);
-  }
-  return fresh;
-}
-
-function freeContext(context: Prepared): void {
-  for (let i = context.handles.length - 1; i >= 0; i--) context.handles[i]!.dispose();
-  context.ctx.dispose();
-}
-
 /** A fresh context with SETUP compiled (and FULL_SETUP run in a full one): nothing of any job in it. */
 function openContext(rt: QuickJSRuntime, lean: boolean): Prepared {
   const ctx = rt.newContext({ intrinsics: lean ? LEAN : DefaultIntrinsics });
@@ -314,25 +243,6 @@ function evaluate(run: Run, context: Prepared, kept: KeptRuntime, job: Expressio
   return { ok: true, outputJson: JSON.stringify(items), console: [] };
 }
 
-/**
- * A kept context's job: one call of its loop, which sets the scope and describes each value as `one` and
- * `thrown` do below. Error texts are cut and freed of secret parts here, as there.
- */
-function evaluateKept(run: Run, context: Prepared, kept: KeptRuntime): Unfinished {
-  const { ctx } = context;
-  const job = run.job as ExpressionsJob;
-  const scope = keep(run, ctx.newString(job.scopeJson));
-  const answer = call(run, ctx, context.loop!, scope, job.keepGoing ? ctx.true : ctx.false);
-  drain({ run, rt: kept.rt });
-  if (run.instance.capHit) throw new RunFailure(runOutOfMemory(run));
-  if (ctx.typeof(answer) !== "string") throw new RunFailure(outputTooLarge());
-  const items = JSON.parse(ctx.getString(answer)) as ExpressionItem[];
-  for (const item of items) {
-    if ("error" in item) item.error = capLine(withoutSecretParts(item.error, job));
-  }
-  return { ok: true, outputJson: JSON.stringify(items), console: [] };
-}
-
 /** Evaluates one expression in the global scope and reads its value as text, JSON or what it is instead. */
 function one(
   run: Run,
@@ -369,11 +279,6 @@ function text(run: Run, ctx: QuickJSContext, value: QuickJSHandle, size: { chars
   return ctx.getString(value);
 }
 
-const outputTooLarge = () => ({
-  code: "output_too_large" as const,
-  message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
-});
-
 /** What an expression threw: the time or memory limit ends the job; `marker` names a missing secret. */
 function thrown(run: Run, ctx: QuickJSContext, captured: Captured, error: QuickJSHandle): ExpressionItem {
   if (run.interrupted) throw new RunFailure(runTimeout(run));
@@ -399,10 +304,6 @@ function heapInUse(rt: QuickJSRuntime): number {
   const used = /^memory used\s+\d+\s+(\d+)/m.exec(rt.dumpMemoryUsage());
   // A report without the line (another QuickJS build): as if full, so the runtime is not kept.
   return used ? Number(used[1]) : Number.POSITIVE_INFINITY;
-}
-
-function call(run: Run, ctx: QuickJSContext, fn: QuickJSHandle, ...args: QuickJSHandle[]): QuickJSHandle {
-  return keep(run, unwrap(run, ctx.callFunction(fn, ctx.undefined, ...args), "run"));
 }
 
 /**

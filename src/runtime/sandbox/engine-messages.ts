@@ -2,7 +2,13 @@
  * The texts a run's errors carry: plain functions of what the sandbox described, with no QuickJS handle in
  * sight, so they can be read (and tested) apart from the engine.
  */
-import { MAX_CONSOLE_LINE_BYTES, type SandboxError, TRUNCATION_MARK, type WorkerJob } from "./types.js";
+import {
+  MAX_CONSOLE_LINE_BYTES,
+  MAX_OUTPUT_CHARS,
+  type SandboxError,
+  TRUNCATION_MARK,
+  type WorkerJob,
+} from "./types.js";
 
 const MAX_STACK_FRAMES = 10;
 
@@ -94,4 +100,12 @@ export function withoutSecretParts(message: string, job: WorkerJob): string {
       ? `'${SENSITIVE}'`
       : quoted,
   );
+}
+
+/** The expressions' texts (values, errors, missing names) passed the bound of one job's answer. */
+export function outputTooLarge(): SandboxError {
+  return {
+    code: "output_too_large",
+    message: `the expressions' values are over ${MAX_OUTPUT_CHARS} characters; at most ${MAX_OUTPUT_CHARS} are accepted`,
+  };
 }

@@ -225,3 +225,13 @@ export function hostFailure(run: Run, error: unknown): SandboxError {
   if (run.instance.capHit) return runOutOfMemory(run);
   return crashed();
 }
+
+/** Calls `fn` in the run's context; its value is kept for the run's clean-up, a throw classified. */
+export function call(
+  run: Run,
+  ctx: QuickJSContext,
+  fn: QuickJSHandle,
+  ...args: QuickJSHandle[]
+): QuickJSHandle {
+  return keep(run, unwrap(run, ctx.callFunction(fn, ctx.undefined, ...args), "run"));
+}
