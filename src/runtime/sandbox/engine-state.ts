@@ -54,6 +54,8 @@ export interface KeptRuntime {
   seen: Set<string>;
   /** Keys whose kept context could not be made (engine-expressions.ts `keptContext`): fresh ones. */
   refused: Set<string>;
+  /** Kept contexts' jobs since the heap was last read (engine-expressions.ts `heapDue`). */
+  keptSinceRead: number;
 }
 
 /** A fresh context with the expressions' setup compiled; no job has used it. */
