@@ -141,44 +141,47 @@ for (const database of testDatabases()) {
       assert.equal((await f.call("DELETE", f.p("/installations/kept"))).status, 204);
     });
 
-    it("a flow saved while its installation's delete commits is refused, not saved naming nothing", {
-      skip: database.name !== "postgres" && "PostgreSQL only: SQLite's write transactions exclude each other",
-    }, async () => {
-      await installApp(f, slack("racy_delete"));
-      const schema = /schema (\w+)/.exec(suite.server.cloakroom.store.description)?.[1];
-      assert.ok(schema, "the test database has its own schema");
-      const pg = (await import("pg")).default;
-      const other = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await other.connect();
-      try {
-        // Another node's delete, between its check and its commit.
-        await other.query("begin");
-        await other.query(`delete from ${schema}.consumers where kind = 'installation' and name = $1`, [
-          "racy_delete",
-        ]);
-        const saving = f.call("POST", f.p("/flows"), f.owner, {
-          name: "racing",
-          steps: [{ id: "s", type: "app", installation: "racy_delete", action: "post_message", input: {} }],
-        });
-        let settled = false;
-        void saving.then(() => {
-          settled = true;
-        });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        assert.equal(settled, false, "the save waits for the delete's transaction");
-        await other.query("commit");
-        const res = await saving;
-        assert.equal(res.status, 400, res.text);
-        assert.deepEqual(
-          res.body.error.details.fields.map((x: { field: string }) => x.field),
-          ["body.steps.0.installation"],
-        );
-      } finally {
-        await other.end();
-      }
-      const flows = (await f.call("GET", f.p("/flows"))).text;
-      assert.ok(!flows.includes('"racing"'), "no flow was saved");
-    });
+    // PostgreSQL only: on SQLite one write transaction at a time, so the two cannot interleave.
+    const onPostgres = database.name === "postgres" ? it : () => {};
+    onPostgres(
+      "a flow saved while its installation's delete commits is refused, not saved naming nothing",
+      async () => {
+        await installApp(f, slack("racy_delete"));
+        const schema = /schema (\w+)/.exec(suite.server.cloakroom.store.description)?.[1];
+        assert.ok(schema, "the test database has its own schema");
+        const pg = (await import("pg")).default;
+        const other = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await other.connect();
+        try {
+          // Another node's delete, between its check and its commit.
+          await other.query("begin");
+          await other.query(`delete from ${schema}.consumers where kind = 'installation' and name = $1`, [
+            "racy_delete",
+          ]);
+          const saving = f.call("POST", f.p("/flows"), f.owner, {
+            name: "racing",
+            steps: [{ id: "s", type: "app", installation: "racy_delete", action: "post_message", input: {} }],
+          });
+          let settled = false;
+          void saving.then(() => {
+            settled = true;
+          });
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assert.equal(settled, false, "the save waits for the delete's transaction");
+          await other.query("commit");
+          const res = await saving;
+          assert.equal(res.status, 400, res.text);
+          assert.deepEqual(
+            res.body.error.details.fields.map((x: { field: string }) => x.field),
+            ["body.steps.0.installation"],
+          );
+        } finally {
+          await other.end();
+        }
+        const flows = (await f.call("GET", f.p("/flows"))).text;
+        assert.ok(!flows.includes('"racing"'), "no flow was saved");
+      },
+    );
 
     it("a step naming an installation the project does not have is refused at save", async () => {
       const res = await f.call("POST", f.p("/flows"), f.owner, {
