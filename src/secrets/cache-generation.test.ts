@@ -8,17 +8,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { KyselyPlugin, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
 import pino from "pino";
-import { createAuditLog } from "../audit/index.js";
-import { createAuthService } from "../auth/index.js";
-import { loadRootKey } from "../crypto/index.js";
 import { openStore, type Store } from "../store/db.js";
 import { createNotifications, type Notifications } from "../store/notifications.js";
-import { TEST_AUDIT_KEY } from "../testing/audit.js";
 import { tempDir, testDatabases } from "../testing/databases.js";
+import { secretsNode } from "../testing/secrets-node.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 import { startTcpProxy, type TcpProxy } from "../testing/tcp-proxy.js";
-import { createKeyring } from "./keyring.js";
-import { createSecretsService, type SecretsService } from "./service.js";
+import type { SecretsService } from "./service.js";
 
 /** Holds the results of B's queries while closed; the test opens it. */
 function gate() {
@@ -113,21 +109,13 @@ describe("resolver cache across a reset of change notices", {
       logger,
       options: { heartbeatMs: 100, timeoutMs: 500 },
     });
-    const { rootKey } = await loadRootKey({
-      envValue: undefined,
-      dataDir: a.config.dataDir,
-      createIfMissing: false,
-    });
-    const audit = createAuditLog({ store: storeB, key: TEST_AUDIT_KEY });
-    secretsB = createSecretsService({
+    ({ secrets: secretsB } = await secretsNode({
       store: storeB,
-      audit,
-      auth: createAuthService({ store: storeB, audit }),
-      keyring: createKeyring({ store: storeB, rootKey }),
-      logger,
+      dataDir: a.config.dataDir,
       cacheTtlMs: 600_000,
       notifications: notificationsB,
-    });
+      logger,
+    }));
     notificationsB.start();
     await notificationsB.ready;
   });

@@ -5,18 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pino from "pino";
-import { createAuditLog } from "../audit/index.js";
-import { createAuthService } from "../auth/index.js";
-import { loadRootKey } from "../crypto/index.js";
 import type { Notifications } from "../store/notifications.js";
-import { TEST_AUDIT_KEY } from "../testing/audit.js";
 import { testDatabases } from "../testing/databases.js";
+import { secretsNode } from "../testing/secrets-node.js";
 import { startTestServer, type TestServer } from "../testing/server.js";
 import { INVALIDATION_CHANNEL } from "./invalidation.js";
-import { createKeyring } from "./keyring.js";
 import type { ScopeTarget } from "./reads.js";
-import { createSecretsService, type SecretsService } from "./service.js";
+import type { SecretsService } from "./service.js";
 
 /** Notices that arrive only when the test says so. */
 function manualNotifications() {
@@ -74,23 +69,14 @@ for (const database of testDatabases()) {
         .executeTakeFirstOrThrow();
       scope = { orgId: row.org_id, projectId: row.id };
 
-      const store = a.cloakroom.store;
-      const { rootKey } = await loadRootKey({
-        envValue: undefined,
+      const node = await secretsNode({
+        store: a.cloakroom.store,
         dataDir: a.config.dataDir,
-        createIfMissing: false,
-      });
-      const audit = createAuditLog({ store, key: TEST_AUDIT_KEY });
-      const auth = createAuthService({ store, audit });
-      b = createSecretsService({
-        store,
-        audit,
-        auth,
-        keyring: createKeyring({ store, rootKey }),
-        logger: pino({ level: "silent" }),
         cacheTtlMs: 600_000,
         notifications: manual.notifications,
       });
+      b = node.secrets;
+      const { auth } = node;
       const actor = await auth.authenticate({ authorization: `Bearer ${token}` });
       const ctx = { actor, sourceIp: "127.0.0.1", requestId: "t" };
       bTarget = { access: await auth.orgAccess(ctx, "acme"), project: null };
