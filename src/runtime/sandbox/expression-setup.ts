@@ -56,7 +56,7 @@ define(g, name, { get: function () { install(); return helpers[name]; }, set: fu
 })`;
 
 /**
- * Words what an expression threw, compiled only when one throws; `S` is the captured `String`. Property
+ * Words what an expression threw, compiled only when one throws (and, once, into a kept context's loop); `S` is the captured `String`. Property
  * reads and `S` may run the expression's own getters: under the job's deadline, and a throw is caught.
  */
 export const DESCRIBE_SOURCE = `(function (e, S) {
@@ -95,14 +95,7 @@ export const KEPT_LOOP_SOURCE = `(function (setup, formsJson, max) {
 "use strict";
 const stringify = JSON.stringify, S = String, fns = JSON.parse(formsJson).map((0, eval)), n = fns.length;
 for (let i = 0; i < n; i++) if (typeof fns[i] !== "function") throw new TypeError("not a function form");
-function describe(e) {
-try {
-if (e !== null && typeof e === "object" && typeof e.message === "string") return (typeof e.name === "string" && e.name ? e.name + ": " : "") + e.message;
-return "Uncaught " + S(e);
-} catch (x) {
-return "Uncaught exception";
-}
-}
+const describe = ${DESCRIBE_SOURCE};
 return function (scope, keepGoing) {
 const held = setup(scope), marker = held[0], missing = held[1], items = [];
 let chars = 0;
@@ -118,7 +111,7 @@ const json = stringify(v);
 item = typeof json === "string" ? { json: text = json } : { not: "json" };
 }
 } catch (e) {
-item = e === marker ? { missing: missing() } : { error: describe(e) };
+item = e === marker ? { missing: missing() } : { error: describe(e, S) };
 }
 const told = text !== undefined ? text : item.error !== undefined ? item.error : item.missing;
 if (told !== undefined && (chars += told.length) > max) return -1;
