@@ -32,12 +32,7 @@ export async function checkFlowSteps(
         problems.push({ field: `body.steps.${i}.${field.path}.expr`, message: analysis.message });
     }
     if (step.type === "app" && deps.installationExists) {
-      if (!(await deps.installationExists(projectId, step.installation))) {
-        problems.push({
-          field: `body.steps.${i}.installation`,
-          message: "no such installation in the project",
-        });
-      }
+      if (!(await deps.installationExists(projectId, step.installation))) problems.push(noInstallation(i));
     }
     if (step.type === "logic") {
       const syntax = await deps.checkLogicSyntax(step.code);
@@ -47,6 +42,12 @@ export async function checkFlowSteps(
   }
   return { problems, used: namedSecrets(analyses, logicNames) };
 }
+
+/** Step `i` names an installation the project does not have (checked before the save and inside it). */
+export const noInstallation = (i: number): FieldProblem => ({
+  field: `body.steps.${i}.installation`,
+  message: "no such installation in the project",
+});
 
 /**
  * S11 `editorsComputeWithRestricted` for flows: the steps that would compute with a restricted secret

@@ -11,6 +11,7 @@ import type { SecretResolver } from "../secrets/types.js";
 import type { Store, Tx } from "../store/db.js";
 import { newId, nowIso } from "../store/ids.js";
 import type { FlowConfig } from "./flow-schema.js";
+import { noInstallation } from "./flows.js";
 import type { FieldProblem } from "./fns.js";
 import { enterProject, type ProjectAuth, type ProjectRequest, type ProjectTarget } from "./project.js";
 import { consumerRecords } from "./records.js";
@@ -227,12 +228,7 @@ async function holdInstallations(
   for (const [i, step] of input.steps.entries()) {
     if (step.type !== "app") continue;
     const where = { projectId: t.project.id, kind: "installation" as const, name: step.installation };
-    if (!(await findConsumerRowByName(tx, where, lock))) {
-      problems.push({
-        field: `body.steps.${i}.installation`,
-        message: "no such installation in the project",
-      });
-    }
+    if (!(await findConsumerRowByName(tx, where, lock))) problems.push(noInstallation(i));
   }
   if (problems.length > 0) {
     throw new AppError("invalid_request", `invalid ${problems.map((p) => p.field).join(", ")}`, {
