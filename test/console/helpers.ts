@@ -41,12 +41,25 @@ const UNSTABLE: [pattern: RegExp, sample: string][] = [
 /**
  * Saves docs/screenshots/NAME.png with the unstable values shown as their samples: in text and in form
  * fields (not in a CodeMirror editor, which would take the change as typing), and put back right after.
+ * A React render between the change and the capture (a preview's answer arriving) puts a field's own
+ * value back, so the capture is taken again until every sample was still in place after it.
  */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    await withSamples(page, () => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) }));
+    if (await page.evaluate("window.__shotHeld")) return;
+    if (attempt === 5) throw new Error(`screenshot ${name}: the page kept replacing its sample values`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Runs `capture` with the unstable values replaced; `window.__shotHeld` then says they stayed so. */
+async function withSamples(page: Page, capture: () => Promise<unknown>): Promise<void> {
   await page.evaluate(`((rules) => {
     const fix = (text) => rules.reduce((t, [p, sample]) => t.replace(new RegExp(p, "g"), sample), text);
     const undo = [];
+    const held = [];
     // React writes "{n} ms" as two text nodes: an element holding only text is fixed as one string.
     const groups = new Map();
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -61,6 +74,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
       const after = fix(before.join(""));
       if (after === before.join("")) continue;
       nodes.forEach((n, i) => { n.nodeValue = i === 0 ? after : ""; });
+      held.push(() => nodes[0].isConnected && nodes[0].nodeValue === after);
       undo.push(() => nodes.forEach((n, i) => { n.nodeValue = before[i]; }));
     }
     for (const el of document.querySelectorAll("input, textarea")) {
@@ -68,12 +82,16 @@ export async function screenshot(page: Page, name: string): Promise<void> {
       const after = fix(before);
       if (after === before) continue;
       el.value = after;
+      held.push(() => el.isConnected && el.value === after);
       undo.push(() => { if (el.value === after) el.value = before; });
     }
-    window.__restoreShot = () => undo.forEach((f) => f());
+    window.__restoreShot = () => {
+      window.__shotHeld = held.every((f) => f());
+      undo.forEach((f) => f());
+    };
   })(${JSON.stringify(UNSTABLE.map(([re, sample]) => [re.source, sample]))})`);
   try {
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    await capture();
   } finally {
     await page.evaluate("window.__restoreShot()");
   }
