@@ -7,7 +7,7 @@
 import { sql } from "kysely";
 import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
-import type { Tx } from "../store/types.js";
+import type { Dialect, Tx } from "../store/types.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -98,14 +98,19 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
         : q.select((eb) =>
             part === "own" ? eb.exists(namesake("")).as("overrides") : sql<boolean>`false`.as("overrides"),
           );
-    return flagged.orderBy("s.name_key").limit(limit);
+    return flagged;
   };
-  if (!shape.includes("project")) return side("org");
-  // Merged in SQL, so the page follows the database's own ordering of names (its collation).
+  if (!shape.includes("project")) return side("org").orderBy("s.name_key").limit(limit);
+  // Merged in SQL, so the page follows the database's own ordering of names (its collation), in a way
+  // each planner runs well (decision 0325). SQLite: one compound statement ordered and limited as a whole,
+  // merging the two index ranges as it reads them, so it neither sorts nor reads past the page.
+  // PostgreSQL sorts such a compound over the whole organization; there each side is limited first.
+  if (shape.includes("sqlite")) return side("own").unionAll(side("shared")).orderBy("name_key").limit(limit);
+  const limited = (part: "own" | "shared") => side(part).orderBy("s.name_key").limit(limit).as(part);
   const both = db
-    .selectFrom(side("own").as("own"))
+    .selectFrom(limited("own"))
     .selectAll()
-    .unionAll(db.selectFrom(side("shared").as("shared")).selectAll());
+    .unionAll(db.selectFrom(limited("shared")).selectAll());
   return db.selectFrom(both.as("u")).selectAll().orderBy("u.name_key").limit(limit);
 });
 
@@ -115,11 +120,12 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
  */
 export async function listPage(
   tx: Tx,
+  dialect: Dialect,
   scope: Scope,
   options: { archived: boolean; contains?: string | undefined; after?: string | undefined; limit: number },
 ): Promise<ListedSecret[]> {
   const shape = [
-    scope.projectId === null ? "org" : "project",
+    scope.projectId === null ? "org" : `project,${dialect}`,
     options.after === undefined ? "" : "after",
     options.contains ? "contains" : "",
   ].join(",");

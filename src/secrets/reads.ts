@@ -109,7 +109,7 @@ export function secretReads(p: SecretsParts) {
     ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }> {
       await auth.authorize(t.access, "secret.read");
       const scope = scopeOf(t);
-      const rows = await listPage(store.db, scope, {
+      const rows = await listPage(store.db, store.dialect, scope, {
         archived: options.archived,
         contains: options.q ? nameKey(options.q) : undefined,
         after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
