@@ -181,6 +181,55 @@ describe("change notices between nodes on postgres", {
     assert.equal(status, 401, "B still accepted a revoked token");
   });
 
+  it("a session ended, a role lowered or a member removed on one node holds on another at once, though that node caches sessions and roles", async () => {
+    const node = b as ServerProcess;
+    const invited = await call(a, "POST", "/v1/orgs/acme/members", token, {
+      email: "cached@example.com",
+      role: "admin",
+    });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    const accepted = await call(a, "POST", "/v1/invitations/accept", undefined, {
+      token: invited.body.inviteToken,
+      password: "member password 1",
+    });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    const session = accepted.body.token as string;
+    const me = await call(a, "GET", "/v1/me", session);
+    const userId = (me.body.user as { id: string }).id;
+    const create = (name: string) =>
+      call(node, "POST", "/v1/orgs/acme/secrets", session, { name, type: "token", value: "v" });
+    /** B's answer once the change had the time a NOTIFY takes to cross, nothing like the ten-minute TTL. */
+    const settled = async (request: () => Promise<{ status: number }>, from: number) => {
+      let status = from;
+      const deadline = Date.now() + 2000;
+      do status = (await request()).status;
+      while (status === from && Date.now() < deadline);
+      return status;
+    };
+    // B looks the session and the role up (and caches both).
+    assert.equal((await create("CACHED_1")).status, 201);
+    assert.equal((await create("CACHED_2")).status, 201);
+    const lowered = await call(a, "PATCH", `/v1/orgs/acme/members/${userId}`, token, { role: "viewer" });
+    assert.equal(lowered.status, 200, JSON.stringify(lowered.body));
+    let n = 3;
+    assert.equal(await settled(() => create(`CACHED_${n++}`), 201), 403, "B still used the admin role");
+    const list = () => call(node, "GET", "/v1/orgs/acme/secrets", session);
+    assert.equal((await list()).status, 200);
+    assert.equal((await call(a, "DELETE", `/v1/orgs/acme/members/${userId}`, token)).status, 204);
+    assert.equal(await settled(list, 200), 404, "B still served a removed member");
+
+    const second = await call(a, "POST", "/v1/auth/login", undefined, {
+      email: "owner@example.com",
+      password: "correct horse battery staple",
+    });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    const ending = second.body.token as string;
+    const mine = () => call(node, "GET", "/v1/orgs/acme/secrets", ending);
+    assert.equal((await mine()).status, 200);
+    assert.equal((await call(a, "POST", "/v1/auth/logout", ending)).status, 204);
+    assert.equal(await settled(mine, 200), 401, "B still accepted an ended session");
+  });
+
   it("a node whose listener was reset never sends a value rotated while it could not hear", async () => {
     const node = b as ServerProcess;
     const before = await publish(node);

@@ -28,7 +28,12 @@ export async function orgAccess(p: AuthParts, ctx: RequestContext, orgSlug: stri
   if (!org) return notFound("no_such_org");
   let role: Role | undefined;
   if (actor.type === "token") role = actor.orgId === org.id ? actor.role : undefined;
-  else role = await q.roleOf(p.store.db, org.id, actor.userId);
+  else {
+    const { userId } = actor;
+    // Cached per node like the token and the organization (lookup-cache.ts): a role change or a removal
+    // drops it on every node when it commits (members.ts).
+    role = await p.lookups.get(`r:${org.id}/${userId}`, () => q.roleOf(p.store.db, org.id, userId));
+  }
   if (!role) return notFound("not_a_member");
   return { ctx, actor, org, role };
 }

@@ -28,7 +28,7 @@ export async function updateMember(
   rawRole: Role,
 ): Promise<MemberView> {
   const role = await allowedInput(p, access, { action: "member.update" }, roleSchema, rawRole);
-  return p.audited(access, { action: "member.update" }, async (tx, entry) => {
+  const updated = await p.audited(access, { action: "member.update" }, async (tx, entry) => {
     await q.lockOrg(tx, p.store.dialect, access.org.id);
     const member = await q.memberOf(tx, access.org.id, userId);
     if (!member) throw memberNotFound(userId);
@@ -40,9 +40,13 @@ export async function updateMember(
       throw new AppError("conflict", "the last owner cannot be demoted: make another member owner first");
     }
     await q.setMemberRole(tx, access.org.id, userId, role);
+    // The member's cached role on every node goes (lookup-cache.ts): the new role holds at once.
+    await p.lookups.changed(tx);
     entry.details = { from: member.role, to: role };
     return memberView({ ...member, role });
   });
+  p.lookups.drop(); // again after commit: a lookup in between could have read the old role
+  return updated;
 }
 
 /** Also revokes the API tokens and invitations the member created in this organization (decision 0121). */
@@ -64,8 +68,8 @@ export async function removeMember(
     // What the member made keeps their access alive after they leave: it goes with them, in this
     // transaction, so re-adding them later revives none of it.
     const tokens = await q.deleteApiTokensCreatedBy(tx, access.org.id, userId);
-    // Cached token lookups on every node go with them (lookup-cache.ts), as for a token deleted alone.
-    if (tokens.length > 0) await p.lookups.changed(tx);
+    // Their cached role and tokens on every node go with them (lookup-cache.ts), as for a token deleted alone.
+    await p.lookups.changed(tx);
     const invitationsRevoked = await q.deleteInvitationsCreatedBy(tx, access.org.id, userId);
     entry.details = {
       role: member.role,
@@ -75,6 +79,6 @@ export async function removeMember(
     };
     return { tokensRevoked: tokens.length, invitationsRevoked };
   });
-  if (removed.tokensRevoked > 0) p.lookups.drop(); // again after commit, as in deleteToken
+  p.lookups.drop(); // again after commit, as in deleteToken
   return removed;
 }

@@ -59,7 +59,9 @@ export async function authenticate(p: AuthParts, headers: AuthHeaders): Promise<
   if (!format) return null;
   const tokenHash = hashToken(token);
   if (format[1] === "s") {
-    const session = await q.sessionByHash(store.db, tokenHash);
+    // Cached per node (lookup-cache.ts); a sign-out drops it on every node when it commits, and expiry is
+    // checked on every use.
+    const session = await p.lookups.get(`s:${tokenHash}`, () => q.sessionByHash(store.db, tokenHash));
     if (!session || !constantTimeEqual(session.tokenHash, tokenHash)) return null;
     if (session.expiresAt <= p.iso()) {
       await q.deleteSessionByHash(store.db, tokenHash).catch(() => {});
@@ -142,7 +144,9 @@ export async function logout(p: AuthParts, ctx: RequestContext, headers: AuthHea
   const target = { type: "user", id: ctx.actor.userId, name: ctx.actor.email };
   await p.anonymous(callerOf(ctx), { action: "auth.logout", target }, async (tx, entry) => {
     entry.record = await q.deleteSessionByHash(tx, hashToken(token));
+    await p.lookups.changed(tx);
   });
+  p.lookups.drop(); // again after commit: a lookup in between could have read the ended session
 }
 
 export async function me(p: AuthParts, ctx: RequestContext): Promise<MeAnswer> {
