@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { createLogger } from "../logger.js";
 import { createMetrics } from "./metrics.js";
-import { defineRoute, noContent, ok, type RouteDef } from "./route.js";
+import { defineRoute, noContent, ok, type RouteDef, SerializedBody } from "./route.js";
 import { buildHttpServer } from "./server.js";
 
 const SECRET = "s3cret-value-that-must-not-leave";
@@ -47,6 +47,25 @@ const routes: RouteDef[] = [
     auth: "none",
     responses: { 200: item },
     handler: async () => ok({ name: SECRET, version: "three" } as unknown as z.input<typeof item>),
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/written",
+    summary: "a body its service wrote as JSON text from the declared schema (decision 0325)",
+    tags: ["test"],
+    auth: "none",
+    responses: { 200: item },
+    handler: async () => ok(new SerializedBody(item, '{"name":"API_KEY","version":3}')),
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/written-elsewhere",
+    summary: "text written from another schema than the one declared",
+    tags: ["test"],
+    auth: "none",
+    responses: { 200: item },
+    handler: async () =>
+      ok(new SerializedBody(z.object({ value: z.string() }), JSON.stringify({ value: SECRET })) as never),
   }),
 ];
 
@@ -111,6 +130,17 @@ describe("response schemas", () => {
         { name: "API_KEY", version: 3 },
       ],
     });
+  });
+
+  it("text written from the declared schema is sent as it is, as JSON; text of another schema is a 500", async () => {
+    const written = await app.inject({ method: "GET", url: "/written" });
+    assert.equal(written.statusCode, 200);
+    assert.equal(written.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(written.body, '{"name":"API_KEY","version":3}');
+    const elsewhere = await app.inject({ method: "GET", url: "/written-elsewhere" });
+    assert.equal(elsewhere.statusCode, 500);
+    assert.equal(elsewhere.json().error.code, "internal");
+    assert.ok(!elsewhere.body.includes(SECRET));
   });
 
   it("a body its schema refuses is a 500 in the error shape that quotes nothing of it", async () => {

@@ -24,9 +24,21 @@ export type Responses = Record<number, z.ZodType | null>;
 
 type Headers = Record<string, string>;
 
+/**
+ * A body its service already wrote as JSON text, from this schema's own keys (decision 0325: a list page
+ * written by SQLite). The server sends it as it is, and only for a route that declares this very schema
+ * for the status: the schema is still what decides which keys can leave.
+ */
+export class SerializedBody<T extends z.ZodType = z.ZodType> {
+  constructor(
+    readonly schema: T,
+    readonly json: string,
+  ) {}
+}
+
 /** One declared answer: its status and a body of its schema's type (none for null). */
 type AnswerFor<S extends number, T> = T extends z.ZodType
-  ? { status: S; body: z.input<T>; headers?: Headers }
+  ? { status: S; body: z.input<T> | SerializedBody<T>; headers?: Headers }
   : { status: S; body?: undefined; headers?: Headers };
 
 /** What a route's handler may answer: one of its declared statuses, with that status's body type. */

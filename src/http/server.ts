@@ -21,7 +21,7 @@ import { installJsonParser } from "./json-body.js";
 import type { Metrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
-import type { Answer, RouteDef } from "./route.js";
+import { type Answer, type RouteDef, SerializedBody } from "./route.js";
 import { fastifyTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -119,7 +119,12 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         const answer = await route.handler({ params, query, body, ctx, request });
         if (answer.headers) void reply.headers(answer.headers);
         void reply.status(answer.status);
-        return answer.body === undefined ? reply.send() : allowlisted(route, answer);
+        if (answer.body === undefined) return reply.send();
+        if (answer.body instanceof SerializedBody)
+          return reply
+            .type("application/json; charset=utf-8")
+            .send(serializedBy(route, answer.status, answer.body));
+        return allowlisted(route, answer);
       },
     });
   }
@@ -155,6 +160,16 @@ function allowlisted(route: RouteDef, answer: Answer): unknown {
   if (!result?.success)
     throw new Error(`${route.method} ${route.url} answered ${answer.status} with a body its schema refuses`);
   return result.data;
+}
+
+/**
+ * A body its service wrote as JSON text from a schema's keys (route.ts, `SerializedBody`): sent as it is,
+ * but only when it was written from the very schema the route declares for this status.
+ */
+function serializedBy(route: RouteDef, status: number, body: SerializedBody): string {
+  if (route.responses[status] !== body.schema)
+    throw new Error(`${route.method} ${route.url} answered ${status} with text of another schema`);
+  return body.json;
 }
 
 function parse<T>(

@@ -4,10 +4,12 @@
  * request runs the page, so it is a prepared query (store/prepared.ts) that reads only the columns its
  * answer shows and counts consumers in the same statement (decision 0280).
  */
-import { sql } from "kysely";
+import { type SelectQueryBuilder, sql } from "kysely";
 import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
+import type { Database } from "../store/schema.js";
 import type { Dialect, Tx } from "../store/types.js";
+import { itemJson, type Side } from "./list-json.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -65,69 +67,75 @@ type PageArgs = [string, string, number, string, string, number];
  * up, by index in the same statement (decision 0280).
  */
 const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern, limit]: PageArgs, shape) => {
-  /** "org": an organization's page; "own", "shared": the two sides of a project's. */
-  const side = (part: "org" | "own" | "shared") => {
+  /** A side's rows, its consumer counts, and for a project's own secrets their override flags. */
+  const side = (part: Side) => {
     let q = db
       .selectFrom("secrets as s")
-      .select(LISTED)
-      .select((eb) =>
-        eb
-          .selectFrom("consumer_secrets as cs")
-          .innerJoin("consumers as c", "c.id", "cs.consumer_id")
-          .select((e) => e.fn.countAll().as("n"))
-          .whereRef("cs.secret_id", "=", "s.id")
-          .as("usage_count"),
-      )
       .where("s.org_id", "=", orgId)
       .where(sql<string>`coalesce(s.project_id, '')`, "=", part === "own" ? projectId : "")
       .where("s.archived", "=", archived);
     if (shape.includes("after")) q = q.where("s.name_key", ">", after);
     if (shape.includes("contains")) q = q.where(sql<boolean>`s.name_key like ${pattern} escape '\\'`);
+    // Kysely writes a query inside `sql` in parentheses of its own.
+    const usageCount = sql<number>`${db
+      .selectFrom("consumer_secrets as cs")
+      .innerJoin("consumers as c", "c.id", "cs.consumer_id")
+      .select((e) => e.fn.countAll().as("n"))
+      .where("cs.secret_id", "=", sql.ref<string>("s.id"))}`;
     const namesake = (scopeKey: string) =>
-      db
+      sql<boolean>`exists ${db
         .selectFrom("secrets as o")
         .select(sql`1`.as("one"))
         .where("o.org_id", "=", orgId)
         .where(sql<string>`coalesce(o.project_id, '')`, "=", scopeKey)
-        .where("o.name_key", "=", sql.ref<string>("s.name_key"));
+        .where("o.name_key", "=", sql.ref<string>("s.name_key"))}`;
     // The organization's secrets a project secret of the same name overrides are not on its page.
-    if (part === "shared") q = q.where((eb) => eb.not(eb.exists(namesake(projectId))));
-    const flagged =
-      part === "org"
-        ? q
-        : q.select((eb) =>
-            part === "own" ? eb.exists(namesake("")).as("overrides") : sql<boolean>`false`.as("overrides"),
-          );
-    return flagged;
+    if (part === "shared") q = q.where(sql<boolean>`not ${namesake(projectId)}`);
+    return { q, usageCount, overrides: part === "own" ? namesake("") : null };
   };
-  if (!shape.includes("project")) return side("org").orderBy("s.name_key").limit(limit);
-  // Merged in SQL, so the page follows the database's own ordering of names (its collation), in a way
-  // each planner runs well (decision 0325). SQLite: one compound statement ordered and limited as a whole,
-  // merging the two index ranges as it reads them, so it neither sorts nor reads past the page.
-  // PostgreSQL sorts such a compound over the whole organization; there each side is limited first.
-  if (shape.includes("sqlite")) return side("own").unionAll(side("shared")).orderBy("name_key").limit(limit);
-  const limited = (part: "own" | "shared") => side(part).orderBy("s.name_key").limit(limit).as(part);
-  const both = db
-    .selectFrom(limited("own"))
-    .selectAll()
-    .unionAll(db.selectFrom(limited("shared")).selectAll());
-  return db.selectFrom(both.as("u")).selectAll().orderBy("u.name_key").limit(limit);
+  const listed = (part: Side) => {
+    const { q, usageCount, overrides } = side(part);
+    return q
+      .select(LISTED)
+      .select([usageCount.as("usage_count"), (overrides ?? sql<boolean>`false`).as("overrides")]);
+  };
+  const json = (part: Side) => {
+    const { q, usageCount, overrides } = side(part);
+    return q.select([itemJson(part, { usageCount, overrides }).as("item"), "s.name_key"]);
+  };
+  const page = <O>(rows: (part: Side) => SelectQueryBuilder<PageTables, "s", O>) => {
+    if (!shape.includes("project")) return rows("org").orderBy("s.name_key").limit(limit);
+    // Merged in SQL, so the page follows the database's own ordering of names (its collation), in a way
+    // each planner runs well (decision 0325). SQLite: one compound statement ordered and limited as a
+    // whole, merging the two index ranges as it reads them, so it neither sorts nor reads past the page.
+    // PostgreSQL sorts such a compound over the whole organization; there each side is limited first.
+    if (shape.includes("sqlite"))
+      return rows("own").unionAll(rows("shared")).orderBy(sql`name_key`).limit(limit);
+    const limited = (part: "own" | "shared") => rows(part).orderBy("s.name_key").limit(limit).as(part);
+    const both = db
+      .selectFrom(limited("own"))
+      .selectAll()
+      .unionAll(db.selectFrom(limited("shared")).selectAll());
+    return db.selectFrom(both.as("u")).selectAll().orderBy(sql`name_key`).limit(limit);
+  };
+  return shape.includes("json") ? page(json) : page(listed);
 });
 
-/**
- * One page of a scope's list, in name order after `after` (a name key). In a project, organization
- * secrets that a project secret of the same name overrides are left out.
- */
-export async function listPage(
-  tx: Tx,
-  dialect: Dialect,
-  scope: Scope,
-  options: { archived: boolean; contains?: string | undefined; after?: string | undefined; limit: number },
-): Promise<ListedSecret[]> {
+type PageTables = Database & { s: Database["secrets"] };
+
+type PageOptions = {
+  archived: boolean;
+  contains?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+};
+
+function pageArgs(tx: Tx, dialect: Dialect, scope: Scope, options: PageOptions, json: boolean) {
   const shape = [
     scope.projectId === null ? "org" : `project,${dialect}`,
     options.after === undefined ? "" : "after",
     options.contains ? "contains" : "",
+    json ? "json" : "",
   ].join(",");
   const pattern = options.contains ? `%${options.contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : "";
   const args: PageArgs = [
@@ -138,8 +146,36 @@ export async function listPage(
     pattern,
     options.limit,
   ];
-  const rows = (await pageQuery.execute(tx, args, shape)) as ListedRow[];
+  return pageQuery.execute(tx, args, shape);
+}
+
+/**
+ * One page of a scope's list, in name order after `after` (a name key). In a project, organization
+ * secrets that a project secret of the same name overrides are left out.
+ */
+export async function listPage(
+  tx: Tx,
+  dialect: Dialect,
+  scope: Scope,
+  options: PageOptions,
+): Promise<ListedSecret[]> {
+  const rows = (await pageArgs(tx, dialect, scope, options, false)) as unknown as ListedRow[];
   return rows.map(toListed);
+}
+
+/**
+ * The same page with each item as its answer's JSON text, written by SQLite (list-json.ts), and its name
+ * key for the cursor. Only on SQLite.
+ */
+export async function listPageJson(
+  tx: Tx,
+  scope: Scope,
+  options: PageOptions,
+): Promise<{ item: string; name_key: string }[]> {
+  return (await pageArgs(tx, "sqlite", scope, options, true)) as unknown as {
+    item: string;
+    name_key: string;
+  }[];
 }
 
 /** Which of `keys` name an organization secret of `orgId`: a project list's `overrides` flags. */

@@ -7,7 +7,8 @@ import type { AuthService, ProjectRecord } from "../auth/index.js";
 import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
-import { type ListedSecret, listPage, orgNameKeys, usage } from "./listing.js";
+import { pageJson } from "./list-json.js";
+import { type ListedSecret, listPage, listPageJson, orgNameKeys, usage } from "./listing.js";
 import { nameKey } from "./names.js";
 import type { RuntimeSecrets } from "./resolver.js";
 import { safeName } from "./resolver.js";
@@ -109,15 +110,26 @@ export function secretReads(p: SecretsParts) {
     ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }> {
       await auth.authorize(t.access, "secret.read");
       const scope = scopeOf(t);
-      const rows = await listPage(store.db, store.dialect, scope, {
-        archived: options.archived,
-        contains: options.q ? nameKey(options.q) : undefined,
-        after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
-        limit: options.limit + 1,
-      });
+      const rows = await listPage(store.db, store.dialect, scope, pageOptions(options));
       const page = rows.slice(0, options.limit);
       const nextCursor = rows.length > options.limit ? encodeCursor(page[page.length - 1]!.nameKey) : null;
       return { secrets: page.map((r) => view(r, r.usageCount, r.overrides)), nextCursor };
+    },
+
+    /**
+     * The same page as the answer's JSON text, where the database can write it (SQLite: list-json.ts);
+     * `undefined` elsewhere, and the caller lists with `list`.
+     */
+    async listJson(t: ScopeTarget, options: ListOptions): Promise<string | undefined> {
+      if (store.dialect !== "sqlite") return undefined;
+      await auth.authorize(t.access, "secret.read");
+      const rows = await listPageJson(store.db, scopeOf(t), pageOptions(options));
+      const page = rows.slice(0, options.limit);
+      const more = rows.length > options.limit;
+      return pageJson(
+        page.map((r) => r.item),
+        more ? encodeCursor(page[page.length - 1]!.name_key) : null,
+      );
     },
 
     async get(t: ScopeTarget, name: string): Promise<SecretMetadata> {
@@ -157,6 +169,14 @@ export function secretReads(p: SecretsParts) {
     },
   };
 }
+
+/** What a page asks the database for: one row past the limit tells whether another page follows. */
+const pageOptions = (options: ListOptions) => ({
+  archived: options.archived,
+  contains: options.q ? nameKey(options.q) : undefined,
+  after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
+  limit: options.limit + 1,
+});
 
 /** The cursor is the last name key of the page, opaque to clients. */
 const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { AuthService } from "../auth/index.js";
 import type { RequestContext } from "../caller.js";
-import { created, defineRoute, noContent, ok, type RouteDef } from "../http/route.js";
+import { created, defineRoute, noContent, ok, type RouteDef, SerializedBody } from "../http/route.js";
 import {
   createSecretBody,
   listQuery,
@@ -99,15 +99,19 @@ function secretRoutes({
       params: scopeParams,
       query: listQuery,
       responses: { 200: secretListSchema },
-      handler: async ({ params, query, ctx }) =>
-        ok(
-          await secrets.list(await target(ctx, params), {
-            archived: query.archived === "true",
-            q: query.q,
-            limit: query.limit,
-            cursor: query.cursor,
-          }),
-        ),
+      handler: async ({ params, query, ctx }) => {
+        const at = await target(ctx, params);
+        const options = {
+          archived: query.archived === "true",
+          q: query.q,
+          limit: query.limit,
+          cursor: query.cursor,
+        };
+        const json = await secrets.listJson(at, options);
+        return ok(
+          json === undefined ? await secrets.list(at, options) : new SerializedBody(secretListSchema, json),
+        );
+      },
     }),
     defineRoute({
       method: "POST",

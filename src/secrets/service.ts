@@ -46,6 +46,8 @@ export interface SecretsService extends SecretResolver {
     t: ScopeTarget,
     options: ListOptions,
   ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }>;
+  /** The same page as its answer's JSON text where the database writes it (SQLite); else undefined. */
+  listJson(t: ScopeTarget, options: ListOptions): Promise<string | undefined>;
   get(t: ScopeTarget, name: string): Promise<SecretMetadata>;
   create(t: ScopeTarget, input: CreateSecretInput): Promise<SecretMetadata>;
   updateValue(

@@ -1,0 +1,114 @@
+/**
+ * A list page's text is what each of its secrets reads as on its own, byte for byte (decision 0325): on
+ * SQLite the page is written by the database (list-json.ts) and a single secret by JS and zod, so the two
+ * paths must agree on every stored row, odd text and damaged columns included. On PostgreSQL both are JS.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
+import { secretRow, testDatabases } from "../testing/databases.js";
+import { startTestServer, type TestServer } from "../testing/server.js";
+
+/** Stored host lists (never null): empty, what the service writes, and text a damaged row could hold. */
+const hostsText = fc.oneof(
+  fc.constant(""),
+  fc.constant("[]"),
+  fc.array(fc.domain(), { minLength: 1, maxLength: 3 }).map((hosts) => JSON.stringify(hosts)),
+  fc.constantFrom("[1]", '["a.example", null]', '{"a":1}', "not json", '["a.example",', '"a.example"'),
+);
+
+/** A last accessor as the runtime writes it, or text that is no JSON at all (both paths read null). */
+const accessorText = fc.oneof(
+  fc.constant(null),
+  fc.constant(""),
+  fc
+    .record({
+      kind: fc.constantFrom("integration", "logic", "template", "flow", "installation"),
+      id: fc.uuid(),
+      name: fc.string({ maxLength: 20 }),
+    })
+    .map((ref) => JSON.stringify(ref)),
+  fc.constantFrom("garbage", "{", "kind=integration"),
+);
+
+/** Any text PostgreSQL can hold (no NUL): quotes, backslashes, controls, U+2028, astral characters. */
+const text = fc.string({ unit: "binary", maxLength: 24 }).map((s) => s.replaceAll("\u0000", "\u0001"));
+
+const stored = fc.record({
+  project: fc.boolean(),
+  description: text,
+  allowedHosts: hostsText,
+  lastAccessedBy: accessorText,
+  lastAccessedAt: fc.option(fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+  archived: fc.boolean(),
+  version: fc.integer({ min: 1, max: 100_000 }),
+  type: fc.constantFrom("token", "username_password", "json"),
+  visibility: fc.constantFrom("restricted", "masked"),
+  updatedBy: text,
+});
+
+for (const database of testDatabases()) {
+  describe(`a list page's text on ${database.name}`, () => {
+    let server: TestServer;
+    let token: string;
+    let orgId: string;
+    let projectId: string;
+
+    before(async () => {
+      server = await startTestServer(database);
+      token = (await server.setup({ org: "acme" })).token;
+      await server.request("POST", "/v1/orgs/acme/projects", { token, body: { slug: "web", name: "Web" } });
+      const db = server.cloakroom.store.db;
+      orgId = (await db.selectFrom("orgs").select("id").where("slug", "=", "acme").executeTakeFirstOrThrow())
+        .id;
+      projectId = (await db.selectFrom("projects").select("id").executeTakeFirstOrThrow()).id;
+    });
+    after(() => server.close());
+
+    it("is each listed secret's own answer without usedBy, in order, for random and damaged rows", async () => {
+      const db = server.cloakroom.store.db;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,11}$/), stored), {
+            minLength: 1,
+            maxLength: 8,
+            selector: ([name]) => name,
+          }),
+          async (secrets) => {
+            await db.deleteFrom("secrets").execute();
+            const rows = secrets.map(([name, s]) => ({
+              ...secretRow({ orgId, projectId: s.project ? projectId : null, name, by: "property" }),
+              type: s.type,
+              visibility: s.visibility,
+              description: s.description,
+              allowed_hosts: s.allowedHosts,
+              last_accessed_by: s.lastAccessedBy,
+              last_accessed_at: s.lastAccessedAt,
+              archived: s.archived ? 1 : 0,
+              current_version: s.version,
+              updated_by: s.updatedBy,
+            }));
+            await db.insertInto("secrets").values(rows).execute();
+            for (const scope of ["/v1/orgs/acme", "/v1/orgs/acme/projects/web"])
+              for (const archived of ["false", "true"]) {
+                const page = await server.request("GET", `${scope}/secrets?limit=1000&archived=${archived}`, {
+                  token,
+                });
+                assert.equal(page.status, 200, page.text);
+                assert.equal(page.headers.get("content-type"), "application/json; charset=utf-8");
+                const items: string[] = [];
+                for (const { name } of page.body.secrets as { name: string }[]) {
+                  const own = await server.request("GET", `${scope}/secrets/${name}`, { token });
+                  assert.equal(own.status, 200, own.text);
+                  const { usedBy: _, ...listed } = own.body;
+                  items.push(JSON.stringify(listed));
+                }
+                assert.equal(page.text, `{"secrets":[${items.join(",")}],"nextCursor":null}`);
+              }
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+  });
+}
