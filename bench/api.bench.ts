@@ -3,7 +3,8 @@
  * each as a ratio to a bare Fastify route answering the same JSON in the same run (the machine is noisy;
  * only the ratios compare across runs). Then the cost of the answer's serialization alone, in process: the
  * list of 100 through JSON.stringify (no allowlist), through the zod schema that strips unknown keys (what
- * http/server.ts does) and through Fastify's serializer compiled from the same schema (decision 0221).
+ * http/server.ts does for every answer but a list page on SQLite, which its statement writes: decision
+ * 0325) and through Fastify's serializer compiled from the same schema (decision 0221).
  *
  * Listing has four shapes: an organization's 100 secrets, a project's 100 secrets that each override an
  * organization secret (the merged page and its `overrides` flags), a `q=` search answering 100 of
