@@ -544,11 +544,11 @@ const WINDOW_CHOICES = 4;
  * pattern's candidate windows: API keys share prefixes (`sk_live_`), their base64 forms share their first
  * characters, and a window over shared grams would make every sample of that gram check many patterns.
  * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
- * gram of every pattern was most of the build time.
+ * gram of every pattern was most of the build time. `all`: every pattern's low bytes (`lowBytes`), p's
+ * from `start[p]`, or null.
  */
 function selectEntries(tier: {
   patterns: string[];
-  /** Every pattern's low bytes (`lowBytes`), pattern p's from `start[p]`; or null. */
   all: Buffer | null;
   start: Int32Array;
   length: Int32Array;
@@ -561,11 +561,9 @@ function selectEntries(tier: {
   reuse: Reuse | undefined;
 }): Entries {
   const { patterns, all, start, length, ids, q, stride, window, head, reuse } = tier;
-  // The patterns are read as the low bytes the scan reads: from `all`, or else a chunk of them at a time
-  // through one small buffer (twice: to count, then to choose). One buffer of all of them is fresh
-  // memory, and past ALL_BYTES its page faults cost more than writing each chunk twice.
-  let longest = 0;
-  if (!all) for (const p of ids) longest = Math.max(longest, length[p]!);
+  // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
+  // of them at a time through one small buffer, twice (to count, then to choose).
+  const longest = all ? 0 : ids.reduce((m, p) => Math.max(m, length[p]!), 0);
   const bytes = all ?? Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
