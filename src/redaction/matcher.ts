@@ -124,8 +124,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const length = new Int32Array(count);
   const extent = new Int32Array(count);
   const head = new Int32Array(count);
-  // Where each pattern's low bytes start in `all` (one more entry, the end).
-  const start = new Int32Array(count + 1);
+  let total = 0;
   let longest = 0;
   for (let p = 0; p < count; p++) {
     const pattern = patterns[p]!;
@@ -137,11 +136,14 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     if (ts) e += ts[0]!.length;
     length[p] = pattern.length;
     extent[p] = e;
-    start[p + 1] = start[p]! + pattern.length;
+    total += pattern.length;
     if (e > longest) longest = e;
   }
   // Every pattern's low bytes in one buffer, written once for all tiers, when they fit in ALL_BYTES.
-  const all = start[count]! <= ALL_BYTES ? lowBytes(patterns, start) : null;
+  // `start`: where each pattern's bytes start there (one more entry, the end).
+  const start = total <= ALL_BYTES ? new Int32Array(count + 1) : EMPTY;
+  for (let p = 0; p < start.length - 1; p++) start[p + 1] = start[p]! + length[p]!;
+  const all = total <= ALL_BYTES ? lowBytes(patterns, start) : null;
 
   // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
