@@ -4,7 +4,10 @@
  * figure is the median of the per-pair ratios of CPU time. Not a `.bench` file: it needs the other copy.
  *
  *   git archive <commit> src/redaction | tar -x -C /tmp/old     (then compile it with the repo's options)
- *   node dist/bench/redaction-compare.js /tmp/old/dist/src/redaction [pairs] [scan | build | <set name part>]
+ *   node dist/bench/redaction-compare.js /tmp/old/dist/src/redaction [pairs] [scan | build | rebuild | <set name part>]
+ *
+ * `rebuild`: each side rebuilds its redactor after one value changed (the first, as the shapes bench does),
+ * given its own previous redactor (decision 0285).
  */
 
 import * as path from "node:path";
@@ -18,7 +21,7 @@ if (!dir)
   throw new Error("usage: redaction-compare.js <directory of the other compiled src/redaction> [pairs]");
 const other = (await import(pathToFileURL(path.resolve(dir, "index.js")).href)) as Module;
 const pairs = Number(process.argv[3] ?? 5);
-/** `scan`, `build`, or a substring of a secret set's name (`hex`): what to compare. */
+/** `scan`, `build`, `rebuild`, or a substring of a secret set's name (`hex`): what to compare. */
 const only = process.argv[4];
 const MiB = 1 << 20;
 
@@ -87,14 +90,30 @@ function compareScans(): void {
   }
 }
 
+const rebuild = only === "rebuild";
 if (only !== "scan")
-  console.log(`\nBuild of 10,000 values, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`);
+  console.log(
+    `\n${rebuild ? "Rebuild after one change" : "Build"} of 10,000 values, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`,
+  );
 const sets = [
   { name: "bench set", values: bench },
   ...SECRET_SETS.map((s) => ({ name: s.name, values: secretValues(s, 10_000, 5) })),
 ];
 for (const { name, values } of sets) {
-  if (only === "scan" || (only && only !== "build" && !name.includes(only))) continue;
+  if (only === "scan" || (only && only !== "build" && !rebuild && !name.includes(only))) continue;
+  if (rebuild) {
+    const changed = [`${values[0]}x`, ...values.slice(1)];
+    const before = [ours.createRedactor(values), other.createRedactor(values)] as const;
+    show(
+      name,
+      paired(
+        () => ours.createRedactor(changed, before[0]),
+        () => other.createRedactor(changed, before[1]),
+      ),
+      "ms",
+    );
+    continue;
+  }
   show(
     name,
     paired(

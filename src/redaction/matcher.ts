@@ -124,6 +124,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const length = new Int32Array(count);
   const extent = new Int32Array(count);
   const head = new Int32Array(count);
+  let total = 0;
   let longest = 0;
   for (let p = 0; p < count; p++) {
     const pattern = patterns[p]!;
@@ -135,9 +136,14 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     if (ts) e += ts[0]!.length;
     length[p] = pattern.length;
     extent[p] = e;
-    head[p] = lowBytes4(pattern, 0);
+    total += pattern.length;
     if (e > longest) longest = e;
   }
+  // Every pattern's low bytes in one buffer, written once for all tiers, when they fit in ALL_BYTES.
+  // `start`: where each pattern's bytes start there (one more entry, the end).
+  const start = total <= ALL_BYTES ? new Int32Array(count + 1) : EMPTY;
+  for (let p = 0; p < start.length - 1; p++) start[p + 1] = start[p]! + length[p]!;
+  const all = total <= ALL_BYTES ? lowBytes(patterns, start) : null;
 
   // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
@@ -163,7 +169,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
   const select = (ids: number[], q: 2 | 4 | 8, tier: number) =>
-    selectEntries({ patterns, length, ids, q, stride, window, reuse: reuse(tier) });
+    selectEntries({ patterns, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
@@ -564,25 +570,27 @@ const WINDOW_CHOICES = 4;
  * pattern's candidate windows: API keys share prefixes (`sk_live_`), their base64 forms share their first
  * characters, and a window over shared grams would make every sample of that gram check many patterns.
  * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
- * gram of every pattern was most of the build time.
+ * gram of every pattern was most of the build time. `all`: every pattern's low bytes (`lowBytes`), p's
+ * from `start[p]`, or null.
  */
 function selectEntries(tier: {
   patterns: string[];
+  all: Buffer | null;
+  start: Int32Array;
   length: Int32Array;
   ids: number[];
   q: 2 | 4 | 8;
   stride: number;
-  /** Receives each pattern's chosen window. */
+  /** Receive each pattern's chosen window, and its first 4 low bytes (see lowBytes4). */
   window: Int32Array;
+  head: Int32Array;
   reuse: Reuse | undefined;
 }): Entries {
-  const { patterns, length, ids, q, stride, window, reuse } = tier;
-  // The patterns are read as the low bytes the scan reads, a chunk of them at a time through one small
-  // buffer (twice: to count, then to choose). One buffer of all of them was 22 MiB of fresh pages for
-  // 10,000 values of 64 printable characters, and the faults cost more than writing each chunk twice.
-  let longest = 0;
-  for (const p of ids) longest = Math.max(longest, length[p]!);
-  const bytes = Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
+  const { patterns, all, start, length, ids, q, stride, window, head, reuse } = tier;
+  // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
+  // of them at a time through one small buffer, twice (to count, then to choose).
+  const longest = all ? 0 : ids.reduce((m, p) => Math.max(m, length[p]!), 0);
+  const bytes = all ?? Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
     q === 2
@@ -590,8 +598,9 @@ function selectEntries(tier: {
       : q === 4
         ? dv.getInt32(i, true)
         : key8(dv.getInt32(i, true), dv.getInt32(i + 4, true));
-  /** Writes the patterns ids[from..] that fit in the buffer (at least one); returns the end, exclusive. */
+  /** The patterns ids[from..] that fit in the buffer (at least one; all of them with `all`): the end. */
   const chunkEnd = (from: number): number => {
+    if (all) return ids.length;
     let size = 0;
     let to = from;
     while (to < ids.length && (to === from || size + length[ids[to]!]! <= CHUNK)) size += length[ids[to++]!]!;
@@ -599,11 +608,14 @@ function selectEntries(tier: {
   };
   const load = (from: number): number => {
     const to = chunkEnd(from);
+    if (all) return to;
     const parts: string[] = new Array(to - from);
     for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
     bytes.write(parts.join(""), 0, "latin1");
     return to;
   };
+  /** Where pattern ids[k] starts in `bytes`: `at` is where it follows the chunk's patterns before it. */
+  const baseOf = (k: number, at: number) => (all ? start[ids[k]!]! : at);
   // A small table on purpose: it stays in cache, and the grams worth avoiding are shared by many
   // patterns, far above the noise of slot collisions.
   const slot = (g: number) => (q === 2 ? g : Math.imul(g, GOLDEN) >>> 16);
@@ -624,8 +636,9 @@ function selectEntries(tier: {
       continue;
     }
     to = load(from);
-    for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
+    for (let k = from, at = 0; k < to; at += length[ids[k++]!]!) {
       if (reuse && reuse.from[ids[k]!]! >= 0) continue;
+      const base = baseOf(k, at);
       const last = length[ids[k]!]! - q + 1 - stride;
       let done = 0; // grams [0, done) of this pattern are counted
       for (let c = 0; c < choices(last); c++) {
@@ -646,7 +659,8 @@ function selectEntries(tier: {
   const offset = new Int32Array(entries);
   for (let from = 0; from < ids.length; ) {
     const to = load(from);
-    for (let k = from, base = 0; k < to; base += length[ids[k++]!]!) {
+    for (let k = from, at = 0; k < to; at += length[ids[k++]!]!) {
+      const base = baseOf(k, at);
       const last = length[ids[k]!]! - q + 1 - stride;
       let best = Number.MAX_SAFE_INTEGER;
       const kept = reuse ? reuse.from[ids[k]!]! : -1;
@@ -666,6 +680,8 @@ function selectEntries(tier: {
         }
       }
       window[ids[k]!] = bestAt;
+      // Read here, where the bytes are at hand: reading each string's characters was a cache miss or two.
+      head[ids[k]!] = dv.getInt32(base, true);
       for (let i = 0; i < stride; i++) {
         const e = k * stride + i;
         gram[e] = gramAt(base + bestAt + i);
@@ -678,11 +694,41 @@ function selectEntries(tier: {
   return { gram, pattern, offset, counts };
 }
 
+/**
+ * The low bytes of every pattern, end to end (pattern p's from `start[p]`), as the scan reads the text:
+ * written once for all tiers, a chunk of patterns joined at a time. Each tier joined and wrote its own
+ * patterns twice (to count, then to choose) into one small buffer: a tenth of the build of a set of
+ * non-ASCII values, whose two-byte chunks are converted on each write.
+ */
+function lowBytes(patterns: readonly string[], start: Int32Array): Buffer {
+  const count = patterns.length;
+  // 8 more: an 8-gram read at a pattern's last gram stays inside the buffer.
+  const bytes = Buffer.allocUnsafe(start[count]! + 8);
+  for (let from = 0; from < count; ) {
+    let to = from + 1;
+    while (to < count && start[to + 1]! - start[from]! <= CHUNK) to++;
+    bytes.write(
+      to === from + 1 ? patterns[from]! : patterns.slice(from, to).join(""),
+      start[from]!,
+      "latin1",
+    );
+    from = to;
+  }
+  return bytes;
+}
+
 /** Partitions of placeCells' first sort: 4 KiB of cursors, each one's cache line written in turn. */
 const PART_BITS = 10;
 
-/** Characters of patterns per chunk in selectEntries. */
+/** Characters of patterns per chunk: joined by lowBytes, or written through selectEntries' buffer. */
 const CHUNK = 1 << 16;
+/**
+ * The most characters of patterns written into one buffer for all tiers (`lowBytes`). Up to 6.6 Mi
+ * (10,000 non-ASCII words, 3.5 Mi for 10,000 API keys), one write of each and no reading of the strings
+ * again was a fifth to a third off the matcher; 10 Mi and 22 Mi of printable values were slower (1.08 and
+ * 1.44) in fresh pages than written twice a chunk at a time through a buffer that stays in cache.
+ */
+const ALL_BYTES = 8 << 20;
 
 function buildMainTier(entries: Entries, head: Int32Array, count: number): MainTier {
   const { gram, pattern, offset } = entries;
