@@ -5,6 +5,7 @@
 import type { AuditAction } from "../audit/actions.js";
 import type { AuditTarget } from "../audit/audited.js";
 import { AppError } from "../errors.js";
+import { roleKey } from "./lookup-cache.js";
 import { type AuthParts, callerOf } from "./parts.js";
 import { isValidSlug } from "./schema.js";
 import * as q from "./store.js";
@@ -32,7 +33,7 @@ export async function orgAccess(p: AuthParts, ctx: RequestContext, orgSlug: stri
     const { userId } = actor;
     // Cached per node like the token and the organization (lookup-cache.ts): a role change or a removal
     // drops it on every node when it commits (members.ts).
-    role = await p.lookups.get(`r:${org.id}/${userId}`, () => q.roleOf(p.store.db, org.id, userId));
+    role = await p.lookups.get(roleKey(org.id, userId), () => q.roleOf(p.store.db, org.id, userId));
   }
   if (!role) return notFound("not_a_member");
   return { ctx, actor, org, role };

@@ -13,13 +13,20 @@ import type { Notifications } from "../store/notifications.js";
 
 export const AUTH_CHANNEL = "cloakroom_auth";
 
+/** The keys of the rows one change touches, so a notice can name them (the others stay cached). */
+export const sessionKey = (tokenHash: string) => `s:${tokenHash}`;
+export const roleKey = (orgId: string, userId: string) => `r:${orgId}/${userId}`;
+
 export interface AuthLookupCache {
   /** The cached row, or `load()`'s answer, cached when nothing changed meanwhile. */
   get<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
-  /** In the changing transaction: every node (this one too) drops everything when it commits. */
-  changed(tx: Tx): Promise<void>;
-  /** Drops everything here; the changing service calls it again once its transaction committed. */
-  drop(): void;
+  /**
+   * In the changing transaction: every node (this one too) drops `key`'s entry, or everything without a
+   * key, when it commits. A sign-out names its session, so no caller can empty every node's cache at will.
+   */
+  changed(tx: Tx, key?: string): Promise<void>;
+  /** Drops `key`'s entry (everything without one) here; the changing service calls it again after commit. */
+  drop(key?: string): void;
 }
 
 export function createAuthLookupCache(deps: {
@@ -31,12 +38,15 @@ export function createAuthLookupCache(deps: {
   const now = deps.now ?? Date.now;
   const entries = new Map<string, { value: unknown; expiresAt: number }>();
   let generation = 0;
-  const drop = () => {
+  // Any drop, of one key or all, keeps every lookup in flight from being cached: it may have read the row
+  // before the change committed.
+  const drop = (key?: string) => {
     generation += 1;
-    entries.clear();
+    if (key) entries.delete(key);
+    else entries.clear();
   };
-  notifications?.subscribe(AUTH_CHANNEL, drop);
-  notifications?.onReset(drop);
+  notifications?.subscribe(AUTH_CHANNEL, (payload) => drop(payload || undefined));
+  notifications?.onReset(() => drop());
   // Without notices (a service built alone, in tests and benches) nothing is cached: no node could be told.
   const usable = () => notifications !== undefined && deps.ttlMs > 0 && notifications.listening();
   const MAX = 10_000;
@@ -53,9 +63,9 @@ export function createAuthLookupCache(deps: {
       }
       return value;
     },
-    async changed(tx) {
-      drop();
-      await notifications?.send(tx, AUTH_CHANNEL, "");
+    async changed(tx, key) {
+      drop(key);
+      await notifications?.send(tx, AUTH_CHANNEL, key ?? "");
     },
     drop,
   };

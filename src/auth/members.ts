@@ -4,6 +4,7 @@
  */
 import { type AuditTarget, refuse } from "../audit/audited.js";
 import { AppError } from "../errors.js";
+import { roleKey } from "./lookup-cache.js";
 import { type AuthParts, allowedInput, memberView, OWNER_RULE, orgList } from "./parts.js";
 import { type MemberView, roleSchema } from "./schema.js";
 import * as q from "./store.js";
@@ -41,11 +42,11 @@ export async function updateMember(
     }
     await q.setMemberRole(tx, access.org.id, userId, role);
     // The member's cached role on every node goes (lookup-cache.ts): the new role holds at once.
-    await p.lookups.changed(tx);
+    await p.lookups.changed(tx, roleKey(access.org.id, userId));
     entry.details = { from: member.role, to: role };
     return memberView({ ...member, role });
   });
-  p.lookups.drop(); // again after commit: a lookup in between could have read the old role
+  p.lookups.drop(roleKey(access.org.id, userId)); // again after commit: a lookup could have read the old role
   return updated;
 }
 

@@ -8,6 +8,7 @@ import { AppError } from "../errors.js";
 import { SESSION_COOKIE } from "../http/csrf.js";
 import { isUniqueViolation } from "../store/db.js";
 import { newId } from "../store/ids.js";
+import { sessionKey } from "./lookup-cache.js";
 import { type AuthParts, callerOf, newOrg, orgView, parseInput, requireActor } from "./parts.js";
 import {
   type LoginInput,
@@ -61,9 +62,11 @@ export async function authenticate(p: AuthParts, headers: AuthHeaders): Promise<
   if (format[1] === "s") {
     // Cached per node (lookup-cache.ts); a sign-out drops it on every node when it commits, and expiry is
     // checked on every use.
-    const session = await p.lookups.get(`s:${tokenHash}`, () => q.sessionByHash(store.db, tokenHash));
+    const key = sessionKey(tokenHash);
+    const session = await p.lookups.get(key, () => q.sessionByHash(store.db, tokenHash));
     if (!session || !constantTimeEqual(session.tokenHash, tokenHash)) return null;
     if (session.expiresAt <= p.iso()) {
+      p.lookups.drop(key); // the next request finds no row rather than deleting it again
       await q.deleteSessionByHash(store.db, tokenHash).catch(() => {});
       return null;
     }
@@ -144,9 +147,9 @@ export async function logout(p: AuthParts, ctx: RequestContext, headers: AuthHea
   const target = { type: "user", id: ctx.actor.userId, name: ctx.actor.email };
   await p.anonymous(callerOf(ctx), { action: "auth.logout", target }, async (tx, entry) => {
     entry.record = await q.deleteSessionByHash(tx, hashToken(token));
-    await p.lookups.changed(tx);
+    await p.lookups.changed(tx, sessionKey(hashToken(token)));
   });
-  p.lookups.drop(); // again after commit: a lookup in between could have read the ended session
+  p.lookups.drop(sessionKey(hashToken(token))); // again after commit: a lookup in between could have read it
 }
 
 export async function me(p: AuthParts, ctx: RequestContext): Promise<MeAnswer> {
