@@ -5,8 +5,12 @@
  * item, the exact text the JS path sends (SQLite escapes strings as `JSON.stringify` does), and the page is
  * those texts joined. The allowlist still holds, by construction: the keys written are the schema's own, in
  * its order, each from the expression this table gives it, and a key the schema gains or loses without a
- * change here does not compile. PostgreSQL pages keep the JS path (its JSON functions differ, and
- * PostgreSQL 15 cannot test text for valid JSON without failing the statement).
+ * change here does not compile. The values are checked too: each row says whether it `fits` the schema
+ * as zod would judge it, and a page with a row that does not (a damaged column: a version that is no safe
+ * integer, a type outside the enum, a last accessor that is JSON but no consumer reference) is listed by
+ * the JS path instead, whose zod parse refuses it with a 500 as it always did. PostgreSQL pages keep the
+ * JS path (its JSON functions differ, and PostgreSQL 15 cannot test text for valid JSON without failing
+ * the statement).
  */
 import { type Expression, type RawBuilder, sql } from "kysely";
 import { secretMetadataSchema } from "./schema.js";
@@ -39,12 +43,13 @@ const VALUES: {
   type: () => sql.ref("s.type"),
   visibility: () => sql.ref("s.visibility"),
   description: () => sql.ref("s.description"),
+  // Rewritten from its elements, so the text is `JSON.stringify`'s even where the stored one differs.
   allowedHosts: () => sql`case
-      when s.allowed_hosts in ('[]', '') or s.allowed_hosts is null then json_array()
-      when json_valid(s.allowed_hosts) and json_type(s.allowed_hosts) = 'array'
-        and not exists (select 1 from json_each(s.allowed_hosts) where type <> 'text')
-        then json(s.allowed_hosts)
-      else json('["invalid.invalid"]') end`,
+      when s.allowed_hosts is null or s.allowed_hosts in ('[]', '') then json_array()
+      when not json_valid(s.allowed_hosts) then json('["invalid.invalid"]')
+      when json_type(s.allowed_hosts) <> 'array' then json('["invalid.invalid"]')
+      when exists (select 1 from json_each(s.allowed_hosts) where type <> 'text') then json('["invalid.invalid"]')
+      else (select json_group_array(value) from json_each(s.allowed_hosts)) end`,
   scope: (side) => sql.lit(side === "own" ? "project" : "org"),
   overrides: (side, parts) => (side === "own" && parts.overrides ? bool(parts.overrides) : null),
   usageCount: (_side, parts) => parts.usageCount,
@@ -53,7 +58,8 @@ const VALUES: {
   updatedBy: () => sql.ref("s.updated_by"),
   lastAccessedAt: () => sql.ref("s.last_accessed_at"),
   lastAccessedBy: () => sql`case
-      when json_valid(s.last_accessed_by) and json_type(s.last_accessed_by) = 'object'
+      when not json_valid(s.last_accessed_by) then null
+      when json_type(s.last_accessed_by) = 'object'
         then json_object('kind', s.last_accessed_by ->> 'kind', 'id', s.last_accessed_by ->> 'id',
           'name', s.last_accessed_by ->> 'name') end`,
   version: () => sql.ref("s.current_version"),
@@ -71,6 +77,37 @@ export function itemJson(side: Side, parts: ItemParts): RawBuilder<string> {
     if (value !== null) pairs.push(sql.lit(key), value);
   }
   return sql<string>`json_object(${sql.join(pairs)})`;
+}
+
+const shape = secretMetadataSchema.shape;
+const SAFE = Number.MAX_SAFE_INTEGER;
+const oneOf = (column: RawBuilder<unknown> | Expression<unknown>, values: readonly string[]) =>
+  sql`${column} in (${sql.join(values.map((v) => sql.lit(v)))})`;
+
+/**
+ * 1 when the row's item is what zod would let through from the JS path (`view`): the enums, a safe
+ * integer version, text where text is due, and a last accessor that reads null (no JSON, or JSON null) or
+ * is a consumer reference with each key once (`JSON.parse` keeps a repeated key's last value, SQLite its
+ * first). Anything else: 0, and the page goes the JS way (see the top of this file).
+ */
+export function itemFits(): RawBuilder<number> {
+  const by = sql.ref("s.last_accessed_by");
+  const kinds = shape.lastAccessedBy.unwrap().shape.kind.options;
+  const accessor = sql`case
+    when ${by} is null then 1
+    when not json_valid(${by}) then 1
+    when json_type(${by}) = 'null' then 1
+    when json_type(${by}) <> 'object' then 0
+    else ${oneOf(sql`${by} ->> 'kind'`, kinds)} and json_type(${by}, '$.id') = 'text'
+      and json_type(${by}, '$.name') = 'text'
+      and (select count(*) = count(distinct key) from json_each(${by})) end`;
+  return sql<number>`(${oneOf(sql.ref("s.type"), shape.type.options)}
+    and ${oneOf(sql.ref("s.visibility"), shape.visibility.options)}
+    and typeof(s.current_version) = 'integer'
+    and s.current_version between ${sql.lit(-SAFE)} and ${sql.lit(SAFE)}
+    and typeof(s.name) = 'text' and typeof(s.description) = 'text' and typeof(s.created_at) = 'text'
+    and typeof(s.updated_at) = 'text' and typeof(s.updated_by) = 'text'
+    and (s.last_accessed_at is null or typeof(s.last_accessed_at) = 'text') and ${accessor})`;
 }
 
 /** The page's answer text: the items, then the cursor, as `secretListSchema` orders them. */

@@ -9,7 +9,7 @@ import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
 import type { Database } from "../store/schema.js";
 import type { Dialect, Tx } from "../store/types.js";
-import { itemJson, type Side } from "./list-json.js";
+import { itemFits, itemJson, type Side } from "./list-json.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -101,7 +101,11 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
   };
   const json = (part: Side) => {
     const { q, usageCount, overrides } = side(part);
-    return q.select([itemJson(part, { usageCount, overrides }).as("item"), "s.name_key"]);
+    return q.select([
+      itemJson(part, { usageCount, overrides }).as("item"),
+      "s.name_key",
+      itemFits().as("fits"),
+    ]);
   };
   const page = <O>(rows: (part: Side) => SelectQueryBuilder<PageTables, "s", O>) => {
     if (!shape.includes("project")) return rows("org").orderBy("s.name_key").limit(limit);
@@ -163,19 +167,15 @@ export async function listPage(
   return rows.map(toListed);
 }
 
+/** An item's JSON text, its name key (for the cursor), and 1 when it fits the response schema. */
+type JsonRow = { item: string; name_key: string; fits: number };
+
 /**
- * The same page with each item as its answer's JSON text, written by SQLite (list-json.ts), and its name
- * key for the cursor. Only on SQLite.
+ * The same page with each item as its answer's JSON text, written by SQLite (list-json.ts). Only on
+ * SQLite.
  */
-export async function listPageJson(
-  tx: Tx,
-  scope: Scope,
-  options: PageOptions,
-): Promise<{ item: string; name_key: string }[]> {
-  return (await pageArgs(tx, "sqlite", scope, options, true)) as unknown as {
-    item: string;
-    name_key: string;
-  }[];
+export async function listPageJson(tx: Tx, scope: Scope, options: PageOptions): Promise<JsonRow[]> {
+  return (await pageArgs(tx, "sqlite", scope, options, true)) as unknown as JsonRow[];
 }
 
 /** Which of `keys` name an organization secret of `orgId`: a project list's `overrides` flags. */
