@@ -9,7 +9,7 @@ import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
 import type { Database } from "../store/schema.js";
 import type { Dialect, Tx } from "../store/types.js";
-import { itemFits, itemJson, type Side } from "./list-json.js";
+import { accessorFits, type FitColumns, itemJson, type Side } from "./list-json.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -104,7 +104,10 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
     return q.select([
       itemJson(part, { usageCount, overrides }).as("item"),
       "s.name_key",
-      itemFits().as("fits"),
+      "s.type",
+      "s.visibility",
+      "s.current_version",
+      accessorFits().as("accessor_fits"),
     ]);
   };
   const page = <O>(rows: (part: Side) => SelectQueryBuilder<PageTables, "s", O>) => {
@@ -167,8 +170,8 @@ export async function listPage(
   return rows.map(toListed);
 }
 
-/** An item's JSON text, its name key (for the cursor), and 1 when it fits the response schema. */
-type JsonRow = { item: string; name_key: string; fits: number };
+/** An item's JSON text, its name key (for the cursor), and what tells whether it fits the schema. */
+type JsonRow = FitColumns & { item: string; name_key: string };
 
 /**
  * The same page with each item as its answer's JSON text, written by SQLite (list-json.ts). Only on
