@@ -5,10 +5,11 @@
  * item, the exact text the JS path sends (SQLite escapes strings as `JSON.stringify` does), and the page is
  * those texts joined. The allowlist still holds, by construction: the keys written are the schema's own, in
  * its order, each from the expression this table gives it, and a key the schema gains or loses without a
- * change here does not compile. The values are checked too (`fitsSchema`): a page with a row that does
- * not fit the schema as zod would judge it (a damaged column: a version that is no safe integer, a type
- * outside the enum, a last accessor that is JSON but no consumer reference) is listed by the JS path
- * instead, whose zod parse refuses it with a 500 as it always did. PostgreSQL pages keep the
+ * change here does not compile. The values are checked too, as zod would check the JS path's object: a
+ * damaged column (a version that is no safe integer, a type outside the enum, a last accessor that is
+ * JSON but no consumer reference) stops the statement, and the page is a 500 as zod's refusal made it.
+ * Text columns need no check: SQLite keeps only text, null or a blob in a column of text affinity, and
+ * `json_object` stops on a blob too. PostgreSQL pages keep the
  * JS path (its JSON functions differ, and PostgreSQL 15 cannot test text for valid JSON without failing
  * the statement).
  */
@@ -31,17 +32,33 @@ type ListedKey = Exclude<keyof SecretMetadata, "usedBy">;
 const bool = (condition: RawBuilder<unknown> | Expression<unknown>) =>
   sql`json(iif(${condition}, 'true', 'false'))`;
 
+const shape = secretMetadataSchema.shape;
+const listOf = (values: readonly string[]) => sql.join(values.map((v) => sql.lit(v)));
+
 /**
- * Each key's value as `secrets/reads.ts` `view` and `secrets/hosts.ts` `parseAllowedHosts` make it: hosts
- * read as `[]` when unset and `["invalid.invalid"]` when their text is not a list of strings; a last
- * accessor whose text is not a JSON object reads as null. `null` leaves the key out of this side's items.
+ * Stops the statement ("malformed JSON"): what a value zod would refuse becomes. Never constant (SQLite
+ * evaluates a constant call once, before the first row) and never valid JSON, whatever the column holds.
+ */
+const refused = (column: RawBuilder<unknown>) => sql`json('refused ' || coalesce(${column}, ''))`;
+
+/** The column when it is one of the enum's values; otherwise the statement stops. */
+const member = (column: string, values: readonly string[]) =>
+  sql`case when ${sql.ref(column)} in (${listOf(values)}) then ${sql.ref(column)} else ${refused(sql.ref(column))} end`;
+
+/**
+ * Each key's value as `secrets/reads.ts` `view` and `secrets/hosts.ts` `parseAllowedHosts` make it, and as
+ * zod then checks it: hosts read as `[]` when unset and `["invalid.invalid"]` when their text is not a list
+ * of strings; a last accessor reads null when its text is no JSON or JSON null, and stops the statement
+ * when it is JSON but no consumer reference with each key once (`JSON.parse` keeps a repeated key's last
+ * value, SQLite its first). Tests of JSON text are `case` arms: SQLite may evaluate every operand of `or`
+ * and `and`, and a JSON function stops on text that is no JSON. `null` leaves the key out of the side.
  */
 const VALUES: {
   [K in ListedKey]: (side: Side, parts: ItemParts) => RawBuilder<unknown> | Expression<unknown> | null;
 } = {
   name: () => sql.ref("s.name"),
-  type: () => sql.ref("s.type"),
-  visibility: () => sql.ref("s.visibility"),
+  type: () => member("s.type", shape.type.options),
+  visibility: () => member("s.visibility", shape.visibility.options),
   description: () => sql.ref("s.description"),
   // Rewritten from its elements, so the text is `JSON.stringify`'s even where the stored one differs.
   allowedHosts: () => sql`case
@@ -57,12 +74,23 @@ const VALUES: {
   updatedAt: () => sql.ref("s.updated_at"),
   updatedBy: () => sql.ref("s.updated_by"),
   lastAccessedAt: () => sql.ref("s.last_accessed_at"),
-  lastAccessedBy: () => sql`case
-      when not json_valid(s.last_accessed_by) then null
-      when json_type(s.last_accessed_by) = 'object'
-        then json_object('kind', s.last_accessed_by ->> 'kind', 'id', s.last_accessed_by ->> 'id',
-          'name', s.last_accessed_by ->> 'name') end`,
-  version: () => sql.ref("s.current_version"),
+  lastAccessedBy: () => {
+    const by = sql.ref("s.last_accessed_by");
+    const kinds = shape.lastAccessedBy.unwrap().shape.kind.options;
+    return sql`case
+      when ${by} is null then null
+      when not json_valid(${by}) then null
+      when json_type(${by}) = 'null' then null
+      when json_type(${by}) = 'object' and ${by} ->> 'kind' in (${listOf(kinds)})
+        and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
+        and (select count(*) = count(distinct key) from json_each(${by}))
+        then json_object('kind', ${by} ->> 'kind', 'id', ${by} ->> 'id', 'name', ${by} ->> 'name')
+      else ${refused(by)} end`;
+  },
+  version: () => sql`case
+      when typeof(s.current_version) = 'integer' and abs(s.current_version) <= ${sql.lit(Number.MAX_SAFE_INTEGER)}
+        then s.current_version
+      else ${refused(sql.ref("s.current_version"))} end`,
   archived: () => bool(sql`s.archived = 1`),
 };
 
@@ -78,49 +106,6 @@ export function itemJson(side: Side, parts: ItemParts): RawBuilder<string> {
   }
   return sql<string>`json_object(${sql.join(pairs)})`;
 }
-
-const shape = secretMetadataSchema.shape;
-const TYPES = new Set<unknown>(shape.type.options);
-const VISIBILITIES = new Set<unknown>(shape.visibility.options);
-const KINDS = shape.lastAccessedBy.unwrap().shape.kind.options;
-
-/**
- * 1 when the row's last accessor reads null (no JSON, or JSON null) or is a consumer reference with each
- * key once (`JSON.parse` keeps a repeated key's last value, SQLite its first); else 0. Each test of JSON
- * text is a `case` arm: SQLite may evaluate every operand of `or` and `and`, and a JSON function fails the
- * statement on text that is no JSON.
- */
-export function accessorFits(): RawBuilder<number> {
-  const by = sql.ref("s.last_accessed_by");
-  return sql<number>`case
-    when ${by} is null then 1
-    when not json_valid(${by}) then 1
-    when json_type(${by}) = 'null' then 1
-    when json_type(${by}) <> 'object' then 0
-    else ${by} ->> 'kind' in (${sql.join(KINDS.map((k) => sql.lit(k)))})
-      and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
-      and (select count(*) = count(distinct key) from json_each(${by})) end`;
-}
-
-/** What a row brings beside its item to tell whether the item fits the response schema. */
-export interface FitColumns {
-  type: unknown;
-  visibility: unknown;
-  current_version: unknown;
-  accessor_fits: number;
-}
-
-/**
- * Whether the row's item is what zod would let through from the JS path (`view`): the enums, a safe
- * integer version, a last accessor that fits. Text columns need no check: SQLite stores only text, null or
- * a blob in a column of text affinity, and `json_object` fails the statement on a blob. Checked here, not
- * in the statement, where the same tests cost 60 µs a page of 100.
- */
-export const fitsSchema = (row: FitColumns) =>
-  TYPES.has(row.type) &&
-  VISIBILITIES.has(row.visibility) &&
-  Number.isSafeInteger(row.current_version) &&
-  row.accessor_fits === 1;
 
 /** The page's answer text: the items, then the cursor, as `secretListSchema` orders them. */
 export const pageJson = (items: string[], nextCursor: string | null) =>

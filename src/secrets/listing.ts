@@ -9,7 +9,7 @@ import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
 import type { Database } from "../store/schema.js";
 import type { Dialect, Tx } from "../store/types.js";
-import { accessorFits, type FitColumns, itemJson, type Side } from "./list-json.js";
+import { itemJson, type Side } from "./list-json.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -101,14 +101,7 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
   };
   const json = (part: Side) => {
     const { q, usageCount, overrides } = side(part);
-    return q.select([
-      itemJson(part, { usageCount, overrides }).as("item"),
-      "s.name_key",
-      "s.type",
-      "s.visibility",
-      "s.current_version",
-      accessorFits().as("accessor_fits"),
-    ]);
+    return q.select([itemJson(part, { usageCount, overrides }).as("item"), "s.name_key"]);
   };
   const page = <O>(rows: (part: Side) => SelectQueryBuilder<PageTables, "s", O>) => {
     if (!shape.includes("project")) return rows("org").orderBy("s.name_key").limit(limit);
@@ -170,8 +163,8 @@ export async function listPage(
   return rows.map(toListed);
 }
 
-/** An item's JSON text, its name key (for the cursor), and what tells whether it fits the schema. */
-type JsonRow = FitColumns & { item: string; name_key: string };
+/** An item's JSON text and its name key (for the cursor). */
+type JsonRow = { item: string; name_key: string };
 
 /**
  * The same page with each item as its answer's JSON text, written by SQLite (list-json.ts). Only on
