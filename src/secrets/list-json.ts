@@ -49,8 +49,7 @@ const member = (column: string, values: readonly string[]) =>
  * Each key's value as `secrets/reads.ts` `view` and `secrets/hosts.ts` `parseAllowedHosts` make it, and as
  * zod then checks it: hosts read as `[]` when unset and `["invalid.invalid"]` when their text is not a list
  * of strings; a last accessor reads null when its text is no JSON or JSON null, and stops the statement
- * when it is JSON but no consumer reference with each key once (`JSON.parse` keeps a repeated key's last
- * value, SQLite its first). Tests of JSON text are `case` arms: SQLite may evaluate every operand of `or`
+ * when it is JSON but no consumer reference. Tests of JSON text are `case` arms: SQLite may evaluate every operand of `or`
  * and `and`, and a JSON function stops on text that is no JSON. `null` leaves the key out of the side.
  */
 const VALUES: {
@@ -76,16 +75,28 @@ const VALUES: {
   lastAccessedAt: () => sql.ref("s.last_accessed_at"),
   lastAccessedBy: () => {
     const by = sql.ref("s.last_accessed_by");
-    const kinds = shape.lastAccessedBy.unwrap().shape.kind.options;
+    const kinds = listOf(shape.lastAccessedBy.unwrap().shape.kind.options);
+    type Part = (key: string) => RawBuilder<unknown>;
+    const reference = (value: Part, typeOf: Part) => sql`case
+      when ${value("kind")} in (${kinds}) and ${typeOf("id")} = 'text' and ${typeOf("name")} = 'text'
+        then json_object('kind', ${value("kind")}, 'id', ${value("id")}, 'name', ${value("name")})
+      else ${refused(by)} end`;
+    // A repeated key: `JSON.parse` keeps its last value, `->>` the first; json_each's ids follow the text.
+    const last =
+      (column: "value" | "type"): Part =>
+      (key) =>
+        sql`(select ${sql.raw(column)} from json_each(${by}) where key = ${sql.lit(key)} order by id desc limit 1)`;
     return sql`case
       when ${by} is null then null
       when not json_valid(${by}) then null
       when json_type(${by}) = 'null' then null
-      when json_type(${by}) = 'object' and ${by} ->> 'kind' in (${listOf(kinds)})
-        and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
-        and (select count(*) = count(distinct key) from json_each(${by}))
-        then json_object('kind', ${by} ->> 'kind', 'id', ${by} ->> 'id', 'name', ${by} ->> 'name')
-      else ${refused(by)} end`;
+      when json_type(${by}) <> 'object' then ${refused(by)}
+      when (select count(*) = count(distinct key) from json_each(${by}))
+        then ${reference(
+          (key) => sql`${by} ->> ${sql.lit(key)}`,
+          (key) => sql`json_type(${by}, ${sql.lit(`$.${key}`)})`,
+        )}
+      else ${reference(last("value"), last("type"))} end`;
   },
   version: () => sql`case
       when typeof(s.current_version) = 'integer' and abs(s.current_version) <= ${sql.lit(Number.MAX_SAFE_INTEGER)}
