@@ -7,7 +7,7 @@ import type { AuthService, ProjectRecord } from "../auth/index.js";
 import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
-import { pageJson } from "./list-json.js";
+import { isNotPlain, pageJson } from "./list-json.js";
 import { type ListedSecret, listPage, listPageJson, orgNameKeys, usage } from "./listing.js";
 import { nameKey } from "./names.js";
 import type { RuntimeSecrets } from "./resolver.js";
@@ -117,13 +117,18 @@ export function secretReads(p: SecretsParts) {
     },
 
     /**
-     * The same page as the answer's JSON text, where the database can write it (SQLite: list-json.ts);
-     * `undefined` elsewhere, and the caller lists with `list`.
+     * The same page as the answer's JSON text, where the database can write it (SQLite: list-json.ts, for
+     * a page of plain rows); `undefined` otherwise, and the caller lists with `list`.
      */
     async listJson(t: ScopeTarget, options: ListOptions): Promise<string | undefined> {
       if (store.dialect !== "sqlite") return undefined;
       await auth.authorize(t.access, "secret.read");
-      const rows = await listPageJson(store.db, scopeOf(t), pageOptions(options));
+      // A row that is not plain (a host list, a damaged column): the JS path answers, or refuses with a 500.
+      const rows = await listPageJson(store.db, scopeOf(t), pageOptions(options)).catch((error: unknown) => {
+        if (isNotPlain(error)) return undefined;
+        throw error;
+      });
+      if (rows === undefined) return undefined;
       const page = rows.slice(0, options.limit);
       const more = rows.length > options.limit;
       return pageJson(
