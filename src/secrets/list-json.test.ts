@@ -16,6 +16,7 @@ const hostsText = fc.oneof(
   fc.array(fc.domain(), { minLength: 1, maxLength: 3 }).map((hosts) => JSON.stringify(hosts)),
   fc.constantFrom("[1]", '["a.example", null]', '{"a":1}', "not json", '["a.example",', '"a.example"'),
   fc.constantFrom('["\\u0061.example"]', '[ "a.example" ,"b.example" ]'),
+  fc.constantFrom('["a.example",1]', '["a.example",null,"b.example"]', '["a.example",["b.example"]]'),
 );
 
 /**

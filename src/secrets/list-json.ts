@@ -5,8 +5,8 @@
  * item, the exact text the JS path sends (SQLite escapes strings as `JSON.stringify` does), and the page is
  * those texts joined. The allowlist still holds, by construction: the keys written are the schema's own, in
  * its order, each from the expression this table gives it, and a key the schema gains or loses without a
- * change here does not compile. Only plain rows are written here (see `VALUES`): a row with a host list
- * or anything zod would look at twice stops the statement, and the page is listed by the JS path, which
+ * change here does not compile. Only plain rows are written here (see `VALUES`): a row with anything
+ * zod would look at twice stops the statement, and the page is listed by the JS path, which
  * answers the same text or refuses with a 500. Text columns need no check: SQLite keeps only text, null or
  * a blob in a column of text affinity, and `json_object` stops on a blob. PostgreSQL pages keep the JS
  * path (its JSON functions differ, and PostgreSQL 15 cannot test text for valid JSON without failing the
@@ -56,9 +56,9 @@ const member = (column: string, values: readonly string[]) =>
   among(sql.ref(column), values, notPlain(sql.ref(column)));
 
 /**
- * Each key's value for a plain row, as `secrets/reads.ts` `view` makes it and zod then passes it: no host
- * list, or the empty one; no last accessor, text that is no JSON (both read null), or a consumer reference
- * of exactly its three keys. Anything else (host lists, a damaged column, a repeated key) stops the
+ * Each key's value for a plain row, as `secrets/reads.ts` `view` makes it and zod then passes it: a host
+ * list of plain strings; no last accessor, text that is no JSON (both read null), or a consumer reference
+ * of exactly its three keys. Anything else (longer or escaped host lists, a damaged column, a repeated key) stops the
  * statement, and the page is listed by the JS path, whose answer is the reference: it answers the same
  * text or refuses with a 500 as it always did. Tests of JSON text are `case` arms: SQLite may evaluate
  * every operand of `or` and `and`, and a JSON function stops on text that is no JSON. Kept this small on
@@ -72,9 +72,20 @@ const VALUES: {
   type: () => member("s.type", shape.type.options),
   visibility: () => member("s.visibility", shape.visibility.options),
   description: () => sql.ref("s.description"),
-  allowedHosts: () => sql`case
-      when s.allowed_hosts = '[]' or s.allowed_hosts = '' then json_array()
-      else ${notPlain(sql.ref("s.allowed_hosts"))} end`,
+  allowedHosts: () => {
+    const hosts = sql.ref("s.allowed_hosts");
+    // A list of strings as the service writes it: minified, no backslash (so no escapes, and a control
+    // character would not be valid JSON), and no comma but between two strings. Its text is then what
+    // `JSON.stringify` makes of its parse.
+    return sql`case
+      when ${hosts} = '[]' or ${hosts} = '' then json_array()
+      when not json_valid(${hosts}) then ${notPlain(hosts)}
+      when substr(${hosts}, 1, 2) = '["' and substr(${hosts}, -2) = '"]' and ${hosts} = json(${hosts})
+        and instr(${hosts}, char(92)) = 0
+        and instr(replace(${hosts}, '","', ''), ',') = 0
+        then json(${hosts})
+      else ${notPlain(hosts)} end`;
+  },
   scope: (side) => sql.lit(side === "own" ? "project" : "org"),
   overrides: (side, parts) => (side === "own" && parts.overrides ? bool(parts.overrides) : null),
   usageCount: (_side, parts) => parts.usageCount,
