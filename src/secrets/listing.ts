@@ -123,7 +123,7 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
 
 type PageTables = Database & { s: Database["secrets"] };
 
-type PageOptions = {
+export type PageOptions = {
   archived: boolean;
   contains?: string | undefined;
   after?: string | undefined;

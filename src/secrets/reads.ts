@@ -8,7 +8,14 @@ import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
 import { isNotPlain, pageJson } from "./list-json.js";
-import { type ListedSecret, listPage, listPageJson, orgNameKeys, usage } from "./listing.js";
+import {
+  type ListedSecret,
+  listPage,
+  listPageJson,
+  orgNameKeys,
+  type PageOptions,
+  usage,
+} from "./listing.js";
 import { nameKey } from "./names.js";
 import type { RuntimeSecrets } from "./resolver.js";
 import { safeName } from "./resolver.js";
@@ -100,41 +107,46 @@ export async function one(tx: Tx, row: SecretRecord): Promise<SecretMetadata> {
   return { ...view(row, usedBy.length, overrides), usedBy };
 }
 
+type ListPage = { secrets: SecretMetadata[]; nextCursor: string | null };
+
 export function secretReads(p: SecretsParts) {
   const { store, auth, audited } = p;
+  /** A page through JS: rows, then each answer through `view` (and zod, on its way out). */
+  const jsPage = async (scope: Scope, asked: PageOptions, limit: number): Promise<ListPage> => {
+    const rows = await listPage(store.db, store.dialect, scope, asked);
+    const { page, nextCursor } = cut(rows, limit, (r) => r.nameKey);
+    return { secrets: page.map((r) => view(r, r.usageCount, r.overrides)), nextCursor };
+  };
   return {
     /** One page in name order; `nextCursor` is null on the last page. */
-    async list(
-      t: ScopeTarget,
-      options: ListOptions,
-    ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }> {
+    async list(t: ScopeTarget, options: ListOptions): Promise<ListPage> {
       await auth.authorize(t.access, "secret.read");
-      const scope = scopeOf(t);
-      const rows = await listPage(store.db, store.dialect, scope, pageOptions(options));
-      const page = rows.slice(0, options.limit);
-      const nextCursor = rows.length > options.limit ? encodeCursor(page[page.length - 1]!.nameKey) : null;
-      return { secrets: page.map((r) => view(r, r.usageCount, r.overrides)), nextCursor };
+      return jsPage(scopeOf(t), pageOptions(options), options.limit);
     },
 
     /**
-     * The same page as the answer's JSON text, where the database can write it (SQLite: list-json.ts, for
-     * a page of plain rows); `undefined` otherwise, and the caller lists with `list`.
+     * The same page for the HTTP answer: its JSON text where the database writes it (SQLite: list-json.ts,
+     * a page of plain rows), else the page as `list` gives it. Authorized and parsed once for either way.
      */
-    async listJson(t: ScopeTarget, options: ListOptions): Promise<string | undefined> {
-      if (store.dialect !== "sqlite") return undefined;
+    async listAnswer(t: ScopeTarget, options: ListOptions): Promise<string | ListPage> {
       await auth.authorize(t.access, "secret.read");
-      // A row that is not plain (a host list, a damaged column): the JS path answers, or refuses with a 500.
-      const rows = await listPageJson(store.db, scopeOf(t), pageOptions(options)).catch((error: unknown) => {
-        if (isNotPlain(error)) return undefined;
-        throw error;
-      });
-      if (rows === undefined) return undefined;
-      const page = rows.slice(0, options.limit);
-      const more = rows.length > options.limit;
-      return pageJson(
-        page.map((r) => r.item),
-        more ? encodeCursor(page[page.length - 1]!.name_key) : null,
-      );
+      const scope = scopeOf(t);
+      const asked = pageOptions(options);
+      if (store.dialect === "sqlite") {
+        // A row that is not plain (an escaped host list, a damaged column): the JS path answers or refuses.
+        const rows = await listPageJson(store.db, scope, asked).catch((error: unknown) => {
+          if (isNotPlain(error)) return undefined;
+          throw error;
+        });
+        if (rows !== undefined) {
+          const { page, nextCursor } = cut(rows, options.limit, (r) => r.name_key);
+          return pageJson(
+            page.map((r) => r.item),
+            nextCursor,
+          );
+        }
+      }
+      return jsPage(scope, asked, options.limit);
     },
 
     async get(t: ScopeTarget, name: string): Promise<SecretMetadata> {
@@ -176,12 +188,18 @@ export function secretReads(p: SecretsParts) {
 }
 
 /** What a page asks the database for: one row past the limit tells whether another page follows. */
-const pageOptions = (options: ListOptions) => ({
+const pageOptions = (options: ListOptions): PageOptions => ({
   archived: options.archived,
   contains: options.q ? nameKey(options.q) : undefined,
   after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
   limit: options.limit + 1,
 });
+
+/** The page of rows asked with one past the limit, and the cursor to the next page (null on the last). */
+function cut<R>(rows: R[], limit: number, keyOf: (row: R) => string) {
+  const page = rows.slice(0, limit);
+  return { page, nextCursor: rows.length > limit ? encodeCursor(keyOf(page[page.length - 1]!)) : null };
+}
 
 /** The cursor is the last name key of the page, opaque to clients. */
 const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");

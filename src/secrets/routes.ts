@@ -107,10 +107,8 @@ function secretRoutes({
           limit: query.limit,
           cursor: query.cursor,
         };
-        const json = await secrets.listJson(at, options);
-        return ok(
-          json === undefined ? await secrets.list(at, options) : new SerializedBody(secretListSchema, json),
-        );
+        const answer = await secrets.listAnswer(at, options);
+        return ok(typeof answer === "string" ? new SerializedBody(secretListSchema, answer) : answer);
       },
     }),
     defineRoute({

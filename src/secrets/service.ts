@@ -46,8 +46,11 @@ export interface SecretsService extends SecretResolver {
     t: ScopeTarget,
     options: ListOptions,
   ): Promise<{ secrets: SecretMetadata[]; nextCursor: string | null }>;
-  /** The same page as its answer's JSON text where the database writes it (SQLite); else undefined. */
-  listJson(t: ScopeTarget, options: ListOptions): Promise<string | undefined>;
+  /** The same page for the HTTP answer: its JSON text where the database writes it (SQLite), else as `list`. */
+  listAnswer(
+    t: ScopeTarget,
+    options: ListOptions,
+  ): Promise<string | { secrets: SecretMetadata[]; nextCursor: string | null }>;
   get(t: ScopeTarget, name: string): Promise<SecretMetadata>;
   create(t: ScopeTarget, input: CreateSecretInput): Promise<SecretMetadata>;
   updateValue(
