@@ -4,9 +4,10 @@
  * slug. On PostgreSQL each was a statement and a commit of its own on every request; on SQLite the session
  * and the role were 7% of a list request's CPU (decision 0325). A revoked token, an ended session, a
  * changed role or changed settings must be seen by every node at once (D2), so each change that touches
- * these rows sends a notice on `cloakroom_auth` in its transaction and every node drops the whole cache
- * when it commits; a node that is not listening caches nothing (store/notifications.ts), and entries live
- * at most `ttlMs` anyway. Misses are never cached. See docs/decisions/0153-publish-cost.md.
+ * these rows sends a notice on `cloakroom_auth` in its transaction and every node drops, when it commits,
+ * the entry the notice names (a sign-out, a role change) or else the whole cache; a node that is not
+ * listening caches nothing (store/notifications.ts), and entries live at most `ttlMs` anyway. Misses are
+ * never cached. See docs/decisions/0153-publish-cost.md.
  */
 import type { Tx } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";

@@ -145,11 +145,12 @@ export async function logout(p: AuthParts, ctx: RequestContext, headers: AuthHea
   const token = extractToken(headers);
   if (token === null || !token.startsWith("crk_s_") || ctx.actor?.type !== "user") return;
   const target = { type: "user", id: ctx.actor.userId, name: ctx.actor.email };
+  const tokenHash = hashToken(token);
   await p.anonymous(callerOf(ctx), { action: "auth.logout", target }, async (tx, entry) => {
-    entry.record = await q.deleteSessionByHash(tx, hashToken(token));
-    await p.lookups.changed(tx, sessionKey(hashToken(token)));
+    entry.record = await q.deleteSessionByHash(tx, tokenHash);
+    await p.lookups.changed(tx, sessionKey(tokenHash));
   });
-  p.lookups.drop(sessionKey(hashToken(token))); // again after commit: a lookup in between could have read it
+  p.lookups.drop(sessionKey(tokenHash)); // again after commit: a lookup in between could have read it
 }
 
 export async function me(p: AuthParts, ctx: RequestContext): Promise<MeAnswer> {
