@@ -53,7 +53,6 @@ import { createTemplateSender } from "./runtime/templates/send.js";
 import { createTemplatesService } from "./runtime/templates/service.js";
 import { createWebhookClient } from "./runtime/webhook/index.js";
 import { checkRootKey, createKeyring, hasKeyCheck } from "./secrets/keyring.js";
-import { installListText } from "./secrets/list-text.js";
 import { secretsRoutes } from "./secrets/routes.js";
 import { createSecretsService, type SecretsService } from "./secrets/service.js";
 import type { SecretResolver } from "./secrets/types.js";
@@ -109,8 +108,6 @@ interface Base {
 /** Every service of one node, over an open store; the caller closes the store when this throws. */
 async function assemble(base: Base): Promise<Cloakroom> {
   const { config, logger, store, notifications } = base;
-  // SQLite writes each secret's list text itself (decision 0340): its triggers first, then any request.
-  await installListText(store);
   const { auditKey, keyring } = await openKeys(base);
   const anchorer = createAnchorer({
     store,

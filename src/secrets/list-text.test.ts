@@ -51,6 +51,17 @@ describe("a secret's list text on SQLite", () => {
     return `{"secrets":[${items.join(",")}],"nextCursor":null}`;
   };
 
+  it("is installed by a node's first list page, with the text of the rows written before", async () => {
+    await db()
+      .insertInto("secrets")
+      .values(secretRow({ orgId, projectId: null, name: "EARLY", by: "x" }))
+      .execute();
+    assert.deepEqual(await triggerNames(), []);
+    assert.equal((await page()).text, await expected(["EARLY"]));
+    assert.equal((await triggerNames()).length, 2);
+    assert.match((await texts("EARLY")).head!, /^\{"name":"EARLY"/);
+  });
+
   it("follows the service's writes: create, update, archive", async () => {
     const body = { name: "FOLLOWED", type: "token", value: "followed-value-0123", description: "first" };
     assert.equal((await server.request("POST", "/v1/orgs/acme/secrets", { token, body })).status, 201);
@@ -61,6 +72,9 @@ describe("a secret's list text on SQLite", () => {
     const { head } = await texts("FOLLOWED");
     assert.match(head!, /"description":"second","allowedHosts":\["api.example.com"\]$/);
     assert.equal((await page()).text, await expected(["FOLLOWED"]));
+    const archive = await server.request("POST", "/v1/orgs/acme/secrets/FOLLOWED/archive", { token });
+    assert.equal(archive.status, 200, archive.text);
+    assert.match((await texts("FOLLOWED")).tail!, /"archived":true\}$/);
   });
 
   it("is written again when someone writes the text itself, or a column at the database's shell", async () => {
