@@ -19,6 +19,7 @@
  * a collision from characters above U+00FF only costs a failed verification.
  */
 import type { PatternTable } from "./forms.js";
+import { wasmFor } from "./scan-wasm.js";
 
 export interface Matcher {
   /** Sorted, merged ranges `[start0, end0, start1, end1, ...]`; overlapping and adjacent ones are joined. */
@@ -195,6 +196,8 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   return matcher;
 }
 
+let scanners = 0;
+
 /**
  * A matcher's tables and its scan state, shared by the hot loops and `candidate` so the loops pass only
  * numbers around. A class, not closures made by createMatcher: closures get their own feedback and
@@ -202,6 +205,8 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
  * first scans interpreted, 2 to 10 times slower; methods are compiled once for all matchers.
  */
 class Scanner {
+  /** Tells the WebAssembly scan whose tables its memory holds. */
+  private readonly id = ++scanners;
   private readonly patterns: string[];
   private readonly tails: PatternTable["tails"];
   private view: DataView | null = null;
@@ -237,11 +242,15 @@ class Scanner {
 
   ranges(input: string): number[] {
     if (!warm && input.length >= BLOCK) warmUp();
-    shared ??= createScanBuffers();
-    const scratch = shared.bytes;
-    this.view = shared.view;
-    this.passed = [shared.shortPassed, shared.midPassed, shared.longPassed];
-    this.passedCounts = shared.counts;
+    const [shortTier, midTier, longTier] = this.tiers;
+    const loop = { short: shortTier, mid: midTier, long: longTier };
+    const wasm = wasmFor(this.id, input.length, BLOCK, FILTER_MASKS, loop);
+    if (!wasm) shared ??= createScanBuffers();
+    const buffers = wasm ?? shared!;
+    const scratch = buffers.bytes;
+    this.view = buffers.view;
+    this.passed = buffers.passed;
+    this.passedCounts = buffers.counts;
     this.text = input;
     const n = input.length;
     this.n = n;
@@ -251,7 +260,6 @@ class Scanner {
     this.lastEnd = -1;
     this.ordered = true;
     this.previous.clear();
-    const [shortTier, midTier, longTier] = this.tiers;
     const [sOut, mOut, lOut] = this.passed;
     const view = this.view;
     const counts = this.passedCounts;
@@ -266,9 +274,13 @@ class Scanner {
       // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
       // of the scratch buffer; verification rejects what that lets through.
       const last = Math.min(this.blockLength - 2, BLOCK - 1);
-      const j = sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
+      const j = wasm
+        ? wasm.sample(next, last, this.stride, loop)
+        : sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
       // Past the last whole gram the next offset can go negative; nothing is left to sample there.
       next = Math.max(0, j - BLOCK);
+      // The head test in WebAssembly too: the bench log's digits pass the bigram test at 6% of samples.
+      if (wasm && counts[0]! > 0) counts[0] = wasm.heads(counts[0]!);
       this.shortHits(shortTier);
       this.mainHits(midTier, this.passed[1], this.passedCounts[1]!, false);
       this.mainHits(longTier, this.passed[2], this.passedCounts[2]!, true);
@@ -408,9 +420,7 @@ const EMPTY = new Int32Array(0);
 interface ScanBuffers {
   bytes: Buffer;
   view: DataView;
-  shortPassed: Int32Array;
-  midPassed: Int32Array;
-  longPassed: Int32Array;
+  passed: readonly [Int32Array, Int32Array, Int32Array];
   counts: Int32Array;
 }
 
@@ -422,9 +432,7 @@ function createScanBuffers(): ScanBuffers {
   return {
     bytes,
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    shortPassed: new Int32Array(BLOCK),
-    midPassed: new Int32Array(BLOCK),
-    longPassed: new Int32Array(BLOCK),
+    passed: [new Int32Array(BLOCK), new Int32Array(BLOCK), new Int32Array(BLOCK)],
     counts: new Int32Array(3),
   };
 }
