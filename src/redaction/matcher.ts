@@ -279,8 +279,6 @@ class Scanner {
         : sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
       // Past the last whole gram the next offset can go negative; nothing is left to sample there.
       next = Math.max(0, j - BLOCK);
-      // The head test in WebAssembly too: the bench log's digits pass the bigram test at 6% of samples.
-      if (wasm && counts[0]! > 0) counts[0] = wasm.heads(counts[0]!);
       this.shortHits(shortTier);
       this.mainHits(midTier, this.passed[1], this.passedCounts[1]!, false);
       this.mainHits(longTier, this.passed[2], this.passedCounts[2]!, true);

@@ -10,7 +10,7 @@
  * Byte addresses, fixed in wasm/sample.wat:
  *   0       FILTER_MASKS (2,048 ints)          8192    the three pass counts
  *   16384   the block (BLOCK + 16 bytes)       49152   short passes, 114688 mid, 180224 long (BLOCK ints)
- *   245760  the short tier's offsets (64 KiB)  311296  its head set (8 KiB), then the mid and long filters
+ *   245760  the short tier's offsets (64 KiB)  311296  the mid tier's filter, then the long tier's
  */
 import { SAMPLE_WASM } from "./wasm/sample-bytes.js";
 
@@ -20,16 +20,14 @@ const SHORT_OUT_AT = 49152;
 const MID_OUT_AT = 114688;
 const LONG_OUT_AT = 180224;
 const OFFSETS_AT = 245760;
-const HEADS_AT = 311296;
-const HEADS_BYTES = 8192;
-const FILTERS_AT = HEADS_AT + HEADS_BYTES;
+const FILTERS_AT = 311296;
 const PAGE = 65536;
 /** The largest block: a pass list holds this many positions. */
 const BLOCK_ROOM = (MID_OUT_AT - SHORT_OUT_AT) / 4;
 
 /** The tables of a matcher's tiers the loop reads: see ShortTier and MainTier in matcher.ts. */
 export interface LoopTables {
-  short: { count: number; offsets: Uint8Array; heads: Int32Array };
+  short: { count: number; offsets: Uint8Array };
   mid: { count: number; filter: Int32Array; filterShift: number };
   long: { filter: Int32Array; filterShift: number };
 }
@@ -37,8 +35,6 @@ export interface LoopTables {
 export interface WasmScan {
   /** Samples the block from `from` to `last` (see matcher.ts `sample`); the counts land in `counts`. */
   sample(from: number, last: number, stride: number, tables: LoopTables): number;
-  /** shortHits' head test over the first `count` short passes, in place: how many remain. */
-  heads(count: number): number;
   bytes: Buffer;
   view: DataView;
   passed: readonly [Int32Array, Int32Array, Int32Array];
@@ -108,7 +104,7 @@ export function wasmFor(
   if (scan === null || scan.owner === owner) return scan;
   const { short, mid, long } = tables;
   const bytes =
-    (short.count > 0 ? short.offsets.byteLength + HEADS_BYTES : 0) +
+    (short.count > 0 ? short.offsets.byteLength : 0) +
     (mid.count > 0 ? mid.filter.byteLength : 0) +
     long.filter.byteLength;
   if (mode === "auto" && 4 * length < bytes) return null;
@@ -121,10 +117,7 @@ export function wasmFor(
   }
   const buffer = scan.memory.buffer;
   // An empty tier's tables are not read (the loop's flags), so they are not copied.
-  if (short.count > 0) {
-    new Uint8Array(buffer, OFFSETS_AT, short.offsets.length).set(short.offsets);
-    new Int32Array(buffer, HEADS_AT, short.heads.length).set(short.heads);
-  }
+  if (short.count > 0) new Uint8Array(buffer, OFFSETS_AT, short.offsets.length).set(short.offsets);
   if (mid.count > 0) new Int32Array(buffer, midAt, mid.filter.length).set(mid.filter);
   new Int32Array(buffer, longAt, long.filter.length).set(long.filter);
   scan.owner = owner;
@@ -146,7 +139,6 @@ function instantiate(block: number, masks: Int32Array): State | null {
   }
   new Int32Array(memory.buffer, 0, masks.length).set(masks);
   const sample = exports.sample as SampleExport;
-  const heads = exports.heads as (count: number) => number;
   const scan: State = {
     memory,
     block,
@@ -165,7 +157,6 @@ function instantiate(block: number, masks: Int32Array): State | null {
         scan.longAt,
         long.filterShift,
       ),
-    heads,
   };
   return scan;
 }

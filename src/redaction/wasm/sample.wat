@@ -1,19 +1,9 @@
 ;; The redactor's hot loop in WebAssembly (decision 0330): `sample` is matcher.ts's `sample`, the same
-;; samples, tests and pass lists; `heads` is the first test of its `shortHits`. The memory's layout is
+;; samples, tests and pass lists. The memory's layout is
 ;; described in scan-wasm.ts (addresses appear here as load and store offsets). After a change, run
 ;; `node scripts/wasm-sample.mjs` to regenerate sample-bytes.ts (it says how to get wabt).
 (module
   (import "env" "memory" (memory 1))
-  ;; isHead(g) of matcher.ts: bit h of the short tier's head set (8 KiB at 311296), h the top 16 bits of
-  ;; g * 0x9E3779B1.
-  (func $head (param $g i32) (result i32)
-    (local $h i32)
-    (local.set $h (i32.shr_u (i32.mul (local.get $g) (i32.const -1640531535)) (i32.const 16)))
-    (i32.and
-      (i32.shr_u
-        (i32.load offset=311296 (i32.shl (i32.shr_u (local.get $h) (i32.const 5)) (i32.const 2)))
-        (i32.and (local.get $h) (i32.const 31)))
-      (i32.const 1)))
   ;; sample(from, last, stride, flags, midAt, midShift, longAt, longShift) -> position after the last sample.
   ;; flags: 1 = the short tier has patterns, 2 = the mid tier has. The pass counts are written at 8192.
   (func (export "sample")
@@ -71,30 +61,4 @@
     (i32.store offset=8192 (i32.const 0) (local.get $sc))
     (i32.store offset=8196 (i32.const 0) (local.get $mc))
     (i32.store offset=8200 (i32.const 0) (local.get $lc))
-    (local.get $j))
-  ;; shortHits' head test over the short tier's list, in place: keeps the positions j where some bit k of
-  ;; offsets[bigram at j] is set with the 4 bytes at j - k a possible head (isHead), as shortHits would
-  ;; (every position under 3 is kept, like there). Returns the new count; shortHits tests them again.
-  (func (export "heads") (param $n i32) (result i32)
-    (local $x i32) (local $k i32) (local $j i32) (local $o i32)
-    (block $done
-      (br_if $done (i32.eqz (local.get $n)))
-      (loop $next
-        (local.set $j (i32.load offset=49152 (i32.shl (local.get $x) (i32.const 2))))
-        (local.set $o (i32.load8_u offset=245760 (i32.load16_u offset=16384 align=1 (local.get $j))))
-        (if (i32.ge_s (local.get $j) (i32.const 3))
-          (then
-            (local.set $o (i32.and (local.get $o)
-              (i32.or
-                (i32.or (call $head (i32.load offset=16384 align=1 (local.get $j)))
-                  (i32.shl (call $head (i32.load offset=16383 align=1 (local.get $j))) (i32.const 1)))
-                (i32.or
-                  (i32.shl (call $head (i32.load offset=16382 align=1 (local.get $j))) (i32.const 2))
-                  (i32.shl (call $head (i32.load offset=16381 align=1 (local.get $j))) (i32.const 3))))))))
-        (if (local.get $o)
-          (then
-            (i32.store offset=49152 (i32.shl (local.get $k) (i32.const 2)) (local.get $j))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))))
-        (local.set $x (i32.add (local.get $x) (i32.const 1)))
-        (br_if $next (i32.lt_u (local.get $x) (local.get $n)))))
-    (local.get $k)))
+    (local.get $j)))
