@@ -439,7 +439,9 @@ function createScanBuffers(): ScanBuffers {
  * The hot loop: samples every `stride`-th position of the block from `from` to `last`, its bigram for the
  * short tier, its 4-gram for the q = 4 tier and its 8-gram for the q = 8 tier, and lists the positions that
  * pass each tier's filter. Returns the position after the last sample. A plain function of its arguments:
- * inside the matcher's closure, the compiled loop ran two to four times slower.
+ * inside the matcher's closure, the compiled loop ran two to four times slower. Long texts go through its
+ * twin in WebAssembly (`wasm/sample.wat`, decision 0330), which must stay the same: the property tests
+ * run both.
  */
 function sample(
   dv: DataView,
