@@ -1,17 +1,13 @@
 #!/usr/bin/env node
 // Assembles src/redaction/wasm/sample.wat (the redactor's hot loop, decision 0330) into
 // src/redaction/wasm/sample-bytes.ts, the module's bytes as base64: nothing is read from disk at run time
-// and the bundle needs no extra file. wabt is not a dependency of the project (no one else needs it):
-// install it in a scratch directory and point WABT_DIR at it.
-//   npm install --prefix /tmp/wabt wabt
-//   WABT_DIR=/tmp/wabt node scripts/wasm-sample.mjs [--check]
+// and the bundle needs no extra file. wabt (a development dependency) assembles it;
+// src/redaction/wasm/sample-bytes.test.ts fails when the committed bytes are not the .wat's.
+//   node scripts/wasm-sample.mjs [--check]
 // --check writes nothing and fails when the committed bytes are not the .wat's.
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import createWabt from "wabt";
 
-const dir = process.env.WABT_DIR ?? "/tmp/wabt";
-const createWabt = createRequire(join(dir, "package.json"))("wabt");
 const wabt = await createWabt();
 const source = "src/redaction/wasm/sample.wat";
 const target = "src/redaction/wasm/sample-bytes.ts";
