@@ -54,6 +54,7 @@ import { createTemplatesService } from "./runtime/templates/service.js";
 import { createWebhookClient } from "./runtime/webhook/index.js";
 import { checkRootKey, createKeyring, hasKeyCheck } from "./secrets/keyring.js";
 import { secretsRoutes } from "./secrets/routes.js";
+import { installListText } from "./secrets/list-text.js";
 import { createSecretsService, type SecretsService } from "./secrets/service.js";
 import type { SecretResolver } from "./secrets/types.js";
 import { openStore, type Store } from "./store/db.js";
@@ -108,6 +109,14 @@ interface Base {
 /** Every service of one node, over an open store; the caller closes the store when this throws. */
 async function assemble(base: Base): Promise<Cloakroom> {
   const { config, logger, store, notifications } = base;
+  const listText = await installListText(store).then(
+    () => store.dialect === "sqlite",
+    (error: unknown) => {
+      // Pages are then written in JS, as on PostgreSQL: slower, the same answers.
+      logger.warn({ err: { message: (error as Error).message } }, "list text not installed (decision 0340)");
+      return false;
+    },
+  );
   const { auditKey, keyring } = await openKeys(base);
   const anchorer = createAnchorer({
     store,
@@ -145,6 +154,7 @@ async function assemble(base: Base): Promise<Cloakroom> {
     cacheTtlMs: config.cacheTtlMs,
     logger,
     notifications,
+    listText,
   });
   const runtime = await createRuntime({ ...base, audit, auth, secrets, metrics });
   notifications.start();

@@ -90,13 +90,18 @@ const STORED: { [K in StoredKey]: (col: (name: string) => RawBuilder<unknown>) =
   lastAccessedBy: (col) => {
     const by = col("last_accessed_by");
     const field = (key: string) => sql`json_extract(${by}, ${sql.lit(`$.${key}`)})`;
-    const none = sql`${by} is null or not json_valid(${by})`;
+    // None: JS reads both as null. Any other text must be minified JSON without escapes, so that SQLite and
+    // JSON.parse read the same thing: a text SQLite takes for JSON only up to a NUL, a nesting SQLite
+    // refuses, or an escaped lone surrogate (which SQLite decodes to U+FFFD) is left to the JS path.
+    const none = sql`${by} is null or ${by} = ''`;
     return {
       value: sql`case when ${none} then null
         else json_object('kind', ${field("kind")}, 'id', ${field("id")}, 'name', ${field("name")}) end`,
       plain: sql`case
         when ${none} then 1
-        when json_type(${by}) = 'object' and json_remove(${by}, '$.kind', '$.id', '$.name') = '{}'
+        when typeof(${by}) <> 'text' or not json_valid(${by}) then 0
+        when ${by} = json(${by}) and instr(${by}, char(92)) = 0
+          and json_type(${by}) = 'object' and json_remove(${by}, '$.kind', '$.id', '$.name') = '{}'
           and ${among(field("kind"), shape.lastAccessedBy.unwrap().shape.kind.options)}
           and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
           then 1
@@ -125,24 +130,32 @@ const TAIL = KEYS.slice(first + COMPUTED.length) as StoredKey[];
 
 /**
  * The row's text for `keys`, or null when the row is not plain: the members of a JSON object, the head
- * without its closing brace, the tail without its opening one. `row` names the row ("new" in a trigger).
+ * (`keys` from the first) without its closing brace, the tail without its opening one.
  */
-function storedText(row: string, part: "head" | "tail"): RawBuilder<string | null> {
-  const parts = (part === "head" ? HEAD : TAIL).map((key) => ({
-    key,
-    ...STORED[key]((name) => sql.ref(`${row}.${name}`)),
-  }));
+function storedText(
+  col: (name: string) => RawBuilder<unknown>,
+  keys: StoredKey[],
+): RawBuilder<string | null> {
+  const parts = keys.map((key) => ({ key, ...STORED[key](col) }));
   const object = sql`json_object(${sql.join(parts.flatMap((p) => [sql.lit(p.key), p.value]))})`;
-  const text = part === "head" ? sql`substr(${object}, 1, length(${object}) - 1)` : sql`substr(${object}, 2)`;
+  const text = keys === HEAD ? sql`substr(${object}, 1, length(${object}) - 1)` : sql`substr(${object}, 2)`;
   const plain = parts.flatMap((p) => (p.plain ? [sql`(${p.plain})`] : []));
   return plain.length === 0 ? sql`${text}` : sql`case when ${sql.join(plain, sql` and `)} then ${text} end`;
 }
 
-/** The columns that keep a row's text, and the expressions that write them (list-text.ts). */
-export const storedColumns = (row: string) => ({
-  list_head: storedText(row, "head"),
-  list_tail: storedText(row, "tail"),
-});
+/**
+ * The columns that keep a row's text, the expressions that write them over the row `row` ("new" in a
+ * trigger), and the row's columns those read: the columns whose change must write them again.
+ */
+export function storedColumns(row: string) {
+  const reads = new Set<string>();
+  const col = (name: string) => {
+    reads.add(name);
+    return sql.ref(`${row}.${name}`);
+  };
+  const columns = { list_head: storedText(col, HEAD), list_tail: storedText(col, TAIL) };
+  return { columns, reads: [...reads] };
+}
 
 /**
  * Stops the statement with SQLite's "malformed JSON": what a row without its text becomes, so the page goes

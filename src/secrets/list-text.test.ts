@@ -51,15 +51,23 @@ describe("a secret's list text on SQLite", () => {
     return `{"secrets":[${items.join(",")}],"nextCursor":null}`;
   };
 
-  it("is installed by a node's first list page, with the text of the rows written before", async () => {
-    await db()
+  const insertRow = (name: string) =>
+    db()
       .insertInto("secrets")
-      .values(secretRow({ orgId, projectId: null, name: "EARLY", by: "x" }))
+      .values(secretRow({ orgId, projectId: null, name, by: "x" }))
       .execute();
-    assert.deepEqual(await triggerNames(), []);
-    assert.equal((await page()).text, await expected(["EARLY"]));
-    assert.equal((await triggerNames()).length, 2);
+
+  it("is installed when a node starts: three triggers named with one hash of their SQL", async () => {
+    const names = await triggerNames();
+    const hash = names[0]?.split("_")[3];
+    assert.match(hash ?? "", /^[0-9a-f]{12}$/);
+    assert.deepEqual(
+      names,
+      ["guard", "insert", "update"].map((event) => `secrets_list_text_${hash}_${event}`),
+    );
+    await insertRow("EARLY");
     assert.match((await texts("EARLY")).head!, /^\{"name":"EARLY"/);
+    assert.equal((await page()).text, await expected(["EARLY"]));
   });
 
   it("follows the service's writes: create, update, archive", async () => {
@@ -78,10 +86,7 @@ describe("a secret's list text on SQLite", () => {
   });
 
   it("is written again when someone writes the text itself, or a column at the database's shell", async () => {
-    await db()
-      .insertInto("secrets")
-      .values(secretRow({ orgId, projectId: null, name: "SHELL", by: "x" }))
-      .execute();
+    await insertRow("SHELL");
     const written = await texts("SHELL");
     await sql`update secrets set list_head = '{"name":"FORGED"', list_tail = '"x":1}'`.execute(db());
     assert.deepEqual(await texts("SHELL"), written);
@@ -97,12 +102,10 @@ describe("a secret's list text on SQLite", () => {
   });
 
   it("is what the page is joined from", async () => {
-    await db()
-      .insertInto("secrets")
-      .values(secretRow({ orgId, projectId: null, name: "JOINED", by: "x" }))
-      .execute();
-    const [insert, update] = await triggerNames();
+    await insertRow("JOINED");
+    const [guard, insert, update] = await triggerNames();
     // Without its triggers the text stays as written, and the page shows it: the page reads no other column.
+    await sql`drop trigger ${sql.id(guard!)}`.execute(db());
     await sql`drop trigger ${sql.id(update!)}`.execute(db());
     await sql`update secrets set list_head = '{"name":"MARKED","type":"token","visibility":"restricted","description":"","allowedHosts":[]'`.execute(
       db(),
@@ -113,15 +116,32 @@ describe("a secret's list text on SQLite", () => {
     await sql`create trigger secrets_list_text_0123456789ab_insert after insert on secrets begin
       update secrets set list_head = null where rowid = new.rowid; end`.execute(db());
     await installListText(server.cloakroom.store);
-    assert.deepEqual(await triggerNames(), [insert, update]);
+    assert.deepEqual(await triggerNames(), [guard, insert, update]);
     assert.equal((await page()).text, await expected(["JOINED"]));
   });
 
+  it("leaves other triggers on secrets alone, even one that `like` would take for its own", async () => {
+    await sql`create trigger secretsXlistXtextXmine after delete on secrets begin select 1; end`.execute(
+      db(),
+    );
+    const ours = (await triggerNames()).filter((name) => name.startsWith("secrets_list_text_"));
+    await sql`drop trigger ${sql.id(ours[0]!)}`.execute(db());
+    await installListText(server.cloakroom.store);
+    assert.ok((await triggerNames()).includes("secretsXlistXtextXmine"));
+    assert.equal((await triggerNames()).length, 4);
+    await sql`drop trigger secretsXlistXtextXmine`.execute(db());
+  });
+
+  it("is written only when a column it is made from changes", async () => {
+    await insertRow("QUIET");
+    const before = await sql<{ n: number }>`select total_changes() as n`.execute(db());
+    await sql`update secrets set created_by = 'someone else'`.execute(db());
+    const after = await sql<{ n: number }>`select total_changes() as n`.execute(db());
+    assert.equal(after.rows[0]!.n - before.rows[0]!.n, 1, "the update alone, no trigger's write");
+  });
+
   it("is installed once: a node starting on current triggers changes nothing", async () => {
-    await db()
-      .insertInto("secrets")
-      .values(secretRow({ orgId, projectId: null, name: "ONCE", by: "x" }))
-      .execute();
+    await insertRow("ONCE");
     const before = await triggerNames();
     const changes = await sql<{ n: number }>`select total_changes() as n`.execute(db());
     await installListText(server.cloakroom.store);

@@ -1,72 +1,76 @@
 /**
  * Keeps each secret's list text (list-json.ts) written by SQLite itself (decision 0340): two columns and
- * two triggers that write them after every insert and every update of the row, whoever writes it (this
- * service, the CLI, or someone at the database's shell). A write to the text itself is overwritten at
- * once; a part of a row that is not plain keeps null, and its page goes the JS way. Installed by a node's
- * first list page, like an index: the triggers' names carry a hash of their SQL, so a node whose code
- * writes other text replaces them and rewrites every row's text, in one transaction. Until then writes
- * need nothing: a node that installs triggers writes every row's text, and current triggers have written
- * every change since they were installed. PostgreSQL has neither (its pages are written in JS).
+ * triggers that write them after every insert of a row and every change of a column they are made from,
+ * whoever writes it (this service, the CLI, or someone at the database's shell). A write to the text
+ * itself is written over at once; a part of a row that is not plain keeps null, and its page goes the JS
+ * way. Installed when a node starts, like an index, after the migrations and under the same write lock:
+ * the triggers' names carry a hash of their SQL, so a node whose code writes other text replaces them and
+ * rewrites every row's text, in one transaction. PostgreSQL has neither (its pages are written in JS).
  */
 import { createHash } from "node:crypto";
-import { type RawBuilder, sql } from "kysely";
+import { sql } from "kysely";
 import type { Store, Tx } from "../store/types.js";
 import { storedColumns } from "./list-json.js";
 
 const PREFIX = "secrets_list_text_";
 
-/** `set list_head = ..., list_tail = ...` for the row `row`, as SQL text with no parameter. */
-function assignments(db: Tx, row: string): { columns: string[]; sets: string; differs: string } {
-  const columns = storedColumns(row);
-  const text = (expression: RawBuilder<unknown>) => {
+/** The SQL text of the stored columns' expressions over the row `row`, and the columns they read. */
+function storedSql(db: Tx, row: string) {
+  const { columns, reads } = storedColumns(row);
+  const text = Object.entries(columns).map(([name, expression]) => {
     const compiled = expression.compile(db);
     if (compiled.parameters.length > 0) throw new Error("a trigger's SQL must hold no parameter");
-    return compiled.sql;
-  };
-  const names = Object.keys(columns) as (keyof typeof columns)[];
+    return { name, sql: compiled.sql };
+  });
   return {
-    columns: names,
-    sets: names.map((name) => `${name} = ${text(columns[name])}`).join(", "),
-    differs: names.map((name) => `${row}.${name} is not ${text(columns[name])}`).join(" or "),
+    /** `list_head = ..., list_tail = ...` */
+    set: text.map((c) => `${c.name} = ${c.sql}`).join(", "),
+    /** True when a stored column is not what it should be. */
+    stale: text.map((c) => `${row}.${c.name} is not ${c.sql}`).join(" or "),
+    names: text.map((c) => c.name),
+    reads,
   };
 }
 
-/** The triggers' statements, each named with a hash of all of them. */
-function triggers(db: Tx): { names: string[]; statements: string[]; backfill: string; columns: string[] } {
-  const fresh = assignments(db, "new");
-  const body = `begin update secrets set ${fresh.sets} where rowid = new.rowid; end`;
+/** The triggers' statements, each named with a hash of all of them, and the update that fills every row. */
+function triggers(db: Tx) {
+  const fresh = storedSql(db, "new");
+  const write = `begin update secrets set ${fresh.set} where rowid = new.rowid; end`;
   const specs = [
-    ["insert", `after insert on secrets ${body}`],
-    // Only when the text is not already the row's: so the trigger's own update stops here, whether or
-    // not the connection lets triggers fire recursively.
-    ["update", `after update on secrets when ${fresh.differs} ${body}`],
+    ["insert", `after insert on secrets ${write}`],
+    // The columns the text is made from: a write to any other (a rename's name_key, say) costs nothing.
+    ["update", `after update of ${fresh.reads.join(", ")} on secrets ${write}`],
+    // A write to the text itself. Only when it is not what it should be, so the trigger's own update stops
+    // here even on a connection that lets triggers fire recursively.
+    ["guard", `after update of ${fresh.names.join(", ")} on secrets when ${fresh.stale} ${write}`],
   ] as const;
   const hash = createHash("sha256")
     .update(specs.map(([, s]) => s).join("\n"))
     .digest("hex")
     .slice(0, 12);
   const names = specs.map(([event]) => `${PREFIX}${hash}_${event}`);
-  const all = assignments(db, "secrets");
   return {
     names,
     statements: specs.map(([, spec], i) => `create trigger ${names[i]} ${spec}`),
-    backfill: `update secrets set ${all.sets}`,
-    columns: all.columns,
+    fill: `update secrets set ${storedSql(db, "secrets").set}`,
+    columns: fresh.names,
   };
 }
 
+/** The names of this module's triggers in the database (an exact prefix: `like` would read `_` as any). */
+async function installed(tx: Tx): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
+    and tbl_name = 'secrets' and substr(name, 1, ${PREFIX.length}) = ${PREFIX}`.execute(tx);
+  return rows.rows.map((r) => r.name);
+}
+
 /**
- * Adds the columns, replaces triggers of other code, and writes every row's text when it did; on
- * SQLite only. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
+ * Adds the columns, replaces triggers of other code, and writes every row's text when it did; on SQLite
+ * only. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
  */
 export async function installListText(store: Store): Promise<void> {
   if (store.dialect !== "sqlite") return;
   const wanted = triggers(store.db);
-  const installed = async (tx: Tx) => {
-    const rows = await sql<{ name: string }>`select name from sqlite_master
-      where type = 'trigger' and tbl_name = 'secrets' and name like ${`${PREFIX}%`}`.execute(tx);
-    return rows.rows.map((r) => r.name);
-  };
   const current = (names: string[]) =>
     names.length === wanted.names.length && wanted.names.every((n) => names.includes(n));
   if (current(await installed(store.db))) return;
@@ -79,25 +83,6 @@ export async function installListText(store: Store): Promise<void> {
         await sql`alter table secrets add column ${sql.id(column)} text`.execute(tx);
     for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
     for (const statement of wanted.statements) await sql.raw(statement).execute(tx);
-    await sql.raw(wanted.backfill).execute(tx);
+    await sql.raw(wanted.fill).execute(tx);
   });
-}
-
-/**
- * `installListText` once, on the first list page rather than at start-up (compiling the triggers' SQL took
- * 6 to 20 ms of a starting node). Answers false while it cannot be installed (a locked database, say):
- * that page goes the JS way, and the next one tries again.
- */
-export function listTextOnFirstUse(store: Store): () => Promise<boolean> {
-  let installing: Promise<boolean> | undefined;
-  return () => {
-    installing ??= installListText(store).then(
-      () => true,
-      () => {
-        installing = undefined;
-        return false;
-      },
-    );
-    return installing;
-  };
 }

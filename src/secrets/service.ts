@@ -38,6 +38,8 @@ export interface SecretsDeps {
   accessFlushMs?: number;
   /** This node's change notices (D2); one of its own, started here, when not given. */
   notifications?: Notifications;
+  /** `installListText` ran: SQLite pages are joined from each row's kept text (decision 0340). */
+  listText?: boolean;
 }
 
 export interface SecretsService extends SecretResolver {
@@ -91,6 +93,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     audited: orgAudited({ store, audit }),
     runtime,
     keyring,
+    listText: deps.listText === true,
   };
   return {
     ...secretReads(p),
