@@ -57,13 +57,13 @@ describe("a secret's list text on SQLite", () => {
       .values(secretRow({ orgId, projectId: null, name, by: "x" }))
       .execute();
 
-  it("is installed when a node starts: three triggers named with one hash of their SQL", async () => {
+  it("is installed when a node starts: two triggers named with one hash of their SQL", async () => {
     const names = await triggerNames();
     const hash = names[0]?.split("_")[3];
     assert.match(hash ?? "", /^[0-9a-f]{12}$/);
     assert.deepEqual(
       names,
-      ["guard", "insert", "update"].map((event) => `secrets_list_text_${hash}_${event}`),
+      ["insert", "update"].map((event) => `secrets_list_text_${hash}_${event}`),
     );
     await insertRow("EARLY");
     assert.match((await texts("EARLY")).head!, /^\{"name":"EARLY"/);
@@ -85,11 +85,8 @@ describe("a secret's list text on SQLite", () => {
     assert.match((await texts("FOLLOWED")).tail!, /"archived":true\}$/);
   });
 
-  it("is written again when someone writes the text itself, or a column at the database's shell", async () => {
+  it("follows a column changed at the database's shell, and a row made not plain and plain again", async () => {
     await insertRow("SHELL");
-    const written = await texts("SHELL");
-    await sql`update secrets set list_head = '{"name":"FORGED"', list_tail = '"x":1}'`.execute(db());
-    assert.deepEqual(await texts("SHELL"), written);
     await sql`update secrets set description = 'from the shell'`.execute(db());
     assert.match((await texts("SHELL")).head!, /"description":"from the shell"/);
     assert.equal((await page()).text, await expected(["SHELL"]));
@@ -103,10 +100,9 @@ describe("a secret's list text on SQLite", () => {
 
   it("is what the page is joined from", async () => {
     await insertRow("JOINED");
-    const [guard, insert, update] = await triggerNames();
-    // Without its triggers the text stays as written, and the page shows it: the page reads no other column.
-    await sql`drop trigger ${sql.id(guard!)}`.execute(db());
-    await sql`drop trigger ${sql.id(update!)}`.execute(db());
+    const [insert, update] = await triggerNames();
+    // Text written by hand stays as written until the row changes, and the page shows it: the page reads
+    // no other column (decision 0340: the text is derived data, like an index).
     await sql`update secrets set list_head = '{"name":"MARKED","type":"token","visibility":"restricted","description":"","allowedHosts":[]'`.execute(
       db(),
     );
@@ -116,7 +112,7 @@ describe("a secret's list text on SQLite", () => {
     await sql`create trigger secrets_list_text_0123456789ab_insert after insert on secrets begin
       update secrets set list_head = null where rowid = new.rowid; end`.execute(db());
     await installListText(server.cloakroom.store);
-    assert.deepEqual(await triggerNames(), [guard, insert, update]);
+    assert.deepEqual(await triggerNames(), [insert, update]);
     assert.equal((await page()).text, await expected(["JOINED"]));
   });
 
@@ -128,7 +124,7 @@ describe("a secret's list text on SQLite", () => {
     await sql`drop trigger ${sql.id(ours[0]!)}`.execute(db());
     await installListText(server.cloakroom.store);
     assert.ok((await triggerNames()).includes("secretsXlistXtextXmine"));
-    assert.equal((await triggerNames()).length, 4);
+    assert.equal((await triggerNames()).length, 3);
     await sql`drop trigger secretsXlistXtextXmine`.execute(db());
   });
 

@@ -1,11 +1,13 @@
 /**
  * Keeps each secret's list text (list-json.ts) written by SQLite itself (decision 0340): two columns and
  * triggers that write them after every insert of a row and every change of a column they are made from,
- * whoever writes it (this service, the CLI, or someone at the database's shell). A write to the text
- * itself is written over at once; a part of a row that is not plain keeps null, and its page goes the JS
- * way. Installed when a node starts, like an index, after the migrations and under the same write lock:
- * the triggers' names carry a hash of their SQL, so a node whose code writes other text replaces them and
- * rewrites every row's text, in one transaction. PostgreSQL has neither (its pages are written in JS).
+ * whoever writes it (this service, the CLI, or someone at the database's shell). The text is derived data,
+ * like an index: written by hand it stays as written until the row changes (a trigger on the text itself
+ * would run on the other triggers' own writes too, and cost every write its text twice more). A part of a
+ * row that is not plain keeps null, and its page goes the JS way. Installed when a node starts, after the
+ * migrations: the triggers' names carry a hash of their SQL, so a node whose code writes other text
+ * replaces them and rewrites every row's text, in one transaction. PostgreSQL has neither (its pages are
+ * written in JS).
  */
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
@@ -25,8 +27,6 @@ function storedSql(db: Tx, row: string) {
   return {
     /** `list_head = ..., list_tail = ...` */
     set: text.map((c) => `${c.name} = ${c.sql}`).join(", "),
-    /** True when a stored column is not what it should be. */
-    stale: text.map((c) => `${row}.${c.name} is not ${c.sql}`).join(" or "),
     names: text.map((c) => c.name),
     reads,
   };
@@ -38,11 +38,9 @@ function triggers(db: Tx) {
   const write = `begin update secrets set ${fresh.set} where rowid = new.rowid; end`;
   const specs = [
     ["insert", `after insert on secrets ${write}`],
-    // The columns the text is made from: a write to any other (a rename's name_key, say) costs nothing.
+    // The columns the text is made from, not the text: its own write fires nothing, even on a connection
+    // that lets triggers fire recursively, and a write to any other column (created_by, say) costs nothing.
     ["update", `after update of ${fresh.reads.join(", ")} on secrets ${write}`],
-    // A write to the text itself. Only when it is not what it should be, so the trigger's own update stops
-    // here even on a connection that lets triggers fire recursively.
-    ["guard", `after update of ${fresh.names.join(", ")} on secrets when ${fresh.stale} ${write}`],
   ] as const;
   const hash = createHash("sha256")
     .update(specs.map(([, s]) => s).join("\n"))
