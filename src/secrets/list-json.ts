@@ -49,10 +49,10 @@ const among = (value: RawBuilder<unknown>, values: readonly string[]) =>
   sql`${value} in (${sql.join(values.map((v) => sql.lit(v)))})`;
 
 /**
- * Each stored key's value for the row `r` ("new" in a trigger), as `secrets/reads.ts` `view` makes it and
- * zod then passes it, and what makes the row plain: enum values in their enums; a host list of plain
- * strings; no last accessor, text that is no JSON (both read null), or a consumer reference of exactly its
- * three keys; a safe integer version. Anything else (longer or escaped host lists, a damaged column, a
+ * Each stored key's value for a row (`col` names its columns: "new" in a trigger), as `secrets/reads.ts`
+ * `view` makes it and zod then passes it, and what makes the row plain: enum values in their enums; a host
+ * list of plain strings; no last accessor, or a consumer reference of exactly its three keys as minified
+ * JSON without escapes; a safe integer version. Anything else (longer or escaped host lists, a damaged column, a
  * repeated key) is left to the JS path, whose answer is the reference. Every test of JSON text is a `case`
  * arm: SQLite may evaluate every operand of `or` and `and`, and a JSON function fails on text that is no
  * JSON, which would fail the write that changed the row.
