@@ -50,11 +50,14 @@ export const BLOCK = 1 << 14;
 const GOLDEN = -1640531535; // 0x9E3779B1
 const MIX = -2048144777; // 0x85EBCA77
 
-/** A tier's entries: "gram[e] occurs at offset[e] of pattern[e]", stride s entries per pattern. */
+/**
+ * A tier's entries: "gram[e] occurs at offset window[pattern[e]] + e % stride of pattern[e]", stride
+ * entries per pattern. The offsets are not stored: an array of 4 bytes an entry is a thousand fresh
+ * pages for a set of a million entries, and a page fault costs 10 to 23 µs on the benchmark machine.
+ */
 interface Entries {
   gram: Int32Array;
   pattern: Int32Array;
-  offset: Int32Array;
   /** The gram counts the windows were chosen by. */
   counts: Uint16Array;
 }
@@ -153,29 +156,32 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     const l = length[p]!;
     stride = Math.min(stride, l < MAIN_MIN_LENGTH ? l - 1 : l - 3);
   }
-  const shortIds: number[] = [];
-  const midIds: number[] = [];
-  const longIds: number[] = [];
+  // Counted, then listed: lists grown a push at a time were reallocated as they grew, fresh pages
+  // each time (a tenth of the page faults of a build of 10,000 non-ASCII values).
+  const tierOf = (l: number) => (l < MAIN_MIN_LENGTH ? 0 : l - 7 < stride ? 1 : 2);
+  const sizes = [0, 0, 0];
+  for (let p = 0; p < count; p++) sizes[tierOf(length[p]!)]!++;
+  const lists = sizes.map((n) => new Int32Array(n));
+  sizes.fill(0);
   for (let p = 0; p < count; p++) {
-    const l = length[p]!;
-    if (l < MAIN_MIN_LENGTH) shortIds.push(p);
-    else if (l - 7 < stride) midIds.push(p);
-    else longIds.push(p);
+    const t = tierOf(length[p]!);
+    lists[t]![sizes[t]!++] = p;
   }
+  const [shortIds, midIds, longIds] = lists as [Int32Array, Int32Array, Int32Array];
   const before = previous && selections.get(previous);
   const window = new Int32Array(count);
   const reuse = (tier: number): Reuse | undefined =>
     before && before.stride === stride && table.reused
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
-  const select = (ids: number[], q: 2 | 4 | 8, tier: number) =>
+  const select = (ids: Int32Array, q: 2 | 4 | 8, tier: number) =>
     selectEntries({ patterns, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
-  const shortTier = buildShortTier(short, head, shortIds);
-  const midTier = buildMainTier(mid, head, midIds.length);
-  const longTier = buildMainTier(long, head, longIds.length);
+  const shortTier = buildShortTier(short, head, window, stride, shortIds);
+  const midTier = buildMainTier(mid, head, window, stride, midIds.length);
+  const longTier = buildMainTier(long, head, window, stride, longIds.length);
   const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
   let prefixIndex: PrefixIndex | null = null;
   const matcher: Matcher = {
@@ -578,7 +584,7 @@ function selectEntries(tier: {
   all: Buffer | null;
   start: Int32Array;
   length: Int32Array;
-  ids: number[];
+  ids: Int32Array;
   q: 2 | 4 | 8;
   stride: number;
   /** Receive each pattern's chosen window, and its first 4 low bytes (see lowBytes4). */
@@ -589,7 +595,8 @@ function selectEntries(tier: {
   const { patterns, all, start, length, ids, q, stride, window, head, reuse } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
-  const longest = all ? 0 : ids.reduce((m, p) => Math.max(m, length[p]!), 0);
+  let longest = 0;
+  for (let k = 0; !all && k < ids.length; k++) longest = Math.max(longest, length[ids[k]!]!);
   const bytes = all ?? Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
@@ -656,7 +663,6 @@ function selectEntries(tier: {
   const entries = ids.length * stride;
   const gram = new Int32Array(entries);
   const pattern = new Int32Array(entries);
-  const offset = new Int32Array(entries);
   for (let from = 0; from < ids.length; ) {
     const to = load(from);
     for (let k = from, at = 0; k < to; at += length[ids[k++]!]!) {
@@ -686,12 +692,11 @@ function selectEntries(tier: {
         const e = k * stride + i;
         gram[e] = gramAt(base + bestAt + i);
         pattern[e] = ids[k]!;
-        offset[e] = bestAt + i;
       }
     }
     from = to;
   }
-  return { gram, pattern, offset, counts };
+  return { gram, pattern, counts };
 }
 
 /**
@@ -730,9 +735,15 @@ const CHUNK = 1 << 16;
  */
 const ALL_BYTES = 8 << 20;
 
-function buildMainTier(entries: Entries, head: Int32Array, count: number): MainTier {
-  const { gram, pattern, offset } = entries;
-  const { cells, start, cellShift, memberNext, groups } = placeCells(gram, offset, pattern, head);
+function buildMainTier(
+  entries: Entries,
+  head: Int32Array,
+  window: Int32Array,
+  stride: number,
+  count: number,
+): MainTier {
+  const { gram, pattern } = entries;
+  const { cells, start, cellShift, memberNext, groups } = placeCells(gram, pattern, head, window, stride);
   // 8 to 16 bits per distinct gram, 4 of them set in one 32-bit word: 1 to 2.5% false positives. A larger
   // filter cost more in cache misses than it saved in false positives (measured at 10,000 secrets).
   const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2(groups + 1)) - 2));
@@ -756,18 +767,20 @@ function buildMainTier(entries: Entries, head: Int32Array, count: number): MainT
  */
 function placeCells(
   gram: Int32Array,
-  offset: Int32Array,
   pattern: Int32Array,
   head: Int32Array,
+  window: Int32Array,
+  stride: number,
 ): { cells: Int32Array; start: Int32Array; cellShift: number; memberNext: Int32Array; groups: number } {
   const count = gram.length;
   const cellBits = Math.max(4, Math.ceil(Math.log2(count + 1)));
   const cellShift = 32 - cellBits;
   const start = new Int32Array((1 << cellBits) + 1);
-  let cells = sortCells(gram, offset, pattern, head, cellBits, start);
+  let cells = sortCells(gram, pattern, head, window, stride, cellBits, start);
   // Entries processed in ascending order, each new member put first: a group's chain lists its
-  // entries from the last one, as the chains always did.
-  const memberNext = new Int32Array(count);
+  // entries from the last one, as the chains always did. The grams are in the cells now: their array
+  // is the chains' (fresh pages cost more than the fill).
+  const memberNext = gram.fill(0);
   let probe = EMPTY;
   let groups = 0;
   let read = 0;
@@ -840,9 +853,10 @@ function placeCells(
  */
 function sortCells(
   gram: Int32Array,
-  offset: Int32Array,
   pattern: Int32Array,
   head: Int32Array,
+  window: Int32Array,
+  stride: number,
   cellBits: number,
   start: Int32Array,
 ): Int32Array {
@@ -859,11 +873,13 @@ function sortCells(
   for (let e = 0; e < count; e++) part[(Math.imul(gram[e]!, GOLDEN) >>> partShift) + 1]!++;
   for (let p = 1; p < part.length; p++) part[p]! += part[p - 1]!;
   const cursor = part.slice(0, 1 << partBits);
-  for (let e = 0; e < count; e++) {
+  // i = e % stride, the entry's place in its pattern's window.
+  for (let e = 0, i = 0; e < count; e++, i = i + 1 === stride ? 0 : i + 1) {
     const k = cursor[Math.imul(gram[e]!, GOLDEN) >>> partShift]!++ << 2;
+    const p = pattern[e]!;
     cells[k] = gram[e]!;
-    cells[k + 1] = offset[e]!;
-    cells[k + 2] = head[pattern[e]!]!;
+    cells[k + 1] = window[p]! + i;
+    cells[k + 2] = head[p]!;
     cells[k + 3] = e + 1;
   }
   const fineBits = cellBits - partBits;
@@ -898,12 +914,18 @@ function sortCells(
   return cells;
 }
 
-function buildShortTier(entries: Entries, head: Int32Array, ids: number[]): ShortTier {
-  const { gram, offset } = entries;
+function buildShortTier(
+  entries: Entries,
+  head: Int32Array,
+  window: Int32Array,
+  stride: number,
+  ids: Int32Array,
+): ShortTier {
+  const { gram, pattern } = entries;
   // Offsets stay below 4: a short pattern has at most 5 characters, so its bigrams start at 0 to 3
   // (shortHits tests exactly those four offsets without a branch).
   const offsets = new Uint8Array(1 << 16);
-  for (let e = 0; e < gram.length; e++) offsets[gram[e]!]! |= 1 << offset[e]!;
+  for (let e = 0; e < gram.length; e++) offsets[gram[e]!]! |= 1 << (window[pattern[e]!]! + (e % stride));
   const headBits = Math.max(4, Math.ceil(Math.log2(ids.length + 1)) + 1);
   const headShift = 32 - headBits;
   const headFirst = new Int32Array(1 << headBits);
