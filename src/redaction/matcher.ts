@@ -18,7 +18,8 @@
  * byte), so a sample reads a gram with a single DataView load. Patterns are hashed over the same low bytes;
  * a collision from characters above U+00FF only costs a failed verification.
  */
-import type { PatternTable } from "./forms.js";
+import { type PatternTable, twinKinds } from "./forms.js";
+import { twinBytes, twinString } from "./twins.js";
 
 export interface Matcher {
   /** Sorted, merged ranges `[start0, end0, start1, end1, ...]`; overlapping and adjacent ones are joined. */
@@ -146,7 +147,9 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   // `start`: where each pattern's bytes start there (one more entry, the end).
   const start = total <= ALL_BYTES ? new Int32Array(count + 1) : EMPTY;
   for (let p = 0; p < start.length - 1; p++) start[p + 1] = start[p]! + length[p]!;
-  const all = total <= ALL_BYTES ? lowBytes(patterns, start) : null;
+  // Twins are listed as the string they are the twin of: their bytes are changed after each write.
+  const kinds = twinKinds(table);
+  const all = total <= ALL_BYTES ? lowBytes(patterns, start, kinds) : null;
 
   // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
@@ -175,21 +178,25 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
   const select = (ids: Int32Array, q: 2 | 4 | 8, tier: number) =>
-    selectEntries({ patterns, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
+    selectEntries({ patterns, kinds, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
   const shortTier = buildShortTier(short, head, window, stride, shortIds);
   const midTier = buildMainTier(mid, head, window, stride, midIds.length);
   const longTier = buildMainTier(long, head, window, stride, longIds.length);
-  const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
+  const scanner = new Scanner(table, kinds, length, extent, head, stride, [shortTier, midTier, longTier]);
   let prefixIndex: PrefixIndex | null = null;
   const matcher: Matcher = {
     ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
     liveFrom(input) {
       const len = input.length;
       if (count === 0) return len;
-      prefixIndex ??= buildPrefixIndex(patterns, tails, head);
+      prefixIndex ??= buildPrefixIndex(
+        patterns.map((_, p) => scanner.pattern(p)),
+        tails,
+        head,
+      );
       for (let i = Math.max(0, len - longest + 1); i < len; i++) {
         if (prefixIndex.isProperPrefix(input, i)) return i;
       }
@@ -229,8 +236,12 @@ class Scanner {
   private passed: readonly [Int32Array, Int32Array, Int32Array] = [EMPTY, EMPTY, EMPTY];
   private passedCounts: Int32Array = EMPTY;
 
+  /** The twins written out so far (see `pattern`). */
+  private readonly written = new Map<number, string>();
+
   constructor(
     table: PatternTable,
+    private readonly kinds: Uint8Array | null,
     private readonly length: Int32Array,
     private readonly extent: Int32Array,
     private readonly head: Int32Array,
@@ -290,10 +301,22 @@ class Scanner {
     return result;
   }
 
+  /** The searched string p: a twin is written out on its first candidate, and kept. */
+  pattern(p: number): string {
+    const kind = this.kinds === null ? 0 : this.kinds[p]!;
+    if (kind === 0) return this.patterns[p]!;
+    let s = this.written.get(p);
+    if (s === undefined) {
+      s = twinString(this.patterns[p]!, kind);
+      this.written.set(p, s);
+    }
+    return s;
+  }
+
   private periodOf(p: number): number {
     let period = this.periods.get(p);
     if (period === undefined) {
-      period = smallestPeriod(this.patterns[p]!);
+      period = smallestPeriod(this.pattern(p));
       this.periods.set(p, period);
     }
     return period;
@@ -314,11 +337,11 @@ class Scanner {
       // Overlaps the last occurrence of p by a multiple of p's period: text[t, prev + length) is already
       // known to equal p's head, so only the new characters are compared. Without this, a periodic text
       // against a long periodic pattern would compare the whole pattern at every sample.
-      const pattern = this.patterns[p]!;
+      const pattern = this.pattern(p);
       for (let x = prev + length; x < end; x++) {
         if (text.charCodeAt(x) !== pattern.charCodeAt(x - t)) return;
       }
-    } else if (!text.startsWith(this.patterns[p]!, t)) {
+    } else if (!text.startsWith(this.pattern(p), t)) {
       return;
     }
     if (prev === undefined || t > prev) this.previous.set(p, t);
@@ -581,6 +604,7 @@ const WINDOW_CHOICES = 4;
  */
 function selectEntries(tier: {
   patterns: string[];
+  kinds: Uint8Array | null;
   all: Buffer | null;
   start: Int32Array;
   length: Int32Array;
@@ -592,7 +616,7 @@ function selectEntries(tier: {
   head: Int32Array;
   reuse: Reuse | undefined;
 }): Entries {
-  const { patterns, all, start, length, ids, q, stride, window, head, reuse } = tier;
+  const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
   let longest = 0;
@@ -615,10 +639,7 @@ function selectEntries(tier: {
   };
   const load = (from: number): number => {
     const to = chunkEnd(from);
-    if (all) return to;
-    const parts: string[] = new Array(to - from);
-    for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
-    bytes.write(parts.join(""), 0, "latin1");
+    if (!all) writeChunk(bytes, patterns, kinds, length, ids.subarray(from, to));
     return to;
   };
   /** Where pattern ids[k] starts in `bytes`: `at` is where it follows the chunk's patterns before it. */
@@ -699,13 +720,30 @@ function selectEntries(tier: {
   return { gram, pattern, counts };
 }
 
+/** The low bytes of the patterns `ids`, end to end, into `bytes` (twins as twins: see lowBytes). */
+function writeChunk(
+  bytes: Buffer,
+  patterns: readonly string[],
+  kinds: Uint8Array | null,
+  length: Int32Array,
+  ids: Int32Array,
+): void {
+  const parts: string[] = new Array(ids.length);
+  for (let k = 0; k < ids.length; k++) parts[k] = patterns[ids[k]!]!;
+  bytes.write(parts.join(""), 0, "latin1");
+  for (let k = 0, at = 0; kinds && k < ids.length; at += length[ids[k++]!]!) {
+    const kind = kinds[ids[k]!]!;
+    if (kind !== 0) twinBytes(bytes, at, at + length[ids[k]!]!, kind);
+  }
+}
+
 /**
  * The low bytes of every pattern, end to end (pattern p's from `start[p]`), as the scan reads the text:
  * written once for all tiers, a chunk of patterns joined at a time. Each tier joined and wrote its own
  * patterns twice (to count, then to choose) into one small buffer: a tenth of the build of a set of
  * non-ASCII values, whose two-byte chunks are converted on each write.
  */
-function lowBytes(patterns: readonly string[], start: Int32Array): Buffer {
+function lowBytes(patterns: readonly string[], start: Int32Array, kinds: Uint8Array | null): Buffer {
   const count = patterns.length;
   // 8 more: an 8-gram read at a pattern's last gram stays inside the buffer.
   const bytes = Buffer.allocUnsafe(start[count]! + 8);
@@ -719,6 +757,8 @@ function lowBytes(patterns: readonly string[], start: Int32Array): Buffer {
     );
     from = to;
   }
+  for (let p = 0; kinds && p < count; p++)
+    if (kinds[p] !== 0) twinBytes(bytes, start[p]!, start[p + 1]!, kinds[p]!);
   return bytes;
 }
 

@@ -1,0 +1,42 @@
+/**
+ * Twins (decision 0335): a form that differs from another form of the same value only in the case of its
+ * hex digits is listed once, as that other form's string and a kind, and written out only where a string
+ * is needed (verification of a candidate, the stream's prefix index, `expandPatterns`). A percent-encoded
+ * form in lower-case hex and the upper-case hex of a value were a fifth of the strings of most sets, each
+ * made, kept and copied by the collector like any other.
+ */
+
+/** The string's percent escapes in lower-case hex (the 2 characters after each `%`). */
+export const LOWER_ESCAPES = 1;
+/** The string (hex digits) in upper case. */
+export const UPPER_HEX = 2;
+export type TwinKind = typeof LOWER_ESCAPES | typeof UPPER_HEX;
+
+/**
+ * The twin of `s`. Every `%` of a form with escapes starts one (the encoders escape `%` itself), and
+ * `| 0x20` lower-cases A-F and leaves digits as they are.
+ */
+export function twinString(s: string, kind: number): string {
+  if (kind === UPPER_HEX) return s.toUpperCase();
+  let out = "";
+  let from = 0;
+  for (let i = s.indexOf("%"); i >= 0 && i + 2 < s.length; i = s.indexOf("%", i + 3)) {
+    out += s.slice(from, i + 1) + String.fromCharCode(s.charCodeAt(i + 1) | 0x20, s.charCodeAt(i + 2) | 0x20);
+    from = i + 3;
+  }
+  return out + s.slice(from);
+}
+
+/** Turns the low bytes of `s`, `bytes[from, to)`, into those of its twin (see twinString). */
+export function twinBytes(bytes: Uint8Array, from: number, to: number, kind: number): void {
+  if (kind === UPPER_HEX) {
+    for (let i = from; i < to; i++) if (bytes[i]! >= 0x61) bytes[i]! -= 0x20;
+    return;
+  }
+  for (let i = from; i + 2 < to; i++) {
+    if (bytes[i] !== 0x25) continue;
+    bytes[i + 1]! |= 0x20;
+    bytes[i + 2]! |= 0x20;
+    i += 2;
+  }
+}
