@@ -19,6 +19,7 @@
  * a collision from characters above U+00FF only costs a failed verification.
  */
 import { type PatternTable, twinKinds } from "./forms.js";
+import { wasmFor } from "./scan-wasm.js";
 import { twinBytes, twinString } from "./twins.js";
 
 export interface Matcher {
@@ -208,6 +209,8 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   return matcher;
 }
 
+let scanners = 0;
+
 /**
  * A matcher's tables and its scan state, shared by the hot loops and `candidate` so the loops pass only
  * numbers around. A class, not closures made by createMatcher: closures get their own feedback and
@@ -215,6 +218,8 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
  * first scans interpreted, 2 to 10 times slower; methods are compiled once for all matchers.
  */
 class Scanner {
+  /** Tells the WebAssembly scan whose tables its memory holds. */
+  private readonly id = ++scanners;
   private readonly patterns: string[];
   private readonly tails: PatternTable["tails"];
   private view: DataView | null = null;
@@ -254,11 +259,15 @@ class Scanner {
 
   ranges(input: string): number[] {
     if (!warm && input.length >= BLOCK) warmUp();
-    shared ??= createScanBuffers();
-    const scratch = shared.bytes;
-    this.view = shared.view;
-    this.passed = [shared.shortPassed, shared.midPassed, shared.longPassed];
-    this.passedCounts = shared.counts;
+    const [shortTier, midTier, longTier] = this.tiers;
+    const loop = { short: shortTier, mid: midTier, long: longTier };
+    const wasm = wasmFor(this.id, input.length, BLOCK, FILTER_MASKS, loop);
+    if (!wasm) shared ??= createScanBuffers();
+    const buffers = wasm ?? shared!;
+    const scratch = buffers.bytes;
+    this.view = buffers.view;
+    this.passed = buffers.passed;
+    this.passedCounts = buffers.counts;
     this.text = input;
     const n = input.length;
     this.n = n;
@@ -268,7 +277,6 @@ class Scanner {
     this.lastEnd = -1;
     this.ordered = true;
     this.previous.clear();
-    const [shortTier, midTier, longTier] = this.tiers;
     const [sOut, mOut, lOut] = this.passed;
     const view = this.view;
     const counts = this.passedCounts;
@@ -283,7 +291,9 @@ class Scanner {
       // Up to the last bigram of the block. A gram read there runs past the text's end into stale bytes
       // of the scratch buffer; verification rejects what that lets through.
       const last = Math.min(this.blockLength - 2, BLOCK - 1);
-      const j = sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
+      const j = wasm
+        ? wasm.sample(next, last, this.stride, loop)
+        : sample(view, next, last, this.stride, shortTier, midTier, longTier, sOut, mOut, lOut, counts);
       // Past the last whole gram the next offset can go negative; nothing is left to sample there.
       next = Math.max(0, j - BLOCK);
       this.shortHits(shortTier);
@@ -437,9 +447,7 @@ const EMPTY = new Int32Array(0);
 interface ScanBuffers {
   bytes: Buffer;
   view: DataView;
-  shortPassed: Int32Array;
-  midPassed: Int32Array;
-  longPassed: Int32Array;
+  passed: readonly [Int32Array, Int32Array, Int32Array];
   counts: Int32Array;
 }
 
@@ -451,9 +459,7 @@ function createScanBuffers(): ScanBuffers {
   return {
     bytes,
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    shortPassed: new Int32Array(BLOCK),
-    midPassed: new Int32Array(BLOCK),
-    longPassed: new Int32Array(BLOCK),
+    passed: [new Int32Array(BLOCK), new Int32Array(BLOCK), new Int32Array(BLOCK)],
     counts: new Int32Array(3),
   };
 }
@@ -462,7 +468,9 @@ function createScanBuffers(): ScanBuffers {
  * The hot loop: samples every `stride`-th position of the block from `from` to `last`, its bigram for the
  * short tier, its 4-gram for the q = 4 tier and its 8-gram for the q = 8 tier, and lists the positions that
  * pass each tier's filter. Returns the position after the last sample. A plain function of its arguments:
- * inside the matcher's closure, the compiled loop ran two to four times slower.
+ * inside the matcher's closure, the compiled loop ran two to four times slower. Long texts go through its
+ * twin in WebAssembly (`wasm/sample.wat`, decision 0330), which must stay the same: the property tests
+ * run both.
  */
 function sample(
   dv: DataView,
@@ -784,9 +792,9 @@ function buildMainTier(
 ): MainTier {
   const { gram, pattern } = entries;
   const { cells, start, cellShift, memberNext, groups } = placeCells(gram, pattern, head, window, stride);
-  // 8 to 16 bits per distinct gram, 4 of them set in one 32-bit word: 1 to 2.5% false positives. A larger
-  // filter cost more in cache misses than it saved in false positives (measured at 10,000 secrets).
-  const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2(groups + 1)) - 2));
+  // 12 to 24 bits per distinct gram, 4 of them set in one 32-bit word. With the loop in WebAssembly a
+  // filter twice the size (8 to 16 bits before) costs the loop less than the passes it saves (0330).
+  const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
   const filterShift = 32 - wordBits;
   const filter = new Int32Array(1 << wordBits);
   for (let k = 0; k < 4 * groups; k += 4) {

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { collectPatterns, expandPatterns } from "./forms.js";
-import { createRedactor, SENSITIVE } from "./index.js";
+import { createRedactor, type Redactor, SENSITIVE } from "./index.js";
 import { BLOCK } from "./matcher.js";
+import { useScanLoop } from "./scan-wasm.js";
 
 /** The obvious algorithm: every occurrence of every form found with indexOf, ranges unioned. */
 function naiveRedact(values: string[], text: string): string {
@@ -26,6 +27,18 @@ function naiveRedact(values: string[], text: string): string {
   }
   if (open >= 0) cursor = open;
   return out + text.slice(cursor);
+}
+
+/** `fn` run with the scan loop `loop` for every text, whatever its length. */
+function withLoop(loop: "wasm" | "js", fn: () => void): () => void {
+  return () => {
+    useScanLoop(loop);
+    try {
+      fn();
+    } finally {
+      useScanLoop("auto");
+    }
+  };
 }
 
 /** The pieces of a redacted text that came from the input unchanged. */
@@ -523,115 +536,156 @@ describe("redaction properties", () => {
     assert.equal(previous.redact(text), createRedactor(before).redact(text));
   });
 
-  it("redact finds exactly what the naive every-position search finds (small alphabets, overlaps)", () => {
-    const scenario = fc.constantFrom("ab", "abc", "aA0+/=", 'a"\\\n%é😀').chain((alphabet) => {
-      const chars = alphabet.split(/(?:)/u);
-      const str = (min: number, max: number) =>
-        fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
-      return fc.array(str(3, 9), { minLength: 1, maxLength: 4 }).chain((values) => {
-        const forms = expandPatterns(collectPatterns(values));
-        const piece =
-          forms.length === 0
-            ? str(0, 8)
-            : fc.oneof(
-                str(0, 8),
-                fc
-                  .tuple(fc.constantFrom(...forms), fc.nat(), fc.nat())
-                  .map(([f, a, b]) =>
-                    f.slice(Math.min(a, b) % (f.length + 1), Math.max(a, b) % (f.length + 1) || undefined),
-                  ),
-                fc.constantFrom(...forms),
-              );
-        return fc.record({
-          values: fc.constant(values),
-          text: fc.array(piece, { maxLength: 12 }).map((p) => p.join("")),
+  // Both scan loops (decision 0330): WebAssembly for long texts, JavaScript for the others.
+  for (const loop of ["wasm", "js"] as const) {
+    it(
+      `redact finds exactly what the naive every-position search finds (small alphabets, overlaps) (${loop} loop)`,
+      withLoop(loop, () => {
+        const scenario = fc.constantFrom("ab", "abc", "aA0+/=", 'a"\\\n%é😀').chain((alphabet) => {
+          const chars = alphabet.split(/(?:)/u);
+          const str = (min: number, max: number) =>
+            fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+          return fc.array(str(3, 9), { minLength: 1, maxLength: 4 }).chain((values) => {
+            const forms = expandPatterns(collectPatterns(values));
+            const piece =
+              forms.length === 0
+                ? str(0, 8)
+                : fc.oneof(
+                    str(0, 8),
+                    fc
+                      .tuple(fc.constantFrom(...forms), fc.nat(), fc.nat())
+                      .map(([f, a, b]) =>
+                        f.slice(
+                          Math.min(a, b) % (f.length + 1),
+                          Math.max(a, b) % (f.length + 1) || undefined,
+                        ),
+                      ),
+                    fc.constantFrom(...forms),
+                  );
+            return fc.record({
+              values: fc.constant(values),
+              text: fc.array(piece, { maxLength: 12 }).map((p) => p.join("")),
+            });
+          });
         });
-      });
-    });
-    fc.assert(
-      fc.property(scenario, ({ values, text }) => {
-        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+        fc.assert(
+          fc.property(scenario, ({ values, text }) => {
+            assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+          }),
+          { numRuns: 600 },
+        );
       }),
-      { numRuns: 600 },
     );
-  });
 
-  it("redact equals the naive search on long texts, with matches straddling the scan blocks", () => {
-    const block = BLOCK;
-    const position = fc.oneof(
-      fc.nat({ max: 3 * block }),
-      fc.integer({ min: block - 16, max: block + 16 }),
-      fc.integer({ min: 2 * block - 16, max: 2 * block + 16 }),
-    );
-    const scenario = fc
-      .array(fc.string({ unit: fc.constantFrom("a", "b", "c", "+", "/"), minLength: 4, maxLength: 12 }), {
-        minLength: 1,
-        maxLength: 3,
-      })
-      .chain((values) =>
-        fc.record({
-          values: fc.constant(values),
-          inserts: fc.array(fc.tuple(position, fc.nat()), { maxLength: 12 }),
-        }),
-      );
-    fc.assert(
-      fc.property(scenario, ({ values, inserts }) => {
-        const forms = expandPatterns(collectPatterns(values));
-        const chars = "x".repeat(3 * block + 64).split("");
-        for (const [at, k] of inserts) {
-          const form = forms[k % forms.length] ?? "";
-          for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
-        }
-        const text = chars.join("");
-        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+    it(
+      `redact equals the naive search on long texts, with matches straddling the scan blocks (${loop} loop)`,
+      withLoop(loop, () => {
+        const block = BLOCK;
+        const position = fc.oneof(
+          fc.nat({ max: 3 * block }),
+          fc.integer({ min: block - 16, max: block + 16 }),
+          fc.integer({ min: 2 * block - 16, max: 2 * block + 16 }),
+        );
+        const scenario = fc
+          .array(fc.string({ unit: fc.constantFrom("a", "b", "c", "+", "/"), minLength: 4, maxLength: 12 }), {
+            minLength: 1,
+            maxLength: 3,
+          })
+          .chain((values) =>
+            fc.record({
+              values: fc.constant(values),
+              inserts: fc.array(fc.tuple(position, fc.nat()), { maxLength: 12 }),
+            }),
+          );
+        fc.assert(
+          fc.property(scenario, ({ values, inserts }) => {
+            const forms = expandPatterns(collectPatterns(values));
+            const chars = "x".repeat(3 * block + 64).split("");
+            for (const [at, k] of inserts) {
+              const form = forms[k % forms.length] ?? "";
+              for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
+            }
+            const text = chars.join("");
+            assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+          }),
+          { numRuns: 40 },
+        );
       }),
-      { numRuns: 40 },
     );
-  });
 
-  it("each tier (q = 2, 4 and 8), alone or with the others, finds what the naive search finds", () => {
-    // Value lengths pick the tiers: 4-5 characters the bigram tier, 6 to 10 the 4-gram tier, longer forms
-    // the 8-gram one; a set of long values only makes the stride its cap. A two-letter alphabet makes
-    // many patterns share grams, heads and cell buckets; the text is random over it with forms pasted in
-    // across the block boundaries, and long enough for the output to be assembled in pieces.
-    const length = fc.oneof(
-      fc.integer({ min: 4, max: 5 }),
-      fc.integer({ min: 6, max: 10 }),
-      fc.integer({ min: 11, max: 40 }),
-    );
-    const scenario = fc
-      .tuple(
-        fc.constantFrom("ab", "aB9-", "0123456789abcdef"),
-        fc.array(length, { minLength: 1, maxLength: 5 }),
-      )
-      .chain(([alphabet, lengths]) => {
-        const str = (n: number) =>
-          fc.string({ unit: fc.constantFrom(...alphabet), minLength: n, maxLength: n });
-        return fc.record({
-          values: fc.tuple(...lengths.map(str)),
-          filler: fc.string({ unit: fc.constantFrom(...alphabet, "x", " "), minLength: 64, maxLength: 64 }),
-          inserts: fc.array(
-            fc.tuple(
-              fc.oneof(fc.nat({ max: 2 * BLOCK }), fc.integer({ min: BLOCK - 40, max: BLOCK + 8 })),
-              fc.nat(),
-            ),
-            { maxLength: 16 },
-          ),
-        });
-      });
-    fc.assert(
-      fc.property(scenario, ({ values, filler, inserts }) => {
-        const forms = expandPatterns(collectPatterns(values));
-        const chars = filler.repeat(Math.ceil((2 * BLOCK + 80) / filler.length)).split("");
-        for (const [at, k] of inserts) {
-          const form = forms[k % forms.length] ?? "";
-          for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
-        }
-        const text = chars.join("");
-        assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+    it(
+      `each tier (q = 2, 4 and 8), alone or with the others, finds what the naive search finds (${loop} loop)`,
+      withLoop(loop, () => {
+        // Value lengths pick the tiers: 4-5 characters the bigram tier, 6 to 10 the 4-gram tier, longer forms
+        // the 8-gram one; a set of long values only makes the stride its cap. A two-letter alphabet makes
+        // many patterns share grams, heads and cell buckets; the text is random over it with forms pasted in
+        // across the block boundaries, and long enough for the output to be assembled in pieces.
+        const length = fc.oneof(
+          fc.integer({ min: 4, max: 5 }),
+          fc.integer({ min: 6, max: 10 }),
+          fc.integer({ min: 11, max: 40 }),
+        );
+        const scenario = fc
+          .tuple(
+            fc.constantFrom("ab", "aB9-", "0123456789abcdef"),
+            fc.array(length, { minLength: 1, maxLength: 5 }),
+          )
+          .chain(([alphabet, lengths]) => {
+            const str = (n: number) =>
+              fc.string({ unit: fc.constantFrom(...alphabet), minLength: n, maxLength: n });
+            return fc.record({
+              values: fc.tuple(...lengths.map(str)),
+              filler: fc.string({
+                unit: fc.constantFrom(...alphabet, "x", " "),
+                minLength: 64,
+                maxLength: 64,
+              }),
+              inserts: fc.array(
+                fc.tuple(
+                  fc.oneof(fc.nat({ max: 2 * BLOCK }), fc.integer({ min: BLOCK - 40, max: BLOCK + 8 })),
+                  fc.nat(),
+                ),
+                { maxLength: 16 },
+              ),
+            });
+          });
+        fc.assert(
+          fc.property(scenario, ({ values, filler, inserts }) => {
+            const forms = expandPatterns(collectPatterns(values));
+            const chars = filler.repeat(Math.ceil((2 * BLOCK + 80) / filler.length)).split("");
+            for (const [at, k] of inserts) {
+              const form = forms[k % forms.length] ?? "";
+              for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
+            }
+            const text = chars.join("");
+            assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
+          }),
+          { numRuns: 60 },
+        );
       }),
-      { numRuns: 60 },
     );
+  }
+
+  it("the WebAssembly scan reads the tables of the matcher that scans, whichever scanned before", () => {
+    // One memory per thread holds the last matcher's tables; another matcher's scan copies its own, and
+    // a larger set (a 512 KiB filter) grows the memory, which replaces the views the scan reads through.
+    const smallValues = ["4721", "ab12cd", "sk_live_0123456789abcdef"];
+    const largeValues = Array.from({ length: 3000 }, (_, i) => `k${i}Q${(i * 7919).toString(36)}_secret`);
+    const small = createRedactor(smallValues);
+    const large = createRedactor(largeValues);
+    const text = [...smallValues, ...largeValues.filter((_, i) => i % 97 === 0)]
+      .map((v, i) => `line ${i} ${v} ${encodeURIComponent(v)} ${b64(Buffer.from(v), false)} end`)
+      .join("\n")
+      .repeat(16);
+    assert.ok(text.length > 2 * BLOCK);
+    const want = new Map<Redactor, string>();
+    withLoop("js", () => {
+      for (const r of [small, large]) want.set(r, r.redact(text));
+    })();
+    withLoop("wasm", () => {
+      for (const r of [small, large, small, large, large, small]) assert.equal(r.redact(text), want.get(r));
+    })();
+    assert.equal(want.get(small), naiveRedact(smallValues, text));
   });
 
   it("the output never contains a value of 4 characters or more outside a marker", () => {

@@ -1,7 +1,8 @@
 /**
- * A list page's text is what each of its secrets reads as on its own, byte for byte (decision 0325): on
- * SQLite the page is written by the database (list-json.ts) and a single secret by JS and zod, so the two
- * paths must agree on every stored row, odd text and damaged columns included. On PostgreSQL both are JS.
+ * A list page's text is what each of its secrets reads as on its own, byte for byte (decisions 0325 and
+ * 0340): on SQLite the page is joined from text the database keeps in each row (list-json.ts, list-text.ts)
+ * and a single secret is written by JS and zod, so the two paths must agree on every stored row, odd text
+ * and damaged columns included, whether the row was inserted so or changed to it. On PostgreSQL both are JS.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -68,6 +69,8 @@ const stored = (database: string) =>
     type: fc.constantFrom("token", "username_password", "json", "json", "json", "password"),
     visibility: fc.constantFrom("restricted", "masked"),
     updatedBy: text,
+    /** Inserted plain, then changed to these columns: the text is then the update trigger's. */
+    changed: fc.boolean(),
   });
 
 for (const database of testDatabases()) {
@@ -112,10 +115,29 @@ for (const database of testDatabases()) {
               current_version: s.version,
               updated_by: s.updatedBy,
             }));
+            const plain = secrets.map(([name, s], i) =>
+              s.changed
+                ? {
+                    ...rows[i]!,
+                    ...secretRow({ orgId, projectId: rows[i]!.project_id, name, by: "p" }),
+                    id: rows[i]!.id,
+                    allowed_hosts: "[]",
+                  }
+                : rows[i]!,
+            );
             await db
               .insertInto("secrets")
-              .values(rows as never)
+              .values(plain as never)
               .execute();
+            for (const [i, [, s]] of secrets.entries())
+              if (s.changed) {
+                const { id, ...columns } = rows[i]!;
+                await db
+                  .updateTable("secrets")
+                  .set(columns as never)
+                  .where("id", "=", id)
+                  .execute();
+              }
             for (const scope of ["/v1/orgs/acme", "/v1/orgs/acme/projects/web"])
               for (const archived of ["false", "true"]) {
                 const page = await server.request("GET", `${scope}/secrets?limit=1000&archived=${archived}`, {

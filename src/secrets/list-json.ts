@@ -1,16 +1,17 @@
 /**
- * A list page's items written as JSON by SQLite itself, from the response schema's keys (decision 0325).
- * On a page of 100, building 1,500 values in JS, copying them into the answer's objects, zod's allowlisting
- * parse and `JSON.stringify` were about a third of the request; here the statement returns one text per
- * item, the exact text the JS path sends (SQLite escapes strings as `JSON.stringify` does), and the page is
- * those texts joined. The allowlist still holds, by construction: the keys written are the schema's own, in
- * its order, each from the expression this table gives it, and a key the schema gains or loses without a
- * change here does not compile. Only plain rows are written here (see `VALUES`): a row with anything
- * zod would look at twice stops the statement, and the page is listed by the JS path, which
- * answers the same text or refuses with a 500. Text columns need no check: SQLite keeps only text, null or
- * a blob in a column of text affinity, and `json_object` stops on a blob. PostgreSQL pages keep the JS
- * path (its JSON functions differ, and PostgreSQL 15 cannot test text for valid JSON without failing the
- * statement).
+ * A list page's items written as JSON by SQLite itself, from the response schema's keys (decisions 0325 and
+ * 0340). On a page of 100, building 1,500 values in JS, copying them into the answer's objects, zod's
+ * allowlisting parse and `JSON.stringify` were about a third of the request; writing each item with
+ * `json_object` in the page's statement then cost the statement 1.5 µs a row. So the parts of an item that
+ * depend on its row alone are kept as text in the row itself (`list_head`, `list_tail`), written by the
+ * database on every change of the row (list-text.ts), and the page's statement only joins them with what
+ * it computes: the scope, the override flag and the consumer count. The text is the exact text the JS path
+ * sends (SQLite escapes strings as `JSON.stringify` does). The allowlist still holds, by construction: the
+ * keys written are the schema's own, in its order, each from the expression this table gives it, and a key
+ * the schema gains or loses without a change here does not compile. Only a plain row gets its text (see
+ * `STORED`); any other row keeps none, that stops the page's statement, and the page is listed by the JS
+ * path, which answers the same text or refuses with a 500. PostgreSQL pages keep the JS path (its JSON
+ * functions differ, and PostgreSQL 15 cannot test text for valid JSON without failing the statement).
  */
 import { type Expression, type RawBuilder, sql } from "kysely";
 import { secretMetadataSchema } from "./schema.js";
@@ -27,105 +28,147 @@ export interface ItemParts {
 
 type ListedKey = Exclude<keyof SecretMetadata, "usedBy">;
 
-/** JSON `true` or `false` (SQLite has no boolean: `json()` marks the text as JSON for json_object). */
-const bool = (condition: RawBuilder<unknown> | Expression<unknown>) =>
-  sql`json(iif(${condition}, 'true', 'false'))`;
+/** The keys a page computes; every other key depends on the row alone and is kept as text in it. */
+const COMPUTED = ["scope", "overrides", "usageCount"] as const;
+type StoredKey = Exclude<ListedKey, (typeof COMPUTED)[number]>;
 
 const shape = secretMetadataSchema.shape;
 
+/** A key's value, and when it is not always plain, the condition for a plain one (it never fails). */
+interface Stored {
+  value: RawBuilder<unknown>;
+  plain?: RawBuilder<unknown>;
+}
+
+/** `typeof` of a text column is text or null, or blob (which `json_object` cannot hold). */
+const textual = (column: RawBuilder<unknown>): Stored => ({
+  value: column,
+  plain: sql`typeof(${column}) <> 'blob'`,
+});
+const among = (value: RawBuilder<unknown>, values: readonly string[]) =>
+  sql`${value} in (${sql.join(values.map((v) => sql.lit(v)))})`;
+
 /**
- * Stops the statement with SQLite's "malformed JSON": what a row that is not plain becomes, so the page goes
+ * Each stored key's value for the row `r` ("new" in a trigger), as `secrets/reads.ts` `view` makes it and
+ * zod then passes it, and what makes the row plain: enum values in their enums; a host list of plain
+ * strings; no last accessor, text that is no JSON (both read null), or a consumer reference of exactly its
+ * three keys; a safe integer version. Anything else (longer or escaped host lists, a damaged column, a
+ * repeated key) is left to the JS path, whose answer is the reference. Every test of JSON text is a `case`
+ * arm: SQLite may evaluate every operand of `or` and `and`, and a JSON function fails on text that is no
+ * JSON, which would fail the write that changed the row.
+ */
+const STORED: { [K in StoredKey]: (col: (name: string) => RawBuilder<unknown>) => Stored } = {
+  name: (col) => textual(col("name")),
+  type: (col) => ({ value: col("type"), plain: among(col("type"), shape.type.options) }),
+  visibility: (col) => ({
+    value: col("visibility"),
+    plain: among(col("visibility"), shape.visibility.options),
+  }),
+  description: (col) => textual(col("description")),
+  allowedHosts: (col) => {
+    const hosts = col("allowed_hosts");
+    // A list of strings as the service writes it: minified, no backslash (so no escapes, and a control
+    // character would not be valid JSON), and no comma but between two strings. Its text is then what
+    // `JSON.stringify` makes of its parse.
+    const empty = sql`${hosts} = '[]' or ${hosts} = ''`;
+    return {
+      value: sql`case when ${empty} then json_array() else json(${hosts}) end`,
+      plain: sql`case
+        when ${empty} then 1
+        when not json_valid(${hosts}) then 0
+        when substr(${hosts}, 1, 2) = '["' and substr(${hosts}, -2) = '"]' and ${hosts} = json(${hosts})
+          and instr(${hosts}, char(92)) = 0
+          and instr(replace(${hosts}, '","', ''), ',') = 0
+          then 1
+        else 0 end`,
+    };
+  },
+  createdAt: (col) => textual(col("created_at")),
+  updatedAt: (col) => textual(col("updated_at")),
+  updatedBy: (col) => textual(col("updated_by")),
+  lastAccessedAt: (col) => textual(col("last_accessed_at")),
+  lastAccessedBy: (col) => {
+    const by = col("last_accessed_by");
+    const field = (key: string) => sql`json_extract(${by}, ${sql.lit(`$.${key}`)})`;
+    const none = sql`${by} is null or not json_valid(${by})`;
+    return {
+      value: sql`case when ${none} then null
+        else json_object('kind', ${field("kind")}, 'id', ${field("id")}, 'name', ${field("name")}) end`,
+      plain: sql`case
+        when ${none} then 1
+        when json_type(${by}) = 'object' and json_remove(${by}, '$.kind', '$.id', '$.name') = '{}'
+          and ${among(field("kind"), shape.lastAccessedBy.unwrap().shape.kind.options)}
+          and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
+          then 1
+        else 0 end`,
+    };
+  },
+  version: (col) => {
+    const version = col("current_version");
+    const safe = Number.MAX_SAFE_INTEGER;
+    return {
+      value: version,
+      plain: sql`typeof(${version}) = 'integer' and ${version} between ${sql.lit(-safe)} and ${sql.lit(safe)}`,
+    };
+  },
+  archived: (col) => ({ value: sql`json(iif(${col("archived")} = 1, 'true', 'false'))` }),
+};
+
+/** The response schema's keys in its order: the order zod's parse gives the JS path's answer. */
+const KEYS = Object.keys(secretMetadataSchema.shape).filter((k): k is ListedKey => k !== "usedBy");
+const first = KEYS.indexOf(COMPUTED[0]);
+if (KEYS.slice(first, first + COMPUTED.length).join() !== COMPUTED.join())
+  throw new Error(`secretMetadataSchema must list ${COMPUTED.join(", ")} together, in this order`);
+/** The stored keys before the computed ones, and after them. */
+const HEAD = KEYS.slice(0, first) as StoredKey[];
+const TAIL = KEYS.slice(first + COMPUTED.length) as StoredKey[];
+
+/**
+ * The row's text for `keys`, or null when the row is not plain: the members of a JSON object, the head
+ * without its closing brace, the tail without its opening one. `row` names the row ("new" in a trigger).
+ */
+function storedText(row: string, part: "head" | "tail"): RawBuilder<string | null> {
+  const parts = (part === "head" ? HEAD : TAIL).map((key) => ({
+    key,
+    ...STORED[key]((name) => sql.ref(`${row}.${name}`)),
+  }));
+  const object = sql`json_object(${sql.join(parts.flatMap((p) => [sql.lit(p.key), p.value]))})`;
+  const text = part === "head" ? sql`substr(${object}, 1, length(${object}) - 1)` : sql`substr(${object}, 2)`;
+  const plain = parts.flatMap((p) => (p.plain ? [sql`(${p.plain})`] : []));
+  return plain.length === 0 ? sql`${text}` : sql`case when ${sql.join(plain, sql` and `)} then ${text} end`;
+}
+
+/** The columns that keep a row's text, and the expressions that write them (list-text.ts). */
+export const storedColumns = (row: string) => ({
+  list_head: storedText(row, "head"),
+  list_tail: storedText(row, "tail"),
+});
+
+/**
+ * Stops the statement with SQLite's "malformed JSON": what a row without its text becomes, so the page goes
  * the JS way (`isNotPlain`). Never constant (SQLite evaluates a constant call once, before the first row)
  * and never valid JSON, whatever the column holds.
  */
 const notPlain = (column: RawBuilder<unknown>) => sql`json('not plain ' || coalesce(${column}, ''))`;
 
-/**
- * `value` when it is one of `values`, else `otherwise`. A `case`, not `in (...)`: SQLite builds an `in`
- * list's index again on every run of the statement, and that cost a list request 100 µs or more one time
- * in two (decision 0325).
- */
-const among = (value: RawBuilder<unknown>, values: readonly string[], otherwise: RawBuilder<unknown>) =>
-  sql`case ${value} ${sql.join(
-    values.map((v) => sql`when ${sql.lit(v)} then ${sql.lit(v)}`),
-    sql` `,
-  )} else ${otherwise} end`;
-
-/** The column when it is one of the enum's values; otherwise the statement stops. */
-const member = (column: string, values: readonly string[]) =>
-  among(sql.ref(column), values, notPlain(sql.ref(column)));
-
-/**
- * Each key's value for a plain row, as `secrets/reads.ts` `view` makes it and zod then passes it: a host
- * list of plain strings; no last accessor, text that is no JSON (both read null), or a consumer reference
- * of exactly its three keys. Anything else (longer or escaped host lists, a damaged column, a repeated key) stops the
- * statement, and the page is listed by the JS path, whose answer is the reference: it answers the same
- * text or refuses with a 500 as it always did. Tests of JSON text are `case` arms: SQLite may evaluate
- * every operand of `or` and `and`, and a JSON function stops on text that is no JSON. Kept this small on
- * purpose: every arm and subquery makes the statement dearer for every row, even where it never runs
- * (decision 0325). `null` leaves the key out of the side.
- */
-const VALUES: {
-  [K in ListedKey]: (side: Side, parts: ItemParts) => RawBuilder<unknown> | Expression<unknown> | null;
-} = {
-  name: () => sql.ref("s.name"),
-  type: () => member("s.type", shape.type.options),
-  visibility: () => member("s.visibility", shape.visibility.options),
-  description: () => sql.ref("s.description"),
-  allowedHosts: () => {
-    const hosts = sql.ref("s.allowed_hosts");
-    // A list of strings as the service writes it: minified, no backslash (so no escapes, and a control
-    // character would not be valid JSON), and no comma but between two strings. Its text is then what
-    // `JSON.stringify` makes of its parse.
-    return sql`case
-      when ${hosts} = '[]' or ${hosts} = '' then json_array()
-      when not json_valid(${hosts}) then ${notPlain(hosts)}
-      when substr(${hosts}, 1, 2) = '["' and substr(${hosts}, -2) = '"]' and ${hosts} = json(${hosts})
-        and instr(${hosts}, char(92)) = 0
-        and instr(replace(${hosts}, '","', ''), ',') = 0
-        then json(${hosts})
-      else ${notPlain(hosts)} end`;
-  },
-  scope: (side) => sql.lit(side === "own" ? "project" : "org"),
-  overrides: (side, parts) => (side === "own" && parts.overrides ? bool(parts.overrides) : null),
-  usageCount: (_side, parts) => parts.usageCount,
-  createdAt: () => sql.ref("s.created_at"),
-  updatedAt: () => sql.ref("s.updated_at"),
-  updatedBy: () => sql.ref("s.updated_by"),
-  lastAccessedAt: () => sql.ref("s.last_accessed_at"),
-  lastAccessedBy: () => {
-    const by = sql.ref("s.last_accessed_by");
-    const field = (key: string) => sql`json_extract(${by}, ${sql.lit(`$.${key}`)})`;
-    return sql`case
-      when ${by} is null then null
-      when not json_valid(${by}) then null
-      when json_type(${by}) = 'object' and json_remove(${by}, '$.kind', '$.id', '$.name') = '{}'
-        and ${among(field("kind"), shape.lastAccessedBy.unwrap().shape.kind.options, sql`null`)} is not null
-        and json_type(${by}, '$.id') = 'text' and json_type(${by}, '$.name') = 'text'
-        then json_object('kind', ${field("kind")}, 'id', ${field("id")}, 'name', ${field("name")})
-      else ${notPlain(by)} end`;
-  },
-  version: () => sql`case
-      when typeof(s.current_version) = 'integer' and abs(s.current_version) <= ${sql.lit(Number.MAX_SAFE_INTEGER)}
-        then s.current_version
-      else ${notPlain(sql.ref("s.current_version"))} end`,
-  archived: () => bool(sql`s.archived = 1`),
-};
-
 /** True for the error a row that is not plain stops the statement with (and any other malformed JSON). */
 export const isNotPlain = (error: unknown) => (error as Error | null)?.message === "malformed JSON";
 
-/** The response schema's keys in its order: the order zod's parse gives the JS path's answer. */
-const KEYS = Object.keys(secretMetadataSchema.shape).filter((k): k is ListedKey => k !== "usedBy");
-
-/** One item of this side's page as JSON text: `json_object` of the schema's keys. */
+/** One item of this side's page as JSON text: the row's head, the computed keys, the row's tail. */
 export function itemJson(side: Side, parts: ItemParts): RawBuilder<string> {
-  const pairs: (RawBuilder<unknown> | Expression<unknown>)[] = [];
-  for (const key of KEYS) {
-    const value = VALUES[key](side, parts);
-    if (value !== null) pairs.push(sql.lit(key), value);
+  const computed: Record<(typeof COMPUTED)[number], RawBuilder<unknown> | Expression<unknown> | null> = {
+    scope: sql.lit(JSON.stringify(side === "own" ? "project" : "org")),
+    overrides: side === "own" && parts.overrides ? sql`iif(${parts.overrides}, 'true', 'false')` : null,
+    usageCount: parts.usageCount,
+  };
+  const pieces: (RawBuilder<unknown> | Expression<unknown>)[] = [];
+  for (const key of COMPUTED) {
+    const value = computed[key];
+    if (value !== null) pieces.push(sql.lit(`,${JSON.stringify(key)}:`), value);
   }
-  return sql<string>`json_object(${sql.join(pairs)})`;
+  const head = sql.ref("s.list_head");
+  const tail = sql.ref("s.list_tail");
+  return sql<string>`coalesce(${head}, ${notPlain(head)}) || ${sql.join(pieces, sql` || `)} || ',' || coalesce(${tail}, ${notPlain(tail)})`;
 }
 
 /** The page's answer text: the items, then the cursor, as `secretListSchema` orders them. */

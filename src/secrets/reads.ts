@@ -8,6 +8,7 @@ import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
 import { isNotPlain, pageJson } from "./list-json.js";
+import { listTextOnFirstUse } from "./list-text.js";
 import {
   type ListedSecret,
   listPage,
@@ -111,6 +112,7 @@ type ListPage = { secrets: SecretMetadata[]; nextCursor: string | null };
 
 export function secretReads(p: SecretsParts) {
   const { store, auth, audited } = p;
+  const listText = listTextOnFirstUse(store);
   /** A page through JS: rows, then each answer through `view` (and zod, on its way out). */
   const jsPage = async (scope: Scope, asked: PageOptions, limit: number): Promise<ListPage> => {
     const rows = await listPage(store.db, store.dialect, scope, asked);
@@ -132,7 +134,7 @@ export function secretReads(p: SecretsParts) {
       await auth.authorize(t.access, "secret.read");
       const scope = scopeOf(t);
       const asked = pageOptions(options);
-      if (store.dialect === "sqlite") {
+      if (store.dialect === "sqlite" && (await listText())) {
         // A row that is not plain (an escaped host list, a damaged column): the JS path answers or refuses.
         const rows = await listPageJson(store.db, scope, asked).catch((error: unknown) => {
           if (isNotPlain(error)) return undefined;

@@ -1,0 +1,182 @@
+/**
+ * The matcher's hot loop in WebAssembly (decision 0330): the same samples, filters and pass lists as
+ * `sample` in matcher.ts, which stays for the scans that do not come here. The JavaScript loop kept bounds
+ * checks and typed-array loads V8 could not remove; compiled from `wasm/sample.wat`, the loop costs about
+ * half. One module and one memory per thread, like the JavaScript scan's buffers (a scan runs from start to
+ * end without yielding). The memory holds the block's bytes and the pass lists, which the matcher's
+ * examination reads in place, and the filters of the matcher that scanned last, copied when another one
+ * scans a text long enough for the copy to pay (`wasmFor`).
+ *
+ * Byte addresses, fixed in wasm/sample.wat:
+ *   0       FILTER_MASKS (2,048 ints)          8192    the three pass counts
+ *   16384   the block (BLOCK + 16 bytes)       49152   short passes, 114688 mid, 180224 long (BLOCK ints)
+ *   245760  the short tier's offsets (64 KiB)  311296  the mid tier's filter, then the long tier's
+ */
+import { SAMPLE_WASM } from "./wasm/sample-bytes.js";
+
+const COUNTS_AT = 8192;
+const BLOCK_AT = 16384;
+const SHORT_OUT_AT = 49152;
+const MID_OUT_AT = 114688;
+const LONG_OUT_AT = 180224;
+const OFFSETS_AT = 245760;
+const FILTERS_AT = 311296;
+const PAGE = 65536;
+/** The largest block: a pass list holds this many positions. */
+const BLOCK_ROOM = (MID_OUT_AT - SHORT_OUT_AT) / 4;
+
+/** The tables of a matcher's tiers the loop reads: see ShortTier and MainTier in matcher.ts. */
+export interface LoopTables {
+  short: { count: number; offsets: Uint8Array };
+  mid: { count: number; filter: Int32Array; filterShift: number };
+  long: { filter: Int32Array; filterShift: number };
+}
+
+export interface WasmScan {
+  /** Samples the block from `from` to `last` (see matcher.ts `sample`); the counts land in `counts`. */
+  sample(from: number, last: number, stride: number, tables: LoopTables): number;
+  bytes: Buffer;
+  view: DataView;
+  passed: readonly [Int32Array, Int32Array, Int32Array];
+  counts: Int32Array;
+}
+
+/** The little of the WebAssembly API used here: the project's type libraries (ES2023, node) lack it. */
+interface Memory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => Memory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+type SampleExport = (
+  from: number,
+  last: number,
+  stride: number,
+  flags: number,
+  midAt: number,
+  midShift: number,
+  longAt: number,
+  longShift: number,
+) => number;
+
+interface State extends WasmScan {
+  memory: Memory;
+  block: number;
+  /** The matcher whose tables are in memory (a number, so the memory does not keep a matcher alive). */
+  owner: number;
+  midAt: number;
+  longAt: number;
+}
+
+let state: State | null | undefined;
+
+/**
+ * Which loop scans: "auto" (WebAssembly where it loaded and pays), or one of them always, for the tests
+ * that hold both loops to the naive search.
+ */
+let mode: "auto" | "wasm" | "js" = "auto";
+export function useScanLoop(loop: "auto" | "wasm" | "js"): void {
+  mode = loop;
+}
+
+/**
+ * The thread's WebAssembly scan with `owner`'s tables in memory, or null when the JavaScript loop should
+ * scan: WebAssembly is unavailable (`--jitless`), or the tables are another matcher's and the text too
+ * short to pay for copying them. The copy runs at 0.01 to 0.05 ns a byte and the loop saves 0.6 to 1 ns a
+ * character (0330): from a quarter as many characters as the tables have bytes, the copy costs at most a
+ * third of the saving, even when two matchers take turns.
+ */
+export function wasmFor(
+  owner: number,
+  length: number,
+  block: number,
+  masks: Int32Array,
+  tables: LoopTables,
+): WasmScan | null {
+  if (mode === "js") return null;
+  if (state === undefined) state = instantiate(block, masks);
+  const scan = state;
+  if (scan === null || scan.owner === owner) return scan;
+  const { short, mid, long } = tables;
+  const bytes =
+    (short.count > 0 ? short.offsets.byteLength : 0) +
+    (mid.count > 0 ? mid.filter.byteLength : 0) +
+    long.filter.byteLength;
+  if (mode === "auto" && 4 * length < bytes) return null;
+  const midAt = FILTERS_AT;
+  const longAt = midAt + mid.filter.byteLength;
+  const end = longAt + long.filter.byteLength;
+  if (end > scan.memory.buffer.byteLength) {
+    try {
+      scan.memory.grow(Math.ceil((end - scan.memory.buffer.byteLength) / PAGE));
+    } catch {
+      // Out of memory for a larger matcher: the JavaScript loop reads its tables where they are, and the
+      // memory keeps the tables it had.
+      return null;
+    }
+    Object.assign(scan, views(scan.memory, scan.block));
+  }
+  const buffer = scan.memory.buffer;
+  // An empty tier's tables are not read (the loop's flags), so they are not copied.
+  if (short.count > 0) new Uint8Array(buffer, OFFSETS_AT, short.offsets.length).set(short.offsets);
+  if (mid.count > 0) new Int32Array(buffer, midAt, mid.filter.length).set(mid.filter);
+  new Int32Array(buffer, longAt, long.filter.length).set(long.filter);
+  scan.owner = owner;
+  scan.midAt = midAt;
+  scan.longAt = longAt;
+  return scan;
+}
+
+function instantiate(block: number, masks: Int32Array): State | null {
+  if (!WA || block > BLOCK_ROOM || 4 * masks.length > COUNTS_AT) return null;
+  let memory: Memory;
+  let exports: Record<string, unknown>;
+  try {
+    memory = new WA.Memory({ initial: FILTERS_AT / PAGE + 1 });
+    exports = new WA.Instance(new WA.Module(Buffer.from(SAMPLE_WASM, "base64")), { env: { memory } }).exports;
+  } catch {
+    // A runtime that refuses to compile WebAssembly scans in JavaScript.
+    return null;
+  }
+  new Int32Array(memory.buffer, 0, masks.length).set(masks);
+  const sample = exports.sample as SampleExport;
+  const scan: State = {
+    memory,
+    block,
+    owner: 0,
+    midAt: 0,
+    longAt: 0,
+    ...views(memory, block),
+    sample: (from, last, stride, { short, mid, long }) =>
+      sample(
+        from,
+        last,
+        stride,
+        (short.count > 0 ? 1 : 0) | (mid.count > 0 ? 2 : 0),
+        scan.midAt,
+        mid.filterShift,
+        scan.longAt,
+        long.filterShift,
+      ),
+  };
+  return scan;
+}
+
+function views(memory: Memory, block: number): Pick<WasmScan, "bytes" | "view" | "passed" | "counts"> {
+  const buffer = memory.buffer;
+  return {
+    bytes: Buffer.from(buffer, BLOCK_AT, block + 16),
+    view: new DataView(buffer, BLOCK_AT, block + 16),
+    passed: [
+      new Int32Array(buffer, SHORT_OUT_AT, block),
+      new Int32Array(buffer, MID_OUT_AT, block),
+      new Int32Array(buffer, LONG_OUT_AT, block),
+    ],
+    counts: new Int32Array(buffer, COUNTS_AT, 3),
+  };
+}
