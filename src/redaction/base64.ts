@@ -164,22 +164,21 @@ function addBase64Group(
 ): string | null {
   const digits = scratch.digits;
   const twin = standard !== null;
-  const text = (end: number) => standard ?? digits.toString("latin1", first, end);
   if (coreEnd - first >= minLength) {
     const tails = coreEnd === length ? null : tailsOf(scratch, digits, coreEnd, unpaddedEnd, length);
-    const core = text(coreEnd);
+    const core = standard ?? digits.toString("latin1", first, coreEnd);
     add(table, core, tails, twin);
     return core;
   }
   // The core alone is too short to search; the ending forms may still be long enough.
-  let searched: string | null = null;
   if (unpaddedEnd - first >= minLength) {
     const tails = length === unpaddedEnd ? null : tailsOf(scratch, digits, unpaddedEnd, unpaddedEnd, length);
-    searched = text(unpaddedEnd);
+    const searched = standard ?? digits.toString("latin1", first, unpaddedEnd);
     add(table, searched, tails, twin);
-  } else if (length - first >= minLength) {
-    searched = text(length);
-    add(table, searched, null, twin);
+    return searched;
   }
+  if (length - first < minLength) return null;
+  const searched = standard ?? digits.toString("latin1", first, length);
+  add(table, searched, null, twin);
   return searched;
 }

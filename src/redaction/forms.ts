@@ -207,12 +207,13 @@ function pushTwin(texts: Texts, form: string, kind: TwinKind): void {
 }
 
 function addTexts(table: PatternTable, texts: Texts, minLength: number): void {
-  for (const form of texts.forms) if (form.length >= minLength) add(table, form, null);
-  texts.twinned.forEach((form, i) => {
-    if (form.length < minLength) return;
-    table.twins!.push(4 * table.patterns.length + texts.kinds[i]!);
-    add(table, form, null);
-  });
+  const { forms, twinned, kinds } = texts;
+  for (let i = 0; i < forms.length; i++) if (forms[i]!.length >= minLength) add(table, forms[i]!, null);
+  for (let i = 0; i < twinned.length; i++) {
+    if (twinned[i]!.length < minLength) continue;
+    table.twins!.push(4 * table.patterns.length + kinds[i]!);
+    add(table, twinned[i]!, null);
+  }
 }
 
 /** Every string whose occurrences are redacted: each searched string, and it followed by each tail. */
