@@ -14,7 +14,7 @@
 
 import { addBase64Forms, type Base64Scratch, createBase64Scratch } from "./base64.js";
 import * as percent from "./percent.js";
-import { LOWER_ESCAPES, type TwinKind, twinString, UPPER_HEX } from "./twins.js";
+import { LOWER_ESCAPES, type TwinKind, twinString } from "./twins.js";
 
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
@@ -325,8 +325,8 @@ function wireForms(texts: Texts, s: string): void {
   if (s.length >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) push(out, s.toLowerCase());
   const hex = Buffer.from(s, "utf8").toString("hex");
   push(out, hex);
-  // Upper case: a twin, unless there is no letter to change.
-  if (/[a-f]/.test(hex)) pushTwin(texts, hex, UPPER_HEX);
+  // Not a twin (tried, decision 0335): the sets of short plain values, whose only twin it was, built slower.
+  push(out, hex.toUpperCase());
 }
 
 /**

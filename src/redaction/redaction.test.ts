@@ -190,19 +190,17 @@ describe("redaction forms (SPEC X6)", () => {
     assert.equal(redactor.redact(`0x${hex.toUpperCase()}!`), `0x${SENSITIVE}!`);
   });
 
-  it("twins (lower-case escapes, upper-case hex, URL-safe base64) are found alone, in streams and at a cut", async () => {
+  it("twins (lower-case escapes, URL-safe base64) are found alone, in streams and at a cut", async () => {
     const value = "pässwörd?~>x";
     const uri = encodeURIComponent(value);
-    const hex = Buffer.from(value).toString("hex");
     const base64url = Buffer.from(value).toString("base64url");
     const forms = [
       uri.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase()),
       uri.replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`).toLowerCase(),
-      hex.toUpperCase(),
     ];
     const table = collectPatterns([value]);
     // Listed as twins, not as strings, and written out by expandPatterns.
-    assert.deepEqual(new Set((table.twins ?? []).map((t) => t & 3)), new Set([1, 2, 3]));
+    assert.deepEqual(new Set((table.twins ?? []).map((t) => t & 3)), new Set([1, 2]));
     for (const form of forms) assert.ok(!table.patterns.includes(form), form);
     assert.ok(!table.patterns.some((p) => p.includes("-")));
     forms.push(base64url);

@@ -1,26 +1,23 @@
 /**
  * Twins (decision 0335): a form that differs from another form of the same value only in the case of its
- * hex digits (or in the alphabet of its base64 digits) is listed once, as that other form's string and a
- * kind, and written out only where a string is needed (verification of a candidate, the stream's prefix
- * index, `expandPatterns`). A percent-encoded form in lower-case hex, the upper-case hex of a value and
- * its URL-safe base64 were a fifth to a third of the characters of most sets, each made, kept and copied
- * by the collector like any other.
+ * escapes' hex digits (or in the alphabet of its base64 digits) is listed once, as that other form's string
+ * and a kind, and written out only where a string is needed (verification of a candidate, the stream's
+ * prefix index, `expandPatterns`). The percent-encoded forms in lower-case hex and the URL-safe base64 were
+ * a sixth to a quarter of the characters of the sets of printable, URL and non-ASCII values, each made,
+ * kept and copied by the collector like any other.
  */
 
 /** The string's percent escapes in lower-case hex (the 2 characters after each `%`). */
 export const LOWER_ESCAPES = 1;
-/** The string (hex digits) in upper case. */
-export const UPPER_HEX = 2;
 /** The string (base64 digits) in the URL-safe alphabet: `-` for `+`, `_` for `/`. */
-export const URL_SAFE = 3;
-export type TwinKind = typeof LOWER_ESCAPES | typeof UPPER_HEX | typeof URL_SAFE;
+export const URL_SAFE = 2;
+export type TwinKind = typeof LOWER_ESCAPES | typeof URL_SAFE;
 
 /**
  * The twin of `s`. Every `%` of a form with escapes starts one (the encoders escape `%` itself), and
  * `| 0x20` lower-cases A-F and leaves digits as they are.
  */
 export function twinString(s: string, kind: number): string {
-  if (kind === UPPER_HEX) return s.toUpperCase();
   if (kind === URL_SAFE) return s.replace(/[+/]/g, (c) => (c === "+" ? "-" : "_"));
   let out = "";
   let from = 0;
@@ -33,10 +30,6 @@ export function twinString(s: string, kind: number): string {
 
 /** Turns the low bytes of `s`, `bytes[from, to)`, into those of its twin (see twinString). */
 export function twinBytes(bytes: Uint8Array, from: number, to: number, kind: number): void {
-  if (kind === UPPER_HEX) {
-    for (let i = from; i < to; i++) if (bytes[i]! >= 0x61) bytes[i]! -= 0x20;
-    return;
-  }
   if (kind === URL_SAFE) {
     for (let i = from; i < to; i++) {
       if (bytes[i] === 0x2b) bytes[i] = 0x2d;
