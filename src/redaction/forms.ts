@@ -14,7 +14,15 @@
 
 import { addBase64Forms, type Base64Scratch, createBase64Scratch } from "./base64.js";
 import * as percent from "./percent.js";
-import { LOWER_ESCAPES, type TwinKind, twinString } from "./twins.js";
+import {
+  addTexts,
+  includesTwin,
+  LOWER_ESCAPES,
+  pushTwin,
+  type Texts,
+  type TwinKind,
+  twinString,
+} from "./twins.js";
 
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
@@ -183,39 +191,6 @@ function addForms(table: PatternTable, value: string, scratch: Base64Scratch): v
   }
 }
 
-/**
- * The text forms of a value: strings, and strings whose twin (`kinds[i]`, see twins.ts) is a form too,
- * each listed once.
- */
-interface Texts {
-  forms: string[];
-  twinned: string[];
-  kinds: TwinKind[];
-}
-
-function includesTwin(texts: Texts, form: string, kind: TwinKind): boolean {
-  for (let i = 0; i < texts.twinned.length; i++) {
-    if (texts.twinned[i] === form && texts.kinds[i] === kind) return true;
-  }
-  return false;
-}
-
-function pushTwin(texts: Texts, form: string, kind: TwinKind): void {
-  if (includesTwin(texts, form, kind)) return;
-  texts.twinned.push(form);
-  texts.kinds.push(kind);
-}
-
-function addTexts(table: PatternTable, texts: Texts, minLength: number): void {
-  const { forms, twinned, kinds } = texts;
-  for (let i = 0; i < forms.length; i++) if (forms[i]!.length >= minLength) add(table, forms[i]!, null);
-  for (let i = 0; i < twinned.length; i++) {
-    if (twinned[i]!.length < minLength) continue;
-    table.twins!.push(4 * table.patterns.length + kinds[i]!);
-    add(table, twinned[i]!, null);
-  }
-}
-
 /** Every string whose occurrences are redacted: each searched string, and it followed by each tail. */
 export function expandPatterns(table: PatternTable): string[] {
   const out = new Set<string>();
@@ -235,11 +210,6 @@ export function twinKinds(table: PatternTable): Uint8Array | null {
   const kinds = new Uint8Array(table.patterns.length);
   for (const t of twins) kinds[t >> 2] = t & 3;
   return kinds;
-}
-
-function add(table: PatternTable, pattern: string, tails: readonly string[] | null): void {
-  table.patterns.push(pattern);
-  table.tails.push(tails);
 }
 
 /** Appends to `out` the forms of `s` that are not in it yet. */

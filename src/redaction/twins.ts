@@ -44,3 +44,46 @@ export function twinBytes(bytes: Uint8Array, from: number, to: number, kind: num
     i += 2;
   }
 }
+
+/**
+ * The text forms of a value: strings, and strings whose twin (`kinds[i]`, see twins.ts) is a form too,
+ * each listed once.
+ */
+export interface Texts {
+  forms: string[];
+  twinned: string[];
+  kinds: TwinKind[];
+}
+
+export function includesTwin(texts: Texts, form: string, kind: TwinKind): boolean {
+  for (let i = 0; i < texts.twinned.length; i++) {
+    if (texts.twinned[i] === form && texts.kinds[i] === kind) return true;
+  }
+  return false;
+}
+
+export function pushTwin(texts: Texts, form: string, kind: TwinKind): void {
+  if (includesTwin(texts, form, kind)) return;
+  texts.twinned.push(form);
+  texts.kinds.push(kind);
+}
+
+/** Adds the forms of at least `minLength` characters to forms.ts's table, the twins marked. */
+export function addTexts(
+  table: { patterns: string[]; tails: (readonly string[] | null)[]; twins?: number[] },
+  texts: Texts,
+  minLength: number,
+): void {
+  const { forms, twinned, kinds } = texts;
+  for (let i = 0; i < forms.length; i++) {
+    if (forms[i]!.length < minLength) continue;
+    table.patterns.push(forms[i]!);
+    table.tails.push(null);
+  }
+  for (let i = 0; i < twinned.length; i++) {
+    if (twinned[i]!.length < minLength) continue;
+    table.twins!.push(4 * table.patterns.length + kinds[i]!);
+    table.patterns.push(twinned[i]!);
+    table.tails.push(null);
+  }
+}
