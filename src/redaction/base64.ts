@@ -5,13 +5,21 @@
  * which forms a value has, this file how its base64 ones are written.
  */
 
-/** Where the strings go: forms.ts's table (searched strings and their tails, as parallel arrays). */
+import { URL_SAFE } from "./twins.js";
+
+/**
+ * Where the strings go: forms.ts's table (searched strings and their tails, as parallel arrays, and the
+ * twins: see twins.ts).
+ */
 export interface Strings {
   patterns: string[];
   tails: (readonly string[] | null)[];
+  twins?: number[];
 }
 
-function add(table: Strings, pattern: string, tails: readonly string[] | null): void {
+/** `twin`: the string is listed as the URL-safe twin of `pattern`, with its own tails. */
+function add(table: Strings, pattern: string, tails: readonly string[] | null, twin: boolean): void {
+  if (twin) table.twins!.push(4 * table.patterns.length + URL_SAFE);
   table.patterns.push(pattern);
   table.tails.push(tails);
 }
@@ -120,8 +128,9 @@ export function addBase64Forms(
     const first = Math.ceil((8 * k) / 6);
     const coreEnd = Math.floor((8 * (k + n)) / 6);
     const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
-    addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength);
-    // The URL-safe alphabet differs in `+` and `/` only: a second form when the digits have one.
+    const standard = addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, null);
+    // The URL-safe alphabet differs in `+` and `/` only: a second form when the digits have one, listed
+    // as the twin of the standard one (with its own tails).
     let special = false;
     for (let i = first; i < unpaddedEnd; i++) {
       const d = digits[i]!;
@@ -130,11 +139,19 @@ export function addBase64Forms(
         digits[i] = d === 0x2b ? 0x2d : 0x5f;
       }
     }
-    if (special) addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength);
+    if (special && standard !== null && table.twins) {
+      addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, standard);
+    } else if (special) {
+      addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, null);
+    }
   }
 }
 
-/** `scratch.digits[0, length)`: base64 of the framed value; the core is [first, coreEnd), the padding starts at unpaddedEnd. */
+/**
+ * `scratch.digits[0, length)`: base64 of the framed value; the core is [first, coreEnd), the padding
+ * starts at unpaddedEnd. Returns the string added, or null. `standard`: the string the standard alphabet
+ * gave for the same digits, when these are its URL-safe twin (added as that string, marked).
+ */
 function addBase64Group(
   table: Strings,
   scratch: Base64Scratch,
@@ -143,18 +160,25 @@ function addBase64Group(
   coreEnd: number,
   unpaddedEnd: number,
   minLength: number,
-): void {
+  standard: string | null,
+): string | null {
   const digits = scratch.digits;
+  const twin = standard !== null;
   if (coreEnd - first >= minLength) {
     const tails = coreEnd === length ? null : tailsOf(scratch, digits, coreEnd, unpaddedEnd, length);
-    add(table, digits.toString("latin1", first, coreEnd), tails);
-    return;
+    const core = standard ?? digits.toString("latin1", first, coreEnd);
+    add(table, core, tails, twin);
+    return core;
   }
   // The core alone is too short to search; the ending forms may still be long enough.
   if (unpaddedEnd - first >= minLength) {
     const tails = length === unpaddedEnd ? null : tailsOf(scratch, digits, unpaddedEnd, unpaddedEnd, length);
-    add(table, digits.toString("latin1", first, unpaddedEnd), tails);
-  } else if (length - first >= minLength) {
-    add(table, digits.toString("latin1", first, length), null);
+    const searched = standard ?? digits.toString("latin1", first, unpaddedEnd);
+    add(table, searched, tails, twin);
+    return searched;
   }
+  if (length - first < minLength) return null;
+  const searched = standard ?? digits.toString("latin1", first, length);
+  add(table, searched, null, twin);
+  return searched;
 }

@@ -14,6 +14,15 @@
 
 import { addBase64Forms, type Base64Scratch, createBase64Scratch } from "./base64.js";
 import * as percent from "./percent.js";
+import {
+  addTexts,
+  includesTwin,
+  LOWER_ESCAPES,
+  pushTwin,
+  type Texts,
+  type TwinKind,
+  twinString,
+} from "./twins.js";
 
 /** Values with fewer code points are not searched for: they would redact ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
@@ -36,6 +45,11 @@ export interface PatternTable {
   firsts: number[];
   /** Built with a `previous` table: each string's index there, or -1 for the strings of a new value. */
   reused?: Int32Array;
+  /**
+   * `4 * p + kind`, ascending, for each searched string p that is the twin of `patterns[p]` (twins.ts):
+   * that string with its hex digits in the other case, not made as a string here.
+   */
+  twins?: number[];
 }
 
 /** Plain text that every JSON escaper and percent-encoder leaves as is. */
@@ -60,14 +74,16 @@ const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
  * computes the forms of that value alone (decision 0285). The forms depend on the value only.
  */
 export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
-  const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0] };
+  const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0], twins: [] };
   const seen = new Set<string>();
   const scratch = createBase64Scratch();
   const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
   // A rebuild takes the kept values' strings as runs of `previous` (source 0) and computes the new
   // values' into `fresh` (source 1); the runs (source, from, to) are copied once at the end, in slices.
   // One string at a time, the copy was a fifth of a rebuild.
-  const fresh: PatternTable = previous ? { patterns: [], tails: [], values: [], firsts: [] } : table;
+  const fresh: PatternTable = previous
+    ? { patterns: [], tails: [], values: [], firsts: [], twins: [] }
+    : table;
   const runs: number[] = [];
   const run = (source: number, from: number, to: number) => {
     const r = runs.length - 3;
@@ -100,18 +116,36 @@ export function collectPatterns(values: readonly string[], previous?: PatternTab
   const reused = new Int32Array(count).fill(-1);
   const patterns: string[][] = [];
   const tails: PatternTable["tails"][] = [];
+  const twins: number[] = [];
   for (let r = 0, at = 0; r < runs.length; r += 3) {
     const [source, from, to] = [runs[r]!, runs[r + 1]!, runs[r + 2]!];
     const origin = source === 0 ? previous : fresh;
     patterns.push(origin.patterns.slice(from, to));
     tails.push(origin.tails.slice(from, to));
+    const marks = origin.twins ?? [];
+    for (let t = firstAtOrAfter(marks, 4 * from); t < marks.length && marks[t]! < 4 * to; t++) {
+      twins.push(marks[t]! + 4 * (at - from));
+    }
     if (source === 0) for (let i = from; i < to; i++) reused[at++] = i;
     else at += to - from;
   }
+  table.twins = twins;
   table.patterns = joinArrays(patterns);
   table.tails = joinArrays(tails);
   table.reused = reused;
   return table;
+}
+
+/** The index of the first element of the ascending `xs` that is `x` or more (xs.length if none). */
+function firstAtOrAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The arrays' elements in one array (`concat`, in groups so no call takes too many arguments). */
@@ -125,44 +159,57 @@ function joinArrays<T>(parts: T[][]): T[] {
 /** Adds the searched strings of one value (at least 4 code points) to `table`. */
 function addForms(table: PatternTable, value: string, scratch: Base64Scratch): void {
   const bases = normalizations(value);
-  const texts: string[] = [];
+  const texts: Texts = { forms: [], twinned: [], kinds: [] };
   for (const base of bases) textForms(texts, base);
   for (const base of bases) wireForms(texts, base);
-  for (const form of texts) if (form.length >= MIN_VALUE_LENGTH) add(table, form, null);
+  addTexts(table, texts, MIN_VALUE_LENGTH);
   for (const base of bases) {
     addBase64Forms(table, base, scratch, "utf8", MIN_FRAGMENT_LENGTH);
     // `btoa` takes Latin-1: a value of code points up to U+00FF has other bytes there than in UTF-8.
     if (LATIN1_HIGH.test(base)) addBase64Forms(table, base, scratch, "latin1", MIN_FRAGMENT_LENGTH);
   }
   if (LINE_BREAK.test(value)) {
-    // A Set: a 64 KiB key has a thousand lines, and a list would compare each form with all the others.
+    // Sets: a 64 KiB key has a thousand lines, and a list would compare each form with all the others.
     const lines = new Set<string>();
+    const twins = new Set<string>();
     for (const raw of value.split(LINE_BREAK)) {
       const line = raw.trim();
       if (codePointLength(line) < MIN_FRAGMENT_LENGTH) continue;
-      const forms: string[] = [];
+      const forms: Texts = { forms: [], twinned: [], kinds: [] };
       for (const base of normalizations(line)) textForms(forms, base);
-      for (const form of forms) lines.add(form);
+      for (const form of forms.forms) if (!texts.forms.includes(form)) lines.add(form);
+      forms.twinned.forEach((form, i) => {
+        if (!includesTwin(texts, form, forms.kinds[i]!)) twins.add(`${forms.kinds[i]}${form}`);
+      });
     }
-    for (const form of lines) {
-      if (form.length >= MIN_FRAGMENT_LENGTH && !texts.includes(form)) add(table, form, null);
+    const rest: Texts = { forms: [...lines], twinned: [], kinds: [] };
+    for (const twin of twins) {
+      rest.kinds.push(Number(twin[0]) as TwinKind);
+      rest.twinned.push(twin.slice(1));
     }
+    addTexts(table, rest, MIN_FRAGMENT_LENGTH);
   }
 }
 
 /** Every string whose occurrences are redacted: each searched string, and it followed by each tail. */
 export function expandPatterns(table: PatternTable): string[] {
   const out = new Set<string>();
-  table.patterns.forEach((core, i) => {
+  const kinds = twinKinds(table);
+  table.patterns.forEach((searched, i) => {
+    const core = kinds && kinds[i] !== 0 ? twinString(searched, kinds[i]!) : searched;
     out.add(core);
     for (const tail of table.tails[i] ?? []) out.add(core + tail);
   });
   return [...out];
 }
 
-function add(table: PatternTable, pattern: string, tails: readonly string[] | null): void {
-  table.patterns.push(pattern);
-  table.tails.push(tails);
+/** Each pattern's twin kind (0: none), or null when the table has no twins. */
+export function twinKinds(table: PatternTable): Uint8Array | null {
+  const twins = table.twins;
+  if (!twins || twins.length === 0) return null;
+  const kinds = new Uint8Array(table.patterns.length);
+  for (const t of twins) kinds[t >> 2] = t & 3;
+  return kinds;
 }
 
 /** Appends to `out` the forms of `s` that are not in it yet. */
@@ -193,7 +240,8 @@ function normalizations(s: string): string[] {
   return out;
 }
 
-function textForms(out: string[], s: string): void {
+function textForms(texts: Texts, s: string): void {
+  const out = texts.forms;
   push(out, s);
   if (INERT.test(s)) return;
   const once = [jsonEscape(s)];
@@ -222,9 +270,10 @@ function textForms(out: string[], s: string): void {
   // encoded once.
   const bytes = Buffer.from(s, "utf8");
   for (const style of percent.distinctStyles(percent.PERCENT_STYLES, percent.presentBytes(bytes))) {
-    push(out, percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES));
-    if (percent.lastEscapeHadLetter())
-      push(out, percent.percentEncode(s, bytes, style, percent.HEX_LOWER_BYTES));
+    const form = percent.percentEncode(s, bytes, style, percent.HEX_UPPER_BYTES);
+    push(out, form);
+    // The same in lower-case hex: a twin, not another string.
+    if (percent.lastEscapeHadLetter()) pushTwin(texts, form, LOWER_ESCAPES);
   }
 }
 
@@ -234,7 +283,8 @@ function textForms(out: string[], s: string): void {
  * setters write: each component has its own percent-encode set (Node 20's parser; `^` in the path too, as
  * the current standard and later Node versions do), always upper-case hex, never `+` for space.
  */
-function wireForms(out: string[], s: string): void {
+function wireForms(texts: Texts, s: string): void {
+  const out = texts.forms;
   if (!INERT.test(s)) {
     urlForms(out, s, true);
     // The parser drops every tab and line break of the text it parses (the setters of URL do not).
@@ -245,6 +295,7 @@ function wireForms(out: string[], s: string): void {
   if (s.length >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) push(out, s.toLowerCase());
   const hex = Buffer.from(s, "utf8").toString("hex");
   push(out, hex);
+  // Not a twin (tried, decision 0335): the sets of short plain values, whose only twin it was, built slower.
   push(out, hex.toUpperCase());
 }
 

@@ -18,8 +18,9 @@
  * byte), so a sample reads a gram with a single DataView load. Patterns are hashed over the same low bytes;
  * a collision from characters above U+00FF only costs a failed verification.
  */
-import type { PatternTable } from "./forms.js";
+import { type PatternTable, twinKinds } from "./forms.js";
 import { wasmFor } from "./scan-wasm.js";
+import { twinBytes, twinString } from "./twins.js";
 
 export interface Matcher {
   /** Sorted, merged ranges `[start0, end0, start1, end1, ...]`; overlapping and adjacent ones are joined. */
@@ -51,11 +52,14 @@ export const BLOCK = 1 << 14;
 const GOLDEN = -1640531535; // 0x9E3779B1
 const MIX = -2048144777; // 0x85EBCA77
 
-/** A tier's entries: "gram[e] occurs at offset[e] of pattern[e]", stride s entries per pattern. */
+/**
+ * A tier's entries: "gram[e] occurs at offset window[pattern[e]] + e % stride of pattern[e]", stride
+ * entries per pattern. The offsets are not stored: an array of 4 bytes an entry is a thousand fresh
+ * pages for a set of a million entries, and a page fault costs 10 to 23 µs on the benchmark machine.
+ */
 interface Entries {
   gram: Int32Array;
   pattern: Int32Array;
-  offset: Int32Array;
   /** The gram counts the windows were chosen by. */
   counts: Uint16Array;
 }
@@ -144,7 +148,9 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   // `start`: where each pattern's bytes start there (one more entry, the end).
   const start = total <= ALL_BYTES ? new Int32Array(count + 1) : EMPTY;
   for (let p = 0; p < start.length - 1; p++) start[p + 1] = start[p]! + length[p]!;
-  const all = total <= ALL_BYTES ? lowBytes(patterns, start) : null;
+  // Twins are listed as the string they are the twin of: their bytes are changed after each write.
+  const kinds = twinKinds(table);
+  const all = total <= ALL_BYTES ? lowBytes(patterns, start, kinds) : null;
 
   // One stride for all tiers, so one loop reads each sampled position once for all: a pattern of
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
@@ -154,37 +160,44 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     const l = length[p]!;
     stride = Math.min(stride, l < MAIN_MIN_LENGTH ? l - 1 : l - 3);
   }
-  const shortIds: number[] = [];
-  const midIds: number[] = [];
-  const longIds: number[] = [];
+  // Counted, then listed: lists grown a push at a time were reallocated as they grew, fresh pages
+  // each time (a tenth of the page faults of a build of 10,000 non-ASCII values).
+  const tierOf = (l: number) => (l < MAIN_MIN_LENGTH ? 0 : l - 7 < stride ? 1 : 2);
+  const sizes = [0, 0, 0];
+  for (let p = 0; p < count; p++) sizes[tierOf(length[p]!)]!++;
+  const lists = sizes.map((n) => new Int32Array(n));
+  sizes.fill(0);
   for (let p = 0; p < count; p++) {
-    const l = length[p]!;
-    if (l < MAIN_MIN_LENGTH) shortIds.push(p);
-    else if (l - 7 < stride) midIds.push(p);
-    else longIds.push(p);
+    const t = tierOf(length[p]!);
+    lists[t]![sizes[t]!++] = p;
   }
+  const [shortIds, midIds, longIds] = lists as [Int32Array, Int32Array, Int32Array];
   const before = previous && selections.get(previous);
   const window = new Int32Array(count);
   const reuse = (tier: number): Reuse | undefined =>
     before && before.stride === stride && table.reused
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
-  const select = (ids: number[], q: 2 | 4 | 8, tier: number) =>
-    selectEntries({ patterns, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
+  const select = (ids: Int32Array, q: 2 | 4 | 8, tier: number) =>
+    selectEntries({ patterns, kinds, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
-  const shortTier = buildShortTier(short, head, shortIds);
-  const midTier = buildMainTier(mid, head, midIds.length);
-  const longTier = buildMainTier(long, head, longIds.length);
-  const scanner = new Scanner(table, length, extent, head, stride, [shortTier, midTier, longTier]);
+  const shortTier = buildShortTier(short, head, window, stride, shortIds);
+  const midTier = buildMainTier(mid, head, window, stride, midIds.length);
+  const longTier = buildMainTier(long, head, window, stride, longIds.length);
+  const scanner = new Scanner(table, kinds, length, extent, head, stride, [shortTier, midTier, longTier]);
   let prefixIndex: PrefixIndex | null = null;
   const matcher: Matcher = {
     ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
     liveFrom(input) {
       const len = input.length;
       if (count === 0) return len;
-      prefixIndex ??= buildPrefixIndex(patterns, tails, head);
+      prefixIndex ??= buildPrefixIndex(
+        patterns.map((_, p) => scanner.pattern(p)),
+        tails,
+        head,
+      );
       for (let i = Math.max(0, len - longest + 1); i < len; i++) {
         if (prefixIndex.isProperPrefix(input, i)) return i;
       }
@@ -228,8 +241,12 @@ class Scanner {
   private passed: readonly [Int32Array, Int32Array, Int32Array] = [EMPTY, EMPTY, EMPTY];
   private passedCounts: Int32Array = EMPTY;
 
+  /** The twins written out so far (see `pattern`). */
+  private readonly written = new Map<number, string>();
+
   constructor(
     table: PatternTable,
+    private readonly kinds: Uint8Array | null,
     private readonly length: Int32Array,
     private readonly extent: Int32Array,
     private readonly head: Int32Array,
@@ -294,10 +311,22 @@ class Scanner {
     return result;
   }
 
+  /** The searched string p: a twin is written out on its first candidate, and kept. */
+  pattern(p: number): string {
+    const kind = this.kinds === null ? 0 : this.kinds[p]!;
+    if (kind === 0) return this.patterns[p]!;
+    let s = this.written.get(p);
+    if (s === undefined) {
+      s = twinString(this.patterns[p]!, kind);
+      this.written.set(p, s);
+    }
+    return s;
+  }
+
   private periodOf(p: number): number {
     let period = this.periods.get(p);
     if (period === undefined) {
-      period = smallestPeriod(this.patterns[p]!);
+      period = smallestPeriod(this.pattern(p));
       this.periods.set(p, period);
     }
     return period;
@@ -318,11 +347,11 @@ class Scanner {
       // Overlaps the last occurrence of p by a multiple of p's period: text[t, prev + length) is already
       // known to equal p's head, so only the new characters are compared. Without this, a periodic text
       // against a long periodic pattern would compare the whole pattern at every sample.
-      const pattern = this.patterns[p]!;
+      const pattern = this.pattern(p);
       for (let x = prev + length; x < end; x++) {
         if (text.charCodeAt(x) !== pattern.charCodeAt(x - t)) return;
       }
-    } else if (!text.startsWith(this.patterns[p]!, t)) {
+    } else if (!text.startsWith(this.pattern(p), t)) {
       return;
     }
     if (prev === undefined || t > prev) this.previous.set(p, t);
@@ -583,10 +612,11 @@ const WINDOW_CHOICES = 4;
  */
 function selectEntries(tier: {
   patterns: string[];
+  kinds: Uint8Array | null;
   all: Buffer | null;
   start: Int32Array;
   length: Int32Array;
-  ids: number[];
+  ids: Int32Array;
   q: 2 | 4 | 8;
   stride: number;
   /** Receive each pattern's chosen window, and its first 4 low bytes (see lowBytes4). */
@@ -594,10 +624,11 @@ function selectEntries(tier: {
   head: Int32Array;
   reuse: Reuse | undefined;
 }): Entries {
-  const { patterns, all, start, length, ids, q, stride, window, head, reuse } = tier;
+  const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
-  const longest = all ? 0 : ids.reduce((m, p) => Math.max(m, length[p]!), 0);
+  let longest = 0;
+  for (let k = 0; !all && k < ids.length; k++) longest = Math.max(longest, length[ids[k]!]!);
   const bytes = all ?? Buffer.allocUnsafe(Math.max(CHUNK, longest) + 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const gramAt = (i: number) =>
@@ -616,10 +647,7 @@ function selectEntries(tier: {
   };
   const load = (from: number): number => {
     const to = chunkEnd(from);
-    if (all) return to;
-    const parts: string[] = new Array(to - from);
-    for (let k = from; k < to; k++) parts[k - from] = patterns[ids[k]!]!;
-    bytes.write(parts.join(""), 0, "latin1");
+    if (!all) writeChunk(bytes, patterns, kinds, length, ids.subarray(from, to));
     return to;
   };
   /** Where pattern ids[k] starts in `bytes`: `at` is where it follows the chunk's patterns before it. */
@@ -664,7 +692,6 @@ function selectEntries(tier: {
   const entries = ids.length * stride;
   const gram = new Int32Array(entries);
   const pattern = new Int32Array(entries);
-  const offset = new Int32Array(entries);
   for (let from = 0; from < ids.length; ) {
     const to = load(from);
     for (let k = from, at = 0; k < to; at += length[ids[k++]!]!) {
@@ -694,12 +721,28 @@ function selectEntries(tier: {
         const e = k * stride + i;
         gram[e] = gramAt(base + bestAt + i);
         pattern[e] = ids[k]!;
-        offset[e] = bestAt + i;
       }
     }
     from = to;
   }
-  return { gram, pattern, offset, counts };
+  return { gram, pattern, counts };
+}
+
+/** The low bytes of the patterns `ids`, end to end, into `bytes` (twins as twins: see lowBytes). */
+function writeChunk(
+  bytes: Buffer,
+  patterns: readonly string[],
+  kinds: Uint8Array | null,
+  length: Int32Array,
+  ids: Int32Array,
+): void {
+  const parts: string[] = new Array(ids.length);
+  for (let k = 0; k < ids.length; k++) parts[k] = patterns[ids[k]!]!;
+  bytes.write(parts.join(""), 0, "latin1");
+  for (let k = 0, at = 0; kinds && k < ids.length; at += length[ids[k++]!]!) {
+    const kind = kinds[ids[k]!]!;
+    if (kind !== 0) twinBytes(bytes, at, at + length[ids[k]!]!, kind);
+  }
 }
 
 /**
@@ -708,7 +751,7 @@ function selectEntries(tier: {
  * patterns twice (to count, then to choose) into one small buffer: a tenth of the build of a set of
  * non-ASCII values, whose two-byte chunks are converted on each write.
  */
-function lowBytes(patterns: readonly string[], start: Int32Array): Buffer {
+function lowBytes(patterns: readonly string[], start: Int32Array, kinds: Uint8Array | null): Buffer {
   const count = patterns.length;
   // 8 more: an 8-gram read at a pattern's last gram stays inside the buffer.
   const bytes = Buffer.allocUnsafe(start[count]! + 8);
@@ -722,6 +765,8 @@ function lowBytes(patterns: readonly string[], start: Int32Array): Buffer {
     );
     from = to;
   }
+  for (let p = 0; kinds && p < count; p++)
+    if (kinds[p] !== 0) twinBytes(bytes, start[p]!, start[p + 1]!, kinds[p]!);
   return bytes;
 }
 
@@ -738,9 +783,15 @@ const CHUNK = 1 << 16;
  */
 const ALL_BYTES = 8 << 20;
 
-function buildMainTier(entries: Entries, head: Int32Array, count: number): MainTier {
-  const { gram, pattern, offset } = entries;
-  const { cells, start, cellShift, memberNext, groups } = placeCells(gram, offset, pattern, head);
+function buildMainTier(
+  entries: Entries,
+  head: Int32Array,
+  window: Int32Array,
+  stride: number,
+  count: number,
+): MainTier {
+  const { gram, pattern } = entries;
+  const { cells, start, cellShift, memberNext, groups } = placeCells(gram, pattern, head, window, stride);
   // 12 to 24 bits per distinct gram, 4 of them set in one 32-bit word. With the loop in WebAssembly a
   // filter twice the size (8 to 16 bits before) costs the loop less than the passes it saves (0330).
   const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
@@ -764,18 +815,20 @@ function buildMainTier(entries: Entries, head: Int32Array, count: number): MainT
  */
 function placeCells(
   gram: Int32Array,
-  offset: Int32Array,
   pattern: Int32Array,
   head: Int32Array,
+  window: Int32Array,
+  stride: number,
 ): { cells: Int32Array; start: Int32Array; cellShift: number; memberNext: Int32Array; groups: number } {
   const count = gram.length;
   const cellBits = Math.max(4, Math.ceil(Math.log2(count + 1)));
   const cellShift = 32 - cellBits;
   const start = new Int32Array((1 << cellBits) + 1);
-  let cells = sortCells(gram, offset, pattern, head, cellBits, start);
+  let cells = sortCells(gram, pattern, head, window, stride, cellBits, start);
   // Entries processed in ascending order, each new member put first: a group's chain lists its
-  // entries from the last one, as the chains always did.
-  const memberNext = new Int32Array(count);
+  // entries from the last one, as the chains always did. The grams are in the cells now: their array
+  // is the chains' (fresh pages cost more than the fill).
+  const memberNext = gram.fill(0);
   let probe = EMPTY;
   let groups = 0;
   let read = 0;
@@ -848,9 +901,10 @@ function placeCells(
  */
 function sortCells(
   gram: Int32Array,
-  offset: Int32Array,
   pattern: Int32Array,
   head: Int32Array,
+  window: Int32Array,
+  stride: number,
   cellBits: number,
   start: Int32Array,
 ): Int32Array {
@@ -867,11 +921,13 @@ function sortCells(
   for (let e = 0; e < count; e++) part[(Math.imul(gram[e]!, GOLDEN) >>> partShift) + 1]!++;
   for (let p = 1; p < part.length; p++) part[p]! += part[p - 1]!;
   const cursor = part.slice(0, 1 << partBits);
-  for (let e = 0; e < count; e++) {
+  // i = e % stride, the entry's place in its pattern's window.
+  for (let e = 0, i = 0; e < count; e++, i = i + 1 === stride ? 0 : i + 1) {
     const k = cursor[Math.imul(gram[e]!, GOLDEN) >>> partShift]!++ << 2;
+    const p = pattern[e]!;
     cells[k] = gram[e]!;
-    cells[k + 1] = offset[e]!;
-    cells[k + 2] = head[pattern[e]!]!;
+    cells[k + 1] = window[p]! + i;
+    cells[k + 2] = head[p]!;
     cells[k + 3] = e + 1;
   }
   const fineBits = cellBits - partBits;
@@ -906,12 +962,18 @@ function sortCells(
   return cells;
 }
 
-function buildShortTier(entries: Entries, head: Int32Array, ids: number[]): ShortTier {
-  const { gram, offset } = entries;
+function buildShortTier(
+  entries: Entries,
+  head: Int32Array,
+  window: Int32Array,
+  stride: number,
+  ids: Int32Array,
+): ShortTier {
+  const { gram, pattern } = entries;
   // Offsets stay below 4: a short pattern has at most 5 characters, so its bigrams start at 0 to 3
   // (shortHits tests exactly those four offsets without a branch).
   const offsets = new Uint8Array(1 << 16);
-  for (let e = 0; e < gram.length; e++) offsets[gram[e]!]! |= 1 << offset[e]!;
+  for (let e = 0; e < gram.length; e++) offsets[gram[e]!]! |= 1 << (window[pattern[e]!]! + (e % stride));
   const headBits = Math.max(4, Math.ceil(Math.log2(ids.length + 1)) + 1);
   const headShift = 32 - headBits;
   const headFirst = new Int32Array(1 << headBits);

@@ -190,6 +190,37 @@ describe("redaction forms (SPEC X6)", () => {
     assert.equal(redactor.redact(`0x${hex.toUpperCase()}!`), `0x${SENSITIVE}!`);
   });
 
+  it("twins (lower-case escapes, URL-safe base64) are found alone, in streams and at a cut", async () => {
+    const value = "pässwörd?~>x";
+    const uri = encodeURIComponent(value);
+    const base64url = Buffer.from(value).toString("base64url");
+    const forms = [
+      uri.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase()),
+      uri.replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`).toLowerCase(),
+    ];
+    const table = collectPatterns([value]);
+    // Listed as twins, not as strings, and written out by expandPatterns.
+    assert.deepEqual(new Set((table.twins ?? []).map((t) => t & 3)), new Set([1, 2]));
+    for (const form of forms) assert.ok(!table.patterns.includes(form), form);
+    assert.ok(!table.patterns.some((p) => p.includes("-")));
+    forms.push(base64url);
+    const expanded = expandPatterns(table);
+    for (const form of forms) assert.ok(expanded.includes(form), form);
+    const redactor = createRedactor(["other-value", value]);
+    for (const form of forms) {
+      assert.equal(redactor.redact(`a ${form} b ${form}`), `a ${SENSITIVE} b ${SENSITIVE}`);
+      // Its prefix at the end of a cut text is dropped (the stream's prefix index has the twin).
+      assert.equal(redactor.redactCut(`a ${form.slice(0, -2)}`), "a ");
+      const stream = redactor.createStream();
+      const out: string[] = [];
+      stream.on("data", (chunk: string) => out.push(chunk));
+      for (let i = 0; i < form.length; i += 3) stream.write(`${i === 0 ? "x " : ""}${form.slice(i, i + 3)}`);
+      stream.end(" y");
+      await new Promise((resolve) => stream.on("end", resolve));
+      assert.equal(out.join(""), `x ${SENSITIVE} y`);
+    }
+  });
+
   it("a JSON-escaped value with quotes, newlines, tabs and non-ASCII characters is redacted", () => {
     const value = 'he said "hi"\n\tcafé ☕ \\ end';
     const redactor = createRedactor([value]);
@@ -368,6 +399,17 @@ const insertions = (value: string) => {
       text: new URLSearchParams({ q: value }).toString(),
       vanish: [new URLSearchParams({ q: value }).toString().slice(2)],
     }),
+    // Lower-case hex escapes: listed by forms.ts as twins of the upper-case ones (decision 0335).
+    fc
+      .constantFrom(
+        encodeURIComponent(value),
+        encodeURIComponent(value).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`),
+        new URLSearchParams({ q: value }).toString().slice(2),
+      )
+      .map((upper) => {
+        const lower = upper.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase());
+        return { text: `q=${lower}&`, vanish: [lower] };
+      }),
     fc
       .record({
         before: fc.uint8Array({ maxLength: 5 }),
@@ -457,8 +499,8 @@ describe("redaction properties", () => {
         const fresh = createRedactor(after);
         const rebuilt = createRedactor(after, createRedactor(before));
         assert.equal(rebuilt.redact(text), fresh.redact(text));
-        const { patterns, tails, values, firsts } = collectPatterns(after, collectPatterns(before));
-        assert.deepEqual({ patterns, tails, values, firsts }, collectPatterns(after));
+        const { patterns, tails, values, firsts, twins } = collectPatterns(after, collectPatterns(before));
+        assert.deepEqual({ patterns, tails, values, firsts, twins }, collectPatterns(after));
       }),
       { numRuns: 200 },
     );
