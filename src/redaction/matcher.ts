@@ -827,7 +827,8 @@ function placeCells(
   let cells = sortCells(gram, pattern, head, window, stride, cellBits, start);
   // Entries processed in ascending order, each new member put first: a group's chain lists its
   // entries from the last one, as the chains always did. The grams are in the cells now: their array
-  // is the chains' (fresh pages cost more than the fill).
+  // is the chains' (fresh pages cost more than the fill). So `entries.gram` is zeros from here on: nothing
+  // after this may read it (the short tier never comes here; `selections` keeps windows and counts).
   const memberNext = gram.fill(0);
   let probe = EMPTY;
   let groups = 0;

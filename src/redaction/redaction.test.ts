@@ -5,6 +5,7 @@ import { collectPatterns, expandPatterns } from "./forms.js";
 import { createRedactor, type Redactor, SENSITIVE } from "./index.js";
 import { BLOCK } from "./matcher.js";
 import { useScanLoop } from "./scan-wasm.js";
+import { LOWER_ESCAPES, twinString, URL_SAFE } from "./twins.js";
 
 /** The obvious algorithm: every occurrence of every form found with indexOf, ranges unioned. */
 function naiveRedact(values: string[], text: string): string {
@@ -219,6 +220,34 @@ describe("redaction forms (SPEC X6)", () => {
       await new Promise((resolve) => stream.on("end", resolve));
       assert.equal(out.join(""), `x ${SENSITIVE} y`);
     }
+  });
+
+  it("a twin is listed only for a form its byte conversion is exact for (review of 0335)", () => {
+    // twinBytes works on low bytes and takes every `%` for an escape: a twin of a form with a literal `%`
+    // or a non-ASCII character would index the wrong grams, so a form that cannot be one must never be.
+    const seen = [0, 0, 0];
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: "binary", minLength: 4, maxLength: 24 }), { maxLength: 6 }),
+        (values) => {
+          const table = collectPatterns(values);
+          for (const mark of table.twins ?? []) {
+            const form = table.patterns[mark >> 2]!;
+            seen[mark & 3]! += 1;
+            if ((mark & 3) === LOWER_ESCAPES) {
+              assert.match(form, /^(?:[\x00-\x24\x26-\x7f]|%[0-9A-F]{2})*$/, "ASCII, every % an escape");
+              const lower = form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+              assert.equal(twinString(form, LOWER_ESCAPES), lower);
+            } else {
+              assert.equal(mark & 3, URL_SAFE);
+              assert.match(form, /^[A-Za-z0-9+/=]*$/, "base64 digits");
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.ok(seen[LOWER_ESCAPES]! > 0 && seen[URL_SAFE]! > 0, `twins of both kinds were checked: ${seen}`);
   });
 
   it("a JSON-escaped value with quotes, newlines, tabs and non-ASCII characters is redacted", () => {
