@@ -236,7 +236,7 @@ describe("redaction forms (SPEC X6)", () => {
             seen[mark & 3]! += 1;
             if ((mark & 3) === LOWER_ESCAPES) {
               assert.match(form, /^(?:[\x00-\x24\x26-\x7f]|%[0-9A-F]{2})*$/, "ASCII, every % an escape");
-              const lower = form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+              const lower = form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
               assert.equal(twinString(form, LOWER_ESCAPES), lower);
             } else {
               assert.equal(mark & 3, URL_SAFE);
