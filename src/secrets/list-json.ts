@@ -122,6 +122,10 @@ const STORED: { [K in StoredKey]: (col: (name: string) => RawBuilder<unknown>) =
 /** The response schema's keys in its order: the order zod's parse gives the JS path's answer. */
 const KEYS = Object.keys(secretMetadataSchema.shape).filter((k): k is ListedKey => k !== "usedBy");
 const first = KEYS.indexOf(COMPUTED[0]);
+// The item is head, then the computed keys, then tail, each part holding at least one key (the joins'
+// commas depend on it).
+if (first < 1 || first + COMPUTED.length >= KEYS.length)
+  throw new Error(`secretMetadataSchema must have keys before ${COMPUTED[0]} and after ${COMPUTED.at(-1)}`);
 if (KEYS.slice(first, first + COMPUTED.length).join() !== COMPUTED.join())
   throw new Error(`secretMetadataSchema must list ${COMPUTED.join(", ")} together, in this order`);
 /** The stored keys before the computed ones, and after them. */
