@@ -109,14 +109,11 @@ interface Base {
 /** Every service of one node, over an open store; the caller closes the store when this throws. */
 async function assemble(base: Base): Promise<Cloakroom> {
   const { config, logger, store, notifications } = base;
-  const listText = await installListText(store).then(
-    () => store.dialect === "sqlite",
-    (error: unknown) => {
-      // Pages are then written in JS, as on PostgreSQL: slower, the same answers.
-      logger.warn({ err: { message: (error as Error).message } }, "list text not installed (decision 0340)");
-      return false;
-    },
-  );
+  const listText = await installListText(store).catch((error: unknown) => {
+    // Pages are then written in JS, as on PostgreSQL: slower, the same answers.
+    logger.warn({ err: { message: (error as Error).message } }, "list text not installed (decision 0340)");
+    return false;
+  });
   const { auditKey, keyring } = await openKeys(base);
   const anchorer = createAnchorer({
     store,

@@ -32,7 +32,7 @@ function storedSql(db: Tx, row: string) {
   };
 }
 
-/** The triggers' statements, each named with a hash of all of them, and the update that fills every row. */
+/** The triggers' statements, each named with a hash of all of them, and the columns they write. */
 function triggers(db: Tx) {
   const fresh = storedSql(db, "new");
   const write = `begin update secrets set ${fresh.set} where rowid = new.rowid; end`;
@@ -50,7 +50,6 @@ function triggers(db: Tx) {
   return {
     names,
     statements: specs.map(([, spec], i) => `create trigger ${names[i]} ${spec}`),
-    fill: `update secrets set ${storedSql(db, "secrets").set}`,
     columns: fresh.names,
   };
 }
@@ -64,14 +63,15 @@ async function installed(tx: Tx): Promise<string[]> {
 
 /**
  * Adds the columns, replaces triggers of other code, and writes every row's text when it did; on SQLite
- * only. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
+ * only. Nodes starting together take turns on SQLite's write lock, each looking again inside it. True
+ * when the database keeps the list text (SQLite), false on PostgreSQL.
  */
-export async function installListText(store: Store): Promise<void> {
-  if (store.dialect !== "sqlite") return;
+export async function installListText(store: Store): Promise<boolean> {
+  if (store.dialect !== "sqlite") return false;
   const wanted = triggers(store.db);
   const current = (names: string[]) =>
     names.length === wanted.names.length && wanted.names.every((n) => names.includes(n));
-  if (current(await installed(store.db))) return;
+  if (current(await installed(store.db))) return true;
   await store.transaction(async (tx) => {
     const names = await installed(tx);
     if (current(names)) return;
@@ -81,6 +81,8 @@ export async function installListText(store: Store): Promise<void> {
         await sql`alter table secrets add column ${sql.id(column)} text`.execute(tx);
     for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
     for (const statement of wanted.statements) await sql.raw(statement).execute(tx);
-    await sql.raw(wanted.fill).execute(tx);
+    // Every row's text, written once here (a start on current triggers never compiles this).
+    await sql.raw(`update secrets set ${storedSql(tx, "secrets").set}`).execute(tx);
   });
+  return true;
 }

@@ -42,7 +42,7 @@ export interface SecretsParts {
   auth: Pick<AuthService, "authorize">;
   audited: OrgAudited;
   runtime: RuntimeSecrets;
-  /** SQLite keeps each secret's list text (list-text.ts): a page of plain rows is joined in SQL. */
+  /** The database keeps each secret's list text (SQLite, list-text.ts): a page of plain rows is joined in SQL. */
   listText: boolean;
 }
 
@@ -134,7 +134,7 @@ export function secretReads(p: SecretsParts) {
       await auth.authorize(t.access, "secret.read");
       const scope = scopeOf(t);
       const asked = pageOptions(options);
-      if (store.dialect === "sqlite" && p.listText) {
+      if (p.listText) {
         // A row that is not plain (an escaped host list, a damaged column): the JS path answers or refuses.
         const rows = await listPageJson(store.db, scope, asked).catch((error: unknown) => {
           if (isNotPlain(error)) return undefined;
