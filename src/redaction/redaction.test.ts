@@ -7,6 +7,17 @@ import { BLOCK } from "./matcher.js";
 import { useScanLoop } from "./scan-wasm.js";
 import { LOWER_ESCAPES, twinString, URL_SAFE } from "./twins.js";
 
+/** `base` with forms of `values` written over it where `inserts` say ([position, which form]), cut at its end. */
+function plantForms(values: string[], base: string, inserts: [number, number][]): string {
+  const forms = expandPatterns(collectPatterns(values));
+  const chars = base.split("");
+  for (const [at, k] of inserts) {
+    const form = forms[k % forms.length] ?? "";
+    for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
+  }
+  return chars.join("");
+}
+
 /** The obvious algorithm: every occurrence of every form found with indexOf, ranges unioned. */
 function naiveRedact(values: string[], text: string): string {
   const found: [number, number][] = [];
@@ -626,13 +637,7 @@ describe("redaction properties", () => {
           );
         fc.assert(
           fc.property(scenario, ({ values, inserts }) => {
-            const forms = expandPatterns(collectPatterns(values));
-            const chars = "x".repeat(3 * block + 64).split("");
-            for (const [at, k] of inserts) {
-              const form = forms[k % forms.length] ?? "";
-              for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
-            }
-            const text = chars.join("");
+            const text = plantForms(values, "x".repeat(3 * block + 64), inserts);
             assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
           }),
           { numRuns: 40 },
@@ -678,13 +683,8 @@ describe("redaction properties", () => {
           });
         fc.assert(
           fc.property(scenario, ({ values, filler, inserts }) => {
-            const forms = expandPatterns(collectPatterns(values));
-            const chars = filler.repeat(Math.ceil((2 * BLOCK + 80) / filler.length)).split("");
-            for (const [at, k] of inserts) {
-              const form = forms[k % forms.length] ?? "";
-              for (let i = 0; i < form.length && at + i < chars.length; i++) chars[at + i] = form[i]!;
-            }
-            const text = chars.join("");
+            const base = filler.repeat(Math.ceil((2 * BLOCK + 80) / filler.length));
+            const text = plantForms(values, base, inserts);
             assert.equal(createRedactor(values).redact(text), naiveRedact(values, text));
           }),
           { numRuns: 60 },
