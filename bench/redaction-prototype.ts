@@ -1,0 +1,99 @@
+/**
+ * The build prototype of decision 0345 (src/redaction/prototype/) against the product's build, paired in one
+ * process: each round builds with the product (A), the prototype (P) and the product again (A', the A/A),
+ * in rotated order, `gc()` before each, CPU time. Each side keeps its last build alive until its next one,
+ * as the runner's redactor cache does (a build whose objects all die loses its optimized code at the next
+ * full collection). Then the scan of the three logs, product against prototype (same sets, paired).
+ *
+ *   node --expose-gc dist/bench/redaction-prototype.js [rounds] [build | scan] [set name part]
+ */
+import { collectPatterns } from "../src/redaction/forms.js";
+import { createMatcher } from "../src/redaction/matcher.js";
+import { createPrototypeMatcher } from "../src/redaction/prototype/build.js";
+import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+
+const rounds = Number(process.argv[2] ?? 7);
+const what = process.argv[3] ?? "build";
+const only = process.argv[4] ?? "";
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with --expose-gc");
+
+function cpu(fn: () => void): number {
+  gc!();
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
+
+const sets = [
+  { name: "bench set", values: secrets(10_000, 1) },
+  ...SECRET_SETS.map((set) => ({ name: set.name, values: secretValues(set, 10_000, 7) })),
+].filter((s) => s.name.includes(only));
+
+let keep: unknown[] = [null, null, null];
+const product = (values: string[]) => createMatcher(collectPatterns(values));
+
+if (what === "build") {
+  console.log(`build, ${rounds} rounds; CPU ms min / median; ratio = median of per-round ratios`);
+  console.log("set | product | prototype | prototype/product | product'/product (A/A) | forms");
+  for (const { name, values } of sets) {
+    const times: number[][] = [[], [], []];
+    const sides = [
+      () => (keep[0] = product(values)),
+      () => (keep[1] = createPrototypeMatcher(values)),
+      () => (keep[2] = product(values)),
+    ];
+    for (const side of sides) side();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < 3; i++) {
+        const s = (r + i) % 3;
+        times[s]!.push(cpu(sides[s]!));
+      }
+    }
+    const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
+    const [a, p, aa] = times as [number[], number[], number[]];
+    const count = (keep[1] as { count: number }).count;
+    console.log(
+      `${name} | ${fmt(Math.min(...a))} / ${fmt(median(a))} | ${fmt(Math.min(...p))} / ${fmt(median(p))} | ` +
+        `${ratio(p, a).toFixed(2)} | ${ratio(aa, a).toFixed(2)} | ${count}`,
+    );
+  }
+  keep = [];
+}
+
+if (what === "scan") {
+  const MiB = 1 << 20;
+  console.log(`scan of 1 MiB, ${rounds} rounds; CPU ms min / median; ratio prototype/product (A/A)`);
+  for (const { name, values } of sets) {
+    const logs = [
+      ["bench log", logText(MiB, values, 11)],
+      ["dense log", tokenDenseLog(MiB, values, 12)],
+      ["prose log", proseLog(MiB, values, 13)],
+    ] as const;
+    const a = product(values);
+    const p = createPrototypeMatcher(values);
+    const a2 = product(values);
+    const cells: string[] = [];
+    for (const [, text] of logs) {
+      const sides = [() => a.ranges(text), () => p.ranges(text), () => a2.ranges(text)];
+      for (const side of sides) side();
+      const times: number[][] = [[], [], []];
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < 3; i++) {
+          const s = (r + i) % 3;
+          times[s]!.push(cpu(sides[s]!));
+        }
+      }
+      const [ta, tp, taa] = times as [number[], number[], number[]];
+      const ratio = (x: number[], y: number[]) => median(x.map((v, i) => v / y[i]!));
+      cells.push(
+        `${fmt(median(ta))} / ${fmt(median(tp))} ${ratio(tp, ta).toFixed(2)} (${ratio(taa, ta).toFixed(2)})`,
+      );
+    }
+    console.log(`${name} | ${cells.join(" | ")}`);
+  }
+}

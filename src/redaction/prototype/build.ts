@@ -1,0 +1,339 @@
+/**
+ * PROTOTYPE (decision 0345), not wired into the product: a matcher build that makes no string per form.
+ *
+ * forms.ts writes every form of every value as a string (22 M characters for 10,000 printable values of 64
+ * characters) and matcher.ts writes them all again as bytes to count grams and choose windows. Here a form
+ * is a (value, normalization, kind) triple. One position of each value (normalization) is chosen from the
+ * rarity of the values' own 4-grams, and every form of that value is indexed at the output offset of that
+ * position (clamped to the form's last window): only its first 4 characters and the `stride + q - 1`
+ * characters of its window are computed (kinds.ts's per-character tables, digits.ts for base64). Equal
+ * forms of a value are dropped by comparing their per-character outputs on the value's non-inert
+ * characters, not strings. A form's string is made on its first candidate (verification) and kept.
+ * The tiers, cells and scan are matcher.ts's, unchanged.
+ */
+import { collectPatterns, expandPatterns, MIN_FRAGMENT_LENGTH, MIN_VALUE_LENGTH } from "../forms.js";
+import { buildMainTier, buildShortTier, key8, type Matcher, Scanner } from "../matcher.js";
+import { digitOf, digitsOf, group } from "./digits.js";
+import * as K from "./kinds.js";
+import { chooseStart, countGrams, normalizations, simple } from "./values.js";
+
+/** A form's code: normalization * 64 + kind; kinds 0..30 text (kinds.ts), 32.. base64, SLOW a string. */
+const BASE64 = 32;
+const SLOW = 63;
+const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
+const MAX_STRIDE = 4;
+const ENTRY_BUDGET = 300_000;
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(2 * a.length);
+  grown.set(a);
+  return grown;
+}
+
+/** The forms, as parallel typed arrays grown by doubling. */
+class Forms {
+  count = 0;
+  value = new Int32Array(1024);
+  code = new Int32Array(1024);
+  length = new Int32Array(1024);
+  /** Output offset of the value's chosen position in the form, and that position (a character). */
+  offset = new Int32Array(1024);
+  char = new Int32Array(1024);
+  head = new Int32Array(1024);
+  tails = new Map<number, readonly string[]>();
+  slow = new Map<number, string>();
+
+  push(value: number, code: number, length: number, offset: number, char: number, head: number): number {
+    if (this.count === this.value.length) {
+      this.value = grow(this.value);
+      this.code = grow(this.code);
+      this.length = grow(this.length);
+      this.offset = grow(this.offset);
+      this.char = grow(this.char);
+      this.head = grow(this.head);
+    }
+    const p = this.count++;
+    this.value[p] = value;
+    this.code[p] = code;
+    this.length[p] = length;
+    this.offset[p] = offset;
+    this.char[p] = char;
+    this.head[p] = head;
+    return p;
+  }
+}
+
+/**
+ * One instance kept for the life of the process: the maps of a class's instances die with the last of
+ * them, and code optimized for them is thrown away at the next full collection ("weak objects" in
+ * `--trace-deopt`), so every build after a collection ran mostly unoptimized.
+ */
+const keepMaps = new Forms();
+keepMaps.push(0, 0, 0, 0, 0, 0);
+
+const unit = new Uint8Array(64);
+const unitView = new DataView(unit.buffer);
+const specialAt = new Int32Array(1 << 16);
+const keptKind = new Int32Array(64);
+const keptPrint = new Int32Array(64);
+const lengths = new Int32Array(K.MEASURED);
+const offsets = new Int32Array(K.MEASURED);
+const prints = new Int32Array(K.MEASURED);
+
+/** The text forms of one normalization `s` (index b) of value v. */
+function addTextForms(forms: Forms, v: number, b: number, s: string, start: number): void {
+  const n = s.length;
+  let specials = 0;
+  for (let j = 0; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 0x80 || K.INERT_CHAR[c] === 0) specialAt[specials++] = j;
+  }
+  let kept = 0;
+  const add = (kind: number, length: number, offset: number) => {
+    if (length < MIN_VALUE_LENGTH) return;
+    K.writeUnits(s, kind, 0, 0, 0, 4, unit);
+    forms.push(v, b * 64 + kind, length, offset, start, unitView.getInt32(0, true));
+  };
+  K.measure(s, specialAt, specials, start, lengths, offsets, prints);
+  for (let kind = 0; kind < K.MEASURED; kind++) {
+    const print = prints[kind]!;
+    // The same output as a kind kept before on every character of the value: the same string.
+    let same = false;
+    for (let m = 0; m < kept && !same; m++) {
+      if (keptPrint[m] !== print) continue;
+      same = true;
+      for (let x = 0; x < specials && same; x++) {
+        const c = s.charCodeAt(specialAt[x]!);
+        same = K.unitId(kind, c) === K.unitId(keptKind[m]!, c);
+      }
+    }
+    if (same) continue;
+    keptKind[kept] = kind;
+    keptPrint[kept++] = print;
+    add(kind, lengths[kind]!, offsets[kind]!);
+  }
+  if (n >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) add(K.HOST_LOWER, n, start);
+  let bytes = 0;
+  let before = 0;
+  let letter = false;
+  for (let j = 0; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (j === start) before = bytes;
+    if (c < 0x80) {
+      bytes++;
+      letter ||= (c & 15) >= 10 || c >> 4 >= 10;
+    } else {
+      bytes += c < 0x800 ? 2 : 3;
+      letter = true; // UTF-8 lead bytes are C0..EF
+    }
+  }
+  add(K.HEX, 2 * bytes, 2 * before);
+  if (letter) add(K.HEX_UPPER, 2 * bytes, 2 * before);
+}
+
+const LATIN1_HIGH = /^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$/;
+
+/** The base64 forms of normalization `s` (index b) of value v, of its bytes in `encoding` (number e). */
+function addBase64(
+  forms: Forms,
+  v: number,
+  b: number,
+  s: string,
+  start: number,
+  encoding: "utf8" | "latin1",
+  e: number,
+): void {
+  let byte = start;
+  for (let j = 0; encoding === "utf8" && j < start; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 0x80) byte += c < 0x800 ? 1 : 2;
+  }
+  for (let k = 0; k < 3; k++) {
+    for (let u = 0; u < 2; u++) {
+      const g = group(s, encoding, k, u === 1, MIN_FRAGMENT_LENGTH);
+      if (g === null) continue;
+      const head = digitsOf(u === 1).readInt32LE(g.first);
+      const p = forms.push(v, b * 64 + BASE64 + e * 6 + k * 2 + u, g.end - g.first, 0, 0, head);
+      forms.offset[p] = digitOf(byte, k, g.first);
+      if (g.tails) forms.tails.set(p, g.tails);
+    }
+  }
+}
+
+/** Writes the low bytes of form p from output offset w, `count` of them, into `unit`. */
+function windowBytes(forms: Forms, values: readonly string[], p: number, w: number, count: number): void {
+  const code = forms.code[p]!;
+  const kind = code & 63;
+  if (kind === SLOW) {
+    const s = forms.slow.get(p)!;
+    for (let i = 0; i < count; i++) unit[i] = s.charCodeAt(w + i) & 0xff;
+    return;
+  }
+  const s = normalizations(values[forms.value[p]!]!)[code >> 6]!;
+  if (kind < BASE64) {
+    const at = forms.offset[p]!;
+    if (w === at) K.writeUnits(s, kind, forms.char[p]!, at, w, count, unit);
+    else K.writeUnits(s, kind, 0, 0, w, count, unit);
+    return;
+  }
+  const x = kind - BASE64;
+  const g = group(s, x >= 6 ? "latin1" : "utf8", (x % 6) >> 1, (x & 1) === 1, MIN_FRAGMENT_LENGTH)!;
+  const digits = digitsOf((x & 1) === 1);
+  for (let i = 0; i < count; i++) unit[i] = digits[g.first + w + i]!;
+}
+
+/** The searched string of form p. */
+function formString(forms: Forms, values: readonly string[], p: number): string {
+  const code = forms.code[p]!;
+  const kind = code & 63;
+  if (kind === SLOW) return forms.slow.get(p)!;
+  const s = normalizations(values[forms.value[p]!]!)[code >> 6]!;
+  if (kind < BASE64) return K.kindString(s, kind);
+  const x = kind - BASE64;
+  const g = group(s, x >= 6 ? "latin1" : "utf8", (x % 6) >> 1, (x & 1) === 1, MIN_FRAGMENT_LENGTH)!;
+  return digitsOf((x & 1) === 1).toString("latin1", g.first, g.end);
+}
+
+/** Adds the forms of value v. */
+function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): void {
+  if (!simple(value)) {
+    for (const s of expandPatterns(collectPatterns([value]))) {
+      const p = forms.push(v, SLOW, s.length, s.length >> 1, 0, 0);
+      forms.slow.set(p, s);
+      for (let i = 0; i < 4; i++) unit[i] = s.charCodeAt(i) & 0xff;
+      forms.head[p] = unitView.getInt32(0, true);
+    }
+    return;
+  }
+  const bases = normalizations(value);
+  for (let b = 0; b < bases.length; b++) {
+    const s = bases[b]!;
+    const start = chooseStart(s, counts);
+    addTextForms(forms, v, b, s, start);
+    addBase64(forms, v, b, s, start, "utf8", 0);
+    // `btoa` takes Latin-1: a value of code points up to U+00FF has other bytes there than in UTF-8.
+    if (LATIN1_HIGH.test(s)) addBase64(forms, v, b, s, start, "latin1", 1);
+  }
+}
+
+/** Collects the forms of `values` (forms.ts's rules for which values are searched). */
+export function collectForms(values: readonly string[]): { forms: Forms; values: string[] } {
+  const kept: string[] = [];
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
+    seen.add(value);
+    if (value.length < 2 * MIN_VALUE_LENGTH && [...value].length < MIN_VALUE_LENGTH) continue;
+    kept.push(value);
+  }
+  const counts = countGrams(kept);
+  const forms = new Forms();
+  for (let v = 0; v < kept.length; v++) addValue(forms, v, kept[v]!, counts);
+  return { forms, values: kept };
+}
+
+/** Chooses each form's window and writes its entries (gram, form) into its tier's arrays. */
+function placeWindows(
+  forms: Forms,
+  kept: readonly string[],
+  stride: number,
+  window: Int32Array,
+  ids: Int32Array[],
+  grams: Int32Array[],
+  owners: Int32Array[],
+): void {
+  const sizes = [0, 0, 0];
+  for (let p = 0; p < forms.count; p++) {
+    const l = forms.length[p]!;
+    const t = l < 6 ? 0 : l - 7 < stride ? 1 : 2;
+    const q = t === 0 ? 2 : t === 1 ? 4 : 8;
+    const w = Math.min(forms.offset[p]!, l - q + 1 - stride);
+    window[p] = w;
+    windowBytes(forms, kept, p, w, stride + q - 1);
+    const r = sizes[t]!++;
+    ids[t]![r] = p;
+    const gram = grams[t]!;
+    const owner = owners[t]!;
+    for (let i = 0, e = r * stride; i < stride; i++, e++) {
+      gram[e] =
+        q === 2
+          ? unitView.getUint16(i, true)
+          : q === 4
+            ? unitView.getInt32(i, true)
+            : key8(unitView.getInt32(i, true), unitView.getInt32(i + 4, true));
+      owner[e] = p;
+    }
+  }
+}
+
+/** A form's string, made on its first candidate and kept. */
+class LazyScanner extends Scanner {
+  private readonly made = new Map<number, string>();
+  constructor(
+    private readonly forms: Forms,
+    private readonly kept: string[],
+    ...rest: ConstructorParameters<typeof Scanner>
+  ) {
+    super(...rest);
+  }
+  override pattern(p: number): string {
+    let s = this.made.get(p);
+    if (s === undefined) {
+      s = formString(this.forms, this.kept, p);
+      this.made.set(p, s);
+    }
+    return s;
+  }
+}
+
+export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
+  /** Searched strings, each with its tails (for tests: every string is made). */
+  strings(): { searched: string; tails: readonly string[] | null }[];
+  readonly count: number;
+}
+
+/** The prototype's matcher for `values`: the same ranges as `createMatcher(collectPatterns(values))`. */
+export function createPrototypeMatcher(values: readonly string[]): PrototypeMatcher {
+  const { forms, values: kept } = collectForms(values);
+  const count = forms.count;
+  const length = forms.length.subarray(0, count);
+  let stride = Math.max(MAX_STRIDE, Math.floor(ENTRY_BUDGET / Math.max(1, count)));
+  for (let p = 0; p < count; p++) {
+    const l = length[p]!;
+    stride = Math.min(stride, l < 6 ? l - 1 : l - 3);
+  }
+  const tierOf = (l: number) => (l < 6 ? 0 : l - 7 < stride ? 1 : 2);
+  const sizes = [0, 0, 0];
+  for (let p = 0; p < count; p++) sizes[tierOf(length[p]!)]!++;
+  const ids = sizes.map((n) => new Int32Array(n));
+  const grams = sizes.map((n) => new Int32Array(n * stride));
+  const owners = sizes.map((n) => new Int32Array(n * stride));
+  const window = new Int32Array(count);
+  placeWindows(forms, kept, stride, window, ids, grams, owners);
+  const head = forms.head.subarray(0, count);
+  const entries = (t: number) => ({ gram: grams[t]!, pattern: owners[t]!, counts: new Uint16Array(0) });
+  const shortTier = buildShortTier(entries(0), head, window, stride, ids[0]!);
+  const midTier = buildMainTier(entries(1), head, window, stride, ids[1]!.length);
+  const longTier = buildMainTier(entries(2), head, window, stride, ids[2]!.length);
+  const tails: (readonly string[] | null)[] = new Array(count).fill(null);
+  const extent = length.slice();
+  for (const [p, ts] of forms.tails) {
+    tails[p] = ts;
+    extent[p] = length[p]! + ts[0]!.length;
+  }
+  let longest = 0;
+  for (let p = 0; p < count; p++) if (extent[p]! > longest) longest = extent[p]!;
+  const table = { patterns: [], tails, values: [], firsts: [] };
+  const scanner = new LazyScanner(forms, kept, table, null, length, extent, head, stride, [
+    shortTier,
+    midTier,
+    longTier,
+  ]);
+  return {
+    ranges: (text) => (count === 0 || text.length < 4 ? [] : scanner.ranges(text)),
+    longest,
+    count,
+    strings: () =>
+      Array.from({ length: count }, (_, p) => ({ searched: formString(forms, kept, p), tails: tails[p]! })),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * PROTOTYPE (decision 0345): base64.ts's searched strings as ranges of a reused digit buffer, not strings.
+ * For one value (or normalization), byte encoding and alignment k, `group` says which digits are searched
+ * and which tails follow them, by the same rules as base64.ts's addBase64Group.
+ */
+
+const DIGITS = Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", "latin1");
+
+let framed = Buffer.alloc(256);
+let standard = Buffer.alloc(512);
+let urlSafeDigits = Buffer.alloc(512);
+let framedText = "";
+let framedEncoding = "";
+let framedBytes = 0;
+let encodedK = -1;
+let length = 0;
+
+/** A searched range of the digits (`digitsOf`): [first, end), and the tails after it (null: none). */
+export interface Group {
+  first: number;
+  end: number;
+  tails: readonly string[] | null;
+}
+
+const tailLists = new Map<number, readonly string[]>();
+
+function tailsOf(digits: Buffer, from: number, unpaddedEnd: number, end: number): readonly string[] {
+  const key = (unpaddedEnd > from ? digits[from]! : 0) * 16 + (unpaddedEnd - from) * 4 + (end - unpaddedEnd);
+  let tails = tailLists.get(key);
+  if (tails === undefined) {
+    const padded = digits.toString("latin1", from, end);
+    const unpadded = digits.toString("latin1", from, unpaddedEnd);
+    tails = padded === unpadded || unpadded === "" ? [padded] : [padded, unpadded];
+    tailLists.set(key, tails);
+  }
+  return tails;
+}
+
+/** The digits the last `group` call wrote (standard or URL-safe), valid until the next call. */
+export function digitsOf(urlSafe: boolean): Buffer {
+  return urlSafe ? urlSafeDigits : standard;
+}
+
+/**
+ * Writes the base64 of `s` (`encoding` bytes) at alignment k (once for both alphabets: the last text,
+ * encoding and alignment are kept), and returns the searched group of the standard or URL-safe digits
+ * (null: too short, or a URL-safe form that equals the standard one).
+ */
+export function group(
+  s: string,
+  encoding: "utf8" | "latin1",
+  k: number,
+  urlSafe: boolean,
+  minLength: number,
+): Group | null {
+  if (s !== framedText || encoding !== framedEncoding) {
+    const n = Buffer.byteLength(s, encoding);
+    if (framed.length < n + 2) {
+      framed = Buffer.alloc(2 * (n + 2));
+      standard = Buffer.alloc(4 * (n + 2));
+      urlSafeDigits = Buffer.alloc(4 * (n + 2));
+    }
+    framed[0] = 0;
+    framed[1] = 0;
+    framed.write(s, 2, encoding);
+    framedText = s;
+    framedEncoding = encoding;
+    framedBytes = n;
+    encodedK = -1;
+  }
+  const n = framedBytes;
+  if (encodedK !== k) {
+    length = encodeInto(framed, 2 - k, n + 2, standard);
+    encodedK = k;
+  }
+  const first = Math.ceil((8 * k) / 6);
+  const coreEnd = Math.floor((8 * (k + n)) / 6);
+  const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
+  let digits = standard;
+  if (urlSafe) {
+    let special = false;
+    digits = urlSafeDigits;
+    for (let i = 0; i < length; i++) {
+      const d = standard[i]!;
+      if (i >= first && i < unpaddedEnd && (d === 0x2b || d === 0x2f)) {
+        special = true;
+        digits[i] = d === 0x2b ? 0x2d : 0x5f;
+      } else digits[i] = d;
+    }
+    if (!special) return null;
+  }
+  if (coreEnd - first >= minLength) {
+    const tails = coreEnd === length ? null : tailsOf(digits, coreEnd, unpaddedEnd, length);
+    return { first, end: coreEnd, tails };
+  }
+  if (unpaddedEnd - first >= minLength) {
+    const tails = length === unpaddedEnd ? null : tailsOf(digits, unpaddedEnd, unpaddedEnd, length);
+    return { first, end: unpaddedEnd, tails };
+  }
+  if (length - first < minLength) return null;
+  return { first, end: length, tails: null };
+}
+
+/** The digit that carries the first bit of byte `b` of the value at alignment k, from the group's first. */
+export function digitOf(b: number, k: number, first: number): number {
+  return Math.max(0, Math.floor((8 * (k + b)) / 6) - first);
+}
+
+function encodeInto(src: Uint8Array, from: number, to: number, out: Uint8Array): number {
+  let n = 0;
+  let i = from;
+  for (; i + 3 <= to; i += 3) {
+    const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+    out[n++] = DIGITS[v >>> 18]!;
+    out[n++] = DIGITS[(v >>> 12) & 63]!;
+    out[n++] = DIGITS[(v >>> 6) & 63]!;
+    out[n++] = DIGITS[v & 63]!;
+  }
+  if (i + 1 === to) {
+    const v = src[i]! << 16;
+    out[n++] = DIGITS[v >>> 18]!;
+    out[n++] = DIGITS[(v >>> 12) & 63]!;
+    out[n++] = 0x3d;
+    out[n++] = 0x3d;
+  } else if (i + 2 === to) {
+    const v = (src[i]! << 16) | (src[i + 1]! << 8);
+    out[n++] = DIGITS[v >>> 18]!;
+    out[n++] = DIGITS[(v >>> 12) & 63]!;
+    out[n++] = DIGITS[(v >>> 6) & 63]!;
+    out[n++] = 0x3d;
+  }
+  return n;
+}

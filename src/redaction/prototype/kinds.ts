@@ -1,0 +1,245 @@
+/**
+ * PROTOTYPE (decision 0345), not used by the product: the text forms of forms.ts as per-character maps.
+ *
+ * Every text form forms.ts makes of a value without control characters or surrogates (JSON escapes once and
+ * twice, the percent styles in both hex cases, the WHATWG URL sets, `escape()`, the host's lower case, hex)
+ * is the concatenation of one string per character of the value: `f(s) = f(s[0]) + f(s[1]) + ...`. So a
+ * form's length, the output offset of a character, and any few characters of the form can be computed
+ * from the value and a table per kind, without writing the form. `kindString` writes the whole form with
+ * the real encoders: the lazy string of a candidate, and the tests' check of the decomposition.
+ */
+import * as percent from "../percent.js";
+
+/** Kinds of text forms. Order matters only for deduplication (the first of equal forms is kept). */
+export const RAW = 0;
+const JSON_ONCE = [1, 2, 3, 4, 5] as const; // json, HTML-safe, ASCII lower hex, ASCII upper hex, `\/`
+/** 6..10: JSON escaping of each of JSON_ONCE. 11..15 percent styles upper, 16..20 lower, 21..25 URL sets. */
+export const SLASHED_PATH = 26;
+export const ESCAPE = 27;
+export const HOST_LOWER = 28;
+export const HEX = 29;
+export const HEX_UPPER = 30;
+export const TEXT_KINDS = 31;
+
+function jsonEscape(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+const SHORT: Record<number, string> = { 8: "b", 9: "t", 10: "n", 12: "f", 13: "r" };
+
+function unicodeEscape(c: number, hex: string): string {
+  return `\\u${hex[(c >> 12) & 15]}${hex[(c >> 8) & 15]}${hex[(c >> 4) & 15]}${hex[c & 15]}`;
+}
+
+/** forms.ts's jsonEscapeAscii without `allControls` (the values here have no control characters). */
+function jsonAscii(s: string, hex: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) out += `\\${s[i]}`;
+    else if (c >= 0x20 && c <= 0x7f) out += s[i];
+    else if (SHORT[c] !== undefined) out += `\\${SHORT[c]}`;
+    else out += unicodeEscape(c, hex);
+  }
+  return out;
+}
+
+function jsonOnce(s: string, k: number): string {
+  switch (k) {
+    case 1:
+      return jsonEscape(s);
+    case 2:
+      return jsonEscape(s).replace(/[<>&\u2028\u2029]/g, (ch) =>
+        unicodeEscape(ch.charCodeAt(0), percent.HEX_LOWER),
+      );
+    case 3:
+      return jsonAscii(s, percent.HEX_LOWER);
+    case 4:
+      return jsonAscii(s, percent.HEX_UPPER);
+    default:
+      return jsonEscape(s).replaceAll("/", "\\/");
+  }
+}
+
+function percentForm(s: string, style: percent.PercentStyle, hex: Uint8Array): string {
+  return percent.percentEncode(s, Buffer.from(s, "utf8"), style, hex);
+}
+
+/** Form `kind` of `s` (a value or one of its normalizations), written by the encoders forms.ts uses. */
+export function kindString(s: string, kind: number): string {
+  if (kind === RAW) return s;
+  if (kind <= 5) return jsonOnce(s, kind);
+  if (kind <= 10) return jsonEscape(jsonOnce(s, JSON_ONCE[kind - 6]!));
+  if (kind <= 15) return percentForm(s, percent.PERCENT_STYLES[kind - 11]!, percent.HEX_UPPER_BYTES);
+  if (kind <= 20) return percentForm(s, percent.PERCENT_STYLES[kind - 16]!, percent.HEX_LOWER_BYTES);
+  if (kind <= 25) return percentForm(s, percent.URL_STYLES[kind - 21]!, percent.HEX_UPPER_BYTES);
+  if (kind === SLASHED_PATH)
+    return percentForm(s.replaceAll("\\", "/"), percent.URL_STYLES[0]!, percent.HEX_UPPER_BYTES);
+  if (kind === ESCAPE) return escape(s);
+  if (kind === HOST_LOWER) return s.toLowerCase();
+  const hex = Buffer.from(s, "utf8").toString("hex");
+  return kind === HEX ? hex : hex.toUpperCase();
+}
+
+/**
+ * Per kind and character: the length of its output, its output's low bytes (what the matcher hashes), and
+ * an id of its output string (equal ids, equal outputs). ASCII in flat tables, other characters on first use.
+ */
+const UNITS = 8;
+const asciiLength = new Uint8Array(TEXT_KINDS * 128);
+const asciiBytes = new Uint8Array(TEXT_KINDS * 128 * UNITS);
+const asciiId = new Int32Array(TEXT_KINDS * 128);
+const interned = new Map<string, number>();
+const idOf = (s: string) => {
+  let id = interned.get(s);
+  if (id === undefined) {
+    id = interned.size + 1;
+    interned.set(s, id);
+  }
+  return id;
+};
+for (let k = 0; k < TEXT_KINDS; k++) {
+  for (let c = 0x20; c < 0x7f; c++) {
+    const out = kindString(String.fromCharCode(c), k);
+    const at = k * 128 + c;
+    asciiLength[at] = out.length;
+    for (let i = 0; i < out.length; i++) asciiBytes[at * UNITS + i] = out.charCodeAt(i) & 0xff;
+    asciiId[at] = idOf(out);
+  }
+}
+interface Wide {
+  bytes: Uint8Array;
+  id: number;
+}
+const wide = new Map<number, Wide>();
+function wideOf(kind: number, c: number): Wide {
+  const key = kind * 0x10000 + c;
+  let w = wide.get(key);
+  if (w === undefined) {
+    const out = kindString(String.fromCharCode(c), kind);
+    const bytes = new Uint8Array(out.length);
+    for (let i = 0; i < out.length; i++) bytes[i] = out.charCodeAt(i) & 0xff;
+    w = { bytes, id: idOf(out) };
+    wide.set(key, w);
+  }
+  return w;
+}
+
+/** Length of the output of character `c` (no control character, no surrogate) in form `kind`. */
+export function unitLength(kind: number, c: number): number {
+  return c < 0x80 ? asciiLength[kind * 128 + c]! : wideOf(kind, c).bytes.length;
+}
+
+/** The id of that output (equal outputs, equal ids). */
+export function unitId(kind: number, c: number): number {
+  return c < 0x80 ? asciiId[kind * 128 + c]! : wideOf(kind, c).id;
+}
+
+/**
+ * Writes the low bytes of form `kind` of `s` from output offset `from` (the output of characters before
+ * `char` is `offset` units long, offset <= from) into `out[0, count)`. Returns the units written (fewer
+ * at the form's end).
+ */
+export function writeUnits(
+  s: string,
+  kind: number,
+  char: number,
+  offset: number,
+  from: number,
+  count: number,
+  out: Uint8Array,
+): number {
+  let n = 0;
+  let at = offset;
+  for (let j = char; j < s.length && n < count; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 0x80) {
+      const base = kind * 128 + c;
+      const len = asciiLength[base]!;
+      for (let i = 0; i < len; i++, at++) {
+        if (at >= from && n < count) out[n++] = asciiBytes[base * UNITS + i]!;
+      }
+    } else {
+      const bytes = wideOf(kind, c).bytes;
+      for (let i = 0; i < bytes.length; i++, at++) if (at >= from && n < count) out[n++] = bytes[i]!;
+    }
+  }
+  return n;
+}
+
+/** Characters every text kind but hex writes as they are (forms.ts's INERT). */
+export const INERT_CHAR = (() => {
+  const t = new Uint8Array(128);
+  for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+    t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** Kinds compared per value by `measure` (all but the host's lower case and hex, handled apart). */
+export const MEASURED = HOST_LOWER;
+/** Per character row (ASCII: rows 0..127; others from 128 on first use): each kind's extra length and id hash. */
+let extra = new Int32Array(256 * MEASURED);
+let print = new Int32Array(256 * MEASURED);
+const rowOfWide = new Map<number, number>();
+
+function fillRow(row: number, c: number): void {
+  if ((row + 1) * MEASURED > extra.length) {
+    const e = new Int32Array(2 * extra.length);
+    e.set(extra);
+    extra = e;
+    const p = new Int32Array(2 * print.length);
+    p.set(print);
+    print = p;
+  }
+  for (let k = 0; k < MEASURED; k++) {
+    extra[row * MEASURED + k] = unitLength(k, c) - 1;
+    print[row * MEASURED + k] = Math.imul(unitId(k, c), -1640531535);
+  }
+}
+for (let c = 0x20; c < 0x7f; c++) fillRow(c, c);
+
+function rowOf(c: number): number {
+  if (c < 0x80) return c;
+  let row = rowOfWide.get(c);
+  if (row === undefined) {
+    row = 128 + rowOfWide.size;
+    fillRow(row, c);
+    rowOfWide.set(c, row);
+  }
+  return row;
+}
+
+/**
+ * For each kind k < MEASURED: the length of form k of `s`, the output offset of character `start`, and a
+ * hash of its per-character outputs on the characters `specialAt[0, specials)` (the others are written as
+ * they are by every such kind). Two kinds with different hashes write different strings.
+ */
+export function measure(
+  s: string,
+  specialAt: Int32Array,
+  specials: number,
+  start: number,
+  lengths: Int32Array,
+  offsets: Int32Array,
+  prints: Int32Array,
+): void {
+  lengths.fill(s.length, 0, MEASURED);
+  offsets.fill(start, 0, MEASURED);
+  prints.fill(0, 0, MEASURED);
+  for (let x = 0; x < specials; x++) {
+    const j = specialAt[x]!;
+    const r = rowOf(s.charCodeAt(j)) * MEASURED;
+    if (j < start) {
+      for (let k = 0; k < MEASURED; k++) {
+        lengths[k]! += extra[r + k]!;
+        offsets[k]! += extra[r + k]!;
+        prints[k] = (prints[k]! + print[r + k]!) | 0;
+      }
+    } else {
+      for (let k = 0; k < MEASURED; k++) {
+        lengths[k]! += extra[r + k]!;
+        prints[k] = (prints[k]! + print[r + k]!) | 0;
+      }
+    }
+  }
+}
