@@ -42,6 +42,8 @@ class Forms {
   head = new Int32Array(1024);
   tails = new Map<number, readonly string[]>();
   slow = new Map<number, string>();
+  /** The normalizations of the values that have more than one (forms of normalization b > 0). */
+  bases = new Map<number, string[]>();
 
   push(value: number, code: number, length: number, offset: number, char: number, head: number): number {
     if (this.count === this.value.length) {
@@ -169,7 +171,8 @@ function windowBytes(forms: Forms, values: readonly string[], p: number, w: numb
     for (let i = 0; i < count; i++) unit[i] = s.charCodeAt(w + i) & 0xff;
     return;
   }
-  const s = normalizations(values[forms.value[p]!]!)[code >> 6]!;
+  const b = code >> 6;
+  const s = b === 0 ? values[forms.value[p]!]! : forms.bases.get(forms.value[p]!)![b]!;
   if (kind < BASE64) {
     const at = forms.offset[p]!;
     if (w === at) K.writeUnits(s, kind, forms.char[p]!, at, w, count, unit);
@@ -206,6 +209,7 @@ function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): 
     return;
   }
   const bases = normalizations(value);
+  if (bases.length > 1) forms.bases.set(v, bases);
   for (let b = 0; b < bases.length; b++) {
     const s = bases[b]!;
     const start = chooseStart(s, counts);

@@ -54,7 +54,7 @@ export function group(
   minLength: number,
 ): Group | null {
   if (s !== framedText || encoding !== framedEncoding) {
-    const n = Buffer.byteLength(s, encoding);
+    const n = encoding === "latin1" ? s.length : utf8Length(s);
     if (framed.length < n + 2) {
       framed = Buffer.alloc(2 * (n + 2));
       standard = Buffer.alloc(4 * (n + 2));
@@ -62,7 +62,9 @@ export function group(
     }
     framed[0] = 0;
     framed[1] = 0;
-    framed.write(s, 2, encoding);
+    // ASCII (most values) byte by byte: the native write's call cost more than the copy.
+    if (n === s.length) for (let i = 0; i < n; i++) framed[2 + i] = s.charCodeAt(i);
+    else framed.write(s, 2, encoding);
     framedText = s;
     framedEncoding = encoding;
     framedBytes = n;
@@ -79,15 +81,13 @@ export function group(
   let digits = standard;
   if (urlSafe) {
     let special = false;
+    for (let i = first; i < unpaddedEnd && !special; i++) special = standard[i] === 0x2b || standard[i] === 0x2f;
+    if (!special) return null;
     digits = urlSafeDigits;
     for (let i = 0; i < length; i++) {
       const d = standard[i]!;
-      if (i >= first && i < unpaddedEnd && (d === 0x2b || d === 0x2f)) {
-        special = true;
-        digits[i] = d === 0x2b ? 0x2d : 0x5f;
-      } else digits[i] = d;
+      digits[i] = i >= first && i < unpaddedEnd && (d === 0x2b || d === 0x2f) ? (d === 0x2b ? 0x2d : 0x5f) : d;
     }
-    if (!special) return null;
   }
   if (coreEnd - first >= minLength) {
     const tails = coreEnd === length ? null : tailsOf(digits, coreEnd, unpaddedEnd, length);
@@ -128,6 +128,16 @@ function encodeInto(src: Uint8Array, from: number, to: number, out: Uint8Array):
     out[n++] = DIGITS[(v >>> 12) & 63]!;
     out[n++] = DIGITS[(v >>> 6) & 63]!;
     out[n++] = 0x3d;
+  }
+  return n;
+}
+
+/** The UTF-8 length of `s` (no lone surrogates: prototype values with them take forms.ts's path). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 ? 1 : 2;
   }
   return n;
 }
