@@ -9,7 +9,7 @@
  */
 import { collectPatterns } from "../src/redaction/forms.js";
 import { createMatcher } from "../src/redaction/matcher.js";
-import { createPrototypeMatcher } from "../src/redaction/prototype/build.js";
+import { createPrototypeMatcher, phases } from "../src/redaction/prototype/build.js";
 import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
 
 const rounds = Number(process.argv[2] ?? 7);
@@ -39,7 +39,9 @@ const product = (values: string[]) => createMatcher(collectPatterns(values));
 
 if (what === "build") {
   console.log(`build, ${rounds} rounds; CPU ms min / median; ratio = median of per-round ratios`);
-  console.log("set | product | prototype | prototype/product | product'/product (A/A) | forms");
+  console.log(
+    "set | product | prototype | prototype/product | product'/product (A/A) | forms | prototype: forms + windows + tiers (medians)",
+  );
   for (const { name, values } of sets) {
     const times: number[][] = [[], [], []];
     const sides = [
@@ -48,10 +50,12 @@ if (what === "build") {
       () => (keep[2] = product(values)),
     ];
     for (const side of sides) side();
+    const parts: number[][] = [[], [], []];
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < 3; i++) {
         const s = (r + i) % 3;
         times[s]!.push(cpu(sides[s]!));
+        if (s === 1) [phases.forms, phases.windows, phases.tiers].forEach((x, k) => parts[k]!.push(x));
       }
     }
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
@@ -59,7 +63,7 @@ if (what === "build") {
     const count = (keep[1] as { count: number }).count;
     console.log(
       `${name} | ${fmt(Math.min(...a))} / ${fmt(median(a))} | ${fmt(Math.min(...p))} / ${fmt(median(p))} | ` +
-        `${ratio(p, a).toFixed(2)} | ${ratio(aa, a).toFixed(2)} | ${count}`,
+        `${ratio(p, a).toFixed(2)} | ${ratio(aa, a).toFixed(2)} | ${count} | ${parts.map((x) => fmt(median(x))).join(" + ")}`,
     );
   }
   keep = [];

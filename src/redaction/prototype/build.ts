@@ -290,6 +290,14 @@ class LazyScanner extends Scanner {
   }
 }
 
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
+/** CPU ms of the last build's passes: forms (pass 1), windows and entries (pass 2), tiers (matcher.ts's). */
+export const phases = { forms: 0, windows: 0, tiers: 0 };
+
 export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
   /** Searched strings, each with its tails (for tests: every string is made). */
   strings(): { searched: string; tails: readonly string[] | null }[];
@@ -298,7 +306,9 @@ export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
 
 /** The prototype's matcher for `values`: the same ranges as `createMatcher(collectPatterns(values))`. */
 export function createPrototypeMatcher(values: readonly string[]): PrototypeMatcher {
+  const t0 = cpuMs();
   const { forms, values: kept } = collectForms(values);
+  const t1 = cpuMs();
   const count = forms.count;
   const length = forms.length.subarray(0, count);
   let stride = Math.max(MAX_STRIDE, Math.floor(ENTRY_BUDGET / Math.max(1, count)));
@@ -314,6 +324,7 @@ export function createPrototypeMatcher(values: readonly string[]): PrototypeMatc
   const owners = sizes.map((n) => new Int32Array(n * stride));
   const window = new Int32Array(count);
   placeWindows(forms, kept, stride, window, ids, grams, owners);
+  const t2 = cpuMs();
   const head = forms.head.subarray(0, count);
   const entries = (t: number) => ({ gram: grams[t]!, pattern: owners[t]!, counts: new Uint16Array(0) });
   const shortTier = buildShortTier(entries(0), head, window, stride, ids[0]!);
@@ -328,6 +339,9 @@ export function createPrototypeMatcher(values: readonly string[]): PrototypeMatc
   let longest = 0;
   for (let p = 0; p < count; p++) if (extent[p]! > longest) longest = extent[p]!;
   const table = { patterns: [], tails, values: [], firsts: [] };
+  phases.forms = t1 - t0;
+  phases.windows = t2 - t1;
+  phases.tiers = cpuMs() - t2;
   const scanner = new LazyScanner(forms, kept, table, null, length, extent, head, stride, [
     shortTier,
     midTier,

@@ -81,12 +81,14 @@ export function group(
   let digits = standard;
   if (urlSafe) {
     let special = false;
-    for (let i = first; i < unpaddedEnd && !special; i++) special = standard[i] === 0x2b || standard[i] === 0x2f;
+    for (let i = first; i < unpaddedEnd && !special; i++)
+      special = standard[i] === 0x2b || standard[i] === 0x2f;
     if (!special) return null;
     digits = urlSafeDigits;
     for (let i = 0; i < length; i++) {
       const d = standard[i]!;
-      digits[i] = i >= first && i < unpaddedEnd && (d === 0x2b || d === 0x2f) ? (d === 0x2b ? 0x2d : 0x5f) : d;
+      digits[i] =
+        i >= first && i < unpaddedEnd && (d === 0x2b || d === 0x2f) ? (d === 0x2b ? 0x2d : 0x5f) : d;
     }
   }
   if (coreEnd - first >= minLength) {

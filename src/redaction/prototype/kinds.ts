@@ -82,13 +82,14 @@ export function kindString(s: string, kind: number): string {
 }
 
 /**
- * Per kind and character: the length of its output, its output's low bytes (what the matcher hashes), and
- * an id of its output string (equal ids, equal outputs). ASCII in flat tables, other characters on first use.
+ * Per character and kind: the length of its output, its output's low bytes (what the matcher hashes), and
+ * an id of its output string (equal ids, equal outputs). A row per character: ASCII in rows 0..127, other
+ * characters from row 128 on, on first use (a map lookup per character and call, not per unit).
  */
-const UNITS = 8;
-const asciiLength = new Uint8Array(TEXT_KINDS * 128);
-const asciiBytes = new Uint8Array(TEXT_KINDS * 128 * UNITS);
-const asciiId = new Int32Array(TEXT_KINDS * 128);
+const UNITS = 12;
+let rowLength = new Uint8Array(256 * TEXT_KINDS);
+let rowBytes = new Uint8Array(256 * TEXT_KINDS * UNITS);
+let rowId = new Int32Array(256 * TEXT_KINDS);
 const interned = new Map<string, number>();
 const idOf = (s: string) => {
   let id = interned.get(s);
@@ -98,41 +99,62 @@ const idOf = (s: string) => {
   }
   return id;
 };
-for (let k = 0; k < TEXT_KINDS; k++) {
-  for (let c = 0x20; c < 0x7f; c++) {
+
+function grown<T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T {
+  const b = make(2 * a.length);
+  b.set(a);
+  return b;
+}
+
+function fillRow(row: number, c: number): void {
+  if ((row + 1) * TEXT_KINDS > rowLength.length) {
+    rowLength = grown(rowLength, (n) => new Uint8Array(n));
+    rowBytes = grown(rowBytes, (n) => new Uint8Array(n));
+    rowId = grown(rowId, (n) => new Int32Array(n));
+    extra = grown(extra, (n) => new Int32Array(n));
+    print = grown(print, (n) => new Int32Array(n));
+  }
+  for (let k = 0; k < TEXT_KINDS; k++) {
     const out = kindString(String.fromCharCode(c), k);
-    const at = k * 128 + c;
-    asciiLength[at] = out.length;
-    for (let i = 0; i < out.length; i++) asciiBytes[at * UNITS + i] = out.charCodeAt(i) & 0xff;
-    asciiId[at] = idOf(out);
+    const at = row * TEXT_KINDS + k;
+    rowLength[at] = out.length;
+    for (let i = 0; i < out.length; i++) rowBytes[at * UNITS + i] = out.charCodeAt(i) & 0xff;
+    rowId[at] = idOf(out);
+    if (k < MEASURED) {
+      extra[row * MEASURED + k] = out.length - 1;
+      print[row * MEASURED + k] = Math.imul(rowId[at]!, -1640531535);
+    }
   }
 }
-interface Wide {
-  bytes: Uint8Array;
-  id: number;
-}
-const wide = new Map<number, Wide>();
-function wideOf(kind: number, c: number): Wide {
-  const key = kind * 0x10000 + c;
-  let w = wide.get(key);
-  if (w === undefined) {
-    const out = kindString(String.fromCharCode(c), kind);
-    const bytes = new Uint8Array(out.length);
-    for (let i = 0; i < out.length; i++) bytes[i] = out.charCodeAt(i) & 0xff;
-    w = { bytes, id: idOf(out) };
-    wide.set(key, w);
+
+/** Kinds compared per value by `measure` (all but the host's lower case and hex, handled apart). */
+export const MEASURED = HOST_LOWER;
+/** Per row: each measured kind's extra length (output length - 1) and a hash of its output's id. */
+let extra = new Int32Array(256 * MEASURED);
+let print = new Int32Array(256 * MEASURED);
+const rowOfWide = new Map<number, number>();
+for (let c = 0x20; c < 0x7f; c++) fillRow(c, c);
+
+/** The row of character c (no control character, no surrogate). */
+function rowOf(c: number): number {
+  if (c < 0x80) return c;
+  let row = rowOfWide.get(c);
+  if (row === undefined) {
+    row = 128 + rowOfWide.size;
+    fillRow(row, c);
+    rowOfWide.set(c, row);
   }
-  return w;
+  return row;
 }
 
 /** Length of the output of character `c` (no control character, no surrogate) in form `kind`. */
 export function unitLength(kind: number, c: number): number {
-  return c < 0x80 ? asciiLength[kind * 128 + c]! : wideOf(kind, c).bytes.length;
+  return rowLength[rowOf(c) * TEXT_KINDS + kind]!;
 }
 
 /** The id of that output (equal outputs, equal ids). */
 export function unitId(kind: number, c: number): number {
-  return c < 0x80 ? asciiId[kind * 128 + c]! : wideOf(kind, c).id;
+  return rowId[rowOf(c) * TEXT_KINDS + kind]!;
 }
 
 /**
@@ -152,16 +174,14 @@ export function writeUnits(
   let n = 0;
   let at = offset;
   for (let j = char; j < s.length && n < count; j++) {
-    const c = s.charCodeAt(j);
-    if (c < 0x80) {
-      const base = kind * 128 + c;
-      const len = asciiLength[base]!;
-      for (let i = 0; i < len; i++, at++) {
-        if (at >= from && n < count) out[n++] = asciiBytes[base * UNITS + i]!;
-      }
-    } else {
-      const bytes = wideOf(kind, c).bytes;
-      for (let i = 0; i < bytes.length; i++, at++) if (at >= from && n < count) out[n++] = bytes[i]!;
+    const base = rowOf(s.charCodeAt(j)) * TEXT_KINDS + kind;
+    const len = rowLength[base]!;
+    if (at + len <= from) {
+      at += len;
+      continue;
+    }
+    for (let i = 0; i < len; i++, at++) {
+      if (at >= from && n < count) out[n++] = rowBytes[base * UNITS + i]!;
     }
   }
   return n;
@@ -174,40 +194,6 @@ export const INERT_CHAR = (() => {
     t[ch.charCodeAt(0)] = 1;
   return t;
 })();
-
-/** Kinds compared per value by `measure` (all but the host's lower case and hex, handled apart). */
-export const MEASURED = HOST_LOWER;
-/** Per character row (ASCII: rows 0..127; others from 128 on first use): each kind's extra length and id hash. */
-let extra = new Int32Array(256 * MEASURED);
-let print = new Int32Array(256 * MEASURED);
-const rowOfWide = new Map<number, number>();
-
-function fillRow(row: number, c: number): void {
-  if ((row + 1) * MEASURED > extra.length) {
-    const e = new Int32Array(2 * extra.length);
-    e.set(extra);
-    extra = e;
-    const p = new Int32Array(2 * print.length);
-    p.set(print);
-    print = p;
-  }
-  for (let k = 0; k < MEASURED; k++) {
-    extra[row * MEASURED + k] = unitLength(k, c) - 1;
-    print[row * MEASURED + k] = Math.imul(unitId(k, c), -1640531535);
-  }
-}
-for (let c = 0x20; c < 0x7f; c++) fillRow(c, c);
-
-function rowOf(c: number): number {
-  if (c < 0x80) return c;
-  let row = rowOfWide.get(c);
-  if (row === undefined) {
-    row = 128 + rowOfWide.size;
-    fillRow(row, c);
-    rowOfWide.set(c, row);
-  }
-  return row;
-}
 
 /**
  * For each kind k < MEASURED: the length of form k of `s`, the output offset of character `start`, and a
