@@ -65,17 +65,11 @@ class Forms {
   }
 }
 
-/**
- * One instance kept for the life of the process: the maps of a class's instances die with the last of
- * them, and code optimized for them is thrown away at the next full collection ("weak objects" in
- * `--trace-deopt`), so every build after a collection ran mostly unoptimized.
- */
-const keepMaps = new Forms();
-keepMaps.push(0, 0, 0, 0, 0, 0);
-
 const unit = new Uint8Array(64);
 const unitView = new DataView(unit.buffer);
 const specialAt = new Int32Array(1 << 16);
+const wideAt = new Int32Array(1 << 16);
+const present = new Int32Array(4);
 const keptKind = new Int32Array(64);
 const keptPrint = new Int32Array(64);
 const lengths = new Int32Array(K.MEASURED);
@@ -86,9 +80,17 @@ const prints = new Int32Array(K.MEASURED);
 function addTextForms(forms: Forms, v: number, b: number, s: string, start: number): void {
   const n = s.length;
   let specials = 0;
+  let wides = 0;
+  present.fill(0);
   for (let j = 0; j < n; j++) {
     const c = s.charCodeAt(j);
-    if (c >= 0x80 || K.INERT_CHAR[c] === 0) specialAt[specials++] = j;
+    if (c >= 0x80) {
+      specialAt[specials++] = j;
+      wideAt[wides++] = j;
+    } else if (K.INERT_CHAR[c] === 0) {
+      specialAt[specials++] = j;
+      present[c >> 5]! |= 1 << (c & 31);
+    }
   }
   let kept = 0;
   const add = (kind: number, length: number, offset: number) => {
@@ -102,12 +104,7 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
     // The same output as a kind kept before on every character of the value: the same string.
     let same = false;
     for (let m = 0; m < kept && !same; m++) {
-      if (keptPrint[m] !== print) continue;
-      same = true;
-      for (let x = 0; x < specials && same; x++) {
-        const c = s.charCodeAt(specialAt[x]!);
-        same = K.unitId(kind, c) === K.unitId(keptKind[m]!, c);
-      }
+      same = keptPrint[m] === print && K.sameKinds(kind, keptKind[m]!, present, s, wideAt, wides);
     }
     if (same) continue;
     keptKind[kept] = kind;

@@ -229,3 +229,46 @@ export function measure(
     }
   }
 }
+
+/** For kinds a, b < MEASURED: the ASCII characters on which they write different outputs (4 words). */
+const differ = (() => {
+  const d = new Int32Array(MEASURED * MEASURED * 4);
+  for (let a = 0; a < MEASURED; a++) {
+    for (let b = 0; b < MEASURED; b++) {
+      for (let c = 0x20; c < 0x7f; c++) {
+        if (rowId[c * TEXT_KINDS + a] !== rowId[c * TEXT_KINDS + b])
+          d[(a * MEASURED + b) * 4 + (c >> 5)]! |= 1 << (c & 31);
+      }
+    }
+  }
+  return d;
+})();
+
+/**
+ * Whether kinds a and b write the same string for a value whose ASCII characters are `present` (4 words)
+ * and whose other characters are at `wideAt[0, wides)` of `s`.
+ */
+export function sameKinds(
+  a: number,
+  b: number,
+  present: Int32Array,
+  s: string,
+  wideAt: Int32Array,
+  wides: number,
+): boolean {
+  const d = (a * MEASURED + b) * 4;
+  if (
+    ((differ[d]! & present[0]!) |
+      (differ[d + 1]! & present[1]!) |
+      (differ[d + 2]! & present[2]!) |
+      (differ[d + 3]! & present[3]!)) !==
+    0
+  ) {
+    return false;
+  }
+  for (let x = 0; x < wides; x++) {
+    const r = rowOf(s.charCodeAt(wideAt[x]!)) * TEXT_KINDS;
+    if (rowId[r + a] !== rowId[r + b]) return false;
+  }
+  return true;
+}
