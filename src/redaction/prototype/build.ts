@@ -40,7 +40,9 @@ class Forms {
   offset = new Int32Array(1024);
   char = new Int32Array(1024);
   head = new Int32Array(1024);
-  tails = new Map<number, readonly string[]>();
+  /** The forms with tails, and their tails. */
+  tailed: number[] = [];
+  tails: (readonly string[])[] = [];
   slow = new Map<number, string>();
   /** The normalizations of the values that have more than one (forms of normalization b > 0). */
   bases = new Map<number, string[]>();
@@ -68,13 +70,11 @@ class Forms {
 const unit = new Uint8Array(64);
 const unitView = new DataView(unit.buffer);
 const specialAt = new Int32Array(1 << 16);
-const wideAt = new Int32Array(1 << 16);
+const specialRow = new Int32Array(1 << 16);
+const wideRow = new Int32Array(1 << 16);
+const measured = new Int32Array(2);
 const present = new Int32Array(4);
 const keptKind = new Int32Array(64);
-const keptPrint = new Int32Array(64);
-const lengths = new Int32Array(K.MEASURED);
-const offsets = new Int32Array(K.MEASURED);
-const prints = new Int32Array(K.MEASURED);
 
 /** The text forms of one normalization `s` (index b) of value v. */
 function addTextForms(forms: Forms, v: number, b: number, s: string, start: number): void {
@@ -85,9 +85,11 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
   for (let j = 0; j < n; j++) {
     const c = s.charCodeAt(j);
     if (c >= 0x80) {
+      specialRow[specials] = K.rowIndex(c);
+      wideRow[wides++] = specialRow[specials]!;
       specialAt[specials++] = j;
-      wideAt[wides++] = j;
     } else if (K.INERT_CHAR[c] === 0) {
+      specialRow[specials] = K.rowIndex(c);
       specialAt[specials++] = j;
       present[c >> 5]! |= 1 << (c & 31);
     }
@@ -98,18 +100,14 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
     K.writeUnits(s, kind, 0, 0, 0, 4, unit);
     forms.push(v, b * 64 + kind, length, offset, start, unitView.getInt32(0, true));
   };
-  K.measure(s, specialAt, specials, start, lengths, offsets, prints);
   for (let kind = 0; kind < K.MEASURED; kind++) {
-    const print = prints[kind]!;
     // The same output as a kind kept before on every character of the value: the same string.
     let same = false;
-    for (let m = 0; m < kept && !same; m++) {
-      same = keptPrint[m] === print && K.sameKinds(kind, keptKind[m]!, present, s, wideAt, wides);
-    }
+    for (let m = 0; m < kept && !same; m++) same = K.sameKinds(kind, keptKind[m]!, present, wideRow, wides);
     if (same) continue;
-    keptKind[kept] = kind;
-    keptPrint[kept++] = print;
-    add(kind, lengths[kind]!, offsets[kind]!);
+    keptKind[kept++] = kind;
+    K.measure(kind, s, specialAt, specialRow, specials, start, measured);
+    add(kind, measured[0]!, measured[1]!);
   }
   if (n >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) add(K.HOST_LOWER, n, start);
   let bytes = 0;
@@ -154,7 +152,10 @@ function addBase64(
       const head = digitsOf(u === 1).readInt32LE(g.first);
       const p = forms.push(v, b * 64 + BASE64 + e * 6 + k * 2 + u, g.end - g.first, 0, 0, head);
       forms.offset[p] = digitOf(byte, k, g.first);
-      if (g.tails) forms.tails.set(p, g.tails);
+      if (g.tails) {
+        forms.tailed.push(p);
+        forms.tails.push(g.tails);
+      }
     }
   }
 }
@@ -329,9 +330,10 @@ export function createPrototypeMatcher(values: readonly string[]): PrototypeMatc
   const longTier = buildMainTier(entries(2), head, window, stride, ids[2]!.length);
   const tails: (readonly string[] | null)[] = new Array(count).fill(null);
   const extent = length.slice();
-  for (const [p, ts] of forms.tails) {
-    tails[p] = ts;
-    extent[p] = length[p]! + ts[0]!.length;
+  for (let t = 0; t < forms.tailed.length; t++) {
+    const p = forms.tailed[t]!;
+    tails[p] = forms.tails[t]!;
+    extent[p] = length[p]! + tails[p]![0]!.length;
   }
   let longest = 0;
   for (let p = 0; p < count; p++) if (extent[p]! > longest) longest = extent[p]!;

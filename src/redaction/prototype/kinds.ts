@@ -111,8 +111,6 @@ function fillRow(row: number, c: number): void {
     rowLength = grown(rowLength, (n) => new Uint8Array(n));
     rowBytes = grown(rowBytes, (n) => new Uint8Array(n));
     rowId = grown(rowId, (n) => new Int32Array(n));
-    extra = grown(extra, (n) => new Int32Array(n));
-    print = grown(print, (n) => new Int32Array(n));
   }
   for (let k = 0; k < TEXT_KINDS; k++) {
     const out = kindString(String.fromCharCode(c), k);
@@ -120,18 +118,11 @@ function fillRow(row: number, c: number): void {
     rowLength[at] = out.length;
     for (let i = 0; i < out.length; i++) rowBytes[at * UNITS + i] = out.charCodeAt(i) & 0xff;
     rowId[at] = idOf(out);
-    if (k < MEASURED) {
-      extra[row * MEASURED + k] = out.length - 1;
-      print[row * MEASURED + k] = Math.imul(rowId[at]!, -1640531535);
-    }
   }
 }
 
 /** Kinds compared per value by `measure` (all but the host's lower case and hex, handled apart). */
 export const MEASURED = HOST_LOWER;
-/** Per row: each measured kind's extra length (output length - 1) and a hash of its output's id. */
-let extra = new Int32Array(256 * MEASURED);
-let print = new Int32Array(256 * MEASURED);
 const rowOfWide = new Map<number, number>();
 for (let c = 0x20; c < 0x7f; c++) fillRow(c, c);
 
@@ -195,39 +186,33 @@ export const INERT_CHAR = (() => {
   return t;
 })();
 
+/** The row of character c in the tables (see `measure`, `sameKinds`): computed once per character of a value. */
+export function rowIndex(c: number): number {
+  return rowOf(c) * TEXT_KINDS;
+}
+
 /**
- * For each kind k < MEASURED: the length of form k of `s`, the output offset of character `start`, and a
- * hash of its per-character outputs on the characters `specialAt[0, specials)` (the others are written as
- * they are by every such kind). Two kinds with different hashes write different strings.
+ * The length of form `kind` of `s` and the output offset of character `start` (into `out`): `s` is written
+ * as it is but at its characters `specialAt[0, specials)`, whose rows (`rowIndex`) are `specialRow`.
  */
 export function measure(
+  kind: number,
   s: string,
   specialAt: Int32Array,
+  specialRow: Int32Array,
   specials: number,
   start: number,
-  lengths: Int32Array,
-  offsets: Int32Array,
-  prints: Int32Array,
+  out: Int32Array,
 ): void {
-  lengths.fill(s.length, 0, MEASURED);
-  offsets.fill(start, 0, MEASURED);
-  prints.fill(0, 0, MEASURED);
+  let length = s.length;
+  let offset = start;
   for (let x = 0; x < specials; x++) {
-    const j = specialAt[x]!;
-    const r = rowOf(s.charCodeAt(j)) * MEASURED;
-    if (j < start) {
-      for (let k = 0; k < MEASURED; k++) {
-        lengths[k]! += extra[r + k]!;
-        offsets[k]! += extra[r + k]!;
-        prints[k] = (prints[k]! + print[r + k]!) | 0;
-      }
-    } else {
-      for (let k = 0; k < MEASURED; k++) {
-        lengths[k]! += extra[r + k]!;
-        prints[k] = (prints[k]! + print[r + k]!) | 0;
-      }
-    }
+    const more = rowLength[specialRow[x]! + kind]! - 1;
+    length += more;
+    if (specialAt[x]! < start) offset += more;
   }
+  out[0] = length;
+  out[1] = offset;
 }
 
 /** For kinds a, b < MEASURED: the ASCII characters on which they write different outputs (4 words). */
@@ -246,14 +231,13 @@ const differ = (() => {
 
 /**
  * Whether kinds a and b write the same string for a value whose ASCII characters are `present` (4 words)
- * and whose other characters are at `wideAt[0, wides)` of `s`.
+ * and whose other characters have the rows `wideRow[0, wides)` (`rowIndex`).
  */
 export function sameKinds(
   a: number,
   b: number,
   present: Int32Array,
-  s: string,
-  wideAt: Int32Array,
+  wideRow: Int32Array,
   wides: number,
 ): boolean {
   const d = (a * MEASURED + b) * 4;
@@ -266,9 +250,6 @@ export function sameKinds(
   ) {
     return false;
   }
-  for (let x = 0; x < wides; x++) {
-    const r = rowOf(s.charCodeAt(wideAt[x]!)) * TEXT_KINDS;
-    if (rowId[r + a] !== rowId[r + b]) return false;
-  }
+  for (let x = 0; x < wides; x++) if (rowId[wideRow[x]! + a] !== rowId[wideRow[x]! + b]) return false;
   return true;
 }
