@@ -60,27 +60,29 @@ const COMMONNESS = (() => {
 const WORD_PENALTY = 1024;
 const isLower = (c: number) => c >= 0x61 && c <= 0x7a;
 
-/** The score of the 4-gram at i: lower is rarer. */
-function cost(s: string, i: number, counts: Uint16Array): number {
-  const word =
-    isLower(s.charCodeAt(i)) &&
-    isLower(s.charCodeAt(i + 1)) &&
-    isLower(s.charCodeAt(i + 2)) &&
-    isLower(s.charCodeAt(i + 3));
-  return counts[slot(lowGram(s, i))]! * 4 + COMMONNESS[s.charCodeAt(i) & 0xff]! + (word ? WORD_PENALTY : 0);
-}
-
 /** Grams per window in the choice (the stride of large sets). */
 const SPAN = 4;
 
 const costs = new Int32Array(1 << 16);
 
-/** The start of the value's rarest run of SPAN 4-grams (0 for a value too short to have a choice). */
+/**
+ * The start of the value's rarest run of SPAN 4-grams (0 for a value too short to have a choice). Each
+ * gram's cost (see `cost`) is computed once, the gram and its lower-case letters carried from the last.
+ */
 export function chooseStart(s: string, counts: Uint16Array): number {
   const last = s.length - 3 - SPAN;
-  if (last <= 0) return 0;
-  if (s.length > costs.length) return 0;
-  for (let i = 0; i <= last + SPAN - 1; i++) costs[i] = cost(s, i, counts);
+  if (last <= 0 || s.length > costs.length) return 0;
+  let g = 0;
+  let lower = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) & 0xff;
+    g = (g >>> 8) | (c << 24);
+    lower = ((lower << 1) | (isLower(c) ? 1 : 0)) & 15;
+    if (i < 3) continue;
+    const at = i - 3;
+    costs[at] =
+      counts[slot(g)]! * 4 + COMMONNESS[s.charCodeAt(at) & 0xff]! + (lower === 15 ? WORD_PENALTY : 0);
+  }
   let sum = 0;
   for (let i = 0; i < SPAN; i++) sum += costs[i]!;
   let best = sum;
