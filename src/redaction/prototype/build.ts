@@ -15,13 +15,15 @@ import { collectPatterns, expandPatterns, MIN_FRAGMENT_LENGTH, MIN_VALUE_LENGTH 
 import { buildMainTier, buildShortTier, key8, type Matcher, Scanner } from "../matcher.js";
 import { digitOf, digitsOf, group } from "./digits.js";
 import * as K from "./kinds.js";
-import { chooseStart, countGrams, normalizations, simple } from "./values.js";
+import { chooseStart, chooseWindow, countGrams, normalizations, simple } from "./values.js";
 
 /** A form's code: normalization * 64 + kind; kinds 0..30 text (kinds.ts), 32.. base64, SLOW a string. */
 const BASE64 = 32;
 const SLOW = 63;
 const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 const MAX_STRIDE = 4;
+/** Forms up to this length choose their window among all of theirs (see `chooseWindow`). */
+const SHORT_FORM = 16;
 const ENTRY_BUDGET = 300_000;
 
 function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
@@ -219,7 +221,11 @@ function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): 
 }
 
 /** Collects the forms of `values` (forms.ts's rules for which values are searched). */
-export function collectForms(values: readonly string[]): { forms: Forms; values: string[] } {
+export function collectForms(values: readonly string[]): {
+  forms: Forms;
+  values: string[];
+  counts: Uint16Array;
+} {
   const kept: string[] = [];
   const seen = new Set<string>();
   for (const value of values) {
@@ -231,13 +237,14 @@ export function collectForms(values: readonly string[]): { forms: Forms; values:
   const counts = countGrams(kept);
   const forms = new Forms();
   for (let v = 0; v < kept.length; v++) addValue(forms, v, kept[v]!, counts);
-  return { forms, values: kept };
+  return { forms, values: kept, counts };
 }
 
 /** Chooses each form's window and writes its entries (gram, form) into its tier's arrays. */
 function placeWindows(
   forms: Forms,
   kept: readonly string[],
+  counts: Uint16Array,
   stride: number,
   window: Int32Array,
   ids: Int32Array[],
@@ -249,20 +256,29 @@ function placeWindows(
     const l = forms.length[p]!;
     const t = l < 6 ? 0 : l - 7 < stride ? 1 : 2;
     const q = t === 0 ? 2 : t === 1 ? 4 : 8;
-    const w = Math.min(forms.offset[p]!, l - q + 1 - stride);
+    const last = l - q + 1 - stride;
+    let w = Math.min(forms.offset[p]!, last);
+    let from = 0;
+    if (l <= SHORT_FORM && last > 0) {
+      windowBytes(forms, kept, p, 0, l);
+      w = chooseWindow(unit, last, stride + q - 1, counts);
+      from = w;
+    } else {
+      windowBytes(forms, kept, p, w, stride + q - 1);
+    }
     window[p] = w;
-    windowBytes(forms, kept, p, w, stride + q - 1);
     const r = sizes[t]!++;
     ids[t]![r] = p;
     const gram = grams[t]!;
     const owner = owners[t]!;
     for (let i = 0, e = r * stride; i < stride; i++, e++) {
+      const at = from + i;
       gram[e] =
         q === 2
-          ? unitView.getUint16(i, true)
+          ? unitView.getUint16(at, true)
           : q === 4
-            ? unitView.getInt32(i, true)
-            : key8(unitView.getInt32(i, true), unitView.getInt32(i + 4, true));
+            ? unitView.getInt32(at, true)
+            : key8(unitView.getInt32(at, true), unitView.getInt32(at + 4, true));
       owner[e] = p;
     }
   }
@@ -305,7 +321,7 @@ export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
 /** The prototype's matcher for `values`: the same ranges as `createMatcher(collectPatterns(values))`. */
 export function createPrototypeMatcher(values: readonly string[]): PrototypeMatcher {
   const t0 = cpuMs();
-  const { forms, values: kept } = collectForms(values);
+  const { forms, values: kept, counts } = collectForms(values);
   const t1 = cpuMs();
   const count = forms.count;
   const length = forms.length.subarray(0, count);
@@ -321,7 +337,7 @@ export function createPrototypeMatcher(values: readonly string[]): PrototypeMatc
   const grams = sizes.map((n) => new Int32Array(n * stride));
   const owners = sizes.map((n) => new Int32Array(n * stride));
   const window = new Int32Array(count);
-  placeWindows(forms, kept, stride, window, ids, grams, owners);
+  placeWindows(forms, kept, counts, stride, window, ids, grams, owners);
   const t2 = cpuMs();
   const head = forms.head.subarray(0, count);
   const entries = (t: number) => ({ gram: grams[t]!, pattern: owners[t]!, counts: new Uint16Array(0) });

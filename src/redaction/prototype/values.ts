@@ -96,3 +96,27 @@ export function chooseStart(s: string, counts: Uint16Array): number {
   }
   return at;
 }
+
+/**
+ * For a short form (its low bytes `bytes[0, length)`): the window in [0, last] whose 4-grams, `span`
+ * characters from its start, cost least. A short value has no choice of position, but its forms may:
+ * with a stride of 3, "here98$" (the host form of "Here98$") is indexed at "ere9" rather than at the word.
+ */
+export function chooseWindow(bytes: Uint8Array, last: number, span: number, counts: Uint16Array): number {
+  let best = Number.MAX_SAFE_INTEGER;
+  let at = 0;
+  for (let w = 0; w <= last; w++) {
+    let sum = 0;
+    for (let i = w; i + 4 <= w + span; i++) {
+      const g = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+      const word =
+        isLower(bytes[i]!) && isLower(bytes[i + 1]!) && isLower(bytes[i + 2]!) && isLower(bytes[i + 3]!);
+      sum += counts[slot(g)]! * 4 + COMMONNESS[bytes[i]!]! + (word ? WORD_PENALTY : 0);
+    }
+    if (sum <= best) {
+      best = sum;
+      at = w;
+    }
+  }
+  return at;
+}
