@@ -55,7 +55,11 @@ if (what === "build") {
       for (let i = 0; i < 3; i++) {
         const s = (r + i) % 3;
         times[s]!.push(cpu(sides[s]!));
-        if (s === 1) [phases.forms, phases.windows, phases.tiers].forEach((x, k) => parts[k]!.push(x));
+        if (s === 1) {
+          parts[0]!.push(phases.forms);
+          parts[1]!.push(phases.windows);
+          parts[2]!.push(phases.tiers);
+        }
       }
     }
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
