@@ -13,7 +13,7 @@
  */
 import { collectPatterns, expandPatterns, MIN_FRAGMENT_LENGTH, MIN_VALUE_LENGTH } from "../forms.js";
 import { buildMainTier, buildShortTier, key8, type Matcher, Scanner } from "../matcher.js";
-import { digitOf, digitsOf, group } from "./digits.js";
+import { digitOf, digitsOf, group, windowDigits } from "./digits.js";
 import * as K from "./kinds.js";
 import { chooseStart, chooseWindow, countGrams, normalizations, simple } from "./values.js";
 
@@ -180,9 +180,9 @@ function windowBytes(forms: Forms, values: readonly string[], p: number, w: numb
     return;
   }
   const x = kind - BASE64;
-  const g = group(s, x >= 6 ? "latin1" : "utf8", (x % 6) >> 1, (x & 1) === 1, MIN_FRAGMENT_LENGTH)!;
-  const digits = digitsOf((x & 1) === 1);
-  for (let i = 0; i < count; i++) unit[i] = digits[g.first + w + i]!;
+  const k = (x % 6) >> 1;
+  const first = Math.ceil((8 * k) / 6);
+  windowDigits(s, x >= 6 ? "latin1" : "utf8", k, (x & 1) === 1, first + w, count, unit);
 }
 
 /** The searched string of form p. */

@@ -53,23 +53,7 @@ export function group(
   urlSafe: boolean,
   minLength: number,
 ): Group | null {
-  if (s !== framedText || encoding !== framedEncoding) {
-    const n = encoding === "latin1" ? s.length : utf8Length(s);
-    if (framed.length < n + 2) {
-      framed = Buffer.alloc(2 * (n + 2));
-      standard = Buffer.alloc(4 * (n + 2));
-      urlSafeDigits = Buffer.alloc(4 * (n + 2));
-    }
-    framed[0] = 0;
-    framed[1] = 0;
-    // ASCII (most values) byte by byte: the native write's call cost more than the copy.
-    if (n === s.length) for (let i = 0; i < n; i++) framed[2 + i] = s.charCodeAt(i);
-    else framed.write(s, 2, encoding);
-    framedText = s;
-    framedEncoding = encoding;
-    framedBytes = n;
-    encodedK = -1;
-  }
+  frame(s, encoding);
   const n = framedBytes;
   if (encodedK !== k) {
     length = encodeInto(framed, 2 - k, n + 2, standard);
@@ -101,6 +85,57 @@ export function group(
   }
   if (length - first < minLength) return null;
   return { first, end: length, tails: null };
+}
+
+/** Writes two zero bytes and the bytes of `s` into `framed`, unless they are there already. */
+function frame(s: string, encoding: "utf8" | "latin1"): void {
+  if (s === framedText && encoding === framedEncoding) return;
+  const n = encoding === "latin1" ? s.length : utf8Length(s);
+  if (framed.length < n + 2) {
+    framed = Buffer.alloc(2 * (n + 2));
+    standard = Buffer.alloc(4 * (n + 2));
+    urlSafeDigits = Buffer.alloc(4 * (n + 2));
+  }
+  framed[0] = 0;
+  framed[1] = 0;
+  // ASCII (most values) byte by byte: the native write's call cost more than the copy.
+  if (n === s.length) for (let i = 0; i < n; i++) framed[2 + i] = s.charCodeAt(i);
+  else framed.write(s, 2, encoding);
+  framedText = s;
+  framedEncoding = encoding;
+  framedBytes = n;
+  encodedK = -1;
+}
+
+const part = Buffer.alloc(64);
+
+/**
+ * Digits [from, from + count) of the base64 of `s` at alignment k (URL-safe when `urlSafe`), into `out`:
+ * only the 3-byte groups they come from are encoded (a window of a form, after `group` said which).
+ */
+export function windowDigits(
+  s: string,
+  encoding: "utf8" | "latin1",
+  k: number,
+  urlSafe: boolean,
+  from: number,
+  count: number,
+  out: Uint8Array,
+): void {
+  frame(s, encoding);
+  const n = framedBytes;
+  const g0 = from >> 2;
+  const g1 = Math.min((from + count - 1) >> 2, Math.ceil(n / 3 + 1));
+  const start = 2 - k + 3 * g0;
+  const end = Math.min(n + 2, 2 - k + 3 * (g1 + 1));
+  encodeInto(framed, start, end, part);
+  const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
+  for (let i = 0; i < count; i++) {
+    const at = from + i;
+    let d = part[at - 4 * g0]!;
+    if (urlSafe && at < unpaddedEnd && (d === 0x2b || d === 0x2f)) d = d === 0x2b ? 0x2d : 0x5f;
+    out[i] = d;
+  }
 }
 
 /** The digit that carries the first bit of byte `b` of the value at alignment k, from the group's first. */
