@@ -20,7 +20,12 @@ import { chooseStart, chooseWindow, countGrams, normalizations, simple } from ".
 /** A form's code: normalization * 64 + kind; kinds 0..30 text (kinds.ts), 32.. base64, SLOW a string. */
 const BASE64 = 32;
 const SLOW = 63;
-const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
+/** The ASCII characters (0x20 and up, as words 1 to 3 of a bit set) that forms.ts's HOST_CHARS refuses. */
+const [NOT_HOST_1, NOT_HOST_2, NOT_HOST_3] = (() => {
+  const bits = [0, 0, 0, 0];
+  for (const ch of " #%/:<>?@[\\]^|\x7f") bits[ch.charCodeAt(0) >> 5]! |= 1 << (ch.charCodeAt(0) & 31);
+  return [bits[1]!, bits[2]!, bits[3]!];
+})();
 const MAX_STRIDE = 4;
 /** Forms up to this length choose their window among all of theirs (see `chooseWindow`). */
 const SHORT_FORM = 16;
@@ -78,15 +83,22 @@ const measured = new Int32Array(2);
 const present = new Int32Array(4);
 const keptKind = new Int32Array(64);
 
-/** The text forms of one normalization `s` (index b) of value v. */
-function addTextForms(forms: Forms, v: number, b: number, s: string, start: number): void {
+/**
+ * The text forms of one normalization `s` (index b) of value v. Returns whether `s` is Latin-1 with a
+ * character above ASCII (so `btoa` takes other bytes than UTF-8: forms.ts's LATIN1_HIGH).
+ */
+function addTextForms(forms: Forms, v: number, b: number, s: string, start: number): boolean {
   const n = s.length;
   let specials = 0;
   let wides = 0;
+  let upper = false;
+  let widest = 0;
   present.fill(0);
   for (let j = 0; j < n; j++) {
     const c = s.charCodeAt(j);
+    upper ||= c >= 0x41 && c <= 0x5a;
     if (c >= 0x80) {
+      if (c > widest) widest = c;
       specialRow[specials] = K.rowIndex(c);
       wideRow[wides++] = specialRow[specials]!;
       specialAt[specials++] = j;
@@ -111,7 +123,11 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
     K.measure(kind, s, specialAt, specialRow, specials, start, measured);
     add(kind, measured[0]!, measured[1]!);
   }
-  if (n >= MIN_FRAGMENT_LENGTH && HOST_CHARS.test(s) && /[A-Z]/.test(s)) add(K.HOST_LOWER, n, start);
+  // HOST_CHARS (forms.ts) with an upper-case letter, from the characters seen: no wide character, none
+  // of the ASCII ones a host cannot hold.
+  if (n >= MIN_FRAGMENT_LENGTH && wides === 0 && upper && (present[1]! & NOT_HOST_1) === 0) {
+    if ((present[2]! & NOT_HOST_2) === 0 && (present[3]! & NOT_HOST_3) === 0) add(K.HOST_LOWER, n, start);
+  }
   let bytes = 0;
   let before = 0;
   let letter = false;
@@ -128,9 +144,8 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
   }
   add(K.HEX, 2 * bytes, 2 * before);
   if (letter) add(K.HEX_UPPER, 2 * bytes, 2 * before);
+  return wides > 0 && widest <= 0xff;
 }
-
-const LATIN1_HIGH = /^[\x00-\xff]*[\x80-\xff][\x00-\xff]*$/;
 
 /** The base64 forms of normalization `s` (index b) of value v, of its bytes in `encoding` (number e). */
 function addBase64(
@@ -213,10 +228,10 @@ function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): 
   for (let b = 0; b < bases.length; b++) {
     const s = bases[b]!;
     const start = chooseStart(s, counts);
-    addTextForms(forms, v, b, s, start);
+    const latin1 = addTextForms(forms, v, b, s, start);
     addBase64(forms, v, b, s, start, "utf8", 0);
     // `btoa` takes Latin-1: a value of code points up to U+00FF has other bytes there than in UTF-8.
-    if (LATIN1_HIGH.test(s)) addBase64(forms, v, b, s, start, "latin1", 1);
+    if (latin1) addBase64(forms, v, b, s, start, "latin1", 1);
   }
 }
 
