@@ -6,6 +6,10 @@
  * full collection). Then the scan of the three logs, product against prototype (same sets, paired).
  *
  *   node --expose-gc dist/bench/redaction-prototype.js [rounds] [build | scan] [set name part]
+ *   node --expose-gc dist/bench/redaction-prototype.js 1 first <product | prototype> <set name part>
+ *
+ * `first`: one build of the first matching set in this process (a fresh process each time: the first
+ * build in a process is mostly compilation), its CPU ms printed.
  */
 import { collectPatterns } from "../src/redaction/forms.js";
 import { createMatcher } from "../src/redaction/matcher.js";
@@ -14,7 +18,8 @@ import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } 
 
 const rounds = Number(process.argv[2] ?? 7);
 const what = process.argv[3] ?? "build";
-const only = process.argv[4] ?? "";
+const first = what === "first" ? process.argv[4] : undefined;
+const only = (first ? process.argv[5] : process.argv[4]) ?? "";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");
 
@@ -36,6 +41,12 @@ const sets = [
 
 let keep: unknown[] = [null, null, null];
 const product = (values: string[]) => createMatcher(collectPatterns(values));
+
+if (first) {
+  const values = sets[0]!.values;
+  const ms = cpu(() => (first === "product" ? product(values) : createPrototypeMatcher(values)));
+  console.log(`${first} ${sets[0]!.name} first build: ${ms.toFixed(0)} ms CPU`);
+}
 
 if (what === "build") {
   console.log(`build, ${rounds} rounds; CPU ms min / median; ratio = median of per-round ratios`);
