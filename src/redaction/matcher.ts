@@ -57,7 +57,7 @@ const MIX = -2048144777; // 0x85EBCA77
  * entries per pattern. The offsets are not stored: an array of 4 bytes an entry is a thousand fresh
  * pages for a set of a million entries, and a page fault costs 10 to 23 µs on the benchmark machine.
  */
-interface Entries {
+export interface Entries {
   gram: Int32Array;
   pattern: Int32Array;
   /** The gram counts the windows were chosen by. */
@@ -79,7 +79,7 @@ interface Reuse {
  * by the bucket of their gram, `start[b]` the first of bucket b (see placeCells). Each group's patterns
  * are listed through `memberNext` (entry + 1).
  */
-interface MainTier {
+export interface MainTier {
   /** Patterns in the tier. */
   count: number;
   filter: Int32Array;
@@ -96,7 +96,7 @@ interface MainTier {
  * entries: `offsets[bigram]` has bit o set when some pattern holds that bigram at offset o, and a hit
  * looks up the exact 4 characters at each such offset back among the patterns' first 4 characters.
  */
-interface ShortTier {
+export interface ShortTier {
   /** Patterns in the tier. */
   count: number;
   offsets: Uint8Array;
@@ -217,7 +217,7 @@ let scanners = 0;
  * compiled code per matcher, so every new matcher (one per change to an organization's secrets) ran its
  * first scans interpreted, 2 to 10 times slower; methods are compiled once for all matchers.
  */
-class Scanner {
+export class Scanner {
   /** Tells the WebAssembly scan whose tables its memory holds. */
   private readonly id = ++scanners;
   private readonly patterns: string[];
@@ -526,7 +526,7 @@ function sample(
  * that 8-grams sharing their first half spread: a 4-gram of hex digits holds 2 bytes of a value, and hex
  * forms and hex request ids in logs met on most of them.
  */
-function key8(a: number, b: number): number {
+export function key8(a: number, b: number): number {
   return a ^ Math.imul(b ^ (b >>> 15), 0x2c1b3c6d);
 }
 
@@ -783,7 +783,7 @@ const CHUNK = 1 << 16;
  */
 const ALL_BYTES = 8 << 20;
 
-function buildMainTier(
+export function buildMainTier(
   entries: Entries,
   head: Int32Array,
   window: Int32Array,
@@ -963,7 +963,7 @@ function sortCells(
   return cells;
 }
 
-function buildShortTier(
+export function buildShortTier(
   entries: Entries,
   head: Int32Array,
   window: Int32Array,
