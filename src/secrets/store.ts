@@ -82,6 +82,19 @@ export interface Stamp {
 }
 
 /**
+ * The query of the secret named `key` in exactly this scope, in the unique index's own expression
+ * (`scopeKeys` below): `project_id is null` or `project_id = ?` could use only its first column and read
+ * every secret of the organization, on every write of one.
+ */
+export const inScope = (tx: Tx, scope: Scope, key: string) =>
+  tx
+    .selectFrom("secrets")
+    .selectAll()
+    .where("org_id", "=", scope.orgId)
+    .where(sql<string>`coalesce(project_id, '')`, "=", scope.projectId ?? "")
+    .where("name_key", "=", key);
+
+/**
  * The secret of exactly this scope. `lockOn` (the store's dialect): hold the row until the transaction ends, so concurrent
  * updates queue instead of failing their version check (SQLite's write transactions already exclude
  * each other).
@@ -92,11 +105,7 @@ export async function findInScope(
   key: string,
   lockOn?: Dialect,
 ): Promise<SecretRecord | undefined> {
-  let q = tx.selectFrom("secrets").selectAll().where("org_id", "=", scope.orgId).where("name_key", "=", key);
-  q =
-    scope.projectId === null
-      ? q.where("project_id", "is", null)
-      : q.where("project_id", "=", scope.projectId);
+  let q = inScope(tx, scope, key);
   if (lockOn === "postgres") q = q.forUpdate();
   const row = await q.executeTakeFirst();
   return row && toSecretRecord(row);
