@@ -5,3 +5,4 @@
  */
 export { redactDeep } from "./deep.js";
 export { createRedactor, type Redactor, SENSITIVE } from "./redactor.js";
+export { startBuildWarmUp } from "./warm-up.js";

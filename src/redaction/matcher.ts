@@ -121,6 +121,18 @@ interface Selection {
   counts: readonly [Uint16Array, Uint16Array, Uint16Array];
 }
 const selections = new WeakMap<Matcher, Selection>();
+/** The fewest patterns whose windows and counts a matcher keeps for a later rebuild. */
+const KEEP_SELECTIONS_FROM = 1024;
+/**
+ * The gram counts of a build that does not keep them, one table per tier, zeroed for each build: a small
+ * build otherwise allocates and drops 384 KiB, memory the allocator keeps after a run of them.
+ */
+const SHARED_COUNTS: Uint16Array[] = [];
+function sharedCounts(q: 2 | 4 | 8): Uint16Array {
+  const table = SHARED_COUNTS[q >> 2] ?? new Uint16Array(1 << 16);
+  SHARED_COUNTS[q >> 2] = table;
+  return table.fill(0);
+}
 
 /** `previous`: a matcher built from the table `table` was built from (`table.reused` maps to it). */
 export function createMatcher(table: PatternTable, previous?: Matcher): Matcher {
@@ -179,7 +191,11 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
   const select = (ids: Int32Array, q: 2 | 4 | 8, tier: number) =>
-    selectEntries({ patterns, kinds, all, start, length, ids, q, stride, window, head, reuse: reuse(tier) });
+    selectEntries({
+      ...{ patterns, kinds, all, start, length, ids, q, stride, window, head },
+      reuse: reuse(tier),
+      keep: count >= KEEP_SELECTIONS_FROM,
+    });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
@@ -205,7 +221,10 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     },
     longest,
   };
-  selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
+  // A rebuild of a small set from scratch costs a few ms; its three tables of counts (384 KiB) would stay
+  // alive with every redactor of every scope (decision 0355).
+  if (count >= KEEP_SELECTIONS_FROM)
+    selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
   return matcher;
 }
 
@@ -623,8 +642,10 @@ function selectEntries(tier: {
   window: Int32Array;
   head: Int32Array;
   reuse: Reuse | undefined;
+  /** Whether the matcher keeps the counts for a rebuild: if not, they are counted in a shared table. */
+  keep: boolean;
 }): Entries {
-  const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse } = tier;
+  const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse, keep } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
   let longest = 0;
@@ -661,7 +682,7 @@ function selectEntries(tier: {
   const choice = (last: number, k: number) =>
     last < WINDOW_CHOICES ? k : ((2 * k * last + WINDOW_CHOICES - 1) / (2 * (WINDOW_CHOICES - 1))) | 0;
 
-  const counts = reuse ? reuse.counts.slice() : new Uint16Array(1 << 16);
+  const counts = reuse ? reuse.counts.slice() : keep ? new Uint16Array(1 << 16) : sharedCounts(q);
   for (let from = 0; from < ids.length; ) {
     // A rebuild counts the new patterns only: a chunk of kept ones is not even read.
     let to = chunkEnd(from);

@@ -7,6 +7,9 @@ import type { Command } from "commander";
 import { CliError, type CliIo } from "../io.js";
 import { configFrom, type DatabaseFlags, startupError, withDatabase } from "./server-side.js";
 
+/** Long enough that a start's first requests (a health check, say) are answered before it begins. */
+const WARM_UP_AFTER_MS = 1000;
+
 export function registerServe(program: Command, io: CliIo): void {
   withDatabase(
     program
@@ -49,6 +52,9 @@ async function serve(io: CliIo, flags: DatabaseFlags): Promise<void> {
     throw startupError(error, config);
   }
   io.stdout.write(`cloakroom listening on ${url}\n`);
+  // The redactor's build code, compiled before the first run after this start needs it (decision 0355).
+  const { startBuildWarmUp } = await import("../../redaction/index.js");
+  const stopWarmUp = startBuildWarmUp({ delayMs: WARM_UP_AFTER_MS });
 
   await new Promise<void>((resolve, reject) => {
     let closing = false;
@@ -58,6 +64,7 @@ async function serve(io: CliIo, flags: DatabaseFlags): Promise<void> {
         process.exit(1);
       }
       closing = true;
+      stopWarmUp();
       io.stderr.write(`${signal}: closing (runs in flight finish or are released)\n`);
       // Closing waits on the database (handing runs back, ending the pool); a silent connection must not
       // keep the process alive past its deadline. Runs not handed back return to the queue when their

@@ -1,0 +1,26 @@
+/**
+ * What a redactor keeps (decision 0355): one lives for every scope a run has redacted, so a small set's
+ * redactor must not hold the tables only a large set's rebuild uses (three gram counts, 384 KiB).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createRedactor } from "./index.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+describe("a redactor's memory", () => {
+  it("keeps under 200 KiB of tables for ten values", () => {
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const kept = Array.from({ length: 50 }, (_, i) =>
+      createRedactor(Array.from({ length: 10 }, (_, j) => `value-${i}-${j}-abcdefgh`)),
+    );
+    gc();
+    const each = (process.memoryUsage().arrayBuffers - before) / kept.length / 1024;
+    assert.ok(each < 200, `${each.toFixed(0)} KiB a redactor`);
+    assert.equal(kept[0]!.redact("x value-0-1-abcdefgh y"), "x [[SENSITIVE]] y");
+  });
+});
