@@ -8,7 +8,8 @@
  * build: per round the product (A), the prototype (D) and the product again (A', the A/A), rotated, `gc()`
  *   before each, CPU ms; each side keeps its last build alive (as the runner's redactor cache does).
  * scan: 1 MiB of each of the three logs of the shapes bench, five scans a sample, A / D / A' rotated; the
- *   prototype's split (reduced matcher over the text; decoding and the matcher over the views), the
+ *   prototype's split (reduced matcher over the text; decoding and the matcher over the views; the views
+ *   without the restarts, which miss forms glued to an unfinished escape: what the restarts cost), the
  *   `indexOf` floor as redaction-shapes.bench.ts computes it, and the share of the log in decoded regions.
  * cover: whether every product range lies inside a prototype range, and how much more the prototype hides.
  */
@@ -99,11 +100,12 @@ function scan(): void {
     `\nscan of 1 MiB x 5, ${rounds} rounds; CPU ms per MiB, medians; ratios: median of per-round ratios`,
   );
   console.log(
-    "set | log | product | prototype | D/A | A'/A | prototype: text + views | floor min / median | product/floor | prototype/floor (min, median) | in regions",
+    "set | log | product | prototype | D/A | A'/A | prototype: text + views (views without restarts) | floor min / median | product/floor | prototype/floor (min, median) | in regions",
   );
   for (const { name, values } of sets) {
     const a = product(values);
     const d = createDecodeMatcher(values);
+    const bare = createDecodeMatcher(values, false);
     const a2 = product(values);
     for (const [log, text] of logsOf(values)) {
       const five = (fn: () => number) => () => {
@@ -117,10 +119,14 @@ function scan(): void {
         ],
         false,
       ) as [number[], number[], number[]];
-      const [tt, tv] = paired(
-        [five(() => d.textRanges(text).length), five(() => d.viewRanges(text).ranges.length)],
+      const [tt, tv, tb] = paired(
+        [
+          five(() => d.textRanges(text).length),
+          five(() => d.viewRanges(text).ranges.length),
+          five(() => bare.viewRanges(text).ranges.length),
+        ],
         false,
-      ) as [number[], number[]];
+      ) as [number[], number[], number[]];
       const floor: number[] = [];
       for (let i = 0; i < 31; i++) floor.push(cpu(() => (sink += text.indexOf(NEEDLE)), false));
       const per = (xs: number[]) => xs.map((x) => x / 5);
@@ -128,7 +134,7 @@ function scan(): void {
       const regions = d.viewRanges(text).regionChars / text.length;
       console.log(
         `${name} | ${log} | ${fmt(median(pa))} | ${fmt(median(pd))} | ${ratio(td, ta).toFixed(2)} | ${ratio(taa, ta).toFixed(2)} | ` +
-          `${fmt(median(per(tt)))} + ${fmt(median(per(tv)))} | ${Math.min(...floor).toFixed(3)} / ${median(floor).toFixed(3)} | ` +
+          `${fmt(median(per(tt)))} + ${fmt(median(per(tv)))} (${fmt(median(per(tb)))}) | ${Math.min(...floor).toFixed(3)} / ${median(floor).toFixed(3)} | ` +
           `${(Math.min(...pa) / Math.min(...floor)).toFixed(1)}x | ${(Math.min(...pd) / Math.min(...floor)).toFixed(1)}x, ` +
           `${(median(pd) / median(floor)).toFixed(1)}x | ${(100 * regions).toFixed(1)}%`,
       );

@@ -41,8 +41,10 @@ const HEAD_BITS = 18;
 
 /** Lone surrogates as U+FFFD, as `Buffer.from(s, "utf8")` (so the percent encoders) writes them. */
 export function wellFormed(s: string): string {
-  return s.replace(LONE_SURROGATE, "\ufffd");
+  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, "\ufffd") : s;
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 function normalizations(s: string): string[] {
   if (ASCII.test(s)) return [s];
@@ -77,9 +79,12 @@ export function targets(s: string, out: Set<string>, urls: boolean): void {
   }
 }
 
-/** Whether the value keeps today's forms: a view could show some escaped form as another string. */
-export function isIrregular(value: string): boolean {
-  for (const s of normalizations(value)) {
+/**
+ * Whether the value (its normalizations `bases`) keeps its URL forms as strings: a view could show them as
+ * another string than a target.
+ */
+export function isIrregular(bases: readonly string[]): boolean {
+  for (const s of bases) {
     if (PERCENT_AMBIGUOUS.test(s)) return true;
   }
   return false;
@@ -119,7 +124,7 @@ export function collectReduced(values: readonly string[]): ReducedTable {
     for (const s of bases) {
       if (s.length >= 6 && HOST_CHARS.test(s) && /[A-Z]/.test(s)) forms.add(s.toLowerCase());
     }
-    if (isIrregular(value)) {
+    if (bases[0]!.includes("%") && isIrregular(bases)) {
       table.irregular++;
       for (const s of bases) urlForms(s, forms);
     }
@@ -136,8 +141,13 @@ export function collectReduced(values: readonly string[]): ReducedTable {
     if (short) addToday(table, value);
     for (const s of bases) {
       const hex = Buffer.from(s, "utf8").toString("hex");
-      table.patterns.push(hex, hex.toUpperCase());
-      table.tails.push(null, null);
+      const upper = hex.toUpperCase();
+      table.patterns.push(hex);
+      table.tails.push(null);
+      if (upper !== hex) {
+        table.patterns.push(upper);
+        table.tails.push(null);
+      }
       addBase64Forms(table, s, scratch, "utf8", MIN_FRAGMENT_LENGTH);
       if (LATIN1_HIGH.test(s)) addBase64Forms(table, s, scratch, "latin1", MIN_FRAGMENT_LENGTH);
     }

@@ -265,19 +265,33 @@ export function hasHead(heads: Heads, s: string, at: number): boolean {
   return ((heads.bits[h >>> 5]! >>> (h & 31)) & 1) === 1;
 }
 
-/** Whether a target may start at one of the characters x + 1 .. y - 1 of the escape [x, y), decoded fresh. */
-function restartMayMatch(
-  text: string,
-  x: number,
-  y: number,
-  e: number,
-  decode: Decode,
-  heads: Heads,
-): boolean {
-  const probe = new Writer(null);
-  decode(text, x + 1, e, probe, y - x - 1 + 3);
-  const units = probe.view().text;
-  for (let k = 0; k + 4 <= units.length && k < y - x - 1; k++) if (hasHead(heads, units, k)) return true;
+const probe: number[] = [];
+
+/**
+ * Whether a target may start at one of the characters x + 1 .. y - 1 of the percent escape [x, y), read
+ * fresh from there: those characters, then the escapes after them as the percent view reads them (a byte
+ * above ASCII, which may start a UTF-8 sequence, answers yes).
+ */
+function restartMayMatch(text: string, x: number, y: number, e: number, heads: Heads): boolean {
+  const inner = y - x - 1;
+  probe.length = 0;
+  for (let i = x + 1; i < e && probe.length < inner + 3; ) {
+    const c = text.charCodeAt(i);
+    const len = i >= y && c === 0x25 ? percentToken(text, i, e) : 0;
+    if (len === 6) probe.push(hexAt(text, i + 2, 4, e));
+    else if (len === 3) {
+      const b = hexAt(text, i + 1, 2, e);
+      if (b >= 0x80) return true;
+      probe.push(b);
+    } else probe.push(c);
+    i += len > 0 ? len : 1;
+  }
+  for (let k = 0; k + 4 <= probe.length && k < inner; k++) {
+    let h = 0;
+    for (let j = 0; j < 4; j++) h = Math.imul(h ^ probe[k + j]!, -1640531535);
+    h >>>= heads.shift;
+    if (((heads.bits[h >>> 5]! >>> (h & 31)) & 1) === 1) return true;
+  }
   return false;
 }
 
@@ -309,7 +323,7 @@ function writeRegions(
       const x = w.from[p]!;
       // No form a view must show starts with a bare `"` (every escaping of it escapes `"`).
       if (text.charCodeAt(x + 1) === 0x22) continue;
-      if (heads && !restartMayMatch(text, x, w.to[p]!, e, decode, heads)) continue;
+      if (heads && !restartMayMatch(text, x, w.to[p]!, e, heads)) continue;
       w.separator(x + 1);
       decode(text, x + 1, e, w, w.n + budget);
     }
