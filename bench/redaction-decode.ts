@@ -5,8 +5,9 @@
  *
  *   node --expose-gc dist/bench/redaction-decode.js [rounds] [build | scan | cover | all] [set name part]
  *
- * build: per round the product (A), the prototype (D) and the product again (A', the A/A), rotated, `gc()`
- *   before each, CPU ms; each side keeps its last build alive (as the runner's redactor cache does).
+ * build: per round the product (A), the prototype (D: the reduced set through the product's collection and
+ *   matcher), the reduced set through decision 0345's build (D'), and the product again (A', the A/A),
+ *   rotated, `gc()` before each, CPU ms; each side keeps its last build alive (as the runner's cache does).
  * scan: 1 MiB of each of the three logs of the shapes bench, five scans a sample, A / D / A' rotated; the
  *   prototype's split (reduced matcher over the text; decoding and the matcher over the views; the views
  *   without the restarts, which miss forms glued to an unfinished escape: what the restarts cost), the
@@ -67,11 +68,11 @@ function paired(sides: (() => void)[], collect: boolean): number[][] {
 function build(): void {
   console.log(`\nbuild, ${rounds} rounds; CPU ms min / median; ratios: median of per-round ratios`);
   console.log(
-    "set | product patterns | reduced patterns (irregular, short) | product | prototype | D/A | A'/A | prototype: forms + matcher (medians) | <= 100 ms (median)",
+    "set | product patterns | reduced patterns (irregular, short) | product | prototype | D/A | with 0345's build | D'/A | A'/A | D: forms + matcher, D': forms + windows and tiers (medians) | <= 100 ms (medians D, D')",
   );
   for (const { name, values } of sets) {
-    const keep: unknown[] = [null, null, null];
-    const parts: number[][] = [[], []];
+    const keep: unknown[] = [null, null, null, null];
+    const parts: number[][] = [[], [], [], []];
     const times = paired(
       [
         () => (keep[0] = product(values)),
@@ -80,17 +81,24 @@ function build(): void {
           parts[0]!.push(phases.forms);
           parts[1]!.push(phases.matcher);
         },
-        () => (keep[2] = product(values)),
+        () => {
+          keep[2] = createDecodeMatcher(values, true, "0345");
+          parts[2]!.push(phases.forms);
+          parts[3]!.push(phases.matcher);
+        },
+        () => (keep[3] = product(values)),
       ],
       true,
     );
-    const [a, d, aa] = times as [number[], number[], number[]];
-    const table = (keep[1] as ReturnType<typeof createDecodeMatcher>).table;
+    const [a, d, d2, aa] = times as [number[], number[], number[], number[]];
+    const dm = keep[1] as ReturnType<typeof createDecodeMatcher>;
+    const within = (xs: number[]) => (median(xs) <= 100 ? "yes" : "NO");
+    const m = (i: number) => fmt(median(parts[i]!));
     console.log(
-      `${name} | ${collectPatterns(values).patterns.length} | ${table.patterns.length} (${table.irregular}, ${table.short}) | ` +
+      `${name} | ${collectPatterns(values).patterns.length} | ${dm.count} (${dm.irregular}, ${dm.short}) | ` +
         `${fmt(Math.min(...a))} / ${fmt(median(a))} | ${fmt(Math.min(...d))} / ${fmt(median(d))} | ` +
-        `${ratio(d, a).toFixed(2)} | ${ratio(aa, a).toFixed(2)} | ${fmt(median(parts[0]!))} + ${fmt(median(parts[1]!))} | ` +
-        `${median(d) <= 100 ? "yes" : "NO"}`,
+        `${ratio(d, a).toFixed(2)} | ${fmt(Math.min(...d2))} / ${fmt(median(d2))} | ${ratio(d2, a).toFixed(2)} | ` +
+        `${ratio(aa, a).toFixed(2)} | ${m(0)} + ${m(1)}, ${m(2)} + ${m(3)} | ${within(d)}, ${within(d2)}`,
     );
   }
 }
@@ -157,12 +165,18 @@ function cover(): void {
     "set | log | product ranges | prototype ranges | product ranges not covered | extra characters | prototype ranges holding no product range",
   );
   let missed = 0;
+  let differ = 0;
   for (const { name, values } of sets) {
     const a = product(values);
     const d = createDecodeMatcher(values);
+    const d2 = createDecodeMatcher(values, true, "0345");
     for (const [log, text] of logsOf(values)) {
       const pr = a.ranges(text);
       const dr = d.ranges(text);
+      if (JSON.stringify(d2.ranges(text)) !== JSON.stringify(dr)) {
+        console.log(`${name} | ${log} | the 0345-build variant's ranges differ from the prototype's`);
+        differ++;
+      }
       let miss = 0;
       let j = 0;
       let holding = 0;
@@ -181,6 +195,7 @@ function cover(): void {
     }
   }
   console.log(missed === 0 ? "every product range is covered" : `${missed} product ranges NOT covered`);
+  console.log(`the 0345-build variant's ranges differ on ${differ} of ${3 * sets.length} logs`);
 }
 
 const started = performance.now();

@@ -26,15 +26,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 const PERCENT_AMBIGUOUS = /%(?:[0-9A-Fa-fu]|$)/;
 
-export interface ReducedTable extends PatternTable {
-  /** How many values kept all of today's forms (irregular). */
-  irregular: number;
+export interface ReducedTable extends PatternTable, TargetInfo {
   /** How many values kept all of today's forms (a target under 4 characters). */
   short: number;
-  /** The longest target, in UTF-16 units: the margin of the decoded regions (views.ts). */
-  longestTarget: number;
-  /** The targets' first 4 units (views.ts's restarts). */
-  heads: Heads;
 }
 
 const HEAD_BITS = 18;
@@ -90,6 +84,55 @@ export function isIrregular(bases: readonly string[]): boolean {
   return false;
 }
 
+/** What valueTargets keeps across values. */
+export interface TargetInfo {
+  irregular: number;
+  longestTarget: number;
+  heads: Heads;
+}
+
+export function createTargetInfo(): TargetInfo {
+  return {
+    irregular: 0,
+    longestTarget: 0,
+    heads: { bits: new Int32Array(1 << (HEAD_BITS - 5)), shift: 32 - HEAD_BITS },
+  };
+}
+
+/**
+ * One value's strings other than hex and base64: its targets (recorded in `info`: the longest, the
+ * heads), the host's lower case, an irregular value's URL forms; `short`: some target is under 4 units.
+ */
+export function valueTargets(
+  value: string,
+  info: TargetInfo,
+): { bases: string[]; forms: Set<string>; short: boolean } {
+  const bases = normalizations(value);
+  const forms = new Set<string>();
+  for (const s of bases) targets(s, forms, true);
+  if (LINE_BREAK.test(value)) addLines(value, forms);
+  let short = false;
+  // The views show these strings: the regions reach this far around an escape.
+  const bits = info.heads.bits;
+  for (const form of forms) {
+    info.longestTarget = Math.max(info.longestTarget, form.length);
+    if (form.length < MIN_VALUE_LENGTH) {
+      short = true;
+      continue;
+    }
+    const h = headKey(form, 0) >>> info.heads.shift;
+    bits[h >>> 5]! |= 1 << (h & 31);
+  }
+  for (const s of bases) {
+    if (s.length >= 6 && HOST_CHARS.test(s) && /[A-Z]/.test(s)) forms.add(s.toLowerCase());
+  }
+  if (bases[0]!.includes("%") && isIrregular(bases)) {
+    info.irregular++;
+    for (const s of bases) urlForms(s, forms);
+  }
+  return { bases, forms, short };
+}
+
 /** The reduced form set of `values` (duplicates and short ones allowed, as collectPatterns). */
 export function collectReduced(values: readonly string[]): ReducedTable {
   const table: ReducedTable = {
@@ -98,45 +141,22 @@ export function collectReduced(values: readonly string[]): ReducedTable {
     values: [],
     firsts: [0],
     twins: [],
-    irregular: 0,
     short: 0,
-    longestTarget: 0,
-    heads: { bits: new Int32Array(1 << (HEAD_BITS - 5)), shift: 32 - HEAD_BITS },
+    ...createTargetInfo(),
   };
-  const bits = table.heads.bits;
   const seen = new Set<string>();
   const scratch = createBase64Scratch();
   for (const value of values) {
     if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
     seen.add(value);
     if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
-    const bases = normalizations(value);
-    const forms = new Set<string>();
-    for (const s of bases) targets(s, forms, true);
-    if (LINE_BREAK.test(value)) addLines(value, forms);
-    // The views show these strings: the regions reach this far around an escape.
-    for (const form of forms) {
-      table.longestTarget = Math.max(table.longestTarget, form.length);
-      if (form.length < 4) continue;
-      const h = headKey(form, 0) >>> (32 - HEAD_BITS);
-      bits[h >>> 5]! |= 1 << (h & 31);
-    }
-    for (const s of bases) {
-      if (s.length >= 6 && HOST_CHARS.test(s) && /[A-Z]/.test(s)) forms.add(s.toLowerCase());
-    }
-    if (bases[0]!.includes("%") && isIrregular(bases)) {
-      table.irregular++;
-      for (const s of bases) urlForms(s, forms);
-    }
-    let short = false;
+    const { bases, forms, short } = valueTargets(value, table);
     for (const form of forms) {
       // A normalization, or the value without tabs and line breaks, may be shorter than the matcher takes
-      // while its escaped forms are not: the value keeps today's forms as well.
-      if (form.length < MIN_VALUE_LENGTH) short = true;
-      else {
-        table.patterns.push(form);
-        table.tails.push(null);
-      }
+      // while its escaped forms are not: the value keeps today's forms as well (addToday).
+      if (form.length < MIN_VALUE_LENGTH) continue;
+      table.patterns.push(form);
+      table.tails.push(null);
     }
     if (short) addToday(table, value);
     for (const s of bases) {
