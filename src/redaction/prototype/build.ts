@@ -83,11 +83,7 @@ const measured = new Int32Array(2);
 const present = new Int32Array(4);
 const keptKind = new Int32Array(64);
 
-/**
- * Decision 0346's reduced form set through this build (`createPrototypeMatcher(values, reduced)`): of the
- * text kinds only raw, the host's lower case and hex, and per value the strings `extra` gives (the views'
- * other targets; null: the value keeps all of today's forms). Null for 0345's build.
- */
+/** Decision 0346's reduced set: text kinds raw, host, hex only, plus `extra` (null: all of today's forms). */
 export interface Reduced {
   extra(value: string): readonly string[] | null;
 }
@@ -234,12 +230,7 @@ function addSlow(forms: Forms, v: number, s: string): void {
 function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): void {
   const extra = reduced && simple(value) ? reduced.extra(value) : null;
   if (!simple(value) || (reduced && extra === null)) {
-    for (const s of expandPatterns(collectPatterns([value]))) {
-      const p = forms.push(v, SLOW, s.length, s.length >> 1, 0, 0);
-      forms.slow.set(p, s);
-      for (let i = 0; i < 4; i++) unit[i] = s.charCodeAt(i) & 0xff;
-      forms.head[p] = unitView.getInt32(0, true);
-    }
+    for (const s of expandPatterns(collectPatterns([value]))) addSlow(forms, v, s);
     return;
   }
   for (const s of extra ?? []) addSlow(forms, v, s);
@@ -357,13 +348,8 @@ export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
 export function createPrototypeMatcher(values: readonly string[], only?: Reduced): PrototypeMatcher {
   const t0 = cpuMs();
   reduced = only ?? null;
-  let collected: ReturnType<typeof collectForms>;
-  try {
-    collected = collectForms(values);
-  } finally {
-    reduced = null;
-  }
-  const { forms, values: kept, counts } = collected;
+  const { forms, values: kept, counts } = collectForms(values);
+  reduced = null;
   const t1 = cpuMs();
   const count = forms.count;
   const length = forms.length.subarray(0, count);
