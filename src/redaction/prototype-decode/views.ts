@@ -375,9 +375,12 @@ export function decodeViews(
     // character (`\u00e9`).
     const j = writeRegions(json, null, decodeJson, text, restarts ? 6 * margin + 6 : 0).view;
     views.push(j);
-    // The second decoding reads the first view whole (its regions and restarts).
-    if (j.text.includes("\\"))
-      views.push(writeRegions([0, j.text.length], j, decodeJson, j.text, budget).view);
+    // The second decoding reads the first view (its regions and restarts) around its own escapes: a
+    // once-escaped form shown there has at most `margin - 1` plain units before its first escape too.
+    if (j.text.includes("\\")) {
+      const twice = regionsOf(j.text, "\\", jsonToken, margin);
+      if (twice.length > 0) views.push(writeRegions(twice, j, decodeJson, j.text, budget).view);
+    }
   }
   return { views, regionChars: unionSize(percent, json) };
 }
