@@ -83,6 +83,12 @@ const measured = new Int32Array(2);
 const present = new Int32Array(4);
 const keptKind = new Int32Array(64);
 
+/** Decision 0346's reduced set: text kinds raw, host, hex only, plus `extra` (null: all of today's forms). */
+export interface Reduced {
+  extra(value: string): readonly string[] | null;
+}
+let reduced: Reduced | null = null;
+
 /**
  * The text forms of one normalization `s` (index b) of value v. Returns whether `s` is Latin-1 with a
  * character above ASCII (so `btoa` takes other bytes than UTF-8: forms.ts's LATIN1_HIGH).
@@ -114,7 +120,7 @@ function addTextForms(forms: Forms, v: number, b: number, s: string, start: numb
     K.writeUnits(s, kind, 0, 0, 0, 4, unit);
     forms.push(v, b * 64 + kind, length, offset, start, unitView.getInt32(0, true));
   };
-  for (let kind = 0; kind < K.MEASURED; kind++) {
+  for (let kind = 0; kind < (reduced ? 1 : K.MEASURED); kind++) {
     // The same output as a kind kept before on every character of the value: the same string.
     let same = false;
     for (let m = 0; m < kept && !same; m++) same = K.sameKinds(kind, keptKind[m]!, present, wideRow, wides);
@@ -212,17 +218,22 @@ function formString(forms: Forms, values: readonly string[], p: number): string 
   return digitsOf((x & 1) === 1).toString("latin1", g.first, g.end);
 }
 
+/** A form searched as its string. */
+function addSlow(forms: Forms, v: number, s: string): void {
+  const p = forms.push(v, SLOW, s.length, s.length >> 1, 0, 0);
+  forms.slow.set(p, s);
+  for (let i = 0; i < 4; i++) unit[i] = s.charCodeAt(i) & 0xff;
+  forms.head[p] = unitView.getInt32(0, true);
+}
+
 /** Adds the forms of value v. */
 function addValue(forms: Forms, v: number, value: string, counts: Uint16Array): void {
-  if (!simple(value)) {
-    for (const s of expandPatterns(collectPatterns([value]))) {
-      const p = forms.push(v, SLOW, s.length, s.length >> 1, 0, 0);
-      forms.slow.set(p, s);
-      for (let i = 0; i < 4; i++) unit[i] = s.charCodeAt(i) & 0xff;
-      forms.head[p] = unitView.getInt32(0, true);
-    }
+  const extra = reduced && simple(value) ? reduced.extra(value) : null;
+  if (!simple(value) || (reduced && extra === null)) {
+    for (const s of expandPatterns(collectPatterns([value]))) addSlow(forms, v, s);
     return;
   }
+  for (const s of extra ?? []) addSlow(forms, v, s);
   const bases = normalizations(value);
   if (bases.length > 1) forms.bases.set(v, bases);
   for (let b = 0; b < bases.length; b++) {
@@ -334,9 +345,11 @@ export interface PrototypeMatcher extends Pick<Matcher, "ranges" | "longest"> {
 }
 
 /** The prototype's matcher for `values`: the same ranges as `createMatcher(collectPatterns(values))`. */
-export function createPrototypeMatcher(values: readonly string[]): PrototypeMatcher {
+export function createPrototypeMatcher(values: readonly string[], only?: Reduced): PrototypeMatcher {
   const t0 = cpuMs();
+  reduced = only ?? null;
   const { forms, values: kept, counts } = collectForms(values);
+  reduced = null;
   const t1 = cpuMs();
   const count = forms.count;
   const length = forms.length.subarray(0, count);
