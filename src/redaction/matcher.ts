@@ -131,7 +131,11 @@ const SHARED_COUNTS: Uint16Array[] = [];
 function sharedCounts(q: 2 | 4 | 8): Uint16Array {
   const table = SHARED_COUNTS[q >> 2] ?? new Uint16Array(1 << 16);
   SHARED_COUNTS[q >> 2] = table;
+  // Zero already, unless a build threw between counting and clearSharedCounts.
   return table.fill(0);
+}
+function clearSharedCounts(): void {
+  for (const table of SHARED_COUNTS) table?.fill(0);
 }
 
 /** `previous`: a matcher built from the table `table` was built from (`table.reused` maps to it). */
@@ -190,21 +194,38 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     before && before.stride === stride && table.reused
       ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
       : undefined;
+  // A rebuild of a small set from scratch costs a few ms; its three tables of counts (384 KiB) would stay
+  // alive with every redactor of every scope (decision 0355).
+  const keep = count >= KEEP_SELECTIONS_FROM;
   const select = (ids: Int32Array, q: 2 | 4 | 8, tier: number) =>
     selectEntries({
       ...{ patterns, kinds, all, start, length, ids, q, stride, window, head },
-      reuse: reuse(tier),
-      keep: count >= KEEP_SELECTIONS_FROM,
+      ...{ reuse: reuse(tier), keep },
     });
   const short = select(shortIds, 2, 0);
   const mid = select(midIds, 4, 1);
   const long = select(longIds, 8, 2);
+  // The shared counts hold grams of this set's values: zeroed once read, not left for the next build.
+  if (!keep) clearSharedCounts();
   const shortTier = buildShortTier(short, head, window, stride, shortIds);
   const midTier = buildMainTier(mid, head, window, stride, midIds.length);
   const longTier = buildMainTier(long, head, window, stride, longIds.length);
   const scanner = new Scanner(table, kinds, length, extent, head, stride, [shortTier, midTier, longTier]);
+  const matcher = scanningMatcher(scanner, table, head, longest);
+  if (keep) selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
+  return matcher;
+}
+
+/**
+ * The matcher over a built scanner. Made here, not in createMatcher: closures share their function's
+ * scope, so a matcher made there kept everything its build's closures used alive with it (the previous
+ * matcher's selections, the patterns' bytes: 600 KiB for a small redactor built after a large one).
+ */
+function scanningMatcher(scanner: Scanner, table: PatternTable, head: Int32Array, longest: number): Matcher {
+  const { patterns, tails } = table;
+  const count = patterns.length;
   let prefixIndex: PrefixIndex | null = null;
-  const matcher: Matcher = {
+  return {
     ranges: (input) => (count === 0 || input.length < 4 ? [] : scanner.ranges(input)),
     liveFrom(input) {
       const len = input.length;
@@ -221,11 +242,6 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
     },
     longest,
   };
-  // A rebuild of a small set from scratch costs a few ms; its three tables of counts (384 KiB) would stay
-  // alive with every redactor of every scope (decision 0355).
-  if (count >= KEEP_SELECTIONS_FROM)
-    selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
-  return matcher;
 }
 
 let scanners = 0;

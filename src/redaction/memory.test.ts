@@ -23,4 +23,19 @@ describe("a redactor's memory", () => {
     assert.ok(each < 200, `${each.toFixed(0)} KiB a redactor`);
     assert.equal(kept[0]!.redact("x value-0-1-abcdefgh y"), "x [[SENSITIVE]] y");
   });
+
+  it("keeps nothing of the redactor it was rebuilt from", () => {
+    // The runner passes the redactor it built last, whatever its scope: often a larger one, which may
+    // then go while the new one stays.
+    const larger = (i: number) =>
+      createRedactor(Array.from({ length: 400 }, (_, j) => `larger-${i}-${j}-${"x".repeat(j % 40)}`));
+    const small = (i: number) => Array.from({ length: 10 }, (_, j) => `value-${i}-${j}-abcdefgh`);
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const kept = Array.from({ length: 8 }, (_, i) => createRedactor(small(i), larger(i)));
+    gc();
+    const each = (process.memoryUsage().arrayBuffers - before) / kept.length / 1024;
+    assert.ok(each < 200, `${each.toFixed(0)} KiB a redactor`);
+    assert.equal(kept[3]!.redact("x value-3-1-abcdefgh y"), "x [[SENSITIVE]] y");
+  });
 });

@@ -57,11 +57,21 @@ export function warmUpValues(round: number): string[] {
  * that stops it. Each build takes a turn of the event loop: 3 to 20 ms of CPU while the code is cold, a
  * few ms after. The timers do not keep the process alive.
  */
-export function startBuildWarmUp(options: { delayMs: number; onDone?: () => void }): () => void {
+export function startBuildWarmUp(options: {
+  delayMs: number;
+  onDone?: () => void;
+  /** A build that threw ends the warm-up (it only saves time) instead of the process. */
+  onError?: (error: unknown) => void;
+}): () => void {
   let round = 0;
   let timer: NodeJS.Timeout | undefined;
   const next = () => {
-    createRedactor(warmUpValues(round));
+    try {
+      createRedactor(warmUpValues(round));
+    } catch (error) {
+      options.onError?.(error);
+      return;
+    }
     round++;
     if (round < ROUNDS) schedule(0);
     else options.onDone?.();

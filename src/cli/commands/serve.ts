@@ -7,8 +7,11 @@ import type { Command } from "commander";
 import { CliError, type CliIo } from "../io.js";
 import { configFrom, type DatabaseFlags, startupError, withDatabase } from "./server-side.js";
 
-/** Long enough that a start's first requests (a health check, say) are answered before it begins. */
-const WARM_UP_AFTER_MS = 1000;
+/**
+ * After the start's first requests (a health check, say), and after bin/code-cache.js has written the code
+ * cache (2 s after the process started), so the cache holds the start's code only, however long it took.
+ */
+const WARM_UP_AFTER_MS = 2500;
 
 export function registerServe(program: Command, io: CliIo): void {
   withDatabase(
@@ -54,7 +57,10 @@ async function serve(io: CliIo, flags: DatabaseFlags): Promise<void> {
   io.stdout.write(`cloakroom listening on ${url}\n`);
   // The redactor's build code, compiled before the first run after this start needs it (decision 0355).
   const { startBuildWarmUp } = await import("../../redaction/index.js");
-  const stopWarmUp = startBuildWarmUp({ delayMs: WARM_UP_AFTER_MS });
+  const stopWarmUp = startBuildWarmUp({
+    delayMs: WARM_UP_AFTER_MS,
+    onError: (error) => logger.warn({ err: error }, "the redactor's warm-up stopped: a build failed"),
+  });
 
   await new Promise<void>((resolve, reject) => {
     let closing = false;
