@@ -13,7 +13,16 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ours from "../src/redaction/index.js";
-import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+import {
+  logText,
+  proseLog,
+  SECRET_SETS,
+  secretSets,
+  secrets,
+  secretValues,
+  tokenDenseLog,
+} from "./redaction-shapes.js";
+import { cpuMs, median } from "./support.js";
 
 type Module = typeof ours;
 const dir = process.argv[2];
@@ -25,13 +34,7 @@ const pairs = Number(process.argv[3] ?? 5);
 const only = process.argv[4];
 const MiB = 1 << 20;
 
-function cpu(fn: () => unknown): number {
-  const c0 = process.cpuUsage();
-  fn();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cpu = cpuMs;
 
 /** Median of the ratios ours/other, and each side's minimum CPU time. */
 function paired(a: () => unknown, b: () => unknown): { ratio: number; ours: number; other: number } {
@@ -95,10 +98,7 @@ if (only !== "scan")
   console.log(
     `\n${rebuild ? "Rebuild after one change" : "Build"} of 10,000 values, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`,
   );
-const sets = [
-  { name: "bench set", values: bench },
-  ...SECRET_SETS.map((s) => ({ name: s.name, values: secretValues(s, 10_000, 5) })),
-];
+const sets = secretSets(10_000, { bench: 11_000, sets: 5 });
 for (const { name, values } of sets) {
   if (only === "scan" || (only && only !== "build" && !rebuild && !name.includes(only))) continue;
   if (rebuild) {

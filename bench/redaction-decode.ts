@@ -17,7 +17,8 @@
 import { collectPatterns } from "../src/redaction/forms.js";
 import { createMatcher } from "../src/redaction/matcher.js";
 import { createDecodeMatcher, phases } from "../src/redaction/prototype-decode/decode-matcher.js";
-import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+import { logText, proseLog, secretSets, tokenDenseLog } from "./redaction-shapes.js";
+import { cpuMs, median, medianRatio } from "./support.js";
 
 const rounds = Number(process.argv[2] ?? 7);
 const what = process.argv[3] ?? "all";
@@ -30,20 +31,11 @@ let sink = 0;
 
 function cpu(fn: () => void, collect = true): number {
   if (collect) gc!();
-  const c0 = process.cpuUsage();
-  fn();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
+  return cpuMs(fn);
 }
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
-const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
 const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
 
-const sets = [
-  { name: "bench set", values: secrets(10_000, 1) },
-  ...SECRET_SETS.map((set) => ({ name: set.name, values: secretValues(set, 10_000, 7) })),
-].filter((s) => s.name.includes(only));
+const sets = secretSets(10_000, { bench: 1, sets: 7 }).filter((s) => s.name.includes(only));
 const product = (values: string[]) => createMatcher(collectPatterns(values));
 const logsOf = (values: string[]) =>
   [
@@ -97,8 +89,8 @@ function build(): void {
     console.log(
       `${name} | ${collectPatterns(values).patterns.length} | ${dm.count} (${dm.irregular}, ${dm.short}) | ` +
         `${fmt(Math.min(...a))} / ${fmt(median(a))} | ${fmt(Math.min(...d))} / ${fmt(median(d))} | ` +
-        `${ratio(d, a).toFixed(2)} | ${fmt(Math.min(...d2))} / ${fmt(median(d2))} | ${ratio(d2, a).toFixed(2)} | ` +
-        `${ratio(aa, a).toFixed(2)} | ${m(0)} + ${m(1)}, ${m(2)} + ${m(3)} | ${within(d)}, ${within(d2)}`,
+        `${medianRatio(d, a).toFixed(2)} | ${fmt(Math.min(...d2))} / ${fmt(median(d2))} | ${medianRatio(d2, a).toFixed(2)} | ` +
+        `${medianRatio(aa, a).toFixed(2)} | ${m(0)} + ${m(1)}, ${m(2)} + ${m(3)} | ${within(d)}, ${within(d2)}`,
     );
   }
 }
@@ -141,7 +133,7 @@ function scan(): void {
       const [pa, pd] = [per(ta), per(td)];
       const regions = d.viewRanges(text).regionChars / text.length;
       console.log(
-        `${name} | ${log} | ${fmt(median(pa))} | ${fmt(median(pd))} | ${ratio(td, ta).toFixed(2)} | ${ratio(taa, ta).toFixed(2)} | ` +
+        `${name} | ${log} | ${fmt(median(pa))} | ${fmt(median(pd))} | ${medianRatio(td, ta).toFixed(2)} | ${medianRatio(taa, ta).toFixed(2)} | ` +
           `${fmt(median(per(tt)))} + ${fmt(median(per(tv)))} (${fmt(median(per(tb)))}) | ${Math.min(...floor).toFixed(3)} / ${median(floor).toFixed(3)} | ` +
           `${(Math.min(...pa) / Math.min(...floor)).toFixed(1)}x | ${(Math.min(...pd) / Math.min(...floor)).toFixed(1)}x, ` +
           `${(median(pd) / median(floor)).toFixed(1)}x | ${(100 * regions).toFixed(1)}%`,

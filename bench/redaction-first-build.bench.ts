@@ -11,22 +11,11 @@ import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createRedactor, startBuildWarmUp } from "../src/redaction/index.js";
-import { SECRET_SETS, secrets, secretValues } from "./redaction-shapes.js";
+import { SET_NAMES, secretSet } from "./redaction-shapes.js";
+import { cpuMs, median } from "./support.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-const SETS = ["bench set", ...SECRET_SETS.map((s) => s.name)];
-
-function values(name: string): string[] {
-  if (name === "bench set") return secrets(10_000, 11_000);
-  return secretValues(SECRET_SETS.find((s) => s.name === name)!, 10_000, 7);
-}
-
-function cpuMs(fn: () => unknown): number {
-  const before = process.cpuUsage();
-  fn();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-}
+const values = (name: string) => secretSet(name, 10_000, { bench: 11_000, sets: 7 });
 
 // A child: `--child <set> <cold|warm|steady>` prints one figure.
 if (process.argv[2] === "--child") {
@@ -48,7 +37,6 @@ if (process.argv[2] === "--child") {
 const self = fileURLToPath(import.meta.url);
 const sample = (name: string, mode: string) =>
   Number(execFileSync(process.execPath, [self, "--child", name, mode], { encoding: "utf8" }).trim());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 console.log(
   "First build of 10,000 values in a fresh process, CPU ms min / median of " +
@@ -57,7 +45,7 @@ console.log(
 console.log(
   `${"set".padEnd(30)}${"cold".padStart(16)}${"after warm-up".padStart(18)}${"ratio".padStart(8)}${"steady".padStart(10)}`,
 );
-for (const name of SETS) {
+for (const name of SET_NAMES) {
   const cold: number[] = [];
   const warm: number[] = [];
   for (let r = 0; r < ROUNDS; r++)

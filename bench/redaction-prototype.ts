@@ -14,7 +14,8 @@
 import { collectPatterns } from "../src/redaction/forms.js";
 import { createMatcher } from "../src/redaction/matcher.js";
 import { createPrototypeMatcher, phases } from "../src/redaction/prototype/build.js";
-import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+import { logText, proseLog, secretSets, tokenDenseLog } from "./redaction-shapes.js";
+import { cpuMs, median, medianRatio } from "./support.js";
 
 const rounds = Number(process.argv[2] ?? 7);
 const what = process.argv[3] ?? "build";
@@ -25,19 +26,11 @@ if (!gc) throw new Error("run with --expose-gc");
 
 function cpu(fn: () => void): number {
   gc!();
-  const c0 = process.cpuUsage();
-  fn();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
+  return cpuMs(fn);
 }
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
 
-const sets = [
-  { name: "bench set", values: secrets(10_000, 1) },
-  ...SECRET_SETS.map((set) => ({ name: set.name, values: secretValues(set, 10_000, 7) })),
-].filter((s) => s.name.includes(only));
+const sets = secretSets(10_000, { bench: 1, sets: 7 }).filter((s) => s.name.includes(only));
 
 let keep: unknown[] = [null, null, null];
 const product = (values: string[]) => createMatcher(collectPatterns(values));
@@ -73,12 +66,11 @@ if (what === "build") {
         }
       }
     }
-    const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
     const [a, p, aa] = times as [number[], number[], number[]];
     const count = (keep[1] as { count: number }).count;
     console.log(
       `${name} | ${fmt(Math.min(...a))} / ${fmt(median(a))} | ${fmt(Math.min(...p))} / ${fmt(median(p))} | ` +
-        `${ratio(p, a).toFixed(2)} | ${ratio(aa, a).toFixed(2)} | ${count} | ${parts.map((x) => fmt(median(x))).join(" + ")}`,
+        `${medianRatio(p, a).toFixed(2)} | ${medianRatio(aa, a).toFixed(2)} | ${count} | ${parts.map((x) => fmt(median(x))).join(" + ")}`,
     );
   }
   keep = [];
@@ -113,9 +105,8 @@ if (what === "scan") {
         }
       }
       const [ta, tp, taa] = times as [number[], number[], number[]];
-      const ratio = (x: number[], y: number[]) => median(x.map((v, i) => v / y[i]!));
       cells.push(
-        `${fmt(median(ta))} / ${fmt(median(tp))} ${ratio(tp, ta).toFixed(2)} (${ratio(taa, ta).toFixed(2)})`,
+        `${fmt(median(ta))} / ${fmt(median(tp))} ${medianRatio(tp, ta).toFixed(2)} (${medianRatio(taa, ta).toFixed(2)})`,
       );
     }
     console.log(`${name} | ${cells.join(" | ")}`);

@@ -21,7 +21,15 @@ import AhoCorasick from "modern-ahocorasick";
 import { collectPatterns, expandPatterns } from "../src/redaction/forms.js";
 import { createRedactor } from "../src/redaction/index.js";
 import { createMatcher } from "../src/redaction/matcher.js";
-import { logText, proseLog, SECRET_SETS, secrets, secretValues, tokenDenseLog } from "./redaction-shapes.js";
+import {
+  logText,
+  proseLog,
+  SECRET_SETS,
+  secretSets,
+  secrets,
+  secretValues,
+  tokenDenseLog,
+} from "./redaction-shapes.js";
 import { unionReplace } from "./support.js";
 
 const MiB = 1 << 20;
@@ -137,8 +145,7 @@ function benchBuilds(): void {
   );
   console.log("judged on it), and the CPU of the forms and of the matcher alone (first, as the warm-up);");
   console.log("rebuild: CPU min of 3 builds after one value changed, given the previous redactor");
-  const sets = [{ name: "bench set", values: secrets(10_000, 11_000) }];
-  for (const set of SECRET_SETS) sets.push({ name: set.name, values: secretValues(set, 10_000, 5) });
+  const sets = secretSets(10_000, { bench: 11_000, sets: 5 });
   for (const { name, values } of sets) {
     // The split first: it also serves as the warm-up build.
     let table = collectPatterns(values);

@@ -229,6 +229,22 @@ export function secretValues(set: SecretSet, count: number, seed: number): strin
   return Array.from({ length: count }, () => set.make(g));
 }
 
+/** The build target's twelve sets by name: the bench's own set (`secrets`), then `SECRET_SETS`. */
+export const SET_NAMES: readonly string[] = ["bench set", ...SECRET_SETS.map((set) => set.name)];
+
+/** One of the twelve sets, `count` values; `seeds` of the bench's set and of the others. */
+export function secretSet(name: string, count: number, seeds: { bench: number; sets: number }): string[] {
+  if (name === SET_NAMES[0]) return secrets(count, seeds.bench);
+  const set = SECRET_SETS.find((s) => s.name === name);
+  if (!set) throw new Error(`no secret set named ${name}`);
+  return secretValues(set, count, seeds.sets);
+}
+
+/** The twelve sets, each of `count` values. */
+export function secretSets(count: number, seeds: { bench: number; sets: number }) {
+  return SET_NAMES.map((name) => ({ name, values: secretSet(name, count, seeds) }));
+}
+
 /** A value in one of the forms a log shows it in. */
 function inForm(g: Gen, secret: string): string {
   switch (g.int(0, 4)) {

@@ -50,3 +50,16 @@ export function unionReplace(text: string, hits: { start: number; end: number }[
   parts.push(text.slice(cursor));
   return parts.join("");
 }
+
+/** CPU time (user and system, ms) `fn` took in this process. */
+export function cpuMs(fn: () => unknown): number {
+  const before = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** The median of the ratios a[i] / b[i] of paired measurements. */
+export const medianRatio = (a: readonly number[], b: readonly number[]) => median(a.map((x, i) => x / b[i]!));

@@ -6,14 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import {
-  logText,
-  proseLog,
-  SECRET_SETS,
-  secrets,
-  secretValues,
-  tokenDenseLog,
-} from "../../../bench/redaction-shapes.js";
+import { logText, proseLog, secretSets, tokenDenseLog } from "../../../bench/redaction-shapes.js";
 import { collectPatterns, expandPatterns } from "../forms.js";
 import { createMatcher } from "../matcher.js";
 import { createPrototypeMatcher } from "./build.js";
@@ -87,10 +80,7 @@ describe("redactor build prototype (decision 0345)", () => {
   });
 
   it("gives the product's ranges on 256 KiB of each bench log, for the twelve sets of 10,000 values", () => {
-    const sets = [
-      { name: "bench set", values: secrets(10_000, 1) },
-      ...SECRET_SETS.map((set) => ({ name: set.name, values: secretValues(set, 10_000, 7) })),
-    ];
+    const sets = secretSets(10_000, { bench: 1, sets: 7 });
     let markers = 0;
     for (const { name, values } of sets) {
       const product = createMatcher(collectPatterns(values));
