@@ -49,7 +49,7 @@ const MAIN_MIN_LENGTH = 6;
  * examined. 64 Ki blocks measured 7–8% slower at 10,000 secrets; 4 Ki and 8 Ki the same as 16 Ki.
  */
 export const BLOCK = 1 << 14;
-const GOLDEN = -1640531535; // 0x9E3779B1
+export const GOLDEN = -1640531535; // 0x9E3779B1
 const MIX = -2048144777; // 0x85EBCA77
 
 /**
@@ -629,7 +629,7 @@ function lowBytes4(s: string, at: number): number {
  * Bytes that are frequent in logs (lower-case letters, digits, JSON punctuation, space) make a gram more
  * likely to meet the text by chance; among equally rare windows, prefer the one with fewer of them.
  */
-const COMMONNESS = (() => {
+export const COMMONNESS = (() => {
   const t = new Uint8Array(256);
   for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
   for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
@@ -638,9 +638,9 @@ const COMMONNESS = (() => {
 })();
 
 /** A window gram of four lower-case letters is most likely part of a word, and logs are full of words. */
-const WORD_PENALTY = 1024;
-const isLower = (b: number) => b >= 0x61 && b <= 0x7a;
-function wordLike(bytes: Uint8Array, at: number): boolean {
+export const WORD_PENALTY = 1024;
+export const isLower = (b: number) => b >= 0x61 && b <= 0x7a;
+export function wordLike(bytes: Uint8Array, at: number): boolean {
   return isLower(bytes[at]!) && isLower(bytes[at + 1]!) && isLower(bytes[at + 2]!) && isLower(bytes[at + 3]!);
 }
 

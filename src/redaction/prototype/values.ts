@@ -3,7 +3,8 @@
  * position of each value (normalization) at which all its forms are indexed.
  */
 
-const GOLDEN = -1640531535;
+// matcher.ts's hash, and its preferences: bytes common in logs and grams of four lower-case letters cost more.
+import { COMMONNESS, GOLDEN, isLower, WORD_PENALTY, wordLike } from "../matcher.js";
 
 /** No control character, DEL or surrogate: every text form is a per-character map (kinds.ts). */
 export function simple(s: string): boolean {
@@ -48,17 +49,6 @@ export function countGrams(values: readonly string[]): Uint16Array {
   }
   return counts;
 }
-
-/** matcher.ts's preferences: bytes common in logs, and grams of four lower-case letters, cost more. */
-const COMMONNESS = (() => {
-  const t = new Uint8Array(256);
-  for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
-  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
-  for (const ch of ' ":,{}[]/=-_.') t[ch.charCodeAt(0)] = 2;
-  return t;
-})();
-const WORD_PENALTY = 1024;
-const isLower = (c: number) => c >= 0x61 && c <= 0x7a;
 
 /** Grams per window in the choice (the stride of large sets). */
 const SPAN = 4;
@@ -109,9 +99,7 @@ export function chooseWindow(bytes: Uint8Array, last: number, span: number, coun
     let sum = 0;
     for (let i = w; i + 4 <= w + span; i++) {
       const g = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-      const word =
-        isLower(bytes[i]!) && isLower(bytes[i + 1]!) && isLower(bytes[i + 2]!) && isLower(bytes[i + 3]!);
-      sum += counts[slot(g)]! * 4 + COMMONNESS[bytes[i]!]! + (word ? WORD_PENALTY : 0);
+      sum += counts[slot(g)]! * 4 + COMMONNESS[bytes[i]!]! + (wordLike(bytes, i) ? WORD_PENALTY : 0);
     }
     if (sum <= best) {
       best = sum;
