@@ -89,6 +89,11 @@ export interface MainTier {
   cellShift: number;
   memberNext: Int32Array;
   pattern: Int32Array;
+  /**
+   * A layered rebuild's tier of the patterns added since its base (decision 0360): its cells are walked
+   * after this tier's, and its grams' bits are in this tier's filter.
+   */
+  overlay: MainTier | null;
 }
 
 /**
@@ -115,12 +120,57 @@ export interface ShortTier {
  * and only the new patterns are counted and placed. The counts are a heuristic: those of removed patterns
  * stay, which only makes their grams look a little more common.
  */
-interface Selection {
+export interface Selection {
   stride: number;
+  /** Per pattern of the scanner's space (see `Layers`). */
   window: Int32Array;
   counts: readonly [Uint16Array, Uint16Array, Uint16Array];
+  /** The layers a rebuild may add an overlay to (decision 0360). */
+  layers: Layers;
 }
+
+/**
+ * What a layered rebuild (overlay.ts, decision 0360) keeps of a build. The scanner's patterns are in its own
+ * *space*: a full build's space is its table's order; a layered rebuild keeps its base's space, with the
+ * patterns gone since marked dead, and the new ones appended.
+ */
+export interface Layers {
+  /** The base build's q = 4 and q = 8 tiers, without overlay. */
+  mid: MainTier;
+  long: MainTier;
+  space: Space;
+  /** Table index to space index; null: the same. */
+  toSpace: Int32Array | null;
+  /** How many patterns the base had (the first of the space). */
+  base: number;
+  /** Space indices of the patterns in the overlay tiers, and how many patterns of the space are dead. */
+  overlay: Int32Array;
+  dead: number;
+}
+
+/** A scanner's patterns, per index of its space. A dead pattern is "", with length and extent DEAD. */
+export interface Space {
+  patterns: string[];
+  tails: PatternTable["tails"];
+  kinds: Uint8Array | null;
+  length: Int32Array;
+  extent: Int32Array;
+  head: Int32Array;
+}
+
+/** The length of a dead pattern: no candidate fits in a text (see `candidate`). */
+export const DEAD = 0x3fffffff;
+
 const selections = new WeakMap<Matcher, Selection>();
+
+/** A build's selections and layers, when it kept them (1,024 patterns or more). */
+export function selectionOf(matcher: Matcher): Selection | undefined {
+  return selections.get(matcher);
+}
+
+export function keepSelection(matcher: Matcher, selection: Selection): void {
+  selections.set(matcher, selection);
+}
 /** The fewest patterns whose windows and counts a matcher keeps for a later rebuild. */
 const KEEP_SELECTIONS_FROM = 1024;
 /**
@@ -190,9 +240,17 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const [shortIds, midIds, longIds] = lists as [Int32Array, Int32Array, Int32Array];
   const before = previous && selections.get(previous);
   const window = new Int32Array(count);
-  const reuse = (tier: number): Reuse | undefined =>
+  // A layered build's windows are per index of its space: read here per index of its table.
+  const { toSpace } = before ? before.layers : { toSpace: null };
+  const beforeWindow =
     before && before.stride === stride && table.reused
-      ? { from: table.reused, window: before.window, counts: before.counts[tier]! }
+      ? toSpace
+        ? toSpace.map((s) => before.window[s]!)
+        : before.window
+      : null;
+  const reuse = (tier: number): Reuse | undefined =>
+    before && beforeWindow && table.reused
+      ? { from: table.reused, window: beforeWindow, counts: before.counts[tier]! }
       : undefined;
   // A rebuild of a small set from scratch costs a few ms; its three tables of counts (384 KiB) would stay
   // alive with every redactor of every scope (decision 0355).
@@ -220,9 +278,21 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const shortTier = buildShortTier(short, head, window, stride, shortIds);
   const midTier = buildMainTier(mid, head, window, stride, midIds.length);
   const longTier = buildMainTier(long, head, window, stride, longIds.length);
-  const scanner = new Scanner(table, kinds, length, extent, head, stride, [shortTier, midTier, longTier]);
-  const matcher = scanningMatcher(scanner, table, head, longest);
-  if (keep) selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts] });
+  const space: Space = { patterns, tails, kinds, length, extent, head };
+  const scanner = new Scanner(space, stride, [shortTier, midTier, longTier]);
+  const matcher = scanningMatcher(scanner, space, longest);
+  if (keep) {
+    const layers = {
+      mid: midTier,
+      long: longTier,
+      space,
+      toSpace: null,
+      base: count,
+      overlay: EMPTY,
+      dead: 0,
+    };
+    selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts], layers });
+  }
   return matcher;
 }
 
@@ -231,8 +301,8 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
  * scope, so a matcher made there kept everything its build's closures used alive with it (the previous
  * matcher's selections, the patterns' bytes: 0.5 to 1 MiB for a small redactor built after a larger one).
  */
-function scanningMatcher(scanner: Scanner, table: PatternTable, head: Int32Array, longest: number): Matcher {
-  const { patterns, tails } = table;
+export function scanningMatcher(scanner: Scanner, space: Space, longest: number): Matcher {
+  const { patterns, tails, head } = space;
   const count = patterns.length;
   let prefixIndex: PrefixIndex | null = null;
   return {
@@ -289,17 +359,22 @@ export class Scanner {
   /** The twins written out so far (see `pattern`). */
   private readonly written = new Map<number, string>();
 
+  private readonly kinds: Uint8Array | null;
+  private readonly length: Int32Array;
+  private readonly extent: Int32Array;
+  private readonly head: Int32Array;
+
   constructor(
-    table: PatternTable,
-    private readonly kinds: Uint8Array | null,
-    private readonly length: Int32Array,
-    private readonly extent: Int32Array,
-    private readonly head: Int32Array,
+    space: Space,
     private readonly stride: number,
     private readonly tiers: readonly [ShortTier, MainTier, MainTier],
   ) {
-    this.patterns = table.patterns;
-    this.tails = table.tails;
+    this.patterns = space.patterns;
+    this.tails = space.tails;
+    this.kinds = space.kinds;
+    this.length = space.length;
+    this.extent = space.extent;
+    this.head = space.head;
   }
 
   ranges(input: string): number[] {
@@ -447,6 +522,21 @@ export class Scanner {
         const t = this.blockBase + rel;
         for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
       }
+      if (tier.overlay !== null) this.overlayHits(tier.overlay, g, j);
+    }
+  }
+
+  /** mainHits' walk of one gram's bucket, in a layered rebuild's overlay tier (decision 0360). */
+  private overlayHits(tier: MainTier, g: number, j: number): void {
+    const dv = this.view!;
+    const { cells, start, cellShift, memberNext, pattern } = tier;
+    const b = Math.imul(g, GOLDEN) >>> cellShift;
+    for (let k = start[b]! << 2, end = start[b + 1]! << 2; k < end; k += 4) {
+      if (cells[k] !== g) continue;
+      const rel = j - cells[k + 1]!;
+      if (rel >= 0 && dv.getInt32(rel, true) !== cells[k + 2]) continue;
+      const t = this.blockBase + rel;
+      for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
     }
   }
 
@@ -647,15 +737,8 @@ export function wordLike(bytes: Uint8Array, at: number): boolean {
 /** Candidate windows per pattern: all of them for short patterns, else this many spread over it. */
 const WINDOW_CHOICES = 4;
 
-/**
- * Indexes each pattern under the s grams of its rarest window. Rarity is counted over the grams of every
- * pattern's candidate windows: API keys share prefixes (`sk_live_`), their base64 forms share their first
- * characters, and a window over shared grams would make every sample of that gram check many patterns.
- * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
- * gram of every pattern was most of the build time. `all`: every pattern's low bytes (`lowBytes`), p's
- * from `start[p]`, or null.
- */
-function selectEntries(tier: {
+/** What selectEntries reads, and the arrays it fills, for one tier. */
+export interface TierInput {
   patterns: string[];
   kinds: Uint8Array | null;
   all: Buffer | null;
@@ -670,7 +753,19 @@ function selectEntries(tier: {
   reuse: Reuse | undefined;
   /** Whether the matcher keeps the counts for a rebuild: if not, they are counted in a shared table. */
   keep: boolean;
-}): Entries {
+  /** Counts to start from (a copy is counted into), when not `reuse`'s. */
+  seed?: Uint16Array;
+}
+
+/**
+ * Indexes each pattern under the s grams of its rarest window. Rarity is counted over the grams of every
+ * pattern's candidate windows: API keys share prefixes (`sk_live_`), their base64 forms share their first
+ * characters, and a window over shared grams would make every sample of that gram check many patterns.
+ * Only a few windows per long pattern are candidates: a random key is rare anywhere, and counting every
+ * gram of every pattern was most of the build time. `all`: every pattern's low bytes (`lowBytes`), p's
+ * from `start[p]`, or null.
+ */
+export function selectEntries(tier: TierInput): Entries {
   const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse, keep } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
@@ -708,7 +803,7 @@ function selectEntries(tier: {
   const choice = (last: number, k: number) =>
     last < WINDOW_CHOICES ? k : ((2 * k * last + WINDOW_CHOICES - 1) / (2 * (WINDOW_CHOICES - 1))) | 0;
 
-  const counts = reuse ? reuse.counts.slice() : keep ? new Uint16Array(1 << 16) : sharedCounts(q);
+  const counts = (reuse?.counts ?? tier.seed)?.slice() ?? (keep ? new Uint16Array(1 << 16) : sharedCounts(q));
   for (let from = 0; from < ids.length; ) {
     // A rebuild counts the new patterns only: a chunk of kept ones is not even read.
     let to = chunkEnd(from);
@@ -848,7 +943,21 @@ export function buildMainTier(
     const g = cells[k]!;
     filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
   }
-  return { count, filter, filterShift, cells, start, cellShift, memberNext, pattern };
+  return { count, filter, filterShift, cells, start, cellShift, memberNext, pattern, overlay: null };
+}
+
+/**
+ * A copy of the base tier whose filter also passes the overlay's grams, and whose hits walk the overlay's
+ * cells too (decision 0360). The base's own tables are shared, not copied.
+ */
+export function withOverlay(base: MainTier, overlay: MainTier): MainTier {
+  const filter = base.filter.slice();
+  const { cells, start } = overlay;
+  for (let k = 0, end = start[start.length - 1]! << 2; k < end; k += 4) {
+    const g = cells[k]!;
+    filter[Math.imul(g, GOLDEN) >>> base.filterShift]! |= filterBits(g);
+  }
+  return { ...base, count: base.count + overlay.count, filter, overlay };
 }
 
 /**
@@ -1139,6 +1248,8 @@ function buildPrefixIndex(
   const next = new Int32Array(patterns.length);
   for (let p = patterns.length - 1; p >= 0; p--) {
     const s = patterns[p]!;
+    // A dead pattern of a layered rebuild (decision 0360).
+    if (s === "") continue;
     for (let len = 1; len <= 3; len++) short.add(key(s, 0, len));
     const b = Math.imul(head[p]!, GOLDEN) >>> (32 - bits);
     next[p] = first[b]!;

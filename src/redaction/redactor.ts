@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
 import { createMatcher, type Matcher } from "./matcher.js";
+import { rebuildMatcher } from "./overlay.js";
 
 /** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
 export const SENSITIVE = "[[SENSITIVE]]";
@@ -37,7 +38,8 @@ const builds = new WeakMap<Redactor, { table: PatternTable; matcher: Matcher }>(
 export function createRedactor(values: readonly string[], previous?: Redactor): Redactor {
   const before = previous ? builds.get(previous) : undefined;
   const table = collectPatterns(values, before?.table);
-  const matcher = createMatcher(table, before?.matcher);
+  // A change to a few values adds an overlay to the previous matcher's tiers (decision 0360).
+  const matcher = (before && rebuildMatcher(table, before.matcher)) ?? createMatcher(table, before?.matcher);
   // Needed by this build only (a number per string).
   table.reused = undefined;
   let formsByValue: { value: string; forms: string[] }[] | null = null;

@@ -381,15 +381,11 @@ export function createPrototypeMatcher(values: readonly string[], only?: Reduced
   }
   let longest = 0;
   for (let p = 0; p < count; p++) if (extent[p]! > longest) longest = extent[p]!;
-  const table = { patterns: [], tails, values: [], firsts: [] };
+  const space = { patterns: [], tails, kinds: null, length, extent, head };
   phases.forms = t1 - t0;
   phases.windows = t2 - t1;
   phases.tiers = cpuMs() - t2;
-  const scanner = new LazyScanner(forms, kept, table, null, length, extent, head, stride, [
-    shortTier,
-    midTier,
-    longTier,
-  ]);
+  const scanner = new LazyScanner(forms, kept, space, stride, [shortTier, midTier, longTier]);
   return {
     ranges: (text) => (count === 0 || text.length < 4 ? [] : scanner.ranges(text)),
     longest,

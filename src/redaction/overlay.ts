@@ -1,0 +1,182 @@
+/**
+ * Layered rebuilds (decision 0360). A change to one secret of 10,000 used to rebuild the whole matcher:
+ * its forms and windows were reused (0285), but every index entry was placed again, 70 to 250 ms for the
+ * sets with many forms. Here the rebuilt matcher keeps its base's tiers as they are and adds the new
+ * patterns in a small *overlay* tier beside each; the patterns gone since the base stay in the base's
+ * cells, dead (their length is DEAD, so no candidate fits). Only the overlay, the short tier and the
+ * scanner's per-pattern arrays are built. Once the overlay and the dead patterns reach a sixteenth of the
+ * base, or a new pattern does not fit the base's stride, the rebuild is a full one (matcher.ts) again.
+ */
+import type { PatternTable } from "./forms.js";
+import { twinKinds } from "./forms.js";
+import {
+  buildMainTier,
+  buildShortTier,
+  DEAD,
+  keepSelection,
+  type Layers,
+  type MainTier,
+  type Matcher,
+  Scanner,
+  type Space,
+  scanningMatcher,
+  selectEntries,
+  selectionOf,
+  withOverlay,
+} from "./matcher.js";
+
+/** Overlay and dead patterns, as a share of the base's, past which a rebuild is a full one. */
+const OVERLAY_SHARE = 16;
+
+/** The base tier, with the overlay when it has any pattern (a filter is copied for it). */
+function layered(base: MainTier, overlay: MainTier): MainTier {
+  return overlay.count === 0 ? base : withOverlay(base, overlay);
+}
+
+/** The patterns `table` adds to `previous`'s space, and where the others are there (see `Layers`). */
+interface Diff {
+  toSpace: Int32Array;
+  added: number[];
+  alive: Uint8Array;
+}
+
+function diff(table: PatternTable, reused: Int32Array, before: Layers): Diff {
+  const size = before.space.patterns.length;
+  const toSpace = new Int32Array(table.patterns.length);
+  const alive = new Uint8Array(size);
+  const added: number[] = [];
+  const prior = before.toSpace;
+  for (let p = 0; p < toSpace.length; p++) {
+    const r = reused[p]!;
+    if (r < 0) {
+      added.push(p);
+      continue;
+    }
+    const s = prior ? prior[r]! : r;
+    toSpace[p] = s;
+    alive[s] = 1;
+  }
+  return { toSpace, added, alive };
+}
+
+/**
+ * The space of the rebuilt matcher: the previous one's arrays copied, its patterns that `table` no longer
+ * has marked dead (their strings dropped, so an old value's forms are not kept alive), `added` appended.
+ */
+function nextSpace(table: PatternTable, before: Space, { toSpace, added, alive }: Diff): Space {
+  const size = before.patterns.length;
+  const n = size + added.length;
+  const patterns = before.patterns.slice();
+  const tails = before.tails.slice();
+  const length = new Int32Array(n);
+  const extent = new Int32Array(n);
+  const head = new Int32Array(n);
+  length.set(before.length);
+  extent.set(before.extent);
+  head.set(before.head);
+  const tableKinds = twinKinds(table);
+  let kinds: Uint8Array | null = null;
+  if (before.kinds || tableKinds) {
+    kinds = new Uint8Array(n);
+    if (before.kinds) kinds.set(before.kinds);
+  }
+  for (let s = 0; s < size; s++) {
+    if (alive[s] === 1 || length[s] === DEAD) continue;
+    patterns[s] = "";
+    tails[s] = null;
+    length[s] = DEAD;
+    extent[s] = DEAD;
+    if (kinds) kinds[s] = 0;
+  }
+  for (let i = 0; i < added.length; i++) {
+    const p = added[i]!;
+    const s = size + i;
+    toSpace[p] = s;
+    const pattern = table.patterns[p]!;
+    const ts = table.tails[p] ?? null;
+    patterns.push(pattern);
+    tails.push(ts);
+    length[s] = pattern.length;
+    extent[s] = pattern.length + (ts ? ts[0]!.length : 0);
+    if (kinds && tableKinds) kinds[s] = tableKinds[p]!;
+  }
+  return { patterns, tails, kinds, length, extent, head };
+}
+
+/**
+ * A matcher for `table` layered on `previous`'s base, or null when a full build is due: `previous` kept
+ * no layers (under 1,024 patterns), the table was not built from `previous`'s, the overlay would grow past
+ * its share, or a new pattern is too short for the base's stride.
+ */
+export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher | null {
+  const before = selectionOf(previous);
+  const reused = table.reused;
+  if (!before || !reused) return null;
+  const { stride, layers } = before;
+  const d = diff(table, reused, layers);
+  const size = layers.space.patterns.length;
+  let live = 0;
+  for (let s = 0; s < size; s++) live += d.alive[s]!;
+  const dead = size - live;
+  let overlaid = d.added.length;
+  for (const s of layers.overlay) overlaid += d.alive[s]!;
+  if (OVERLAY_SHARE * (overlaid + dead) > layers.base) return null;
+  for (const p of d.added) {
+    const l = table.patterns[p]!.length;
+    if (l < 4) throw new RangeError("a redaction pattern has fewer than 4 characters");
+    if (stride > (l < 6 ? l - 1 : l - 3)) return null;
+  }
+  const space = nextSpace(table, layers.space, d);
+  const n = space.patterns.length;
+  const window = new Int32Array(n);
+  window.set(before.window);
+  // The short tier is rebuilt whole (its patterns are few); the overlay holds the other tiers' new ones.
+  const tierOf = (l: number) => (l < 6 ? 0 : l - 7 < stride ? 1 : 2);
+  const ids: number[][] = [[], [], []];
+  for (let s = 0; s < n; s++) {
+    const l = space.length[s]!;
+    if (l !== DEAD && l < 6) ids[0]!.push(s);
+  }
+  for (const s of layers.overlay) if (space.length[s] !== DEAD) ids[tierOf(space.length[s]!)]!.push(s);
+  for (let s = size; s < n; s++) if (space.length[s]! >= 6) ids[tierOf(space.length[s]!)]!.push(s);
+  const [shortIds, midIds, longIds] = ids.map((list) => Int32Array.from(list)) as [
+    Int32Array,
+    Int32Array,
+    Int32Array,
+  ];
+  const select = (list: Int32Array, q: 2 | 4 | 8, tier: number) =>
+    selectEntries({
+      patterns: space.patterns,
+      kinds: space.kinds,
+      all: null,
+      start: new Int32Array(0),
+      length: space.length,
+      ids: list,
+      q,
+      stride,
+      window,
+      head: space.head,
+      reuse: undefined,
+      keep: true,
+      seed: before.counts[tier]!,
+    });
+  const short = select(shortIds, 2, 0);
+  const shortTier = buildShortTier(short, space.head, window, stride, shortIds);
+  const midOverlay = buildMainTier(select(midIds, 4, 1), space.head, window, stride, midIds.length);
+  const longOverlay = buildMainTier(select(longIds, 8, 2), space.head, window, stride, longIds.length);
+  const tiers = [shortTier, layered(layers.mid, midOverlay), layered(layers.long, longOverlay)] as const;
+  let longest = 0;
+  for (let s = 0; s < n; s++)
+    if (space.length[s] !== DEAD && space.extent[s]! > longest) longest = space.extent[s]!;
+  const matcher = scanningMatcher(new Scanner(space, stride, tiers), space, longest);
+  const overlay = new Int32Array(midIds.length + longIds.length);
+  overlay.set(midIds);
+  overlay.set(longIds, midIds.length);
+  keepSelection(matcher, {
+    stride,
+    window,
+    counts: before.counts,
+    layers: { ...layers, space, toSpace: d.toSpace, overlay, dead },
+  });
+  return matcher;
+}
