@@ -7,7 +7,9 @@
  *   node dist/bench/redaction-compare.js /tmp/old/dist/src/redaction [pairs] [scan | build | rebuild | <set name part>]
  *
  * `rebuild`: each side rebuilds its redactor after one value changed (the first, as the shapes bench does),
- * given its own previous redactor (decision 0285).
+ * given its own previous redactor (decision 0285). `chain`: as the runner does after a series of changes,
+ * each side rebuilds `pairs` times, each time after one more value changed, from the redactor it built
+ * last (decision 0360: layered rebuilds).
  */
 
 import * as path from "node:path";
@@ -93,7 +95,8 @@ function compareScans(): void {
   }
 }
 
-const rebuild = only === "rebuild";
+const chain = only === "chain";
+const rebuild = only === "rebuild" || chain;
 if (only !== "scan")
   console.log(
     `\n${rebuild ? "Rebuild after one change" : "Build"} of 10,000 values, CPU ms (min of ${pairs}), ratio ours/other (median of pairs)`,
@@ -101,6 +104,40 @@ if (only !== "scan")
 const sets = secretSets(10_000, { bench: 11_000, sets: 5 });
 for (const { name, values } of sets) {
   if (only === "scan" || (only && only !== "build" && !rebuild && !name.includes(only))) continue;
+  if (chain) {
+    const current = values.slice();
+    let last = [ours.createRedactor(values), other.createRedactor(values)] as const;
+    const as: number[] = [];
+    const bs: number[] = [];
+    const ratios: number[] = [];
+    for (let i = 0; i < pairs; i++) {
+      // Spread over the set, so the values of all lengths change.
+      const k = (i * 997) % current.length;
+      current[k] = `${current[k]}x${i}`;
+      const snapshot = current.slice();
+      let [a, b] = last;
+      const sideA = () => (a = ours.createRedactor(snapshot, last[0]));
+      const sideB = () => (b = other.createRedactor(snapshot, last[1]));
+      let x: number;
+      let y: number;
+      if (i % 2 === 0) {
+        x = cpu(sideA);
+        y = cpu(sideB);
+      } else {
+        y = cpu(sideB);
+        x = cpu(sideA);
+      }
+      as.push(x);
+      bs.push(y);
+      ratios.push(x / y);
+      last = [a, b];
+    }
+    show(name, { ratio: median(ratios), ours: Math.min(...as), other: Math.min(...bs) }, "ms");
+    console.log(
+      `    ours ${as.map((x) => x.toFixed(0)).join(" ")} | other ${bs.map((x) => x.toFixed(0)).join(" ")}`,
+    );
+    continue;
+  }
   if (rebuild) {
     const changed = [`${values[0]}x`, ...values.slice(1)];
     const before = [ours.createRedactor(values), other.createRedactor(values)] as const;
