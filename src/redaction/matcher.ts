@@ -90,8 +90,8 @@ export interface MainTier {
   memberNext: Int32Array;
   pattern: Int32Array;
   /**
-   * A layered rebuild's tier of the patterns added since its base (decision 0360): its cells are walked
-   * after this tier's, and its grams' bits are in this tier's filter.
+   * A layered rebuild's tier of the patterns added since its base (decision 0360): the samples that pass
+   * this tier's filter, which holds its grams' bits too, are looked up in its cells after this tier's.
    */
   overlay: MainTier | null;
 }
@@ -419,6 +419,11 @@ export class Scanner {
       this.shortHits(shortTier);
       this.mainHits(midTier, this.passed[1], this.passedCounts[1]!, false);
       this.mainHits(longTier, this.passed[2], this.passedCounts[2]!, true);
+      // A layered rebuild's overlays (decision 0360) see the same passes: the tiers' filters hold their grams.
+      if (midTier.overlay !== null)
+        this.mainHits(midTier.overlay, this.passed[1], this.passedCounts[1]!, false);
+      if (longTier.overlay !== null)
+        this.mainHits(longTier.overlay, this.passed[2], this.passedCounts[2]!, true);
     }
     if (this.lastEnd >= 0) {
       this.starts.push(this.lastStart);
@@ -522,21 +527,6 @@ export class Scanner {
         const t = this.blockBase + rel;
         for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
       }
-      if (tier.overlay !== null) this.overlayHits(tier.overlay, g, j);
-    }
-  }
-
-  /** mainHits' walk of one gram's bucket, in a layered rebuild's overlay tier (decision 0360). */
-  private overlayHits(tier: MainTier, g: number, j: number): void {
-    const dv = this.view!;
-    const { cells, start, cellShift, memberNext, pattern } = tier;
-    const b = Math.imul(g, GOLDEN) >>> cellShift;
-    for (let k = start[b]! << 2, end = start[b + 1]! << 2; k < end; k += 4) {
-      if (cells[k] !== g) continue;
-      const rel = j - cells[k + 1]!;
-      if (rel >= 0 && dv.getInt32(rel, true) !== cells[k + 2]) continue;
-      const t = this.blockBase + rel;
-      for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
     }
   }
 
