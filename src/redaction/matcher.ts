@@ -44,6 +44,16 @@ const MAX_STRIDE = 4;
 const ENTRY_BUDGET = 300_000;
 /** Patterns shorter than this go to the q = 2 tier; longer ones would make its bigram table useless. */
 const MAIN_MIN_LENGTH = 6;
+
+/** The largest stride a pattern of length l allows: it has at least that many grams in its tier. */
+export function largestStride(l: number): number {
+  return l < MAIN_MIN_LENGTH ? l - 1 : l - 3;
+}
+
+/** The tier of a pattern of length l at `stride`: 0 (q = 2), 1 (q = 4), or 2 (q = 8, long enough for it). */
+export function tierOf(l: number, stride: number): 0 | 1 | 2 {
+  return l < MAIN_MIN_LENGTH ? 0 : l - 7 < stride ? 1 : 2;
+}
 /**
  * Characters per block: 16 Ki keeps the block's bytes in the first-level cache while its passes are
  * examined. 64 Ki blocks measured 7–8% slower at 10,000 secrets; 4 Ki and 8 Ki the same as 16 Ki.
@@ -143,9 +153,8 @@ export interface Layers {
   toSpace: Int32Array | null;
   /** How many patterns the base had (the first of the space). */
   base: number;
-  /** Space indices of the patterns in the overlay tiers, and how many patterns of the space are dead. */
+  /** Space indices of the patterns in the overlay tiers. */
   overlay: Int32Array;
-  dead: number;
 }
 
 /** A scanner's patterns, per index of its space. A dead pattern is "", with length and extent DEAD. */
@@ -222,19 +231,15 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   // length l has l - q + 1 grams, and the stride may not exceed that for any pattern. It is set by the
   // q = 2 and q = 4 tiers; a pattern long enough for that many 8-grams goes to the q = 8 tier.
   let stride = Math.max(MAX_STRIDE, Math.floor(ENTRY_BUDGET / Math.max(1, count)));
-  for (let p = 0; p < count; p++) {
-    const l = length[p]!;
-    stride = Math.min(stride, l < MAIN_MIN_LENGTH ? l - 1 : l - 3);
-  }
+  for (let p = 0; p < count; p++) stride = Math.min(stride, largestStride(length[p]!));
   // Counted, then listed: lists grown a push at a time were reallocated as they grew, fresh pages
   // each time (a tenth of the page faults of a build of 10,000 non-ASCII values).
-  const tierOf = (l: number) => (l < MAIN_MIN_LENGTH ? 0 : l - 7 < stride ? 1 : 2);
   const sizes = [0, 0, 0];
-  for (let p = 0; p < count; p++) sizes[tierOf(length[p]!)]!++;
+  for (let p = 0; p < count; p++) sizes[tierOf(length[p]!, stride)]!++;
   const lists = sizes.map((n) => new Int32Array(n));
   sizes.fill(0);
   for (let p = 0; p < count; p++) {
-    const t = tierOf(length[p]!);
+    const t = tierOf(length[p]!, stride);
     lists[t]![sizes[t]!++] = p;
   }
   const [shortIds, midIds, longIds] = lists as [Int32Array, Int32Array, Int32Array];
@@ -289,7 +294,6 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
       toSpace: null,
       base: count,
       overlay: EMPTY,
-      dead: 0,
     };
     selections.set(matcher, { stride, window, counts: [short.counts, mid.counts, long.counts], layers });
   }
@@ -924,30 +928,53 @@ export function buildMainTier(
 ): MainTier {
   const { gram, pattern } = entries;
   const { cells, start, cellShift, memberNext, groups } = placeCells(gram, pattern, head, window, stride);
-  // 12 to 24 bits per distinct gram, 4 of them set in one 32-bit word. With the loop in WebAssembly a
-  // filter twice the size (8 to 16 bits before) costs the loop less than the passes it saves (0330).
-  const wordBits = Math.min(20, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
-  const filterShift = 32 - wordBits;
-  const filter = new Int32Array(1 << wordBits);
-  for (let k = 0; k < 4 * groups; k += 4) {
-    const g = cells[k]!;
-    filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
-  }
+  const filterShift = 32 - filterWordBits(groups);
+  const filter = new Int32Array(1 << (32 - filterShift));
+  addToFilter(filter, filterShift, cells, groups);
   return { count, filter, filterShift, cells, start, cellShift, memberNext, pattern, overlay: null };
 }
 
 /**
- * A copy of the base tier whose filter also passes the overlay's grams, and whose hits walk the overlay's
- * cells too (decision 0360). The base's own tables are shared, not copied.
+ * 12 to 24 bits per distinct gram, 4 of them set in one 32-bit word. With the loop in WebAssembly a
+ * filter twice the size (8 to 16 bits before) costs the loop less than the passes it saves (0330).
+ */
+function filterWordBits(groups: number): number {
+  return Math.min(20, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
+}
+
+/** Whether a sample of gram `g` passes the tier's filter (the loops inline this test). */
+export function passesFilter(tier: MainTier, g: number): boolean {
+  const bits = filterBits(g);
+  return (tier.filter[Math.imul(g, GOLDEN) >>> tier.filterShift]! & bits) === bits;
+}
+
+function addToFilter(filter: Int32Array, filterShift: number, cells: Int32Array, groups: number): void {
+  for (let k = 0; k < 4 * groups; k += 4) {
+    const g = cells[k]!;
+    filter[Math.imul(g, GOLDEN) >>> filterShift]! |= filterBits(g);
+  }
+}
+
+/**
+ * The base tier with the overlay (decision 0360): the base's cells are shared, not copied; the filter is
+ * the base's copied with the overlay's grams added, or, when the two together need a larger filter than
+ * the base's (an overlay many times a small tier), one of that size with both.
  */
 export function withOverlay(base: MainTier, overlay: MainTier): MainTier {
-  const filter = base.filter.slice();
-  const { cells, start } = overlay;
-  for (let k = 0, end = start[start.length - 1]! << 2; k < end; k += 4) {
-    const g = cells[k]!;
-    filter[Math.imul(g, GOLDEN) >>> base.filterShift]! |= filterBits(g);
+  const baseGroups = base.start[base.start.length - 1]!;
+  const overlayGroups = overlay.start[overlay.start.length - 1]!;
+  const wordBits = filterWordBits(baseGroups + overlayGroups);
+  let filter: Int32Array;
+  let filterShift = base.filterShift;
+  if (wordBits > 32 - filterShift) {
+    filterShift = 32 - wordBits;
+    filter = new Int32Array(1 << wordBits);
+    addToFilter(filter, filterShift, base.cells, baseGroups);
+  } else {
+    filter = base.filter.slice();
   }
-  return { ...base, count: base.count + overlay.count, filter, overlay };
+  addToFilter(filter, filterShift, overlay.cells, overlayGroups);
+  return { ...base, count: base.count + overlay.count, filter, filterShift, overlay };
 }
 
 /**

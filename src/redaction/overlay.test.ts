@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
 import { createRedactor, SENSITIVE } from "./index.js";
-import { createMatcher, type Matcher } from "./matcher.js";
+import { createMatcher, type Matcher, passesFilter, selectionOf, withOverlay } from "./matcher.js";
 import { rebuildMatcher } from "./overlay.js";
 import { useScanLoop } from "./scan-wasm.js";
 
@@ -140,3 +140,49 @@ describe("layered rebuilds (decision 0360)", () => {
     assert.equal(out, createRedactor(after).redact(text));
   });
 });
+
+describe("layered rebuilds of sets with long values (decision 0360)", () => {
+  // 2,000 keys of 40 characters: a large stride, and no pattern short enough for the q = 4 tier, so the
+  // base's q = 4 tier is empty and everything a change adds there is overlay.
+  const keys = Array.from(
+    { length: 2000 },
+    (_, i) => `key_${String(i).padStart(5, "0")}_${"AbCdEfGh".repeat(4)}`,
+  );
+
+  it("values added one at a time are found as a build from scratch finds them", () => {
+    let values = keys.slice();
+    let table = collectPatterns(values);
+    let matcher = createMatcher(table);
+    let layered = 0;
+    for (let i = 0; i < 30; i++) {
+      values = [...values, `mid-value-${i}-zz${i * 37}!`];
+      const step = rebuild(values, table, matcher);
+      ({ table, matcher } = step);
+      layered += step.layered ? 1 : 0;
+    }
+    assert.ok(layered >= 25, `${layered} of 30 layered`);
+    sameAsFresh(matcher, values, textWith(values, [0, 1999, 2000, 2010, 2029, 2015], " "));
+  });
+
+  it("an overlay larger than its tier gets a larger filter, which every gram of both passes", () => {
+    const small = createMatcher(collectPatterns(keys.slice(0, 200)));
+    const large = createMatcher(collectPatterns(keys.slice(200)));
+    const baseTier = longTier(small);
+    const overlayTier = longTier(large);
+    const merged = withOverlay(baseTier, overlayTier);
+    assert.ok(merged.filter.length > baseTier.filter.length, "a larger filter");
+    for (const tier of [baseTier, overlayTier]) {
+      const groups = tier.start[tier.start.length - 1]!;
+      for (let k = 0; k < 4 * groups; k += 4) assert.ok(passesFilter(merged, tier.cells[k]!));
+    }
+    // An overlay that fits keeps the base's size.
+    assert.equal(withOverlay(overlayTier, baseTier).filter.length, overlayTier.filter.length);
+  });
+});
+
+/** The q = 8 tier of a full build (kept in its selection's layers). */
+function longTier(matcher: Matcher) {
+  const selection = selectionOf(matcher);
+  assert.ok(selection, "a matcher of 1,024 patterns or more keeps its layers");
+  return selection.layers.long;
+}

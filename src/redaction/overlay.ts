@@ -4,8 +4,12 @@
  * sets with many forms. Here the rebuilt matcher keeps its base's tiers as they are and adds the new
  * patterns in a small *overlay* tier beside each; the patterns gone since the base stay in the base's
  * cells, dead (their length is DEAD, so no candidate fits). Only the overlay, the short tier and the
- * scanner's per-pattern arrays are built. Once the overlay and the dead patterns reach a sixteenth of the
- * base, or a new pattern does not fit the base's stride, the rebuild is a full one (matcher.ts) again.
+ * scanner's per-pattern arrays are built. Once the overlay and the dead patterns would pass a sixteenth of
+ * the base, or a new pattern does not fit the base's stride, the rebuild is a full one (matcher.ts) again.
+ *
+ * A dead pattern's entries stay in the base's cells until that full build: its grams and first 4 bytes
+ * (low bytes, raw in the q = 4 tier, mixed into a hash in the q = 8 one). The cells are shared with the
+ * matchers built before, which may still hold that value live (another scope), so they are not scrubbed.
  */
 import type { PatternTable } from "./forms.js";
 import { twinKinds } from "./forms.js";
@@ -15,6 +19,7 @@ import {
   DEAD,
   keepSelection,
   type Layers,
+  largestStride,
   type MainTier,
   type Matcher,
   Scanner,
@@ -22,6 +27,7 @@ import {
   scanningMatcher,
   selectEntries,
   selectionOf,
+  tierOf,
   withOverlay,
 } from "./matcher.js";
 
@@ -33,7 +39,10 @@ function layered(base: MainTier, overlay: MainTier): MainTier {
   return overlay.count === 0 ? base : withOverlay(base, overlay);
 }
 
-/** The patterns `table` adds to `previous`'s space, and where the others are there (see `Layers`). */
+/**
+ * Where each pattern of `table` is in the rebuilt matcher's space (see `Layers`): the kept ones where they
+ * were, the `added` ones appended in order; and which of the previous space's patterns are still there.
+ */
 interface Diff {
   toSpace: Int32Array;
   added: number[];
@@ -49,6 +58,7 @@ function diff(table: PatternTable, reused: Int32Array, before: Layers): Diff {
   for (let p = 0; p < toSpace.length; p++) {
     const r = reused[p]!;
     if (r < 0) {
+      toSpace[p] = size + added.length;
       added.push(p);
       continue;
     }
@@ -63,7 +73,7 @@ function diff(table: PatternTable, reused: Int32Array, before: Layers): Diff {
  * The space of the rebuilt matcher: the previous one's arrays copied, its patterns that `table` no longer
  * has marked dead (their strings dropped, so an old value's forms are not kept alive), `added` appended.
  */
-function nextSpace(table: PatternTable, before: Space, { toSpace, added, alive }: Diff): Space {
+function nextSpace(table: PatternTable, before: Space, { added, alive }: Diff): Space {
   const size = before.patterns.length;
   const n = size + added.length;
   const patterns = before.patterns.slice();
@@ -86,12 +96,12 @@ function nextSpace(table: PatternTable, before: Space, { toSpace, added, alive }
     tails[s] = null;
     length[s] = DEAD;
     extent[s] = DEAD;
+    head[s] = 0;
     if (kinds) kinds[s] = 0;
   }
   for (let i = 0; i < added.length; i++) {
     const p = added[i]!;
     const s = size + i;
-    toSpace[p] = s;
     const pattern = table.patterns[p]!;
     const ts = table.tails[p] ?? null;
     patterns.push(pattern);
@@ -117,28 +127,30 @@ export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher 
   const size = layers.space.patterns.length;
   let live = 0;
   for (let s = 0; s < size; s++) live += d.alive[s]!;
-  const dead = size - live;
   let overlaid = d.added.length;
   for (const s of layers.overlay) overlaid += d.alive[s]!;
-  if (OVERLAY_SHARE * (overlaid + dead) > layers.base) return null;
+  if (OVERLAY_SHARE * (overlaid + size - live) > layers.base) return null;
   for (const p of d.added) {
     const l = table.patterns[p]!.length;
     if (l < 4) throw new RangeError("a redaction pattern has fewer than 4 characters");
-    if (stride > (l < 6 ? l - 1 : l - 3)) return null;
+    if (stride > largestStride(l)) return null;
   }
   const space = nextSpace(table, layers.space, d);
   const n = space.patterns.length;
   const window = new Int32Array(n);
   window.set(before.window);
   // The short tier is rebuilt whole (its patterns are few); the overlay holds the other tiers' new ones.
-  const tierOf = (l: number) => (l < 6 ? 0 : l - 7 < stride ? 1 : 2);
   const ids: number[][] = [[], [], []];
   for (let s = 0; s < n; s++) {
     const l = space.length[s]!;
-    if (l !== DEAD && l < 6) ids[0]!.push(s);
+    if (l !== DEAD && tierOf(l, stride) === 0) ids[0]!.push(s);
   }
-  for (const s of layers.overlay) if (space.length[s] !== DEAD) ids[tierOf(space.length[s]!)]!.push(s);
-  for (let s = size; s < n; s++) if (space.length[s]! >= 6) ids[tierOf(space.length[s]!)]!.push(s);
+  const place = (s: number) => {
+    const tier = tierOf(space.length[s]!, stride);
+    if (tier !== 0) ids[tier]!.push(s);
+  };
+  for (const s of layers.overlay) if (space.length[s] !== DEAD) place(s);
+  for (let s = size; s < n; s++) place(s);
   const [shortIds, midIds, longIds] = ids.map((list) => Int32Array.from(list)) as [
     Int32Array,
     Int32Array,
@@ -175,8 +187,10 @@ export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher 
   keepSelection(matcher, {
     stride,
     window,
+    // The base's counts, without the overlay's grams (each overlay counts them into a copy): the next
+    // full build chooses the windows of the patterns new since the base by them, a heuristic (0285).
     counts: before.counts,
-    layers: { ...layers, space, toSpace: d.toSpace, overlay, dead },
+    layers: { ...layers, space, toSpace: d.toSpace, overlay },
   });
   return matcher;
 }
