@@ -4,5 +4,5 @@
  * it depends on nothing else in the product.
  */
 export { redactDeep } from "./deep.js";
-export { createRedactor, type Redactor, SENSITIVE } from "./redactor.js";
+export { createRedactor, isLayered, type Redactor, SENSITIVE } from "./redactor.js";
 export { startBuildWarmUp } from "./warm-up.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
-import { createRedactor, SENSITIVE } from "./index.js";
+import { createRedactor, isLayered, SENSITIVE } from "./index.js";
 import { createMatcher, type Matcher, passesFilter, selectionOf, withOverlay } from "./matcher.js";
 import { rebuildMatcher } from "./overlay.js";
 import { useScanLoop } from "./scan-wasm.js";
@@ -118,14 +118,18 @@ describe("layered rebuilds (decision 0360)", () => {
 
   it("a new value too short for the base's stride makes a full build", () => {
     // Long values only: the stride is the largest their patterns allow, more than a 4-character value has.
-    const values = Array.from({ length: 120 }, (_, i) => `long-secret-value-number-${i}-of-many`);
+    const values = Array.from({ length: 200 }, (_, i) => `long-secret-value-number-${i}-of-many`);
     const table = collectPatterns(values);
     const matcher = createMatcher(table);
+    assert.ok(selectionOf(matcher), "the base keeps its layers (1,024 patterns or more)");
+    // A control: a new value as long as the others is layered.
+    const longer = [...values, "long-secret-value-number-X-of-many"];
+    assert.notEqual(rebuildMatcher(collectPatterns(longer, table), matcher), null);
     const after = [...values, "PIN7"];
     const next = collectPatterns(after, table);
     assert.equal(rebuildMatcher(next, matcher), null);
     const built = createMatcher(next, matcher);
-    sameAsFresh(built, after, textWith(after, [120, 5, 120], " PIN7 "));
+    sameAsFresh(built, after, textWith(after, [200, 5, 200], " PIN7 "));
   });
 
   it("a removed secret is shown again and a new one hidden, as by a redactor built from scratch", () => {
@@ -134,6 +138,7 @@ describe("layered rebuilds (decision 0360)", () => {
     const added = "fresh-Secret-9%z";
     const after = [...before.slice(0, 42), ...before.slice(43), added];
     const rebuilt = createRedactor(after, createRedactor(before));
+    assert.ok(isLayered(rebuilt));
     const text = `a=${removed} b=${added} c=${encodeURIComponent(added)} d=${before[7]}`;
     const out = rebuilt.redact(text);
     assert.equal(out, `a=${removed} b=${SENSITIVE} c=${SENSITIVE} d=${SENSITIVE}`);
@@ -142,27 +147,35 @@ describe("layered rebuilds (decision 0360)", () => {
 });
 
 describe("layered rebuilds of sets with long values (decision 0360)", () => {
-  // 2,000 keys of 40 characters: a large stride, and no pattern short enough for the q = 4 tier, so the
-  // base's q = 4 tier is empty and everything a change adds there is overlay.
+  // 2,000 keys of 40 characters: a stride of 21, and no pattern short enough for the q = 4 tier (under
+  // 28 characters at that stride), so the base's q = 4 tier is empty. Values of 24 to 27 characters fit
+  // the stride and go to that tier: all of it is overlay.
   const keys = Array.from(
     { length: 2000 },
     (_, i) => `key_${String(i).padStart(5, "0")}_${"AbCdEfGh".repeat(4)}`,
   );
 
-  it("values added one at a time are found as a build from scratch finds them", () => {
-    let values = keys.slice();
-    let table = collectPatterns(values);
-    let matcher = createMatcher(table);
-    let layered = 0;
-    for (let i = 0; i < 30; i++) {
-      values = [...values, `mid-value-${i}-zz${i * 37}!`];
-      const step = rebuild(values, table, matcher);
-      ({ table, matcher } = step);
-      layered += step.layered ? 1 : 0;
-    }
-    assert.ok(layered >= 25, `${layered} of 30 layered`);
-    sameAsFresh(matcher, values, textWith(values, [0, 1999, 2000, 2010, 2029, 2015], " "));
-  });
+  for (const loop of ["wasm", "js"] as const) {
+    it(`values added one at a time to an empty q = 4 tier are found as from scratch (${loop} loop)`, () => {
+      useScanLoop(loop);
+      try {
+        let values = keys.slice();
+        let table = collectPatterns(values);
+        let matcher = createMatcher(table);
+        assert.equal(selectionOf(matcher)?.layers.mid.count, 0, "the base's q = 4 tier is empty");
+        for (let i = 0; i < 40; i++) {
+          values = [...values, `mid-${String(i).padStart(3, "0")}-${"Zq".repeat(8)}-${"x".repeat(i % 4)}`];
+          const step = rebuild(values, table, matcher);
+          ({ table, matcher } = step);
+          assert.ok(step.layered, `change ${i} layered`);
+          if (i % 10 === 9) sameAsFresh(matcher, values, textWith(values, [0, 1999, 2000, i, 2000 + i], " "));
+        }
+        assert.equal(selectionOf(matcher)?.layers.mid.count, 0, "the q = 4 tier still empty: all overlay");
+      } finally {
+        useScanLoop("auto");
+      }
+    });
+  }
 
   it("an overlay larger than its tier gets a larger filter, which every gram of both passes", () => {
     const small = createMatcher(collectPatterns(keys.slice(0, 200)));

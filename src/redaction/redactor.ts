@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { collectPatterns, expandPatterns, type PatternTable } from "./forms.js";
-import { createMatcher, type Matcher } from "./matcher.js";
+import { createMatcher, type Matcher, selectionOf } from "./matcher.js";
 import { rebuildMatcher } from "./overlay.js";
 
 /** What replaces each redacted range. It is never scanned again: `redact`'s output is final. */
@@ -73,6 +73,15 @@ export function createRedactor(values: readonly string[], previous?: Redactor): 
   };
   builds.set(redactor, { table, matcher });
   return redactor;
+}
+
+/**
+ * Whether the redactor's matcher was a layered rebuild of an earlier one's (decision 0360), not a full
+ * build: for tests and benches, which must know which path they measured.
+ */
+export function isLayered(redactor: Redactor): boolean {
+  const matcher = builds.get(redactor)?.matcher;
+  return matcher !== undefined && (selectionOf(matcher)?.layers.toSpace ?? null) !== null;
 }
 
 /**

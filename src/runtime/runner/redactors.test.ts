@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRedactor } from "../../redaction/index.js";
+import { createRedactor, isLayered } from "../../redaction/index.js";
 import { createRedactorCache } from "./redactors.js";
 
 const orgValues = Array.from({ length: 400 }, (_, i) => `org-secret-${i}-${(i * 7919).toString(36)}&Q`);
@@ -19,8 +19,9 @@ describe("redactor cache (decisions 0285, 0360)", () => {
     const cache = createRedactorCache();
     let org = orgValues.slice();
     const alpha = projectValues("alpha", 3);
-    const beta = projectValues("beta", 3);
-    const everything = [...orgValues, ...alpha, ...beta];
+    const gamma = projectValues("gamma", 3);
+    const everything = [...orgValues, ...alpha, ...gamma];
+    let layered = 0;
     for (let step = 0; step < 12; step++) {
       // A change to one organization secret every third step; the views of two projects alternate.
       if (step % 3 === 2) {
@@ -28,11 +29,16 @@ describe("redactor cache (decisions 0285, 0360)", () => {
         org[step] = `${org[step]}-rotated`;
         everything.push(org[step]!);
       }
-      const scope = step % 2 === 0 ? [...org, ...alpha] : [...org, ...beta];
+      const scope = step % 2 === 0 ? [...org, ...alpha] : [...org, ...gamma];
       const extra = step === 5 ? ["resolved-late-value-42"] : [];
       const redactor = cache.get(scope, extra);
+      if (isLayered(redactor)) layered++;
       const text = textOf([...everything, ...extra]);
       assert.equal(redactor.redact(text), createRedactor([...scope, ...extra]).redact(text), `step ${step}`);
     }
+    // The builds are layered on the one before (the projects' names have one length, so their tokens fit
+    // the base's stride), but for the first and a full build once the overlay passes its share: each switch
+    // of view adds one project's tokens again and leaves the other's dead.
+    assert.ok(layered >= 9, `${layered} of 12 layered`);
   });
 });
