@@ -98,7 +98,7 @@ describe("layered rebuilds (decision 0360)", () => {
     });
   }
 
-  it("falls back to a full build past a sixteenth of the base, then layers on the new base", () => {
+  it("falls back to a full build past its share of the base, then layers on the new base", () => {
     const values = Array.from({ length: 200 }, (_, i) => `value-${i}-${(i * 7919).toString(36)}Qz!`);
     let table = collectPatterns(values);
     let matcher = createMatcher(table);

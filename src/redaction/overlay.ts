@@ -4,8 +4,8 @@
  * sets with many forms. Here the rebuilt matcher keeps its base's tiers as they are and adds the new
  * patterns in a small *overlay* tier beside each; the patterns gone since the base stay in the base's
  * cells, dead (their length is DEAD, so no candidate fits). Only the overlay, the short tier and the
- * scanner's per-pattern arrays are built. Once the overlay and the dead patterns would pass a sixteenth of
- * the base, or a new pattern does not fit the base's stride, the rebuild is a full one (matcher.ts) again.
+ * scanner's per-pattern arrays are built. Once the overlay and the dead patterns would pass a 32nd of the
+ * base, or a new pattern does not fit the base's stride, the rebuild is a full one (matcher.ts) again.
  *
  * A dead pattern's entries stay in the base's cells until that full build: its grams and first 4 bytes
  * (low bytes, raw in the q = 4 tier, mixed into a hash in the q = 8 one). The cells are shared with the
@@ -31,8 +31,12 @@ import {
   withOverlay,
 } from "./matcher.js";
 
-/** Overlay and dead patterns, as a share of the base's, past which a rebuild is a full one. */
-const OVERLAY_SHARE = 16;
+/**
+ * Overlay and dead patterns, as a share of the base's, past which a rebuild is a full one. The scan of a
+ * layered matcher costs more as they grow (10,000 values: 1.03-1.09 of a fresh matcher's after 100 changes
+ * of one value, 1.05-1.13 after 300); a full build every 150 or so changes of a large set bounds it.
+ */
+const OVERLAY_SHARE = 32;
 
 /** The base tier, with the overlay when it has any pattern (a filter is copied for it). */
 function layered(base: MainTier, overlay: MainTier): MainTier {
