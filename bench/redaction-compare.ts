@@ -38,15 +38,13 @@ const MiB = 1 << 20;
 
 const cpu = cpuMs;
 
-/** Median of the ratios ours/other, and each side's minimum CPU time. */
-function paired(a: () => unknown, b: () => unknown): { ratio: number; ours: number; other: number } {
-  a();
-  b();
-  const ratios: number[] = [];
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    // Alternate which side goes first, so neither always runs on the other's leftovers.
+/** Pairs of CPU times, ours and the other's. */
+class Pairs {
+  readonly as: number[] = [];
+  readonly bs: number[] = [];
+  private readonly ratios: number[] = [];
+  /** Times pair i; which side goes first alternates, so neither always runs on the other's leftovers. */
+  time(i: number, a: () => unknown, b: () => unknown): void {
     let x: number;
     let y: number;
     if (i % 2 === 0) {
@@ -56,11 +54,22 @@ function paired(a: () => unknown, b: () => unknown): { ratio: number; ours: numb
       y = cpu(b);
       x = cpu(a);
     }
-    as.push(x);
-    bs.push(y);
-    ratios.push(x / y);
+    this.as.push(x);
+    this.bs.push(y);
+    this.ratios.push(x / y);
   }
-  return { ratio: median(ratios), ours: Math.min(...as), other: Math.min(...bs) };
+  /** Median of the ratios ours/other, and each side's minimum CPU time. */
+  result(): { ratio: number; ours: number; other: number } {
+    return { ratio: median(this.ratios), ours: Math.min(...this.as), other: Math.min(...this.bs) };
+  }
+}
+
+function paired(a: () => unknown, b: () => unknown): { ratio: number; ours: number; other: number } {
+  a();
+  b();
+  const times = new Pairs();
+  for (let i = 0; i < pairs; i++) times.time(i, a, b);
+  return times.result();
 }
 
 const show = (name: string, r: { ratio: number; ours: number; other: number }, unit: string) =>
@@ -107,35 +116,23 @@ for (const { name, values } of sets) {
   if (chain) {
     const current = values.slice();
     let last = [ours.createRedactor(values), other.createRedactor(values)] as const;
-    const as: number[] = [];
-    const bs: number[] = [];
-    const ratios: number[] = [];
+    const times = new Pairs();
     for (let i = 0; i < pairs; i++) {
       // Spread over the set, so the values of all lengths change.
       const k = (i * 997) % current.length;
       current[k] = `${current[k]}x${i}`;
       const snapshot = current.slice();
       let [a, b] = last;
-      const sideA = () => (a = ours.createRedactor(snapshot, last[0]));
-      const sideB = () => (b = other.createRedactor(snapshot, last[1]));
-      let x: number;
-      let y: number;
-      if (i % 2 === 0) {
-        x = cpu(sideA);
-        y = cpu(sideB);
-      } else {
-        y = cpu(sideB);
-        x = cpu(sideA);
-      }
-      as.push(x);
-      bs.push(y);
-      ratios.push(x / y);
+      times.time(
+        i,
+        () => (a = ours.createRedactor(snapshot, last[0])),
+        () => (b = other.createRedactor(snapshot, last[1])),
+      );
       last = [a, b];
     }
-    show(name, { ratio: median(ratios), ours: Math.min(...as), other: Math.min(...bs) }, "ms");
-    console.log(
-      `    ours ${as.map((x) => x.toFixed(0)).join(" ")} | other ${bs.map((x) => x.toFixed(0)).join(" ")}`,
-    );
+    show(name, times.result(), "ms");
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+    console.log(`    ours ${list(times.as)} | other ${list(times.bs)}`);
     continue;
   }
   if (rebuild) {
