@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { collectPatterns } from "./forms.js";
-import { startBuildWarmUp, warmUpValues } from "./warm-up.js";
+import { isLayered } from "./redactor.js";
+import { chainStep, startBuildWarmUp, type WarmUpChain, warmUpValues } from "./warm-up.js";
 
 describe("the redactor build's warm-up", () => {
   it("builds from made-up values that reach the forms a build differs on", () => {
@@ -19,6 +20,12 @@ describe("the redactor build's warm-up", () => {
     assert.ok(values.some((v) => v.startsWith("https://")));
     const table = collectPatterns(values);
     assert.ok(table.patterns.length > values.length * 5, `${table.patterns.length} searched strings`);
+  });
+
+  it("ends with a chain of layered rebuilds, so their code is compiled too", () => {
+    const chain: WarmUpChain = { values: [] };
+    assert.equal(isLayered(chainStep(chain, 0)), false, "the chain's first build is a full one");
+    for (let step = 1; step < 8; step++) assert.ok(isLayered(chainStep(chain, step)), `step ${step}`);
   });
 
   it("runs after its delay, one build a turn, and says when it is done", async () => {
