@@ -105,7 +105,9 @@ export function startBuildWarmUp(options: {
     round++;
     if (round < ROUNDS + CHAIN) schedule(0);
     else {
+      // The stop function's scope holds the chain: nothing of it is kept past the end.
       chain.last = undefined;
+      chain.values = [];
       options.onDone?.();
     }
   };
