@@ -956,11 +956,13 @@ function addToFilter(filter: Int32Array, filterShift: number, cells: Int32Array,
 }
 
 /**
- * The base tier with the overlay (decision 0360): the base's cells are shared, not copied; the filter is
- * the base's copied with the overlay's grams added, or, when the two together need a larger filter than
- * the base's (an overlay many times a small tier), one of that size with both.
+ * The base tier with the overlay (decision 0360), or the base itself for an empty overlay: the base's
+ * cells are shared, not copied; the filter is the base's copied with the overlay's grams added, or, when
+ * the two together need a larger filter than the base's (an overlay many times a small tier), one of that
+ * size with both.
  */
 export function withOverlay(base: MainTier, overlay: MainTier): MainTier {
+  if (overlay.count === 0) return base;
   const baseGroups = base.start[base.start.length - 1]!;
   const overlayGroups = overlay.start[overlay.start.length - 1]!;
   const wordBits = filterWordBits(baseGroups + overlayGroups);

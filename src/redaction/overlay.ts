@@ -20,7 +20,6 @@ import {
   keepSelection,
   type Layers,
   largestStride,
-  type MainTier,
   type Matcher,
   Scanner,
   type Space,
@@ -37,11 +36,6 @@ import {
  * of one value, 1.05-1.13 after 300); a full build every 150 or so changes of a large set bounds it.
  */
 const OVERLAY_SHARE = 32;
-
-/** The base tier, with the overlay when it has any pattern (a filter is copied for it). */
-function layered(base: MainTier, overlay: MainTier): MainTier {
-  return overlay.count === 0 ? base : withOverlay(base, overlay);
-}
 
 /**
  * Where each pattern of `table` is in the rebuilt matcher's space (see `Layers`): the kept ones where they
@@ -129,8 +123,8 @@ export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher 
   const { stride, layers } = before;
   const d = diff(table, reused, layers);
   const size = layers.space.patterns.length;
-  let live = 0;
-  for (let s = 0; s < size; s++) live += d.alive[s]!;
+  // Each kept pattern of the table has a slot of its own (`reused` and `toSpace` map one to one).
+  const live = table.patterns.length - d.added.length;
   let overlaid = d.added.length;
   for (const s of layers.overlay) overlaid += d.alive[s]!;
   if (OVERLAY_SHARE * (overlaid + size - live) > layers.base) return null;
@@ -180,7 +174,11 @@ export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher 
   const shortTier = buildShortTier(short, space.head, window, stride, shortIds);
   const midOverlay = buildMainTier(select(midIds, 4, 1), space.head, window, stride, midIds.length);
   const longOverlay = buildMainTier(select(longIds, 8, 2), space.head, window, stride, longIds.length);
-  const tiers = [shortTier, layered(layers.mid, midOverlay), layered(layers.long, longOverlay)] as const;
+  const tiers = [
+    shortTier,
+    withOverlay(layers.mid, midOverlay),
+    withOverlay(layers.long, longOverlay),
+  ] as const;
   let longest = 0;
   for (let s = 0; s < n; s++)
     if (space.length[s] !== DEAD && space.extent[s]! > longest) longest = space.extent[s]!;
