@@ -37,7 +37,10 @@ describe("a secret's list text on SQLite", () => {
       await sql<{
         name: string;
       }>`select name from sqlite_master where type = 'trigger' order by name`.execute(db())
-    ).rows.map((r) => r.name);
+    ).rows
+      .map((r) => r.name)
+      // The kept counts' and flags' triggers (list-kept.test.ts) are another group.
+      .filter((name) => !name.startsWith("secrets_list_kept_"));
   const page = async () => server.request("GET", "/v1/orgs/acme/secrets?limit=100", { token });
   /** The page's items, as each secret's own answer reads without its consumers. */
   const expected = async (names: string[]) => {

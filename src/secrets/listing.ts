@@ -4,12 +4,12 @@
  * request runs the page, so it is a prepared query (store/prepared.ts) that reads only the columns its
  * answer shows and counts consumers in the same statement (decision 0280).
  */
-import { type SelectQueryBuilder, sql } from "kysely";
+import { type Expression, type SelectQueryBuilder, sql } from "kysely";
 import { prepared } from "../store/prepared.js";
 import { groupRows } from "../store/rows.js";
 import type { Database } from "../store/schema.js";
 import type { Dialect, Tx } from "../store/types.js";
-import { itemJson, type Side } from "./list-json.js";
+import { type ItemParts, itemJson, type Side } from "./list-json.js";
 import { type SecretRecord, type ShownColumns, shownFields } from "./store.js";
 import type { ConsumerRef, Scope } from "./types.js";
 
@@ -56,6 +56,37 @@ const toListed = (row: ListedRow): ListedSecret => {
   return listed;
 };
 
+/**
+ * How many consumers use the secret whose id is `secretId` (a column reference): the `usageCount` of a
+ * page's item, and what SQLite keeps in each secret's row (list-kept.ts). Its `consumer_secrets` rows
+ * whose consumer exists: the join is what a secret's own answer counts (`usedBy`), foreign keys on or off.
+ */
+export const consumerCount = (db: Tx, secretId: string) =>
+  // Kysely writes a query inside `sql` in parentheses of its own.
+  sql<number>`${db
+    .selectFrom("consumer_secrets as cs")
+    .innerJoin("consumers as c", "c.id", "cs.consumer_id")
+    .select((e) => e.fn.countAll().as("n"))
+    .where("cs.secret_id", "=", sql.ref<string>(secretId))}`;
+
+/**
+ * Whether the organization `orgId` has a secret in the scope `scopeKey` ("" for the organization's own)
+ * named as `nameKey` (a column reference) names: a project secret's `overrides` flag with "", and the
+ * organization secrets a project's page leaves out with the project's id.
+ */
+export const namesake = (
+  db: Tx,
+  orgId: string | Expression<string>,
+  scopeKey: string | Expression<string>,
+  nameKey: string,
+) =>
+  sql<boolean>`exists ${db
+    .selectFrom("secrets as o")
+    .select(sql`1`.as("one"))
+    .where("o.org_id", "=", orgId)
+    .where(sql<string>`coalesce(o.project_id, '')`, "=", scopeKey)
+    .where("o.name_key", "=", sql.ref<string>(nameKey))}`;
+
 /** orgId, projectId ("" for the organization's page), archived, after, like-pattern, limit. */
 type PageArgs = [string, string, number, string, string, number];
 
@@ -76,22 +107,15 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
       .where("s.archived", "=", archived);
     if (shape.includes("after")) q = q.where("s.name_key", ">", after);
     if (shape.includes("contains")) q = q.where(sql<boolean>`s.name_key like ${pattern} escape '\\'`);
-    // Kysely writes a query inside `sql` in parentheses of its own.
-    const usageCount = sql<number>`${db
-      .selectFrom("consumer_secrets as cs")
-      .innerJoin("consumers as c", "c.id", "cs.consumer_id")
-      .select((e) => e.fn.countAll().as("n"))
-      .where("cs.secret_id", "=", sql.ref<string>("s.id"))}`;
-    const namesake = (scopeKey: string) =>
-      sql<boolean>`exists ${db
-        .selectFrom("secrets as o")
-        .select(sql`1`.as("one"))
-        .where("o.org_id", "=", orgId)
-        .where(sql<string>`coalesce(o.project_id, '')`, "=", scopeKey)
-        .where("o.name_key", "=", sql.ref<string>("s.name_key"))}`;
+    const usageCount = consumerCount(db, "s.id");
     // The organization's secrets a project secret of the same name overrides are not on its page.
-    if (part === "shared") q = q.where(sql<boolean>`not ${namesake(projectId)}`);
-    return { q, usageCount, overrides: part === "own" ? namesake("") : null };
+    if (part === "shared") {
+      const hidden = namesake(db, orgId, projectId, "s.name_key");
+      // SQLite's row keeps how many projects have a secret of its name (list-kept.ts): none, no probe.
+      const kept = sql<boolean>`case when s.list_overridden = 0 then 0 else ${hidden} end`;
+      q = q.where(sql<boolean>`not ${shape.includes("json") ? kept : hidden}`);
+    }
+    return { q, usageCount, overrides: part === "own" ? namesake(db, orgId, "", "s.name_key") : null };
   };
   const listed = (part: Side) => {
     const { q, usageCount, overrides } = side(part);
@@ -101,7 +125,12 @@ const pageQuery = prepared((db: Tx, [orgId, projectId, archived, after, pattern,
   };
   const json = (part: Side) => {
     const { q, usageCount, overrides } = side(part);
-    return q.select([itemJson(part, { usageCount, overrides }).as("item"), "s.name_key"]);
+    // What the row keeps (list-kept.ts), or where it keeps none, what the JS path computes (decision 0365).
+    const kept: ItemParts = {
+      usageCount: sql<number>`coalesce(s.list_usage, ${usageCount})`,
+      overrides: overrides && sql<boolean>`coalesce(s.list_overrides, ${overrides})`,
+    };
+    return q.select([itemJson(part, kept).as("item"), "s.name_key"]);
   };
   const page = <O>(rows: (part: Side) => SelectQueryBuilder<PageTables, "s", O>) => {
     if (!shape.includes("project")) return rows("org").orderBy("s.name_key").limit(limit);

@@ -1,0 +1,100 @@
+/**
+ * What a page computes for each row, kept in the row by SQLite (decision 0365): `list_usage`, the number of
+ * consumers using the secret; `list_overrides`, whether the secret's organization has a secret of the
+ * same name (what a project secret's `overrides` says); and on an organization secret's row
+ * `list_overridden`, how many project secrets have its name (when none, no project's page probes whether
+ * it is hidden). The first two are the page's own expressions (listing.ts),
+ * written by triggers after every change that can move it, whoever makes it (this service, the CLI, or
+ * someone at the database's shell, foreign keys on or off). A page reads what the row keeps, and where it
+ * keeps null (a row written while other code's triggers were installed) it computes it, as the JS path
+ * does; like the list text (0340), a value written by hand is shown as written.
+ *
+ * The triggers' prefix is not the list text's, so a node on code from before 0365, which replaces every
+ * trigger of that prefix, leaves these alone, and they keep the columns right under its writes too.
+ */
+import { type RawBuilder, sql } from "kysely";
+import type { Tx } from "../store/types.js";
+import { consumerCount, namesake } from "./listing.js";
+import type { TriggerGroup } from "./trigger-group.js";
+
+/** A trigger's SQL holds no parameter: every value is a column or a literal. */
+function text(db: Tx, expression: RawBuilder<unknown>): string {
+  const compiled = expression.compile(db);
+  if (compiled.parameters.length > 0) throw new Error("a trigger's SQL must hold no parameter");
+  return compiled.sql;
+}
+
+export function keptGroup(db: Tx): TriggerGroup {
+  const usage = `list_usage = ${text(db, consumerCount(db, "secrets.id"))}`;
+  const flag = `list_overrides = ${text(db, namesake(db, sql.ref("secrets.org_id"), sql.lit(""), "secrets.name_key"))}`;
+  /** The organization secret named as the row `row` (`old` or `new`). */
+  const shared = (row: string) =>
+    `org_id = ${row}.org_id and coalesce(project_id, '') = '' and name_key = ${row}.name_key`;
+  /**
+   * How many project secrets have an organization secret's name (null on a project secret's row): its
+   * name's entries in the index on (org_id, name_key), read alone, but its own. Counted when the row is
+   * written or moved; a project secret's insert, delete or move then adds or takes one (counting there
+   * would read every namesake's row, for each of them: quadratic in an organization whose projects all
+   * override the same names).
+   */
+  const overridden = `list_overridden = case when coalesce(secrets.project_id, '') = '' then (select count(*)
+    from secrets p where p.org_id = secrets.org_id and p.name_key = secrets.name_key) - 1 end`;
+  const step = (row: string, by: "+ 1" | "- 1") =>
+    `update secrets set list_overridden = list_overridden ${by}
+      where coalesce(${row}.project_id, '') <> '' and ${shared(row)};`;
+  const set = (columns: string, where: string) => `update secrets set ${columns} where ${where};`;
+  /** The project secrets named as the row `row` (`old` or `new`): an organization secret's namesakes. */
+  const namesakes = (row: string) =>
+    `org_id = ${row}.org_id and name_key = ${row}.name_key and coalesce(project_id, '') <> ''`;
+  /** Runs only when `row` is an organization secret with namesakes (`when`: a body costs even when it changes nothing, 0350). */
+  const ofNamesakes = (row: string) =>
+    `when coalesce(${row}.project_id, '') = '' and exists (select 1 from secrets where ${namesakes(row)})
+      begin ${set(flag, namesakes(row))} end`;
+  /** The secrets a consumer (`row`) names; runs only when there are some (with foreign keys on, never). */
+  const named = (row: string) => `select secret_id from consumer_secrets where consumer_id = ${row}.id`;
+  const ofConsumer = (rows: string[]) =>
+    `when ${rows.map((row) => `exists (${named(row)})`).join(" or ")}
+      begin ${set(usage, `id in (${rows.map(named).join(" union ")})`)} end`;
+  return {
+    prefix: "secrets_list_kept_",
+    specs: [
+      [
+        "insert",
+        `after insert on secrets begin ${set(`${usage}, ${flag}, ${overridden}`, "rowid = new.rowid")} end`,
+      ],
+      ["shared_insert", `after insert on secrets ${ofNamesakes("new")}`],
+      ["shared_delete", `after delete on secrets ${ofNamesakes("old")}`],
+      ["project_insert", `after insert on secrets begin ${step("new", "+ 1")} end`],
+      ["project_delete", `after delete on secrets begin ${step("old", "- 1")} end`],
+      // No API moves a secret; the shell can. Its namesakes' columns at both places, then its own (last: a
+      // project secret that becomes its name's organization secret is the row the first step names).
+      [
+        "place",
+        `after update of org_id, project_id, name_key on secrets
+          begin ${step("old", "- 1")} ${step("new", "+ 1")}
+          ${set(flag, namesakes("old"))} ${set(flag, namesakes("new"))}
+          ${set(`${flag}, ${overridden}`, "rowid = new.rowid")} end`,
+      ],
+      ["rekey", `after update of id on secrets begin ${set(usage, "rowid = new.rowid")} end`],
+      ["use", `after insert on consumer_secrets begin ${set(usage, "id = new.secret_id")} end`],
+      ["unuse", `after delete on consumer_secrets begin ${set(usage, "id = old.secret_id")} end`],
+      [
+        "reuse",
+        `after update of consumer_id, secret_id on consumer_secrets
+          begin ${set(usage, "id = old.secret_id")} ${set(usage, "id = new.secret_id")} end`,
+      ],
+      ["consumer_insert", `after insert on consumers ${ofConsumer(["new"])}`],
+      ["consumer_delete", `after delete on consumers ${ofConsumer(["old"])}`],
+      ["consumer_rekey", `after update of id on consumers ${ofConsumer(["old", "new"])}`],
+    ],
+    table: "secrets",
+    columns: [
+      ["list_usage", "integer"],
+      ["list_overrides", "integer"],
+      ["list_overridden", "integer"],
+    ],
+    // An organization secret's namesakes, found without reading every secret of its organization.
+    indexes: ["create index if not exists secrets_org_name_key on secrets (org_id, name_key)"],
+    fill: [`update secrets set ${usage}, ${flag}, ${overridden}`],
+  };
+}

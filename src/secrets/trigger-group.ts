@@ -1,0 +1,69 @@
+/**
+ * A group of triggers that keep derived columns of SQLite rows (decisions 0340 and 0365): each trigger's
+ * name carries a hash of the whole group's SQL, so a node whose code keeps them otherwise finds names it does
+ * not know, replaces the group and writes every row's columns again, in one transaction. A node on current
+ * triggers changes nothing. Groups are told apart by their name's prefix, matched exactly.
+ */
+import { createHash } from "node:crypto";
+import { sql } from "kysely";
+import type { Store, Tx } from "../store/types.js";
+
+export interface TriggerGroup {
+  /** The start of every trigger's name: `<prefix><hash>_<event>`. */
+  prefix: string;
+  /** Each trigger's event name and its statement after `create trigger <name>`. */
+  specs: readonly (readonly [event: string, spec: string])[];
+  /** The derived columns of `table` and their types, added where missing. */
+  table: string;
+  columns: readonly (readonly [name: string, type: "text" | "integer"])[];
+  /** `create index if not exists ...` statements the triggers' lookups need. */
+  indexes?: readonly string[];
+  /** The statements that write every row's derived columns. */
+  fill: readonly string[];
+}
+
+/** The group's triggers' names and `create trigger` statements. */
+export function named(group: TriggerGroup): { names: string[]; statements: string[] } {
+  const hash = createHash("sha256")
+    .update(group.specs.map(([, s]) => s).join("\n"))
+    .digest("hex")
+    .slice(0, 12);
+  const names = group.specs.map(([event]) => `${group.prefix}${hash}_${event}`);
+  return { names, statements: group.specs.map(([, spec], i) => `create trigger ${names[i]} ${spec}`) };
+}
+
+/** The names of the group's triggers in the database (an exact prefix: `like` would read `_` as any). */
+async function installed(tx: Tx, prefix: string): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
+    and substr(name, 1, ${prefix.length}) = ${prefix}`.execute(tx);
+  return rows.rows.map((r) => r.name);
+}
+
+/**
+ * Adds the columns and indexes, replaces triggers of other code, and writes every row's columns when it
+ * did. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
+ */
+export async function installGroup(store: Store, build: (db: Tx) => TriggerGroup): Promise<void> {
+  const wanted = build(store.db);
+  const { names: wantedNames, statements } = named(wanted);
+  const current = (names: string[]) =>
+    names.length === wantedNames.length && wantedNames.every((n) => names.includes(n));
+  if (current(await installed(store.db, wanted.prefix))) return;
+  await store.transaction(async (tx) => {
+    const names = await installed(tx, wanted.prefix);
+    if (current(names)) return;
+    const columns = await sql<{ name: string }>`select name from pragma_table_info(${wanted.table})`.execute(
+      tx,
+    );
+    for (const [column, type] of wanted.columns)
+      if (!columns.rows.some((c) => c.name === column))
+        await sql`alter table ${sql.id(wanted.table)} add column ${sql.id(column)} ${sql.raw(type)}`.execute(
+          tx,
+        );
+    for (const index of wanted.indexes ?? []) await sql.raw(index).execute(tx);
+    for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
+    for (const statement of statements) await sql.raw(statement).execute(tx);
+    // Every row's columns, written once here (a start on current triggers never compiles this).
+    for (const statement of build(tx).fill) await sql.raw(statement).execute(tx);
+  });
+}
