@@ -59,11 +59,11 @@ describe("a secret's consumer count and override flag kept in its row on SQLite"
       await sql<Kept>`select s.name, coalesce(s.project_id, '') as scope,
         s.list_usage as usage, (select count(*) from consumer_secrets cs join consumers c
           on c.id = cs.consumer_id where cs.secret_id = s.id) as counted,
-        s.list_overrides as overrides, exists (select 1 from secrets o where o.org_id = s.org_id
-          and coalesce(o.project_id, '') = '' and o.name_key = s.name_key) as namesake,
+        s.list_overrides as overrides, coalesce(s.project_id, '') <> '' and exists (select 1 from secrets o
+          where o.org_id = s.org_id and coalesce(o.project_id, '') = '' and o.name_key = s.name_key) as namesake,
         s.list_overridden as overridden, case when coalesce(s.project_id, '') = '' then (select count(*)
           from secrets p where p.org_id = s.org_id and p.name_key = s.name_key
-            and coalesce(p.project_id, '') <> '') end as projects
+            and coalesce(p.project_id, '') <> '') else 0 end as projects
         from secrets s order by s.name, scope`.execute(db())
     ).rows;
   const assertKept = async (after: string) => {
@@ -317,10 +317,25 @@ describe("a secret's consumer count and override flag kept in its row on SQLite"
   });
 
   it("is written only by a change that can move it", async () => {
-    await create("/v1/orgs/acme", "ALPHA");
-    await server.request("POST", `${web}/integrations`, { token, body: hook(["ALPHA"]) });
     const changes = async () =>
       (await sql<{ n: number }>`select total_changes() as n`.execute(db())).rows[0]!.n;
+    // A secret no consumer names and no other secret of its organization shares a name with: its columns
+    // are their default, and its insert writes only the row and its text (0340).
+    for (const [projectId, name] of [
+      [null, "ALPHA"],
+      [projects[0]!, "BETA"],
+    ] as const) {
+      const before = await changes();
+      await db()
+        .insertInto("secrets")
+        .values(secretRow({ orgId, projectId, name, by: "x" }))
+        .execute();
+      assert.equal((await changes()) - before, 2, `${name}: the insert and the text's update`);
+    }
+    await assertKept("two inserts");
+    await db().deleteFrom("secrets").execute();
+    await create("/v1/orgs/acme", "ALPHA");
+    await server.request("POST", `${web}/integrations`, { token, body: hook(["ALPHA"]) });
     const writes = [
       sql`update consumers set name = 'renamed'`,
       sql`update secrets set created_by = 'someone else'`,

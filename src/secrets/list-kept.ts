@@ -26,19 +26,22 @@ function text(db: Tx, expression: RawBuilder<unknown>): string {
 
 export function keptGroup(db: Tx): TriggerGroup {
   const usage = `list_usage = ${text(db, consumerCount(db, "secrets.id"))}`;
-  const flag = `list_overrides = ${text(db, namesake(db, sql.ref("secrets.org_id"), sql.lit(""), "secrets.name_key"))}`;
+  const organization = `coalesce(secrets.project_id, '') = ''`;
+  /** For a project secret, whether its organization has a secret of its name; 0 for an organization's. */
+  const flag = `list_overrides = case when ${organization} then 0
+    else ${text(db, namesake(db, sql.ref("secrets.org_id"), sql.lit(""), "secrets.name_key"))} end`;
   /** The organization secret named as the row `row` (`old` or `new`). */
   const shared = (row: string) =>
     `org_id = ${row}.org_id and coalesce(project_id, '') = '' and name_key = ${row}.name_key`;
   /**
-   * How many project secrets have an organization secret's name (null on a project secret's row): its
+   * How many project secrets have an organization secret's name (0 on a project secret's row): its
    * name's entries in the index on (org_id, name_key), read alone, but its own. Counted when the row is
    * written or moved; a project secret's insert, delete or move then adds or takes one (counting there
    * would read every namesake's row, for each of them: quadratic in an organization whose projects all
    * override the same names).
    */
-  const overridden = `list_overridden = case when coalesce(secrets.project_id, '') = '' then (select count(*)
-    from secrets p where p.org_id = secrets.org_id and p.name_key = secrets.name_key) - 1 end`;
+  const overridden = `list_overridden = case when ${organization} then (select count(*)
+    from secrets p where p.org_id = secrets.org_id and p.name_key = secrets.name_key) - 1 else 0 end`;
   const step = (row: string, by: "+ 1" | "- 1") =>
     `update secrets set list_overridden = list_overridden ${by}
       where coalesce(${row}.project_id, '') <> '' and ${shared(row)};`;
@@ -58,9 +61,15 @@ export function keptGroup(db: Tx): TriggerGroup {
   return {
     prefix: "secrets_list_kept_",
     specs: [
+      // A new row's columns are 0 (their default) unless a consumer already names it (foreign keys off) or
+      // another secret of its organization has its name: then its insert writes them, else nothing more.
       [
         "insert",
-        `after insert on secrets begin ${set(`${usage}, ${flag}, ${overridden}`, "rowid = new.rowid")} end`,
+        `after insert on secrets
+          when exists (select 1 from consumer_secrets where secret_id = new.id)
+            or exists (select 1 from secrets where org_id = new.org_id and name_key = new.name_key
+              and rowid <> new.rowid)
+          begin ${set(`${usage}, ${flag}, ${overridden}`, "rowid = new.rowid")} end`,
       ],
       ["shared_insert", `after insert on secrets ${ofNamesakes("new")}`],
       ["shared_delete", `after delete on secrets ${ofNamesakes("old")}`],
@@ -89,9 +98,9 @@ export function keptGroup(db: Tx): TriggerGroup {
     ],
     table: "secrets",
     columns: [
-      ["list_usage", "integer"],
-      ["list_overrides", "integer"],
-      ["list_overridden", "integer"],
+      ["list_usage", "integer default 0"],
+      ["list_overrides", "integer default 0"],
+      ["list_overridden", "integer default 0"],
     ],
     // An organization secret's namesakes, found without reading every secret of its organization.
     indexes: ["create index if not exists secrets_org_name_key on secrets (org_id, name_key)"],

@@ -15,7 +15,7 @@ export interface TriggerGroup {
   specs: readonly (readonly [event: string, spec: string])[];
   /** The derived columns of `table` and their types, added where missing. */
   table: string;
-  columns: readonly (readonly [name: string, type: "text" | "integer"])[];
+  columns: readonly (readonly [name: string, type: "text" | "integer default 0"])[];
   /** `create index if not exists ...` statements the triggers' lookups need. */
   indexes?: readonly string[];
   /** The statements that write every row's derived columns. */
