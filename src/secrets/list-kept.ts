@@ -13,6 +13,7 @@
  * trigger of that prefix, leaves these alone, and they keep the columns right under its writes too.
  */
 import { type RawBuilder, sql } from "kysely";
+import { DERIVED_TRIGGERS } from "../store/migrations.js";
 import type { Tx } from "../store/types.js";
 import { consumerCount, namesake } from "./listing.js";
 import type { TriggerGroup } from "./trigger-group.js";
@@ -53,13 +54,30 @@ export function keptGroup(db: Tx): TriggerGroup {
   const ofNamesakes = (row: string) =>
     `when coalesce(${row}.project_id, '') = '' and exists (select 1 from secrets where ${namesakes(row)})
       begin ${set(flag, namesakes(row))} end`;
+  /**
+   * The rows a write of `new` would displace: its id, or its place, taken by another row than `self` (the
+   * row an update writes; it must not be written here, SQLite leaves that undefined).
+   */
+  const taken = (self: string) =>
+    `select d.org_id, d.name_key from secrets d where ${self ? `d.rowid <> ${self} and ` : ""}(d.id = new.id
+      or (d.org_id = new.org_id and coalesce(d.project_id, '') = coalesce(new.project_id, '')
+        and d.name_key = new.name_key))`;
+  // Two probes, each by its own index (one query with `or` costs a multi-index OR, even when both miss).
+  const displaced = (self: string) => {
+    const other = self ? ` and rowid <> ${self}` : "";
+    return `when exists (select 1 from secrets where id = new.id${other}) or exists (select 1 from secrets
+        where org_id = new.org_id and coalesce(project_id, '') = coalesce(new.project_id, '')
+          and name_key = new.name_key${other})
+      begin update secrets set list_overrides = null, list_overridden = null
+      where ${self ? `rowid <> ${self} and ` : ""}(org_id, name_key) in (${taken(self)}); end`;
+  };
   /** The secrets a consumer (`row`) names; runs only when there are some (with foreign keys on, never). */
   const named = (row: string) => `select secret_id from consumer_secrets where consumer_id = ${row}.id`;
   const ofConsumer = (rows: string[]) =>
     `when ${rows.map((row) => `exists (${named(row)})`).join(" or ")}
       begin ${set(usage, `id in (${rows.map(named).join(" union ")})`)} end`;
   return {
-    prefix: "secrets_list_kept_",
+    prefix: `${DERIVED_TRIGGERS}kept_`,
     specs: [
       // A new row's columns are 0 (their default) unless a consumer already names it (foreign keys off) or
       // another secret of its organization has its name: then its insert writes them, else nothing more.
@@ -84,7 +102,19 @@ export function keptGroup(db: Tx): TriggerGroup {
           ${set(flag, namesakes("old"))} ${set(flag, namesakes("new"))}
           ${set(`${flag}, ${overridden}`, "rowid = new.rowid")} end`,
       ],
-      ["rekey", `after update of id on secrets begin ${set(usage, "rowid = new.rowid")} end`],
+      [
+        "rekey",
+        `after update of id on secrets begin ${set(`${usage}, ${flag}, ${overridden}`, "rowid = new.rowid")} end`,
+      ],
+      // A write that displaces another row (`insert or replace`, `update or replace`, at the shell) deletes
+      // it without its delete triggers (SQLite runs them only with recursive_triggers on). What the row
+      // moved for its namesakes becomes unknown first: null, which the page computes. If the write then
+      // fails or is ignored, they stay null, still right.
+      ["displace_insert", `before insert on secrets ${displaced("")}`],
+      [
+        "displace_update",
+        `before update of id, org_id, project_id, name_key on secrets ${displaced("old.rowid")}`,
+      ],
       ["use", `after insert on consumer_secrets begin ${set(usage, "id = new.secret_id")} end`],
       ["unuse", `after delete on consumer_secrets begin ${set(usage, "id = old.secret_id")} end`],
       [

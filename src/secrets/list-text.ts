@@ -9,6 +9,7 @@
  * replaces them and rewrites every row's text, in one transaction. PostgreSQL has neither (its pages are
  * written in JS).
  */
+import { DERIVED_TRIGGERS } from "../store/migrations.js";
 import type { Store, Tx } from "../store/types.js";
 import { storedColumns } from "./list-json.js";
 import { keptGroup } from "./list-kept.js";
@@ -35,7 +36,7 @@ function textGroup(db: Tx): TriggerGroup {
   const fresh = storedSql(db, "new");
   const write = `begin update secrets set ${fresh.set} where rowid = new.rowid; end`;
   return {
-    prefix: "secrets_list_text_",
+    prefix: `${DERIVED_TRIGGERS}text_`,
     specs: [
       ["insert", `after insert on secrets ${write}`],
       // The columns the text is made from, not the text: its own write fires nothing, even on a connection

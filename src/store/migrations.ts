@@ -342,7 +342,7 @@ const templates: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_invitations": invitations,
   "0003_allowed_hosts_and_compute_setting": allowedHostsAndComputeSetting,
@@ -353,11 +353,27 @@ const migrations: Record<string, Migration> = {
   "0010_templates": templates,
 };
 
+/**
+ * The start of the name of every trigger that keeps derived columns on SQLite (secrets/list-text.ts and
+ * list-kept.ts). Such a trigger on one table may read another, and SQLite then refuses to rename a table
+ * into the place of one it reads: the create-copy-drop-rename rebuild a migration may do. So they are
+ * dropped before the first pending migration runs; a node installs them again after its migrations, and
+ * writes every row's derived columns then (decision 0365).
+ */
+export const DERIVED_TRIGGERS = "secrets_list_";
+
+/** Drops the triggers named with `DERIVED_TRIGGERS` (an exact prefix: `like` would read `_` as any). */
+export async function dropDerivedTriggers(tx: Kysely<unknown>): Promise<void> {
+  const triggers = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
+    and substr(name, 1, ${DERIVED_TRIGGERS.length}) = ${DERIVED_TRIGGERS}`.execute(tx);
+  for (const { name } of triggers.rows) await sql`drop trigger ${sql.id(name)}`.execute(tx);
+}
+
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
 const MIGRATION_LOCK = 73_470_001;
 
 /**
- * Applies the migrations not yet recorded, in name order, in one transaction that also records them.
+ * Applies the migrations not yet recorded (`all`: the schema's, or a test's), in name order, in one transaction that also records them.
  * Nodes starting together queue on a lock (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE), so
  * each migration runs once.
  *
@@ -365,7 +381,10 @@ const MIGRATION_LOCK = 73_470_001;
  * database, and that catalog query fails when another schema is dropped at the same moment (seen with
  * parallel test runs, each in a schema of its own).
  */
-export async function migrateToLatest(store: Pick<Store, "dialect" | "transaction">): Promise<void> {
+export async function migrateToLatest(
+  store: Pick<Store, "dialect" | "transaction">,
+  all: Record<string, Migration> = migrations,
+): Promise<void> {
   let current = "(bookkeeping)";
   try {
     await store.transaction(async (tx) => {
@@ -379,10 +398,14 @@ export async function migrateToLatest(store: Pick<Store, "dialect" | "transactio
         .execute();
       const done = await sql<{ name: string }>`select name from cloakroom_schema_migrations`.execute(tx);
       const applied = new Set(done.rows.map((r) => r.name));
-      for (const name of Object.keys(migrations).sort()) {
-        if (applied.has(name)) continue;
+      const pending = Object.keys(all)
+        .sort()
+        .filter((name) => !applied.has(name));
+      if (pending.length > 0 && store.dialect === "sqlite")
+        await dropDerivedTriggers(tx as unknown as Kysely<unknown>);
+      for (const name of pending) {
         current = name;
-        await migrations[name]!.up(tx as unknown as Kysely<unknown>);
+        await all[name]!.up(tx as unknown as Kysely<unknown>);
         await sql`insert into cloakroom_schema_migrations (name, applied_at) values (${name}, ${new Date().toISOString()})`.execute(
           tx,
         );
