@@ -3,11 +3,11 @@
  * consumers using the secret; `list_overrides`, whether the secret's organization has a secret of the
  * same name (what a project secret's `overrides` says); and on an organization secret's row
  * `list_overridden`, how many project secrets have its name (when none, no project's page probes whether
- * it is hidden). The first two are the page's own expressions (listing.ts),
- * written by triggers after every change that can move it, whoever makes it (this service, the CLI, or
- * someone at the database's shell, foreign keys on or off). A page reads what the row keeps, and where it
- * keeps null (a row written while other code's triggers were installed) it computes it, as the JS path
- * does; like the list text (0340), a value written by hand is shown as written.
+ * it is hidden). The first two are the page's own expressions (listing.ts). Each is written by triggers
+ * after every change that can move it, whoever makes it (this service, the CLI, or someone at the
+ * database's shell, foreign keys on or off). A page reads what the row keeps, and where it
+ * keeps null (after a write that displaced a row, or by hand) it computes it, as the JS path does; like
+ * the list text (0340), any other value written by hand is shown as written.
  *
  * The triggers' prefix is not the list text's, so a node on code from before 0365, which replaces every
  * trigger of that prefix, leaves these alone, and they keep the columns right under its writes too.
