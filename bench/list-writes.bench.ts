@@ -8,7 +8,8 @@
  * - bulk, overriding: 100 organization secrets, then 1,000 projects each with a secret of every one of
  *   their names, 100,100 inserts in one transaction (each project secret moves its namesake's count);
  * - API writes: a project secret that overrides an organization secret created and deleted, then a new
- *   organization secret created and deleted, through `inject` (CPU µs per round of four);
+ *   organization secret created and deleted, through `inject` (CPU ms per round of four);
+ * - SQL: an overriding project secret, or an organization secret, inserted and deleted (a transaction each);
  * - an organization secret with 1,000 project namesakes created and deleted through `inject` (every
  *   namesake's flag is written twice).
  *
@@ -72,6 +73,34 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1000;
 };
 
+/**
+ * A secret inserted and deleted in a transaction each (what the service's writes do, with their commit),
+ * 200 times, in an organization of 100 secrets with a project; `overriding`: a project secret of one of
+ * their names, else an organization secret of a new name. µs per pair, wall time.
+ */
+async function sqlWrites(tree: Tree, overriding: boolean): Promise<number> {
+  const { server, db, orgId } = await fresh(tree);
+  const store = server.cloakroom.store;
+  const rows = Array.from({ length: NAMES }, (_, i) =>
+    tree.secretRow({ orgId, projectId: null, name: `S_${i}`, by: "bench" }),
+  );
+  await db.insertInto("secrets").values(rows).execute();
+  await db
+    .insertInto("projects")
+    .values({ id: "bench-web", org_id: orgId, slug: "web", name: "Web", created_at: "" })
+    .execute();
+  const started = process.hrtime.bigint();
+  for (let k = 0; k < 200; k++) {
+    const name = overriding ? `S_${k % NAMES}` : `NEW_${k}`;
+    const row = tree.secretRow({ orgId, projectId: overriding ? "bench-web" : null, name, by: "bench" });
+    await store.transaction((tx) => tx.insertInto("secrets").values(row).execute());
+    await store.transaction((tx) => tx.deleteFrom("secrets").where("id", "=", row.id).execute());
+  }
+  const took = ms(started) * 5;
+  await server.close();
+  return took;
+}
+
 /** Each workload: one measurement of a fresh server, in ms. */
 const workloads: Record<string, (tree: Tree) => Promise<number>> = {
   "bulk, 100,000 distinct names (ms)": async (tree) => {
@@ -111,6 +140,8 @@ const workloads: Record<string, (tree: Tree) => Promise<number>> = {
     await server.close();
     return took;
   },
+  "SQL: overriding project secret, insert + delete (µs)": async (tree) => sqlWrites(tree, true),
+  "SQL: organization secret, insert + delete (µs)": async (tree) => sqlWrites(tree, false),
   "API: 2 creates + 2 deletes (CPU ms, per round)": async (tree) => {
     const { server, call } = await fresh(tree);
     for (let p = 0; p < 10; p++)

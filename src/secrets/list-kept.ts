@@ -43,9 +43,9 @@ export function keptGroup(db: Tx): TriggerGroup {
    */
   const overridden = `list_overridden = case when ${organization} then (select count(*)
     from secrets p where p.org_id = secrets.org_id and p.name_key = secrets.name_key) - 1 else 0 end`;
+  const ofProject = (row: string) => `coalesce(${row}.project_id, '') <> ''`;
   const step = (row: string, by: "+ 1" | "- 1") =>
-    `update secrets set list_overridden = list_overridden ${by}
-      where coalesce(${row}.project_id, '') <> '' and ${shared(row)};`;
+    `update secrets set list_overridden = list_overridden ${by} where ${ofProject(row)} and ${shared(row)};`;
   const set = (columns: string, where: string) => `update secrets set ${columns} where ${where};`;
   /** The project secrets named as the row `row` (`old` or `new`): an organization secret's namesakes. */
   const namesakes = (row: string) =>
@@ -91,8 +91,10 @@ export function keptGroup(db: Tx): TriggerGroup {
       ],
       ["shared_insert", `after insert on secrets ${ofNamesakes("new")}`],
       ["shared_delete", `after delete on secrets ${ofNamesakes("old")}`],
-      ["project_insert", `after insert on secrets begin ${step("new", "+ 1")} end`],
-      ["project_delete", `after delete on secrets begin ${step("old", "- 1")} end`],
+      // `when`: an organization secret's insert or delete runs no body (a body costs even when it changes
+      // nothing).
+      ["project_insert", `after insert on secrets when ${ofProject("new")} begin ${step("new", "+ 1")} end`],
+      ["project_delete", `after delete on secrets when ${ofProject("old")} begin ${step("old", "- 1")} end`],
       // No API moves a secret; the shell can. Its namesakes' columns at both places, then its own (last: a
       // project secret that becomes its name's organization secret is the row the first step names).
       [
