@@ -50,7 +50,10 @@ export function keptGroup(db: Tx): TriggerGroup {
   /** The project secrets named as the row `row` (`old` or `new`): an organization secret's namesakes. */
   const namesakes = (row: string) =>
     `org_id = ${row}.org_id and name_key = ${row}.name_key and coalesce(project_id, '') <> ''`;
-  /** Runs only when `row` is an organization secret with namesakes (`when`: a body costs even when it changes nothing, 0350). */
+  /**
+   * Runs only when `row` is an organization secret with namesakes (`when`: a body costs even when it
+   * changes nothing, 0350).
+   */
   const ofNamesakes = (row: string) =>
     `when coalesce(${row}.project_id, '') = '' and exists (select 1 from secrets where ${namesakes(row)})
       begin ${set(flag, namesakes(row))} end`;

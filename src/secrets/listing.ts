@@ -71,8 +71,8 @@ export const consumerCount = (db: Tx, secretId: string) =>
 
 /**
  * Whether the organization `orgId` has a secret in the scope `scopeKey` ("" for the organization's own)
- * named as `nameKey` (a column reference) names: a project secret's `overrides` flag with "", and the
- * organization secrets a project's page leaves out with the project's id.
+ * whose name key is the column `nameKey`: with "", a project secret's `overrides` flag; with a project's
+ * id, the organization secrets that project's page leaves out.
  */
 export const namesake = (
   db: Tx,

@@ -373,9 +373,9 @@ export async function dropDerivedTriggers(tx: Kysely<unknown>): Promise<void> {
 const MIGRATION_LOCK = 73_470_001;
 
 /**
- * Applies the migrations not yet recorded (`all`: the schema's, or a test's), in name order, in one transaction that also records them.
- * Nodes starting together queue on a lock (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE), so
- * each migration runs once.
+ * Applies the migrations not yet recorded (`all`: the schema's, or a test's), in name order, in one
+ * transaction that also records them. Nodes starting together queue on a lock (PostgreSQL: an advisory
+ * lock; SQLite: BEGIN IMMEDIATE), so each migration runs once.
  *
  * Not Kysely's Migrator: it looks for its bookkeeping tables by introspecting every schema of the
  * database, and that catalog query fails when another schema is dropped at the same moment (seen with
