@@ -13,7 +13,7 @@
  * trigger of that prefix, leaves these alone, and they keep the columns right under its writes too.
  */
 import { type RawBuilder, sql } from "kysely";
-import { DERIVED_TRIGGERS } from "../store/migrations.js";
+import { DERIVED_TRIGGERS } from "../store/derived-triggers.js";
 import type { Tx } from "../store/types.js";
 import { consumerCount, namesake } from "./listing.js";
 import type { TriggerGroup } from "./trigger-group.js";

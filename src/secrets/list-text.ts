@@ -9,7 +9,7 @@
  * replaces them and rewrites every row's text, in one transaction. PostgreSQL has neither (its pages are
  * written in JS).
  */
-import { DERIVED_TRIGGERS } from "../store/migrations.js";
+import { DERIVED_TRIGGERS } from "../store/derived-triggers.js";
 import type { Store, Tx } from "../store/types.js";
 import { storedColumns } from "./list-json.js";
 import { keptGroup } from "./list-kept.js";

@@ -3,6 +3,7 @@
  * and PostgreSQL. Append new migrations; never edit one that has shipped.
  */
 import { type Kysely, type Migration, sql } from "kysely";
+import { dropDerivedTriggers } from "./derived-triggers.js";
 import type { Store } from "./types.js";
 
 const initial: Migration = {
@@ -353,29 +354,12 @@ export const migrations: Record<string, Migration> = {
   "0010_templates": templates,
 };
 
-/**
- * The start of the name of every trigger that keeps derived columns on SQLite (secrets/list-text.ts and
- * list-kept.ts). Such a trigger on one table may read another, and SQLite then refuses to rename a table
- * into the place of one it reads: the create-copy-drop-rename rebuild a migration may do. So they are
- * dropped before the first pending migration runs; a node installs them again after its migrations, and
- * writes every row's derived columns then (decision 0365).
- */
-export const DERIVED_TRIGGERS = "secrets_list_";
-
-/** Drops the triggers named with `DERIVED_TRIGGERS` (an exact prefix: `like` would read `_` as any). */
-export async function dropDerivedTriggers(tx: Kysely<unknown>): Promise<void> {
-  const triggers = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
-    and substr(name, 1, ${DERIVED_TRIGGERS.length}) = ${DERIVED_TRIGGERS}`.execute(tx);
-  for (const { name } of triggers.rows) await sql`drop trigger ${sql.id(name)}`.execute(tx);
-}
-
 /** Any constant both sides agree on: the PostgreSQL advisory lock that serializes concurrent migrators. */
 const MIGRATION_LOCK = 73_470_001;
 
 /**
- * Applies the migrations not yet recorded (`all`: the schema's, or a test's), in name order, in one
- * transaction that also records them. Nodes starting together queue on a lock (PostgreSQL: an advisory
- * lock; SQLite: BEGIN IMMEDIATE), so each migration runs once.
+ * Applies the migrations (`all`) not yet recorded, in name order, in one transaction that records them.
+ * Nodes starting together queue on a lock (PostgreSQL: advisory; SQLite: BEGIN IMMEDIATE).
  *
  * Not Kysely's Migrator: it looks for its bookkeeping tables by introspecting every schema of the
  * database, and that catalog query fails when another schema is dropped at the same moment (seen with
@@ -398,14 +382,12 @@ export async function migrateToLatest(
         .execute();
       const done = await sql<{ name: string }>`select name from cloakroom_schema_migrations`.execute(tx);
       const applied = new Set(done.rows.map((r) => r.name));
-      const pending = Object.keys(all)
-        .sort()
-        .filter((name) => !applied.has(name));
-      if (pending.length > 0 && store.dialect === "sqlite")
-        await dropDerivedTriggers(tx as unknown as Kysely<unknown>);
-      for (const name of pending) {
+      const pending = Object.keys(all).filter((name) => !applied.has(name));
+      const db = tx as unknown as Kysely<unknown>;
+      if (pending.length > 0 && store.dialect === "sqlite") await dropDerivedTriggers(db);
+      for (const name of pending.sort()) {
         current = name;
-        await all[name]!.up(tx as unknown as Kysely<unknown>);
+        await all[name]!.up(db);
         await sql`insert into cloakroom_schema_migrations (name, applied_at) values (${name}, ${new Date().toISOString()})`.execute(
           tx,
         );
