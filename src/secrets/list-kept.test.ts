@@ -306,22 +306,18 @@ describe("a secret's consumer count and override flag kept in its row on SQLite"
           .where("consumer_id", "=", o.c)
           .where("secret_id", "=", o.s)
           .execute();
-      if (o.kind === "secret")
-        await d
-          .insertInto("secrets")
-          .values({ ...secretRow({ orgId, projectId: o.scope, name: o.name, by: "p" }), id: o.s })
-          .execute();
+      const placedRow = (o: { s: string; scope: string | null; name: string }) => ({
+        ...secretRow({ orgId, projectId: o.scope, name: o.name, by: "p" }),
+        id: o.s,
+      });
+      if (o.kind === "secret") await d.insertInto("secrets").values(placedRow(o)).execute();
       if (o.kind === "move")
         await d
           .updateTable("secrets")
           .set({ project_id: o.scope, name: o.name, name_key: o.name.toLowerCase() })
           .where("id", "=", o.s)
           .execute();
-      if (o.kind === "replace")
-        await d
-          .replaceInto("secrets")
-          .values({ ...secretRow({ orgId, projectId: o.scope, name: o.name, by: "p" }), id: o.s })
-          .execute();
+      if (o.kind === "replace") await d.replaceInto("secrets").values(placedRow(o)).execute();
       if (o.kind === "move or replace")
         await sql`update or replace secrets set project_id = ${o.scope}, name = ${o.name},
           name_key = ${o.name.toLowerCase()} where id = ${o.s}`.execute(d);

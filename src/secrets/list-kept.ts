@@ -58,21 +58,19 @@ export function keptGroup(db: Tx): TriggerGroup {
     `when coalesce(${row}.project_id, '') = '' and exists (select 1 from secrets where ${namesakes(row)})
       begin ${set(flag, namesakes(row))} end`;
   /**
-   * The rows a write of `new` would displace: its id, or its place, taken by another row than `self` (the
-   * row an update writes; it must not be written here, SQLite leaves that undefined).
+   * What a write of `new` would displace, and the trigger that makes that row's name unknown first: the
+   * row with its id, and the row at its place (org, scope, name), other than `self` (the row an update
+   * writes; it must not be written here, SQLite leaves that undefined). Each by its own index: one query
+   * with `or` costs a multi-index OR, even when both miss.
    */
-  const taken = (self: string) =>
-    `select d.org_id, d.name_key from secrets d where ${self ? `d.rowid <> ${self} and ` : ""}(d.id = new.id
-      or (d.org_id = new.org_id and coalesce(d.project_id, '') = coalesce(new.project_id, '')
-        and d.name_key = new.name_key))`;
-  // Two probes, each by its own index (one query with `or` costs a multi-index OR, even when both miss).
   const displaced = (self: string) => {
     const other = self ? ` and rowid <> ${self}` : "";
-    return `when exists (select 1 from secrets where id = new.id${other}) or exists (select 1 from secrets
-        where org_id = new.org_id and coalesce(project_id, '') = coalesce(new.project_id, '')
-          and name_key = new.name_key${other})
+    const byId = `select org_id, name_key from secrets where id = new.id${other}`;
+    const byPlace = `select org_id, name_key from secrets where org_id = new.org_id
+      and coalesce(project_id, '') = coalesce(new.project_id, '') and name_key = new.name_key${other}`;
+    return `when exists (${byId}) or exists (${byPlace})
       begin update secrets set list_overrides = null, list_overridden = null
-      where ${self ? `rowid <> ${self} and ` : ""}(org_id, name_key) in (${taken(self)}); end`;
+      where (org_id, name_key) in (${byId} union ${byPlace})${other}; end`;
   };
   /** The secrets a consumer (`row`) names; runs only when there are some (with foreign keys on, never). */
   const named = (row: string) => `select secret_id from consumer_secrets where consumer_id = ${row}.id`;

@@ -55,7 +55,7 @@ function textGroup(db: Tx): TriggerGroup {
  */
 export async function installListText(store: Store): Promise<boolean> {
   if (store.dialect !== "sqlite") return false;
-  await installGroup(store, textGroup);
-  await installGroup(store, keptGroup);
+  await installGroup(store, textGroup(store.db));
+  await installGroup(store, keptGroup(store.db));
   return true;
 }

@@ -43,8 +43,7 @@ async function installed(tx: Tx, prefix: string): Promise<string[]> {
  * Adds the columns and indexes, replaces triggers of other code, and writes every row's columns when it
  * did. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
  */
-export async function installGroup(store: Store, build: (db: Tx) => TriggerGroup): Promise<void> {
-  const wanted = build(store.db);
+export async function installGroup(store: Store, wanted: TriggerGroup): Promise<void> {
   const { names: wantedNames, statements } = named(wanted);
   const current = (names: string[]) =>
     names.length === wantedNames.length && wantedNames.every((n) => names.includes(n));
@@ -63,7 +62,7 @@ export async function installGroup(store: Store, build: (db: Tx) => TriggerGroup
     for (const index of wanted.indexes ?? []) await sql.raw(index).execute(tx);
     for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
     for (const statement of statements) await sql.raw(statement).execute(tx);
-    // Every row's columns, written once here (a start on current triggers never compiles this).
-    for (const statement of build(tx).fill) await sql.raw(statement).execute(tx);
+    // Every row's columns, written once here.
+    for (const statement of wanted.fill) await sql.raw(statement).execute(tx);
   });
 }
