@@ -9,7 +9,9 @@
  * `rebuild`: each side rebuilds its redactor after one value changed (the first, as the shapes bench does),
  * given its own previous redactor (decision 0285). `chain`: as the runner does after a series of changes,
  * each side rebuilds `pairs` times, each time after one more value changed, from the redactor it built
- * last (decision 0360: layered rebuilds).
+ * last (decision 0360: layered rebuilds). `matrix`: the scan of each of the twelve sets, and the bench's set without
+ * its values under 7 characters, on each of the three logs planted with that set's own values (decision 0370:
+ * the sets and logs the shapes bench does not pair).
  */
 
 import * as path from "node:path";
@@ -35,6 +37,8 @@ const pairs = Number(process.argv[3] ?? 5);
 /** `scan`, `build`, `rebuild`, or a substring of a secret set's name (`hex`): what to compare. */
 const only = process.argv[4];
 const MiB = 1 << 20;
+/** The shapes bench's absent needle: `indexOf` of it is the floor. */
+const NEEDLE = "zQ9!absent-needle-\u0001";
 
 const cpu = cpuMs;
 
@@ -80,6 +84,42 @@ const show = (name: string, r: { ratio: number; ours: number; other: number }, u
 const random = secretValues(SECRET_SETS[0]!, 10_000, 5);
 const bench = secrets(10_000, 11_000);
 if (!only || only === "scan") compareScans();
+if (only === "matrix") {
+  compareMatrix();
+  process.exit(0);
+}
+
+function compareMatrix(): void {
+  console.log(
+    `\nScan of 1 MiB at 10,000 secrets, each set on each log planted with its own values. Alone: CPU ms, min of 5 runs of ours in a row, and that over the indexOf floor; paired: min of ${pairs} each and the median ratio ours/other (taking turns, each evicts the other's tables from the caches)`,
+  );
+  console.log(`  ${"set".padEnd(28)} log      alone   / floor   paired ours  other  ratio`);
+  const sets = [
+    ...secretSets(10_000, { bench: 11_000, sets: 5 }),
+    { name: "bench set, none under 7", values: bench.filter((v) => v.length >= 7) },
+  ];
+  for (const { name, values } of sets) {
+    const r1 = ours.createRedactor(values);
+    const r2 = other.createRedactor(values);
+    for (const [log, text] of [
+      ["bench", logText(MiB, values, 42)],
+      ["dense", tokenDenseLog(MiB, values, 42)],
+      ["prose", proseLog(MiB, values, 42)],
+    ] as const) {
+      if (r1.redact(text) !== r2.redact(text)) console.log(`  ${name}, ${log} log: the two outputs DIFFER`);
+      r1.redact(text);
+      const alone = Math.min(...Array.from({ length: 5 }, () => cpu(() => r1.redact(text))));
+      const floor = Math.min(...Array.from({ length: 31 }, () => cpu(() => text.indexOf(NEEDLE))));
+      const r = paired(
+        () => r1.redact(text),
+        () => r2.redact(text),
+      );
+      console.log(
+        `  ${name.padEnd(28)} ${log}  ${alone.toFixed(2).padStart(6)} ${(alone / floor).toFixed(1).padStart(8)}x  ${r.ours.toFixed(2).padStart(10)} ${r.other.toFixed(2).padStart(6)}  ${r.ratio.toFixed(2).padStart(5)}`,
+      );
+    }
+  }
+}
 
 function compareScans(): void {
   console.log(

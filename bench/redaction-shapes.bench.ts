@@ -11,6 +11,8 @@
  *   dense  JSON gateway lines dense with random identifiers (32-hex ids, random notes, bearer tokens in
  *          base64 and percent forms), with random values of 12 to 52 characters over [A-Za-z0-9_-]
  *   prose  sentences of common words, with the same random values
+ *   nopin  the bench log with the bench's set less its values under 7 characters (its PINs): the stride
+ *          grows to 4, and its passwords, built on the log's own words, move to the q = 4 tier (0370)
  * One line in 40 (prose: 200) carries a secret in some form. The floor is one `text.indexOf` of the
  * absent needle `redaction.bench.ts` uses, its result kept so the call is not optimized away.
  * Wall times are the minimum and the median of the runs; every ratio is of figures from the same run.
@@ -79,6 +81,11 @@ const SHAPES: Shape[] = [
   { name: "bench", values: (n) => secrets(n, 1000 + n), log: (v) => logText(MiB, v, 42) },
   { name: "dense", values: (n) => secretValues(randomSet, n, 5), log: (v) => tokenDenseLog(MiB, v, 42) },
   { name: "prose", values: (n) => secretValues(randomSet, n, 5), log: (v) => proseLog(MiB, v, 42) },
+  {
+    name: "nopin",
+    values: (n) => secrets(n, 1000 + n).filter((v) => v.length >= 7),
+    log: (v) => logText(MiB, v, 42),
+  },
 ];
 
 interface Point {

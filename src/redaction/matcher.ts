@@ -84,7 +84,9 @@ interface Reuse {
 /**
  * A q = 4 or q = 8 tier (an 8-gram is keyed by `key8` of its two halves). Entries with the same gram, offset and first 4 characters form a group: patterns built
  * on one dictionary word ("Football7?", "Football12!") share all three, and logs are full of such words,
- * so one comparison of the text's 4 characters at the group's offset clears them all. A bit filter answers
+ * so one comparison of the text's 4 characters at the group's offset clears them all. Where the text holds
+ * the word itself ("Football" in a log that names it on every line), the group's members are walked, and
+ * each one's last 4 characters (`Space.ending`) clear it before it becomes a candidate. A bit filter answers
  * most samples. The groups live inline in `cells`, 4 ints each (gram, offset, head, first member + 1), sorted
  * by the bucket of their gram, `start[b]` the first of bucket b (see placeCells). Each group's patterns
  * are listed through `memberNext` (entry + 1).
@@ -165,6 +167,11 @@ export interface Space {
   length: Int32Array;
   extent: Int32Array;
   head: Int32Array;
+  /**
+   * Each pattern's last 4 characters, as `head` its first (0 for a dead one); null where they are not known
+   * (prototype/build.ts, whose forms are not strings), and every member of a group is a candidate.
+   */
+  ending: Int32Array | null;
 }
 
 /** The length of a dead pattern: no candidate fits in a text (see `candidate`). */
@@ -204,6 +211,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const length = new Int32Array(count);
   const extent = new Int32Array(count);
   const head = new Int32Array(count);
+  const ending = new Int32Array(count);
   let total = 0;
   let longest = 0;
   for (let p = 0; p < count; p++) {
@@ -272,6 +280,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
       stride,
       window,
       head,
+      ending,
       reuse: reuse(tier),
       keep,
     });
@@ -283,7 +292,7 @@ export function createMatcher(table: PatternTable, previous?: Matcher): Matcher 
   const shortTier = buildShortTier(short, head, window, stride, shortIds);
   const midTier = buildMainTier(mid, head, window, stride, midIds.length);
   const longTier = buildMainTier(long, head, window, stride, longIds.length);
-  const space: Space = { patterns, tails, kinds, length, extent, head };
+  const space: Space = { patterns, tails, kinds, length, extent, head, ending };
   const scanner = new Scanner(space, stride, [shortTier, midTier, longTier]);
   const matcher = scanningMatcher(scanner, space, longest);
   if (keep) {
@@ -367,6 +376,7 @@ export class Scanner {
   private readonly length: Int32Array;
   private readonly extent: Int32Array;
   private readonly head: Int32Array;
+  private readonly ending: Int32Array | null;
 
   constructor(
     space: Space,
@@ -379,6 +389,7 @@ export class Scanner {
     this.length = space.length;
     this.extent = space.extent;
     this.head = space.head;
+    this.ending = space.ending;
   }
 
   ranges(input: string): number[] {
@@ -520,6 +531,7 @@ export class Scanner {
   private mainHits(tier: MainTier, positions: Int32Array, passes: number, long: boolean): void {
     const dv = this.view!;
     const { cells, start, cellShift, memberNext, pattern } = tier;
+    const { length, ending, blockLength } = this;
     for (let x = 0; x < passes; x++) {
       const j = positions[x]!;
       const g = long ? key8(dv.getInt32(j, true), dv.getInt32(j + 4, true)) : dv.getInt32(j, true);
@@ -529,7 +541,14 @@ export class Scanner {
         const rel = j - cells[k + 1]!;
         if (rel >= 0 && dv.getInt32(rel, true) !== cells[k + 2]) continue;
         const t = this.blockBase + rel;
-        for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) this.candidate(pattern[e]!, t);
+        for (let e = cells[k + 3]! - 1; e >= 0; e = memberNext[e]! - 1) {
+          const p = pattern[e]!;
+          // The group shares its head: a member whose last 4 characters are in the block and differ is out.
+          // They start at or after the sample (the gram lies in the pattern), so never before the block.
+          const last = rel + length[p]! - 4;
+          if (ending && last + 4 <= blockLength && dv.getInt32(last, true) !== ending[p]) continue;
+          this.candidate(p, t);
+        }
       }
     }
   }
@@ -741,9 +760,10 @@ export interface TierInput {
   ids: Int32Array;
   q: 2 | 4 | 8;
   stride: number;
-  /** Receive each pattern's chosen window, and its first 4 low bytes (see lowBytes4). */
+  /** Receive each pattern's chosen window, and its first and last 4 low bytes (see lowBytes4). */
   window: Int32Array;
   head: Int32Array;
+  ending: Int32Array;
   reuse: Reuse | undefined;
   /** Whether the matcher keeps the counts for a rebuild: if not, they are counted in a shared table. */
   keep: boolean;
@@ -760,7 +780,7 @@ export interface TierInput {
  * from `start[p]`, or null.
  */
 export function selectEntries(tier: TierInput): Entries {
-  const { patterns, kinds, all, start, length, ids, q, stride, window, head, reuse, keep } = tier;
+  const { patterns, kinds, all, start, length, ids, q, stride, window, head, ending, reuse, keep } = tier;
   // The patterns are read as the low bytes the scan reads: from `all`, or else (past ALL_BYTES) a chunk
   // of them at a time through one small buffer, twice (to count, then to choose).
   let longest = 0;
@@ -853,6 +873,7 @@ export function selectEntries(tier: TierInput): Entries {
       window[ids[k]!] = bestAt;
       // Read here, where the bytes are at hand: reading each string's characters was a cache miss or two.
       head[ids[k]!] = dv.getInt32(base, true);
+      ending[ids[k]!] = dv.getInt32(base + length[ids[k]!]! - 4, true);
       for (let i = 0; i < stride; i++) {
         const e = k * stride + i;
         gram[e] = gramAt(base + bestAt + i);

@@ -79,9 +79,11 @@ function nextSpace(table: PatternTable, before: Space, { added, alive }: Diff): 
   const length = new Int32Array(n);
   const extent = new Int32Array(n);
   const head = new Int32Array(n);
+  const ending = before.ending && new Int32Array(n);
   length.set(before.length);
   extent.set(before.extent);
   head.set(before.head);
+  if (ending) ending.set(before.ending!);
   const tableKinds = twinKinds(table);
   let kinds: Uint8Array | null = null;
   if (before.kinds || tableKinds) {
@@ -95,6 +97,7 @@ function nextSpace(table: PatternTable, before: Space, { added, alive }: Diff): 
     length[s] = DEAD;
     extent[s] = DEAD;
     head[s] = 0;
+    if (ending) ending[s] = 0;
     if (kinds) kinds[s] = 0;
   }
   for (let i = 0; i < added.length; i++) {
@@ -108,7 +111,7 @@ function nextSpace(table: PatternTable, before: Space, { added, alive }: Diff): 
     extent[s] = pattern.length + (ts ? ts[0]!.length : 0);
     if (kinds && tableKinds) kinds[s] = tableKinds[p]!;
   }
-  return { patterns, tails, kinds, length, extent, head };
+  return { patterns, tails, kinds, length, extent, head, ending };
 }
 
 /**
@@ -166,6 +169,8 @@ export function rebuildMatcher(table: PatternTable, previous: Matcher): Matcher 
       stride,
       window,
       head: space.head,
+      // Null only in prototype/build.ts's spaces, which are never layered.
+      ending: space.ending ?? new Int32Array(n),
       reuse: undefined,
       keep: true,
       seed: before.counts[tier]!,

@@ -375,6 +375,41 @@ describe("redaction forms (SPEC X6)", () => {
     }
   });
 
+  for (const loop of ["wasm", "js"] as const) {
+    it(
+      `values built on one word are found where the text names the word on every line (${loop} loop)`,
+      withLoop(loop, () => {
+        // 300 passwords of 10 characters sharing their first 7 ("request28$"): no value under 7 characters,
+        // so the stride is 4 and they share their q = 4 tier's groups, and the log says "request" everywhere.
+        const values = Array.from(
+          { length: 300 },
+          (_, i) => `request${String(i % 100).padStart(2, "0")}${"$.!"[i % 3]}`,
+        );
+        const line = '{"x-request-id":"7f3a","path":"/v1/requests/17","note":"request01 queued"}\n';
+        const chars = line.repeat(Math.ceil((8 * BLOCK) / line.length)).split("");
+        // Planted where a value's last 4 characters fall inside a block, on its extra 7, and past them.
+        const at = [
+          100,
+          BLOCK - 12,
+          2 * BLOCK - 8,
+          3 * BLOCK - 3,
+          4 * BLOCK - 2,
+          5 * BLOCK + 1,
+          6 * BLOCK - 9,
+          7 * BLOCK - 6,
+        ];
+        at.forEach((position, k) => {
+          const value = values[(k * 37) % values.length]!;
+          for (let i = 0; i < value.length; i++) chars[position + i] = value[i]!;
+        });
+        const text = chars.join("");
+        const out = createRedactor(values).redact(text);
+        assert.equal(out, naiveRedact(values, text));
+        assert.equal(out.split(SENSITIVE).length - 1, at.length);
+      }),
+    );
+  }
+
   it("ASCII, non-ASCII and very large texts come out the same way, however the output is assembled", () => {
     const redactor = createRedactor(["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "7351"]);
     for (const [filler, size] of [

@@ -381,7 +381,7 @@ export function createPrototypeMatcher(values: readonly string[], only?: Reduced
   }
   let longest = 0;
   for (let p = 0; p < count; p++) if (extent[p]! > longest) longest = extent[p]!;
-  const space = { patterns: [], tails, kinds: null, length, extent, head };
+  const space = { patterns: [], tails, kinds: null, length, extent, head, ending: null };
   phases.forms = t1 - t0;
   phases.windows = t2 - t1;
   phases.tiers = cpuMs() - t2;
