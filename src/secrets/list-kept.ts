@@ -12,25 +12,18 @@
  * The triggers' prefix is not the list text's, so a node on code from before 0365, which replaces every
  * trigger of that prefix, leaves these alone, and they keep the columns right under its writes too.
  */
-import { type RawBuilder, sql } from "kysely";
+import { sql } from "kysely";
 import { DERIVED_TRIGGERS } from "../store/derived-triggers.js";
 import type { Tx } from "../store/types.js";
 import { consumerCount, namesake } from "./listing.js";
-import type { TriggerGroup } from "./trigger-group.js";
-
-/** A trigger's SQL holds no parameter: every value is a column or a literal. */
-function text(db: Tx, expression: RawBuilder<unknown>): string {
-  const compiled = expression.compile(db);
-  if (compiled.parameters.length > 0) throw new Error("a trigger's SQL must hold no parameter");
-  return compiled.sql;
-}
+import { type TriggerGroup, triggerSql } from "./trigger-group.js";
 
 export function keptGroup(db: Tx): TriggerGroup {
-  const usage = `list_usage = ${text(db, consumerCount(db, "secrets.id"))}`;
+  const usage = `list_usage = ${triggerSql(db, consumerCount(db, "secrets.id"))}`;
   const organization = `coalesce(secrets.project_id, '') = ''`;
   /** For a project secret, whether its organization has a secret of its name; 0 for an organization's. */
   const flag = `list_overrides = case when ${organization} then 0
-    else ${text(db, namesake(db, sql.ref("secrets.org_id"), sql.lit(""), "secrets.name_key"))} end`;
+    else ${triggerSql(db, namesake(db, sql.ref("secrets.org_id"), sql.lit(""), "secrets.name_key"))} end`;
   /** The organization secret named as the row `row` (`old` or `new`). */
   const shared = (row: string) =>
     `org_id = ${row}.org_id and coalesce(project_id, '') = '' and name_key = ${row}.name_key`;
@@ -137,6 +130,6 @@ export function keptGroup(db: Tx): TriggerGroup {
     ],
     // An organization secret's namesakes, found without reading every secret of its organization.
     indexes: ["create index if not exists secrets_org_name_key on secrets (org_id, name_key)"],
-    fill: [`update secrets set ${usage}, ${flag}, ${overridden}`],
+    fill: () => [`update secrets set ${usage}, ${flag}, ${overridden}`],
   };
 }

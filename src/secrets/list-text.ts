@@ -13,16 +13,15 @@ import { DERIVED_TRIGGERS } from "../store/derived-triggers.js";
 import type { Store, Tx } from "../store/types.js";
 import { storedColumns } from "./list-json.js";
 import { keptGroup } from "./list-kept.js";
-import { installGroup, type TriggerGroup } from "./trigger-group.js";
+import { installGroup, type TriggerGroup, triggerSql } from "./trigger-group.js";
 
 /** The SQL text of the stored columns' expressions over the row `row`, and the columns they read. */
 function storedSql(db: Tx, row: string) {
   const { columns, reads } = storedColumns(row);
-  const text = Object.entries(columns).map(([name, expression]) => {
-    const compiled = expression.compile(db);
-    if (compiled.parameters.length > 0) throw new Error("a trigger's SQL must hold no parameter");
-    return { name, sql: compiled.sql };
-  });
+  const text = Object.entries(columns).map(([name, expression]) => ({
+    name,
+    sql: triggerSql(db, expression),
+  }));
   return {
     /** `list_head = ..., list_tail = ...` */
     set: text.map((c) => `${c.name} = ${c.sql}`).join(", "),
@@ -45,7 +44,8 @@ function textGroup(db: Tx): TriggerGroup {
     ],
     table: "secrets",
     columns: fresh.names.map((name) => [name, "text"] as const),
-    fill: [`update secrets set ${storedSql(db, "secrets").set}`],
+    // Compiled only when the group is replaced: a start on current triggers never needs it.
+    fill: () => [`update secrets set ${storedSql(db, "secrets").set}`],
   };
 }
 

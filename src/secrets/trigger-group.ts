@@ -5,7 +5,8 @@
  * triggers changes nothing. Groups are told apart by their name's prefix, matched exactly.
  */
 import { createHash } from "node:crypto";
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
+import { triggersNamed } from "../store/derived-triggers.js";
 import type { Store, Tx } from "../store/types.js";
 
 export interface TriggerGroup {
@@ -18,8 +19,15 @@ export interface TriggerGroup {
   columns: readonly (readonly [name: string, type: "text" | "integer default 0"])[];
   /** `create index if not exists ...` statements the triggers' lookups need. */
   indexes?: readonly string[];
-  /** The statements that write every row's derived columns. */
-  fill: readonly string[];
+  /** The statements that write every row's derived columns (made only when the group is replaced). */
+  fill: () => readonly string[];
+}
+
+/** An expression's SQL text for a trigger, which holds no parameter: every value is a column or a literal. */
+export function triggerSql(db: Tx, expression: RawBuilder<unknown>): string {
+  const compiled = expression.compile(db);
+  if (compiled.parameters.length > 0) throw new Error("a trigger's SQL must hold no parameter");
+  return compiled.sql;
 }
 
 /** The group's triggers' names and `create trigger` statements. */
@@ -32,13 +40,6 @@ export function named(group: TriggerGroup): { names: string[]; statements: strin
   return { names, statements: group.specs.map(([, spec], i) => `create trigger ${names[i]} ${spec}`) };
 }
 
-/** The names of the group's triggers in the database (an exact prefix: `like` would read `_` as any). */
-async function installed(tx: Tx, prefix: string): Promise<string[]> {
-  const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
-    and substr(name, 1, ${prefix.length}) = ${prefix}`.execute(tx);
-  return rows.rows.map((r) => r.name);
-}
-
 /**
  * Adds the columns and indexes, replaces triggers of other code, and writes every row's columns when it
  * did. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
@@ -47,9 +48,9 @@ export async function installGroup(store: Store, wanted: TriggerGroup): Promise<
   const { names: wantedNames, statements } = named(wanted);
   const current = (names: string[]) =>
     names.length === wantedNames.length && wantedNames.every((n) => names.includes(n));
-  if (current(await installed(store.db, wanted.prefix))) return;
+  if (current(await triggersNamed(store.db, wanted.prefix))) return;
   await store.transaction(async (tx) => {
-    const names = await installed(tx, wanted.prefix);
+    const names = await triggersNamed(tx, wanted.prefix);
     if (current(names)) return;
     const columns = await sql<{ name: string }>`select name from pragma_table_info(${wanted.table})`.execute(
       tx,
@@ -63,6 +64,6 @@ export async function installGroup(store: Store, wanted: TriggerGroup): Promise<
     for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
     for (const statement of statements) await sql.raw(statement).execute(tx);
     // Every row's columns, written once here.
-    for (const statement of wanted.fill) await sql.raw(statement).execute(tx);
+    for (const statement of wanted.fill()) await sql.raw(statement).execute(tx);
   });
 }

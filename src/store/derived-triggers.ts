@@ -1,7 +1,7 @@
 /**
  * Triggers that keep derived columns on SQLite, and what a migration must do about them (decision 0365).
  */
-import { type Kysely, sql } from "kysely";
+import { type QueryExecutorProvider, sql } from "kysely";
 
 /**
  * The start of the name of every trigger that keeps derived columns on SQLite (secrets/list-text.ts and
@@ -12,9 +12,15 @@ import { type Kysely, sql } from "kysely";
  */
 export const DERIVED_TRIGGERS = "secrets_list_";
 
-/** Drops the triggers named with `DERIVED_TRIGGERS` (an exact prefix: `like` would read `_` as any). */
-export async function dropDerivedTriggers(tx: Kysely<unknown>): Promise<void> {
-  const triggers = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
-    and substr(name, 1, ${DERIVED_TRIGGERS.length}) = ${DERIVED_TRIGGERS}`.execute(tx);
-  for (const { name } of triggers.rows) await sql`drop trigger ${sql.id(name)}`.execute(tx);
+/** The names of the triggers whose name starts with `prefix` (exactly: `like` would read `_` as any). */
+export async function triggersNamed(db: QueryExecutorProvider, prefix: string): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger'
+    and substr(name, 1, ${prefix.length}) = ${prefix}`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+/** Drops the triggers named with `DERIVED_TRIGGERS`. */
+export async function dropDerivedTriggers(db: QueryExecutorProvider): Promise<void> {
+  for (const name of await triggersNamed(db, DERIVED_TRIGGERS))
+    await sql`drop trigger ${sql.id(name)}`.execute(db);
 }
