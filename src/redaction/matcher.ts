@@ -19,7 +19,7 @@
  * a collision from characters above U+00FF only costs a failed verification.
  */
 import { type PatternTable, twinKinds } from "./forms.js";
-import { wasmFor } from "./scan-wasm.js";
+import { FILTER_WORD_BITS_MAX, wasmFor } from "./scan-wasm.js";
 import { twinBytes, twinString } from "./twins.js";
 
 export interface Matcher {
@@ -558,6 +558,10 @@ export class Scanner {
     const { offsets, heads, headShift, headFirst, headNext, headGram, headPattern } = tier;
     const positions = this.passed[0];
     const passes = this.passedCounts[0]!;
+    // Read once here, so each has type feedback from the first call: the text was read only for a start
+    // before the block, which the warm-up's one-block scans never reach, and the optimized loop left for
+    // the interpreter there in the first long scan (`--trace-deopt`, decision 0375).
+    const { blockBase, n, text } = this;
     for (let x = 0; x < passes; x++) {
       const j = positions[x]!;
       const mask = offsets[dv.getUint16(j, true)]!;
@@ -573,10 +577,10 @@ export class Scanner {
       }
       for (let o = 0; mask >>> o !== 0; o++) {
         if (((mask >>> o) & 1) === 0) continue;
-        const t = this.blockBase + j - o;
-        if (t < 0 || t + 4 > this.n) continue;
+        const t = blockBase + j - o;
+        if (t < 0 || t + 4 > n) continue;
         // The block holds 7 characters past its end, so only a start before the block needs the string.
-        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(this.text, t);
+        const g = j >= o ? dv.getInt32(j - o, true) : lowBytes4(text, t);
         for (let e = headFirst[Math.imul(g, GOLDEN) >>> headShift]! - 1; e >= 0; e = headNext[e]! - 1) {
           if (headGram[e] === g) this.candidate(headPattern[e]!, t);
         }
@@ -960,7 +964,7 @@ export function buildMainTier(
  * filter twice the size (8 to 16 bits before) costs the loop less than the passes it saves (0330).
  */
 function filterWordBits(groups: number): number {
-  return Math.min(20, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
+  return Math.min(FILTER_WORD_BITS_MAX, Math.max(6, Math.ceil(Math.log2((3 * groups) / 8 + 1))));
 }
 
 /** Whether a sample of gram `g` passes the tier's filter (the loops inline this test). */

@@ -729,8 +729,8 @@ describe("redaction properties", () => {
   }
 
   it("the WebAssembly scan reads the tables of the matcher that scans, whichever scanned before", () => {
-    // One memory per thread holds the last matcher's tables; another matcher's scan copies its own, and
-    // a larger set (a 512 KiB filter) grows the memory, which replaces the views the scan reads through.
+    // One memory per thread holds the last matcher's tables; another matcher's scan copies its own over
+    // them, a larger set's (a 512 KiB filter) past where the small one's ended.
     const smallValues = ["4721", "ab12cd", "sk_live_0123456789abcdef"];
     const largeValues = Array.from({ length: 3000 }, (_, i) => `k${i}Q${(i * 7919).toString(36)}_secret`);
     const small = createRedactor(smallValues);

@@ -11,6 +11,13 @@
  *   0       FILTER_MASKS (2,048 ints)          8192    the three pass counts
  *   16384   the block (BLOCK + 16 bytes)       49152   short passes, 114688 mid, 180224 long (BLOCK ints)
  *   245760  the short tier's offsets (64 KiB)  311296  the mid tier's filter, then the long tier's
+ *
+ * The memory is made large enough for the largest filters at once, and never grows (decision 0375):
+ * growing detaches its `ArrayBuffer`, and the first detach in a process invalidates a V8 protector that
+ * all optimized typed-array code relies on. Every such function (the scan's and the build's) was then
+ * deoptimized at once, in the first scan of the first large matcher, and compiled again with checks for
+ * detachment, for as long as the process lives. Pages the filters never reach are never touched, so
+ * they cost address space, not memory.
  */
 import { SAMPLE_WASM } from "./wasm/sample-bytes.js";
 
@@ -22,6 +29,10 @@ const LONG_OUT_AT = 180224;
 const OFFSETS_AT = 245760;
 const FILTERS_AT = 311296;
 const PAGE = 65536;
+/** A filter has at most 2 ** FILTER_WORD_BITS_MAX ints (matcher.ts `filterWordBits`). */
+export const FILTER_WORD_BITS_MAX = 20;
+/** Room for the mid and the long tier's filters at their largest. */
+const MEMORY_PAGES = Math.ceil((FILTERS_AT + 2 * 4 * 2 ** FILTER_WORD_BITS_MAX) / PAGE);
 /** The largest block: a pass list holds this many positions. */
 const BLOCK_ROOM = (MID_OUT_AT - SHORT_OUT_AT) / 4;
 
@@ -44,7 +55,6 @@ export interface WasmScan {
 /** The little of the WebAssembly API used here: the project's type libraries (ES2023, node) lack it. */
 interface Memory {
   readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 interface WasmApi {
   Memory: new (descriptor: { initial: number }) => Memory;
@@ -111,16 +121,8 @@ export function wasmFor(
   const midAt = FILTERS_AT;
   const longAt = midAt + mid.filter.byteLength;
   const end = longAt + long.filter.byteLength;
-  if (end > scan.memory.buffer.byteLength) {
-    try {
-      scan.memory.grow(Math.ceil((end - scan.memory.buffer.byteLength) / PAGE));
-    } catch {
-      // Out of memory for a larger matcher: the JavaScript loop reads its tables where they are, and the
-      // memory keeps the tables it had.
-      return null;
-    }
-    Object.assign(scan, views(scan.memory, scan.block));
-  }
+  // Filters larger than FILTER_WORD_BITS_MAX allows (none are made) would be scanned in JavaScript.
+  if (end > scan.memory.buffer.byteLength) return null;
   const buffer = scan.memory.buffer;
   // An empty tier's tables are not read (the loop's flags), so they are not copied.
   if (short.count > 0) new Uint8Array(buffer, OFFSETS_AT, short.offsets.length).set(short.offsets);
@@ -137,7 +139,7 @@ function instantiate(block: number, masks: Int32Array): State | null {
   let memory: Memory;
   let exports: Record<string, unknown>;
   try {
-    memory = new WA.Memory({ initial: FILTERS_AT / PAGE + 1 });
+    memory = new WA.Memory({ initial: MEMORY_PAGES });
     exports = new WA.Instance(new WA.Module(Buffer.from(SAMPLE_WASM, "base64")), { env: { memory } }).exports;
   } catch {
     // A runtime that refuses to compile WebAssembly scans in JavaScript.
