@@ -9,14 +9,14 @@ import { describe, it } from "node:test";
 
 const index = new URL("./index.js", import.meta.url).href;
 
-/** Builds redactors of growing sizes and scans a text long enough for the WebAssembly loop, in a fresh process. */
-const script = `
+/** Builds redactors of the given sizes and scans a text long enough for the WebAssembly loop with each. */
+const script = (sizes: number[]) => `
 const { createRedactor } = await import(${JSON.stringify(index)});
 let seed = 7;
 const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 const token = (n) => Array.from({ length: n }, () => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789_-"[Math.floor(random() * 48)]).join("");
 const words = Array.from({ length: 40000 }, () => token(5 + Math.floor(random() * 9)));
-for (const count of [10, 300, 3000, 12000]) {
+for (const count of ${JSON.stringify(sizes)}) {
   const values = Array.from({ length: count }, () => token(12 + Math.floor(random() * 30)));
   const text = words.join(" ") + " " + values[count - 1] + " end";
   const out = createRedactor(values).redact(text);
@@ -25,14 +25,21 @@ for (const count of [10, 300, 3000, 12000]) {
 console.log("scanned");
 `;
 
+/** What V8 says about its protectors in a fresh process that runs `script(sizes)`. */
+function invalidations(sizes: number[]): string[] {
+  const out = execFileSync(
+    process.execPath,
+    ["--trace-protector-invalidation", "--input-type=module", "-e", script(sizes)],
+    { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  assert.match(out, /scanned/);
+  return out.split("\n").filter((line) => line.includes("ArrayBufferDetaching"));
+}
+
 describe("the WebAssembly scan's memory", () => {
   it("scans matchers of every size without detaching a buffer", () => {
-    const out = execFileSync(
-      process.execPath,
-      ["--trace-protector-invalidation", "--input-type=module", "-e", script],
-      { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    assert.match(out, /scanned/);
-    assert.doesNotMatch(out, /ArrayBufferDetaching/);
+    // A runtime that detaches one on its own (none of Node 20's does) would show it with a small matcher too.
+    const alone = invalidations([10]);
+    assert.deepEqual(invalidations([10, 300, 3000, 12000]), alone);
   });
 });
