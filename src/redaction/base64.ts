@@ -24,17 +24,28 @@ function add(table: Strings, pattern: string, tails: readonly string[] | null, t
   table.tails.push(tails);
 }
 
+/** The bytes of a value that fit the scratch's buffers; a longer value gets buffers of its own. */
+const SCRATCH_BYTES = 4096;
+
 export function createBase64Scratch(): Base64Scratch {
-  return { buffer: Buffer.alloc(256), digits: Buffer.alloc(512), tails: new Map() };
+  return {
+    buffer: Buffer.alloc(SCRATCH_BYTES + 2),
+    digits: Buffer.alloc(2 * (SCRATCH_BYTES + 2)),
+    tails: new Map(),
+  };
 }
 
-/** Buffers for every value's base64 encodings, grown as needed, and the tail lists made so far. */
+/**
+ * Buffers for every value's base64 encodings, and the tail lists made so far. Its fields are never
+ * written after it is made: one scratch serves every build of a thread (forms.ts), so the optimized code
+ * of the functions below keeps what it assumed about it from one build to the next (decision 0380).
+ */
 export interface Base64Scratch {
-  buffer: Buffer;
+  readonly buffer: Buffer;
   /** The base64 digits of one alignment, read back as the strings searched. */
-  digits: Buffer;
-  /** Keyed by the tail's last digit and its padding (`tailKey`). */
-  tails: Map<number, readonly string[]>;
+  readonly digits: Buffer;
+  /** Keyed by the tail's last digit and its padding (`tailKey`): the same lists whatever the value. */
+  readonly tails: Map<number, readonly string[]>;
 }
 
 const BASE64_DIGITS = Buffer.from(
@@ -112,13 +123,10 @@ export function addBase64Forms(
   minLength: number,
 ): void {
   const n = Buffer.byteLength(s, encoding);
-  if (scratch.buffer.length < n + 2) {
-    scratch.buffer = Buffer.alloc(2 * (n + 2));
-    scratch.digits = Buffer.alloc(4 * (n + 2));
-  }
+  const own = n + 2 > scratch.buffer.length;
   // Two zero bytes, then the value: encoding from byte 2 - k puts the value at alignment k.
-  const framed = scratch.buffer;
-  const digits = scratch.digits;
+  const framed = own ? Buffer.alloc(n + 2) : scratch.buffer;
+  const digits = own ? Buffer.alloc(2 * (n + 2)) : scratch.digits;
   framed[0] = 0;
   framed[1] = 0;
   framed.write(s, 2, encoding);
@@ -128,7 +136,17 @@ export function addBase64Forms(
     const first = Math.ceil((8 * k) / 6);
     const coreEnd = Math.floor((8 * (k + n)) / 6);
     const unpaddedEnd = Math.ceil((8 * (k + n)) / 6);
-    const standard = addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, null);
+    const standard = addBase64Group(
+      table,
+      scratch,
+      digits,
+      length,
+      first,
+      coreEnd,
+      unpaddedEnd,
+      minLength,
+      null,
+    );
     // The URL-safe alphabet differs in `+` and `/` only: a second form when the digits have one, listed
     // as the twin of the standard one (with its own tails).
     let special = false;
@@ -140,21 +158,22 @@ export function addBase64Forms(
       }
     }
     if (special && standard !== null && table.twins) {
-      addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, standard);
+      addBase64Group(table, scratch, digits, length, first, coreEnd, unpaddedEnd, minLength, standard);
     } else if (special) {
-      addBase64Group(table, scratch, length, first, coreEnd, unpaddedEnd, minLength, null);
+      addBase64Group(table, scratch, digits, length, first, coreEnd, unpaddedEnd, minLength, null);
     }
   }
 }
 
 /**
- * `scratch.digits[0, length)`: base64 of the framed value; the core is [first, coreEnd), the padding
- * starts at unpaddedEnd. Returns the string added, or null. `standard`: the string the standard alphabet
- * gave for the same digits, when these are its URL-safe twin (added as that string, marked).
+ * `digits[0, length)`: base64 of the framed value; the core is [first, coreEnd), the padding starts at
+ * unpaddedEnd. Returns the string added, or null. `standard`: the string the standard alphabet gave for
+ * the same digits, when these are its URL-safe twin (added as that string, marked).
  */
 function addBase64Group(
   table: Strings,
   scratch: Base64Scratch,
+  digits: Buffer,
   length: number,
   first: number,
   coreEnd: number,
@@ -162,7 +181,6 @@ function addBase64Group(
   minLength: number,
   standard: string | null,
 ): string | null {
-  const digits = scratch.digits;
   const twin = standard !== null;
   if (coreEnd - first >= minLength) {
     const tails = coreEnd === length ? null : tailsOf(scratch, digits, coreEnd, unpaddedEnd, length);

@@ -69,6 +69,13 @@ const ESCAPE_INERT = /^[A-Za-z0-9@*_+\-./]*$/;
 const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 
 /**
+ * The base64 forms' buffers, one for every build of the thread: a build runs from start to end without
+ * yielding. One made per build died with it, and with it the hidden class the optimized code of
+ * base64.ts had assumed: that code was thrown away and compiled again in most builds (decision 0380).
+ */
+let scratch: Base64Scratch | undefined;
+
+/**
  * Collects the searched strings and their tails for a list of values (duplicates and short ones allowed).
  * With `previous`, the table of an earlier set, the values it has keep its strings: a change to one secret
  * computes the forms of that value alone (decision 0285). The forms depend on the value only.
@@ -76,7 +83,7 @@ const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
 export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
   const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0], twins: [] };
   const seen = new Set<string>();
-  const scratch = createBase64Scratch();
+  const base64 = (scratch ??= createBase64Scratch());
   const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
   // A rebuild takes the kept values' strings as runs of `previous` (source 0) and computes the new
   // values' into `fresh` (source 1); the runs (source, from, to) are copied once at the end, in slices.
@@ -106,7 +113,7 @@ export function collectPatterns(values: readonly string[], previous?: PatternTab
     // A code point is at most 2 units, so only a short value needs counting.
     if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
     const from = fresh.patterns.length;
-    addForms(fresh, value, scratch);
+    addForms(fresh, value, base64);
     run(1, from, fresh.patterns.length);
     count += fresh.patterns.length - from;
     table.values.push(value);
