@@ -83,7 +83,8 @@ let scratch: Base64Scratch | undefined;
 export function collectPatterns(values: readonly string[], previous?: PatternTable): PatternTable {
   const table: PatternTable = { patterns: [], tails: [], values: [], firsts: [0], twins: [] };
   const seen = new Set<string>();
-  const base64 = (scratch ??= createBase64Scratch());
+  scratch ??= createBase64Scratch();
+  const base64 = scratch;
   const known = previous ? new Map(previous.values.map((value, k) => [value, k])) : null;
   // A rebuild takes the kept values' strings as runs of `previous` (source 0) and computes the new
   // values' into `fresh` (source 1); the runs (source, from, to) are copied once at the end, in slices.
