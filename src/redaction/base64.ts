@@ -48,6 +48,15 @@ export interface Base64Scratch {
   readonly tails: Map<number, readonly string[]>;
 }
 
+/**
+ * Zeroes the scratch's buffers: they held the last value's bytes and digits, and the scratch outlives the
+ * build (a secret deleted since is not kept in memory by it).
+ */
+export function clearBase64Scratch(scratch: Base64Scratch): void {
+  scratch.buffer.fill(0);
+  scratch.digits.fill(0);
+}
+
 const BASE64_DIGITS = Buffer.from(
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
   "latin1",

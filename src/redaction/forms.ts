@@ -12,7 +12,7 @@
  * the occurrences of `core + tail`, without indexing both strings.
  */
 
-import { addBase64Forms, type Base64Scratch, createBase64Scratch } from "./base64.js";
+import { addBase64Forms, type Base64Scratch, clearBase64Scratch, createBase64Scratch } from "./base64.js";
 import * as percent from "./percent.js";
 import {
   addTexts,
@@ -75,6 +75,11 @@ const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
  */
 let scratch: Base64Scratch | undefined;
 
+/** The thread's base64 scratch, for tests: a build leaves none of its values' bytes in it. */
+export function base64ScratchOfThread(): Base64Scratch | undefined {
+  return scratch;
+}
+
 /**
  * Collects the searched strings and their tails for a list of values (duplicates and short ones allowed).
  * With `previous`, the table of an earlier set, the values it has keep its strings: a change to one secret
@@ -99,26 +104,30 @@ export function collectPatterns(values: readonly string[], previous?: PatternTab
     else if (to > from) runs.push(source, from, to);
   };
   let count = 0;
-  for (const value of values) {
-    if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
-    seen.add(value);
-    const k = known?.get(value);
-    if (k !== undefined) {
-      const { firsts } = previous!;
-      run(0, firsts[k]!, firsts[k + 1]!);
-      count += firsts[k + 1]! - firsts[k]!;
+  try {
+    for (const value of values) {
+      if (typeof value !== "string" || value.length < MIN_VALUE_LENGTH || seen.has(value)) continue;
+      seen.add(value);
+      const k = known?.get(value);
+      if (k !== undefined) {
+        const { firsts } = previous!;
+        run(0, firsts[k]!, firsts[k + 1]!);
+        count += firsts[k + 1]! - firsts[k]!;
+        table.values.push(value);
+        table.firsts.push(count);
+        continue;
+      }
+      // A code point is at most 2 units, so only a short value needs counting.
+      if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
+      const from = fresh.patterns.length;
+      addForms(fresh, value, base64);
+      run(1, from, fresh.patterns.length);
+      count += fresh.patterns.length - from;
       table.values.push(value);
       table.firsts.push(count);
-      continue;
     }
-    // A code point is at most 2 units, so only a short value needs counting.
-    if (value.length < 2 * MIN_VALUE_LENGTH && codePointLength(value) < MIN_VALUE_LENGTH) continue;
-    const from = fresh.patterns.length;
-    addForms(fresh, value, base64);
-    run(1, from, fresh.patterns.length);
-    count += fresh.patterns.length - from;
-    table.values.push(value);
-    table.firsts.push(count);
+  } finally {
+    clearBase64Scratch(base64);
   }
   if (!previous) return table;
   const reused = new Int32Array(count).fill(-1);

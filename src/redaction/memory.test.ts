@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { base64ScratchOfThread } from "./forms.js";
 import { createRedactor } from "./index.js";
 
 setFlagsFromString("--expose-gc");
@@ -47,5 +48,19 @@ describe("a redactor's memory", () => {
     const each = ((await liveArrayBuffers()) - before) / kept.length / 1024;
     assert.ok(each < 200, `${each.toFixed(0)} KiB a redactor`);
     assert.equal(kept[3]!.redact("x value-3-1-abcdefgh y"), "x [[SENSITIVE]] y");
+  });
+
+  it("leaves none of a build's values in the buffers builds share", () => {
+    // One base64 scratch serves every build of the thread (decision 0380); it outlives them.
+    const value = "gone-after-the-build-é€";
+    createRedactor([value, `${value}-${"x".repeat(5000)}`]);
+    const scratch = base64ScratchOfThread();
+    assert.ok(scratch, "the build made it");
+    for (const buffer of [scratch.buffer, scratch.digits]) {
+      assert.ok(
+        buffer.every((byte) => byte === 0),
+        "a value's bytes or base64 digits were left",
+      );
+    }
   });
 });
