@@ -74,11 +74,8 @@ const HOST_CHARS = /^[^\x00-\x20#%/:<>?@[\\\]^|\x7f-\uffff]*$/;
  * base64.ts had assumed: that code was thrown away and compiled again in most builds (decision 0380).
  */
 let scratch: Base64Scratch | undefined;
-
 /** The thread's base64 scratch, for tests: a build leaves none of its values' bytes in it. */
-export function base64ScratchOfThread(): Base64Scratch | undefined {
-  return scratch;
-}
+export const base64ScratchOfThread = (): Base64Scratch | undefined => scratch;
 
 /**
  * Collects the searched strings and their tails for a list of values (duplicates and short ones allowed).
