@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Bundles the compiled server and CLI (dist/src) into dist/server with esbuild, so `cloakroom` starts by
 // reading one file instead of resolving and compiling some 700 modules (decisions 0164 and 0275):
-//   main.cjs   the command, one CommonJS file: bin/cloakroom.js compiles it through V8's code cache, which
-//              Node 20 offers for scripts but not for ES modules. Code reached by a dynamic import (the app
-//              behind `serve`, nodemailer) is in the file but runs only when first imported.
-//   vendor/    undici, pg and prom-client, a CommonJS file each, required on first use.
+//   main.cjs   the command, one CommonJS file written inside its module function (decision 0385):
+//              bin/code-cache.js compiles it through V8's code cache, which Node 20 offers for scripts but
+//              not for ES modules. Code reached by a dynamic import (the app behind `serve`) is in the file
+//              but runs only when first imported.
+//   vendor/    undici, pg, prom-client and nodemailer, a CommonJS file each, required on first use.
 //   main.cjs.v8cache  the code cache, written by one start of `serve` (SQLite in a temporary directory,
 //              one GET /healthz, running until it has written its cache), so the first start after a
 //              build, and an installation that cannot write beside the bundle, start as fast as later
@@ -20,11 +21,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { build } from "esbuild";
+import { WRAPPER_END, WRAPPER_START } from "../bin/code-cache.js";
 
-// CommonJS packages that only code run on first use needs (a webhook delivery, PostgreSQL, the first
-// scrape of /metrics): each is a file of its own in dist/server/vendor/, required when that code first
-// runs, so main.cjs stays small for a start without a code cache (decision 0275).
-const VENDOR = ["undici", "pg", "prom-client"];
+// Packages that only code run on first use needs (a webhook delivery, PostgreSQL, the first scrape of
+// /metrics, the first mail): each is a CommonJS file of its own in dist/server/vendor/, required when that
+// code first runs, so main.cjs stays small: every start reads, hashes and compiles all of it (decisions
+// 0275 and 0385).
+const VENDOR = ["undici", "pg", "prom-client", "nodemailer"];
 const vendorFiles = {
   name: "vendor-files",
   setup(build) {
@@ -33,6 +36,19 @@ const vendorFiles = {
         ? { path: `./vendor/${args.path}.cjs`, external: true }
         : undefined,
     );
+  },
+};
+
+// zod's namespace object `z` carries `z.locales`, every language's error messages (300 KB, an eighth of
+// main.cjs); the server speaks English (zod's default, set by zod itself from locales/en.js), so the
+// bundle's `z.locales` holds English alone (decision 0385).
+const englishOnly = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+    }));
   },
 };
 
@@ -67,18 +83,22 @@ await build({
   outdir: "dist/server",
   outExtension: { ".js": ".cjs" },
   format: "cjs",
-  plugins: [vendorFiles],
+  plugins: [vendorFiles, englishOnly],
   // import() of a vendor file becomes a require(): the bundle runs as a script, not a module.
   supported: { "dynamic-import": false },
   // The sources are ES modules, strict throughout, as the modules of an ESM bundle were. Where they ask
   // for their own URL they get this file's; import.meta.resolve serves only the sandbox's TypeScript
   // worker under tsx (tests), never the bundle.
   define: { "import.meta.url": "__bundleUrl", "import.meta.resolve": "__bundleResolve" },
+  // Written as the function bin/code-cache.js compiles (its parameters are CommonJS's), so a start does
+  // not copy the whole source to wrap it (decision 0385).
   banner: {
     js:
+      WRAPPER_START +
       '"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href,' +
       '__bundleResolve=(s)=>{throw new Error("import.meta.resolve("+s+") in the bundle")};',
   },
+  footer: { js: WRAPPER_END },
 });
 const resolve = createRequire(import.meta.url).resolve;
 await build({

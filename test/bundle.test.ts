@@ -1,16 +1,17 @@
 /**
- * The command users run is the bundle in dist/server (decisions 0164, 0275): it must be the fresh one, and
- * the modules it loads on first use (undici for a delivery, the sandbox's worker thread, the OpenAPI
- * document, prom-client for /metrics) must work from it, not only from dist/src where the in-process tests
- * run.
+ * The command users run is the bundle in dist/server (decisions 0164, 0275, 0385): it must be the fresh
+ * one, and the modules it loads on first use (undici for a delivery, the sandbox's worker thread, the
+ * OpenAPI document, prom-client for /metrics, nodemailer for an invitation) must work from it, not only
+ * from dist/src where the in-process tests run.
  */
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type SmtpSink, startSmtpSink, unfoldMail } from "../src/mail/testing.js";
 import { tempDir } from "../src/testing/databases.js";
 import { callServer } from "../src/testing/http.js";
 import { type ServerProcess, startServerProcess } from "../src/testing/process.js";
@@ -22,6 +23,7 @@ describe("the bundled command", () => {
   let server: ServerProcess;
   let sink: ReturnType<typeof createServer>;
   let sinkUrl: string;
+  let smtp: SmtpSink;
   const received: string[] = [];
 
   before(async () => {
@@ -31,14 +33,19 @@ describe("the bundled command", () => {
     });
     await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    smtp = await startSmtpSink({ username: "mailer", password: "smtp-pass-Hb4Tq9" });
     server = await startServerProcess(["--data-dir", tempDir()], {
       DATABASE_URL: "",
       CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
+      CLOAKROOM_SMTP_URL: `smtp://mailer:smtp-pass-Hb4Tq9@127.0.0.1:${smtp.port}`,
+      CLOAKROOM_SMTP_FROM: "Cloakroom <cloakroom@example.test>",
+      CLOAKROOM_PUBLIC_URL: "https://secrets.example.test/",
     });
   });
   after(async () => {
     await server?.stop();
     sink?.close();
+    await smtp?.close();
   });
 
   it("is what bin/cloakroom.js runs after a build: present and not older than the compiled sources", (t) => {
@@ -107,5 +114,32 @@ describe("the bundled command", () => {
     );
     assert.match(metrics.text, /cloakroom_runs_total\{kind="integration",status="success"\} [1-9]/);
     assert.match(metrics.text, /cloakroom_nodejs_eventloop_lag_seconds/);
+
+    // nodemailer is a vendor file of its own (decision 0385), required on the first mail.
+    const invited = await callServer(server.url, "POST", "/v1/orgs/acme/members", token, {
+      email: "new.hire@example.com",
+      role: "viewer",
+    });
+    assert.equal(invited.status, 201, invited.text);
+    assert.equal((invited.body as { mailed: boolean }).mailed, true, invited.text);
+    assert.deepEqual(
+      smtp.mails.map((m) => m.to),
+      [["new.hire@example.com"]],
+    );
+    assert.match(unfoldMail(smtp.mails[0]!.raw), /https:\/\/secrets\.example\.test\/invite#token=crk_i_/);
+  });
+
+  it("is written as the function bin/code-cache.js compiles, and carries zod's English messages alone", (t) => {
+    if (fromSources) return t.skip("run from sources: no build to look at");
+    const source = readFileSync(join(repoRoot, "dist/server/main.cjs"), "latin1");
+    // bin/code-cache.js's WRAPPER_START: a bundle without it is wrapped at every start.
+    assert.ok(
+      source.startsWith("(function (exports, require, module, __filename, __dirname) {"),
+      "main.cjs does not start with the CommonJS wrapper",
+    );
+    // Every locale module of zod names its language's messages after it (`const error = ...` in ar.js,
+    // en.js, ...): the French one's "Entrée invalide" is absent, the English "Invalid input" present.
+    assert.ok(!source.includes("Entr\\xE9e invalide") && !source.includes("Entrée invalide"));
+    assert.ok(source.includes("Invalid input"));
   });
 });

@@ -49,6 +49,17 @@ describe("the bundle's code cache", () => {
     assert.equal(statSync(`${file}.v8cache`).mtimeMs, written, "an accepted cache is not rewritten");
   });
 
+  it("runs a file written already wrapped (as scripts/bundle.mjs writes main.cjs) as is, cache and all", () => {
+    const file = join(tempDir(), "main.cjs");
+    writeFileSync(
+      file,
+      `(function (exports, require, module, __filename, __dirname) {${program("beta")}\n})`,
+    );
+    assert.equal(run(file), "beta function object true\n");
+    assert.match(header(file), /\|cli$/);
+    assert.equal(run(file), "beta function object true\n");
+  });
+
   it("an edited bundle of the same length runs its new code, not the cached one", () => {
     const file = join(tempDir(), "main.cjs");
     writeFileSync(file, program("alpha"));
