@@ -393,7 +393,7 @@ export class Scanner {
   }
 
   ranges(input: string): number[] {
-    if (!warm && input.length >= BLOCK) warmUp();
+    if (warmUpMatcher === null && input.length >= BLOCK) warmUp();
     const [shortTier, midTier, longTier] = this.tiers;
     const loop = { short: shortTier, mid: midTier, long: longTier };
     const wasm = wasmFor(this.id, input.length, BLOCK, FILTER_MASKS, loop);
@@ -1332,15 +1332,34 @@ function buildPrefixIndex(
  * feedback"). A few scans of a short text through all three tiers do it; run before the first scan of a
  * block or more, not at load (5 to 10 ms of CPU on the benchmark machine, which start-up need not pay).
  */
-let warm = false;
+let warmUpMatcher: Matcher | null = null;
 function warmUp(): void {
-  warm = true;
+  // Kept for the process's life (a few KiB), and so are its hidden classes, which every matcher's objects
+  // share: when the last object of a class is collected the class goes too, and with it the compiled
+  // code that checked for it (`--trace-deopt`: "weak objects"). Between two builds with no matcher
+  // alive, the scan's compiled functions were thrown away that way and compiled again during the next
+  // first scan (decision 0390). Set first: the scans below come back through `ranges`.
   const matcher = createMatcher({
-    patterns: ["a1b2", "abcdef1", "0123456789abcdefgh"],
-    tails: [null, null, ["Q==", "Q"]],
+    patterns: ["a1b2", "abcdef1", "0123456789abcdefgh", "q7r8"],
+    tails: [null, null, ["Q==", "Q"], null],
     values: [],
     firsts: [0],
   });
+  warmUpMatcher = matcher;
+  // A short pattern that starts one character before a block, found from a sample in that block. Only a
+  // text of two blocks or more reaches that branch of `shortHits` (a gram read from the string); without
+  // feedback there, its optimized code left for the interpreter in the first long scan that took it, then
+  // waited to be compiled again: that scan took 2 to 3 times the steady one in most fresh processes
+  // (`--trace-deopt`: "Insufficient type feedback for call", decision 0390). At this matcher's stride (3)
+  // the first sample of the second block is its third character, of the third block its second: the
+  // pattern across the third block's start is the one found that way; the one across the second's is
+  // there in case the stride changes. Scanned once V8 keeps feedback for `shortHits` (not in its first
+  // calls), and once more after it is compiled.
+  const gap = " ".repeat(BLOCK - 4);
+  const long = `${gap}   q7r8${gap}q7r8   `;
   const text = "x a1b2 y abcdef1 z 0123456789abcdefghQ== w a1b2a1b2 ".repeat(4);
-  for (let i = 0; i < 32; i++) matcher.ranges(text);
+  for (let i = 0; i < 32; i++) {
+    matcher.ranges(text);
+    if (i === 12 || i === 31) matcher.ranges(long);
+  }
 }
