@@ -71,6 +71,10 @@ describe("the bundled command", () => {
       name: "p",
     });
     assert.equal(project.status, 201);
+    // zod's messages come from the English locale, the one the bundle keeps (decision 0385).
+    const bad = await callServer(server.url, "POST", "/v1/orgs/acme/projects", token, { slug: 5, name: "q" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /Invalid input: expected string, received number/);
     const base = "/v1/orgs/acme/projects/p";
 
     const hook = await callServer(server.url, "POST", `${base}/integrations`, token, {
