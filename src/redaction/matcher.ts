@@ -1349,7 +1349,7 @@ function warmUp(): void {
   // A short pattern that starts one character before a block, found from a sample in that block. Only a
   // text of two blocks or more reaches that branch of `shortHits` (a gram read from the string); without
   // feedback there, its optimized code left for the interpreter in the first long scan that took it, then
-  // waited to be compiled again: that scan took 2 to 3 times the steady one in most fresh processes
+  // waited to be compiled again: that scan took 2 to 6 times the steady one in most processes
   // (`--trace-deopt`: "Insufficient type feedback for call", decision 0390). At this matcher's stride (3)
   // the first sample of the second block is its third character, of the third block its second: the
   // pattern across the third block's start is the one found that way; the one across the second's is

@@ -42,7 +42,10 @@ redactor.redact(text);
 console.log("-- done");
 `;
 
-/** What V8 printed about its optimized code while a fresh process ran the script, in three parts. */
+/**
+ * What V8 printed about the scan's optimized code being thrown away while a fresh process ran the script:
+ * up to the collection, and in the long scan.
+ */
 function trace(): { collected: string[]; longScan: string[] } {
   const out = execFileSync(
     process.execPath,
