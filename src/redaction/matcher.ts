@@ -559,8 +559,9 @@ export class Scanner {
     const positions = this.passed[0];
     const passes = this.passedCounts[0]!;
     // Read once here, so each has type feedback from the first call: the text was read only for a start
-    // before the block, which the warm-up's one-block scans never reach, and the optimized loop left for
-    // the interpreter there in the first long scan (`--trace-deopt`, decision 0375).
+    // before the block, which only a text of two blocks or more reaches, and the optimized loop left for
+    // the interpreter there in the first long scan (`--trace-deopt`, decision 0375; the warm-up now scans
+    // such a text too, for the call below, decision 0390).
     const { blockBase, n, text } = this;
     for (let x = 0; x < passes; x++) {
       const j = positions[x]!;
@@ -1329,8 +1330,9 @@ function buildPrefixIndex(
  * process runs long enough to be compiled mid-loop (on-stack replacement) before V8 has allocated its
  * feedback, so the code around the loop had none; the compiled function then left at that code on every
  * block (64 times a MiB) for the first two or three scans of 1 MiB (`--trace-deopt`: "insufficient type
- * feedback"). A few scans of a short text through all three tiers do it; run before the first scan of a
- * block or more, not at load (5 to 10 ms of CPU on the benchmark machine, which start-up need not pay).
+ * feedback"). A few scans of a short text through all three tiers do it, and two of a text of three
+ * blocks for the branch only a long text takes (below); run before the first scan of a block or more, not
+ * at load (5 to 10 ms of CPU on the benchmark machine, which start-up need not pay).
  */
 let warmUpMatcher: Matcher | null = null;
 function warmUp(): void {
