@@ -10,12 +10,14 @@
 //              one GET /healthz, running until it has written its cache), so the first start after a
 //              build, and an installation that cannot write beside the bundle, start as fast as later
 //              ones. Without it everything works, only slower.
+//   template.db  an empty database the migrations made, which a first start copies instead of migrating
+//              a new file (src/store/template.ts, decision 0395).
 //   worker.js  the sandbox's worker thread (an ES module: it awaits at top level), started from beside
 //              main.cjs (sandbox/pool-threads.ts).
 // Native and WebAssembly packages stay outside: they locate their binaries relative to their own files.
 //   node scripts/bundle.mjs
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,7 +121,28 @@ await build({
   },
 });
 
+await writeTemplate();
 await writeCodeCache();
+
+/**
+ * Migrates a new database in a temporary directory, installs the triggers a node installs at its start
+ * (secrets/list-text.ts), and keeps the file (closing it folds the log in).
+ */
+async function writeTemplate() {
+  const { openStore } = await import("../dist/src/store/db.js");
+  const { installListText } = await import("../dist/src/secrets/list-text.js");
+  const dataDir = mkdtempSync(join(tmpdir(), "cloakroom-template-"));
+  try {
+    const store = await openStore({ dataDir, template: null });
+    await installListText(store);
+    await store.close();
+    copyFileSync(join(dataDir, "cloakroom.db"), "dist/server/template.db");
+    // It holds no secret: readable by whichever user a service runs as.
+    chmodSync("dist/server/template.db", 0o644);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
 async function writeCodeCache() {
   const dataDir = mkdtempSync(join(tmpdir(), "cloakroom-code-cache-"));

@@ -10,6 +10,7 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "./migrations.js";
 import { type DbOptions, defaultDbOptions } from "./options.js";
 import type { Database } from "./schema.js";
+import { findTemplate, seedFromTemplate } from "./template.js";
 import type { Store } from "./types.js";
 
 export type { Db, Dialect, Store, Tx } from "./types.js";
@@ -23,6 +24,11 @@ export interface OpenStoreOptions {
   /** Where the LISTEN connection goes, when not to `databaseUrl` (e.g. past a pooler that cannot LISTEN). */
   listenUrl?: string | undefined;
   migrate?: boolean;
+  /**
+   * SQLite: the migrated empty database a new one is copied from (decision 0395); `findTemplate()` when
+   * unset, and `null` to create and migrate a new file from nothing.
+   */
+  template?: string | null;
   /** Timeouts and keepalive of PostgreSQL connections (defaults: `defaultDbOptions`). */
   pg?: DbOptions | undefined;
 }
@@ -36,7 +42,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         options.pg ?? defaultDbOptions,
         options.listenUrl,
       )
-    : openSqlite(options.dataDir);
+    : openSqlite(options.dataDir, options.template === undefined ? findTemplate() : options.template);
   if (options.migrate !== false) {
     try {
       await migrateToLatest(store);
@@ -48,10 +54,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return store;
 }
 
-function openSqlite(dataDir: string): Store {
+function openSqlite(dataDir: string, template: string | null): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, "cloakroom.db");
-  // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+  seedFromTemplate(file, template);
+  // Created owner-only before SQLite opens it (a copy of the template is already); SQLite gives its -wal
+  // and -shm files the same mode.
   closeSync(openSync(file, "a", 0o600));
   const database = new SQLite(file);
   database.pragma("journal_mode = WAL");
