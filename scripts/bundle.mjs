@@ -139,6 +139,9 @@ async function writeTemplate() {
     copyFileSync(join(dataDir, "cloakroom.db"), "dist/server/template.db");
     // It holds no secret: readable by whichever user a service runs as.
     chmodSync("dist/server/template.db", 0o644);
+  } catch (error) {
+    rmSync("dist/server/template.db", { force: true });
+    console.warn(`bundle: no database template written (${error.message}); a first start migrates instead`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 /**
  * The command users run is the bundle in dist/server (decisions 0164, 0275, 0385): it must be the fresh
  * one, and the modules it loads on first use (undici for a delivery, the sandbox's worker thread, the
- * OpenAPI document, prom-client for /metrics, nodemailer for an invitation) must work from it, not only
- * from dist/src where the in-process tests run.
+ * OpenAPI document, prom-client for /metrics, nodemailer for an invitation) and the files beside it (the
+ * template a new database is copied from) must work from it, not only from dist/src where the in-process
+ * tests run.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -11,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import SQLite from "better-sqlite3";
 import { type SmtpSink, startSmtpSink, unfoldMail } from "../src/mail/testing.js";
 import { tempDir } from "../src/testing/databases.js";
 import { callServer } from "../src/testing/http.js";
@@ -25,6 +27,7 @@ describe("the bundled command", () => {
   let sinkUrl: string;
   let smtp: SmtpSink;
   const received: string[] = [];
+  const dataDir = tempDir();
 
   before(async () => {
     sink = createServer((req, res) => {
@@ -34,7 +37,7 @@ describe("the bundled command", () => {
     await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
     smtp = await startSmtpSink({ username: "mailer", password: "smtp-pass-Hb4Tq9" });
-    server = await startServerProcess(["--data-dir", tempDir()], {
+    server = await startServerProcess(["--data-dir", dataDir], {
       DATABASE_URL: "",
       CLOAKROOM_ALLOW_PRIVATE_TARGETS: "true",
       CLOAKROOM_SMTP_URL: `smtp://mailer:smtp-pass-Hb4Tq9@127.0.0.1:${smtp.port}`,
@@ -131,6 +134,23 @@ describe("the bundled command", () => {
       [["new.hire@example.com"]],
     );
     assert.match(unfoldMail(smtp.mails[0]!.raw), /https:\/\/secrets\.example\.test\/invite#token=crk_i_/);
+  });
+
+  it("starts a new database as a copy of the build's template, not by migrating it (decision 0395)", (t) => {
+    if (fromSources) return t.skip("run from sources: no build, no template");
+    // The template's bookkeeping carries the build's times: a database migrated at this start would not.
+    const applied = (file: string) => {
+      const db = new SQLite(file, { readonly: true });
+      try {
+        return db.prepare("select name, applied_at from cloakroom_schema_migrations order by name").all();
+      } finally {
+        db.close();
+      }
+    };
+    assert.deepEqual(
+      applied(join(dataDir, "cloakroom.db")),
+      applied(join(repoRoot, "dist/server/template.db")),
+    );
   });
 
   it("is written as the function bin/code-cache.js compiles, and carries zod's English messages alone", (t) => {
