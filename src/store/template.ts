@@ -1,8 +1,7 @@
 /**
  * A new embedded database starts as a copy of a template: an empty database that the build migrated
- * (`scripts/bundle.mjs` writes `dist/server/template.db`). Migrating a new file at the first start costs
- * more than the rest of that start's difference from a later one; a copy costs about a millisecond
- * (decision 0395). The copy is the migrations' own result, taken earlier: no second description of the
+ * (`scripts/bundle.mjs` writes `dist/server/template.db`). Creating and migrating a new file was all that
+ * a first start did more than a later one (20 to 40 ms); a copy costs about a millisecond (decision 0395). The copy is the migrations' own result, taken earlier: no second description of the
  * schema. Its tables are empty but for the migrations' bookkeeping, whose `applied_at` is the build's time.
  */
 import {
@@ -12,8 +11,8 @@ import {
   linkSync,
   openSync,
   readFileSync,
-  unlinkSync,
-  writeSync,
+  rmSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,42 +32,44 @@ export function findTemplate(): string | null {
  *
  * The copy is written owner-only under a name of its own and synced, then linked to `file`: a link never
  * replaces a file, so of two nodes starting at once the second finds the first one's database and uses
- * it. A template that cannot be read leaves `file` to be created and migrated as before.
+ * it. Whatever stops the copy (no template to read, a directory that refuses the file, a file system
+ * without hard links, another node's database already there) leaves `file` to be created or opened, and
+ * migrated, as without a template.
  */
 export function seedFromTemplate(file: string, template: string | null): boolean {
   if (!template || existsSync(file) || existsSync(`${file}-wal`)) return false;
-  let bytes: Buffer;
+  const partial = `${file}.${process.pid}.${Date.now()}.new`;
   try {
-    bytes = readFileSync(template);
+    const bytes = readFileSync(template);
+    const fd = openSync(partial, "wx", 0o600);
+    try {
+      writeFileSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(partial, file);
   } catch {
     return false;
-  }
-  const partial = `${file}.${process.pid}.${Date.now()}.new`;
-  const fd = openSync(partial, "wx", 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
   } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(partial, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    return false;
-  } finally {
-    unlinkSync(partial);
+    rmSync(partial, { force: true });
   }
   syncDirectory(dirname(file));
   return true;
 }
 
-/** The new name survives power loss only once its directory is synced. */
+/**
+ * The new name survives power loss only once its directory is synced. Best effort, as SQLite's own
+ * creation of a database file: a file system that cannot sync a directory still has the file.
+ */
 function syncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
+  let fd: number | undefined;
   try {
+    fd = openSync(dir, "r");
     fsyncSync(fd);
+  } catch {
+    // The name is in place; only its durability across a power cut is left to the file system.
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
