@@ -1,8 +1,9 @@
 /**
  * A new embedded database starts as a copy of a template: an empty database that the build migrated
  * (`scripts/bundle.mjs` writes `dist/server/template.db`). Creating and migrating a new file was all that
- * a first start did more than a later one (20 to 40 ms); a copy costs about a millisecond (decision 0395). The copy is the migrations' own result, taken earlier: no second description of the
- * schema. Its tables are empty but for the migrations' bookkeeping, whose `applied_at` is the build's time.
+ * a first start did more than a later one (20 to 40 ms); a copy costs about a millisecond (decision 0395).
+ * The copy is the migrations' own result, taken earlier: no second description of the schema. Its tables
+ * are empty but for the migrations' bookkeeping, whose `applied_at` is the build's time.
  */
 import {
   closeSync,
@@ -17,13 +18,20 @@ import {
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The built template: beside the bundle, or under the repository when run from compiled sources. */
+/**
+ * The built template: beside the bundle (`dist/server/main.cjs`), and found from the compiled sources
+ * (`dist/src/store/`) or the TypeScript ones (`src/store/`, under tsx) where the build puts it. Null
+ * before a build, or when it could not write one.
+ */
 export function findTemplate(): string | null {
-  for (const up of ["./template.db", "../../server/template.db", "../../dist/server/template.db"]) {
-    const file = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  return null;
+  const here = import.meta.url;
+  const path = here.endsWith(".cjs")
+    ? "./template.db"
+    : here.endsWith(".ts")
+      ? "../../dist/server/template.db"
+      : "../../server/template.db";
+  const file = fileURLToPath(new URL(path, here));
+  return existsSync(file) ? file : null;
 }
 
 /**
