@@ -348,6 +348,8 @@ let scanners = 0;
 export class Scanner {
   /** Tells the WebAssembly scan whose tables its memory holds. */
   private readonly id = ++scanners;
+  /** Characters scanned in JavaScript since this matcher's tables were last in WebAssembly memory. */
+  private unpaid = 0;
   private readonly patterns: string[];
   private readonly tails: PatternTable["tails"];
   private view: DataView | null = null;
@@ -396,7 +398,8 @@ export class Scanner {
     if (warmUpMatcher === null && input.length >= BLOCK) warmUp();
     const [shortTier, midTier, longTier] = this.tiers;
     const loop = { short: shortTier, mid: midTier, long: longTier };
-    const wasm = wasmFor(this.id, input.length, BLOCK, FILTER_MASKS, loop);
+    const wasm = wasmFor(this.id, this.unpaid + input.length, BLOCK, FILTER_MASKS, loop);
+    this.unpaid = wasm ? 0 : this.unpaid + input.length;
     if (!wasm) shared ??= createScanBuffers();
     const buffers = wasm ?? shared!;
     const scratch = buffers.bytes;
@@ -411,7 +414,8 @@ export class Scanner {
     this.lastStart = -1;
     this.lastEnd = -1;
     this.ordered = true;
-    this.previous.clear();
+    // Map.clear() makes a new table even for an empty map: most of the cost of redacting a short text.
+    if (this.previous.size > 0) this.previous.clear();
     const [sOut, mOut, lOut] = this.passed;
     const view = this.view;
     const counts = this.passedCounts;

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { createRedactor } from "./index.js";
+import { tablesOwner } from "./scan-wasm.js";
 
 const index = new URL("./index.js", import.meta.url).href;
 
@@ -41,5 +43,42 @@ describe("the WebAssembly scan's memory", () => {
     // A runtime that detaches one on its own (none of Node 20's does) would show it with a small matcher too.
     const alone = invalidations([10]);
     assert.deepEqual(invalidations([10, 300, 3000, 12000]), alone);
+  });
+});
+
+describe("which loop scans", () => {
+  let seed = 3;
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const token = (n: number) =>
+    Array.from(
+      { length: n },
+      () => "abcdefghijklmnopqrstuvwxyzABCDEFGH0123456789"[Math.floor(random() * 44)],
+    ).join("");
+  const values = (count: number) =>
+    Array.from({ length: count }, () => token(12 + Math.floor(random() * 30)));
+
+  it("moves a matcher that scans only short texts to WebAssembly once they add up (decision 0400)", () => {
+    // The run log's entries are 64 KiB at most: each alone is too short to pay for copying the tables.
+    const first = createRedactor(values(3000));
+    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    first.redact(long);
+    const firstTables = tablesOwner();
+    assert.notEqual(firstTables, 0, "a long text has the tables copied");
+
+    const secrets = values(3000);
+    const entries = createRedactor(secrets);
+    const note = token(4000);
+    const entry = (i: number, key: string) => `{"n":${i},"note":"${note}","key":"${key}"}`;
+    assert.equal(entries.redact(entry(0, secrets[0]!)), entry(0, "[[SENSITIVE]]"));
+    assert.equal(tablesOwner(), firstTables, "one entry is too short to pay for the copy");
+    let scanned = 1;
+    while (tablesOwner() === firstTables && scanned < 2000) {
+      const i = scanned++;
+      assert.equal(entries.redact(entry(i, secrets[i % secrets.length]!)), entry(i, "[[SENSITIVE]]"));
+    }
+    assert.notEqual(tablesOwner(), firstTables, `still in JavaScript after ${scanned} entries of 4 KiB`);
   });
 });

@@ -94,16 +94,24 @@ export function useScanLoop(loop: "auto" | "wasm" | "js"): void {
   mode = loop;
 }
 
+/** For tests: which matcher's tables the memory holds (0: none yet, or no WebAssembly). */
+export function tablesOwner(): number {
+  return state?.owner ?? 0;
+}
+
 /**
  * The thread's WebAssembly scan with `owner`'s tables in memory, or null when the JavaScript loop should
- * scan: WebAssembly is unavailable (`--jitless`), or the tables are another matcher's and the text too
- * short to pay for copying them. The copy runs at 0.01 to 0.05 ns a byte and the loop saves 0.6 to 1 ns a
- * character (0330): from a quarter as many characters as the tables have bytes, the copy costs at most a
- * third of the saving, even when two matchers take turns.
+ * scan: WebAssembly is unavailable (`--jitless`), or the tables are another matcher's and copying them
+ * would not pay yet. The copy runs at 0.01 to 0.05 ns a byte and the loop saves 0.6 to 1 ns a character
+ * (0330). `chars` is the text's length plus the characters `owner` scanned in JavaScript since its tables
+ * were last in memory (the caller counts them, decision 0400): from a quarter as many characters as the
+ * tables have bytes, the copy costs at most a third of what the JavaScript loop has already lost, even
+ * when two matchers take turns. Counting the text alone, a matcher that only ever scanned short texts
+ * (the run log's entries, 64 KiB at most) never had its tables copied, and scanned in JavaScript for ever.
  */
 export function wasmFor(
   owner: number,
-  length: number,
+  chars: number,
   block: number,
   masks: Int32Array,
   tables: LoopTables,
@@ -117,7 +125,7 @@ export function wasmFor(
     (short.count > 0 ? short.offsets.byteLength : 0) +
     (mid.count > 0 ? mid.filter.byteLength : 0) +
     long.filter.byteLength;
-  if (mode === "auto" && 4 * length < bytes) return null;
+  if (mode === "auto" && 4 * chars < bytes) return null;
   const midAt = FILTERS_AT;
   const longAt = midAt + mid.filter.byteLength;
   const end = longAt + long.filter.byteLength;
