@@ -4,7 +4,7 @@
  * 10,000 values of many kinds.
  *
  *   npm run build && node --expose-gc dist/bench/redaction-shapes.bench.js [--svg docs/redaction-throughput.svg]
- *     [--only scan | --only build]
+ *     [--only scan | --only entries | --only build]
  *
  * Log shapes (1 MiB each, seeded):
  *   bench  the log and the secret set of `redaction.bench.ts` (JSON HTTP logs; API keys, passwords, ...)
@@ -16,6 +16,8 @@
  * One line in 40 (prose: 200) carries a secret in some form. The floor is one `text.indexOf` of the
  * absent needle `redaction.bench.ts` uses, its result kept so the call is not optimized away.
  * Wall times are the minimum and the median of the runs; every ratio is of figures from the same run.
+ * "written" is the redaction and the output's UTF-8 length, which flattens the rope `redact` returns, as
+ * whoever stores or sends the output does: past 128 KiB that is a fresh large-object string (decision 0240).
  */
 
 import { writeFileSync } from "node:fs";
@@ -96,6 +98,11 @@ interface Point {
   first: number[];
   /** CPU ms/MiB, with wall times beside. */
   ours: { cpu: Stats; wall: Stats };
+  /**
+   * CPU ms/MiB of redacting and then measuring the output's UTF-8 length, which flattens the rope
+   * `redact` returns as a store, a socket or a comparison does: what a caller pays in all.
+   */
+  written: Stats;
   aho: Stats;
   floor: { cpu: Stats; wall: Stats };
   agree: boolean;
@@ -112,13 +119,14 @@ function measure(shape: Shape, count: number): Point {
   // The first runs after a build: the target is a steady throughput from there on, not after warm-up.
   const first = runs(() => redactor.redact(text).length, 3, mib).all;
   const ours = runs(() => redactor.redact(text).length, 15, mib);
+  const written = runs(() => Buffer.byteLength(redactor.redact(text)), 7, mib).cpu;
   const floor = runs(() => text.indexOf(NEEDLE), 31, mib);
   const patterns = expandPatterns(collectPatterns(values));
   const ac = new AhoCorasick(patterns);
   const acRedact = () => unionReplace(text, ac.search(text));
   const aho = runs(() => acRedact().length, count === 10_000 ? 3 : 5, mib).cpu;
   const agree = acRedact() === redactor.redact(text);
-  return { shape: shape.name, count, patterns: patterns.length, first, ours, aho, floor, agree };
+  return { shape: shape.name, count, patterns: patterns.length, first, ours, written, aho, floor, agree };
 }
 
 const f2 = (x: number) => x.toFixed(2);
@@ -127,7 +135,7 @@ function printPoints(points: Point[]): void {
     "\nThroughput, CPU ms/MiB (min / median), wall min beside; ratios of CPU minimums (medians), same run",
   );
   console.log(
-    "shape  secrets  patterns  first 3 runs        ours (wall)                aho              floor (wall)          ours/floor     aho/ours same",
+    "shape  secrets  patterns  first 3 runs        ours (wall)                written          aho              floor (wall)          ours/floor     aho/ours same",
   );
   for (const p of points) {
     const o = p.ours.cpu;
@@ -139,6 +147,7 @@ function printPoints(points: Point[]): void {
         String(p.patterns).padStart(9),
         ` ${p.first.map(f2).join(", ").padEnd(19)}`,
         `${f2(o.min)} / ${f2(o.median)} (${f2(p.ours.wall.min)})`.padEnd(26),
+        `${f2(p.written.min)} / ${f2(p.written.median)}`.padEnd(16),
         `${f2(p.aho.min)} / ${f2(p.aho.median)}`.padEnd(16),
         `${fl.min.toFixed(3)} / ${fl.median.toFixed(3)} (${p.floor.wall.min.toFixed(3)})`.padEnd(21),
         `${(o.min / fl.min).toFixed(1)}x (${(o.median / fl.median).toFixed(1)}x)`.padEnd(14),
@@ -257,10 +266,47 @@ function svgChart(points: Point[]): string {
   ].join("\n");
 }
 
+/**
+ * The run log's entries (64 KiB at most, decision 0400): the bench log cut into texts of one size, each
+ * redacted on its own, by the bench set's redactor alone and by it and the random set's in turn (two
+ * organizations' runs interleaved). CPU per entry, min of 7 passes over 4 MiB of entries, against the
+ * floor on the same entries.
+ */
+function benchEntries(): void {
+  const bench = secrets(10_000, 11_000);
+  const other = secretValues(randomSet, 10_000, 5);
+  const log = logText(4 * MiB, bench, 42);
+  const [one, two] = [createRedactor(bench), createRedactor(other)];
+  console.log("\nEntries of the bench log, 10,000 secrets: CPU µs per entry (min of 7 passes over 4 MiB)");
+  console.log("entry      floor   one redactor (x floor, ms/MiB)   two in turn (x floor)");
+  for (const size of [256, 4096, 65_536]) {
+    const texts = Array.from({ length: (4 * MiB) / size }, (_, i) => log.slice(i * size, (i + 1) * size));
+    const perEntry = (fn: (text: string, i: number) => number) => {
+      texts.forEach((text, i) => {
+        sink += fn(text, i);
+      });
+      return runs(() => texts.reduce((n, text, i) => n + fn(text, i), 0), 7, texts.length).cpu.min * 1000;
+    };
+    const floor = perEntry((text) => text.indexOf(NEEDLE));
+    const alone = perEntry((text) => one.redact(text).length);
+    const turns = perEntry((text, i) => (i % 2 === 0 ? one : two).redact(text).length);
+    const x = (t: number) => `${(t / floor).toFixed(1)}x`;
+    console.log(
+      [
+        `${size} B`.padEnd(8),
+        floor.toFixed(2).padStart(7),
+        `${alone.toFixed(2).padStart(9)} (${x(alone)}, ${f2((alone * MiB) / size / 1000)})`.padEnd(33),
+        `${turns.toFixed(2).padStart(9)} (${x(turns)})`,
+      ].join(" "),
+    );
+  }
+}
+
 const started = performance.now();
-// `--only scan` or `--only build` runs one half (each stays under a minute on a loaded machine).
+// `--only scan`, `--only entries` or `--only build` runs one part (each stays under a minute on a loaded
+// machine).
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
-if (only !== "build") {
+if (only === undefined || only === "scan") {
   const points: Point[] = [];
   for (const count of COUNTS) for (const shape of SHAPES) points.push(measure(shape, count));
   printPoints(points);
@@ -270,7 +316,8 @@ if (only !== "build") {
     console.log(`\nchart written to ${process.argv[svgAt + 1]}`);
   }
 }
-if (only !== "scan") benchBuilds();
+if (only === undefined || only === "entries") benchEntries();
+if (only === undefined || only === "build") benchBuilds();
 console.log(
   `\n(total ${((performance.now() - started) / 1000).toFixed(1)} s; node ${process.version}; sink ${sink})`,
 );
