@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { createRedactor } from "./index.js";
-import { tablesOwner } from "./scan-wasm.js";
+import { tableCopies, tablesOwner, tablesTouched } from "./scan-wasm.js";
 
 const index = new URL("./index.js", import.meta.url).href;
 
@@ -80,5 +80,42 @@ describe("which loop scans", () => {
       assert.equal(entries.redact(entry(i, secrets[i % secrets.length]!)), entry(i, "[[SENSITIVE]]"));
     }
     assert.notEqual(tablesOwner(), firstTables, `still in JavaScript after ${scanned} entries of 4 KiB`);
+  });
+
+  it("keeps the tables of redactors that take turns, and copies neither again (decision 0405)", () => {
+    // Two organizations' runs interleaved: each entry is redacted by the other's redactor than the last.
+    const secretsA = values(2000);
+    const secretsB = values(2000);
+    const [a, b] = [createRedactor(secretsA), createRedactor(secretsB)];
+    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    a.redact(long);
+    const ownerA = tablesOwner();
+    b.redact(long);
+    const ownerB = tablesOwner();
+    assert.notEqual(ownerA, ownerB);
+    const copies = tableCopies();
+    const note = token(2000);
+    for (let i = 0; i < 200; i++) {
+      const [redactor, secrets, owner] = i % 2 === 0 ? [a, secretsA, ownerA] : [b, secretsB, ownerB];
+      const text = `{"note":"${note}","key":"${secrets[i]}"}`;
+      assert.equal(redactor.redact(text), `{"note":"${note}","key":"[[SENSITIVE]]"}`);
+      assert.equal(tablesOwner(), owner, `entry ${i} was not scanned with its own tables`);
+    }
+    assert.equal(tableCopies(), copies, "tables were copied again");
+  });
+
+  it("puts a rebuilt redactor's tables where its predecessor's were, not on fresh pages (decision 0405)", () => {
+    // Each change to an organization's secrets makes a new redactor; the one before it is done with.
+    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    const touched: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const secrets = values(3000);
+      const redactor = createRedactor(secrets);
+      assert.ok(redactor.redact(`${long} ${secrets[i]}`).endsWith(" [[SENSITIVE]]"));
+      touched.push(tablesTouched());
+    }
+    assert.ok(touched[0]! > 0, "the tables were copied in");
+    // The second keeps the first's (it scanned last) beside its own; from then on the room is reused.
+    assert.deepEqual(touched.slice(2), Array(4).fill(touched[1]), touched.join(", "));
   });
 });

@@ -4,15 +4,17 @@
  * checks and typed-array loads V8 could not remove; compiled from `wasm/sample.wat`, the loop costs about
  * half. One module and one memory per thread, like the JavaScript scan's buffers (a scan runs from start to
  * end without yielding). The memory holds the block's bytes and the pass lists, which the matcher's
- * examination reads in place, and the filters of the matcher that scanned last, copied when another one
- * scans a text long enough for the copy to pay (`wasmFor`).
+ * examination reads in place, and the tables of the matchers that scanned there (`wasmFor`): each is
+ * copied once it pays, and stays while there is room, so the redactors of several organizations whose
+ * runs take turns each find their own (decision 0405).
  *
- * Byte addresses, fixed in wasm/sample.wat:
+ * Byte addresses (the first four fixed in wasm/sample.wat):
  *   0       FILTER_MASKS (2,048 ints)          8192    the three pass counts
  *   16384   the block (BLOCK + 16 bytes)       49152   short passes, 114688 mid, 180224 long (BLOCK ints)
- *   245760  the short tier's offsets (64 KiB)  311296  the mid tier's filter, then the long tier's
+ *   245760  the matchers' tables: for each, the short tier's offsets (64 KiB), the mid tier's filter and
+ *           the long tier's, placed one after another (`place`)
  *
- * The memory is made large enough for the largest filters at once, and never grows (decision 0375):
+ * The memory is made large enough for the largest tables, and never grows (decision 0375):
  * growing detaches its `ArrayBuffer`, and the first detach in a process invalidates a V8 protector that
  * all optimized typed-array code relies on. Every such function (the scan's and the build's) was then
  * deoptimized at once, in the first scan of the first large matcher, and compiled again with checks for
@@ -26,13 +28,13 @@ const BLOCK_AT = 16384;
 const SHORT_OUT_AT = 49152;
 const MID_OUT_AT = 114688;
 const LONG_OUT_AT = 180224;
-const OFFSETS_AT = 245760;
-const FILTERS_AT = 311296;
+const TABLES_AT = 245760;
 const PAGE = 65536;
 /** A filter has at most 2 ** FILTER_WORD_BITS_MAX ints (matcher.ts `filterWordBits`). */
 export const FILTER_WORD_BITS_MAX = 20;
-/** Room for the mid and the long tier's filters at their largest. */
-const MEMORY_PAGES = Math.ceil((FILTERS_AT + 2 * 4 * 2 ** FILTER_WORD_BITS_MAX) / PAGE);
+/** Room for the tables: as much as the largest take (the offsets and two filters at their largest). */
+const TABLE_ROOM = PAGE + 2 * 4 * 2 ** FILTER_WORD_BITS_MAX;
+const MEMORY_PAGES = Math.ceil((TABLES_AT + TABLE_ROOM) / PAGE);
 /** The largest block: a pass list holds this many positions. */
 const BLOCK_ROOM = (MID_OUT_AT - SHORT_OUT_AT) / 4;
 
@@ -68,19 +70,38 @@ type SampleExport = (
   last: number,
   stride: number,
   flags: number,
+  shortAt: number,
   midAt: number,
   midShift: number,
   longAt: number,
   longShift: number,
 ) => number;
 
-interface State extends WasmScan {
-  memory: Memory;
-  block: number;
-  /** The matcher whose tables are in memory (a number, so the memory does not keep a matcher alive). */
-  owner: number;
+/** Where the loop finds a matcher's tables. */
+interface Addresses {
+  shortAt: number;
   midAt: number;
   longAt: number;
+}
+
+/** A matcher's tables in the memory: `size` bytes from `shortAt`. */
+interface Placed extends Addresses {
+  size: number;
+}
+
+interface State extends WasmScan, Addresses {
+  memory: Memory;
+  block: number;
+  /** The matcher whose tables the next scan reads (a number, so the memory keeps no matcher alive). */
+  owner: number;
+  /** The matchers whose tables are in memory, and where. */
+  placed: Map<number, Placed>;
+  /** Where the next matcher's tables go. */
+  top: number;
+  /** The end of the tables' pages written so far: past it, a page is a fresh one (a page fault). */
+  touched: number;
+  /** How many times tables were copied in (for tests). */
+  copies: number;
 }
 
 let state: State | null | undefined;
@@ -94,14 +115,24 @@ export function useScanLoop(loop: "auto" | "wasm" | "js"): void {
   mode = loop;
 }
 
-/** For tests: which matcher's tables the memory holds (0: none yet, or no WebAssembly). */
+/** For tests: whose tables the last WebAssembly scan read (0: none yet, or no WebAssembly). */
 export function tablesOwner(): number {
   return state?.owner ?? 0;
 }
 
+/** For tests: how many times a matcher's tables were copied into the memory. */
+export function tableCopies(): number {
+  return state?.copies ?? 0;
+}
+
+/** For tests: how many bytes of the tables' room have been written to (touched pages). */
+export function tablesTouched(): number {
+  return state ? state.touched - TABLES_AT : 0;
+}
+
 /**
- * The thread's WebAssembly scan with `owner`'s tables in memory, or null when the JavaScript loop should
- * scan: WebAssembly is unavailable (`--jitless`), or the tables are another matcher's and copying them
+ * The thread's WebAssembly scan set to read `owner`'s tables, or null when the JavaScript loop should
+ * scan: WebAssembly is unavailable (`--jitless`), or `owner`'s tables are not in memory and copying them
  * would not pay yet. The copy runs at 0.01 to 0.05 ns a byte and the loop saves 0.6 to 1 ns a character
  * (0330). `chars` is the text's length plus the characters `owner` scanned in JavaScript since its tables
  * were last in memory (the caller counts them, decision 0400): from a quarter as many characters as the
@@ -120,23 +151,67 @@ export function wasmFor(
   if (state === undefined) state = instantiate(block, masks);
   const scan = state;
   if (scan === null || scan.owner === owner) return scan;
+  const placed = scan.placed.get(owner);
+  if (placed) return use(scan, owner, placed);
   const { short, mid, long } = tables;
-  const bytes =
-    (short.count > 0 ? short.offsets.byteLength : 0) +
-    (mid.count > 0 ? mid.filter.byteLength : 0) +
-    long.filter.byteLength;
+  // An empty tier's tables are not read (the loop's flags), so they are neither copied nor given room.
+  const shortBytes = short.count > 0 ? short.offsets.byteLength : 0;
+  const midBytes = mid.count > 0 ? mid.filter.byteLength : 0;
+  const bytes = shortBytes + midBytes + long.filter.byteLength;
   if (mode === "auto" && 4 * chars < bytes) return null;
-  const midAt = FILTERS_AT;
-  const longAt = midAt + mid.filter.byteLength;
-  const end = longAt + long.filter.byteLength;
-  // Filters larger than FILTER_WORD_BITS_MAX allows (none are made) would be scanned in JavaScript.
-  if (end > scan.memory.buffer.byteLength) return null;
+  // Tables larger than FILTER_WORD_BITS_MAX allows (none are made) would be scanned in JavaScript.
+  if (bytes > TABLE_ROOM) return null;
+  const at = place(scan, bytes, shortBytes, midBytes);
   const buffer = scan.memory.buffer;
-  // An empty tier's tables are not read (the loop's flags), so they are not copied.
-  if (short.count > 0) new Uint8Array(buffer, OFFSETS_AT, short.offsets.length).set(short.offsets);
-  if (mid.count > 0) new Int32Array(buffer, midAt, mid.filter.length).set(mid.filter);
-  new Int32Array(buffer, longAt, long.filter.length).set(long.filter);
+  if (shortBytes > 0) new Uint8Array(buffer, at.shortAt, shortBytes).set(short.offsets);
+  if (midBytes > 0) new Int32Array(buffer, at.midAt, mid.filter.length).set(mid.filter);
+  new Int32Array(buffer, at.longAt, long.filter.length).set(long.filter);
+  scan.placed.set(owner, at);
+  scan.copies++;
+  return use(scan, owner, at);
+}
+
+/**
+ * Room for `bytes` of tables. They go after the others while the pages there were written before. Where
+ * they would reach fresh pages (a page fault costs 11 µs on the machine of 0405, 4 MiB of tables a
+ * thousand faults), the others make way first but for the tables of the matcher that scanned last, moved
+ * to the start: two redactors taking turns keep theirs, and a redactor rebuilt after a change, the usual
+ * newcomer, takes the pages its predecessor's tables had. Past the room, nothing is kept.
+ */
+function place(scan: State, bytes: number, shortBytes: number, midBytes: number): Placed {
+  if (scan.top + bytes > scan.touched) {
+    const last = scan.placed.get(scan.owner);
+    scan.placed.clear();
+    scan.top = TABLES_AT;
+    if (last && last.size + bytes <= TABLE_ROOM) {
+      const from = last.shortAt;
+      const moved = {
+        shortAt: TABLES_AT,
+        midAt: TABLES_AT + (last.midAt - from),
+        longAt: TABLES_AT + (last.longAt - from),
+        size: last.size,
+      };
+      if (from !== TABLES_AT)
+        new Uint8Array(scan.memory.buffer).copyWithin(TABLES_AT, from, from + last.size);
+      scan.placed.set(scan.owner, moved);
+      use(scan, scan.owner, moved);
+      scan.top += last.size;
+    }
+  }
+  const at = {
+    shortAt: scan.top,
+    midAt: scan.top + shortBytes,
+    longAt: scan.top + shortBytes + midBytes,
+    size: bytes,
+  };
+  scan.top += bytes;
+  scan.touched = Math.max(scan.touched, scan.top);
+  return at;
+}
+
+function use(scan: State, owner: number, { shortAt, midAt, longAt }: Addresses): State {
   scan.owner = owner;
+  scan.shortAt = shortAt;
   scan.midAt = midAt;
   scan.longAt = longAt;
   return scan;
@@ -159,6 +234,11 @@ function instantiate(block: number, masks: Int32Array): State | null {
     memory,
     block,
     owner: 0,
+    placed: new Map(),
+    top: TABLES_AT,
+    touched: TABLES_AT,
+    copies: 0,
+    shortAt: 0,
     midAt: 0,
     longAt: 0,
     ...views(memory, block),
@@ -168,6 +248,7 @@ function instantiate(block: number, masks: Int32Array): State | null {
         last,
         stride,
         (short.count > 0 ? 1 : 0) | (mid.count > 0 ? 2 : 0),
+        scan.shortAt,
         scan.midAt,
         mid.filterShift,
         scan.longAt,

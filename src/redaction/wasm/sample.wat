@@ -4,11 +4,12 @@
 ;; `node scripts/wasm-sample.mjs` to regenerate sample-bytes.ts (it says how to get wabt).
 (module
   (import "env" "memory" (memory 1))
-  ;; sample(from, last, stride, flags, midAt, midShift, longAt, longShift) -> position after the last sample.
-  ;; flags: 1 = the short tier has patterns, 2 = the mid tier has. The pass counts are written at 8192.
+  ;; sample(from, last, stride, flags, shortAt, midAt, midShift, longAt, longShift) -> position after the
+  ;; last sample. flags: 1 = the short tier has patterns, 2 = the mid tier has. The tiers' tables are at
+  ;; shortAt, midAt and longAt (decision 0405). The pass counts are written at 8192.
   (func (export "sample")
     (param $j i32) (param $last i32) (param $stride i32) (param $flags i32)
-    (param $midAt i32) (param $midShift i32) (param $longAt i32) (param $longShift i32)
+    (param $shortAt i32) (param $midAt i32) (param $midShift i32) (param $longAt i32) (param $longShift i32)
     (result i32)
     (local $g i32) (local $b i32) (local $h i32) (local $m i32)
     (local $sc i32) (local $mc i32) (local $lc i32)
@@ -22,8 +23,8 @@
         (local.set $g (i32.load offset=16384 align=1 (local.get $j)))
         (if (local.get $short)
           (then
-            ;; offsets[bigram] (the short tier's table at 245760): some short pattern holds the bigram.
-            (if (i32.load8_u offset=245760 (i32.and (local.get $g) (i32.const 0xffff)))
+            ;; offsets[bigram] (the short tier's table at shortAt): some short pattern holds the bigram.
+            (if (i32.load8_u (i32.add (local.get $shortAt) (i32.and (local.get $g) (i32.const 0xffff))))
               (then
                 (i32.store offset=49152 (i32.shl (local.get $sc) (i32.const 2)) (local.get $j))
                 (local.set $sc (i32.add (local.get $sc) (i32.const 1)))))))
