@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { createRedactor } from "./index.js";
-import { tableCopies, tablesOwner, tablesTouched } from "./scan-wasm.js";
+import { tableCopies, tablesOwner, tablesPlaced, tablesTouched } from "./scan-wasm.js";
 
 const index = new URL("./index.js", import.meta.url).href;
 
@@ -117,5 +117,22 @@ describe("which loop scans", () => {
     assert.ok(touched[0]! > 0, "the tables were copied in");
     // The second keeps the first's (it scanned last) beside its own; from then on the room is reused.
     assert.deepEqual(touched.slice(2), Array(4).fill(touched[1]), touched.join(", "));
+  });
+
+  it("keeps the tables of at most 256 matchers, however small", () => {
+    // Two large redactors write a room in which a thousand small sets' tables would fit.
+    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    createRedactor(values(3000)).redact(long);
+    createRedactor(values(3000)).redact(long);
+    for (let i = 0; i < 600; i++) {
+      const secrets = values(5);
+      assert.equal(
+        createRedactor(secrets)
+          .redact(`${"x".repeat(400)} ${secrets[0]}`)
+          .slice(-13),
+        "[[SENSITIVE]]",
+      );
+      assert.ok(tablesPlaced() <= 256, `${tablesPlaced()} kept after ${i + 1} small redactors`);
+    }
   });
 });

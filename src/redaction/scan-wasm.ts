@@ -35,6 +35,11 @@ export const FILTER_WORD_BITS_MAX = 20;
 /** Room for the tables: as much as the largest take (the offsets and two filters at their largest). */
 const TABLE_ROOM = PAGE + 2 * 4 * 2 ** FILTER_WORD_BITS_MAX;
 const MEMORY_PAGES = Math.ceil((TABLES_AT + TABLE_ROOM) / PAGE);
+/**
+ * The most matchers whose tables are kept: the tables of a small set are a few hundred bytes, and each
+ * kept matcher is an entry in a map, whether it still lives or not.
+ */
+const MAX_PLACED = 256;
 /** The largest block: a pass list holds this many positions. */
 const BLOCK_ROOM = (MID_OUT_AT - SHORT_OUT_AT) / 4;
 
@@ -125,6 +130,11 @@ export function tableCopies(): number {
   return state?.copies ?? 0;
 }
 
+/** For tests: how many matchers' tables are kept in the memory. */
+export function tablesPlaced(): number {
+  return state?.placed.size ?? 0;
+}
+
 /** For tests: how many bytes of the tables' room have been written to (touched pages). */
 export function tablesTouched(): number {
   return state ? state.touched - TABLES_AT : 0;
@@ -176,10 +186,11 @@ export function wasmFor(
  * they would reach fresh pages (a page fault costs 11 µs on the machine of 0405, 4 MiB of tables a
  * thousand faults), the others make way first but for the tables of the matcher that scanned last, moved
  * to the start: two redactors taking turns keep theirs, and a redactor rebuilt after a change, the usual
- * newcomer, takes the pages its predecessor's tables had. Past the room, nothing is kept.
+ * newcomer, takes the pages its predecessor's tables had. Past the room, nothing is kept. The same
+ * happens past MAX_PLACED matchers.
  */
 function place(scan: State, bytes: number, shortBytes: number, midBytes: number): Placed {
-  if (scan.top + bytes > scan.touched) {
+  if (scan.top + bytes > scan.touched || scan.placed.size >= MAX_PLACED) {
     const last = scan.placed.get(scan.owner);
     scan.placed.clear();
     scan.top = TABLES_AT;
