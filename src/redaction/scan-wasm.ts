@@ -187,7 +187,8 @@ export function wasmFor(
  * thousand faults), the others make way first but for the tables of the matcher that scanned last, moved
  * to the start: two redactors taking turns keep theirs, and a redactor rebuilt after a change, the usual
  * newcomer, takes the pages its predecessor's tables had. Past the room, nothing is kept. The same
- * happens past MAX_PLACED matchers.
+ * happens past MAX_PLACED matchers. The caller copies the tables in and makes them the current ones
+ * (`use`).
  */
 function place(scan: State, bytes: number, shortBytes: number, midBytes: number): Placed {
   if (scan.top + bytes > scan.touched || scan.placed.size >= MAX_PLACED) {
@@ -205,7 +206,6 @@ function place(scan: State, bytes: number, shortBytes: number, midBytes: number)
       if (from !== TABLES_AT)
         new Uint8Array(scan.memory.buffer).copyWithin(TABLES_AT, from, from + last.size);
       scan.placed.set(scan.owner, moved);
-      use(scan, scan.owner, moved);
       scan.top += last.size;
     }
   }
