@@ -75,11 +75,13 @@ export function targets(s: string, out: Set<string>, urls: boolean): void {
 
 /**
  * Whether the value (its normalizations `bases`) keeps its URL forms as strings: a view could show them as
- * another string than a target.
+ * another string than a target. Each base is tested as the URL parser reads it too, without its tabs and
+ * line breaks: it drops them, so the `%` of `%\tae` is kept as the start of `%ae`.
  */
 export function isIrregular(bases: readonly string[]): boolean {
   for (const s of bases) {
     if (PERCENT_AMBIGUOUS.test(s)) return true;
+    if (HAS_TAB_OR_BREAK.test(s) && PERCENT_AMBIGUOUS.test(s.replace(TAB_OR_BREAK, ""))) return true;
   }
   return false;
 }
