@@ -84,6 +84,21 @@ const stored = (database: string) =>
     changed: fc.boolean(),
   });
 
+/** An organization's secret with a damaged last accessor, the base of the examples below. */
+const EXAMPLE = {
+  project: false,
+  description: "",
+  allowedHosts: "[]",
+  lastAccessedBy: "garbage" as string | null,
+  lastAccessedAt: null as string | null,
+  archived: false,
+  version: 1,
+  type: "token" as const,
+  visibility: "restricted" as const,
+  updatedBy: "",
+  changed: false,
+};
+
 for (const database of testDatabases()) {
   describe(`a list page's text on ${database.name}`, () => {
     let server: TestServer;
@@ -165,8 +180,12 @@ for (const database of testDatabases()) {
                 let refused = false;
                 for (const name of names) {
                   const own = await server.request("GET", `${scope}/secrets/${name}`, { token });
-                  if (own.status === 500) refused = true;
-                  else if (own.body.archived === (archived === "true")) {
+                  if (own.status === 500) {
+                    // The refused row is the one the scope reads the name as (a project's own overrides
+                    // the organization's): the page holds it only if it is archived as the page asks.
+                    if (resolved(rows, name, scope)!.archived === (archived === "true" ? 1 : 0))
+                      refused = true;
+                  } else if (own.body.archived === (archived === "true")) {
                     const { usedBy: _, ...listed } = own.body;
                     items.push(JSON.stringify(listed));
                   }
@@ -181,8 +200,39 @@ for (const database of testDatabases()) {
               }
           },
         ),
-        { numRuns: 40 },
+        {
+          numRuns: 40,
+          // Found by a run of this test (seed -2023691933): the project's V, refused, overrides the
+          // organization's archived V, so the project's archived page lists no V and is not refused.
+          examples: [
+            [
+              [
+                [
+                  "V",
+                  {
+                    ...EXAMPLE,
+                    allowedHosts: '["a.aa"]',
+                    lastAccessedBy: '{"kind":"integration"}',
+                    project: true,
+                  },
+                ],
+                ["V", { ...EXAMPLE, allowedHosts: "[1]", archived: true }],
+                ["A", EXAMPLE],
+              ],
+            ],
+          ],
+        },
       );
     });
   });
+}
+
+/** The row a scope reads `name` as: the project's own, else the organization's. */
+function resolved<R extends { name: string; project_id: string | null }>(
+  rows: R[],
+  name: string,
+  scope: string,
+) {
+  const own = scope.endsWith("/web") ? rows.find((r) => r.name === name && r.project_id !== null) : undefined;
+  return own ?? rows.find((r) => r.name === name && r.project_id === null);
 }
