@@ -59,11 +59,13 @@ describe("which loop scans", () => {
     ).join("");
   const values = (count: number) =>
     Array.from({ length: count }, () => token(12 + Math.floor(random() * 30)));
+  /** A text long enough (about 527 Ki characters) to pay for copying any of these tables at once. */
+  const longText = () => Array.from({ length: 60_000 }, () => token(8)).join(" ");
 
   it("moves a matcher that scans only short texts to WebAssembly once they add up (decision 0400)", () => {
     // The run log's entries are 64 KiB at most: each alone is too short to pay for copying the tables.
     const first = createRedactor(values(3000));
-    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    const long = longText();
     first.redact(long);
     const firstTables = tablesOwner();
     assert.notEqual(firstTables, 0, "a long text has the tables copied");
@@ -87,7 +89,7 @@ describe("which loop scans", () => {
     const secretsA = values(2000);
     const secretsB = values(2000);
     const [a, b] = [createRedactor(secretsA), createRedactor(secretsB)];
-    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    const long = longText();
     a.redact(long);
     const ownerA = tablesOwner();
     b.redact(long);
@@ -106,7 +108,7 @@ describe("which loop scans", () => {
 
   it("puts a rebuilt redactor's tables where its predecessor's were, not on fresh pages (decision 0405)", () => {
     // Each change to an organization's secrets makes a new redactor; the one before it is done with.
-    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    const long = longText();
     const touched: number[] = [];
     for (let i = 0; i < 6; i++) {
       const secrets = values(3000);
@@ -121,7 +123,7 @@ describe("which loop scans", () => {
 
   it("keeps the tables of at most 256 matchers, however small", () => {
     // Two large redactors write a room in which a thousand small sets' tables would fit.
-    const long = Array.from({ length: 60_000 }, () => token(8)).join(" ");
+    const long = longText();
     createRedactor(values(3000)).redact(long);
     createRedactor(values(3000)).redact(long);
     for (let i = 0; i < 600; i++) {

@@ -66,8 +66,7 @@ export function targets(s: string, out: Set<string>, urls: boolean): void {
   out.add(w);
   if (s.includes(" ")) out.add(w.replaceAll(" ", "+"));
   if (!urls) return;
-  const bases = HAS_TAB_OR_BREAK.test(s) ? [s, s.replace(TAB_OR_BREAK, "")] : [s];
-  for (const t of bases) {
+  for (const t of asParsed(s)) {
     out.add(wellFormed(t));
     if (t.includes("\\")) out.add(wellFormed(t.replaceAll("\\", "/")));
   }
@@ -80,10 +79,14 @@ export function targets(s: string, out: Set<string>, urls: boolean): void {
  */
 export function isIrregular(bases: readonly string[]): boolean {
   for (const s of bases) {
-    if (PERCENT_AMBIGUOUS.test(s)) return true;
-    if (HAS_TAB_OR_BREAK.test(s) && PERCENT_AMBIGUOUS.test(s.replace(TAB_OR_BREAK, ""))) return true;
+    for (const t of asParsed(s)) if (PERCENT_AMBIGUOUS.test(t)) return true;
   }
   return false;
+}
+
+/** `s`, and `s` as the URL parser reads it when that differs: without its tabs and line breaks. */
+function asParsed(s: string): string[] {
+  return HAS_TAB_OR_BREAK.test(s) ? [s, s.replace(TAB_OR_BREAK, "")] : [s];
 }
 
 /** What valueTargets keeps across values. */
@@ -194,8 +197,7 @@ function addLines(value: string, forms: Set<string>): void {
  * text itself, whatever surrounds them.
  */
 function urlForms(s: string, out: Set<string>): void {
-  const variants = HAS_TAB_OR_BREAK.test(s) ? [s, s.replace(TAB_OR_BREAK, "")] : [s];
-  for (const t of variants) {
+  for (const t of asParsed(s)) {
     const bytes = Buffer.from(t, "utf8");
     for (const style of percent.distinctStyles(percent.URL_STYLES, percent.presentBytes(bytes))) {
       out.add(percent.percentEncode(t, bytes, style, percent.HEX_UPPER_BYTES));
