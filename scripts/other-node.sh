@@ -8,8 +8,8 @@
 # included), so it needs no network beyond what `npm install` needs. It is unpacked once into
 # ${CLOAKROOM_NODES:-$HOME/.cache/cloakroom-nodes}. The clone (of HEAD, in a temporary directory, kept and
 # named at the end) is installed with that Node and npm's native builds compiled against its headers, so
-# better-sqlite3 is built for it. PostgreSQL tests need TEST_DATABASE_URL as for `npm test`.
-# Linux x64 only.
+# better-sqlite3 is built for it. npm is this machine's own, run by that Node (the package holds no npm).
+# PostgreSQL tests need TEST_DATABASE_URL as for `npm test`. Linux x64 only.
 set -euo pipefail
 
 version="${1:?usage: other-node.sh <node version> [command...]}"
