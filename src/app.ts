@@ -109,10 +109,10 @@ interface Base {
 /** Every service of one node, over an open store; the caller closes the store when this throws. */
 async function assemble(base: Base): Promise<Cloakroom> {
   const { config, logger, store, notifications } = base;
-  const listText = await installListText(store).catch((error: unknown) => {
+  const listTriggers = await installListText(store).catch((error: unknown) => {
     // Pages are then written in JS, as on PostgreSQL: slower, the same answers.
     logger.warn({ err: { message: (error as Error).message } }, "list text not installed (decision 0340)");
-    return false;
+    return undefined;
   });
   const { auditKey, keyring } = await openKeys(base);
   const anchorer = createAnchorer({
@@ -151,7 +151,8 @@ async function assemble(base: Base): Promise<Cloakroom> {
     cacheTtlMs: config.cacheTtlMs,
     logger,
     notifications,
-    listText,
+    listTriggers,
+    listCacheChars: config.listCacheMb * 1024 * 1024,
   });
   const runtime = await createRuntime({ ...base, audit, auth, secrets, metrics });
   notifications.start();

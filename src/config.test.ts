@@ -11,6 +11,7 @@ describe("configuration (D3)", () => {
     assert.equal(c.databaseUrl, undefined);
     assert.equal(c.allowPrivateTargets, false);
     assert.equal(c.runner.maxAttempts, 5);
+    assert.equal(c.listCacheMb, 8);
   });
 
   it("the fairness reserves default to one sandbox thread and a share of the run slots, and can be set", () => {
@@ -42,6 +43,7 @@ describe("configuration (D3)", () => {
       [{ CLOAKROOM_WORKERS: "-1" }, /CLOAKROOM_WORKERS/],
       [{ CLOAKROOM_SANDBOX_RESERVE: "-1" }, /CLOAKROOM_SANDBOX_RESERVE/],
       [{ CLOAKROOM_RUN_RESERVE: "x" }, /CLOAKROOM_RUN_RESERVE/],
+      [{ CLOAKROOM_LIST_CACHE_MB: "-1" }, /CLOAKROOM_LIST_CACHE_MB/],
     ];
     for (const [env, message] of cases) {
       assert.throws(

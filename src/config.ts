@@ -29,6 +29,8 @@ export interface Config {
   invitationTtlHours: number;
   /** How long a decrypted value may be served from a node's cache without a change notice (D2 backstop). */
   cacheTtlMs: number;
+  /** Text of SQLite list pages kept until they change, in MiB; 0 keeps none (decision 0410). */
+  listCacheMb: number;
   /** Event publishes and manual runs per organization per minute on a node; 0 means no limit. */
   orgRunRatePerMinute: number;
   /** Where the LISTEN connection goes; `databaseUrl` when unset (D2; see store/listener.ts). */
@@ -112,6 +114,7 @@ const schema = z.object({
     .optional(),
   invitationTtlHours: z.coerce.number().int().min(1).max(720),
   cacheTtlMs: z.coerce.number().int().min(0).max(3_600_000),
+  listCacheMb: z.coerce.number().int().min(0).max(4096),
   workers: z.coerce.number().int().min(0).max(64),
   auditAnchorIntervalMs: z.coerce.number().int().min(50).max(3_600_000),
   auditAnchorUrl: z
@@ -139,6 +142,7 @@ const names: Record<string, string> = {
   publicUrl: "CLOAKROOM_PUBLIC_URL",
   invitationTtlHours: "CLOAKROOM_INVITATION_TTL_HOURS",
   cacheTtlMs: "CLOAKROOM_CACHE_TTL_MS",
+  listCacheMb: "CLOAKROOM_LIST_CACHE_MB",
   workers: "CLOAKROOM_WORKERS",
   auditAnchorIntervalMs: "CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS",
   auditAnchorUrl: "CLOAKROOM_AUDIT_ANCHOR_URL",
@@ -164,6 +168,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     publicUrl: env.CLOAKROOM_PUBLIC_URL || undefined,
     invitationTtlHours: env.CLOAKROOM_INVITATION_TTL_HOURS ?? "168",
     cacheTtlMs: env.CLOAKROOM_CACHE_TTL_MS ?? "5000",
+    listCacheMb: env.CLOAKROOM_LIST_CACHE_MB ?? "8",
     workers: env.CLOAKROOM_WORKERS ?? "2",
     auditAnchorIntervalMs: env.CLOAKROOM_AUDIT_ANCHOR_INTERVAL_MS ?? "1000",
     auditAnchorUrl: env.CLOAKROOM_AUDIT_ANCHOR_URL || undefined,

@@ -11,9 +11,10 @@
  */
 import { DERIVED_TRIGGERS } from "../store/derived-triggers.js";
 import type { Store, Tx } from "../store/types.js";
+import { generationGroup } from "./list-cache.js";
 import { storedColumns } from "./list-json.js";
 import { keptGroup } from "./list-kept.js";
-import { installGroup, type TriggerGroup, triggerSql } from "./trigger-group.js";
+import { installGroup, named, type TriggerGroup, triggerSql } from "./trigger-group.js";
 
 /** The SQL text of the stored columns' expressions over the row `row`, and the columns they read. */
 function storedSql(db: Tx, row: string) {
@@ -50,12 +51,13 @@ function textGroup(db: Tx): TriggerGroup {
 }
 
 /**
- * Installs the text's triggers and the kept counts' and flags' (list-kept.ts, decision 0365), on SQLite
- * only. True when the database keeps them (SQLite), false on PostgreSQL.
+ * Installs the text's triggers, the kept counts' and flags' (list-kept.ts, decision 0365) and the pages'
+ * generations' (list-cache.ts, decision 0410), on SQLite only. The names of all their triggers when the
+ * database keeps them (SQLite), undefined on PostgreSQL.
  */
-export async function installListText(store: Store): Promise<boolean> {
-  if (store.dialect !== "sqlite") return false;
-  await installGroup(store, textGroup(store.db));
-  await installGroup(store, keptGroup(store.db));
-  return true;
+export async function installListText(store: Store): Promise<string[] | undefined> {
+  if (store.dialect !== "sqlite") return undefined;
+  const groups = [textGroup(store.db), keptGroup(store.db), generationGroup()];
+  for (const group of groups) await installGroup(store, group);
+  return groups.flatMap((group) => named(group).names);
 }

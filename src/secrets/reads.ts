@@ -7,6 +7,7 @@ import type { AuthService, ProjectRecord } from "../auth/index.js";
 import type { OrgAccess } from "../auth/types.js";
 import { AppError } from "../errors.js";
 import type { Store, Tx } from "../store/db.js";
+import type { ListCache } from "./list-cache.js";
 import { isNotPlain, pageJson } from "./list-json.js";
 import {
   type ListedSecret,
@@ -42,8 +43,11 @@ export interface SecretsParts {
   auth: Pick<AuthService, "authorize">;
   audited: OrgAudited;
   runtime: RuntimeSecrets;
-  /** The database keeps each secret's list text (SQLite, list-text.ts): a page of plain rows is joined in SQL. */
-  listText: boolean;
+  /**
+   * The database keeps each secret's list text (SQLite, list-text.ts): a page of plain rows is joined in SQL,
+   * and kept here until its organization's secrets change (list-cache.ts).
+   */
+  listCache: ListCache | undefined;
 }
 
 export const scopeOf = (t: ScopeTarget): Scope => ({
@@ -128,25 +132,25 @@ export function secretReads(p: SecretsParts) {
 
     /**
      * The same page for the HTTP answer: its JSON text where the database writes it (SQLite: list-json.ts,
-     * a page of plain rows), else the page as `list` gives it. Authorized and parsed once for either way.
+     * a page of plain rows; kept until its organization's secrets change, list-cache.ts), else the page as
+     * `list` gives it. Authorized and parsed once for either way, and authorized before anything is kept.
      */
     async listAnswer(t: ScopeTarget, options: ListOptions): Promise<string | ListPage> {
       await auth.authorize(t.access, "secret.read");
       const scope = scopeOf(t);
       const asked = pageOptions(options);
-      if (p.listText) {
-        // A row that is not plain (an escaped host list, a damaged column): the JS path answers or refuses.
-        const rows = await listPageJson(store.db, scope, asked).catch((error: unknown) => {
-          if (isNotPlain(error)) return undefined;
-          throw error;
-        });
-        if (rows !== undefined) {
-          const { page, nextCursor } = cut(rows, options.limit, (r) => r.name_key);
-          return pageJson(
-            page.map((r) => r.item),
-            nextCursor,
-          );
-        }
+      if (p.listCache) {
+        const key = {
+          scope,
+          archived: asked.archived,
+          contains: asked.contains,
+          after: asked.after,
+          limit: options.limit,
+        };
+        const text = await p.listCache.page(store.db, key, () =>
+          pageText(store, scope, asked, options.limit),
+        );
+        if (text !== undefined) return text;
       }
       return jsPage(scope, asked, options.limit);
     },
@@ -189,8 +193,30 @@ export function secretReads(p: SecretsParts) {
   };
 }
 
+/**
+ * A page's answer as SQLite writes it (list-json.ts), read now; undefined when a row is not plain (an
+ * escaped host list, a damaged column): the JS path then answers or refuses.
+ */
+export async function pageText(
+  store: Store,
+  scope: Scope,
+  asked: PageOptions,
+  limit: number,
+): Promise<string | undefined> {
+  const rows = await listPageJson(store.db, scope, asked).catch((error: unknown) => {
+    if (isNotPlain(error)) return undefined;
+    throw error;
+  });
+  if (rows === undefined) return undefined;
+  const { page, nextCursor } = cut(rows, limit, (r) => r.name_key);
+  return pageJson(
+    page.map((r) => r.item),
+    nextCursor,
+  );
+}
+
 /** What a page asks the database for: one row past the limit tells whether another page follows. */
-const pageOptions = (options: ListOptions): PageOptions => ({
+export const pageOptions = (options: ListOptions): PageOptions => ({
   archived: options.archived,
   contains: options.q ? nameKey(options.q) : undefined,
   after: options.cursor === undefined ? undefined : decodeCursor(options.cursor),

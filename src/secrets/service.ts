@@ -10,6 +10,7 @@ import type { AuthService } from "../auth/index.js";
 import type { Store } from "../store/db.js";
 import type { Notifications } from "../store/notifications.js";
 import type { Keyring } from "./keyring.js";
+import { createListCache } from "./list-cache.js";
 import {
   type CreateSecretInput,
   createSecret,
@@ -38,8 +39,13 @@ export interface SecretsDeps {
   accessFlushMs?: number;
   /** This node's change notices (D2); one of its own, started here, when not given. */
   notifications?: Notifications;
-  /** `installListText` ran: SQLite pages are joined from each row's kept text (decision 0340). */
-  listText?: boolean;
+  /**
+   * `installListText` ran and installed these triggers: SQLite pages are joined from each row's kept text
+   * (decision 0340) and kept until they change (decision 0410).
+   */
+  listTriggers?: readonly string[] | undefined;
+  /** How much page text may be kept (characters, about bytes); 0 keeps none. */
+  listCacheChars?: number;
 }
 
 export interface SecretsService extends SecretResolver {
@@ -93,7 +99,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     audited: orgAudited({ store, audit }),
     runtime,
     keyring,
-    listText: deps.listText === true,
+    listCache: deps.listTriggers ? createListCache(deps.listTriggers, deps.listCacheChars) : undefined,
   };
   return {
     ...secretReads(p),

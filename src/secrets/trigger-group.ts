@@ -19,6 +19,8 @@ export interface TriggerGroup {
   columns: readonly (readonly [name: string, type: "text" | "integer default 0"])[];
   /** `create index if not exists ...` statements the triggers' lookups need. */
   indexes?: readonly string[];
+  /** `create table if not exists ...` statements for tables the triggers write. */
+  tables?: readonly string[];
   /** The statements that write every row's derived columns (made only when the group is replaced). */
   fill: () => readonly string[];
 }
@@ -41,7 +43,7 @@ export function named(group: TriggerGroup): { names: string[]; statements: strin
 }
 
 /**
- * Adds the columns and indexes, replaces triggers of other code, and writes every row's columns when it
+ * Adds the columns, tables and indexes, replaces triggers of other code, and writes every row's columns when it
  * did. Nodes starting together take turns on SQLite's write lock, each looking again inside it.
  */
 export async function installGroup(store: Store, wanted: TriggerGroup): Promise<void> {
@@ -60,6 +62,7 @@ export async function installGroup(store: Store, wanted: TriggerGroup): Promise<
         await sql`alter table ${sql.id(wanted.table)} add column ${sql.id(column)} ${sql.raw(type)}`.execute(
           tx,
         );
+    for (const table of wanted.tables ?? []) await sql.raw(table).execute(tx);
     for (const index of wanted.indexes ?? []) await sql.raw(index).execute(tx);
     for (const name of names) await sql`drop trigger ${sql.id(name)}`.execute(tx);
     for (const statement of statements) await sql.raw(statement).execute(tx);
