@@ -288,6 +288,16 @@ describe("list pages kept until a secret of their organization changes (SQLite)"
     assert.equal(reads, 3, "a is kept");
     await cache.page(db(), key("b"), read);
     assert.equal(reads, 4, "b was dropped");
+    // Two requests for a page not kept, reading at once: one page is kept, and counted once.
+    const slow = (text: string) => () => new Promise<string>((resolve) => setTimeout(() => resolve(text), 5));
+    await Promise.all([
+      cache.page(db(), key("e"), slow("e".repeat(50))),
+      cache.page(db(), key("e"), slow("f".repeat(50))),
+    ]);
+    assert.equal(cache.size(), 250);
+    // A search or a cursor holding the character a separator would use is still its own page.
+    assert.equal(await cache.page(db(), { ...key(""), contains: "x\u0000y" }, async () => "1"), "1");
+    assert.equal(await cache.page(db(), { ...key("y\u0000"), contains: "x" }, async () => "2"), "2");
     // A page longer than the whole cache is answered and not kept.
     assert.equal(await cache.page(db(), key("d"), async () => "y".repeat(300)), "y".repeat(300));
     assert.ok(cache.size() <= 250);

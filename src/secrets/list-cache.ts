@@ -133,16 +133,15 @@ export function createListCache(triggers: readonly string[], maxChars = 8 * 1024
   return {
     async page(tx, key, read) {
       const { scope } = key;
-      const id = [
+      // JSON: a cursor or a search may hold any character, so no separator could tell the parts apart.
+      const id = JSON.stringify([
         scope.orgId,
-        scope.projectId ?? "",
+        scope.projectId,
         key.archived,
-        key.contains ?? "",
-        key.after ?? "",
+        key.contains ?? null,
+        key.after ?? null,
         key.limit,
-      ]
-        .map(String)
-        .join("\u0000");
+      ]);
       if (maxChars === 0) return read();
       const now = await stamp(tx, scope.orgId);
       if (now === undefined) return read();
@@ -157,6 +156,9 @@ export function createListCache(triggers: readonly string[], maxChars = 8 * 1024
       }
       const text = await read();
       if (text === undefined || text.length > maxChars) return text;
+      // Another request for the page may have kept it while this one read: this one replaces it.
+      const raced = pages.get(id);
+      if (raced !== undefined) drop(id, raced);
       pages.set(id, { schema: now.schema, generation: now.generation, text });
       chars += text.length;
       for (const [old, was] of pages) {
